@@ -1,0 +1,26 @@
+// Command genquorum makes generative-AI work reproducible and verifiable across machines that do
+// not trust each other: it hashes and compares outputs, computes verification odds, and runs the
+// verification network. Run `genquorum --help` for the subcommands.
+//
+// Exit statuses:
+//
+//	0   success
+//	1   error
+//	2   bad usage (unknown flag, missing argument)
+//	3   partial failure: some inputs could not be processed, the rest were
+//	130 interrupted (SIGINT or SIGTERM)
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

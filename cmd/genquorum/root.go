@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses, mapped in one place (exitCode).
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitPartial     = 3
+	exitInterrupted = 130
+)
+
+// globalOptions are the flags every subcommand shares, and the streams it writes to.
+type globalOptions struct {
+	logLevel  string
+	logFormat string
+
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	logger *slog.Logger
+}
+
+// usageError marks an error caused by how the command was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError with a formatted message.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// partialError reports that some inputs failed (each already reported on stderr) while the
+// others were processed.
+type partialError struct{ failed, total int }
+
+func (e partialError) Error() string {
+	return fmt.Sprintf("%d of %d inputs failed", e.failed, e.total)
+}
+
+// newRootCommand wires every subcommand. Each subcommand has a constructor newXCommand(g) and a
+// plain function runX that does the work and is tested directly.
+func newRootCommand(g *globalOptions) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "genquorum",
+		Short: "Reproducible, verifiable generative AI across untrusted machines",
+		Long: `genquorum makes generative-AI work reproducible and verifiable across machines that do
+not trust each other: outputs are compared by locality-sensitive fingerprints under a
+tolerance, and a majority of randomly chosen verifiers decides.
+
+Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interrupted.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			logger, err := newLogger(g.stderr, g.logLevel, g.logFormat)
+			if err != nil {
+				return usageError{err}
+			}
+			g.logger = logger
+			return nil
+		},
+	}
+	root.SetIn(g.stdin)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+
+	root.AddCommand(
+		newVersionCommand(g),
+	)
+	return root
+}
+
+// newLogger builds the one logger of this process; it writes to w.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.LevelVar
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: &lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}
+
+// run executes the command line args and returns the process exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, logger: slog.New(slog.DiscardHandler)}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(ctx, err)
+	if err != nil {
+		fmt.Fprintf(stderr, "genquorum: %v\n", err)
+	}
+	return code
+}
+
+// exitCode maps an error to the process exit status.
+func exitCode(ctx context.Context, err error) int {
+	var ue usageError
+	var pe partialError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return exitInterrupted
+	case errors.As(err, &pe):
+		return exitPartial
+	case errors.As(err, &ue):
+		return exitUsage
+	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "accepts "),
+		strings.HasPrefix(err.Error(), "requires at least"), strings.HasPrefix(err.Error(), "unknown flag"):
+		// cobra's own argument errors carry no type.
+		return exitUsage
+	default:
+		return exitError
+	}
+}
