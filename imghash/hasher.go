@@ -1,0 +1,284 @@
+package imghash
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Image is the decoded input to every hash: Width*Height pixels, row-major, top-left first.
+//
+// RGB holds 3 bytes per pixel (R, G, B; Pillow's convert('RGB')) and is nil for grey images
+// (Pillow modes 1, L, LA, I), whose HSV is H = S = 0, V = L. Gray holds 1 byte per pixel
+// (Pillow's convert('L')); it may be nil when RGB is set, and is then computed. When both
+// are set Gray must be the luma of RGB. The hashes only read the slices.
+type Image struct {
+	Width, Height int
+	Gray          []uint8
+	RGB           []uint8
+}
+
+// ErrImage is wrapped by the errors returned for an Image whose sizes and slices disagree.
+var ErrImage = errors.New("imghash: invalid image")
+
+func (im *Image) validate() error {
+	if im.Width < 1 || im.Height < 1 {
+		return fmt.Errorf("%w: size %dx%d", ErrImage, im.Width, im.Height)
+	}
+	n := im.Width * im.Height
+	if n/im.Width != im.Height {
+		return fmt.Errorf("%w: size %dx%d overflows", ErrImage, im.Width, im.Height)
+	}
+	if im.Gray == nil && im.RGB == nil {
+		return fmt.Errorf("%w: neither Gray nor RGB set", ErrImage)
+	}
+	if im.Gray != nil && len(im.Gray) != n {
+		return fmt.Errorf("%w: len(Gray) = %d, want %d", ErrImage, len(im.Gray), n)
+	}
+	if im.RGB != nil && len(im.RGB) != 3*n {
+		return fmt.Errorf("%w: len(RGB) = %d, want %d", ErrImage, len(im.RGB), 3*n)
+	}
+	return nil
+}
+
+// target is one LANCZOS resize the requested hashes need.
+type target struct{ w, h int }
+
+// Hasher computes several hashes of one image, sharing the work: the luma plane is computed
+// once, each distinct resize width gets one horizontal pass over the image (all widths in
+// the same sweep, while the row is in cache), each distinct resize target one vertical pass,
+// and colorhash's HSV statistics come from the same sweep. A Hasher keeps its buffers and
+// resize coefficients between calls, so reuse one per goroutine; it is not safe for
+// concurrent use. The zero Hasher is ready to use.
+type Hasher struct {
+	coeffs map[[2]int]*coeffs
+	gray   []uint8
+	inter  map[int][]uint8 // horizontal-pass results by output width, width x Height
+	sized  map[target][]uint8
+	acc    []int32
+	f1, f2 []float64
+	i1, i2 []int64
+}
+
+func (hs *Hasher) coeffsFor(in, out int) *coeffs {
+	if hs.coeffs == nil || len(hs.coeffs) > 64 {
+		hs.coeffs = make(map[[2]int]*coeffs)
+	}
+	key := [2]int{in, out}
+	c := hs.coeffs[key]
+	if c == nil {
+		c = newCoeffs(in, out)
+		hs.coeffs[key] = c
+	}
+	return c
+}
+
+// grow returns b resized to n elements, reusing its storage when it is large enough.
+func grow[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
+}
+
+// resizeTarget returns the resize each spec needs (w, h), given the image size.
+func resizeTarget(s Spec, w, h int) target {
+	switch s.Kind {
+	case AverageHash:
+		return target{s.Size, s.Size}
+	case DHash:
+		return target{s.Size + 1, s.Size}
+	case DHashVertical:
+		return target{s.Size, s.Size + 1}
+	case PHash, PHashSimple:
+		return target{s.Size * highfreqFactor, s.Size * highfreqFactor}
+	case WHash:
+		sc := whashScale(w, h, s.Size)
+		return target{sc, sc}
+	}
+	return target{}
+}
+
+// Compute returns the hashes of img for specs, in the order of specs. It returns an error
+// wrapping ErrImage for an inconsistent img, or the Validate error of a bad spec.
+// The returned hashes do not alias the Hasher's buffers.
+func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
+	if err := img.validate(); err != nil {
+		return nil, err
+	}
+	for _, s := range specs {
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	W, H := img.Width, img.Height
+
+	// Plan: resize targets, the horizontal widths they need, colour statistics.
+	var targets []target
+	var widths []int
+	wantColor := false
+	for _, s := range specs {
+		if s.Kind == ColorHash {
+			wantColor = true
+			continue
+		}
+		t := resizeTarget(s, W, H)
+		if !containsT(targets, t) {
+			targets = append(targets, t)
+			if t.w != W && !containsI(widths, t.w) {
+				widths = append(widths, t.w)
+			}
+		}
+	}
+	hcs := make([]*coeffs, len(widths))
+	if hs.inter == nil {
+		hs.inter = make(map[int][]uint8)
+	}
+	for i, w := range widths {
+		hcs[i] = hs.coeffsFor(W, w)
+		hs.inter[w] = grow(hs.inter[w], w*H)
+	}
+
+	// One sweep over the rows: luma, colour statistics, horizontal passes.
+	gray := img.Gray
+	if gray == nil {
+		hs.gray = grow(hs.gray, W*H)
+		gray = hs.gray
+	}
+	var st colorStats
+	var tabs *hsvTables
+	if wantColor && img.RGB != nil {
+		tabs = hsvOnce()
+	}
+	for y := range H {
+		lrow := gray[y*W : (y+1)*W]
+		if img.Gray == nil {
+			luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
+		}
+		if wantColor {
+			if img.RGB != nil {
+				st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, tabs)
+			} else {
+				st.addGray(lrow)
+			}
+		}
+		for i, w := range widths {
+			hpassRow(hs.inter[w][y*w:(y+1)*w], lrow, hcs[i])
+		}
+	}
+
+	// Vertical passes.
+	if hs.sized == nil || len(hs.sized) > 64 {
+		hs.sized = make(map[target][]uint8)
+	}
+	pix := make(map[target][]uint8, len(targets))
+	for _, t := range targets {
+		src := gray
+		if t.w != W {
+			src = hs.inter[t.w]
+		}
+		if t.h == H {
+			pix[t] = src
+			continue
+		}
+		buf := grow(hs.sized[t], t.w*t.h)
+		hs.sized[t] = buf
+		hs.acc = grow(hs.acc, t.w)
+		vpass(buf, src, t.w, hs.coeffsFor(H, t.h), hs.acc)
+		pix[t] = buf
+	}
+
+	out := make([]Hash, len(specs))
+	for i, s := range specs {
+		n := s.Size
+		switch s.Kind {
+		case ColorHash:
+			out[i] = colorHashFrom(&st, W*H, n)
+			continue
+		}
+		p := pix[resizeTarget(s, W, H)]
+		switch s.Kind {
+		case AverageHash:
+			out[i] = averageBits(p)
+		case DHash:
+			out[i] = dhashBits(p, n)
+		case DHashVertical:
+			out[i] = dhashVerticalBits(p, n)
+		case PHash:
+			N := n * highfreqFactor
+			hs.f1 = grow(hs.f1, n*n)
+			hs.f2 = grow(hs.f2, n*N)
+			phashCoeffs(hs.f1, p, N, n, hs.f2)
+			out[i] = phashBits(hs.f1, hs.f2[:0])
+		case PHashSimple:
+			N := n * highfreqFactor
+			hs.f1 = grow(hs.f1, n*n)
+			phashSimpleCoeffs(hs.f1, p, N, n)
+			out[i] = phashSimpleBits(hs.f1)
+		case WHash:
+			sc := whashScale(W, H, n)
+			hs.i1 = grow(hs.i1, n*n)
+			out[i] = whashBits(p, sc, n, hs.i1, hs.i2[:0])
+		}
+	}
+	return out, nil
+}
+
+func containsT(ts []target, t target) bool {
+	for _, u := range ts {
+		if u == t {
+			return true
+		}
+	}
+	return false
+}
+
+func containsI(xs []int, x int) bool {
+	for _, u := range xs {
+		if u == x {
+			return true
+		}
+	}
+	return false
+}
+
+var hasherPool = sync.Pool{New: func() any { return new(Hasher) }}
+
+// Compute returns the hashes of img for specs using a pooled Hasher.
+func Compute(img Image, specs ...Spec) ([]Hash, error) {
+	hs := hasherPool.Get().(*Hasher)
+	defer hasherPool.Put(hs)
+	return hs.Compute(img, specs)
+}
+
+func one(img Image, s Spec) (Hash, error) {
+	hs, err := Compute(img, s)
+	if err != nil {
+		return Hash{}, err
+	}
+	return hs[0], nil
+}
+
+// Average is imagehash.average_hash(img, hash_size=size).
+func Average(img Image, size int) (Hash, error) { return one(img, Spec{AverageHash, size}) }
+
+// Difference is imagehash.dhash(img, hash_size=size).
+func Difference(img Image, size int) (Hash, error) { return one(img, Spec{DHash, size}) }
+
+// DifferenceVertical is imagehash.dhash_vertical(img, hash_size=size).
+func DifferenceVertical(img Image, size int) (Hash, error) {
+	return one(img, Spec{DHashVertical, size})
+}
+
+// Perceptual is imagehash.phash(img, hash_size=size) (highfreq_factor 4).
+func Perceptual(img Image, size int) (Hash, error) { return one(img, Spec{PHash, size}) }
+
+// PerceptualSimple is imagehash.phash_simple(img, hash_size=size) (highfreq_factor 4).
+func PerceptualSimple(img Image, size int) (Hash, error) { return one(img, Spec{PHashSimple, size}) }
+
+// Wavelet is imagehash.whash(img, hash_size=size) with its defaults (haar, default
+// image_scale, remove_max_haar_ll).
+func Wavelet(img Image, size int) (Hash, error) { return one(img, Spec{WHash, size}) }
+
+// Color is imagehash.colorhash(img, binbits=binbits).
+func Color(img Image, binbits int) (Hash, error) { return one(img, Spec{ColorHash, binbits}) }
