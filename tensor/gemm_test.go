@@ -1,0 +1,139 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestKernelAsmMatchesGo requires the assembly micro-kernel (where there is one) to give the
+// same bits as its portable twin kernelGo, for both multiply-add modes and for strided steps.
+func TestKernelAsmMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, fma := range []bool{false, true} {
+		for _, tc := range []struct{ n, lda, astep, bstep int }{{1, 1, 1, 16}, {7, 9, 1, 16}, {33, 40, 1, 16}, {10, 200, 16, 256}, {5, 64, 8, 128}} {
+			a := randSlice(r, 4*tc.lda+tc.n*tc.astep)
+			b := randSlice(r, tc.n*tc.bstep+16)
+			var c1, c2 [tileM * tileN]float32
+			for i := range c1 {
+				c1[i] = float32(r.NormFloat64())
+			}
+			c2 = c1
+			kernel(tc.n, a, tc.lda, tc.astep, b, tc.bstep, &c1, fma)
+			kernelGo(tc.n, a, tc.lda, tc.astep, b, tc.bstep, &c2, fma)
+			if !sameBits(c1[:], c2[:]) {
+				t.Errorf("kernel(%s, fma=%v, %+v) differs from kernelGo", kernelName, fma, tc)
+			}
+		}
+	}
+}
+
+// TestFMA32 checks the emulated fused multiply-add against float64 FMA rounded once, on cases
+// where double rounding would go wrong, and on random values.
+func TestFMA32(t *testing.T) {
+	tests := []struct{ a, b, c, want float32 }{
+		{1, 1, 1, 2},
+		{0.1, 10, -1, float32(math.FMA(float64(float32(0.1)), 10, -1))},
+		// a*b = 1 + 2^-11 + 2^-24, a float32 tie; c = 2^-60 breaks it upwards. Rounding a*b+c to
+		// float64 first would recreate the tie and round down (double rounding).
+		{1 + 0x1p-12, 1 + 0x1p-12, 0x1p-60, 1 + 0x1p-11 + 0x1p-23},
+		{3, 0, -0.0, 0},
+	}
+	for _, tt := range tests {
+		if got := fma32(tt.a, tt.b, tt.c); got != tt.want {
+			t.Errorf("fma32(%v, %v, %v) = %v, want %v", tt.a, tt.b, tt.c, got, tt.want)
+		}
+	}
+	// Against exact rational arithmetic via big-free check: compare with math.FMA when the
+	// float64 result is exactly representable or far from a float32 tie.
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		a, b, c := float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
+		exact := math.FMA(float64(a), float64(b), float64(c))
+		got := fma32(a, b, c)
+		if math.Abs(float64(got)-exact) > math.Abs(float64(float32(exact))-exact) {
+			t.Fatalf("fma32(%v, %v, %v) = %v, not the float32 nearest %v", a, b, c, got, exact)
+		}
+	}
+}
+
+// TestGemmEqualsDot is the property that ties every matrix product to the profile's
+// definition: each element of gemm's output equals Profile.Dot of a row and a column (after
+// input rounding), for every preset, both transposes and shapes that leave partial tiles.
+func TestGemmEqualsDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, p := range Profiles() {
+		for _, sh := range [][3]int{{1, 1, 1}, {5, 17, 3}, {9, 33, 70}, {4, 16, 300}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				a := randSlice(r, m*k)
+				b := randSlice(r, k*n)
+				lda, ldb := k, n
+				if tr[0] {
+					lda = m
+				}
+				if tr[1] {
+					ldb = k
+				}
+				c := make([]float32, m*n)
+				gemm(&p, tr[0], tr[1], m, n, k, a, lda, b, ldb, c, n)
+				row, colv := make([]float32, k), make([]float32, k)
+				for i := range m {
+					for j := range n {
+						for t := range k {
+							if tr[0] {
+								row[t] = p.Input.Round(a[t*lda+i])
+							} else {
+								row[t] = p.Input.Round(a[i*lda+t])
+							}
+							if tr[1] {
+								colv[t] = p.Input.Round(b[j*ldb+t])
+							} else {
+								colv[t] = p.Input.Round(b[t*ldb+j])
+							}
+						}
+						if want := p.Dot(row, colv); math.Float32bits(c[i*n+j]) != math.Float32bits(want) {
+							t.Fatalf("%s: gemm %v %v [%d,%d] = %v, want Dot %v", p.Name, sh, tr, i, j, c[i*n+j], want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, n := range []int{256, 512, 1024} {
+		b.Run(fmt.Sprintf("%s/%d", kernelName, n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			x, y := randSlice(r, n*n), randSlice(r, n*n)
+			c := make([]float32, n*n)
+			b.ReportAllocs()
+			for b.Loop() {
+				gemm(&Exact, false, false, n, n, n, x, n, y, n, c, n)
+			}
+			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
