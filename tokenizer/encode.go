@@ -1,0 +1,329 @@
+package tokenizer
+
+import (
+	"container/heap"
+	"strings"
+	"unicode/utf8"
+)
+
+// fragment is a piece of the input: raw text still to tokenize, or a special token.
+type fragment struct {
+	text  string
+	token int32 // NoToken for text
+}
+
+// Encode tokenizes text exactly as llama_tokenize(vocab, text, ..., addSpecial, parseSpecial)
+// of llama.cpp b4748 does. With addSpecial the BOS (and EOS) tokens are added when the vocabulary
+// asks for them; with parseSpecial the texts of control tokens become those tokens
+// (user-defined tokens are always split out).
+func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
+	var frags []fragment
+	if text != "" {
+		frags = t.partition([]fragment{{text: text, token: NoToken}}, parseSpecial)
+	}
+	var out []int32
+	switch t.kind {
+	case SPM:
+		prevSpecial := true // a space is prepended to the first text fragment
+		if addSpecial && t.addBOS {
+			out = append(out, t.bos)
+		}
+		for _, fr := range frags {
+			if fr.token != NoToken {
+				out = append(out, fr.token)
+				prevSpecial = true
+				continue
+			}
+			s := fr.text
+			if t.addSpacePrefix && prevSpecial {
+				s = " " + s
+			}
+			out = t.spm(strings.ReplaceAll(s, " ", "\u2581"), out)
+			prevSpecial = false
+		}
+		if addSpecial && t.addEOS {
+			out = append(out, t.eos)
+		}
+	case BPE:
+		if addSpecial && t.addBOS {
+			out = append(out, t.bos)
+		}
+		for _, fr := range frags {
+			if fr.token != NoToken {
+				out = append(out, fr.token)
+				continue
+			}
+			out = t.bpe(fr.text, out)
+		}
+		if addSpecial && t.addEOS {
+			out = append(out, t.eos)
+		}
+	}
+	return out
+}
+
+// partition splits the text fragments at occurrences of special tokens, longest token text
+// first (tokenizer_st_partition).
+func (t *Tokenizer) partition(frags []fragment, parseSpecial bool) []fragment {
+	for _, id := range t.special {
+		if !parseSpecial && t.attrs[id]&(AttrControl|AttrUnknown) != 0 {
+			continue
+		}
+		word := t.texts[id]
+		var next []fragment
+		changed := false
+		for _, fr := range frags {
+			if fr.token != NoToken || !strings.Contains(fr.text, word) {
+				next = append(next, fr)
+				continue
+			}
+			changed = true
+			s := fr.text
+			for {
+				i := strings.Index(s, word)
+				if i < 0 {
+					if s != "" {
+						next = append(next, fragment{text: s, token: NoToken})
+					}
+					break
+				}
+				if i > 0 {
+					next = append(next, fragment{text: s[:i], token: NoToken})
+				}
+				next = append(next, fragment{token: id})
+				s = s[i+len(word):]
+			}
+		}
+		if changed {
+			frags = next
+		}
+	}
+	return frags
+}
+
+// symbol is a node of the doubly linked list of symbols being merged.
+type symbol struct {
+	prev, next int
+	start, n   int // byte range in the text
+}
+
+// --- SentencePiece (llm_tokenizer_spm) ---
+
+type spmBigram struct {
+	left, right int
+	score       float32
+	size        int
+}
+
+type spmQueue []spmBigram
+
+func (q spmQueue) Len() int { return len(q) }
+func (q spmQueue) Less(i, j int) bool {
+	// highest score first, then leftmost
+	if q[i].score != q[j].score {
+		return q[i].score > q[j].score
+	}
+	return q[i].left < q[j].left
+}
+func (q spmQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *spmQueue) Push(x any)   { *q = append(*q, x.(spmBigram)) }
+func (q *spmQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// utf8Len is unicode_len_utf8: the sequence length announced by a lead byte.
+func utf8Len(b byte) int {
+	return [16]int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4}[b>>4]
+}
+
+func (t *Tokenizer) spm(text string, out []int32) []int32 {
+	var syms []symbol
+	for off := 0; off < len(text); {
+		n := min(utf8Len(text[off]), len(text)-off)
+		syms = append(syms, symbol{prev: len(syms) - 1, next: len(syms) + 1, start: off, n: n})
+		off += n
+	}
+	if len(syms) == 0 {
+		return out
+	}
+	syms[len(syms)-1].next = -1
+	var q spmQueue
+	revMerge := map[string][2]int{}
+	tryAdd := func(left, right int) {
+		if left == -1 || right == -1 {
+			return
+		}
+		s := text[syms[left].start : syms[left].start+syms[left].n+syms[right].n]
+		id, ok := t.ids[s]
+		if !ok {
+			return
+		}
+		heap.Push(&q, spmBigram{left: left, right: right, score: t.scores[id], size: len(s)})
+		revMerge[s] = [2]int{left, right}
+	}
+	for i := 1; i < len(syms); i++ {
+		tryAdd(i-1, i)
+	}
+	for q.Len() > 0 {
+		b := heap.Pop(&q).(spmBigram)
+		l, r := &syms[b.left], &syms[b.right]
+		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
+			continue
+		}
+		l.n += r.n
+		r.n = 0
+		l.next = r.next
+		if r.next >= 0 {
+			syms[r.next].prev = b.left
+		}
+		tryAdd(l.prev, b.left)
+		tryAdd(b.left, l.next)
+	}
+	var resegment func(s symbol)
+	resegment = func(s symbol) {
+		piece := text[s.start : s.start+s.n]
+		if id, ok := t.ids[piece]; ok {
+			out = append(out, id)
+			return
+		}
+		if p, ok := revMerge[piece]; ok {
+			resegment(syms[p[0]])
+			resegment(syms[p[1]])
+			return
+		}
+		for j := 0; j < len(piece); j++ {
+			out = append(out, t.byteToken(piece[j]))
+		}
+	}
+	for i := 0; i != -1; i = syms[i].next {
+		resegment(syms[i])
+	}
+	return out
+}
+
+// byteToken is llama_vocab::byte_to_token for SPM: the <0xXX> token, or the one-byte token.
+func (t *Tokenizer) byteToken(b byte) int32 {
+	const hex = "0123456789ABCDEF"
+	if id, ok := t.ids[string([]byte{'<', '0', 'x', hex[b>>4], hex[b&15], '>'})]; ok {
+		return id
+	}
+	if id, ok := t.ids[string([]byte{b})]; ok {
+		return id
+	}
+	return t.unk // llama.cpp throws here; no vocabulary in practice lacks byte tokens
+}
+
+// --- byte-level BPE (llm_tokenizer_bpe) ---
+
+type bpeBigram struct {
+	left, right int
+	text        string
+	rank        int
+}
+
+type bpeQueue []bpeBigram
+
+func (q bpeQueue) Len() int { return len(q) }
+func (q bpeQueue) Less(i, j int) bool {
+	if q[i].rank != q[j].rank {
+		return q[i].rank < q[j].rank
+	}
+	return q[i].left < q[j].left
+}
+func (q bpeQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *bpeQueue) Push(x any)   { *q = append(*q, x.(bpeBigram)) }
+func (q *bpeQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// words splits text with the pre-tokenizer and byte-encodes each word.
+func (t *Tokenizer) words(text string) []string {
+	cps := decodeRunes(text)
+	spans := preSplit(cps, t.splitters)
+	words := make([]string, 0, len(spans))
+	var buf []byte
+	for _, sp := range spans {
+		buf = buf[:0]
+		for _, r := range cps[sp.lo:sp.hi] {
+			buf = utf8.AppendRune(buf, r)
+		}
+		words = append(words, byteEncode(string(buf)))
+	}
+	return words
+}
+
+func (t *Tokenizer) bpe(text string, out []int32) []int32 {
+	for _, word := range t.words(text) {
+		out = t.bpeWord(word, out)
+	}
+	return out
+}
+
+func (t *Tokenizer) bpeWord(word string, out []int32) []int32 {
+	var syms []symbol
+	for off := 0; off < len(word); {
+		n := min(utf8Len(word[off]), len(word)-off)
+		syms = append(syms, symbol{prev: len(syms) - 1, next: len(syms) + 1, start: off, n: n})
+		off += n
+	}
+	if len(syms) == 0 {
+		return out
+	}
+	syms[len(syms)-1].next = -1
+	var q bpeQueue
+	symText := func(i int) string { return word[syms[i].start : syms[i].start+syms[i].n] }
+	add := func(left, right int) {
+		if left == -1 || right == -1 {
+			return
+		}
+		l, r := symText(left), symText(right)
+		rank, ok := t.ranks[l+" "+r]
+		if !ok {
+			return
+		}
+		heap.Push(&q, bpeBigram{left: left, right: right, text: l + r, rank: rank})
+	}
+	for i := 1; i < len(syms); i++ {
+		add(i-1, i)
+	}
+	for q.Len() > 0 {
+		b := heap.Pop(&q).(bpeBigram)
+		l, r := &syms[b.left], &syms[b.right]
+		if l.n == 0 || r.n == 0 {
+			continue
+		}
+		if symText(b.left)+symText(b.right) != b.text {
+			continue
+		}
+		l.n += r.n
+		r.n = 0
+		l.next = r.next
+		if r.next >= 0 {
+			syms[r.next].prev = b.left
+		}
+		add(l.prev, b.left)
+		add(b.left, l.next)
+	}
+	for i := 0; i != -1; i = syms[i].next {
+		if syms[i].n == 0 {
+			continue
+		}
+		s := symText(i)
+		if id, ok := t.ids[s]; ok {
+			out = append(out, id)
+			continue
+		}
+		for j := 0; j < len(s); j++ {
+			if id, ok := t.ids[s[j:j+1]]; ok {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}

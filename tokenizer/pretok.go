@@ -1,0 +1,254 @@
+package tokenizer
+
+// Pre-tokenizers split text into words before BPE, reproducing llama.cpp's
+// unicode_regex_split (src/unicode.cpp) for the regexes of the supported pre-tokenizer types.
+// llama.cpp runs the regexes of a type one after the other: each splits every piece left by
+// the previous ones into matches and the gaps between them. The regexes use Unicode classes
+// and a lookahead that Go's regexp cannot express, so each is a hand-written matcher here.
+//
+// Where llama.cpp falls back to std::regex it first "collapses" the text: ASCII stays as is,
+// other code points become one byte per class (whitespace, number, letter, punctuation, other)
+// and \p{N}, \p{L}, \p{P} become those bytes plus an ASCII set. The matchers below use the
+// same classes: for ASCII, \p{L} is [A-Za-z], \p{N} is [0-9] and \p{P} is the set
+// !-#%-*,-/:-;?-@[-]_{} (no $+<=>^`|~); \s is [\t\n\v\f\r ] or non-ASCII White_Space.
+
+// span is a half-open range of code point indexes.
+type span struct{ lo, hi int }
+
+// splitter refines one piece [lo, hi) of cps, appending the resulting pieces to out.
+type splitter func(cps []rune, lo, hi int, out []span) []span
+
+// preSplit applies the splitters in order to the whole of cps.
+func preSplit(cps []rune, splitters []splitter) []span {
+	pieces := []span{{0, len(cps)}}
+	if len(cps) == 0 {
+		return nil
+	}
+	var next []span
+	for _, sp := range splitters {
+		next = next[:0]
+		for _, p := range pieces {
+			next = sp(cps, p.lo, p.hi, next)
+		}
+		pieces, next = next, pieces
+	}
+	return pieces
+}
+
+// matchSplit builds a splitter from a leftmost-match function: match(cps, i, hi) returns the
+// end of a match starting at i, or -1. Gaps between matches become pieces of their own, as in
+// unicode_regex_split_stl.
+func matchSplit(match func(cps []rune, i, hi int) int) splitter {
+	return func(cps []rune, lo, hi int, out []span) []span {
+		prev := lo
+		for i := lo; i < hi; {
+			end := match(cps, i, hi)
+			if end < 0 {
+				i++
+				continue
+			}
+			if i > prev {
+				out = append(out, span{prev, i})
+			}
+			out = append(out, span{i, end})
+			prev, i = end, end
+		}
+		if prev < hi {
+			out = append(out, span{prev, hi})
+		}
+		return out
+	}
+}
+
+func isSpaceRE(r rune) bool { return flagsOf(r)&flagSpace != 0 }
+
+func isLetterRE(r rune) bool {
+	if r < 0x80 {
+		return (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z')
+	}
+	f := flagsOf(r)
+	return f&flagSpace == 0 && f&catLetter != 0
+}
+
+func isNumberRE(r rune) bool {
+	if r < 0x80 {
+		return r >= '0' && r <= '9'
+	}
+	f := flagsOf(r)
+	return f&flagSpace == 0 && f&catNumber != 0
+}
+
+func isPunctRE(r rune) bool {
+	if r < 0x80 {
+		switch {
+		case r >= '!' && r <= '#', r >= '%' && r <= '*', r >= ',' && r <= '/',
+			r == ':' || r == ';', r == '?' || r == '@', r >= '[' && r <= ']', r == '_', r == '{', r == '}':
+			return true
+		}
+		return false
+	}
+	f := flagsOf(r)
+	return f&flagSpace == 0 && f&catPunct != 0
+}
+
+// optSpaceRun matches \s?C+ at i for a class C.
+func optSpaceRun(class func(rune) bool) func(cps []rune, i, hi int) int {
+	return func(cps []rune, i, hi int) int {
+		j := i
+		if isSpaceRE(cps[j]) && j+1 < hi && class(cps[j+1]) {
+			j++
+		}
+		if !class(cps[j]) {
+			return -1
+		}
+		for j < hi && class(cps[j]) {
+			j++
+		}
+		return j
+	}
+}
+
+// deepseekCoderSplitters are LLAMA_VOCAB_PRE_TYPE_DEEPSEEK_CODER's regexes:
+//
+//	[\r\n]
+//	\s?\p{L}+
+//	\s?\p{P}+
+//	[一-龥ࠀ-一가-퟿]+
+//	\p{N}
+var deepseekCoderSplitters = []splitter{
+	matchSplit(func(cps []rune, i, hi int) int {
+		if cps[i] == '\r' || cps[i] == '\n' {
+			return i + 1
+		}
+		return -1
+	}),
+	matchSplit(optSpaceRun(isLetterRE)),
+	matchSplit(optSpaceRun(isPunctRE)),
+	matchSplit(func(cps []rune, i, hi int) int {
+		j := i
+		for j < hi && isCJKRange(cps[j]) {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}),
+	matchSplit(func(cps []rune, i, hi int) int {
+		if isNumberRE(cps[i]) {
+			return i + 1
+		}
+		return -1
+	}),
+}
+
+// isCJKRange is the class [一-龥ࠀ-一가-퟿] as std::wregex sees it, on text in which non-ASCII
+// whitespace was replaced by \v.
+func isCJKRange(r rune) bool {
+	if r > 0x7F && isSpaceRE(r) {
+		return false
+	}
+	return (r >= 0x4E00 && r <= 0x9FA5) || (r >= 0x0800 && r <= 0x4E00) || (r >= 0xAC00 && r <= 0xD7FF)
+}
+
+// gpt2Splitter is llama.cpp's hand-written matcher for the GPT-2 regex
+//
+//	's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
+//
+// (unicode_regex_split_custom_gpt2), which assigns every code point to some token.
+func gpt2Splitter(cps []rune, lo, hi int, out []span) []span {
+	get := func(p int) rune {
+		if p >= lo && p < hi {
+			return cps[p]
+		}
+		return -1
+	}
+	flags := func(p int) uint16 {
+		if p >= lo && p < hi {
+			return flagsOf(cps[p])
+		}
+		return 0
+	}
+	prev := lo
+	add := func(end int) int {
+		n := end - prev
+		if n > 0 {
+			out = append(out, span{prev, end})
+		}
+		prev = end
+		return n
+	}
+	const lnMask = catLetter | catNumber
+	for pos := lo; pos < hi; {
+		c := get(pos)
+		f := flags(pos)
+		if c == '\'' && pos+1 < hi {
+			n := get(pos + 1)
+			if n == 's' || n == 't' || n == 'm' || n == 'd' {
+				pos += add(pos + 2)
+				continue
+			}
+			if pos+2 < hi {
+				nn := get(pos + 2)
+				if (n == 'r' && nn == 'e') || (n == 'v' && nn == 'e') || (n == 'l' && nn == 'l') {
+					pos += add(pos + 3)
+					continue
+				}
+			}
+		}
+		f2 := f
+		if c == ' ' {
+			f2 = flags(pos + 1)
+		}
+		if f2&catLetter != 0 {
+			if c == ' ' {
+				pos++
+			}
+			for f2&catLetter != 0 {
+				pos++
+				f2 = flags(pos)
+			}
+			add(pos)
+			continue
+		}
+		if f2&catNumber != 0 {
+			if c == ' ' {
+				pos++
+			}
+			for f2&catNumber != 0 {
+				pos++
+				f2 = flags(pos)
+			}
+			add(pos)
+			continue
+		}
+		if f2&(flagSpace|lnMask) == 0 && f2 != 0 {
+			if c == ' ' {
+				pos++
+			}
+			for f2&(flagSpace|lnMask) == 0 && f2 != 0 {
+				pos++
+				f2 = flags(pos)
+			}
+			add(pos)
+			continue
+		}
+		nws := 0
+		for flags(pos+nws)&flagSpace != 0 {
+			nws++
+		}
+		if nws > 1 && get(pos+nws) != -1 { // \s+(?!\S)
+			pos += nws - 1
+			add(pos)
+			continue
+		}
+		if nws > 0 { // \s+
+			pos += nws
+			add(pos)
+			continue
+		}
+		pos++
+		add(pos)
+	}
+	return out
+}
