@@ -1,19 +1,20 @@
-package imghash
+package imghash_test
 
 import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/genquorum/genquorum/imgdecode"
+	"github.com/genquorum/genquorum/imghash"
 )
 
 const corpus = "../testdata/imagehash"
@@ -51,93 +52,29 @@ func readTSV(t testing.TB, name string) []map[string]string {
 	return rows
 }
 
-// decodePNG decodes a PNG with the standard library and Pillow's value rules (algorithms
-// doc section 2): high byte of 16-bit samples, 16-bit grey clipped at 255, palette entries
-// as stored, alpha ignored. Grey images get Gray only; others RGB only.
-func decodePNG(t testing.TB, path string) Image {
+// decodeFile decodes a corpus file with imgdecode (default options: libjpeg-turbo-compatible
+// JPEG) into an imghash.Image carrying only the planes imgdecode decoded (RGB for colour modes,
+// Gray for grey modes), so the hasher's own luma is exercised.
+func decodeFile(t testing.TB, path string) imghash.Image {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, err := png.Decode(f)
+	im, err := imgdecode.DecodeFile(path, imgdecode.Options{})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return imageFromStd(m)
+	return fromDecoded(im)
 }
 
-func imageFromStd(m image.Image) Image {
-	b := m.Bounds()
-	w, h := b.Dx(), b.Dy()
-	im := Image{Width: w, Height: h}
-	switch m := m.(type) {
-	case *image.Gray:
-		im.Gray = make([]uint8, w*h)
-		for y := range h {
-			copy(im.Gray[y*w:(y+1)*w], m.Pix[y*m.Stride:])
-		}
-		return im
-	case *image.Gray16:
-		im.Gray = make([]uint8, w*h)
-		for y := range h {
-			for x := range w {
-				v := int(m.Pix[y*m.Stride+2*x])<<8 | int(m.Pix[y*m.Stride+2*x+1])
-				im.Gray[y*w+x] = uint8(min(v, 255))
-			}
-		}
-		return im
+func fromDecoded(im *imgdecode.Image) imghash.Image {
+	if rgb := im.RGB(); rgb != nil {
+		return imghash.Image{Width: im.Width, Height: im.Height, RGB: rgb}
 	}
-	im.RGB = make([]uint8, 3*w*h)
-	for y := range h {
-		for x := range w {
-			var r, g, bl uint8
-			switch m := m.(type) {
-			case *image.RGBA:
-				p := m.Pix[y*m.Stride+4*x:]
-				r, g, bl = p[0], p[1], p[2]
-			case *image.NRGBA:
-				p := m.Pix[y*m.Stride+4*x:]
-				r, g, bl = p[0], p[1], p[2]
-			case *image.RGBA64:
-				p := m.Pix[y*m.Stride+8*x:]
-				r, g, bl = p[0], p[2], p[4]
-			case *image.NRGBA64:
-				p := m.Pix[y*m.Stride+8*x:]
-				r, g, bl = p[0], p[2], p[4]
-			case *image.Paletted:
-				switch c := m.Palette[m.Pix[y*m.Stride+x]].(type) {
-				case color.RGBA:
-					r, g, bl = c.R, c.G, c.B
-				case color.NRGBA:
-					r, g, bl = c.R, c.G, c.B
-				default:
-					panic(fmt.Sprintf("unsupported palette colour %T", c))
-				}
-			default:
-				panic(fmt.Sprintf("unsupported image type %T", m))
-			}
-			i := 3 * (y*w + x)
-			im.RGB[i], im.RGB[i+1], im.RGB[i+2] = r, g, bl
-		}
-	}
-	return im
-}
-
-// imageHashes is the conformance decoder hook: it decodes a corpus file into an Image, or
-// reports why it cannot (skip).
-var decodeCorpusFile = func(t testing.TB, path string) (Image, bool) {
-	if strings.HasSuffix(path, ".png") {
-		return decodePNG(t, path), true
-	}
-	return Image{}, false
+	return imghash.Image{Width: im.Width, Height: im.Height, Gray: im.Gray()}
 }
 
 type vectorRow struct {
 	line      string
 	file      string
-	spec      Spec
+	spec      imghash.Spec
 	hex       string
 	floatTies int
 }
@@ -145,13 +82,13 @@ type vectorRow struct {
 func loadVectors(t testing.TB) []vectorRow {
 	var out []vectorRow
 	for _, r := range readTSV(t, "vectors.tsv") {
-		k, err := ParseKind(r["hash_name"])
+		k, err := imghash.ParseKind(r["hash_name"])
 		if err != nil {
 			t.Fatalf("vectors.tsv:%s: %v", r["#line"], err)
 		}
 		size, _ := strconv.Atoi(r["hash_size_or_binbits"])
 		ties, _ := strconv.Atoi(r["float_ties"])
-		out = append(out, vectorRow{r["#line"], r["file"], Spec{k, size}, r["hex"], ties})
+		out = append(out, vectorRow{r["#line"], r["file"], imghash.Spec{k, size}, r["hex"], ties})
 	}
 	return out
 }
@@ -181,25 +118,12 @@ func TestVectors(t *testing.T) {
 			m[k].match++
 		}
 	}
-	var hs Hasher
+	all := corpusHashes(t)
 	for _, file := range files {
-		img, ok := decodeCorpusFile(t, filepath.Join(corpus, file))
-		if !ok {
-			continue
-		}
 		vr := byFile[file]
-		specs := make([]Spec, len(vr))
-		for i, r := range vr {
-			specs[i] = r.spec
-		}
-		got, err := hs.Compute(img, specs)
-		if err != nil {
-			t.Errorf("%s: Compute: %v", file, err)
-			continue
-		}
 		isPNG := strings.HasSuffix(file, ".png")
-		for i, r := range vr {
-			g := got[i].String()
+		for _, r := range vr {
+			g := all[file][r.spec].String()
 			ok := g == r.hex
 			switch {
 			case !isPNG:
@@ -232,6 +156,90 @@ func TestVectors(t *testing.T) {
 	report("JPEG rows", jpeg)
 }
 
+// corpusSpecs are the ten hashes of vectors.tsv, in its order.
+var corpusSpecs = []imghash.Spec{
+	{imghash.AverageHash, 8}, {imghash.DHash, 8}, {imghash.DHashVertical, 8}, {imghash.PHash, 8},
+	{imghash.PHashSimple, 8}, {imghash.WHash, 8}, {imghash.ColorHash, 3},
+	{imghash.AverageHash, 16}, {imghash.DHash, 16}, {imghash.PHash, 16},
+}
+
+var (
+	corpusOnce   sync.Once
+	corpusResult map[string]map[imghash.Spec]imghash.Hash
+)
+
+// corpusHashes computes corpusSpecs for every file of the corpus once per test binary.
+func corpusHashes(t *testing.T) map[string]map[imghash.Spec]imghash.Hash {
+	t.Helper()
+	corpusOnce.Do(func() {
+		ents, err := os.ReadDir(filepath.Join(corpus, "images"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := map[string]map[imghash.Spec]imghash.Hash{}
+		var hs imghash.Hasher
+		for _, e := range ents {
+			file := "images/" + e.Name()
+			got, err := hs.Compute(decodeFile(t, filepath.Join(corpus, file)), corpusSpecs)
+			if err != nil {
+				t.Fatalf("%s: Compute: %v", file, err)
+			}
+			res[file] = map[imghash.Spec]imghash.Hash{}
+			for i, s := range corpusSpecs {
+				res[file][s] = got[i]
+			}
+		}
+		corpusResult = res
+	})
+	if corpusResult == nil {
+		t.Fatal("corpus hashes unavailable (an earlier test failed computing them)")
+	}
+	return corpusResult
+}
+
+// TestPairs reproduces the Hamming distances of pairs.tsv: exactly when both files are PNG;
+// pairs with a JPEG file are counted and logged.
+func TestPairs(t *testing.T) {
+	all := corpusHashes(t)
+	pngOK, pngN, jpgOK, jpgN := 0, 0, 0, 0
+	jpgByOp := map[string]int{}
+	for _, r := range readTSV(t, "pairs.tsv") {
+		k, err := imghash.ParseKind(r["hash_name"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, _ := strconv.Atoi(r["hash_size_or_binbits"])
+		want, _ := strconv.Atoi(r["hamming_distance"])
+		bits, _ := strconv.Atoi(r["bits"])
+		s := imghash.Spec{Kind: k, Size: size}
+		a, b := all[r["variant_file"]][s], all[r["base_file"]][s]
+		got, err := a.Distance(b)
+		if err != nil {
+			t.Fatalf("pairs.tsv:%s: %v", r["#line"], err)
+		}
+		if a.Len() != bits {
+			t.Errorf("pairs.tsv:%s: %v has %d bits, want %d", r["#line"], s, a.Len(), bits)
+		}
+		png := strings.HasSuffix(r["variant_file"], ".png") && strings.HasSuffix(r["base_file"], ".png")
+		if !png {
+			jpgN++
+			if got == want {
+				jpgOK++
+			} else {
+				jpgByOp[r["variant_op"]]++
+			}
+			continue
+		}
+		pngN++
+		if got == want {
+			pngOK++
+		} else {
+			t.Errorf("pairs.tsv:%s: distance(%s, %s) %v = %d, want %d", r["#line"], r["variant_file"], r["base_file"], s, got, want)
+		}
+	}
+	t.Logf("PNG pairs: %d/%d distances exact; pairs with a JPEG file: %d/%d exact (mismatches by op: %v)", pngOK, pngN, jpgOK, jpgN, jpgByOp)
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -241,29 +249,26 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// TestResizeIntermediates checks Resize against Pillow's resized pixels (intermediates.tsv)
-// for every PNG of the corpus.
+// TestResizeIntermediates checks Resize against Pillow's resized pixels (intermediates.tsv):
+// exactly for every PNG; JPEG files (whose pixels depend on the JPEG decoder) are counted.
 func TestResizeIntermediates(t *testing.T) {
 	rows := readTSV(t, "intermediates.tsv")
-	imgs := map[string]Image{}
-	n := 0
+	imgs := map[string]*imgdecode.Image{}
+	n, jpegMatch, jpegTotal := 0, 0, 0
 	for _, r := range rows {
 		file := r["file"]
-		if !strings.HasSuffix(file, ".png") {
-			continue
-		}
 		img, ok := imgs[file]
 		if !ok {
-			img = decodePNG(t, filepath.Join(corpus, file))
-			if img.Gray == nil {
-				img.Gray = make([]uint8, img.Width*img.Height)
-				luma(img.Gray, img.RGB)
+			var err error
+			img, err = imgdecode.DecodeFile(filepath.Join(corpus, file), imgdecode.Options{})
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
 			}
 			imgs[file] = img
 		}
 		w, _ := strconv.Atoi(r["width"])
 		h, _ := strconv.Atoi(r["height"])
-		got := Resize(nil, img.Gray, img.Width, img.Height, w, h)
+		got := imghash.Resize(nil, img.Gray(), img.Width, img.Height, w, h)
 		var gotS string
 		if r["encoding"] == "hex" {
 			gotS = hex.EncodeToString(got)
@@ -271,10 +276,17 @@ func TestResizeIntermediates(t *testing.T) {
 			sum := sha256.Sum256(got)
 			gotS = hex.EncodeToString(sum[:])
 		}
+		if !strings.HasSuffix(file, ".png") {
+			jpegTotal++
+			if gotS == r["data"] {
+				jpegMatch++
+			}
+			continue
+		}
 		if gotS != r["data"] {
 			t.Errorf("intermediates.tsv:%s: Resize(%s, %dx%d) = %s, want %s", r["#line"], file, w, h, gotS, r["data"])
 		}
 		n++
 	}
-	t.Logf("%d PNG resizes checked", n)
+	t.Logf("%d PNG resizes checked; JPEG resizes equal to Pillow's: %d/%d", n, jpegMatch, jpegTotal)
 }
