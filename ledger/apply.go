@@ -1,0 +1,524 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// Block is the input of FinalizeBlock: everything a state transition may depend on besides
+// the previous state.
+type Block struct {
+	Height uint64   // must be the previous height + 1
+	Rand   [32]byte // randomness agreed by consensus (the block hash)
+	Txs    [][]byte // raw transactions in block order
+}
+
+// TxResult is the outcome of one transaction: Code 0 and Events when accepted; a non-zero
+// Code and Err (wrapping a sentinel) when rejected, in which case the state is unchanged.
+type TxResult struct {
+	Code   uint32
+	Err    error
+	Events []Event
+}
+
+// BlockResult is the outcome of a block.
+type BlockResult struct {
+	TxResults []TxResult // one per transaction, in order
+	Events    []Event    // end-of-block effects: deadlines passed, settlements
+	AppHash   [32]byte
+}
+
+// ErrBlockOrder reports a FinalizeBlock out of sequence (a bug in the caller).
+var ErrBlockOrder = errors.New("ledger: block out of order")
+
+// FinalizeBlock applies a block and returns the results and the new app hash. The result
+// depends only on the previous state and b. Transactions are applied in order; a rejected one
+// changes nothing. After the transactions, tasks whose windows end at this height are closed
+// or settled, in ascending task ID order.
+//
+// Signatures of transactions found in cache (put there by CheckTx) are not verified again;
+// cache may be nil. The block is applied to the in-memory state, which becomes the committed
+// state at Commit; a caller that must abandon a finalized block restores the state it saved.
+func (s *State) FinalizeBlock(b Block, cache *SigCache) (BlockResult, error) {
+	if s.pending {
+		return BlockResult{}, fmt.Errorf("%w: height %d finalized but not committed", ErrBlockOrder, s.height)
+	}
+	if b.Height != s.height+1 {
+		return BlockResult{}, fmt.Errorf("%w: got height %d, want %d", ErrBlockOrder, b.Height, s.height+1)
+	}
+	s.height = b.Height
+	s.rand = b.Rand
+	s.pending = true
+	res := BlockResult{TxResults: make([]TxResult, len(b.Txs))}
+	for i, raw := range b.Txs {
+		var ev []Event
+		err := s.deliver(raw, cache, &ev)
+		if err != nil {
+			ev = nil
+		}
+		res.TxResults[i] = TxResult{Code: Code(err), Err: err, Events: ev}
+	}
+	s.endBlock(&res.Events)
+	res.AppHash = s.fold()
+	return res, nil
+}
+
+// Commit marks the finalized block as committed. The caller persists MarshalState (or the
+// block) before answering CometBFT's Commit.
+func (s *State) Commit() error {
+	if !s.pending {
+		return fmt.Errorf("%w: commit without a finalized block", ErrBlockOrder)
+	}
+	s.pending = false
+	return nil
+}
+
+// deliver applies one transaction. On error the state is unchanged: every handler checks all
+// its conditions before it writes anything.
+func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
+	tx, err := DecodeTx(raw)
+	if err != nil {
+		return err
+	}
+	if !cache.take(s.chainID, TxHash(raw)) {
+		if err := verifySignature(s.chainID, raw); err != nil {
+			return err
+		}
+	}
+	acct := s.accounts[tx.Signer]
+	if acct != nil && tx.Nonce <= acct.Nonce {
+		return fmt.Errorf("%w: nonce %d, last accepted %d", ErrNonce, tx.Nonce, acct.Nonce)
+	}
+	if acct == nil && tx.Nonce == 0 {
+		return fmt.Errorf("%w: nonce 0", ErrNonce)
+	}
+	switch b := tx.Body.(type) {
+	case *Transfer:
+		err = s.transfer(tx, b)
+	case *RegisterNode:
+		err = s.register(tx, b, ev)
+	case *Unbond:
+		err = s.unbond(tx, b, ev)
+	case *SubmitTask:
+		err = s.submit(tx, b, ev)
+	case *Commit:
+		err = s.commit(tx, b, ev)
+	case *Reveal:
+		err = s.reveal(tx, b, ev)
+	default:
+		panic(fmt.Sprintf("ledger: unhandled body %T", b))
+	}
+	if err != nil {
+		return err
+	}
+	s.account(tx.Signer).Nonce = tx.Nonce
+	return nil
+}
+
+// account returns the account of k, creating it, and marks it changed.
+func (s *State) account(k PubKey) *Account {
+	a := s.accounts[k]
+	if a == nil {
+		a = &Account{}
+		s.accounts[k] = a
+	}
+	s.touch(kindAccount, k)
+	return a
+}
+
+func (s *State) balance(k PubKey) uint64 {
+	if a := s.accounts[k]; a != nil {
+		return a.Balance
+	}
+	return 0
+}
+
+func (s *State) transfer(tx *Tx, b *Transfer) error {
+	if bal := s.balance(tx.Signer); bal < b.Amount {
+		return fmt.Errorf("%w: balance %d, transfer %d", ErrInsufficientFunds, bal, b.Amount)
+	}
+	s.account(tx.Signer).Balance -= b.Amount
+	to := s.account(b.To)
+	if to.Balance+b.Amount < to.Balance {
+		panic("ledger: balance overflow") // total supply is fixed at genesis, below 2^64
+	}
+	to.Balance += b.Amount
+	return nil
+}
+
+func (s *State) register(tx *Tx, b *RegisterNode, ev *[]Event) error {
+	if bal := s.balance(tx.Signer); bal < b.Stake {
+		return fmt.Errorf("%w: balance %d, stake %d", ErrInsufficientFunds, bal, b.Stake)
+	}
+	n := s.nodes[tx.Signer]
+	var stake uint64
+	if n != nil {
+		stake = n.Stake
+	}
+	if stake+b.Stake < s.params.MinStake {
+		return fmt.Errorf("%w: stake %d below minimum %d", ErrStake, stake+b.Stake, s.params.MinStake)
+	}
+	if n == nil {
+		n = &Node{Key: tx.Signer, RegisteredAt: s.height}
+		s.nodes[tx.Signer] = n
+		i, _ := slices.BinarySearchFunc(s.nodeKeys, tx.Signer, func(a, b PubKey) int { return compareKeys(a, b) })
+		s.nodeKeys = slices.Insert(s.nodeKeys, i, tx.Signer)
+	}
+	s.account(tx.Signer).Balance -= b.Stake
+	n.Stake += b.Stake
+	n.Engines = slices.Clone(b.Engines)
+	n.Models = slices.Clone(b.Models)
+	n.Hardware, n.Class = b.Hardware, b.Class
+	s.touch(kindNode, n.Key)
+	*ev = append(*ev, Event{Type: EventNodeRegistered, Node: n.Key, Amount: n.Stake})
+	return nil
+}
+
+func (s *State) unbond(tx *Tx, b *Unbond, ev *[]Event) error {
+	n := s.nodes[tx.Signer]
+	if n == nil {
+		return fmt.Errorf("%w: %v", ErrUnknownNode, tx.Signer)
+	}
+	if b.Amount > n.Stake {
+		return fmt.Errorf("%w: unbond %d of stake %d", ErrStake, b.Amount, n.Stake)
+	}
+	if n.Open > 0 && n.Stake-b.Amount < s.params.MinStake {
+		return fmt.Errorf("%w: %d open assignments need stake %d, unbond would leave %d",
+			ErrStake, n.Open, s.params.MinStake, n.Stake-b.Amount)
+	}
+	n.Stake -= b.Amount
+	s.touch(kindNode, n.Key)
+	s.account(tx.Signer).Balance += b.Amount
+	*ev = append(*ev, Event{Type: EventUnbonded, Node: n.Key, Amount: b.Amount})
+	return nil
+}
+
+func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
+	if b.Replicas > s.params.MaxReplicas || b.MaxReplicas > s.params.MaxReplicas {
+		return fmt.Errorf("%w: replicas %d (max %d) over the chain's limit %d", ErrInvalidTask,
+			b.Replicas, b.MaxReplicas, s.params.MaxReplicas)
+	}
+	if bal := s.balance(tx.Signer); bal < b.Fee {
+		return fmt.Errorf("%w: balance %d, fee %d", ErrInsufficientFunds, bal, b.Fee)
+	}
+	id := TaskIDFor(tx.Signer, tx.Nonce)
+	if _, ok := s.tasks[id]; ok {
+		panic("ledger: task ID reused") // nonces only grow
+	}
+	cands := s.eligible(b.Model, tx.Signer)
+	if len(cands) < int(b.Replicas) {
+		return fmt.Errorf("%w: %d eligible for %v, %d replicas asked", ErrNotEnoughNodes,
+			len(cands), b.Model, b.Replicas)
+	}
+	s.account(tx.Signer).Balance -= b.Fee
+	t := &Task{ID: id, Submitter: tx.Signer, Spec: *b, SubmittedAt: s.height}
+	t.specDigest = specDigest(&t.Spec)
+	s.tasks[id] = t
+	s.assign(t, cands, int(b.Replicas), ev)
+	return nil
+}
+
+// eligible returns the nodes that may execute a task for model submitted by submitter, in key
+// order: serving the model, staked at least MinStake, not the submitter.
+func (s *State) eligible(model Model, submitter PubKey) []*Node {
+	var c []*Node
+	for _, k := range s.nodeKeys {
+		n := s.nodes[k]
+		if k != submitter && n.Stake >= s.params.MinStake && n.serves(model) {
+			c = append(c, n)
+		}
+	}
+	return c
+}
+
+// assign picks n executors among cands by stake, starts a round at the current height and
+// schedules its deadlines. len(cands) >= n.
+//
+// Draw i (0-based) hashes r_i = SHA-256("genquorum/assign/v1" || block rand || task ID ||
+// round || u32 i), takes x = the first 8 bytes big-endian, maps it to [0, W) as
+// floor(x * W / 2^64) where W is the remaining candidates' total stake, and picks the
+// candidate whose cumulative stake interval (in key order) holds it. The pick leaves the
+// pool: sampling without replacement, integers only.
+func (s *State) assign(t *Task, cands []*Node, n int, ev *[]Event) {
+	pool := slices.Clone(cands)
+	var total uint64
+	for _, c := range pool {
+		total += c.Stake
+	}
+	var msg [19 + 32 + 32 + 1 + 4]byte
+	copy(msg[:], "genquorum/assign/v1")
+	copy(msg[19:], s.rand[:])
+	copy(msg[51:], t.ID[:])
+	msg[83] = t.Round
+	t.Executors = make([]Executor, n)
+	nodes := make([]PubKey, n)
+	for i := range n {
+		binary.BigEndian.PutUint32(msg[84:], uint32(i))
+		r := sha256.Sum256(msg[:])
+		x, _ := bits.Mul64(binary.BigEndian.Uint64(r[:8]), total)
+		j := 0
+		for ; j < len(pool)-1; j++ {
+			if x < pool[j].Stake {
+				break
+			}
+			x -= pool[j].Stake
+		}
+		pick := pool[j]
+		pool = slices.Delete(pool, j, j+1)
+		total -= pick.Stake
+		t.Executors[i] = Executor{Node: pick.Key}
+		nodes[i] = pick.Key
+		pick.Open++
+		pick.Record.Assigned++
+		s.touch(kindNode, pick.Key)
+	}
+	t.Status = StatusCommit
+	t.AssignedAt = s.height
+	t.CommitDeadline = s.height + s.params.CommitWindow
+	t.RevealDeadline = t.CommitDeadline + s.params.RevealWindow
+	t.CommitClosedAt = 0
+	s.addDue(t.CommitDeadline, t.ID)
+	s.addDue(t.RevealDeadline, t.ID)
+	s.touch(kindTask, t.ID)
+	*ev = append(*ev, Event{Type: EventTaskAssigned, Task: t.ID, Round: t.Round, Nodes: nodes,
+		CommitDeadline: t.CommitDeadline, RevealDeadline: t.RevealDeadline})
+}
+
+// openTask returns the task and the signer's executor index for a commit or reveal.
+func (s *State) openTask(id TaskID, signer PubKey) (*Task, int, error) {
+	t := s.tasks[id]
+	if t == nil {
+		return nil, -1, fmt.Errorf("%w: %v", ErrUnknownTask, id)
+	}
+	if t.Status.Settled() {
+		return nil, -1, fmt.Errorf("%w: task %v settled at height %d", ErrTaskClosed, id, t.SettledAt)
+	}
+	i := t.executor(signer)
+	if i < 0 {
+		return nil, -1, fmt.Errorf("%w: task %v round %d", ErrNotAssigned, id, t.Round)
+	}
+	return t, i, nil
+}
+
+func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
+	t, i, err := s.openTask(b.Task, tx.Signer)
+	if err != nil {
+		return err
+	}
+	if t.Status != StatusCommit {
+		return fmt.Errorf("%w: task %v closed commitments at height %d", ErrCommitClosed, t.ID, t.CommitClosedAt)
+	}
+	x := &t.Executors[i]
+	if x.Committed {
+		return fmt.Errorf("%w: task %v", ErrAlreadyCommitted, t.ID)
+	}
+	x.Committed, x.Commitment = true, b.Commitment
+	*ev = append(*ev, Event{Type: EventCommitted, Task: t.ID, Round: t.Round, Node: tx.Signer})
+	var same []PubKey
+	all := true
+	for j := range t.Executors {
+		y := &t.Executors[j]
+		if j != i && y.Committed && y.Commitment == b.Commitment {
+			y.Duplicate, x.Duplicate = true, true
+			same = append(same, y.Node)
+		}
+		all = all && y.Committed
+	}
+	if same != nil {
+		*ev = append(*ev, Event{Type: EventDuplicateCommitment, Task: t.ID, Round: t.Round, Node: tx.Signer, Nodes: same})
+	}
+	s.touch(kindTask, t.ID)
+	if all {
+		s.closeCommits(t, ev)
+	}
+	return nil
+}
+
+// closeCommits ends the commit window at the current height.
+func (s *State) closeCommits(t *Task, ev *[]Event) {
+	t.Status = StatusReveal
+	t.CommitClosedAt = s.height
+	s.touch(kindTask, t.ID)
+	*ev = append(*ev, Event{Type: EventRevealOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.RevealDeadline})
+}
+
+func (s *State) reveal(tx *Tx, b *Reveal, ev *[]Event) error {
+	t, i, err := s.openTask(b.Task, tx.Signer)
+	if err != nil {
+		return err
+	}
+	x := &t.Executors[i]
+	switch {
+	case !x.Committed:
+		return fmt.Errorf("%w: task %v", ErrNotCommitted, t.ID)
+	case t.Status == StatusCommit || t.CommitClosedAt == s.height:
+		return fmt.Errorf("%w: task %v commit window open until height %d", ErrRevealTooEarly, t.ID, t.CommitDeadline)
+	case x.Revealed:
+		return fmt.Errorf("%w: task %v", ErrAlreadyRevealed, t.ID)
+	case len(b.Fingerprint) != int(t.Spec.FingerprintLen):
+		return fmt.Errorf("%w: %d bytes, task %v wants %d", ErrFingerprintLength, len(b.Fingerprint), t.ID, t.Spec.FingerprintLen)
+	case CommitmentFor(t.ID, tx.Signer, b.Fingerprint, b.Salt) != x.Commitment:
+		return fmt.Errorf("%w: task %v", ErrCommitmentMismatch, t.ID)
+	}
+	x.Revealed, x.Fingerprint = true, slices.Clone(b.Fingerprint)
+	s.touch(kindTask, t.ID)
+	*ev = append(*ev, Event{Type: EventRevealed, Task: t.ID, Round: t.Round, Node: tx.Signer})
+	for j := range t.Executors {
+		if y := &t.Executors[j]; y.Committed && !y.Revealed {
+			return nil
+		}
+	}
+	s.settle(t, ev) // everyone who committed has revealed: no reason to wait
+	return nil
+}
+
+// endBlock closes the commit windows and settles the tasks whose deadlines are this height.
+func (s *State) endBlock(ev *[]Event) {
+	ids := s.due[s.height]
+	delete(s.due, s.height)
+	slices.SortFunc(ids, func(a, b TaskID) int { return compareKeys(a, b) })
+	ids = slices.Compact(ids)
+	for _, id := range ids {
+		t := s.tasks[id]
+		switch {
+		case t.Status == StatusCommit && t.CommitDeadline == s.height:
+			s.closeCommits(t, ev)
+			committed := false
+			for j := range t.Executors {
+				committed = committed || t.Executors[j].Committed
+			}
+			if !committed {
+				s.settle(t, ev)
+			}
+		case t.Status == StatusReveal && t.RevealDeadline == s.height:
+			s.settle(t, ev)
+		}
+	}
+}
+
+// settle decides the current round of t, pays and slashes its executors, and then either
+// records the verdict, starts an adaptive second round, or refunds the fee.
+func (s *State) settle(t *Task, ev *[]Event) {
+	var fps [][]byte
+	var who []int
+	for j := range t.Executors {
+		if x := &t.Executors[j]; x.Revealed {
+			fps = append(fps, x.Fingerprint)
+			who = append(who, j)
+		}
+	}
+	n := len(t.Executors)
+	reason := ""
+	var v quorum.Verdict
+	if len(fps) == 0 {
+		reason = ReasonNoReveals
+		v.Need = int(ruleNeed(t.Spec.Rule, n))
+	} else {
+		var err error
+		v, err = quorum.Decide(fps, n, int(t.Spec.Tolerance), t.Spec.Rule)
+		switch {
+		case err != nil: // cannot happen: lengths, rule and tolerance were checked
+			reason = ReasonQuorumError + ": " + err.Error()
+		case !v.Accepted:
+			reason = ReasonNoQuorum
+		}
+	}
+	agreeing := make([]bool, n)
+	if reason == "" {
+		for _, k := range v.Agreeing {
+			agreeing[who[k]] = true
+		}
+	}
+	var agreed []PubKey
+	for j := range t.Executors {
+		x := &t.Executors[j]
+		nd := s.nodes[x.Node]
+		switch {
+		case !x.Committed:
+			x.Outcome = OutcomeNoCommit
+			nd.Record.NoCommit++
+			s.slash(t, nd, s.params.SlashNoCommitBPS, ReasonNoCommit, ev)
+		case !x.Revealed && x.Duplicate:
+			x.Outcome = OutcomeCopied
+			nd.Record.Copied++
+			s.slash(t, nd, s.params.SlashCopyBPS, ReasonCopied, ev)
+		case !x.Revealed:
+			x.Outcome = OutcomeNoReveal
+			nd.Record.NoReveal++
+			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, ev)
+		case reason != "":
+			x.Outcome = OutcomeUndecided
+			nd.Record.Undecided++
+		case agreeing[j]:
+			x.Outcome = OutcomeAgreed
+			nd.Record.Agreed++
+			agreed = append(agreed, x.Node)
+		default:
+			x.Outcome = OutcomeOutlier
+			nd.Record.Outliers++
+			s.slash(t, nd, s.params.SlashOutlierBPS, ReasonOutlier, ev)
+		}
+		nd.Open--
+		s.touch(kindNode, nd.Key)
+	}
+	t.Support, t.Need = uint32(v.Support), uint32(v.Need)
+	s.touch(kindTask, t.ID)
+	if reason == "" {
+		t.Status, t.SettledAt, t.Value = StatusAccepted, s.height, v.Value
+		*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(v.Value),
+			Support: t.Support, Need: t.Need, Nodes: agreed})
+		// The fee is split equally; the remainder of the division goes back to the submitter.
+		share := t.Spec.Fee / uint64(len(agreed))
+		for _, k := range agreed {
+			if share > 0 {
+				s.account(k).Balance += share
+				nd := s.nodes[k]
+				nd.Record.Earned += share
+				*ev = append(*ev, Event{Type: EventReward, Task: t.ID, Node: k, Amount: share})
+			}
+		}
+		s.refund(t, t.Spec.Fee-share*uint64(len(agreed)), ev)
+		return
+	}
+	*ev = append(*ev, Event{Type: EventNoVerdict, Task: t.ID, Round: t.Round, Support: t.Support, Need: t.Need, Reason: reason})
+	// Adaptive replication: one more round with more executors, if the submitter allowed it.
+	if next := max(2*n-1, n+1); t.Round == 0 && next <= int(t.Spec.MaxReplicas) {
+		if cands := s.eligible(t.Spec.Model, t.Submitter); len(cands) >= next {
+			t.Round++
+			s.assign(t, cands, next, ev)
+			return
+		}
+		reason += "; second round: " + ReasonNotEnough
+	}
+	t.Status, t.SettledAt, t.Reason = StatusNoVerdict, s.height, reason
+	s.refund(t, t.Spec.Fee, ev)
+}
+
+func (s *State) refund(t *Task, amount uint64, ev *[]Event) {
+	if amount == 0 {
+		return
+	}
+	s.account(t.Submitter).Balance += amount
+	*ev = append(*ev, Event{Type: EventRefund, Task: t.ID, Node: t.Submitter, Amount: amount})
+}
+
+// slash burns bps basis points of nd's stake (rounded down).
+func (s *State) slash(t *Task, nd *Node, bps uint32, reason string, ev *[]Event) {
+	hi, lo := bits.Mul64(nd.Stake, uint64(bps))
+	amt, _ := bits.Div64(hi, lo, 10000) // hi < 10000 since bps <= 10000
+	if amt == 0 {
+		return
+	}
+	nd.Stake -= amt
+	nd.Record.Slashed += amt
+	s.burned += amt
+	s.touch(kindMeta, [32]byte{})
+	s.touch(kindNode, nd.Key)
+	*ev = append(*ev, Event{Type: EventSlash, Task: t.ID, Node: nd.Key, Amount: amt, Reason: reason})
+}

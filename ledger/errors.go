@@ -1,0 +1,94 @@
+package ledger
+
+import (
+	"errors"
+)
+
+// Sentinel errors. Every rejected transaction's error wraps exactly one of them; callers branch
+// with errors.Is and turn them into ABCI result codes with Code.
+var (
+	// ErrTxTooLarge: the transaction is longer than MaxTxBytes.
+	ErrTxTooLarge = errors.New("ledger: transaction too large")
+	// ErrMalformedTx: the bytes do not decode as a transaction, or a field breaks a
+	// stateless rule (unknown type, bad length, zero amount...).
+	ErrMalformedTx = errors.New("ledger: malformed transaction")
+	// ErrBadSignature: the ed25519 signature does not verify for the signer and chain.
+	ErrBadSignature = errors.New("ledger: bad signature")
+	// ErrNonce: the nonce is not above the signer's last accepted nonce (a replay, or a
+	// transaction overtaken by a later one from the same signer).
+	ErrNonce = errors.New("ledger: nonce already used")
+	// ErrInsufficientFunds: the balance does not cover the amount, stake or fee.
+	ErrInsufficientFunds = errors.New("ledger: insufficient funds")
+	// ErrUnknownNode: the signer is not a registered node.
+	ErrUnknownNode = errors.New("ledger: unknown node")
+	// ErrStake: a registration below the minimum stake, or an unbond that leaves too little
+	// stake behind open assignments.
+	ErrStake = errors.New("ledger: stake rule")
+	// ErrInvalidTask: a task's parameters break a rule of the chain's Params.
+	ErrInvalidTask = errors.New("ledger: invalid task")
+	// ErrNotEnoughNodes: fewer eligible nodes than the replicas asked for.
+	ErrNotEnoughNodes = errors.New("ledger: not enough eligible nodes")
+	// ErrUnknownTask: no task has this ID.
+	ErrUnknownTask = errors.New("ledger: unknown task")
+	// ErrNotAssigned: the signer is not an executor of the task's current round.
+	ErrNotAssigned = errors.New("ledger: node not assigned to task")
+	// ErrCommitClosed: a commitment after the commit window closed.
+	ErrCommitClosed = errors.New("ledger: commit window closed")
+	// ErrAlreadyCommitted: a second commitment from the same executor.
+	ErrAlreadyCommitted = errors.New("ledger: already committed")
+	// ErrRevealTooEarly: a reveal while the commit window is still open (or in the block that
+	// closed it), when it could still be copied.
+	ErrRevealTooEarly = errors.New("ledger: reveal before commit window closed")
+	// ErrNotCommitted: a reveal from an executor that made no commitment.
+	ErrNotCommitted = errors.New("ledger: reveal without commitment")
+	// ErrAlreadyRevealed: a second reveal from the same executor.
+	ErrAlreadyRevealed = errors.New("ledger: already revealed")
+	// ErrCommitmentMismatch: the revealed fingerprint and salt do not open the commitment.
+	ErrCommitmentMismatch = errors.New("ledger: reveal does not match commitment")
+	// ErrFingerprintLength: a revealed fingerprint of another length than the task declared.
+	ErrFingerprintLength = errors.New("ledger: fingerprint length differs from task")
+	// ErrTaskClosed: a commitment or reveal for a task already settled (a late reveal).
+	ErrTaskClosed = errors.New("ledger: task already settled")
+)
+
+// codes maps each sentinel to its ABCI result code. Codes are part of the protocol: never
+// renumber, only append.
+var codes = []error{
+	nil, // 0: OK
+	ErrTxTooLarge,
+	ErrMalformedTx,
+	ErrBadSignature,
+	ErrNonce,
+	ErrInsufficientFunds,
+	ErrUnknownNode,
+	ErrStake,
+	ErrInvalidTask,
+	ErrNotEnoughNodes,
+	ErrUnknownTask,
+	ErrNotAssigned,
+	ErrCommitClosed,
+	ErrAlreadyCommitted,
+	ErrRevealTooEarly,
+	ErrNotCommitted,
+	ErrAlreadyRevealed,
+	ErrCommitmentMismatch,
+	ErrFingerprintLength,
+	ErrTaskClosed,
+}
+
+// CodeInternal is the code of an error that wraps none of the sentinels (a bug).
+const CodeInternal uint32 = 255
+
+// Code returns the ABCI result code for err: 0 for nil, the sentinel's fixed code, or
+// CodeInternal.
+func Code(err error) uint32 {
+	if err == nil {
+		return 0
+	}
+	for i, e := range codes[1:] {
+		if errors.Is(err, e) {
+			return uint32(i + 1)
+		}
+	}
+	return CodeInternal
+}

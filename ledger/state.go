@@ -1,0 +1,369 @@
+package ledger
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// Params are the chain's rules, fixed at genesis.
+type Params struct {
+	// CommitWindow is the number of blocks after the assignment in which executors commit:
+	// commitments are accepted at heights AssignedAt+1 .. AssignedAt+CommitWindow.
+	CommitWindow uint64
+	// RevealWindow is the number of blocks after the commit deadline in which executors
+	// reveal: reveals are accepted after the commit window closed, up to
+	// AssignedAt+CommitWindow+RevealWindow.
+	RevealWindow uint64
+	// MinStake is the least bonded stake for a node to be registered and assigned tasks.
+	MinStake uint64
+	// MaxReplicas bounds the executors of one task, adaptive rounds included (<= 255).
+	MaxReplicas uint32
+	// Slash rates in basis points (1/10000) of the node's stake at settlement time.
+	SlashOutlierBPS  uint32 // revealed a fingerprint outside the accepted group
+	SlashNoRevealBPS uint32 // committed but did not reveal
+	SlashNoCommitBPS uint32 // assigned but did not commit
+	SlashCopyBPS     uint32 // committed another executor's commitment bytes and could not open them
+}
+
+// DefaultParams returns the rules used by tests and a default local chain.
+func DefaultParams() Params {
+	return Params{
+		CommitWindow:     4,
+		RevealWindow:     4,
+		MinStake:         100,
+		MaxReplicas:      15,
+		SlashOutlierBPS:  1000,
+		SlashNoRevealBPS: 500,
+		SlashNoCommitBPS: 200,
+		SlashCopyBPS:     2000,
+	}
+}
+
+// Validate reports the first rule Params breaks.
+func (p Params) Validate() error {
+	switch {
+	case p.CommitWindow == 0 || p.RevealWindow == 0:
+		return fmt.Errorf("ledger: params: commit and reveal windows must be at least 1 block")
+	case p.CommitWindow > 1<<20 || p.RevealWindow > 1<<20:
+		return fmt.Errorf("ledger: params: windows over %d blocks", 1<<20)
+	case p.MaxReplicas == 0 || p.MaxReplicas > MaxReplicasLimit:
+		return fmt.Errorf("ledger: params: max replicas %d (want 1..%d)", p.MaxReplicas, MaxReplicasLimit)
+	case p.SlashOutlierBPS > 10000 || p.SlashNoRevealBPS > 10000 || p.SlashNoCommitBPS > 10000 || p.SlashCopyBPS > 10000:
+		return fmt.Errorf("ledger: params: slash rate over 10000 basis points")
+	}
+	return nil
+}
+
+// Genesis is the initial state of a chain.
+type Genesis struct {
+	ChainID  string
+	Params   Params
+	Accounts []GenesisAccount // distinct keys
+}
+
+// GenesisAccount funds one key at genesis.
+type GenesisAccount struct {
+	Key     PubKey
+	Balance uint64
+}
+
+// Account is the spendable side of a key.
+type Account struct {
+	Balance uint64
+	Nonce   uint64 // last accepted nonce; the next transaction must use a larger one
+}
+
+// Node is a registered executor.
+type Node struct {
+	Key          PubKey
+	Stake        uint64 // bonded; assignment weight and what slashing takes from
+	Engines      []string
+	Models       []Model
+	Hardware     string
+	Class        string
+	RegisteredAt uint64 // height
+	Open         uint32 // assignments not yet settled
+	Record       Record
+}
+
+// serves reports whether n serves model m.
+func (n *Node) serves(m Model) bool {
+	for _, x := range n.Models {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// Record is a node's history of settled assignments.
+type Record struct {
+	Assigned  uint64 // executor slots ever assigned
+	Agreed    uint64 // revealed within tolerance of an accepted verdict
+	Outliers  uint64 // revealed outside the accepted group
+	Undecided uint64 // revealed, but the round reached no verdict
+	NoCommit  uint64
+	NoReveal  uint64
+	Copied    uint64
+	Earned    uint64 // rewards paid
+	Slashed   uint64 // stake taken
+}
+
+// TaskStatus is where a task stands.
+type TaskStatus uint8
+
+// Task statuses.
+const (
+	StatusCommit    TaskStatus = 1 // executors assigned, commit window open
+	StatusReveal    TaskStatus = 2 // commit window closed, reveals accepted
+	StatusAccepted  TaskStatus = 3 // settled with a verdict
+	StatusNoVerdict TaskStatus = 4 // settled without a verdict; fee refunded
+)
+
+var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict"}
+
+// String returns "commit", "reveal", "accepted" or "no-verdict".
+func (s TaskStatus) String() string {
+	if s >= 1 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("TaskStatus(%d)", uint8(s))
+}
+
+// Settled reports whether the task has its final outcome.
+func (s TaskStatus) Settled() bool { return s == StatusAccepted || s == StatusNoVerdict }
+
+// Outcome is what settlement decided about one executor.
+type Outcome uint8
+
+// Executor outcomes. OutcomePending until the round settles.
+const (
+	OutcomePending   Outcome = 0
+	OutcomeAgreed    Outcome = 1
+	OutcomeOutlier   Outcome = 2
+	OutcomeUndecided Outcome = 3
+	OutcomeNoCommit  Outcome = 4
+	OutcomeNoReveal  Outcome = 5
+	OutcomeCopied    Outcome = 6
+)
+
+var outcomeNames = [...]string{"pending", "agreed", "outlier", "undecided", "no-commit", "no-reveal", "copied"}
+
+// String returns the outcome's name.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("Outcome(%d)", uint8(o))
+}
+
+// Executor is one assigned node's part in a round.
+type Executor struct {
+	Node        PubKey
+	Committed   bool
+	Commitment  [32]byte
+	Duplicate   bool // another executor of the round committed the same bytes
+	Revealed    bool
+	Fingerprint []byte
+	Outcome     Outcome
+}
+
+// Task is a submitted task and its progress. Values returned by State.Task are copies.
+type Task struct {
+	ID          TaskID
+	Submitter   PubKey
+	Spec        SubmitTask // as submitted
+	SubmittedAt uint64
+
+	Status         TaskStatus
+	Round          uint8  // 0, or 1 after adaptive re-assignment
+	AssignedAt     uint64 // height of the current round's assignment
+	CommitDeadline uint64 // last height accepting commitments
+	RevealDeadline uint64 // last height accepting reveals; settlement at the latest here
+	CommitClosedAt uint64 // height at which the commit window closed (0 while open)
+	Executors      []Executor
+
+	// Settlement.
+	SettledAt uint64
+	Value     []byte // accepted fingerprint
+	Support   uint32 // executors within tolerance of the best candidate
+	Need      uint32 // agreeing executors the rule needed
+	Reason    string // why there is no verdict
+
+	specDigest [32]byte // SHA-256 of the encoded Spec, cached for hashing
+}
+
+// clone returns a deep copy.
+func (t *Task) clone() Task {
+	c := *t
+	c.Spec.Prompt = slices.Clone(t.Spec.Prompt)
+	c.Spec.Params = slices.Clone(t.Spec.Params)
+	c.Executors = slices.Clone(t.Executors)
+	for i := range c.Executors {
+		c.Executors[i].Fingerprint = slices.Clone(c.Executors[i].Fingerprint)
+	}
+	c.Value = slices.Clone(t.Value)
+	return c
+}
+
+// executor returns the index of node among the executors, or -1.
+func (t *Task) executor(node PubKey) int {
+	for i := range t.Executors {
+		if t.Executors[i].Node == node {
+			return i
+		}
+	}
+	return -1
+}
+
+// Verdict reports the outcome of a settled task.
+func (t *Task) Verdict() (accepted bool, value []byte) {
+	return t.Status == StatusAccepted, t.Value
+}
+
+// State is the ledger: accounts, nodes, tasks and the rules. It changes only through
+// FinalizeBlock, and it is not safe for concurrent use (CheckTx, the package function, is).
+type State struct {
+	chainID string
+	params  Params
+	height  uint64 // last finalized block
+	burned  uint64 // slashed stake, destroyed
+
+	accounts map[PubKey]*Account
+	nodes    map[PubKey]*Node
+	nodeKeys []PubKey // sorted: the deterministic iteration order for assignment
+	tasks    map[TaskID]*Task
+
+	// due[h] lists tasks with a deadline at height h (derived from tasks; never hashed).
+	due map[uint64][]TaskID
+
+	pending bool // a block was finalized and not yet committed
+
+	// Block-local inputs: the block's randomness and the set of state entries changed in it.
+	rand  [32]byte
+	dirty map[entryKey]struct{}
+	hash  hasher
+}
+
+// New returns the state at genesis.
+func New(g Genesis) (*State, error) {
+	if err := g.Params.Validate(); err != nil {
+		return nil, err
+	}
+	if len(g.ChainID) == 0 || len(g.ChainID) > MaxChainIDBytes {
+		return nil, fmt.Errorf("ledger: genesis: chain ID of %d bytes (want 1..%d)", len(g.ChainID), MaxChainIDBytes)
+	}
+	s := newEmpty(g.ChainID, g.Params)
+	for _, a := range g.Accounts {
+		if _, ok := s.accounts[a.Key]; ok {
+			return nil, fmt.Errorf("ledger: genesis: account %v listed twice", a.Key)
+		}
+		s.accounts[a.Key] = &Account{Balance: a.Balance}
+	}
+	s.rehash()
+	return s, nil
+}
+
+func newEmpty(chainID string, p Params) *State {
+	return &State{
+		chainID:  chainID,
+		params:   p,
+		accounts: make(map[PubKey]*Account),
+		nodes:    make(map[PubKey]*Node),
+		tasks:    make(map[TaskID]*Task),
+		due:      make(map[uint64][]TaskID),
+		dirty:    make(map[entryKey]struct{}),
+		hash:     newHasher(),
+	}
+}
+
+// ChainID returns the chain ID that transactions are signed for.
+func (s *State) ChainID() string { return s.chainID }
+
+// Params returns the chain's rules.
+func (s *State) Params() Params { return s.params }
+
+// Height returns the height of the last finalized block (0 at genesis).
+func (s *State) Height() uint64 { return s.height }
+
+// Burned returns the total stake slashed so far.
+func (s *State) Burned() uint64 { return s.burned }
+
+// Account returns the account of key (the zero Account if it has none).
+func (s *State) Account(key PubKey) Account {
+	if a := s.accounts[key]; a != nil {
+		return *a
+	}
+	return Account{}
+}
+
+// Node returns a copy of the node registered with key.
+func (s *State) Node(key PubKey) (Node, bool) {
+	n := s.nodes[key]
+	if n == nil {
+		return Node{}, false
+	}
+	c := *n
+	c.Engines = slices.Clone(n.Engines)
+	c.Models = slices.Clone(n.Models)
+	return c, true
+}
+
+// Nodes returns the registered node keys in ascending order.
+func (s *State) Nodes() []PubKey { return slices.Clone(s.nodeKeys) }
+
+// Task returns a copy of the task with id.
+func (s *State) Task(id TaskID) (Task, bool) {
+	t := s.tasks[id]
+	if t == nil {
+		return Task{}, false
+	}
+	return t.clone(), true
+}
+
+// OpenTasks returns the IDs of the tasks not yet settled in which node is an executor of the
+// current round, ascending. It scans the open tasks: a node daemon calls it after a restart,
+// and otherwise follows the TaskAssigned events.
+func (s *State) OpenTasks(node PubKey) []TaskID {
+	var ids []TaskID
+	for _, list := range s.due {
+		for _, id := range list {
+			t := s.tasks[id]
+			if !t.Status.Settled() && t.executor(node) >= 0 && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.SortFunc(ids, func(a, b TaskID) int { return compareKeys(a, b) })
+	return ids
+}
+
+// NextDeadline returns the lowest height above the last block at which an open task's window
+// ends, and false if no task is open. A chain that makes no empty blocks must still make a
+// block at that height, or the task will wait.
+func (s *State) NextDeadline() (uint64, bool) {
+	var best uint64
+	for h := range s.due {
+		if h > s.height && (best == 0 || h < best) {
+			best = h
+		}
+	}
+	return best, best != 0
+}
+
+func compareKeys(a, b [32]byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// ruleNeed wraps quorum.Rule.Need for uint32 replicas.
+func ruleNeed(r quorum.Rule, n int) uint32 { return uint32(r.Need(n)) }
