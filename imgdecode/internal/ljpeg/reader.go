@@ -435,7 +435,6 @@ func (d *decoder) processDRI(n int) error {
 	return nil
 }
 
-
 // processApp0Marker notes a JFIF marker as libjpeg's examine_app0 does: at
 // least 14 bytes starting "JFIF\x00".
 func (d *decoder) processApp0Marker(n int) error {
