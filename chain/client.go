@@ -1,0 +1,184 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
+)
+
+// Client submits transactions to a network through one of several validators' RPC endpoints,
+// failing over to the next when one is down or catching up, and waits for inclusion,
+// resubmitting a transaction that a full mempool dropped.
+type Client struct {
+	endpoints []rpcclient.Client
+	logger    *slog.Logger
+	// PollInterval is how often inclusion is checked (default 20 ms).
+	PollInterval time.Duration
+	// ResubmitAfter is how many blocks may pass without inclusion before the tx is sent again
+	// (default 5).
+	ResubmitAfter int64
+	next          int
+}
+
+// NewClient returns a client over the given CometBFT RPC clients (e.g. Node.Local(), or
+// HTTP clients from DialHTTP), tried in order.
+func NewClient(logger *slog.Logger, endpoints ...rpcclient.Client) (*Client, error) {
+	if len(endpoints) == 0 {
+		return nil, errors.New("chain: client needs at least one RPC endpoint")
+	}
+	return &Client{endpoints: endpoints, logger: logger, PollInterval: 20 * time.Millisecond, ResubmitAfter: 5}, nil
+}
+
+// DialHTTP returns HTTP RPC clients for addresses like "tcp://127.0.0.1:26657" or
+// "http://host:26657".
+func DialHTTP(addrs ...string) ([]rpcclient.Client, error) {
+	var out []rpcclient.Client
+	for _, a := range addrs {
+		c, err := rpchttp.New(RPCURL(a), "/websocket")
+		if err != nil {
+			return nil, fmt.Errorf("chain: rpc %s: %w", a, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// TxRejectedError reports a transaction the state machine refused, in CheckTx or in the block.
+type TxRejectedError struct {
+	Code uint32
+	Log  string
+}
+
+func (e *TxRejectedError) Error() string {
+	return fmt.Sprintf("chain: transaction rejected (code %d): %s", e.Code, e.Log)
+}
+
+// Inclusion is where a transaction landed and what it did.
+type Inclusion struct {
+	Height int64
+	Hash   []byte
+	Result TxResult
+}
+
+// Submit broadcasts tx and waits until it is in a block. A transaction refused by CheckTx or
+// executed with a non-zero code returns *TxRejectedError. Submitting the same bytes twice is
+// safe: the ledger's nonces reject a replay, and the mempool cache drops duplicates.
+func (c *Client) Submit(ctx context.Context, tx []byte) (*Inclusion, error) {
+	hash := types.Tx(tx).Hash()
+	var sentAt int64 = -1
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ep := c.endpoints[c.next]
+		if sentAt < 0 {
+			res, err := ep.BroadcastTxSync(ctx, tx)
+			switch {
+			case err != nil && !isAlreadyInCache(err):
+				c.failover(err)
+				if err := c.sleep(ctx); err != nil {
+					return nil, err
+				}
+				continue
+			case err == nil && res.Code != 0:
+				return nil, &TxRejectedError{Code: res.Code, Log: res.Log}
+			}
+			st, err := ep.Status(ctx)
+			if err != nil {
+				c.failover(err)
+				continue
+			}
+			sentAt = st.SyncInfo.LatestBlockHeight
+		}
+		res, err := ep.Tx(ctx, hash, false)
+		if err == nil {
+			return inclusion(res)
+		}
+		if err := c.sleep(ctx); err != nil {
+			return nil, err
+		}
+		st, serr := ep.Status(ctx)
+		if serr != nil {
+			c.failover(serr)
+			sentAt = -1 // the tx may have died with that validator's mempool: send again
+			continue
+		}
+		if st.SyncInfo.LatestBlockHeight-sentAt >= c.ResubmitAfter {
+			c.logger.Debug("transaction not included, resubmitting", "tx", fmt.Sprintf("%X", hash[:6]), "blocks", st.SyncInfo.LatestBlockHeight-sentAt)
+			sentAt = -1
+		}
+	}
+}
+
+// Query runs an ABCI query on the first endpoint that answers.
+func (c *Client) Query(ctx context.Context, path string, data []byte) ([]byte, error) {
+	var lastErr error
+	for range c.endpoints {
+		res, err := c.endpoints[c.next].ABCIQuery(ctx, path, data)
+		if err != nil {
+			lastErr = err
+			c.failover(err)
+			continue
+		}
+		if res.Response.Code != 0 {
+			return nil, fmt.Errorf("chain: query %s: %s", path, res.Response.Log)
+		}
+		return res.Response.Value, nil
+	}
+	return nil, fmt.Errorf("chain: query %s: every endpoint failed: %w", path, lastErr)
+}
+
+// Height returns the latest block height known to the current endpoint.
+func (c *Client) Height(ctx context.Context) (int64, error) {
+	st, err := c.endpoints[c.next].Status(ctx)
+	if err != nil {
+		c.failover(err)
+		return 0, fmt.Errorf("chain: status: %w", err)
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+func (c *Client) failover(err error) {
+	if len(c.endpoints) > 1 {
+		c.logger.Debug("rpc endpoint failed, trying the next", "err", err)
+	}
+	c.next = (c.next + 1) % len(c.endpoints)
+}
+
+func (c *Client) sleep(ctx context.Context) error {
+	t := time.NewTimer(c.PollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func isAlreadyInCache(err error) bool {
+	return bytes.Contains([]byte(err.Error()), []byte("tx already exists in cache"))
+}
+
+func inclusion(res *ctypes.ResultTx) (*Inclusion, error) {
+	in := &Inclusion{Height: res.Height, Hash: res.Hash, Result: TxResult{Code: res.TxResult.Code, Log: res.TxResult.Log}}
+	for _, e := range res.TxResult.Events {
+		ev := Event{Type: e.Type}
+		for _, a := range e.Attributes {
+			ev.Attributes = append(ev.Attributes, Attribute{Key: a.Key, Value: a.Value})
+		}
+		in.Result.Events = append(in.Result.Events, ev)
+	}
+	if res.TxResult.Code != 0 {
+		return in, &TxRejectedError{Code: res.TxResult.Code, Log: res.TxResult.Log}
+	}
+	return in, nil
+}
