@@ -83,6 +83,8 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newVersionCommand(g),
 		newTokenizeCommand(g),
 		newDetokenizeCommand(g),
+		newHashCommand(g),
+		newCompareCommand(g),
 	)
 	return root
 }
