@@ -22,9 +22,9 @@ type decodedRow struct {
 	sumL, sumRGB  string
 }
 
-func readDecodedTSV(t testing.TB) []decodedRow {
+func readDecodedTSV(t testing.TB, path string) []decodedRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(corpusDir, "decoded.tsv"))
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +68,22 @@ func rgbOrGrey(im *Image) []byte {
 	return rgb
 }
 
-// TestPillowPlanes checks every file of decoded.tsv against Pillow's L and
-// RGB planes. PNG must match exactly with either JPEG decoder; JPEG must
-// match exactly with JPEGTurbo (JPEGStd is only counted).
+// TestPillowPlanes checks every file of the imagehash corpus
+// (testdata/imagehash/decoded.tsv) against Pillow 9.4's L and RGB planes.
+// PNG and JPEG (with JPEGTurbo) must match exactly; JPEGStd is only counted.
 func TestPillowPlanes(t *testing.T) {
-	rows := readDecodedTSV(t)
+	checkPlanes(t, corpusDir, readDecodedTSV(t, filepath.Join(corpusDir, "decoded.tsv")))
+}
+
+// TestPillowPlanesSynthetic does the same for testdata/golden.tsv: small
+// JPEGs made by cjpeg 2.1.5 and Pillow 9.4 covering every sampling layout,
+// odd sizes, restart intervals, progressive, RGB, grey, CMYK and
+// non-interleaved scans (see testdata/gen_golden.py).
+func TestPillowPlanesSynthetic(t *testing.T) {
+	checkPlanes(t, "testdata", readDecodedTSV(t, filepath.Join("testdata", "golden.tsv")))
+}
+
+func checkPlanes(t *testing.T, dir string, rows []decodedRow) {
 	for _, dec := range []JPEGDecoder{JPEGTurbo, JPEGStd} {
 		var jpegs, okL, okRGB int
 		for _, r := range rows {
@@ -83,7 +94,13 @@ func TestPillowPlanes(t *testing.T) {
 			if testing.Short() && r.width*r.height > 4_000_000 {
 				continue
 			}
-			im, err := DecodeFile(filepath.Join(corpusDir, r.file), Options{JPEG: dec})
+			im, err := DecodeFile(filepath.Join(dir, r.file), Options{JPEG: dec})
+			if err != nil && dec == JPEGStd {
+				// image/jpeg rejects some valid layouts; counted as a mismatch.
+				t.Logf("DecodeFile(%q, %v): %v", r.file, dec, err)
+				jpegs++
+				continue
+			}
 			if err != nil {
 				t.Errorf("DecodeFile(%q, %v): %v", r.file, dec, err)
 				continue
