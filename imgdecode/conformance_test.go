@@ -83,6 +83,13 @@ func TestPillowPlanesSynthetic(t *testing.T) {
 	checkPlanes(t, "testdata", readDecodedTSV(t, filepath.Join("testdata", "golden.tsv")))
 }
 
+// TestPillowPlanesPNG does the same for testdata/png_golden.tsv: hand-made
+// PNGs of every colour type and bit depth, with tRNS, short palettes whose
+// indices run past PLTE, and Adam7 interlacing (see testdata/gen_png.py).
+func TestPillowPlanesPNG(t *testing.T) {
+	checkPlanes(t, "testdata", readDecodedTSV(t, filepath.Join("testdata", "png_golden.tsv")))
+}
+
 func checkPlanes(t *testing.T, dir string, rows []decodedRow) {
 	for _, dec := range []JPEGDecoder{JPEGTurbo, JPEGStd} {
 		var jpegs, okL, okRGB int
