@@ -357,8 +357,10 @@ func (s *State) reveal(tx *Tx, b *Reveal, ev *[]Event) error {
 	switch {
 	case !x.Committed:
 		return fmt.Errorf("%w: task %v", ErrNotCommitted, t.ID)
-	case t.Status == StatusCommit || t.CommitClosedAt == s.height:
+	case t.Status == StatusCommit:
 		return fmt.Errorf("%w: task %v commit window open until height %d", ErrRevealTooEarly, t.ID, t.CommitDeadline)
+	case t.CommitClosedAt == s.height:
+		return fmt.Errorf("%w: task %v commit window closed in this block, reveal from height %d", ErrRevealTooEarly, t.ID, s.height+1)
 	case x.Revealed:
 		return fmt.Errorf("%w: task %v", ErrAlreadyRevealed, t.ID)
 	case len(b.Fingerprint) != int(t.Spec.FingerprintLen):
@@ -436,6 +438,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		}
 	}
 	var agreed []PubKey
+	var slashes []Event // reported after the verdict
 	for j := range t.Executors {
 		x := &t.Executors[j]
 		nd := s.nodes[x.Node]
@@ -443,15 +446,15 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		case !x.Committed:
 			x.Outcome = OutcomeNoCommit
 			nd.Record.NoCommit++
-			s.slash(t, nd, s.params.SlashNoCommitBPS, ReasonNoCommit, ev)
+			s.slash(t, nd, s.params.SlashNoCommitBPS, ReasonNoCommit, &slashes)
 		case !x.Revealed && x.Duplicate:
 			x.Outcome = OutcomeCopied
 			nd.Record.Copied++
-			s.slash(t, nd, s.params.SlashCopyBPS, ReasonCopied, ev)
+			s.slash(t, nd, s.params.SlashCopyBPS, ReasonCopied, &slashes)
 		case !x.Revealed:
 			x.Outcome = OutcomeNoReveal
 			nd.Record.NoReveal++
-			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, ev)
+			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, &slashes)
 		case reason != "":
 			x.Outcome = OutcomeUndecided
 			nd.Record.Undecided++
@@ -462,7 +465,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		default:
 			x.Outcome = OutcomeOutlier
 			nd.Record.Outliers++
-			s.slash(t, nd, s.params.SlashOutlierBPS, ReasonOutlier, ev)
+			s.slash(t, nd, s.params.SlashOutlierBPS, ReasonOutlier, &slashes)
 		}
 		nd.Open--
 		s.touch(kindNode, nd.Key)
@@ -473,6 +476,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		t.Status, t.SettledAt, t.Value = StatusAccepted, s.height, v.Value
 		*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(v.Value),
 			Support: t.Support, Need: t.Need, Nodes: agreed})
+		*ev = append(*ev, slashes...)
 		// The fee is split equally; the remainder of the division goes back to the submitter.
 		share := t.Spec.Fee / uint64(len(agreed))
 		for _, k := range agreed {
@@ -486,15 +490,22 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		s.refund(t, t.Spec.Fee-share*uint64(len(agreed)), ev)
 		return
 	}
-	*ev = append(*ev, Event{Type: EventNoVerdict, Task: t.ID, Round: t.Round, Support: t.Support, Need: t.Need, Reason: reason})
 	// Adaptive replication: one more round with more executors, if the submitter allowed it.
-	if next := max(2*n-1, n+1); t.Round == 0 && next <= int(t.Spec.MaxReplicas) {
-		if cands := s.eligible(t.Spec.Model, t.Submitter); len(cands) >= next {
-			t.Round++
-			s.assign(t, cands, next, ev)
-			return
+	var cands []*Node
+	next := max(2*n-1, n+1)
+	retry := t.Round == 0 && next <= int(t.Spec.MaxReplicas)
+	if retry {
+		if cands = s.eligible(t.Spec.Model, t.Submitter); len(cands) < next {
+			retry = false
+			reason += "; second round: " + ReasonNotEnough
 		}
-		reason += "; second round: " + ReasonNotEnough
+	}
+	*ev = append(*ev, Event{Type: EventNoVerdict, Task: t.ID, Round: t.Round, Support: t.Support, Need: t.Need, Reason: reason})
+	*ev = append(*ev, slashes...)
+	if retry {
+		t.Round++
+		s.assign(t, cands, next, ev)
+		return
 	}
 	t.Status, t.SettledAt, t.Reason = StatusNoVerdict, s.height, reason
 	s.refund(t, t.Spec.Fee, ev)
