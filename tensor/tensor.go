@@ -1,0 +1,140 @@
+package tensor
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Tensor is a dense float32 array with a shape. Tensors made by this package are contiguous
+// and row-major; a tensor of rank 0 (Shape empty) holds one element.
+type Tensor struct {
+	// Data holds the elements: element (i0, ..., i[r-1]) is at
+	// Data[i0*Strides[0] + ... + i[r-1]*Strides[r-1]], with Strides[r-1] == 1 and
+	// Strides[d] == Strides[d+1]*Shape[d+1] (contiguous, row-major). len(Data) == Len().
+	Data []float32
+	// Shape is the size of each axis (dim), outermost first. Callers must not change it.
+	Shape []int
+	// Strides is the distance in Data between neighbours along each axis.
+	Strides []int
+	// Grad is the gradient of the losses passed to Tape.Backward with respect to this tensor,
+	// laid out like Data. It is nil until a backward pass reaches the tensor, and accumulates
+	// across Backward calls until ZeroGrad.
+	Grad []float32
+
+	requiresGrad bool
+}
+
+// New returns a zero tensor of the given shape. It panics on a negative dim.
+func New(shape ...int) *Tensor {
+	return FromData(make([]float32, numel(shape)), shape...)
+}
+
+// FromData returns a tensor viewing data (not copied) with the given shape. It panics when
+// len(data) does not match the shape.
+func FromData(data []float32, shape ...int) *Tensor {
+	n := numel(shape)
+	if len(data) != n {
+		panic(fmt.Sprintf("tensor: FromData: %d elements for shape %v", len(data), shape))
+	}
+	return &Tensor{Data: data, Shape: slices.Clone(shape), Strides: stridesOf(shape)}
+}
+
+// Param returns t marked as a trainable leaf: Backward fills its Grad.
+func (t *Tensor) Param() *Tensor {
+	t.requiresGrad = true
+	return t
+}
+
+// RequiresGrad reports whether gradients flow to t (a Param, or the output of an operation
+// with such an input recorded on a gradient tape).
+func (t *Tensor) RequiresGrad() bool { return t.requiresGrad }
+
+// ZeroGrad drops the accumulated gradient.
+func (t *Tensor) ZeroGrad() { t.Grad = nil }
+
+// Len returns the number of elements.
+func (t *Tensor) Len() int { return len(t.Data) }
+
+// Rank returns the number of axes.
+func (t *Tensor) Rank() int { return len(t.Shape) }
+
+// Dim returns the size of axis i; negative i counts from the end.
+func (t *Tensor) Dim(i int) int {
+	if i < 0 {
+		i += len(t.Shape)
+	}
+	return t.Shape[i]
+}
+
+// Item returns the only element of a one-element tensor. It panics otherwise.
+func (t *Tensor) Item() float32 {
+	if len(t.Data) != 1 {
+		panic(fmt.Sprintf("tensor: Item of shape %v", t.Shape))
+	}
+	return t.Data[0]
+}
+
+// At returns the element at the given index, one per axis.
+func (t *Tensor) At(idx ...int) float32 {
+	if len(idx) != len(t.Shape) {
+		panic(fmt.Sprintf("tensor: At(%v) on shape %v", idx, t.Shape))
+	}
+	off := 0
+	for d, i := range idx {
+		if i < 0 || i >= t.Shape[d] {
+			panic(fmt.Sprintf("tensor: At(%v) out of range of shape %v", idx, t.Shape))
+		}
+		off += i * t.Strides[d]
+	}
+	return t.Data[off]
+}
+
+// Clone returns a copy of t's data and shape (not its gradient), as a new leaf.
+func (t *Tensor) Clone() *Tensor {
+	return FromData(slices.Clone(t.Data), t.Shape...)
+}
+
+// String returns a short description: shape and, for small tensors, the values.
+func (t *Tensor) String() string {
+	if len(t.Data) <= 8 {
+		return fmt.Sprintf("Tensor%v%v", t.Shape, t.Data)
+	}
+	return fmt.Sprintf("Tensor%v", t.Shape)
+}
+
+// grad returns t.Grad, allocating it on first use.
+func (t *Tensor) grad() []float32 {
+	if t.Grad == nil {
+		t.Grad = make([]float32, len(t.Data))
+	}
+	return t.Grad
+}
+
+// addGrad adds g element-wise into t's gradient.
+func (t *Tensor) addGrad(g []float32) {
+	dst := t.grad()
+	for i, v := range g {
+		dst[i] += v
+	}
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			panic(fmt.Sprintf("tensor: negative dim in shape %v", shape))
+		}
+		n *= d
+	}
+	return n
+}
+
+func stridesOf(shape []int) []int {
+	s := make([]int, len(shape))
+	acc := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		s[i] = acc
+		acc *= shape[i]
+	}
+	return s
+}
