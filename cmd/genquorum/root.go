@@ -82,10 +82,13 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 	root.AddCommand(
 		newVersionCommand(g),
 		newTestnetCommand(g),
+		newConsensusCommand(g),
 		newTokenizeCommand(g),
 		newDetokenizeCommand(g),
 		newHashCommand(g),
 		newCompareCommand(g),
+		newCollisionsCommand(g),
+		newOddsCommand(g),
 	)
 	return root
 }
