@@ -2,6 +2,8 @@ package imgdecode
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"fmt"
 	"image"
 	"image/color"
@@ -68,7 +70,7 @@ func decodeJPEGStd(data []byte, opts Options) (*Image, error) {
 }
 
 func jpegStdError(err error) error {
-	if err.Error() == "unexpected EOF" {
+	if errors.Is(err, io.ErrUnexpectedEOF) || err == jpeg.FormatError("short Huffman data") {
 		return fmt.Errorf("%w: jpeg: %w", ErrTruncated, err)
 	}
 	return fmt.Errorf("%w: jpeg: %w", ErrFormat, err)

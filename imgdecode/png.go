@@ -220,9 +220,11 @@ func clip16(hi, lo uint8) uint8 {
 	return lo
 }
 
+// pngError classifies an image/png error (whose text starts "png: ").
 func pngError(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: png: %w", ErrTruncated, err)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		err == png.FormatError("not enough pixel data") { // IDAT stream cut short
+		return fmt.Errorf("%w: %w", ErrTruncated, err)
 	}
-	return fmt.Errorf("%w: png: %w", ErrFormat, err)
+	return fmt.Errorf("%w: %w", ErrFormat, err)
 }

@@ -362,15 +362,15 @@ func (d *decoder) processSOF(n int) error {
 			return UnsupportedError("fractional sampling ratio")
 		}
 	}
-	if d.width == 0 || d.height == 0 {
-		// DNL-defined heights are not supported either (nor by Pillow's
-		// libjpeg build in practice).
-		return FormatError("zero image size")
-	}
 	if d.checkSize != nil {
 		if err := d.checkSize(d.width, d.height); err != nil {
 			return err
 		}
+	}
+	if d.width == 0 || d.height == 0 {
+		// A zero height would have to come from a DNL marker, which is
+		// not supported (libjpeg rejects it too: JERR_EMPTY_IMAGE).
+		return FormatError("zero image size")
 	}
 	d.mxx = (d.width + 8*d.hmax - 1) / (8 * d.hmax)
 	d.myy = (d.height + 8*d.vmax - 1) / (8 * d.vmax)

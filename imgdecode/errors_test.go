@@ -1,0 +1,120 @@
+package imgdecode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pngWithSize returns a copy of a PNG whose IHDR says w x h (CRC fixed).
+func pngWithSize(t *testing.T, src []byte, w, h uint32) []byte {
+	t.Helper()
+	b := bytes.Clone(src)
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// jpegWithSize returns a copy of a baseline JPEG whose SOF0 says w x h.
+func jpegWithSize(t *testing.T, src []byte, w, h uint16) []byte {
+	t.Helper()
+	b := bytes.Clone(src)
+	i := bytes.Index(b, []byte{0xff, 0xc0})
+	if i < 0 {
+		t.Fatal("no SOF0 marker")
+	}
+	binary.BigEndian.PutUint16(b[i+5:], h)
+	binary.BigEndian.PutUint16(b[i+7:], w)
+	return b
+}
+
+func TestDecodeErrors(t *testing.T) {
+	png := mustRead(t, filepath.Join(corpusDir, "images/p13_rose__shift1.png"))
+	jpg := mustRead(t, filepath.Join("testdata", "jpeg/s420_33x17.jpg"))
+	prog := mustRead(t, filepath.Join("testdata", "jpeg/s420_prog_61x45.jpg"))
+	badCRC := bytes.Clone(png)
+	badCRC[40] ^= 0xff
+	tests := []struct {
+		name    string
+		data    []byte
+		opts    Options
+		want    error
+		wantMsg string
+	}{
+		{"empty", nil, Options{}, ErrEmpty, "empty file"},
+		{"text", []byte("hello, world"), Options{}, ErrFormat, "not a PNG or JPEG"},
+		{"png signature only", png[:8], Options{}, ErrTruncated, ""},
+		{"png prefix of signature", png[:5], Options{}, ErrTruncated, ""},
+		{"png half", png[:len(png)/2], Options{}, ErrTruncated, ""},
+		{"png no IEND", png[:len(png)-12], Options{}, ErrTruncated, ""},
+		{"png bad crc", badCRC, Options{}, ErrFormat, "checksum"},
+		{"png zero width", pngWithSize(t, png, 0, 46), Options{}, ErrEmpty, ""},
+		{"png huge", pngWithSize(t, png, 20000, 20000), Options{}, ErrTooLarge,
+			"imgdecode: image is 20000x20000 (400000000 pixels), over the limit of 100000000"},
+		{"png over MaxPixels", png, Options{MaxPixels: 70*46 - 1}, ErrTooLarge, "over the limit of 3219"},
+		{"jpeg SOI only", jpg[:2], Options{}, ErrTruncated, ""},
+		{"jpeg half", jpg[:len(jpg)/2], Options{}, ErrTruncated, ""},
+		{"jpeg no EOI", jpg[:len(jpg)-2], Options{}, ErrTruncated, ""},
+		{"progressive half", prog[:len(prog)/2], Options{}, ErrTruncated, ""},
+		{"jpeg huge", jpegWithSize(t, jpg, 65535, 65535), Options{}, ErrTooLarge, "65535x65535"},
+		{"jpeg zero height", jpegWithSize(t, jpg, 33, 0), Options{}, ErrEmpty, ""},
+		{"jpeg over MaxPixels", jpg, Options{MaxPixels: 100}, ErrTooLarge, "over the limit of 100"},
+		{"jpeg std huge", jpegWithSize(t, jpg, 65535, 65535), Options{JPEG: JPEGStd}, ErrTooLarge, ""},
+		{"jpeg std half", jpg[:len(jpg)/2], Options{JPEG: JPEGStd}, ErrTruncated, ""},
+		{"arithmetic", mustRead(t, filepath.Join("testdata", "arithmetic_s420_61x45.jpg")), Options{}, ErrFormat, "arithmetic coding"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			im, err := Decode(bytes.NewReader(tc.data), tc.opts)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Decode = %v, %v; want error %v", im, err, tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "imgdecode: ") || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("Decode error %q, want it to start with \"imgdecode: \" and contain %q", err, tc.wantMsg)
+			}
+		})
+	}
+}
+
+// TestTooLargeAllocatesNothing checks that the pixel limit is applied from
+// the header alone: rejecting a 65535x65535 JPEG or a 20000x20000 PNG must
+// not allocate anything near the image size.
+func TestTooLargeAllocatesNothing(t *testing.T) {
+	png := pngWithSize(t, mustRead(t, filepath.Join(corpusDir, "images/p13_rose__shift1.png")), 20000, 20000)
+	jpg := jpegWithSize(t, mustRead(t, filepath.Join("testdata", "jpeg/s420_33x17.jpg")), 65535, 65535)
+	for _, data := range [][]byte{png, jpg} {
+		var ms0, ms1 runtimeMemStats
+		ms0.read()
+		for range 10 {
+			if _, err := decodeBytes(data, Options{}); !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("decodeBytes: %v, want ErrTooLarge", err)
+			}
+		}
+		ms1.read()
+		if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 1<<20 {
+			t.Errorf("rejecting a too-large image allocated %d bytes over 10 calls", got)
+		}
+	}
+}
+
+func TestDecodeFileMissing(t *testing.T) {
+	_, err := DecodeFile(filepath.Join(t.TempDir(), "nope.png"), Options{})
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("DecodeFile(missing) = %v, want os.ErrNotExist", err)
+	}
+}
