@@ -52,21 +52,29 @@ func (s *State) FinalizeBlock(b Block, cache *SigCache) (BlockResult, error) {
 	if b.Height != s.height+1 {
 		return BlockResult{}, fmt.Errorf("%w: got height %d, want %d", ErrBlockOrder, b.Height, s.height+1)
 	}
-	s.height = b.Height
-	s.rand = b.Rand
-	s.pending = true
+	s.beginBlock(b)
 	res := BlockResult{TxResults: make([]TxResult, len(b.Txs))}
 	for i, raw := range b.Txs {
-		var ev []Event
-		err := s.deliver(raw, cache, &ev)
-		if err != nil {
-			ev = nil
-		}
-		res.TxResults[i] = TxResult{Code: Code(err), Err: err, Events: ev}
+		res.TxResults[i] = s.deliverTx(raw, cache)
 	}
 	s.endBlock(&res.Events)
 	res.AppHash = s.fold()
 	return res, nil
+}
+
+func (s *State) beginBlock(b Block) {
+	s.height = b.Height
+	s.rand = b.Rand
+	s.pending = true
+}
+
+func (s *State) deliverTx(raw []byte, cache *SigCache) TxResult {
+	var ev []Event
+	err := s.deliver(raw, cache, &ev)
+	if err != nil {
+		ev = nil
+	}
+	return TxResult{Code: Code(err), Err: err, Events: ev}
 }
 
 // Commit marks the finalized block as committed. The caller persists MarshalState (or the

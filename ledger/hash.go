@@ -351,6 +351,11 @@ func (s *State) MarshalState() []byte {
 	if len(s.dirty) != 0 {
 		panic("ledger: MarshalState in the middle of a block")
 	}
+	return s.marshal()
+}
+
+// marshal is MarshalState without the check (tests snapshot the state mid-block).
+func (s *State) marshal() []byte {
 	e := &encoder{b: make([]byte, 0, 256+64*len(s.accounts)+256*len(s.nodes)+512*len(s.tasks))}
 	e.fixed([]byte(stateMagic))
 	e.str(s.chainID)

@@ -39,8 +39,8 @@ func TestTranscripts(t *testing.T) {
 type tcase struct {
 	comment []string // comment lines just before the command
 	line    int
-	cmd  string
-	want string
+	cmd     string
+	want    string
 }
 
 func parseTranscript(t *testing.T, path string) (cases []tcase, header string) {
