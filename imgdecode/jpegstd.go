@@ -3,11 +3,11 @@ package imgdecode
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 )
 
 // decodeJPEGStd decodes with Go's image/jpeg (not Pillow-exact). Colour
