@@ -30,13 +30,7 @@ func vocabs(tb testing.TB) map[string]*Tokenizer {
 	loadOnce.Do(func() {
 		loaded = map[string]*Tokenizer{}
 		for _, name := range vocabNames {
-			f, err := gguf.Open(refDir + "vocab/ggml-vocab-" + name + ".gguf")
-			if err != nil {
-				loadErr = err
-				return
-			}
-			tok, err := FromGGUF(f)
-			f.Close()
+			tok, err := openVocab(name)
 			if err != nil {
 				loadErr = err
 				return
@@ -48,6 +42,24 @@ func vocabs(tb testing.TB) map[string]*Tokenizer {
 		tb.Fatal(loadErr)
 	}
 	return loaded
+}
+
+func openVocab(name string) (*Tokenizer, error) {
+	f, err := gguf.Open(refDir + "vocab/ggml-vocab-" + name + ".gguf")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return FromGGUF(f)
+}
+
+func loadVocab(tb testing.TB, name string) *Tokenizer {
+	tb.Helper()
+	tok, err := openVocab(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
 }
 
 // readTSV returns the rows of a reference TSV file as maps from column name to field.
