@@ -14,6 +14,9 @@ import (
 // implements it through a thin adapter. Implementations must depend only on their previous
 // state and the arguments: no clock, no randomness of their own, no I/O.
 type StateMachine interface {
+	// InitChain creates the genesis state from the app_state of CometBFT's genesis file and
+	// returns its app hash (nil if it has none).
+	InitChain(chainID string, appState []byte) ([]byte, error)
 	// CheckTx validates tx without touching state (decoding, size, signature). A nil error
 	// admits it to the mempool.
 	CheckTx(tx []byte) error
@@ -86,6 +89,17 @@ func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, erro
 		LastBlockHeight:  a.sm.Height(),
 		LastBlockAppHash: a.sm.AppHash(),
 	}, nil
+}
+
+// InitChain creates the genesis state.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h, err := a.sm.InitChain(req.ChainId, req.AppStateBytes)
+	if err != nil {
+		return nil, fmt.Errorf("chain: init chain: %w", err)
+	}
+	return &abci.ResponseInitChain{AppHash: h}, nil
 }
 
 // CheckTx admits or refuses a transaction to the mempool.

@@ -27,6 +27,8 @@ type counter struct {
 
 func newCounter() *counter { return &counter{committed: map[string]int{}} }
 
+func (c *counter) InitChain(string, []byte) ([]byte, error) { return nil, nil }
+
 func (c *counter) CheckTx(tx []byte) error {
 	if !strings.HasPrefix(string(tx), "add:") {
 		return errors.New("counter: want add:<key>")

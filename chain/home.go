@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -32,6 +33,9 @@ type Settings struct {
 	TimeoutPropose time.Duration
 	// Loopback relaxes address checks for networks whose validators share one host.
 	Loopback bool
+	// AppState is the application's genesis (for Ledger: JSON of ledger.Genesis), written into
+	// genesis.json as app_state.
+	AppState json.RawMessage
 }
 
 // DefaultSettings are the measured defaults: one local validator on loopback.
@@ -113,6 +117,7 @@ func InitHome(dir string, s Settings) error {
 		GenesisTime:     time.Unix(0, 0).UTC(), // fixed, so genesis files are reproducible
 		ConsensusParams: types.DefaultConsensusParams(),
 		Validators:      []types.GenesisValidator{{Address: pubKey.Address(), PubKey: pubKey, Power: 10, Name: c.Moniker}},
+		AppState:        s.AppState,
 	}
 	if err := gen.SaveAs(c.GenesisFile()); err != nil {
 		return fmt.Errorf("chain: write genesis: %w", err)

@@ -89,6 +89,7 @@ func WriteTestnet(out string, o TestnetOptions) (*Testnet, error) {
 		GenesisTime:     time.Unix(0, 0).UTC(),
 		ConsensusParams: types.DefaultConsensusParams(),
 		Validators:      vals,
+		AppState:        o.Settings.AppState,
 	}
 	for i, c := range configs {
 		if err := gen.SaveAs(c.GenesisFile()); err != nil {

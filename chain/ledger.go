@@ -1,0 +1,370 @@
+package chain
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/genquorum/genquorum/ledger"
+)
+
+// Ledger adapts a ledger.State to StateMachine. The ledger's genesis arrives in CometBFT's
+// genesis file as app_state (JSON of ledger.Genesis) and is applied at InitChain; after a
+// restart the state is rebuilt from genesis by CometBFT's block replay. Signatures checked by
+// CheckTx are remembered in a SigCache so FinalizeBlock does not verify them again; the cache
+// only memoises a pure function, so the state stays deterministic.
+type Ledger struct {
+	st    *ledger.State
+	cache *ledger.SigCache
+}
+
+// sigCacheSize bounds the verified-signature cache.
+const sigCacheSize = 1 << 17
+
+// NewLedger returns an adapter that creates its state at InitChain.
+func NewLedger() *Ledger { return &Ledger{} }
+
+// State returns the ledger state (nil before InitChain). Callers must not use it concurrently
+// with the chain; queries go through Query.
+func (l *Ledger) State() *ledger.State { return l.st }
+
+// InitChain creates the state from the JSON-encoded ledger.Genesis in appState.
+func (l *Ledger) InitChain(chainID string, appState []byte) ([]byte, error) {
+	var g ledger.Genesis
+	if len(appState) > 0 {
+		if err := json.Unmarshal(appState, &g); err != nil {
+			return nil, fmt.Errorf("chain: ledger genesis (app_state): %w", err)
+		}
+	}
+	if g.ChainID == "" {
+		g.ChainID = chainID
+	}
+	if g.ChainID != chainID {
+		return nil, fmt.Errorf("chain: ledger genesis chain ID %q differs from the chain's %q", g.ChainID, chainID)
+	}
+	if g.Params == (ledger.Params{}) {
+		g.Params = ledger.DefaultParams()
+	}
+	st, err := ledger.New(g)
+	if err != nil {
+		return nil, err
+	}
+	l.st = st
+	l.cache = ledger.NewSigCache(g.ChainID, sigCacheSize)
+	h := st.AppHash()
+	return h[:], nil
+}
+
+var errNotInitialised = errors.New("chain: ledger not initialised (InitChain not called)")
+
+// CheckTx verifies decoding, limits and the signature.
+func (l *Ledger) CheckTx(tx []byte) error {
+	if l.st == nil {
+		return errNotInitialised
+	}
+	_, err := ledger.CheckTx(l.st.ChainID(), tx, l.cache)
+	return err
+}
+
+// FinalizeBlock applies a block.
+func (l *Ledger) FinalizeBlock(height int64, randomness []byte, txs [][]byte) (BlockResult, error) {
+	if l.st == nil {
+		return BlockResult{}, errNotInitialised
+	}
+	b := ledger.Block{Height: uint64(height), Txs: txs}
+	copy(b.Rand[:], randomness)
+	res, err := l.st.FinalizeBlock(b, l.cache)
+	if err != nil {
+		return BlockResult{}, err
+	}
+	out := BlockResult{AppHash: res.AppHash[:], Txs: make([]TxResult, len(res.TxResults))}
+	for i, r := range res.TxResults {
+		out.Txs[i] = TxResult{Code: r.Code, Events: ledgerEvents(r.Events)}
+		if r.Err != nil {
+			out.Txs[i].Log = r.Err.Error()
+		}
+	}
+	out.Events = ledgerEvents(res.Events)
+	return out, nil
+}
+
+// Commit commits the finalized block.
+func (l *Ledger) Commit() error { return l.st.Commit() }
+
+// Height is the last committed height.
+func (l *Ledger) Height() int64 {
+	if l.st == nil {
+		return 0
+	}
+	return int64(l.st.Height())
+}
+
+// AppHash is the app hash of the committed state; nil before the first block, as CometBFT
+// expects of an app that has not stored a block.
+func (l *Ledger) AppHash() []byte {
+	if l.st == nil || l.st.Height() == 0 {
+		return nil
+	}
+	h := l.st.AppHash()
+	return h[:]
+}
+
+// Query paths. Data is the raw 32-byte key or task ID; answers are JSON.
+const (
+	QueryTask    = "task"    // data: task ID -> TaskView
+	QueryNode    = "node"    // data: node key -> NodeView
+	QueryAccount = "account" // data: key -> ledger.Account
+	QueryOpen    = "open"    // data: node key -> []string of open task IDs (hex)
+	QueryNodes   = "nodes"   // no data -> []NodeView
+)
+
+// TaskView is the JSON answer to a task query.
+type TaskView struct {
+	ID          string         `json:"id"`
+	Submitter   string         `json:"submitter"`
+	Kind        string         `json:"kind"`
+	Model       string         `json:"model"`
+	ModelDigest string         `json:"model_digest"`
+	Prompt      []byte         `json:"prompt"`
+	Seed        uint64         `json:"seed"`
+	Params      []byte         `json:"params"`
+	Replicas    uint32         `json:"replicas"`
+	Tolerance   uint32         `json:"tolerance"`
+	Rule        string         `json:"rule"`
+	Fee         uint64         `json:"fee"`
+	Status      string         `json:"status"`
+	Round       uint8          `json:"round"`
+	SubmittedAt uint64         `json:"submitted_at"`
+	AssignedAt  uint64         `json:"assigned_at"`
+	CommitBy    uint64         `json:"commit_deadline"`
+	RevealBy    uint64         `json:"reveal_deadline"`
+	SettledAt   uint64         `json:"settled_at,omitempty"`
+	Value       string         `json:"value,omitempty"`
+	Support     uint32         `json:"support"`
+	Need        uint32         `json:"need"`
+	Reason      string         `json:"reason,omitempty"`
+	Executors   []ExecutorView `json:"executors"`
+}
+
+// ExecutorView is one executor of a task.
+type ExecutorView struct {
+	Node        string `json:"node"`
+	Committed   bool   `json:"committed"`
+	Revealed    bool   `json:"revealed"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Outcome     string `json:"outcome"`
+}
+
+// NodeView is the JSON answer to a node query.
+type NodeView struct {
+	Key      string        `json:"key"`
+	Stake    uint64        `json:"stake"`
+	Engines  []string      `json:"engines"`
+	Models   []string      `json:"models"`
+	Hardware string        `json:"hardware"`
+	Class    string        `json:"class"`
+	Open     uint32        `json:"open"`
+	Record   ledger.Record `json:"record"`
+}
+
+// Query answers the read-only queries listed above.
+func (l *Ledger) Query(path string, data []byte) ([]byte, error) {
+	if l.st == nil {
+		return nil, errNotInitialised
+	}
+	key := func() ([32]byte, error) {
+		var k [32]byte
+		if len(data) != 32 {
+			return k, fmt.Errorf("chain: query %s: want a 32-byte key, got %d bytes", path, len(data))
+		}
+		copy(k[:], data)
+		return k, nil
+	}
+	switch path {
+	case QueryTask:
+		id, err := key()
+		if err != nil {
+			return nil, err
+		}
+		t, ok := l.st.Task(id)
+		if !ok {
+			return nil, fmt.Errorf("chain: unknown task %x", id)
+		}
+		return json.Marshal(viewTask(t))
+	case QueryNode:
+		k, err := key()
+		if err != nil {
+			return nil, err
+		}
+		n, ok := l.st.Node(k)
+		if !ok {
+			return nil, fmt.Errorf("chain: unknown node %x", k)
+		}
+		return json.Marshal(viewNode(n))
+	case QueryNodes:
+		var out []NodeView
+		for _, k := range l.st.Nodes() {
+			n, _ := l.st.Node(k)
+			out = append(out, viewNode(n))
+		}
+		return json.Marshal(out)
+	case QueryAccount:
+		k, err := key()
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(l.st.Account(k))
+	case QueryOpen:
+		k, err := key()
+		if err != nil {
+			return nil, err
+		}
+		ids := []string{}
+		for _, id := range l.st.OpenTasks(k) {
+			ids = append(ids, id.String())
+		}
+		return json.Marshal(ids)
+	}
+	return nil, fmt.Errorf("chain: unknown query path %q", path)
+}
+
+func viewTask(t ledger.Task) TaskView {
+	v := TaskView{
+		ID: t.ID.String(), Submitter: t.Submitter.String(), Kind: t.Spec.Kind,
+		Model: t.Spec.Model.Name, ModelDigest: hex.EncodeToString(t.Spec.Model.Digest[:]),
+		Prompt: t.Spec.Prompt, Seed: t.Spec.Seed, Params: t.Spec.Params,
+		Replicas: t.Spec.Replicas, Tolerance: t.Spec.Tolerance, Rule: t.Spec.Rule.String(), Fee: t.Spec.Fee,
+		Status: t.Status.String(), Round: t.Round, SubmittedAt: t.SubmittedAt, AssignedAt: t.AssignedAt,
+		CommitBy: t.CommitDeadline, RevealBy: t.RevealDeadline, SettledAt: t.SettledAt,
+		Support: t.Support, Need: t.Need, Reason: t.Reason,
+	}
+	if t.Value != nil {
+		v.Value = hex.EncodeToString(t.Value)
+	}
+	for _, e := range t.Executors {
+		ev := ExecutorView{Node: e.Node.String(), Committed: e.Committed, Revealed: e.Revealed, Outcome: e.Outcome.String()}
+		if e.Fingerprint != nil {
+			ev.Fingerprint = hex.EncodeToString(e.Fingerprint)
+		}
+		v.Executors = append(v.Executors, ev)
+	}
+	return v
+}
+
+func viewNode(n ledger.Node) NodeView {
+	v := NodeView{Key: n.Key.String(), Stake: n.Stake, Engines: n.Engines, Hardware: n.Hardware, Class: n.Class, Open: n.Open, Record: n.Record}
+	for _, m := range n.Models {
+		v.Models = append(v.Models, m.Name+"@"+hex.EncodeToString(m.Digest[:]))
+	}
+	return v
+}
+
+// Event attribute keys.
+const (
+	attrTask, attrRound, attrNode, attrNodes = "task", "round", "node", "nodes"
+	attrAmount, attrReason, attrValue        = "amount", "reason", "value"
+	attrSupport, attrNeed                    = "support", "need"
+	attrCommitBy, attrRevealBy               = "commit_deadline", "reveal_deadline"
+)
+
+func ledgerEvents(evs []ledger.Event) []Event {
+	out := make([]Event, 0, len(evs))
+	for _, e := range evs {
+		ev := Event{Type: e.Type.String()}
+		add := func(k, v string) { ev.Attributes = append(ev.Attributes, Attribute{k, v}) }
+		if e.Task != (ledger.TaskID{}) {
+			add(attrTask, e.Task.String())
+		}
+		add(attrRound, strconv.Itoa(int(e.Round)))
+		if e.Node != (ledger.PubKey{}) {
+			add(attrNode, e.Node.String())
+		}
+		if len(e.Nodes) > 0 {
+			keys := make([]string, len(e.Nodes))
+			for i, k := range e.Nodes {
+				keys[i] = k.String()
+			}
+			add(attrNodes, strings.Join(keys, ","))
+		}
+		if e.Amount != 0 {
+			add(attrAmount, strconv.FormatUint(e.Amount, 10))
+		}
+		if e.Reason != "" {
+			add(attrReason, e.Reason)
+		}
+		if e.Value != nil {
+			add(attrValue, hex.EncodeToString(e.Value))
+		}
+		if e.Need != 0 || e.Support != 0 {
+			add(attrSupport, strconv.FormatUint(uint64(e.Support), 10))
+			add(attrNeed, strconv.FormatUint(uint64(e.Need), 10))
+		}
+		if e.CommitDeadline != 0 {
+			add(attrCommitBy, strconv.FormatUint(e.CommitDeadline, 10))
+			add(attrRevealBy, strconv.FormatUint(e.RevealDeadline, 10))
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// ParseLedgerEvent turns an ABCI event emitted by Ledger back into a ledger.Event. It reports
+// false for events of other origins (CometBFT's own, such as "tx").
+func ParseLedgerEvent(e abci.Event) (ledger.Event, bool) {
+	var out ledger.Event
+	for t := ledger.EventType(1); ; t++ {
+		name := t.String()
+		if strings.HasPrefix(name, "EventType(") {
+			return out, false
+		}
+		if name == e.Type {
+			out.Type = t
+			break
+		}
+	}
+	key32 := func(s string) [32]byte {
+		var k [32]byte
+		b, err := hex.DecodeString(s)
+		if err == nil && len(b) == 32 {
+			copy(k[:], b)
+		}
+		return k
+	}
+	for _, a := range e.Attributes {
+		switch a.Key {
+		case attrTask:
+			out.Task = key32(a.Value)
+		case attrRound:
+			r, _ := strconv.Atoi(a.Value)
+			out.Round = uint8(r)
+		case attrNode:
+			out.Node = key32(a.Value)
+		case attrNodes:
+			for _, s := range strings.Split(a.Value, ",") {
+				out.Nodes = append(out.Nodes, key32(s))
+			}
+		case attrAmount:
+			out.Amount, _ = strconv.ParseUint(a.Value, 10, 64)
+		case attrReason:
+			out.Reason = a.Value
+		case attrValue:
+			out.Value, _ = hex.DecodeString(a.Value)
+		case attrSupport:
+			v, _ := strconv.ParseUint(a.Value, 10, 32)
+			out.Support = uint32(v)
+		case attrNeed:
+			v, _ := strconv.ParseUint(a.Value, 10, 32)
+			out.Need = uint32(v)
+		case attrCommitBy:
+			out.CommitDeadline, _ = strconv.ParseUint(a.Value, 10, 64)
+		case attrRevealBy:
+			out.RevealDeadline, _ = strconv.ParseUint(a.Value, 10, 64)
+		}
+	}
+	return out, true
+}
