@@ -8,7 +8,7 @@ reference runtime of testdata/imagehash. Run from this folder:
 golden.tsv has the same columns as testdata/imagehash/decoded.tsv: SHA-256
 of Pillow's convert('L'), convert('RGB') and convert('HSV') raw bytes.
 """
-import hashlib, io, os, subprocess
+import hashlib, io, os, struct, subprocess
 import numpy as np
 from PIL import Image
 
@@ -42,6 +42,71 @@ def jpegtran(name, srcname, *args):
     out = subprocess.run(["jpegtran", *args, os.path.join(OUT, srcname)], capture_output=True, check=True).stdout
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(out)
+
+
+def segments(data):
+    """Splits a JPEG into (marker, bytes) up to SOS; the rest is one tail item."""
+    out, i = [(0xD8, data[:2])], 2
+    while True:
+        assert data[i] == 0xFF
+        m = data[i + 1]
+        if m == 0xDA:
+            out.append((None, data[i:]))
+            return out
+        n = struct.unpack(">H", data[i + 2:i + 4])[0]
+        out.append((m, data[i:i + 2 + n]))
+        i += 2 + n
+
+
+def rewrite(src, dst, drop=(), sof_ids=None, adobe=None, insert_adobe=None):
+    data = open(os.path.join(OUT, src), "rb").read()
+    parts = []
+    for m, b in segments(data):
+        if m in drop:
+            continue
+        if m == 0xEE and adobe is not None and b[4:9] == b"Adobe":
+            b = b[:15] + bytes([adobe]) + b[16:]
+        if m in (0xC0, 0xC1, 0xC2) and sof_ids is not None:
+            b = bytearray(b)
+            for k, cid in enumerate(sof_ids):
+                b[10 + 3 * k] = cid
+            b = bytes(b)
+            # the scan headers name components by id too
+        parts.append((m, b))
+        if m == 0xD8 and insert_adobe is not None:
+            body = b"Adobe" + struct.pack(">HHHB", 100, 0, 0, insert_adobe)
+            parts.append((0xEE, b"\xff\xee" + struct.pack(">H", 2 + len(body)) + body))
+    out = b"".join(b for _, b in parts)
+    if sof_ids is not None:  # patch the component selectors of every SOS
+        old_ids = [1, 2, 3]
+        out = bytearray(out)
+        i = out.index(b"\xff\xda")
+        while i >= 0:
+            ns = out[i + 4]
+            for k in range(ns):
+                out[i + 5 + 2 * k] = sof_ids[old_ids.index(out[i + 5 + 2 * k])]
+            i = out.find(b"\xff\xda", i + 2)
+        out = bytes(out)
+    with open(os.path.join(OUT, dst), "wb") as f:
+        f.write(out)
+
+
+def colour_space_rules():
+    """libjpeg's jpeg_color_space guess (jdapimin.c default_decompress_parms)."""
+    # no JFIF, ids 1,2,3 -> YCbCr
+    rewrite("s420_61x45.jpg", "cs_nojfif_ids123_s420.jpg", drop=(0xE0,))
+    # no JFIF, ids 'R','G','B' -> RGB (data really is YCbCr: colours swap)
+    rewrite("s444_61x45.jpg", "cs_nojfif_idsRGB_s444.jpg", drop=(0xE0,), sof_ids=[82, 71, 66])
+    # no JFIF, other ids -> YCbCr
+    rewrite("s444_61x45.jpg", "cs_nojfif_ids012_s444.jpg", drop=(0xE0,), sof_ids=[0, 1, 2])
+    # JFIF and Adobe transform 0 -> JFIF wins, YCbCr
+    rewrite("s420_61x45.jpg", "cs_jfif_adobe0_s420.jpg", insert_adobe=0)
+    # no JFIF, Adobe transform 0 -> RGB
+    rewrite("s420_61x45.jpg", "cs_adobe0_s420.jpg", drop=(0xE0,), insert_adobe=0)
+    # CMYK data relabelled YCCK (Adobe transform 2) and with no Adobe marker
+    rewrite("cmyk_s420_61x45.jpg", "cs_ycck_s420.jpg", adobe=2)
+    rewrite("cmyk_61x45.jpg", "cs_ycck_444.jpg", adobe=2)
+    rewrite("cmyk_61x45.jpg", "cs_cmyk_noadobe.jpg", drop=(0xEE,))
 
 
 def main():
@@ -79,6 +144,9 @@ def main():
     # CMYK written by Pillow (Adobe marker, inverted), 4:4:4
     cmyk = big.convert("CMYK")
     cmyk.save(os.path.join(OUT, "cmyk_61x45.jpg"), quality=90)
+    cmyk.save(os.path.join(OUT, "cmyk_s420_61x45.jpg"), quality=90, subsampling=2)  # 2x2,1x1,1x1,1x1
+    cmyk.save(os.path.join(OUT, "cmyk_s422_61x45.jpg"), quality=90, subsampling=1)  # 2x1,1x1,1x1,1x1
+    colour_space_rules()
     # Pillow's own encoder defaults (4:2:0) at an odd size
     pattern(45, 31, 9).save(os.path.join(OUT, "pillow_default_45x31.jpg"))
 
