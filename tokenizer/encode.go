@@ -1,10 +1,51 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"strings"
 	"unicode/utf8"
 )
+
+// queue is a binary heap ordered by less (the first element is the least), without the
+// interface conversions of container/heap.
+type queue[T any] struct {
+	items []T
+	less  func(a, b *T) bool
+}
+
+func (q *queue[T]) push(x T) {
+	q.items = append(q.items, x)
+	i := len(q.items) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.less(&q.items[i], &q.items[p]) {
+			break
+		}
+		q.items[i], q.items[p] = q.items[p], q.items[i]
+		i = p
+	}
+}
+
+func (q *queue[T]) pop() T {
+	top := q.items[0]
+	n := len(q.items) - 1
+	q.items[0] = q.items[n]
+	q.items = q.items[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && q.less(&q.items[l], &q.items[m]) {
+			m = l
+		}
+		if r < n && q.less(&q.items[r], &q.items[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q.items[i], q.items[m] = q.items[m], q.items[i]
+		i = m
+	}
+	return top
+}
 
 // fragment is a piece of the input: raw text still to tokenize, or a special token.
 type fragment struct {
@@ -115,23 +156,12 @@ type spmBigram struct {
 	size        int
 }
 
-type spmQueue []spmBigram
-
-func (q spmQueue) Len() int { return len(q) }
-func (q spmQueue) Less(i, j int) bool {
-	// highest score first, then leftmost
-	if q[i].score != q[j].score {
-		return q[i].score > q[j].score
+// spmLess orders SPM bigrams: highest score first, then leftmost.
+func spmLess(a, b *spmBigram) bool {
+	if a.score != b.score {
+		return a.score > b.score
 	}
-	return q[i].left < q[j].left
-}
-func (q spmQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *spmQueue) Push(x any)   { *q = append(*q, x.(spmBigram)) }
-func (q *spmQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+	return a.left < b.left
 }
 
 // utf8Len is unicode_len_utf8: the sequence length announced by a lead byte.
@@ -150,7 +180,7 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 		return out
 	}
 	syms[len(syms)-1].next = -1
-	var q spmQueue
+	q := queue[spmBigram]{less: spmLess}
 	revMerge := map[string][2]int{}
 	tryAdd := func(left, right int) {
 		if left == -1 || right == -1 {
@@ -161,14 +191,14 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 		if !ok {
 			return
 		}
-		heap.Push(&q, spmBigram{left: left, right: right, score: t.scores[id], size: len(s)})
+		q.push(spmBigram{left: left, right: right, score: t.scores[id], size: len(s)})
 		revMerge[s] = [2]int{left, right}
 	}
 	for i := 1; i < len(syms); i++ {
 		tryAdd(i-1, i)
 	}
-	for q.Len() > 0 {
-		b := heap.Pop(&q).(spmBigram)
+	for len(q.items) > 0 {
+		b := q.pop()
 		l, r := &syms[b.left], &syms[b.right]
 		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
 			continue
@@ -218,28 +248,21 @@ func (t *Tokenizer) byteToken(b byte) int32 {
 
 // --- byte-level BPE (llm_tokenizer_bpe) ---
 
+// bpeBigram is a candidate merge of symbols left and right. llama.cpp keeps the merged text
+// to detect stale entries; since symbols keep their start and only grow, comparing the
+// combined length (size) is the same test.
 type bpeBigram struct {
 	left, right int
-	text        string
+	size        int
 	rank        int
 }
 
-type bpeQueue []bpeBigram
-
-func (q bpeQueue) Len() int { return len(q) }
-func (q bpeQueue) Less(i, j int) bool {
-	if q[i].rank != q[j].rank {
-		return q[i].rank < q[j].rank
+// bpeLess orders BPE bigrams: lowest merge rank first, then leftmost.
+func bpeLess(a, b *bpeBigram) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
 	}
-	return q[i].left < q[j].left
-}
-func (q bpeQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *bpeQueue) Push(x any)   { *q = append(*q, x.(bpeBigram)) }
-func (q *bpeQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+	return a.left < b.left
 }
 
 // words splits text with the pre-tokenizer and byte-encodes each word.
@@ -276,29 +299,26 @@ func (t *Tokenizer) bpeWord(word string, out []int32) []int32 {
 		return out
 	}
 	syms[len(syms)-1].next = -1
-	var q bpeQueue
+	q := queue[bpeBigram]{less: bpeLess}
 	symText := func(i int) string { return word[syms[i].start : syms[i].start+syms[i].n] }
 	add := func(left, right int) {
 		if left == -1 || right == -1 {
 			return
 		}
 		l, r := symText(left), symText(right)
-		rank, ok := t.ranks[l+" "+r]
+		rank, ok := t.ranks[[2]string{l, r}]
 		if !ok {
 			return
 		}
-		heap.Push(&q, bpeBigram{left: left, right: right, text: l + r, rank: rank})
+		q.push(bpeBigram{left: left, right: right, size: len(l) + len(r), rank: rank})
 	}
 	for i := 1; i < len(syms); i++ {
 		add(i-1, i)
 	}
-	for q.Len() > 0 {
-		b := heap.Pop(&q).(bpeBigram)
+	for len(q.items) > 0 {
+		b := q.pop()
 		l, r := &syms[b.left], &syms[b.right]
-		if l.n == 0 || r.n == 0 {
-			continue
-		}
-		if symText(b.left)+symText(b.right) != b.text {
+		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
 			continue
 		}
 		l.n += r.n

@@ -72,7 +72,7 @@ type Tokenizer struct {
 	scores []float32
 	attrs  []Attr
 	ids    map[string]int32
-	ranks  map[string]int // "left right" -> merge rank (BPE)
+	ranks  map[[2]string]int // (left, right) -> merge rank (BPE)
 
 	bos, eos, unk  int32
 	addBOS, addEOS bool
@@ -114,14 +114,14 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer: merges: %w", err)
 		}
-		t.ranks = make(map[string]int, len(merges))
+		t.ranks = make(map[[2]string]int, len(merges))
 		for i, m := range merges {
 			var first, second string
 			if pos := strings.IndexByte(m[min(1, len(m)):], ' '); pos >= 0 {
 				pos += min(1, len(m))
 				first, second = m[:pos], m[pos+1:]
 			}
-			k := first + " " + second
+			k := [2]string{first, second}
 			if _, dup := t.ranks[k]; !dup {
 				t.ranks[k] = i
 			}
