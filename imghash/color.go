@@ -5,9 +5,10 @@ import (
 	"sync"
 )
 
-// luma converts interleaved RGB (3 bytes per pixel) to Pillow's L:
+// lumaGeneric converts interleaved RGB (3 bytes per pixel) to Pillow's L:
 // (19595 R + 38470 G + 7471 B + 0x8000) >> 16. len(dst) pixels are converted.
-func luma(dst, rgb []uint8) {
+// It is the pure-Go twin of lumaAVX2.
+func lumaGeneric(dst, rgb []uint8) {
 	rgb = rgb[:3*len(dst)]
 	for i := range dst {
 		p := rgb[3*i : 3*i+3 : 3*i+3]
@@ -23,24 +24,51 @@ const (
 	satBright        // S > 170
 )
 
-// hsvTables are exact caches of the float32 divisions in Pillow's rgb2hsv_row.
+// hsvTables cache what colorhash needs of Pillow's rgb2hsv_row, exactly.
+//
+// Saturation S depends only on (max, max-min). Hue depends only on the three differences
+// max-r, max-g, max-b (divided by cr = max-min): one of them is 0 (the max channel, chosen
+// r, then g, then b on ties, as Pillow's tests are ordered) and one is cr (the min
+// channel), so H is a function of the branch (which channel is max and which is min, six
+// cases), cr and the middle channel's difference d. The tables are filled by evaluating
+// pillowHSV on a representative pixel with max = 255; TestColorStatsExhaustive checks
+// the result against pillowHSV for all 2^24 colours.
 type hsvTables struct {
-	// frac[cr<<8|d] = float32(d) / float32(cr), for 1 <= cr <= 255.
-	frac []float32
 	// sat[maxc<<8|cr] is the saturation class of S = trunc(float64(float32(cr)/float32(maxc)) * 255).
 	sat []uint8
+	// hue[sub<<16|cr<<8|d] is the hue histogram bin (0..5) for case sub (hueCase).
+	hue []uint8
 }
 
 var hsvOnce = sync.OnceValue(func() *hsvTables {
-	t := &hsvTables{frac: make([]float32, 256*256), sat: make([]uint8, 256*256)}
-	for cr := 1; cr < 256; cr++ {
-		for d := 0; d < 256; d++ {
-			t.frac[cr<<8|d] = float32(d) / float32(cr)
-		}
-	}
+	t := &hsvTables{sat: make([]uint8, 256*256), hue: make([]uint8, 6<<16)}
 	for maxc := 1; maxc < 256; maxc++ {
 		for cr := 1; cr <= maxc; cr++ {
 			t.sat[maxc<<8|cr] = satClassOf(pillowS(uint8(maxc), uint8(cr)))
+		}
+	}
+	for sub := range 6 {
+		for cr := 1; cr < 256; cr++ {
+			for d := 0; d <= cr; d++ {
+				// Differences from the max for r, g, b in this case.
+				var dr, dg, db int
+				switch sub {
+				case 0: // r max, b min, g middle
+					dr, dg, db = 0, d, cr
+				case 1: // r max, g min, b middle
+					dr, dg, db = 0, cr, d
+				case 2: // g max, b min, r middle
+					dr, dg, db = d, 0, cr
+				case 3: // g max, r min, b middle
+					dr, dg, db = cr, 0, d
+				case 4: // b max, g min, r middle
+					dr, dg, db = d, cr, 0
+				case 5: // b max, r min, g middle
+					dr, dg, db = cr, d, 0
+				}
+				h, _, _ := pillowHSV(uint8(255-dr), uint8(255-dg), uint8(255-db))
+				t.hue[sub<<16|cr<<8|d] = uint8(hueBin(h))
+			}
 		}
 	}
 	return t
@@ -133,61 +161,72 @@ func (s *colorStats) addGray(l []uint8) {
 	s.gray += len(l) - black
 }
 
-// addRGB counts one row: rgb interleaved, l its luma.
+// Pixel categories of colorhash, the index into addRGB's counters.
+const (
+	catBlack  = 0
+	catGray   = 1
+	catMiddle = 2 // a colour pixel with S == 170: in neither hue histogram
+	catFaint  = 3 // + hue bin
+	catBright = 9 // + hue bin
+	numCats   = 15
+)
+
+// catOf[class<<3|bin] is the category of a non-black pixel.
+var catOf = func() (t [32]uint8) {
+	for bin := range 8 {
+		b := min(bin, 5)
+		t[satGray<<3|bin] = catGray
+		t[satFaint<<3|bin] = uint8(catFaint + b)
+		t[satMiddle<<3|bin] = catMiddle
+		t[satBright<<3|bin] = uint8(catBright + b)
+	}
+	return t
+}()
+
+// addRGB counts one row: rgb interleaved, l its luma. It is branch-free per pixel (the
+// conditionals compile to conditional moves) because on photographs the categories change
+// unpredictably; two sets of counters break the store-to-load dependency of repeats.
 func (s *colorStats) addRGB(rgb, l []uint8, t *hsvTables) {
 	rgb = rgb[:3*len(l)]
-	frac, sat := t.frac[:256*256], t.sat[:256*256]
-	black, gray, colors := 0, 0, 0
+	sat, hue := t.sat[:256*256], t.hue[:6<<16]
+	var cnt [2][16]int
 	for i, lv := range l {
-		if lv < 32 {
-			black++
-			continue
-		}
 		p := rgb[3*i : 3*i+3 : 3*i+3]
 		r, g, b := p[0], p[1], p[2]
 		maxc := max(r, g, b)
 		cr := maxc - min(r, g, b)
-		if cr == 0 {
-			gray++
-			continue
+		// Hue case (see hsvTables): the max channel (r before g before b on ties), then
+		// which of the other two is the min.
+		sub, mid, alt := 4, r, g
+		if g == maxc {
+			sub, mid, alt = 2, r, b
 		}
-		class := sat[int(maxc)<<8|int(cr)]
-		if class == satGray {
-			gray++
-			continue
+		if r == maxc {
+			sub, mid, alt = 0, g, b
 		}
-		colors++
-		if class == satMiddle {
-			continue
+		if alt > mid {
+			sub++
+			mid = alt
 		}
-		row := frac[int(cr)<<8 : int(cr)<<8+256]
-		var hf float32
-		switch {
-		case r == maxc:
-			hf = row[maxc-b] - row[maxc-g]
-		case g == maxc:
-			hf = float32(2.0 + float64(row[maxc-r]) - float64(row[maxc-b]))
-		default:
-			hf = float32(4.0 + float64(row[maxc-g]) - float64(row[maxc-r]))
+		bin := hue[sub<<16|int(cr)<<8|int(maxc-mid)]
+		class := sat[int(maxc)<<8|int(cr)] // satGray when cr == 0
+		cat := catOf[(class<<3|bin)&31]
+		if lv < 32 {
+			cat = catBlack
 		}
-		x := float64(hf)/6.0 + 1.0
-		// fmod(x, 1) for x in [5/6, 11/6): exact, as fmod always is.
-		if x >= 1 && x < 2 {
-			x -= 1
-		} else if x < 0 || x >= 2 {
-			x = math.Mod(x, 1.0)
-		}
-		h := int(float64(float32(x)) * 255.0)
-		bin := min(h*2/85, 5)
-		if class == satFaint {
-			s.faint[bin]++
-		} else {
-			s.bright[bin]++
-		}
+		cnt[i&1][cat&15]++
 	}
-	s.black += black
-	s.gray += gray
+	s.black += cnt[0][catBlack] + cnt[1][catBlack]
+	s.gray += cnt[0][catGray] + cnt[1][catGray]
+	colors := 0
+	for c := catMiddle; c < numCats; c++ {
+		colors += cnt[0][c] + cnt[1][c]
+	}
 	s.colors += colors
+	for bin := range 6 {
+		s.faint[bin] += cnt[0][catFaint+bin] + cnt[1][catFaint+bin]
+		s.bright[bin] += cnt[0][catBright+bin] + cnt[1][catBright+bin]
+	}
 }
 
 // colorHashFrom builds colorhash's bits from the counts over npix pixels.

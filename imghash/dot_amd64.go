@@ -1,0 +1,47 @@
+//go:build !noasm
+
+package imghash
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the AVX2 dot product; tests flip it to compare both paths.
+var useAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func dotAVX2(src *uint8, k *int32, n int) int32
+
+// dot returns sum(src[i]*k[i]) in int32 arithmetic; len(k) must be at least len(src).
+// With AVX2 the first len(src)&^7 products are summed in vector lanes, the rest here;
+// int32 addition wraps, so the result equals dotGeneric's bit for bit.
+func dot(src []uint8, k []int32) int32 {
+	n := len(src)
+	if !useAVX2 || n < 16 {
+		return dotGeneric(src, k)
+	}
+	k = k[:n]
+	m := n &^ 7
+	acc := dotAVX2(&src[0], &k[0], m)
+	for i := m; i < n; i++ {
+		acc += int32(src[i]) * k[i]
+	}
+	return acc
+}
+
+//go:noescape
+func lumaAVX2(dst *uint8, rgb *uint8, n int)
+
+// luma converts interleaved RGB (3 bytes per pixel) to Pillow's L:
+// (19595 R + 38470 G + 7471 B + 0x8000) >> 16, for len(dst) pixels. With AVX2, groups of
+// 8 pixels that leave 4 readable bytes after them go through lumaAVX2 (integer arithmetic,
+// identical bits), the rest through lumaGeneric.
+func luma(dst, rgb []uint8) {
+	n := len(dst)
+	rgb = rgb[:3*n]
+	if !useAVX2 || n < 10 {
+		lumaGeneric(dst, rgb)
+		return
+	}
+	m := (n - 2) &^ 7
+	lumaAVX2(&dst[0], &rgb[0], m)
+	lumaGeneric(dst[m:], rgb[3*m:])
+}

@@ -1,0 +1,81 @@
+package imghash
+
+// processCPU is defined in cpu_test.go.
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func randBytes(n int) []uint8 {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]uint8, n)
+	for i := range b {
+		b[i] = uint8(r.Uint32())
+	}
+	return b
+}
+
+func BenchmarkLuma512(b *testing.B) {
+	rgb := randBytes(3 * 512 * 512)
+	l := make([]uint8, 512*512)
+	b.ReportAllocs()
+	start := processCPU()
+	defer func() { b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op") }()
+	for b.Loop() {
+		luma(l, rgb)
+	}
+}
+
+func benchHPass(b *testing.B, out int) {
+	src := randBytes(512 * 512)
+	c := newCoeffs(512, out)
+	dst := make([]uint8, out*512)
+	b.ReportAllocs()
+	start := processCPU()
+	defer func() { b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op") }()
+	for b.Loop() {
+		for y := range 512 {
+			hpassRow(dst[y*out:(y+1)*out], src[y*512:(y+1)*512], c)
+		}
+	}
+}
+
+func BenchmarkHPass512To8(b *testing.B)  { benchHPass(b, 8) }
+func BenchmarkHPass512To9(b *testing.B)  { benchHPass(b, 9) }
+func BenchmarkHPass512To32(b *testing.B) { benchHPass(b, 32) }
+
+func BenchmarkColorStats512(b *testing.B) {
+	rgb := randBytes(3 * 512 * 512)
+	l := make([]uint8, 512*512)
+	luma(l, rgb)
+	t := hsvOnce()
+	b.ReportAllocs()
+	start := processCPU()
+	defer func() { b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op") }()
+	for b.Loop() {
+		var st colorStats
+		for y := range 512 {
+			st.addRGB(rgb[3*512*y:3*512*(y+1)], l[512*y:512*(y+1)], t)
+		}
+	}
+}
+
+func benchDot(b *testing.B, asm bool) {
+	src := randBytes(385)
+	k := make([]int32, 385)
+	for i := range k {
+		k[i] = int32(i*7919%20000) - 10000
+	}
+	saved := useAVX2
+	useAVX2 = asm && saved
+	defer func() { useAVX2 = saved }()
+	var sink int32
+	for b.Loop() {
+		sink += dot(src, k)
+	}
+	_ = sink
+}
+
+func BenchmarkDot385Asm(b *testing.B)    { benchDot(b, true) }
+func BenchmarkDot385PureGo(b *testing.B) { benchDot(b, false) }
