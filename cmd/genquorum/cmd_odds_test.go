@@ -27,6 +27,12 @@ func TestOddsGolden(t *testing.T) {
 		{"near-one.txt", []string{"odds", "--p", "0.999999", "--verifiers", "1,3,101,1001"}},
 		{"plan.txt", []string{"odds", "plan", "--p", "0:0.802,1:0.940,2:0.977", "--target", "0.9999", "--rule", "majority,supermajority"}},
 		{"plan.tsv", []string{"odds", "plan", "--p", "0.977", "--target", "0.999999", "--odd", "--format", "tsv"}},
+		// Type II at the paper's aHash collision rate (0.0267% at tolerance 2).
+		{"attack.txt", []string{"odds", "attack", "--p", "0.977", "--collision", "0.000267", "--rule", "majority,supermajority"}},
+		{"attack.jsonl", []string{"odds", "attack", "--p", "0.977", "--collision", "0.000267", "--verifiers", "1,3", "--colluders", "0,1", "--format", "json"}},
+		// aHash, LoRA, tolerance 2: 157 outliers among 6928 images (Table 1).
+		{"estimate.txt", []string{"odds", "estimate", "--successes", "6771", "--trials", "6928"}},
+		{"estimate.tsv", []string{"odds", "estimate", "--successes", "0", "--trials", "10", "--confidence", "0.99", "--format", "tsv"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -125,6 +131,11 @@ func TestOddsErrors(t *testing.T) {
 		{[]string{"odds", "plan", "--p", "0.9", "--target", "0.99", "--min", "5", "--max", "4"}, exitUsage, "min <= max"},
 		{[]string{"odds", "plan", "--p", "0.5", "--target", "0.9", "--max", "20"}, exitError, "not reached"},
 		{[]string{"odds", "extra-arg", "--p", "0.9"}, exitUsage, ""},
+		{[]string{"odds", "attack", "--collision", "0.1"}, exitUsage, "--p"},
+		{[]string{"odds", "attack", "--p", "0.9"}, exitUsage, "--collision"},
+		{[]string{"odds", "attack", "--p", "0.9", "--collision", "0.1", "--colluders", "-1"}, exitUsage, "negative"},
+		{[]string{"odds", "estimate", "--successes", "5", "--trials", "4"}, exitUsage, "successes <= trials"},
+		{[]string{"odds", "estimate", "--successes", "5", "--trials", "10", "--confidence", "95"}, exitUsage, "--confidence"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := runCLI(t, tt.args...)
