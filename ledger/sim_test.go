@@ -289,6 +289,7 @@ func TestReplaySameAppHash(t *testing.T) {
 		t.Fatal("genesis app hashes differ")
 	}
 	var restored *State
+	supply0 := supply(m.st)
 	const blocks = 120
 	settled := 0
 	m.run(t, blocks, func(b Block, res BlockResult) {
@@ -316,6 +317,9 @@ func TestReplaySameAppHash(t *testing.T) {
 					t.Fatalf("height %d tx %d: replica code %d, want %d", b.Height, i, got.TxResults[i].Code, res.TxResults[i].Code)
 				}
 			}
+		}
+		if got := supply(m.st); got != supply0 {
+			t.Fatalf("height %d: supply %d, want %d", b.Height, got, supply0)
 		}
 		if full := m.st.fullAppHash(); full != res.AppHash {
 			t.Fatalf("height %d: incremental app hash %x, from scratch %x", b.Height, res.AppHash, full)
@@ -445,4 +449,21 @@ func fill(r *rand.Rand, b []byte) {
 	for i := range b {
 		b[i] = byte(r.Uint32())
 	}
+}
+
+// supply returns balances + stakes + fees held for open tasks + burned stake: conserved.
+func supply(s *State) uint64 {
+	total := s.burned
+	for _, a := range s.accounts {
+		total += a.Balance
+	}
+	for _, n := range s.nodes {
+		total += n.Stake
+	}
+	for _, t := range s.tasks {
+		if !t.Status.Settled() {
+			total += t.Spec.Fee
+		}
+	}
+	return total
 }

@@ -56,7 +56,9 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// Genesis is the initial state of a chain.
+// Genesis is the initial state of a chain. The total supply (the sum of the balances) must fit
+// in 64 bits; it never grows afterwards (fees move, slashing burns), so no amount can
+// overflow.
 type Genesis struct {
 	ChainID  string
 	Params   Params
@@ -256,10 +258,15 @@ func New(g Genesis) (*State, error) {
 		return nil, fmt.Errorf("ledger: genesis: chain ID of %d bytes (want 1..%d)", len(g.ChainID), MaxChainIDBytes)
 	}
 	s := newEmpty(g.ChainID, g.Params)
+	var supply uint64
 	for _, a := range g.Accounts {
 		if _, ok := s.accounts[a.Key]; ok {
 			return nil, fmt.Errorf("ledger: genesis: account %v listed twice", a.Key)
 		}
+		if supply+a.Balance < supply {
+			return nil, fmt.Errorf("ledger: genesis: total supply overflows 64 bits")
+		}
+		supply += a.Balance
 		s.accounts[a.Key] = &Account{Balance: a.Balance}
 	}
 	s.rehash()

@@ -231,4 +231,3 @@ func FuzzUnmarshalState(f *testing.F) {
 		}
 	})
 }
-
