@@ -51,10 +51,13 @@ func gemm(p *Profile, transA, transB bool, m, n, k int, a []float32, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
+	gemmPacked(p, m, n, k, packA(p.Input, transA, m, k, a, lda), packB(p.Input, transB, n, k, b, ldb), c, ldc)
+}
+
+// packA copies op(A) into a row-major buffer of k columns and a multiple of tileM rows (zero
+// rows pad the last tile), rounded to f.
+func packA(f Format, transA bool, m, k int, a []float32, lda int) []float32 {
 	mp := (m + tileM - 1) / tileM * tileM
-	np := (n + tileN - 1) / tileN
-	// Pack A into an mp x k row-major buffer (zero rows pad the last tile) and B into panels of
-	// tileN columns, panel q holding B[t][q*tileN:(q+1)*tileN] at q*k*tileN + t*tileN.
 	ap := make([]float32, mp*k)
 	for i := range m {
 		row := ap[i*k : (i+1)*k]
@@ -65,68 +68,115 @@ func gemm(p *Profile, transA, transB bool, m, n, k int, a []float32, lda int, b 
 		} else {
 			copy(row, a[i*lda:i*lda+k])
 		}
-		p.Input.RoundSlice(row)
 	}
+	f.RoundSlice(ap[:m*k])
+	return ap
+}
+
+// packB copies op(B) (K x N) into panels of tileN columns, rounded to f: panel q holds
+// op(B)[t][q*tileN+jj] at q*k*tileN + t*tileN + jj, zero beyond column n.
+func packB(f Format, transB bool, n, k int, b []float32, ldb int) []float32 {
+	np := (n + tileN - 1) / tileN
 	bp := make([]float32, np*k*tileN)
-	for q := range np {
-		panel := bp[q*k*tileN : (q+1)*k*tileN]
-		for j := q * tileN; j < min(n, (q+1)*tileN); j++ {
-			jj := j - q*tileN
-			for t := range k {
-				var v float32
-				if transB {
-					v = b[j*ldb+t]
-				} else {
-					v = b[t*ldb+j]
-				}
-				panel[t*tileN+jj] = p.Input.Round(v)
+	parallelFor(np, int64(k)*tileN, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			packPanel(bp, q, transB, n, k, b, ldb)
+		}
+	})
+	f.RoundSlice(bp)
+	return bp
+}
+
+// packPanel fills panel q of bp (see packB).
+func packPanel(bp []float32, q int, transB bool, n, k int, b []float32, ldb int) {
+	panel := bp[q*k*tileN : (q+1)*k*tileN]
+	j0, w := q*tileN, min(tileN, n-q*tileN)
+	if transB {
+		for jj := range w {
+			src := b[(j0+jj)*ldb : (j0+jj)*ldb+k]
+			for t, v := range src {
+				panel[t*tileN+jj] = v
 			}
 		}
+		return
 	}
+	for t := range k {
+		copy(panel[t*tileN:t*tileN+w], b[t*ldb+j0:t*ldb+j0+w])
+	}
+}
+
+// gemmPacked computes C (m x n, leading dimension ldc) from A packed by packA and B packed by
+// packB.
+func gemmPacked(p *Profile, m, n, k int, ap, bp []float32, c []float32, ldc int) {
+	mp := (m + tileM - 1) / tileM * tileM
+	np := (n + tileN - 1) / tileN
+	rbs := mp / tileM
+	// Tiles are visited in groups of row blocks whose A rows fit in about 256 KiB (L2), and
+	// within a group panel by panel, so that both operands are reused from cache.
+	group := max(1, min(rbs, (256<<10)/(4*tileM*max(k, 1))))
 	parts := p.parts(k)
-	tiles := (mp / tileM) * np
+	tiles := rbs * np
 	do := func(lo, hi int) {
-		var tile [tileM * tileN]float32
 		partials := make([][tileM * tileN]float32, len(parts))
-		col := make([]float32, len(parts))
+		var res [tileM * tileN]float32
 		for id := lo; id < hi; id++ {
-			// Panel-major order: consecutive tiles share a B panel.
-			q, rb := id/(mp/tileM), id%(mp/tileM)
+			g, rest := id/(group*np), id%(group*np)
+			gsize := min(group, rbs-g*group)
+			q, rb := rest/gsize, g*group+rest%gsize
 			panel := bp[q*k*tileN : (q+1)*k*tileN]
 			arows := ap[rb*tileM*k:]
 			for pi, pt := range parts {
-				tile = [tileM * tileN]float32{}
+				tile := &partials[pi]
+				*tile = [tileM * tileN]float32{}
 				if pt.count > 0 {
-					kernel(pt.count, arows[pt.start:], k, pt.step, panel[pt.start*tileN:], pt.step*tileN, &tile, p.FMA)
+					kernel(pt.count, arows[pt.start:], k, pt.step, panel[pt.start*tileN:], pt.step*tileN, tile, p.FMA)
 				}
-				if p.Accum != F32 {
-					p.Accum.RoundSlice(tile[:])
-				}
-				partials[pi] = tile
+				p.Accum.RoundSlice(tile[:])
 			}
-			for r := range tileM {
+			p.combineTiles(partials, &res)
+			for r := range min(tileM, m-rb*tileM) {
 				i := rb*tileM + r
-				if i >= m {
-					break
-				}
-				for jj := range tileN {
-					j := q*tileN + jj
-					if j >= n {
-						break
-					}
-					if len(parts) == 1 {
-						c[i*ldc+j] = partials[0][r*tileN+jj]
-						continue
-					}
-					for pi := range partials {
-						col[pi] = partials[pi][r*tileN+jj]
-					}
-					c[i*ldc+j] = p.combine(col)
-				}
+				w := min(tileN, n-q*tileN)
+				copy(c[i*ldc+q*tileN:i*ldc+q*tileN+w], res[r*tileN:r*tileN+w])
 			}
 		}
 	}
 	parallelFor(tiles, int64(k)*tileM*tileN, do)
+}
+
+// combineTiles combines partial-sum tiles element-wise exactly as combine does for each
+// element: dst[e] == p.combine(ts[0][e], ts[1][e], ...).
+func (p *Profile) combineTiles(ts [][tileM * tileN]float32, dst *[tileM * tileN]float32) {
+	if len(ts) == 0 {
+		*dst = [tileM * tileN]float32{}
+		return
+	}
+	if p.Combine == Pairwise {
+		*dst = p.pairwiseTiles(ts)
+		return
+	}
+	*dst = ts[0]
+	for i := 1; i < len(ts); i++ {
+		addTiles(p.Accum, dst, &ts[i])
+	}
+}
+
+func (p *Profile) pairwiseTiles(ts [][tileM * tileN]float32) [tileM * tileN]float32 {
+	if len(ts) == 1 {
+		return ts[0]
+	}
+	h := (len(ts) + 1) / 2
+	l, r := p.pairwiseTiles(ts[:h]), p.pairwiseTiles(ts[h:])
+	addTiles(p.Accum, &l, &r)
+	return l
+}
+
+// addTiles sets a[e] = f.Round(a[e] + b[e]).
+func addTiles(f Format, a, b *[tileM * tileN]float32) {
+	for e := range a {
+		a[e] += b[e]
+	}
+	f.RoundSlice(a[:])
 }
 
 // parallelFor calls do on contiguous sub-ranges of [0, n) from up to GOMAXPROCS goroutines

@@ -129,11 +129,29 @@ func BenchmarkGemm(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
 			x, y := randSlice(r, n*n), randSlice(r, n*n)
 			c := make([]float32, n*n)
-			b.ReportAllocs()
-			for b.Loop() {
-				gemm(&Exact, false, false, n, n, n, x, n, y, n, c, n)
-			}
-			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			timed(b, 2*float64(n)*float64(n)*float64(n), func() { gemm(&Exact, false, false, n, n, n, x, n, y, n, c, n) })
 		})
+	}
+}
+
+// TestFrozenWeightsSameBits checks that the packed copy a frozen weight keeps gives the same
+// bits as packing on every call, for each profile (each has its own packed copy when its
+// input format differs).
+func TestFrozenWeightsSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	x := randTensor(r, 3, 40)
+	w := randTensor(r, 33, 40)
+	b := randTensor(r, 40, 20)
+	wf, bf := w.Clone().Freeze(), b.Clone().Freeze()
+	for _, p := range Profiles() {
+		tp := NoGrad(p)
+		for range 2 {
+			if !sameBits(tp.Linear(x, w, nil).Data, tp.Linear(x, wf, nil).Data) {
+				t.Errorf("%s: Linear with a frozen weight differs", p.Name)
+			}
+			if !sameBits(tp.MatMul(x, b).Data, tp.MatMul(x, bf).Data) {
+				t.Errorf("%s: MatMul with a frozen operand differs", p.Name)
+			}
+		}
 	}
 }

@@ -24,7 +24,9 @@ func (tp *Tape) MatMul(a, b *Tensor) *Tensor {
 	out := tp.out(append(slices.Clone(a.Shape[:ra-2]), m, n), a, b)
 	p := &tp.p
 	if shared {
-		gemm(p, false, false, batch*m, n, k, a.Data, k, b.Data, n, out.Data, n)
+		if batch*m > 0 && n > 0 {
+			gemmPacked(p, batch*m, n, k, packA(p.Input, false, batch*m, k, a.Data, k), b.packedB(p.Input, false, n, k, n), out.Data, n)
+		}
 	} else {
 		for i := range batch {
 			gemm(p, false, false, m, n, k, a.Data[i*m*k:], k, b.Data[i*k*n:], n, out.Data[i*m*n:], n)
@@ -69,7 +71,9 @@ func (tp *Tape) Linear(x, w, bias *Tensor) *Tensor {
 	shape[len(shape)-1] = no
 	out := tp.out(shape, x, w, bias)
 	p := &tp.p
-	gemm(p, false, true, rows, no, in, x.Data, in, w.Data, in, out.Data, no)
+	if rows > 0 && no > 0 {
+		gemmPacked(p, rows, no, in, packA(p.Input, false, rows, in, x.Data, in), w.packedB(p.Input, true, no, in, in), out.Data, no)
+	}
 	if bias != nil {
 		for r := range rows {
 			row := out.Data[r*no : (r+1)*no]

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Tensor is a dense float32 array with a shape. Tensors made by this package are contiguous
@@ -22,6 +23,48 @@ type Tensor struct {
 	Grad []float32
 
 	requiresGrad bool
+	packs        *packCache // set by Freeze
+}
+
+// packCache holds packed copies of a frozen tensor for matrix products, by layout.
+type packCache struct {
+	mu sync.Mutex
+	m  map[packKey][]float32
+}
+
+type packKey struct {
+	f      Format
+	transB bool
+	n, k   int
+}
+
+// Freeze declares that t's Data will not change any more (model weights at inference), and
+// returns t. Matrix products that take t as their right operand (MatMul's shared b, Linear's
+// w) then keep a packed copy of it inside t and reuse it, which matters when the other operand
+// is small (one token of LLM decoding). Changing Data after Freeze gives wrong results; a
+// frozen tensor is safe for concurrent use by several tapes.
+func (t *Tensor) Freeze() *Tensor {
+	if t.packs == nil {
+		t.packs = &packCache{m: make(map[packKey][]float32)}
+	}
+	return t
+}
+
+// packedB returns t (as the K x N operand op(B) of a product, with leading dimension ldb)
+// packed by packB, from t's cache when t is frozen.
+func (t *Tensor) packedB(f Format, transB bool, n, k, ldb int) []float32 {
+	if t.packs == nil {
+		return packB(f, transB, n, k, t.Data, ldb)
+	}
+	key := packKey{f, transB, n, k}
+	t.packs.mu.Lock()
+	defer t.packs.mu.Unlock()
+	bp, ok := t.packs.m[key]
+	if !ok {
+		bp = packB(f, transB, n, k, t.Data, ldb)
+		t.packs.m[key] = bp
+	}
+	return bp
 }
 
 // New returns a zero tensor of the given shape. It panics on a negative dim.
