@@ -38,6 +38,12 @@
 //
 // Where llama.cpp aborts or throws (a byte with no byte token, an unknown id), this package
 // returns the unknown token or an [*IDError]. Token ids are int32 as in llama.cpp.
+// llama.cpp forces some tokens to control type by their text (end-of-turn, fill-in-the-middle
+// and end-of-generation names such as <｜fim▁hole｜>); for the end-of-turn and FIM names it
+// does so only for the first match it finds in hash-map order, this package for every listed
+// name present, which differs only for vocabularies holding several names of one kind.
+// Special tokens of equal text length are tried in id order (llama.cpp's std::sort leaves
+// that order unspecified); it matters only when such tokens overlap in the input.
 //
 // A Tokenizer is immutable after [FromGGUF] and safe for concurrent use.
 package tokenizer

@@ -270,6 +270,18 @@ func (t *Tokenizer) words(text string) []string {
 	cps := decodeRunes(text)
 	spans := preSplit(cps, t.splitters)
 	words := make([]string, 0, len(spans))
+	if utf8.ValidString(text) {
+		// Re-encoding the code points gives back the input bytes: slice them.
+		off, r := 0, 0
+		for _, sp := range spans {
+			start := off
+			for ; r < sp.hi; r++ {
+				off += utf8.RuneLen(cps[r])
+			}
+			words = append(words, byteEncode(text[start:off]))
+		}
+		return words
+	}
 	var buf []byte
 	for _, sp := range spans {
 		buf = buf[:0]

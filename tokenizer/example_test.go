@@ -30,7 +30,7 @@ func ExampleFromGGUF() {
 func ExampleTokenizer_Encode() {
 	tok := load("llama-spm")
 	fmt.Println(tok.Encode("Hello world", true, true))
-	fmt.Println(tok.Encode("<s> hello", true, true))  // <s> parsed as the BOS token
+	fmt.Println(tok.Encode("<s> hello", true, true))   // <s> parsed as the BOS token
 	fmt.Println(tok.Encode("<s> hello", false, false)) // <s> as text
 	gpt2 := load("gpt-2")
 	fmt.Println(gpt2.Encode("Hello world's", true, true)) // gpt-2 adds no BOS

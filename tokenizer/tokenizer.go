@@ -143,6 +143,12 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 	t.attrs = make([]Attr, n)
 	t.ids = make(map[string]int32, n)
 	scores, _ := f.Float32s("tokenizer.ggml.scores")
+	if iscores, err := f.Int32s("tokenizer.ggml.scores"); err == nil { // llama.cpp accepts int32 scores too
+		scores = make([]float32, len(iscores))
+		for i, v := range iscores {
+			scores[i] = float32(v)
+		}
+	}
 	if scores != nil && len(scores) < n {
 		return nil, fmt.Errorf("tokenizer: %d scores for %d tokens", len(scores), n)
 	}
