@@ -89,6 +89,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newCompareCommand(g),
 		newCollisionsCommand(g),
 		newOddsCommand(g),
+		newProfilesCommand(g),
 	)
 	return root
 }
