@@ -79,7 +79,8 @@ type Tokenizer struct {
 	addSpacePrefix bool
 	cleanSpaces    bool
 
-	special []int32  // control, user-defined and unknown tokens, longest text first
+	eog     map[int32]bool // end-of-generation tokens
+	special []int32        // control, user-defined and unknown tokens, longest text first
 	pieces  []string // TokenToPiece(id, true) for every id
 }
 
@@ -225,6 +226,16 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 		}
 	}
 
+	t.eog = map[int32]bool{}
+	if t.eos != NoToken {
+		t.eog[t.eos] = true
+	}
+	for _, w := range eogByText {
+		if id, ok := t.ids[w]; ok {
+			t.eog[id] = true
+		}
+	}
+
 	for id, a := range t.attrs {
 		if a&(AttrControl|AttrUserDefined|AttrUnknown) != 0 {
 			t.special = append(t.special, int32(id))
@@ -253,6 +264,13 @@ var controlByText = []string{
 	"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>",
 	"<|file_sep|>",
 }
+
+// eogByText lists the token texts llama.cpp b4748 treats as end of generation besides EOS.
+var eogByText = []string{"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>"}
+
+// IsEOG reports whether id ends generation (llama_vocab_is_eog): EOS or a token whose text
+// llama.cpp recognises as end of turn or of text.
+func (t *Tokenizer) IsEOG(id int32) bool { return t.eog[id] }
 
 // Kind returns the tokenizer algorithm.
 func (t *Tokenizer) Kind() Kind { return t.kind }

@@ -133,3 +133,21 @@ func TestCleanSpaces(t *testing.T) {
 		}
 	}
 }
+
+func TestIsEOG(t *testing.T) {
+	toks := vocabs(t)
+	tests := []struct {
+		vocab string
+		id    int32
+		want  bool
+	}{
+		{"llama-spm", 2, true}, {"llama-spm", 1, false}, {"llama-spm", 13, false},
+		{"gpt-2", 50256, true}, {"gpt-2", 13, false},
+		{"deepseek-coder", 32014, true}, {"deepseek-coder", 32013, false},
+	}
+	for _, tt := range tests {
+		if got := toks[tt.vocab].IsEOG(tt.id); got != tt.want {
+			t.Errorf("%s IsEOG(%d) = %v, want %v", tt.vocab, tt.id, got, tt.want)
+		}
+	}
+}
