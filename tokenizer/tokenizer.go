@@ -81,7 +81,7 @@ type Tokenizer struct {
 
 	eog     map[int32]bool // end-of-generation tokens
 	special []int32        // control, user-defined and unknown tokens, longest text first
-	pieces  []string // TokenToPiece(id, true) for every id
+	pieces  []string       // TokenToPiece(id, true) for every id
 }
 
 // FromGGUF builds the tokenizer described by the tokenizer.ggml.* metadata of f, with the
