@@ -61,7 +61,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"png signature only", png[:8], Options{}, ErrTruncated, ""},
 		{"png prefix of signature", png[:5], Options{}, ErrTruncated, ""},
 		{"png half", png[:len(png)/2], Options{}, ErrTruncated, ""},
-		{"png no IEND", png[:len(png)-12], Options{}, ErrTruncated, ""},
+		{"png IHDR bad crc", flipByte(png, 29), Options{}, ErrFormat, "checksum"},
 		{"png bad crc", badCRC, Options{}, ErrFormat, "checksum"},
 		{"png zero width", pngWithSize(t, png, 0, 46), Options{}, ErrEmpty, ""},
 		{"png huge", pngWithSize(t, png, 20000, 20000), Options{}, ErrTooLarge,
@@ -82,7 +82,7 @@ func TestDecodeErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			im, err := Decode(bytes.NewReader(tc.data), tc.opts)
 			if !errors.Is(err, tc.want) {
-				t.Fatalf("Decode = %v, %v; want error %v", im, err, tc.want)
+				t.Fatalf("Decode = %v; want error %v (image: %v)", err, tc.want, im != nil)
 			}
 			if !strings.HasPrefix(err.Error(), "imgdecode: ") || !strings.Contains(err.Error(), tc.wantMsg) {
 				t.Errorf("Decode error %q, want it to start with \"imgdecode: \" and contain %q", err, tc.wantMsg)
@@ -109,6 +109,47 @@ func TestTooLargeAllocatesNothing(t *testing.T) {
 		if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 1<<20 {
 			t.Errorf("rejecting a too-large image allocated %d bytes over 10 calls", got)
 		}
+	}
+}
+
+func flipByte(b []byte, i int) []byte {
+	b = bytes.Clone(b)
+	b[i] ^= 1
+	return b
+}
+
+// TestPNGLenientLikePillow checks damage Pillow 9.4 tolerates because it
+// stops reading once the pixels are complete and skips IDAT CRCs (checked
+// against Pillow by hand: all of these open and give the intact pixels).
+func TestPNGLenientLikePillow(t *testing.T) {
+	png := mustRead(t, filepath.Join("testdata", "png/rgb8.png"))
+	// rgb8.png is IHDR (8..33), one IDAT (33..496), IEND (496..508).
+	const idatEnd, iend = 496, 496
+	want, err := Decode(bytes.NewReader(png), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"no IEND", png[:iend]},
+		{"IEND cut", png[:len(png)-1]},
+		{"IDAT bad crc", flipByte(png, idatEnd-1)},
+		{"garbage after IDAT", append(bytes.Clone(png[:iend]), "garbage"...)},
+		{"trailing garbage", append(bytes.Clone(png), "garbage"...)},
+		{"bad crc after IDAT", append(append(bytes.Clone(png[:iend]), 0, 0, 0, 1, 't', 'E', 'X', 't', 'a', 0, 0, 0, 0), png[iend:]...)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			im, err := Decode(bytes.NewReader(tc.data), Options{})
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if !bytes.Equal(im.RGB(), want.RGB()) {
+				t.Errorf("Decode: pixels differ from the intact file")
+			}
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -99,7 +100,14 @@ func decodePNG(data []byte, opts Options) (*Image, error) {
 	}
 	src, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, pngError(err)
+		// Pillow stops reading once the pixels are complete and does not
+		// check IDAT CRCs; image/png checks both. Retry on the IDAT run
+		// alone, as Pillow sees it, before giving up.
+		src2, err2 := png.Decode(bytes.NewReader(pillowView(data)))
+		if err2 != nil {
+			return nil, pngError(err)
+		}
+		src = src2
 	}
 	b := src.Bounds()
 	if b.Dx() != h.width || b.Dy() != h.height || b.Min != (image.Point{}) {
@@ -210,6 +218,45 @@ func (im *Image) fillFromPNG(src image.Image, h pngHeader) error {
 		return fmt.Errorf("%w: png: unexpected decoded type %T", ErrFormat, src)
 	}
 	return nil
+}
+
+// pillowView returns the part of a PNG that Pillow's reader depends on:
+// the chunks up to and including the first run of IDAT chunks, with the
+// IDAT CRCs recomputed and the last IDAT cut to the bytes present, followed
+// by a fresh IEND. Chunks before IDAT keep their CRCs, which image/png
+// checks as Pillow does.
+func pillowView(data []byte) []byte {
+	out := make([]byte, 0, len(data)+12)
+	out = append(out, data[:len(pngMagic)]...)
+	p := data[len(pngMagic):]
+	seenIDAT := false
+	for len(p) >= 8 {
+		n := uint64(binary.BigEndian.Uint32(p[:4]))
+		typ := string(p[4:8])
+		if typ != "IDAT" && seenIDAT {
+			break
+		}
+		if typ != "IDAT" {
+			if n+12 > uint64(len(p)) {
+				break
+			}
+			out = append(out, p[:12+n]...)
+			p = p[12+n:]
+			continue
+		}
+		seenIDAT = true
+		body := p[8:min(uint64(len(p)), 8+n)]
+		out = binary.BigEndian.AppendUint32(out, uint32(len(body)))
+		start := len(out)
+		out = append(out, "IDAT"...)
+		out = append(out, body...)
+		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(out[start:]))
+		if 12+n > uint64(len(p)) {
+			break
+		}
+		p = p[12+n:]
+	}
+	return append(out, 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82)
 }
 
 // clip16 is Pillow's I -> L conversion of a big-endian 16-bit sample.
