@@ -145,14 +145,25 @@ func gemmPacked(p *Profile, m, n, k int, ap, bp []float32, c []float32, ldc int)
 }
 
 // combineTiles combines partial-sum tiles element-wise exactly as combine does for each
-// element: dst[e] == p.combine(ts[0][e], ts[1][e], ...).
+// element: dst[e] == p.combine(ts[0][e], ts[1][e], ...). ts is clobbered.
 func (p *Profile) combineTiles(ts [][tileM * tileN]float32, dst *[tileM * tileN]float32) {
 	if len(ts) == 0 {
 		*dst = [tileM * tileN]float32{}
 		return
 	}
-	if p.Combine == Pairwise {
+	switch p.Combine {
+	case Pairwise:
 		*dst = p.pairwiseTiles(ts)
+		return
+	case Folded:
+		for n := len(ts); n > 1; {
+			h := (n + 1) / 2
+			for i := range n - h {
+				addTiles(p.Accum, &ts[i], &ts[i+h])
+			}
+			n = h
+		}
+		*dst = ts[0]
 		return
 	}
 	*dst = ts[0]

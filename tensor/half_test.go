@@ -109,6 +109,9 @@ func TestProfileSumDefinitions(t *testing.T) {
 		// Chunks of 3: (1e8+1-1e8 = 0), (1+3+5 = 9), (7+9 = 16).
 		{Profile{Name: "c3", Chunk: 3}, 25},
 		{Profile{Name: "c2", Chunk: 2, Combine: Pairwise}, 24},
+		// Four lanes (1e8+3, 1+5, -1e8+7, 1+9) folded: (1e8+3 - 1e8+7) + (6 + 10), with
+		// 1e8+3 = 1e8 and -1e8+7 = -99999992 in float32.
+		{Profile{Name: "l4f", Lanes: 4, Combine: Folded}, 24},
 	}
 	for _, tt := range tests {
 		if got := tt.p.Sum(xs); got != tt.want {

@@ -15,12 +15,20 @@ const (
 	// Pairwise adds them as a balanced binary tree: (p0 + p1) + (p2 + p3), the first half
 	// taking the extra element when the count is odd.
 	Pairwise
+	// Folded adds the second half onto the first, element by element, until one is left:
+	// with 8 partials, q_i = p_i + p_(i+4), then r_i = q_i + q_(i+2), then r_0 + r_1. This is
+	// how a SIMD register is reduced horizontally (extract the high half, add, repeat). With
+	// an odd count n the first (n+1)/2 stay and the last one of them gets nothing added.
+	Folded
 )
 
-// String returns "sequential" or "pairwise".
+// String returns "sequential", "pairwise" or "folded".
 func (c Combine) String() string {
-	if c == Pairwise {
+	switch c {
+	case Pairwise:
 		return "pairwise"
+	case Folded:
+		return "folded"
 	}
 	return "sequential"
 }
@@ -79,7 +87,7 @@ func (p *Profile) Validate() error {
 		return fmt.Errorf("tensor: profile %q: Lanes %d above 64", p.Name, p.Lanes)
 	case p.Lanes > 1 && p.Chunk > 0:
 		return fmt.Errorf("tensor: profile %q: Lanes and Chunk are exclusive", p.Name)
-	case p.Input > BF16 || p.Accum > BF16 || p.Storage > BF16 || p.Combine > Pairwise:
+	case p.Input > BF16 || p.Accum > BF16 || p.Storage > BF16 || p.Combine > Folded:
 		return fmt.Errorf("tensor: profile %q: unknown format or combine", p.Name)
 	}
 	return nil
@@ -109,13 +117,13 @@ var presets = []Profile{
 	Exact,
 	{
 		Name:        "cpu-avx2",
-		Description: "CPU BLAS with 8-lane AVX2 accumulators, FMA, pairwise horizontal sum",
-		Lanes:       8, Combine: Pairwise, FMA: true,
+		Description: "CPU BLAS with 8-lane AVX2 accumulators, FMA, folded horizontal sum",
+		Lanes:       8, Combine: Folded, FMA: true,
 	},
 	{
 		Name:        "cpu-avx512",
-		Description: "CPU BLAS with 16-lane AVX-512 accumulators, FMA, pairwise horizontal sum",
-		Lanes:       16, Combine: Pairwise, FMA: true,
+		Description: "CPU BLAS with 16-lane AVX-512 accumulators, FMA, folded horizontal sum",
+		Lanes:       16, Combine: Folded, FMA: true,
 	},
 	{
 		Name:        "ampere-tf32",

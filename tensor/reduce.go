@@ -60,8 +60,18 @@ func (p *Profile) combine(partials []float32) float32 {
 	if len(partials) == 0 {
 		return 0
 	}
-	if p.Combine == Pairwise {
+	switch p.Combine {
+	case Pairwise:
 		return p.pairwise(partials)
+	case Folded:
+		for n := len(partials); n > 1; {
+			h := (n + 1) / 2
+			for i := range n - h {
+				partials[i] = p.Accum.Round(partials[i] + partials[i+h])
+			}
+			n = h
+		}
+		return partials[0]
 	}
 	r := partials[0]
 	for _, x := range partials[1:] {
