@@ -170,7 +170,7 @@ func utf8Len(b byte) int {
 }
 
 func (t *Tokenizer) spm(text string, out []int32) []int32 {
-	var syms []symbol
+	syms := make([]symbol, 0, len(text))
 	for off := 0; off < len(text); {
 		n := min(utf8Len(text[off]), len(text)-off)
 		syms = append(syms, symbol{prev: len(syms) - 1, next: len(syms) + 1, start: off, n: n})
@@ -180,8 +180,7 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 		return out
 	}
 	syms[len(syms)-1].next = -1
-	q := queue[spmBigram]{less: spmLess}
-	revMerge := map[string][2]int{}
+	q := queue[spmBigram]{less: spmLess, items: make([]spmBigram, 0, len(syms))}
 	tryAdd := func(left, right int) {
 		if left == -1 || right == -1 {
 			return
@@ -192,7 +191,6 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 			return
 		}
 		q.push(spmBigram{left: left, right: right, score: t.scores[id], size: len(s)})
-		revMerge[s] = [2]int{left, right}
 	}
 	for i := 1; i < len(syms); i++ {
 		tryAdd(i-1, i)
@@ -212,24 +210,19 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 		tryAdd(l.prev, b.left)
 		tryAdd(b.left, l.next)
 	}
-	var resegment func(s symbol)
-	resegment = func(s symbol) {
-		piece := text[s.start : s.start+s.n]
+	// llama.cpp's resegment also consults a rev_merge map from merged text to the pair that
+	// formed it, but only for a final symbol that is not a token; rev_merge's keys are all
+	// token texts (a bigram is queued only if its text is a token), so that lookup never
+	// succeeds and a non-token symbol always falls back to bytes.
+	for i := 0; i != -1; i = syms[i].next {
+		piece := text[syms[i].start : syms[i].start+syms[i].n]
 		if id, ok := t.ids[piece]; ok {
 			out = append(out, id)
-			return
-		}
-		if p, ok := revMerge[piece]; ok {
-			resegment(syms[p[0]])
-			resegment(syms[p[1]])
-			return
+			continue
 		}
 		for j := 0; j < len(piece); j++ {
 			out = append(out, t.byteToken(piece[j]))
 		}
-	}
-	for i := 0; i != -1; i = syms[i].next {
-		resegment(syms[i])
 	}
 	return out
 }
@@ -293,15 +286,23 @@ func (t *Tokenizer) words(text string) []string {
 	return words
 }
 
+// bpeScratch holds buffers reused across the words of one text.
+type bpeScratch struct {
+	syms []symbol
+	q    queue[bpeBigram]
+}
+
 func (t *Tokenizer) bpe(text string, out []int32) []int32 {
+	sc := &bpeScratch{q: queue[bpeBigram]{less: bpeLess}}
 	for _, word := range t.words(text) {
-		out = t.bpeWord(word, out)
+		out = t.bpeWord(word, out, sc)
 	}
 	return out
 }
 
-func (t *Tokenizer) bpeWord(word string, out []int32) []int32 {
-	var syms []symbol
+func (t *Tokenizer) bpeWord(word string, out []int32, sc *bpeScratch) []int32 {
+	syms := sc.syms[:0]
+	defer func() { sc.syms = syms[:0] }()
 	for off := 0; off < len(word); {
 		n := min(utf8Len(word[off]), len(word)-off)
 		syms = append(syms, symbol{prev: len(syms) - 1, next: len(syms) + 1, start: off, n: n})
@@ -311,7 +312,8 @@ func (t *Tokenizer) bpeWord(word string, out []int32) []int32 {
 		return out
 	}
 	syms[len(syms)-1].next = -1
-	q := queue[bpeBigram]{less: bpeLess}
+	q := &sc.q
+	q.items = q.items[:0]
 	symText := func(i int) string { return word[syms[i].start : syms[i].start+syms[i].n] }
 	add := func(left, right int) {
 		if left == -1 || right == -1 {
