@@ -398,14 +398,16 @@ func (s *State) endBlock(ev *[]Event) {
 		t := s.tasks[id]
 		switch {
 		case t.Status == StatusCommit && t.CommitDeadline == s.height:
-			s.closeCommits(t, ev)
 			committed := false
 			for j := range t.Executors {
 				committed = committed || t.Executors[j].Committed
 			}
-			if !committed {
+			if !committed { // nothing can be revealed: settle now
+				t.CommitClosedAt = s.height
 				s.settle(t, ev)
+				continue
 			}
+			s.closeCommits(t, ev)
 		case t.Status == StatusReveal && t.RevealDeadline == s.height:
 			s.settle(t, ev)
 		}

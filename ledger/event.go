@@ -1,6 +1,11 @@
 package ledger
 
-import "fmt"
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // EventType says what an Event reports.
 type EventType uint8
@@ -74,4 +79,67 @@ type Event struct {
 	Support, Need  uint32
 	CommitDeadline uint64
 	RevealDeadline uint64
+}
+
+// Attribute is one key/value pair of an event, as ABCI events carry them.
+type Attribute struct{ Key, Value string }
+
+// Attributes returns the fields the event's type sets, in a fixed order, as strings: keys, task
+// IDs and fingerprints in hex, several nodes comma-separated, numbers in decimal. The chain
+// turns them into ABCI event attributes (type = Type.String()) for indexing and for clients
+// that follow the chain.
+func (e Event) Attributes() []Attribute {
+	var a []Attribute
+	add := func(k, v string) { a = append(a, Attribute{k, v}) }
+	num := func(k string, v uint64) { add(k, strconv.FormatUint(v, 10)) }
+	nodes := func(k string, ks []PubKey) {
+		s := make([]string, len(ks))
+		for i, x := range ks {
+			s[i] = x.String()
+		}
+		add(k, strings.Join(s, ","))
+	}
+	switch e.Type {
+	case EventNodeRegistered, EventUnbonded:
+		add("node", e.Node.String())
+		num("amount", e.Amount)
+		return a
+	}
+	add("task", e.Task.String())
+	switch e.Type {
+	case EventTaskAssigned:
+		num("round", uint64(e.Round))
+		nodes("nodes", e.Nodes)
+		num("commit_deadline", e.CommitDeadline)
+		num("reveal_deadline", e.RevealDeadline)
+	case EventCommitted, EventRevealed:
+		num("round", uint64(e.Round))
+		add("node", e.Node.String())
+	case EventDuplicateCommitment:
+		num("round", uint64(e.Round))
+		add("node", e.Node.String())
+		nodes("same_as", e.Nodes)
+	case EventRevealOpen:
+		num("round", uint64(e.Round))
+		num("reveal_deadline", e.RevealDeadline)
+	case EventVerdict:
+		num("round", uint64(e.Round))
+		add("value", hex.EncodeToString(e.Value))
+		num("support", uint64(e.Support))
+		num("need", uint64(e.Need))
+		nodes("agreeing", e.Nodes)
+	case EventNoVerdict:
+		num("round", uint64(e.Round))
+		num("support", uint64(e.Support))
+		num("need", uint64(e.Need))
+		add("reason", e.Reason)
+	case EventReward, EventRefund:
+		add("node", e.Node.String())
+		num("amount", e.Amount)
+	case EventSlash:
+		add("node", e.Node.String())
+		num("amount", e.Amount)
+		add("reason", e.Reason)
+	}
+	return a
 }

@@ -120,3 +120,17 @@ func ExampleCommitmentFor() {
 	fmt.Println(c == d) // another node's commitment to the same fingerprint differs
 	// Output: false
 }
+
+func ExampleEvent_Attributes() {
+	e := ledger.Event{Type: ledger.EventSlash, Task: ledger.TaskID{0xab}, Node: ledger.PubKey{0xcd}, Amount: 20, Reason: ledger.ReasonOutlier}
+	fmt.Println(e.Type)
+	for _, a := range e.Attributes() {
+		fmt.Printf("%s=%.8s\n", a.Key, a.Value)
+	}
+	// Output:
+	// slash
+	// task=ab000000
+	// node=cd000000
+	// amount=20
+	// reason=outlier
+}
