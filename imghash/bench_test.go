@@ -2,6 +2,7 @@ package imghash_test
 
 import (
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -62,3 +63,19 @@ func BenchmarkAverageDHashPHashColor512(b *testing.B) {
 
 // BenchmarkAll512 computes the ten hashes of the conformance vectors.
 func BenchmarkAll512(b *testing.B) { benchSpecs(b, corpusSpecs...) }
+
+// BenchmarkAverageDHashPHashColor512Workers is the shared-work path with the row sweep split
+// over GOMAXPROCS goroutines (Hasher.Workers).
+func BenchmarkAverageDHashPHashColor512Workers(b *testing.B) {
+	img := benchImage(b)
+	specs := []imghash.Spec{{imghash.AverageHash, 8}, {imghash.DHash, 8}, {imghash.PHash, 8}, {imghash.ColorHash, 3}}
+	hs := imghash.Hasher{Workers: runtime.GOMAXPROCS(0)}
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		if _, err := hs.Compute(img, specs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+}

@@ -41,6 +41,10 @@ func (im *Image) validate() error {
 	return nil
 }
 
+// minParallelPixels is the image size below which Compute ignores Hasher.Workers: starting
+// goroutines costs more than the sweep.
+const minParallelPixels = 64 * 1024
+
 // target is one LANCZOS resize the requested hashes need.
 type target struct{ w, h int }
 
@@ -51,6 +55,12 @@ type target struct{ w, h int }
 // resize coefficients between calls, so reuse one per goroutine; it is not safe for
 // concurrent use. The zero Hasher is ready to use.
 type Hasher struct {
+	// Workers is the number of goroutines one Compute may use for the per-row sweep
+	// (luma, colour statistics, horizontal resampling) of a large image; 0 or 1 means
+	// the calling goroutine only. The hashes do not depend on it. Leave it at 1 when
+	// images are already hashed in parallel (as hashscan does).
+	Workers int
+
 	coeffs map[[2]int]*coeffs
 	gray   []uint8
 	inter  map[int][]uint8 // horizontal-pass results by output width, width x Height
@@ -145,25 +155,48 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 		hs.gray = grow(hs.gray, W*H)
 		gray = hs.gray
 	}
-	var st colorStats
 	var tabs *hsvTables
 	if wantColor && img.RGB != nil {
 		tabs = hsvOnce()
 	}
-	for y := range H {
-		lrow := gray[y*W : (y+1)*W]
-		if img.Gray == nil {
-			luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
-		}
-		if wantColor {
-			if img.RGB != nil {
-				st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, tabs)
-			} else {
-				st.addGray(lrow)
+	inters := make([][]uint8, len(widths))
+	for i, w := range widths {
+		inters[i] = hs.inter[w]
+	}
+	sweep := func(y0, y1 int, st *colorStats) {
+		for y := y0; y < y1; y++ {
+			lrow := gray[y*W : (y+1)*W]
+			if img.Gray == nil {
+				luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
+			}
+			if wantColor {
+				if img.RGB != nil {
+					st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, tabs)
+				} else {
+					st.addGray(lrow)
+				}
+			}
+			for i, c := range hcs {
+				w := c.out
+				hpassRow(inters[i][y*w:(y+1)*w], lrow, c)
 			}
 		}
-		for i, w := range widths {
-			hpassRow(hs.inter[w][y*w:(y+1)*w], lrow, hcs[i])
+	}
+	var st colorStats
+	workers := min(max(hs.Workers, 1), H)
+	if workers == 1 || W*H < minParallelPixels {
+		sweep(0, H, &st)
+	} else {
+		// Stripes of rows, each with its own colour counters; rows are independent, so the
+		// result does not depend on the split.
+		parts := make([]colorStats, workers)
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Go(func() { sweep(i*H/workers, (i+1)*H/workers, &parts[i]) })
+		}
+		wg.Wait()
+		for i := range parts {
+			st.add(&parts[i])
 		}
 	}
 
