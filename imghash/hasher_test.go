@@ -69,8 +69,8 @@ func lumaOf(rgb []uint8) []uint8 {
 func TestComputeErrors(t *testing.T) {
 	ok := imghash.Image{Width: 2, Height: 2, Gray: make([]uint8, 4)}
 	tests := []struct {
-		img  imghash.Image
-		spec imghash.Spec
+		img   imghash.Image
+		spec  imghash.Spec
 		isImg bool // error wraps ErrImage
 	}{
 		{imghash.Image{Width: 0, Height: 2, Gray: []uint8{}}, imghash.Spec{imghash.AverageHash, 8}, true},
