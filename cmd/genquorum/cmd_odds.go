@@ -134,7 +134,7 @@ func parseProbs(s string) ([]probPoint, error) {
 			}
 			pt.tolerance, pt.text = tol, strings.TrimSpace(p)
 		}
-		r, ok := new(big.Rat).SetString(pt.text)
+		r, ok := parseRat(pt.text)
 		if !ok || r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
 			return nil, usagef("--p %q: want a probability in [0, 1] (decimal or fraction)", item)
 		}
@@ -152,6 +152,20 @@ func parseProbs(s string) ([]probPoint, error) {
 		slices.SortFunc(pts, func(a, b probPoint) int { return a.tolerance - b.tolerance })
 	}
 	return pts, nil
+}
+
+// parseRat parses a decimal ("0.977") or a fraction ("6771/6928") exactly. Numbers with an
+// exponent ("1e-3") go through float64, so that "1e-999999999" cannot make big.Rat build a
+// huge power of ten; so do strings over 100 bytes.
+func parseRat(s string) (*big.Rat, bool) {
+	if len(s) > 100 || strings.ContainsAny(s, "eEpPxX_") {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, false
+		}
+		return new(big.Rat).SetFloat64(f), true
+	}
+	return new(big.Rat).SetString(s)
 }
 
 // parseRules parses --rule into distinct rules, in the order given.

@@ -156,6 +156,8 @@ func TestParseProbs(t *testing.T) {
 		{"6771/6928", []int{-1}, []float64{6771.0 / 6928}},
 		{"2:0.977,0:0.802,1:0.94", []int{0, 1, 2}, []float64{0.802, 0.94, 0.977}}, // sorted by tolerance
 		{"0", []int{-1}, []float64{0}},
+		{"1e-3", []int{-1}, []float64{0.001}},
+		{"1e-99999999", []int{-1}, []float64{0}},
 	}
 	for _, tt := range tests {
 		pts, err := parseProbs(tt.in)
@@ -171,4 +173,27 @@ func TestParseProbs(t *testing.T) {
 			}
 		}
 	}
+}
+
+func FuzzParseProbs(f *testing.F) {
+	for _, s := range []string{"0.977", "0:0.802,1:0.940,2:0.977", "6771/6928", "1", "0:1/3, 2:0.5", "", "x:1", "1e-3", "0:0.9,0:0.8", "1e-999999999", "0x1p-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		pts, err := parseProbs(s)
+		if err != nil {
+			return
+		}
+		for i, pt := range pts {
+			if !(pt.value >= 0 && pt.value <= 1) || pt.rat.Sign() < 0 {
+				t.Errorf("parseProbs(%q)[%d] = %v, out of [0, 1]", s, i, pt.value)
+			}
+			if i > 0 && pt.tolerance >= 0 && pt.tolerance <= pts[i-1].tolerance {
+				t.Errorf("parseProbs(%q): tolerances not strictly increasing: %d after %d", s, pt.tolerance, pts[i-1].tolerance)
+			}
+			if (pt.tolerance < 0) != (pts[0].tolerance < 0) {
+				t.Errorf("parseProbs(%q): mixed forms accepted", s)
+			}
+		}
+	})
 }
