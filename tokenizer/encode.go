@@ -261,7 +261,7 @@ func bpeLess(a, b *bpeBigram) bool {
 // words splits text with the pre-tokenizer and byte-encodes each word.
 func (t *Tokenizer) words(text string) []string {
 	cps := decodeRunes(text)
-	spans := preSplit(cps, t.splitters)
+	spans := preSplit(newText(cps), t.splitters)
 	words := make([]string, 0, len(spans))
 	if utf8.ValidString(text) {
 		// Re-encoding the code points gives back the input bytes: slice them.

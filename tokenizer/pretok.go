@@ -15,11 +15,26 @@ package tokenizer
 // span is a half-open range of code point indexes.
 type span struct{ lo, hi int }
 
-// splitter refines one piece [lo, hi) of cps, appending the resulting pieces to out.
-type splitter func(cps []rune, lo, hi int, out []span) []span
+// text is the input of a pre-tokenizer: code points and their class bits (flagsOf).
+type text struct {
+	cps []rune
+	fl  []uint16
+}
 
-// preSplit applies the splitters in order to the whole of cps.
-func preSplit(cps []rune, splitters []splitter) []span {
+func newText(cps []rune) text {
+	fl := make([]uint16, len(cps))
+	for i, r := range cps {
+		fl[i] = flagsOf(r)
+	}
+	return text{cps, fl}
+}
+
+// splitter refines one piece [lo, hi) of the text, appending the resulting pieces to out.
+type splitter func(tx text, lo, hi int, out []span) []span
+
+// preSplit applies the splitters in order to the whole text.
+func preSplit(tx text, splitters []splitter) []span {
+	cps := tx.cps
 	pieces := []span{{0, len(cps)}}
 	if len(cps) == 0 {
 		return nil
@@ -28,21 +43,21 @@ func preSplit(cps []rune, splitters []splitter) []span {
 	for _, sp := range splitters {
 		next = next[:0]
 		for _, p := range pieces {
-			next = sp(cps, p.lo, p.hi, next)
+			next = sp(tx, p.lo, p.hi, next)
 		}
 		pieces, next = next, pieces
 	}
 	return pieces
 }
 
-// matchSplit builds a splitter from a leftmost-match function: match(cps, i, hi) returns the
+// matchSplit builds a splitter from a leftmost-match function: match(tx, i, hi) returns the
 // end of a match starting at i, or -1. Gaps between matches become pieces of their own, as in
 // unicode_regex_split_stl.
-func matchSplit(match func(cps []rune, i, hi int) int) splitter {
-	return func(cps []rune, lo, hi int, out []span) []span {
+func matchSplit(match func(tx text, i, hi int) int) splitter {
+	return func(tx text, lo, hi int, out []span) []span {
 		prev := lo
 		for i := lo; i < hi; {
-			end := match(cps, i, hi)
+			end := match(tx, i, hi)
 			if end < 0 {
 				i++
 				continue
@@ -60,25 +75,23 @@ func matchSplit(match func(cps []rune, i, hi int) int) splitter {
 	}
 }
 
-func isSpaceRE(r rune) bool { return flagsOf(r)&flagSpace != 0 }
+func isSpaceRE(f uint16) bool { return f&flagSpace != 0 }
 
-func isLetterRE(r rune) bool {
+func isLetterRE(r rune, f uint16) bool {
 	if r < 0x80 {
 		return (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z')
 	}
-	f := flagsOf(r)
 	return f&flagSpace == 0 && f&catLetter != 0
 }
 
-func isNumberRE(r rune) bool {
+func isNumberRE(r rune, f uint16) bool {
 	if r < 0x80 {
 		return r >= '0' && r <= '9'
 	}
-	f := flagsOf(r)
 	return f&flagSpace == 0 && f&catNumber != 0
 }
 
-func isPunctRE(r rune) bool {
+func isPunctRE(r rune, f uint16) bool {
 	if r < 0x80 {
 		switch {
 		case r >= '!' && r <= '#', r >= '%' && r <= '*', r >= ',' && r <= '/',
@@ -87,21 +100,21 @@ func isPunctRE(r rune) bool {
 		}
 		return false
 	}
-	f := flagsOf(r)
 	return f&flagSpace == 0 && f&catPunct != 0
 }
 
 // optSpaceRun matches \s?C+ at i for a class C.
-func optSpaceRun(class func(rune) bool) func(cps []rune, i, hi int) int {
-	return func(cps []rune, i, hi int) int {
+func optSpaceRun(class func(rune, uint16) bool) func(tx text, i, hi int) int {
+	return func(tx text, i, hi int) int {
+		cps, fl := tx.cps, tx.fl
 		j := i
-		if isSpaceRE(cps[j]) && j+1 < hi && class(cps[j+1]) {
+		if isSpaceRE(fl[j]) && j+1 < hi && class(cps[j+1], fl[j+1]) {
 			j++
 		}
-		if !class(cps[j]) {
+		if !class(cps[j], fl[j]) {
 			return -1
 		}
-		for j < hi && class(cps[j]) {
+		for j < hi && class(cps[j], fl[j]) {
 			j++
 		}
 		return j
@@ -116,17 +129,17 @@ func optSpaceRun(class func(rune) bool) func(cps []rune, i, hi int) int {
 //	[一-龥ࠀ-一가-퟿]+
 //	\p{N}
 var deepseekCoderSplitters = []splitter{
-	matchSplit(func(cps []rune, i, hi int) int {
-		if cps[i] == '\r' || cps[i] == '\n' {
+	matchSplit(func(tx text, i, hi int) int {
+		if tx.cps[i] == '\r' || tx.cps[i] == '\n' {
 			return i + 1
 		}
 		return -1
 	}),
 	matchSplit(optSpaceRun(isLetterRE)),
 	matchSplit(optSpaceRun(isPunctRE)),
-	matchSplit(func(cps []rune, i, hi int) int {
+	matchSplit(func(tx text, i, hi int) int {
 		j := i
-		for j < hi && isCJKRange(cps[j]) {
+		for j < hi && isCJKRange(tx.cps[j], tx.fl[j]) {
 			j++
 		}
 		if j == i {
@@ -134,8 +147,8 @@ var deepseekCoderSplitters = []splitter{
 		}
 		return j
 	}),
-	matchSplit(func(cps []rune, i, hi int) int {
-		if isNumberRE(cps[i]) {
+	matchSplit(func(tx text, i, hi int) int {
+		if isNumberRE(tx.cps[i], tx.fl[i]) {
 			return i + 1
 		}
 		return -1
@@ -144,8 +157,8 @@ var deepseekCoderSplitters = []splitter{
 
 // isCJKRange is the class [一-龥ࠀ-一가-퟿] as std::wregex sees it, on text in which non-ASCII
 // whitespace was replaced by \v.
-func isCJKRange(r rune) bool {
-	if r > 0x7F && isSpaceRE(r) {
+func isCJKRange(r rune, f uint16) bool {
+	if r > 0x7F && isSpaceRE(f) {
 		return false
 	}
 	return (r >= 0x4E00 && r <= 0x9FA5) || (r >= 0x0800 && r <= 0x4E00) || (r >= 0xAC00 && r <= 0xD7FF)
@@ -156,7 +169,8 @@ func isCJKRange(r rune) bool {
 //	's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
 //
 // (unicode_regex_split_custom_gpt2), which assigns every code point to some token.
-func gpt2Splitter(cps []rune, lo, hi int, out []span) []span {
+func gpt2Splitter(tx text, lo, hi int, out []span) []span {
+	cps := tx.cps
 	get := func(p int) rune {
 		if p >= lo && p < hi {
 			return cps[p]
@@ -165,7 +179,7 @@ func gpt2Splitter(cps []rune, lo, hi int, out []span) []span {
 	}
 	flags := func(p int) uint16 {
 		if p >= lo && p < hi {
-			return flagsOf(cps[p])
+			return tx.fl[p]
 		}
 		return 0
 	}
