@@ -54,6 +54,11 @@ func (p *Profile) parts(n int) []part {
 	return []part{{0, 1, n}}
 }
 
+// single reports whether a reduction of length n is one sequential partial sum.
+func (p *Profile) single(n int) bool {
+	return p.Lanes <= 1 && (p.Chunk == 0 || p.Chunk >= n)
+}
+
 // combine adds the finished partial sums in the order p.Combine says, rounding every
 // intermediate to p.Accum. partials is clobbered.
 func (p *Profile) combine(partials []float32) float32 {
@@ -95,6 +100,13 @@ func (p *Profile) pairwise(xs []float32) float32 {
 // p.Chunk), each accumulated sequentially in float32 from zero and rounded to p.Accum when
 // complete, then combined (p.Combine). With Exact this is ((x0 + x1) + x2) + ... in float32.
 func (p *Profile) Sum(xs []float32) float32 {
+	if p.single(len(xs)) {
+		var acc float32
+		for _, x := range xs {
+			acc += x
+		}
+		return p.Accum.Round(acc)
+	}
 	ps := p.parts(len(xs))
 	var buf [64]float32
 	partials := buf[:0]
@@ -115,6 +127,13 @@ func (p *Profile) Sum(xs []float32) float32 {
 func (p *Profile) Dot(a, b []float32) float32 {
 	if len(a) != len(b) {
 		panic("tensor: Dot of slices of different lengths")
+	}
+	if p.single(len(a)) && !p.FMA {
+		var acc float32
+		for k := range a {
+			acc += float32(a[k] * b[k])
+		}
+		return p.Accum.Round(acc)
 	}
 	ps := p.parts(len(a))
 	var buf [64]float32
