@@ -3,20 +3,25 @@ package chain
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/genquorum/genquorum/ledger"
 )
 
 // Client submits transactions to a network through one of several validators' RPC endpoints,
 // failing over to the next when one is down or catching up, and waits for inclusion,
-// resubmitting a transaction that a full mempool dropped.
+// resubmitting a transaction that a full mempool dropped. It is safe for concurrent use.
 type Client struct {
 	endpoints []rpcclient.Client
 	logger    *slog.Logger
@@ -25,7 +30,16 @@ type Client struct {
 	// ResubmitAfter is how many blocks may pass without inclusion before the tx is sent again
 	// (default 5).
 	ResubmitAfter int64
-	next          int
+
+	mu   sync.Mutex
+	next int // index of the endpoint in use
+}
+
+// current returns the endpoint in use.
+func (c *Client) current() rpcclient.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.endpoints[c.next]
 }
 
 // NewClient returns a client over the given CometBFT RPC clients (e.g. Node.Local(), or
@@ -78,7 +92,7 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (*Inclusion, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ep := c.endpoints[c.next]
+		ep := c.current()
 		if sentAt < 0 {
 			res, err := ep.BroadcastTxSync(ctx, tx)
 			switch {
@@ -122,7 +136,7 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (*Inclusion, error) {
 func (c *Client) Query(ctx context.Context, path string, data []byte) ([]byte, error) {
 	var lastErr error
 	for range c.endpoints {
-		res, err := c.endpoints[c.next].ABCIQuery(ctx, path, data)
+		res, err := c.current().ABCIQuery(ctx, path, data)
 		if err != nil {
 			lastErr = err
 			c.failover(err)
@@ -138,7 +152,7 @@ func (c *Client) Query(ctx context.Context, path string, data []byte) ([]byte, e
 
 // Height returns the latest block height known to the current endpoint.
 func (c *Client) Height(ctx context.Context) (int64, error) {
-	st, err := c.endpoints[c.next].Status(ctx)
+	st, err := c.current().Status(ctx)
 	if err != nil {
 		c.failover(err)
 		return 0, fmt.Errorf("chain: status: %w", err)
@@ -150,7 +164,9 @@ func (c *Client) failover(err error) {
 	if len(c.endpoints) > 1 {
 		c.logger.Debug("rpc endpoint failed, trying the next", "err", err)
 	}
+	c.mu.Lock()
 	c.next = (c.next + 1) % len(c.endpoints)
+	c.mu.Unlock()
 }
 
 func (c *Client) sleep(ctx context.Context) error {
@@ -181,4 +197,83 @@ func inclusion(res *ctypes.ResultTx) (*Inclusion, error) {
 		return in, &TxRejectedError{Code: res.TxResult.Code, Log: res.TxResult.Log}
 	}
 	return in, nil
+}
+
+// BlockActivity is what a committed block did in the ledger: its accepted transactions (raw)
+// and the ledger events of the block, transactions' first, then the end-of-block ones.
+type BlockActivity struct {
+	Height int64
+	Txs    [][]byte // transactions that executed with code 0, in block order
+	Events []ledger.Event
+}
+
+// Activity returns the ledger activity of the committed block at height.
+func (c *Client) Activity(ctx context.Context, height int64) (*BlockActivity, error) {
+	var lastErr error
+	for range c.endpoints {
+		ep := c.current()
+		blk, err := ep.Block(ctx, &height)
+		if err != nil {
+			lastErr = err
+			c.failover(err)
+			continue
+		}
+		res, err := ep.BlockResults(ctx, &height)
+		for tries := 0; err != nil && strings.Contains(err.Error(), "could not find results") && tries < 500; tries++ {
+			// The block is stored before its results: they follow within the block's execution.
+			if err := c.sleep(ctx); err != nil {
+				return nil, err
+			}
+			res, err = ep.BlockResults(ctx, &height)
+		}
+		if err != nil {
+			lastErr = err
+			c.failover(err)
+			continue
+		}
+		a := &BlockActivity{Height: height}
+		for i, r := range res.TxsResults {
+			if r.Code != 0 || i >= len(blk.Block.Txs) {
+				continue
+			}
+			a.Txs = append(a.Txs, blk.Block.Txs[i])
+			for _, e := range r.Events {
+				if ev, ok := ParseLedgerEvent(e); ok {
+					a.Events = append(a.Events, ev)
+				}
+			}
+		}
+		for _, e := range res.FinalizeBlockEvents {
+			if ev, ok := ParseLedgerEvent(e); ok {
+				a.Events = append(a.Events, ev)
+			}
+		}
+		return a, nil
+	}
+	return nil, fmt.Errorf("chain: block %d: every endpoint failed: %w", height, lastErr)
+}
+
+// WaitHeight blocks until the chain has committed height, polling every PollInterval.
+func (c *Client) WaitHeight(ctx context.Context, height int64) error {
+	for {
+		h, err := c.Height(ctx)
+		if err == nil && h >= height {
+			return nil
+		}
+		if err := c.sleep(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// QueryJSON runs a query and decodes its JSON answer into v.
+func (c *Client) QueryJSON(ctx context.Context, path string, data []byte, v any) error {
+	b, err := c.Query(ctx, path, data)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("chain: query %s: %w", path, err)
+	}
+	return nil
 }

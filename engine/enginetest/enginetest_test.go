@@ -34,3 +34,11 @@ func TestEcho(t *testing.T) {
 		Text: &engine.TextParams{Decode: "greedy", MaxTokens: 1},
 	})
 }
+
+func TestFake(t *testing.T) {
+	m := engine.ModelRef{Name: "fake-a", Digest: engine.Digest{1}}
+	Run(t, NewFake(m), engine.Task{
+		Kind: engine.KindText, Model: m, Prompt: "hi", Seed: 3,
+		Text: &engine.TextParams{Decode: "greedy", MaxTokens: 5},
+	})
+}

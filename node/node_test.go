@@ -1,0 +1,120 @@
+package node_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/genquorum/genquorum/devnet"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/enginetest"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+var (
+	modelA = engine.ModelRef{Name: "fake-a", Digest: engine.Digest{0xa}}
+	modelB = engine.ModelRef{Name: "fake-b", Digest: engine.Digest{0xb}}
+)
+
+func registry(t *testing.T) *engine.Registry {
+	t.Helper()
+	var r engine.Registry
+	if err := r.Register(enginetest.NewFake(modelA, modelB)); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+func textRequest(prompt string, seed uint64, replicas uint32) node.Request {
+	return node.Request{
+		Task: engine.Task{Kind: engine.KindText, Model: modelA, Prompt: prompt, Seed: seed,
+			Text: &engine.TextParams{Decode: "greedy", MaxTokens: 8}},
+		Scheme: fingerprint.TokenScheme, Replicas: replicas, Rule: quorum.Majority, Fee: 300,
+	}
+}
+
+func startNet(t *testing.T, specs []devnet.NodeSpec) (*devnet.Network, context.Context) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a CometBFT validator and a network of nodes")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	t.Cleanup(cancel)
+	nw, err := devnet.Start(ctx, devnet.Options{Dir: t.TempDir(), Nodes: specs, Engines: registry(t), EmptyBlockInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := nw.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return nw, ctx
+}
+
+func TestHonestNetworkSettles(t *testing.T) {
+	nw, ctx := startNet(t, []devnet.NodeSpec{{Profile: "exact"}, {Profile: "ampere-tf32"}, {Profile: "hopper-bf16"}, {Profile: "cpu-avx512"}})
+	c := nw.Clients[0]
+	var ids []ledger.TaskID
+	for i := range 3 {
+		id, err := c.Submit(ctx, textRequest("Once upon a time", uint64(i), 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		tv, err := c.Wait(ctx, id)
+		if err != nil {
+			t.Fatalf("task %s: %v", id, err)
+		}
+		if tv.Status != "accepted" || tv.Support != 3 || len(tv.Executors) != 3 {
+			t.Errorf("task %s: status %s support %d executors %d; want accepted by 3 of 3", id.String()[:8], tv.Status, tv.Support, len(tv.Executors))
+		}
+		for _, n := range nw.Nodes {
+			if d, err := n.ArtifactFor(id); err == nil {
+				if _, err := n.Artifact(ctx, d); err != nil {
+					t.Errorf("node %s lost the artifact of task %s: %v", n.Key().String()[:8], id.String()[:8], err)
+				}
+			}
+		}
+	}
+}
+
+// TestCheatersCaught assigns every node (replicas = nodes), so each misbehaviour meets the
+// honest majority: 6 honest, need 6 of 11.
+func TestCheatersCaught(t *testing.T) {
+	specs := []devnet.NodeSpec{{}, {}, {}, {}, {}, {},
+		{Behaviour: node.Guesser}, {Behaviour: node.Copier}, {Behaviour: node.Lazy},
+		{Behaviour: node.WrongModel}, {Behaviour: node.Crashed}}
+	want := map[node.Behaviour]string{
+		node.Honest: "agreed", node.Guesser: "outlier", node.WrongModel: "outlier",
+		node.Lazy: "no-reveal", node.Copier: "copied", node.Crashed: "no-commit",
+	}
+	nw, ctx := startNet(t, specs)
+	c := nw.Clients[0]
+	id, err := c.Submit(ctx, textRequest("A photo of a bag", 42, uint32(len(specs))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv, err := c.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tv.Status != "accepted" || tv.Support != 6 {
+		t.Fatalf("status %s support %d need %d reason %q; want accepted with support 6", tv.Status, tv.Support, tv.Need, tv.Reason)
+	}
+	outcome := map[string]string{}
+	for _, e := range tv.Executors {
+		outcome[e.Node] = e.Outcome
+	}
+	for _, n := range nw.Nodes {
+		got := outcome[n.Key().String()]
+		if got != want[n.Behaviour()] {
+			t.Errorf("%s node: outcome %q, want %q", n.Behaviour(), got, want[n.Behaviour()])
+		}
+	}
+}

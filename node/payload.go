@@ -1,0 +1,113 @@
+package node
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// Payload is what a task carries for its executors, in ledger.SubmitTask.Params: the
+// fingerprint scheme every executor must use and the engine task. The ledger treats it as
+// opaque bytes; its canonical encoding is a uvarint-prefixed scheme name followed by the
+// engine task's canonical encoding.
+type Payload struct {
+	Scheme fingerprint.Scheme
+	Task   engine.Task
+}
+
+// MarshalBinary returns the canonical encoding.
+func (p Payload) MarshalBinary() ([]byte, error) {
+	t, err := p.Task.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	name := p.Scheme.String()
+	b := binary.AppendUvarint(nil, uint64(len(name)))
+	b = append(b, name...)
+	return append(b, t...), nil
+}
+
+// ErrPayload is wrapped by errors decoding a payload.
+var ErrPayload = errors.New("node: malformed task payload")
+
+// UnmarshalBinary decodes a payload.
+func (p *Payload) UnmarshalBinary(b []byte) error {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > 128 || uint64(len(b)-k) < n {
+		return fmt.Errorf("%w: bad scheme length", ErrPayload)
+	}
+	s, err := fingerprint.ParseScheme(string(b[k : k+int(n)]))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPayload, err)
+	}
+	var t engine.Task
+	if err := t.UnmarshalBinary(b[k+int(n):]); err != nil {
+		return fmt.Errorf("%w: %v", ErrPayload, err)
+	}
+	p.Scheme, p.Task = s, t
+	return nil
+}
+
+// Request is a task as a client asks for it.
+type Request struct {
+	Task      engine.Task
+	Scheme    fingerprint.Scheme
+	Replicas  uint32
+	MaxRounds bool   // allow one adaptive round with more executors when there is no verdict
+	Tolerance uint32 // Hamming bits
+	Rule      quorum.Rule
+	Fee       uint64
+}
+
+// Spec returns the ledger submission for r.
+func (r Request) Spec() (ledger.SubmitTask, error) {
+	if err := r.Task.Validate(); err != nil {
+		return ledger.SubmitTask{}, err
+	}
+	if err := r.Scheme.Validate(); err != nil {
+		return ledger.SubmitTask{}, err
+	}
+	if int(r.Tolerance) > r.Scheme.MaxTolerance() {
+		return ledger.SubmitTask{}, fmt.Errorf("node: tolerance %d is meaningless for %s (max %d)", r.Tolerance, r.Scheme, r.Scheme.MaxTolerance())
+	}
+	params, err := Payload{Scheme: r.Scheme, Task: r.Task}.MarshalBinary()
+	if err != nil {
+		return ledger.SubmitTask{}, err
+	}
+	spec := ledger.SubmitTask{
+		Kind:           string(r.Task.Kind),
+		Model:          ledger.Model{Name: r.Task.Model.Name, Digest: r.Task.Model.Digest},
+		Prompt:         []byte(r.Task.Prompt),
+		Seed:           r.Task.Seed,
+		Params:         params,
+		Replicas:       r.Replicas,
+		Tolerance:      r.Tolerance,
+		Rule:           r.Rule,
+		FingerprintLen: uint32((r.Scheme.Bits() + 7) / 8),
+		Fee:            r.Fee,
+	}
+	if r.MaxRounds {
+		spec.MaxReplicas = 2*r.Replicas + 1
+	}
+	return spec, nil
+}
+
+// payloadOf decodes a task's payload and checks that it agrees with the ledger's spec, so a
+// submitter cannot show the ledger one model or seed and the executors another.
+func payloadOf(kind, model string, digest [32]byte, prompt []byte, seed uint64, params []byte) (Payload, error) {
+	var p Payload
+	if err := p.UnmarshalBinary(params); err != nil {
+		return p, err
+	}
+	t := p.Task
+	if string(t.Kind) != kind || t.Model.Name != model || t.Model.Digest != engine.Digest(digest) ||
+		t.Prompt != string(prompt) || t.Seed != seed {
+		return p, fmt.Errorf("%w: engine task disagrees with the ledger's spec", ErrPayload)
+	}
+	return p, nil
+}
