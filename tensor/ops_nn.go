@@ -476,8 +476,12 @@ func dims4(x *Tensor) (b, t, h, d int) {
 // [B, Tk, Hkv, D] (or the same without B), with grouped-query heads: query head h reads
 // key/value head h / (Hq/Hkv). When causal, query i sits at position Tk-Tq+i and sees keys
 // 0..Tk-Tq+i, so a KV cache of past keys works by passing Tk > Tq. The products are matrix
-// products under the profile; masked probabilities are exact zeros. q, k and v must be
-// distinct tensors.
+// products under the profile; masked probabilities are exact zeros, and the softmax sums only
+// the visible keys. Under profiles whose partial sums do not depend on the number of masked
+// keys (one partial, lanes, or chunks combined sequentially: all presets but ampere-fp16 and
+// turing-fp16acc), decoding one query at a time against a cache gives the same bits as the
+// whole sequence at once (TestAttentionCacheMatchesFullSequence). q, k and v must be distinct
+// tensors.
 func (tp *Tape) Attention(q, k, v *Tensor, scale float32, causal bool) *Tensor {
 	bq, tq, hq, d := dims4(q)
 	bk, tk, hk, dk := dims4(k)
