@@ -9,9 +9,9 @@
 // Tensor data is not read until asked for: [File.TensorReader] returns an [io.SectionReader]
 // over the bytes of one tensor, [File.TensorData] reads them, and [File.Dequantize] decodes them
 // to float32. A malformed file gives an error that names the part and the byte offset, for
-// example
+// example (the Q8_0 tiny model cut one byte short)
 //
-//	gguf: tensor "blk.0.attn_q.weight" extends past end of file (data ends at 5165504, tensor at 5160000+8704)
+//	open model.gguf: gguf: tensor "blk.1.ffn_down.weight" extends past end of file (data ends at 5165503, tensor at 5156800+8704) (at byte 5156800)
 //
 // Callers that branch on the kind of failure use [ErrFormat] (any structural problem),
 // [ErrLimit] (a configured limit was exceeded), [ErrKeyNotFound], [ErrUnsupportedType] and
