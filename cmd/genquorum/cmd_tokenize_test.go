@@ -67,6 +67,55 @@ func TestTokenizeCLIMatchesLlamaCpp(t *testing.T) {
 	}
 }
 
+// TestDetokenizeCLIMatchesLlamaCpp feeds every id sequence of detok.tsv through
+// `genquorum detokenize --hex` with the matching flags and compares the bytes.
+func TestDetokenizeCLIMatchesLlamaCpp(t *testing.T) {
+	fh, err := os.Open("../../testdata/llamacpp/detok.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	type key struct{ vocab, fn, special string }
+	inputs := map[key][]string{}
+	wants := map[key][]string{}
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(nil, 1<<22)
+	sc.Scan() // header: vocab fn special ids text text_hex source source_text
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		k := key{f[0], f[1], f[2]}
+		inputs[k] = append(inputs[k], f[3])
+		wants[k] = append(wants[k], f[5])
+	}
+	if len(inputs) != 12 {
+		t.Fatalf("detok.tsv: %d vocab/function/flag combinations, want 12", len(inputs))
+	}
+	for k, in := range inputs {
+		args := []string{"detokenize", "--hex", "--model", vocabDir + "ggml-vocab-" + k.vocab + ".gguf"}
+		if k.fn == "pieces" {
+			args = append(args, "--pieces")
+		}
+		if k.special == "0" {
+			args = append(args, "--no-special")
+		}
+		stdout, stderr, code := runCLIInput(t, strings.Join(in, "\n")+"\n", args...)
+		if code != exitOK {
+			t.Errorf("genquorum %v: exit %d, stderr %q", args, code, stderr)
+			continue
+		}
+		got := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+		if len(got) != len(wants[k]) {
+			t.Errorf("genquorum %v: %d output lines, want %d", args, len(got), len(wants[k]))
+			continue
+		}
+		for i := range got {
+			if got[i] != wants[k][i] {
+				t.Errorf("genquorum %v: ids %s gave %s, want %s", args, in[i], got[i], wants[k][i])
+			}
+		}
+	}
+}
+
 func TestDetokenizeCLI(t *testing.T) {
 	spm := vocabDir + "ggml-vocab-llama-spm.gguf"
 	tests := []struct {
