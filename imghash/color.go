@@ -22,6 +22,7 @@ const (
 	satFaint         // 85 <= S < 170
 	satMiddle        // S == 170: a colour pixel in neither hue histogram
 	satBright        // S > 170
+	satBlack         // L < 32 (only at the table entry blackIndex selects)
 )
 
 // hsvTables cache what colorhash needs of Pillow's rgb2hsv_row, exactly.
@@ -36,12 +37,14 @@ const (
 type hsvTables struct {
 	// sat[maxc<<8|cr] is the saturation class of S = trunc(float64(float32(cr)/float32(maxc)) * 255).
 	sat []uint8
-	// hue[sub<<16|cr<<8|d] is the hue histogram bin (0..5) for case sub (hueCase).
+	// hue[sub<<16|cr<<8|d] is the hue histogram bin (0..5) for case sub (hueSub); 8
+	// cases are allocated so that any 3-bit case indexes it.
 	hue []uint8
 }
 
 var hsvOnce = sync.OnceValue(func() *hsvTables {
-	t := &hsvTables{sat: make([]uint8, 256*256), hue: make([]uint8, 6<<16)}
+	t := &hsvTables{sat: make([]uint8, 256*256), hue: make([]uint8, 8<<16)}
+	t.sat[blackIndex>>8] = satBlack
 	for maxc := 1; maxc < 256; maxc++ {
 		for cr := 1; cr <= maxc; cr++ {
 			t.sat[maxc<<8|cr] = satClassOf(pillowS(uint8(maxc), uint8(cr)))
@@ -161,7 +164,7 @@ func (s *colorStats) addGray(l []uint8) {
 	s.gray += len(l) - black
 }
 
-// Pixel categories of colorhash, the index into addRGB's counters.
+// Pixel categories of colorhash, the index into the counters of count.
 const (
 	catBlack  = 0
 	catGray   = 1
@@ -171,50 +174,61 @@ const (
 	numCats   = 15
 )
 
-// catOf[class<<3|bin] is the category of a non-black pixel.
-var catOf = func() (t [32]uint8) {
+// catOf[class<<3|bin] is the category of a pixel of saturation class class (satBlack for
+// black pixels) and hue bin bin.
+var catOf = func() (t [64]uint8) {
 	for bin := range 8 {
 		b := min(bin, 5)
 		t[satGray<<3|bin] = catGray
 		t[satFaint<<3|bin] = uint8(catFaint + b)
 		t[satMiddle<<3|bin] = catMiddle
 		t[satBright<<3|bin] = uint8(catBright + b)
+		t[satBlack<<3|bin] = catBlack
 	}
 	return t
 }()
 
-// addRGB counts one row: rgb interleaved, l its luma. It is branch-free per pixel (the
-// conditionals compile to conditional moves) because on photographs the categories change
-// unpredictably; two sets of counters break the store-to-load dependency of repeats.
-func (s *colorStats) addRGB(rgb, l []uint8, t *hsvTables) {
+// hueSub is the hue case (see hsvTables) by code (r>=g)<<2 | (r>=b)<<1 | (g>=b): the max
+// channel is r if r>=g and r>=b, else g if g>=b, else b (Pillow's order of tests on ties),
+// and the case then says which of the other two is the min. Codes 2 and 5 cannot occur.
+var hueSub = [8]uint32{0: 5, 1: 3, 3: 2, 4: 4, 6: 1, 7: 0}
+
+// blackIndex is the colour index of a black pixel: max 0, cr 255, which the sat table maps
+// to satBlack.
+const blackIndex = 0xff00
+
+// colorPrepGeneric computes, for each pixel of rgb, its luma l[i] and its colour index
+// idx[i] = sub<<24 | max<<16 | cr<<8 | d, where sub is the hue case, cr = max-min and
+// d = max-mid (mid = r+g+b-max-min), or blackIndex when l[i] < 32. It is branch-free and
+// the pure-Go twin of colorPrepAVX2.
+func colorPrepGeneric(l []uint8, idx []uint32, rgb []uint8) {
 	rgb = rgb[:3*len(l)]
-	sat, hue := t.sat[:256*256], t.hue[:6<<16]
-	var cnt [2][16]int
-	for i, lv := range l {
+	idx = idx[:len(l)]
+	for i := range l {
 		p := rgb[3*i : 3*i+3 : 3*i+3]
-		r, g, b := p[0], p[1], p[2]
-		maxc := max(r, g, b)
-		cr := maxc - min(r, g, b)
-		// Hue case (see hsvTables): the max channel (r before g before b on ties), then
-		// which of the other two is the min.
-		sub, mid, alt := 4, r, g
-		if g == maxc {
-			sub, mid, alt = 2, r, b
-		}
-		if r == maxc {
-			sub, mid, alt = 0, g, b
-		}
-		if alt > mid {
-			sub++
-			mid = alt
-		}
-		bin := hue[sub<<16|int(cr)<<8|int(maxc-mid)]
-		class := sat[int(maxc)<<8|int(cr)] // satGray when cr == 0
-		cat := catOf[(class<<3|bin)&31]
-		if lv < 32 {
-			cat = catBlack
-		}
-		cnt[i&1][cat&15]++
+		r, g, b := uint32(p[0]), uint32(p[1]), uint32(p[2])
+		lv := (19595*r + 38470*g + 7471*b + 0x8000) >> 16
+		l[i] = uint8(lv)
+		mx, mn := max(r, g, b), min(r, g, b)
+		code := ge(r, g)<<2 | ge(r, b)<<1 | ge(g, b)
+		v := hueSub[code&7]<<24 | mx<<16 | (mx-mn)<<8 | (2*mx + mn - r - g - b)
+		black := uint32(int32(lv-32) >> 31) // all ones when lv < 32
+		idx[i] = v&^black | blackIndex&black
+	}
+}
+
+// ge returns 1 if a >= b, else 0 (a, b < 2^31).
+func ge(a, b uint32) uint32 { return 1 ^ uint32(int32(a-b))>>31 }
+
+// count adds the pixels whose colour indexes are idx (see colorPrepGeneric). Two sets of
+// counters break the store-to-load dependency of repeated categories.
+func (s *colorStats) count(idx []uint32, t *hsvTables) {
+	sat, hue := t.sat[:1<<16], t.hue[:8<<16]
+	var cnt [2][16]int
+	for i, v := range idx {
+		class := sat[(v>>8)&0xffff]
+		bin := hue[(v>>24&7)<<16|v&0xffff]
+		cnt[i&1][catOf[(class<<3|bin)&63]&15]++
 	}
 	s.black += cnt[0][catBlack] + cnt[1][catBlack]
 	s.gray += cnt[0][catGray] + cnt[1][catGray]
@@ -227,6 +241,13 @@ func (s *colorStats) addRGB(rgb, l []uint8, t *hsvTables) {
 		s.faint[bin] += cnt[0][catFaint+bin] + cnt[1][catFaint+bin]
 		s.bright[bin] += cnt[0][catBright+bin] + cnt[1][catBright+bin]
 	}
+}
+
+// addRGB counts one row: rgb interleaved. l (len = pixels) and idx are scratch; l receives
+// the luma.
+func (s *colorStats) addRGB(rgb, l []uint8, idx []uint32, t *hsvTables) {
+	colorPrep(l, idx, rgb)
+	s.count(idx[:len(l)], t)
 }
 
 // colorHashFrom builds colorhash's bits from the counts over npix pixels.

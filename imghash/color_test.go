@@ -47,17 +47,25 @@ func TestColorStatsExhaustive(t *testing.T) {
 	tabs := hsvOnce()
 	rgb := make([]uint8, 3*256)
 	l := make([]uint8, 256)
-	for r := 0; r < 256; r += step {
-		for g := 0; g < 256; g++ {
-			for b := range 256 {
-				rgb[3*b], rgb[3*b+1], rgb[3*b+2] = uint8(r), uint8(g), uint8(b)
+	idx := make([]uint32, 256)
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	for _, asm := range []bool{false, true} {
+		useAVX2 = asm && saved
+		for r := 0; r < 256; r += step {
+			for g := 0; g < 256; g++ {
+				for b := range 256 {
+					rgb[3*b], rgb[3*b+1], rgb[3*b+2] = uint8(r), uint8(g), uint8(b)
+				}
+				var fast colorStats
+				fast.addRGB(rgb, l, idx, tabs)
+				if slow := slowColorStats(rgb); fast != slow {
+					t.Fatalf("asm %v, r=%d g=%d: table stats %+v, direct %+v", useAVX2, r, g, fast, slow)
+				}
 			}
-			luma(l, rgb)
-			var fast colorStats
-			fast.addRGB(rgb, l, tabs)
-			if slow := slowColorStats(rgb); fast != slow {
-				t.Fatalf("r=%d g=%d: table stats %+v, direct %+v", r, g, fast, slow)
-			}
+		}
+		if !saved {
+			break
 		}
 	}
 }

@@ -45,3 +45,21 @@ func luma(dst, rgb []uint8) {
 	lumaAVX2(&dst[0], &rgb[0], m)
 	lumaGeneric(dst[m:], rgb[3*m:])
 }
+
+//go:noescape
+func colorPrepAVX2(l *uint8, idx *uint32, rgb *uint8, n int)
+
+// colorPrep computes luma l and the colour index idx (see colorPrepGeneric) of len(l)
+// pixels of rgb; with AVX2 in vector lanes for the bulk, bit for bit as colorPrepGeneric.
+func colorPrep(l []uint8, idx []uint32, rgb []uint8) {
+	n := len(l)
+	rgb = rgb[:3*n]
+	idx = idx[:n]
+	if !useAVX2 || n < 10 {
+		colorPrepGeneric(l, idx, rgb)
+		return
+	}
+	m := (n - 2) &^ 7
+	colorPrepAVX2(&l[0], &idx[0], &rgb[0], m)
+	colorPrepGeneric(l[m:], idx[m:], rgb[3*m:])
+}

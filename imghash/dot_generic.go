@@ -10,3 +10,6 @@ func dot(src []uint8, k []int32) int32 { return dotGeneric(src, k) }
 
 // luma converts interleaved RGB (3 bytes per pixel) to Pillow's L; see lumaGeneric.
 func luma(dst, rgb []uint8) { lumaGeneric(dst, rgb) }
+
+// colorPrep computes luma and the colour index of len(l) pixels; see colorPrepGeneric.
+func colorPrep(l []uint8, idx []uint32, rgb []uint8) { colorPrepGeneric(l, idx, rgb) }

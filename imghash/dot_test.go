@@ -84,3 +84,35 @@ func TestLumaPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestColorPrepPaths requires the assembly and pure-Go colour preparation to give identical
+// luma and indexes, on random pixels and on pixels with tied channels.
+func TestColorPrepPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := range 300 {
+		rgb := make([]uint8, 3*n)
+		for i := range rgb {
+			rgb[i] = uint8(r.Uint32())
+			if r.IntN(3) == 0 && i%3 > 0 { // ties with the previous channel
+				rgb[i] = rgb[i-1]
+			}
+		}
+		wl, wi := make([]uint8, n), make([]uint32, n)
+		colorPrepGeneric(wl, wi, rgb)
+		gl, gi := make([]uint8, n), make([]uint32, n)
+		colorPrep(gl, gi, rgb)
+		if string(gl) != string(wl) {
+			t.Fatalf("n=%d: luma differs (asm %v)", n, useAVX2)
+		}
+		for i := range wi {
+			if gi[i] != wi[i] {
+				t.Fatalf("n=%d pixel %d %v: index %#x, want %#x (asm %v)", n, i, rgb[3*i:3*i+3], gi[i], wi[i], useAVX2)
+			}
+		}
+		want := make([]uint8, n)
+		lumaGeneric(want, rgb)
+		if string(wl) != string(want) {
+			t.Fatalf("n=%d: colorPrepGeneric luma differs from lumaGeneric", n)
+		}
+	}
+}

@@ -66,6 +66,7 @@ type Hasher struct {
 	inter  map[int][]uint8 // horizontal-pass results by output width, width x Height
 	sized  map[target][]uint8
 	acc    []int32
+	idx    []uint32 // colour indexes of one row per worker
 	f1, f2 []float64
 	i1, i2 []int64
 }
@@ -150,8 +151,11 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	}
 
 	// One sweep over the rows: luma, colour statistics, horizontal passes.
+	// The luma plane is computed here when only RGB is given, and also when colorhash
+	// needs RGB (the colour pass computes luma anyway, in the same vector loop).
 	gray := img.Gray
-	if gray == nil {
+	ownGray := img.RGB != nil && (gray == nil || wantColor)
+	if ownGray {
 		hs.gray = grow(hs.gray, W*H)
 		gray = hs.gray
 	}
@@ -163,18 +167,16 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	for i, w := range widths {
 		inters[i] = hs.inter[w]
 	}
-	sweep := func(y0, y1 int, st *colorStats) {
+	sweep := func(y0, y1 int, st *colorStats, idx []uint32) {
 		for y := y0; y < y1; y++ {
 			lrow := gray[y*W : (y+1)*W]
-			if img.Gray == nil {
+			switch {
+			case ownGray && wantColor:
+				st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, idx, tabs) // luma included
+			case ownGray:
 				luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
-			}
-			if wantColor {
-				if img.RGB != nil {
-					st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, tabs)
-				} else {
-					st.addGray(lrow)
-				}
+			case wantColor:
+				st.addGray(lrow)
 			}
 			for i, c := range hcs {
 				w := c.out
@@ -184,15 +186,25 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	}
 	var st colorStats
 	workers := min(max(hs.Workers, 1), H)
-	if workers == 1 || W*H < minParallelPixels {
-		sweep(0, H, &st)
+	if W*H < minParallelPixels {
+		workers = 1
+	}
+	if wantColor && img.RGB != nil {
+		hs.idx = grow(hs.idx, workers*W)
+	}
+	if workers == 1 {
+		sweep(0, H, &st, hs.idx)
 	} else {
 		// Stripes of rows, each with its own colour counters; rows are independent, so the
 		// result does not depend on the split.
 		parts := make([]colorStats, workers)
 		var wg sync.WaitGroup
 		for i := range workers {
-			wg.Go(func() { sweep(i*H/workers, (i+1)*H/workers, &parts[i]) })
+			var idx []uint32
+			if len(hs.idx) > 0 {
+				idx = hs.idx[i*W : (i+1)*W]
+			}
+			wg.Go(func() { sweep(i*H/workers, (i+1)*H/workers, &parts[i], idx) })
 		}
 		wg.Wait()
 		for i := range parts {

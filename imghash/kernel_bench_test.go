@@ -48,7 +48,7 @@ func BenchmarkHPass512To32(b *testing.B) { benchHPass(b, 32) }
 func BenchmarkColorStats512(b *testing.B) {
 	rgb := randBytes(3 * 512 * 512)
 	l := make([]uint8, 512*512)
-	luma(l, rgb)
+	idx := make([]uint32, 512)
 	t := hsvOnce()
 	b.ReportAllocs()
 	start := processCPU()
@@ -56,7 +56,7 @@ func BenchmarkColorStats512(b *testing.B) {
 	for b.Loop() {
 		var st colorStats
 		for y := range 512 {
-			st.addRGB(rgb[3*512*y:3*512*(y+1)], l[512*y:512*(y+1)], t)
+			st.addRGB(rgb[3*512*y:3*512*(y+1)], l[512*y:512*(y+1)], idx, t)
 		}
 	}
 }
