@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/genquorum/genquorum/quorum"
@@ -230,4 +231,30 @@ func FuzzUnmarshalState(f *testing.F) {
 			t.Fatal("state encoding not canonical")
 		}
 	})
+}
+
+// TestCheckTxConcurrent: CheckTx and the cache are safe for concurrent use (run with -race).
+func TestCheckTxConcurrent(t *testing.T) {
+	c := NewSigCache("golden", 4)
+	txs := goldenTxs()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				raw := txs[(g+i)%len(txs)]
+				if _, err := CheckTx("golden", raw, c); err != nil {
+					errs[g] = err
+					return
+				}
+				c.take("golden", TxHash(raw))
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
 }
