@@ -5,7 +5,9 @@
 //     token score, with a space prefix (add_space_prefix), spaces escaped as ▁, and byte
 //     fallback to <0xXX> tokens (llm_tokenizer_spm).
 //   - BPE (tokenizer.ggml.model "gpt2"): byte-level BPE over ranked merges
-//     (llm_tokenizer_bpe), with the pre-tokenizers "gpt-2" and "deepseek-coder".
+//     (llm_tokenizer_bpe), with the pre-tokenizers "gpt-2" and "deepseek-coder". The Llama 3
+//     pre-tokenizer ("llama3", "llama-bpe", ...) is ported as well, but no reference data checks
+//     it; other pre-tokenizers are refused with [ErrUnsupported].
 //
 // Both split the input at special tokens first (tokenizer_st_partition): user-defined tokens
 // always, control and unknown tokens only when parseSpecial is set, the longest token text

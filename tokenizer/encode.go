@@ -301,6 +301,11 @@ func (t *Tokenizer) bpe(text string, out []int32) []int32 {
 }
 
 func (t *Tokenizer) bpeWord(word string, out []int32, sc *bpeScratch) []int32 {
+	if t.ignoreMerges {
+		if id, ok := t.ids[word]; ok {
+			return append(out, id)
+		}
+	}
 	syms := sc.syms[:0]
 	defer func() { sc.syms = syms[:0] }()
 	for off := 0; off < len(word); {

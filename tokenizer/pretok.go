@@ -1,5 +1,7 @@
 package tokenizer
 
+import "unicode"
+
 // Pre-tokenizers split text into words before BPE, reproducing llama.cpp's
 // unicode_regex_split (src/unicode.cpp) for the regexes of the supported pre-tokenizer types.
 // llama.cpp runs the regexes of a type one after the other: each splits every piece left by
@@ -250,6 +252,130 @@ func gpt2Splitter(tx text, lo, hi int, out []span) []span {
 		nws := 0
 		for flags(pos+nws)&flagSpace != 0 {
 			nws++
+		}
+		if nws > 1 && get(pos+nws) != -1 { // \s+(?!\S)
+			pos += nws - 1
+			add(pos)
+			continue
+		}
+		if nws > 0 { // \s+
+			pos += nws
+			add(pos)
+			continue
+		}
+		pos++
+		add(pos)
+	}
+	return out
+}
+
+// llama3Splitter is llama.cpp's hand-written matcher for the Llama 3 regex
+//
+//	(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+//
+// (unicode_regex_split_custom_llama3). Unlike the gpt-2 and deepseek-coder pre-tokenizers it
+// is not covered by the reference data in testdata/llamacpp: it is a line-by-line port.
+func llama3Splitter(tx text, lo, hi int, out []span) []span {
+	cps := tx.cps
+	get := func(p int) rune {
+		if p >= lo && p < hi {
+			return cps[p]
+		}
+		return -1
+	}
+	flags := func(p int) uint16 {
+		if p >= lo && p < hi {
+			return tx.fl[p]
+		}
+		return 0
+	}
+	prev := lo
+	add := func(end int) int {
+		n := end - prev
+		if n > 0 {
+			out = append(out, span{prev, end})
+		}
+		prev = end
+		return n
+	}
+	lower := func(r rune) rune {
+		if r < 0 {
+			return r
+		}
+		return unicode.ToLower(r)
+	}
+	const lnMask = catLetter | catNumber
+	for pos := lo; pos < hi; {
+		c := get(pos)
+		f := flags(pos)
+		if c == '\'' && pos+1 < hi {
+			n := lower(get(pos + 1))
+			if n == 's' || n == 't' || n == 'm' || n == 'd' {
+				pos += add(pos + 2)
+				continue
+			}
+			if pos+2 < hi {
+				nn := lower(get(pos + 2))
+				if (n == 'r' && nn == 'e') || (n == 'v' && nn == 'e') || (n == 'l' && nn == 'l') {
+					pos += add(pos + 3)
+					continue
+				}
+			}
+		}
+		// [^\r\n\p{L}\p{N}]?\p{L}+
+		if !(c == '\r' || c == '\n' || f&catNumber != 0) {
+			if f&catLetter != 0 || flags(pos+1)&catLetter != 0 {
+				pos++
+				for flags(pos)&catLetter != 0 {
+					pos++
+				}
+				add(pos)
+				continue
+			}
+		}
+		// \p{N}{1,3}
+		if f&catNumber != 0 {
+			ini := pos
+			for flags(pos)&catNumber != 0 {
+				pos++
+				if pos-ini >= 3 {
+					add(pos)
+					ini = pos
+				}
+			}
+			add(pos)
+			continue
+		}
+		// <space>?[^\s\p{L}\p{N}]+[\r\n]*
+		f2 := f
+		if c == ' ' {
+			f2 = flags(pos + 1)
+		}
+		if f2&(flagSpace|lnMask) == 0 && f != 0 {
+			if c == ' ' {
+				pos++
+			}
+			for f2&(flagSpace|lnMask) == 0 && f2 != 0 {
+				pos++
+				f2 = flags(pos)
+			}
+			for c2 := get(pos); c2 == '\r' || c2 == '\n'; c2 = get(pos) {
+				pos++
+			}
+			add(pos)
+			continue
+		}
+		nws, lastRN := 0, 0
+		for flags(pos+nws)&flagSpace != 0 {
+			if c2 := get(pos + nws); c2 == '\r' || c2 == '\n' {
+				lastRN = pos + nws + 1
+			}
+			nws++
+		}
+		if lastRN > 0 { // \s*[\r\n]+
+			pos = lastRN
+			add(pos)
+			continue
 		}
 		if nws > 1 && get(pos+nws) != -1 { // \s+(?!\S)
 			pos += nws - 1

@@ -78,6 +78,7 @@ type Tokenizer struct {
 	addBOS, addEOS bool
 	addSpacePrefix bool
 	cleanSpaces    bool
+	ignoreMerges   bool // a pre-tokenized word that is a token is taken whole (llama3)
 
 	eog     map[int32]bool // end-of-generation tokens
 	special []int32        // control, user-defined and unknown tokens, longest text first
@@ -108,8 +109,13 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 		case "deepseek-coder":
 			t.splitters = deepseekCoderSplitters
 			t.cleanSpaces = false
+		case "llama3", "llama-v3", "llama-bpe", "falcon3":
+			// Ported, not checked against llama.cpp output (see llama3Splitter).
+			t.splitters = []splitter{llama3Splitter}
+			t.ignoreMerges = true
+			t.addBOS = true
 		default:
-			return nil, fmt.Errorf("%w pre-tokenizer %q (supported: gpt-2, deepseek-coder)", ErrUnsupported, pre)
+			return nil, fmt.Errorf("%w pre-tokenizer %q (supported: gpt-2, deepseek-coder; llama3 unverified)", ErrUnsupported, pre)
 		}
 		merges, err := f.Strings("tokenizer.ggml.merges")
 		if err != nil {

@@ -36,8 +36,8 @@ func TestFromGGUFErrors(t *testing.T) {
 	}{
 		{"no model", []gguf.KV{tokens}, `key not found: "tokenizer.ggml.model"`, gguf.ErrKeyNotFound},
 		{"unknown model", []gguf.KV{{Key: "tokenizer.ggml.model", Value: "t5"}, tokens}, `unsupported model "t5"`, ErrUnsupported},
-		{"unknown pre", []gguf.KV{{Key: "tokenizer.ggml.model", Value: "gpt2"}, {Key: "tokenizer.ggml.pre", Value: "llama-bpe"}, tokens},
-			`unsupported pre-tokenizer "llama-bpe"`, ErrUnsupported},
+		{"unknown pre", []gguf.KV{{Key: "tokenizer.ggml.model", Value: "gpt2"}, {Key: "tokenizer.ggml.pre", Value: "qwen2"}, tokens},
+			`unsupported pre-tokenizer "qwen2"`, ErrUnsupported},
 		{"no merges", []gguf.KV{{Key: "tokenizer.ggml.model", Value: "gpt2"}, {Key: "tokenizer.ggml.pre", Value: "gpt-2"}, tokens},
 			"merges", gguf.ErrKeyNotFound},
 		{"no tokens", []gguf.KV{{Key: "tokenizer.ggml.model", Value: "llama"}}, "tokens", gguf.ErrKeyNotFound},
@@ -148,6 +148,34 @@ func TestIsEOG(t *testing.T) {
 	for _, tt := range tests {
 		if got := toks[tt.vocab].IsEOG(tt.id); got != tt.want {
 			t.Errorf("%s IsEOG(%d) = %v, want %v", tt.vocab, tt.id, got, tt.want)
+		}
+	}
+}
+
+// TestPreSplit pins the pre-tokenizers' word splits on hand-checked examples (the regex each
+// implements is in its doc comment). llama3 has no llama.cpp reference data here, so this is
+// its only check.
+func TestPreSplit(t *testing.T) {
+	tests := []struct {
+		name      string
+		splitters []splitter
+		in        string
+		want      []string
+	}{
+		{"gpt-2", []splitter{gpt2Splitter}, "Hello world's 12345\n\n  x!!", []string{"Hello", " world", "'s", " 12345", "\n\n ", " x", "!!"}},
+		{"llama3", []splitter{llama3Splitter}, "Hello world's 12345\n\n  x", []string{"Hello", " world", "'s", " ", "123", "45", "\n\n", " ", " x"}},
+		{"llama3 case-insensitive contraction", []splitter{llama3Splitter}, "I'M ok", []string{"I", "'M", " ok"}},
+		{"llama3 punctuation keeps newlines", []splitter{llama3Splitter}, "a?!\n\nb", []string{"a", "?!\n\n", "b"}},
+		{"deepseek-coder", deepseekCoderSplitters, "foo(x1, 中文)\n", []string{"foo", "(", "x", "1", ",", " ", "中文", ")", "\n"}},
+	}
+	for _, tt := range tests {
+		cps := decodeRunes(tt.in)
+		var got []string
+		for _, sp := range preSplit(newText(cps), tt.splitters) {
+			got = append(got, string(cps[sp.lo:sp.hi]))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s split of %q = %q, want %q", tt.name, tt.in, got, tt.want)
 		}
 	}
 }
