@@ -321,7 +321,7 @@ func popcount(x uint64) int {
 func TestRadixSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, width := range []int{1, 5, 11, 12, 21, 22, 33, 64} {
-		for _, n := range []int{0, 1, 2, 100, 5000} {
+		for _, n := range []int{0, 1, 2, 31, 33, 100, 5000, 70000} {
 			keys := make([]uint64, n)
 			perm := make([]int32, n)
 			for i := range keys {
@@ -359,6 +359,60 @@ func TestCountDoesNotAllocatePerComparison(t *testing.T) {
 		b := testing.AllocsPerRun(3, func() { CountGroups(context.Background(), big, bb, opts) })
 		if b > 2*a+50 {
 			t.Errorf("%v: %.0f allocations for 10x200 hashes but %.0f for 10x2000", m, a, b)
+		}
+	}
+}
+
+// TestFoldedKeyCollision: chunks wider than keyBits are folded, so a bucket can hold hashes
+// that differ on the chunk. Such a pair, within t and agreeing on a later chunk, must be counted
+// once, in the later chunk.
+func TestFoldedKeyCollision(t *testing.T) {
+	s := NewSet(128)
+	// t = 2 cuts 128 bits into chunks of bits 0..41, 42..84, 85..127. These two hashes differ
+	// in bits 0 and 32 of chunk 0, whose folded keys (k ^ k>>32, 32 bits) are equal.
+	s.Append(0xabc, 0)
+	s.Append(0xabc, 1<<32|1)
+	s.Append(0xabc, 1<<32|1) // and a duplicate
+	for _, m := range []Method{BruteForce, MultiIndex} {
+		got, err := Count(t.Context(), s, Options{Tolerance: 2, Method: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []uint64{1, 0, 2}; !slices.Equal(got.Exact, want) {
+			t.Errorf("%v: %v, want %v", m, got.Exact, want)
+		}
+	}
+	if k0, k1 := foldKey(chunkKey(s.At(0), 0, 42), 42), foldKey(chunkKey(s.At(1), 0, 42), 42); k0 != k1 {
+		t.Errorf("folded keys %#x and %#x differ: the test no longer tests a folded collision", k0, k1)
+	}
+}
+
+// TestPaperScaleIntraClass compares multi-index hashing with brute force on the benchmark's
+// data, 1000 groups x 1300 64-bit hashes (0.84e9 pairs), and on its whole set restricted to
+// the first 30 groups (39 000 hashes, 7.6e8 pairs), at t = 0..4.
+func TestPaperScaleIntraClass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compares 1.6e9 pairs by brute force; skipped with -short")
+	}
+	s, bounds := Clustered(1000, 1300, 64, 0.1, 1)
+	sub := From64(64, s.data[:30*1300])
+	for _, tt := range []struct {
+		name   string
+		s      *Set
+		bounds []int
+	}{{"intra-class", s, bounds}, {"whole 39000", sub, []int{0, sub.Len()}}} {
+		brute, err := CountGroups(t.Context(), tt.s, tt.bounds, Options{Tolerance: 4, Method: BruteForce})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tol := range []int{0, 2, 4} {
+			mih, err := CountGroups(t.Context(), tt.s, tt.bounds, Options{Tolerance: tol, Method: MultiIndex})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(mih.Exact, brute.Exact[:tol+1]) {
+				t.Errorf("%s t=%d: multi-index %v, brute force %v", tt.name, tol, mih.Exact, brute.Exact[:tol+1])
+			}
 		}
 	}
 }

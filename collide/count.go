@@ -106,34 +106,12 @@ func CountGroups(ctx context.Context, s *Set, bounds []int, opts Options) (Count
 		return Counts{}, err
 	}
 	c := newCounter(s, opts)
-	res := Counts{Exact: make([]uint64, opts.Tolerance+1), Method: BruteForce}
-	var small []span
-	for g := 0; g+1 < len(bounds); g++ {
-		lo, hi := bounds[g], bounds[g+1]
-		n := uint64(hi - lo)
-		res.Pairs += n * (n - 1) / 2
-		if hi-lo < 2 {
-			continue
-		}
-		if c.tryMIH(hi - lo) {
-			mih, err := c.planMIH(ctx, lo, hi)
-			if err != nil {
-				return Counts{}, err
-			}
-			if mih != nil {
-				res.Method = MultiIndex
-				for _, j := range mih {
-					if err := c.count(ctx, j, &res); err != nil {
-						return Counts{}, err
-					}
-				}
-				continue
-			}
-		}
-		small = append(small, span{int32(lo), int32(hi)})
+	jobs, method, pairs, err := c.plan(ctx, bounds)
+	if err != nil {
+		return Counts{}, err
 	}
-	if len(small) > 0 {
-		j := c.newJob(s.data, small, 0, nil, 0)
+	res := Counts{Pairs: pairs, Exact: make([]uint64, opts.Tolerance+1), Method: method}
+	for _, j := range jobs {
 		if err := c.count(ctx, j, &res); err != nil {
 			return Counts{}, err
 		}
@@ -154,48 +132,57 @@ func Pairs(ctx context.Context, s *Set, bounds []int, opts Options, yield func(P
 	}
 	opts.Workers = 1
 	c := newCounter(s, opts)
-	var small []span
-	emit := func(j *job) (bool, error) {
-		j.load(c.w)
-		defer j.unload()
-		for _, u := range j.units {
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
-			if !j.each(u, func(r0, r1, c0, c1 int) bool {
-				return list(j.vals, c.w, r0, r1, c0, c1, c.t, j.dd, j.perm, j.base, yield)
-			}) {
-				return false, nil
-			}
-		}
-		return true, nil
-	}
-	for g := 0; g+1 < len(bounds); g++ {
-		lo, hi := bounds[g], bounds[g+1]
-		if hi-lo < 2 {
-			continue
-		}
-		if c.tryMIH(hi - lo) {
-			mih, err := c.planMIH(ctx, lo, hi)
-			if err != nil {
-				return err
-			}
-			if mih != nil {
-				for _, j := range mih {
-					if more, err := emit(j); !more || err != nil {
-						return err
-					}
-				}
-				continue
-			}
-		}
-		small = append(small, span{int32(lo), int32(hi)})
-	}
-	if len(small) > 0 {
-		_, err := emit(c.newJob(s.data, small, 0, nil, 0))
+	jobs, _, _, err := c.plan(ctx, bounds)
+	if err != nil {
 		return err
 	}
+	for _, j := range jobs {
+		more, err := c.list(ctx, j, yield)
+		if !more || err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// plan returns the jobs that count the pairs within groups, the method and the pairs in scope.
+func (c *counter) plan(ctx context.Context, bounds []int) ([]*job, Method, uint64, error) {
+	var spans []span
+	var pairs uint64
+	for g := 0; g+1 < len(bounds); g++ {
+		lo, hi := bounds[g], bounds[g+1]
+		if n := uint64(hi - lo); n >= 2 {
+			spans = append(spans, span{int32(lo), int32(hi)})
+			pairs += n * (n - 1) / 2
+		}
+	}
+	if c.tryMIH(pairs) {
+		jobs, err := c.planMIH(ctx, bounds, pairs)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		if jobs != nil {
+			return jobs, MultiIndex, pairs, nil
+		}
+	}
+	return []*job{c.newJob(c.s.data, spans, -1, nil, 0)}, BruteForce, pairs, nil
+}
+
+// list calls yield for the pairs of job j, on this goroutine; it reports whether to go on.
+func (c *counter) list(ctx context.Context, j *job, yield func(Pair) bool) (bool, error) {
+	j.load(c.w)
+	defer j.unload()
+	for _, u := range j.units {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if !j.each(u, func(r0, r1, c0, c1 int) bool {
+			return list(j.vals, c.w, r0, r1, c0, c1, c.t, j.dd, j.perm, j.base, yield)
+		}) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func check(s *Set, bounds []int, opts Options) error {
@@ -254,7 +241,7 @@ type job struct {
 	vals  []uint64 // hashes, w words each
 	spans []span
 	units []unit
-	dd    []uint64 // masks of the chunks whose pairs are skipped (multi-index), w words each
+	dd    []uint64 // multi-index: masks of chunks 0..c for chunk c's job, w words each (see keep)
 	perm  []int32  // original index of vals[i] relative to base, or nil for the identity
 	src   []uint64 // if not nil, vals is gathered from src through perm just before use
 	base  int
@@ -270,8 +257,8 @@ func (c *counter) newJob(vals []uint64, spans []span, chunk int, perm []int32, b
 		n := uint64(sp.hi - sp.lo)
 		j.work += n * (n - 1) / 2
 	}
-	if chunk > 0 {
-		j.dd = chunkMasks(c.s.bits, c.w, c.t)[:chunk*c.w]
+	if chunk >= 0 {
+		j.dd = chunkMasks(c.s.bits, c.w, c.t)[:(chunk+1)*c.w]
 	}
 	target := max(j.work/uint64(32*c.workers), 1<<18)
 	ts := int32(c.tileSize())

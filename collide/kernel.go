@@ -4,8 +4,9 @@ import "math/bits"
 
 // The kernels count or list the pairs of one tile: rows r0 <= i < r1 against columns
 // max(i+1, c0) <= j < c1 of a hash array v of w words per hash. A pair is taken when its
-// distance is at most t and, for multi-index hashing, the hashes differ on every chunk whose
-// masks are in dd (the chunks searched before this one, where the pair was already found).
+// distance is at most t and, for multi-index hashing, it belongs to the chunk searched (see
+// keep): dd holds the masks of chunks 0..c, w words each, and the pair must agree on chunk c
+// and on no earlier one. With dd empty (brute force) every pair within t is taken.
 // Each has a slow, obvious twin in the tests (naiveCount).
 
 // count64 is the kernel for one-word hashes. Per pair it does one XOR, one popcount and one
@@ -39,7 +40,7 @@ func count64(v []uint64, r0, r1, c0, c1, t int, dd []uint64, cnt []uint64) {
 	}
 }
 
-// hit64 counts, for each b in bs, the pair (a, b) if it is within t and not deduplicated by dd.
+// hit64 counts, for each b in bs, the pair (a, b) if it is within t and kept by dd.
 func hit64(a uint64, bs []uint64, t int, dd []uint64, cnt []uint64) {
 next:
 	for _, b := range bs {
@@ -48,9 +49,14 @@ next:
 		if d > t {
 			continue
 		}
-		for _, m := range dd {
-			if x&m == 0 {
-				continue next
+		if len(dd) > 0 {
+			if x&dd[len(dd)-1] != 0 {
+				continue // not equal on this chunk: a bucket of equal folded keys, not equal bits
+			}
+			for _, m := range dd[:len(dd)-1] {
+				if x&m == 0 {
+					continue next // found in an earlier chunk
+				}
 			}
 		}
 		cnt[d]++
@@ -96,31 +102,41 @@ func countW(v []uint64, w, r0, r1, c0, c1, t int, dd []uint64, cnt []uint64) {
 	}
 }
 
-// hitW counts the pair (a, b), at distance d, unless it is deduplicated by dd.
+// hitW counts the pair (a, b), at distance d, if dd keeps it.
 func hitW(a, b []uint64, d int, dd []uint64, cnt []uint64) {
-	if !sharesChunk(a, b, dd) {
+	if keep(a, b, dd) {
 		cnt[d]++
 	}
 }
 
-// sharesChunk reports whether a and b agree exactly on one of the chunks whose masks
-// (len(a) words each) are in dd.
-func sharesChunk(a, b []uint64, dd []uint64) bool {
+// keep reports whether the pair (a, b) belongs to the last chunk whose masks (len(a) words
+// each) are in dd: the hashes agree on that chunk and on none before it. Every pair within t
+// agrees on some chunk, so each is kept for exactly one chunk. With dd empty it returns true.
+func keep(a, b []uint64, dd []uint64) bool {
 	w := len(a)
-	for c := 0; c+w <= len(dd); c += w {
-		m := dd[c : c+w]
-		same := true
-		for k := range w {
-			if (a[k]^b[k])&m[k] != 0 {
-				same = false
-				break
-			}
-		}
-		if same {
-			return true
+	if len(dd) == 0 {
+		return true
+	}
+	last := len(dd) - w
+	if !agree(a, b, dd[last:]) {
+		return false
+	}
+	for c := 0; c < last; c += w {
+		if agree(a, b, dd[c:c+w]) {
+			return false
 		}
 	}
-	return false
+	return true
+}
+
+// agree reports whether a and b are equal on the bits of mask m.
+func agree(a, b, m []uint64) bool {
+	for k := range m {
+		if (a[k]^b[k])&m[k] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // distWords returns the Hamming distance between two hashes of len(a) words.
@@ -142,7 +158,7 @@ func list(v []uint64, w, r0, r1, c0, c1, t int, dd []uint64, perm []int32, base 
 		for j := max(i+1, c0); j < c1; j++ {
 			b := v[w*j : w*j+w : w*j+w]
 			d := distWords(a, b)
-			if d > t || sharesChunk(a, b, dd) {
+			if d > t || !keep(a, b, dd) {
 				continue
 			}
 			p := Pair{I: i, J: j, Distance: d}
