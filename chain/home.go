@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,4 +167,20 @@ func LoadConfig(home string) (*cfg.Config, error) {
 // RPCURL returns the http URL of a CometBFT listen address such as "tcp://127.0.0.1:26657".
 func RPCURL(listen string) string {
 	return "http://" + strings.TrimPrefix(listen, "tcp://")
+}
+
+// Identity returns the ed25519 key of the home's CometBFT node key file: the one identity a
+// genquorum node uses for consensus P2P, on the ledger and for artifact serving.
+func Identity(home string) (ed25519.PrivateKey, error) {
+	c := cfg.DefaultConfig()
+	c.SetRoot(home)
+	nk, err := p2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("chain: identity of %s: %w", home, err)
+	}
+	b := nk.PrivKey.Bytes()
+	if len(b) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("chain: identity of %s: node key is not ed25519", home)
+	}
+	return ed25519.PrivateKey(b), nil
 }

@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +24,9 @@ type TestnetOptions struct {
 	// BasePort+2i+1 for RPC. Zero means 26656.
 	BasePort int
 	Settings Settings
+	// AppState, if set, is called with every validator's node key (the identity the node
+	// daemon uses on the ledger) once the keys exist, and returns the genesis app_state.
+	AppState func(keys []ed25519.PublicKey) (json.RawMessage, error)
 }
 
 // Testnet describes what WriteTestnet wrote.
@@ -62,6 +67,7 @@ func WriteTestnet(out string, o TestnetOptions) (*Testnet, error) {
 	var vals []types.GenesisValidator
 	var peers []string
 	var configs []*cfg.Config
+	var identities []ed25519.PublicKey
 	for i := range o.Validators {
 		home := filepath.Join(out, fmt.Sprintf("node%d", i))
 		s := o.Settings.withDefaults()
@@ -78,18 +84,26 @@ func WriteTestnet(out string, o TestnetOptions) (*Testnet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("chain: %w", err)
 		}
+		identities = append(identities, ed25519.PublicKey(nk.PubKey().Bytes()))
 		vals = append(vals, types.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: 10, Name: c.Moniker})
 		peers = append(peers, p2p.IDAddressString(nk.ID(), fmt.Sprintf("%s:%d", host(i), o.BasePort+2*i)))
 		configs = append(configs, c)
 		tn.Homes = append(tn.Homes, home)
 		tn.RPCAddrs = append(tn.RPCAddrs, s.RPCAddr)
 	}
+	appState := o.Settings.AppState
+	if o.AppState != nil {
+		var err error
+		if appState, err = o.AppState(identities); err != nil {
+			return nil, err
+		}
+	}
 	gen := &types.GenesisDoc{
 		ChainID:         o.ChainID,
 		GenesisTime:     time.Unix(0, 0).UTC(),
 		ConsensusParams: types.DefaultConsensusParams(),
 		Validators:      vals,
-		AppState:        o.Settings.AppState,
+		AppState:        appState,
 	}
 	for i, c := range configs {
 		if err := gen.SaveAs(c.GenesisFile()); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +14,21 @@ func TestTestnet(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if got := strings.Count(stdout, "\n"); got != 3 {
-		t.Errorf("printed %d lines, want 3:\n%s", got, stdout)
+	if got := strings.Count(stdout, "\n"); got != 4 {
+		t.Errorf("printed %d lines, want 3 homes and the client key:\n%s", got, stdout)
+	}
+	if _, err := readKeyFile(filepath.Join(out, "client.key")); err != nil {
+		t.Error(err)
+	}
+	gen, err := os.ReadFile(filepath.Join(out, "node0", "config", "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		AppState struct{ Accounts []json.RawMessage } `json:"app_state"`
+	}
+	if err := json.Unmarshal(gen, &doc); err != nil || len(doc.AppState.Accounts) != 4 {
+		t.Errorf("genesis app_state funds %d accounts (%v), want 3 nodes + 1 client", len(doc.AppState.Accounts), err)
 	}
 	for i := range 3 {
 		if _, err := os.Stat(filepath.Join(out, "node"+string(rune('0'+i)), "config", "genesis.json")); err != nil {
