@@ -192,3 +192,31 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkMarshalState measures saving and restoring the state left by BenchmarkSettle3's
+// workload (8000 settled tasks, 64 nodes): what a chain pays per snapshot.
+func BenchmarkMarshalState(b *testing.B) {
+	w := settleBlocks(b, 1000, 8, 64)
+	st, _ := New(w.genesis)
+	for _, blk := range w.blocks {
+		st.FinalizeBlock(blk, nil)
+		st.Commit()
+	}
+	enc := st.MarshalState()
+	b.Run(fmt.Sprintf("marshal/tasks=%d", w.tasks), func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			st.MarshalState()
+		}
+	})
+	b.Run(fmt.Sprintf("unmarshal/tasks=%d", w.tasks), func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			if _, err := UnmarshalState(enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
