@@ -36,8 +36,11 @@
 // libjpeg-turbo 2.1 does with its default settings, which Pillow uses: the
 // islow integer IDCT (jidctint.c), fancy upsampling with context rows
 // (jdsample.c h2v1/h1v2/h2v2, box filters otherwise), libjpeg's colour-space
-// guess from JFIF/Adobe markers and component ids, and its fixed-point
-// YCbCr->RGB tables (jdcolor.c). Greyscale JPEG is mode "L"; 3-component
+// guess from JFIF/Adobe markers and component ids, its fixed-point
+// YCbCr->RGB tables (jdcolor.c), quantization tables latched at each
+// component's first scan, and the block smoothing (jdcoefct.c) it applies
+// to progressive files whose scans stop before all low coefficients are
+// complete. Greyscale JPEG is mode "L"; 3-component
 // JPEG is "RGB"; 4-component JPEG is "CMYK" with every byte inverted, since
 // Pillow always assumes Adobe polarity (raw mode "CMYK;I"). JPEGStd uses
 // Go's image/jpeg instead; it differs from Pillow on most files.
@@ -50,8 +53,9 @@
 //
 // Tests compare SHA-256 of Gray and RGB with Pillow 9.4 (Debian 12,
 // libjpeg-turbo 2.1.5) for the 82 files of testdata/imagehash (57 PNG,
-// 25 JPEG), 57 generated JPEGs (every sampling layout, odd sizes, restart
-// intervals, progressive, RGB, grey, CMYK, YCCK, colour-space markers) and
+// 25 JPEG), 98 generated JPEGs (every sampling layout, odd sizes, restart
+// intervals, progressive, progressive cut short after each scan, RGB,
+// grey, CMYK, YCCK, colour-space markers) and
 // 29 generated PNGs (every colour type and depth, tRNS, short palettes,
 // Adam7): all are identical.
 //
@@ -60,10 +64,10 @@
 // Options.MaxPixels (default DefaultMaxPixels) is checked against the
 // header before any pixel memory is allocated. The whole file is read into
 // memory first. Not supported: arithmetic-coded, lossless, 12-bit and
-// 2-component JPEG (ErrFormat), and GIF/WebP/TIFF. libjpeg's block
-// smoothing, which only changes progressive files whose scans stop before
-// all coefficient bits arrive, is not reproduced, and corrupt entropy data
-// that libjpeg repairs with a warning is an error here.
+// 2-component JPEG (ErrFormat), and GIF/WebP/TIFF. Corrupt or truncated
+// entropy data, which libjpeg pads with zeros and a warning, is an error
+// here; Pillow also refuses truncated files, but it accepts a file whose
+// damaged scan is still followed by an EOI marker.
 //
 // # Provenance
 //

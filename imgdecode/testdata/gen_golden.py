@@ -109,6 +109,33 @@ def colour_space_rules():
     rewrite("cmyk_61x45.jpg", "cs_cmyk_noadobe.jpg", drop=(0xEE,))
 
 
+def incomplete_progressive():
+    """Progressive files cut after k scans, EOI appended: Pillow decodes them
+    and libjpeg's block smoothing (jdcoefct.c) fills in missing coefficients.
+    Sizes are chosen for 1, 2 and 3 block columns and several iMCU rows."""
+    srcs = {
+        "s420_61x45": pattern(61, 45, 1), "s420_13x61": pattern(13, 61, 2),
+        "s444_9x70": pattern(9, 70, 3), "s422_23x37": pattern(23, 37, 4),
+    }
+    for tag, im in srcs.items():
+        samp = {"s420": "2x2", "s444": "1x1", "s422": "2x1"}[tag[:4]]
+        cjpeg(f"_full_{tag}.jpg", im, "-quality", "80", "-sample", samp, "-progressive")
+    cjpeg("_full_gray_19x45.jpg", pattern(19, 45, 5), "-quality", "80", "-grayscale", "-progressive")
+    for name in sorted(f for f in os.listdir(OUT) if f.startswith("_full_")):
+        data = open(os.path.join(OUT, name), "rb").read()
+        os.remove(os.path.join(OUT, name))
+        sos = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xDA]
+        for k in range(1, len(sos)):
+            # cut just before the (k+1)-th scan's tables: back up over DHT segments
+            cut = sos[k]
+            i = sos[k - 1]
+            j = data.rfind(b"\xff\xc4", i, cut)
+            if j > 0:
+                cut = j
+            with open(os.path.join(OUT, f"prog_cut{k}_{name[6:]}"), "wb") as f:
+                f.write(data[:cut] + b"\xff\xd9")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -147,6 +174,7 @@ def main():
     cmyk.save(os.path.join(OUT, "cmyk_s420_61x45.jpg"), quality=90, subsampling=2)  # 2x2,1x1,1x1,1x1
     cmyk.save(os.path.join(OUT, "cmyk_s422_61x45.jpg"), quality=90, subsampling=1)  # 2x1,1x1,1x1,1x1
     colour_space_rules()
+    incomplete_progressive()
     # Pillow's own encoder defaults (4:2:0) at an odd size
     pattern(45, 31, 9).save(os.path.join(OUT, "pillow_default_45x31.jpg"))
 

@@ -143,6 +143,19 @@ type decoder struct {
 
 	comp       [maxComponents]component
 	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
+	// sofV is each component's vertical sampling factor as the frame
+	// header gives it (comp[i].v is forced to 1 for one-component images);
+	// libjpeg's block smoothing walks iMCU rows of that height.
+	sofV [maxComponents]int
+	// compQuant is each component's quantization table (zig-zag order),
+	// latched at the component's first scan as libjpeg's
+	// latch_quant_tables does; quantLatched says whether it has been.
+	compQuant    [maxComponents]block
+	quantLatched [maxComponents]bool
+	// coefBits is libjpeg's cinfo->coef_bits for the first 10 zig-zag
+	// coefficients: the Al of the last progressive scan that carried the
+	// coefficient, -1 if none did.
+	coefBits [maxComponents][smoothCoefs]int
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp        [2 * blockSize]byte
@@ -347,10 +360,14 @@ func (d *decoder) processSOF(n int) error {
 		if h < 1 || 4 < h || v < 1 || 4 < v {
 			return FormatError("luma/chroma subsampling ratio")
 		}
+		d.sofV[i] = v
 		if d.nComp == 1 {
 			// A single-component scan is non-interleaved: one block per
 			// MCU whatever the factors say (section A.2).
 			h, v = 1, 1
+		}
+		for k := range d.coefBits[i] {
+			d.coefBits[i][k] = -1
 		}
 		d.comp[i].h = h
 		d.comp[i].v = v

@@ -135,6 +135,18 @@ func (d *decoder) processSOS(n int) error {
 	if d.planes[0] == nil {
 		d.allocate()
 	}
+	for i := 0; i < nComp; i++ {
+		ci := scan[i].compIndex
+		if !d.quantLatched[ci] {
+			d.compQuant[ci] = d.quant[d.comp[ci].tq]
+			d.quantLatched[ci] = true
+		}
+		if d.progressive { // jdphuff.c start_pass_phuff_decoder
+			for k := zigStart; k <= zigEnd && k < smoothCoefs; k++ {
+				d.coefBits[ci][k] = int(al)
+			}
+		}
+	}
 
 	d.bits = bits{}
 	d.eobRun = 0
@@ -390,8 +402,15 @@ func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32
 	return zig, nil
 }
 
-// reconstructProgressiveImage runs the IDCT over every stored block.
+// reconstructProgressiveImage runs the IDCT over every stored block, with
+// libjpeg's block smoothing when some low coefficients are incomplete.
 func (d *decoder) reconstructProgressiveImage() {
+	if d.smoothingOK() {
+		for i := 0; i < d.nComp; i++ {
+			d.reconstructSmoothed(i)
+		}
+		return
+	}
 	for i := 0; i < d.nComp; i++ {
 		stride := d.mxx * d.comp[i].h
 		for j := range d.progCoeffs[i] {
@@ -403,7 +422,7 @@ func (d *decoder) reconstructProgressiveImage() {
 // reconstructBlock dequantizes b and runs libjpeg's islow IDCT into block
 // (bx, by) of component plane compIndex.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) {
-	qt := &d.quant[d.comp[compIndex].tq]
+	qt := &d.compQuant[compIndex]
 	var c block
 	for zig := 0; zig < blockSize; zig++ {
 		c[unzig[zig]] = b[unzig[zig]] * qt[zig]
