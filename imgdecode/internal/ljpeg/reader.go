@@ -156,9 +156,9 @@ type decoder struct {
 	// coefficients: the Al of the last progressive scan that carried the
 	// coefficient, -1 if none did.
 	coefBits [maxComponents][smoothCoefs]int
-	huff       [maxTc + 1][maxTh + 1]huffman
-	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
-	tmp        [2 * blockSize]byte
+	huff     [maxTc + 1][maxTh + 1]huffman
+	quant    [maxTq + 1]block // Quantization tables, in zig-zag order.
+	tmp      [2 * blockSize]byte
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
