@@ -37,7 +37,8 @@ type BlockResult struct {
 // ErrBlockOrder reports a FinalizeBlock out of sequence (a bug in the caller).
 var ErrBlockOrder = errors.New("ledger: block out of order")
 
-// FinalizeBlock applies a block and returns the results and the new app hash. The result
+// FinalizeBlock applies a block and returns the results and the new app hash. The first
+// block after genesis has height 1 (CometBFT's default initial_height). The result
 // depends only on the previous state and b. Transactions are applied in order; a rejected one
 // changes nothing. After the transactions, tasks whose windows end at this height are closed
 // or settled, in ascending task ID order.

@@ -59,7 +59,11 @@
 //     and did not reveal SlashNoRevealBPS, copiers SlashCopyBPS. Slashed stake is burned.
 //  6. Adaptive replication: a round without verdict starts one more round with
 //     max(2n-1, n+1) fresh executors if the task's MaxReplicas allows it and enough nodes are
-//     eligible; otherwise, the task ends StatusNoVerdict with its fee refunded.
+//     eligible; otherwise, the task ends StatusNoVerdict with its fee refunded. The second
+//     round stands alone: its executors are drawn afresh (round-0 executors may be drawn
+//     again), round-0 reveals are not counted, and round-0 revealers are not slashed
+//     afterwards even if the final verdict disagrees with them. The Task keeps only the
+//     current round's executors; the events keep the history.
 //
 // Nodes whose stake falls below MinStake are no longer assigned. Unbond returns stake to the
 // balance, but a node with open assignments must keep MinStake bonded.

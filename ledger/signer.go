@@ -35,7 +35,8 @@ func (s *Signer) Nonce() uint64 { return s.nonce }
 // SetNonce sets the last used nonce: the next transaction gets last+1.
 func (s *Signer) SetNonce(last uint64) { s.nonce = last }
 
-// Sign encodes body with the next nonce and signs it.
+// Sign encodes body with the next nonce and signs it. The nonce advances even if the ledger
+// later rejects the transaction; that is harmless, since nonces need only grow.
 func (s *Signer) Sign(body Body) []byte {
 	s.nonce++
 	b := encodeUnsigned(s.pub, s.nonce, body)
