@@ -4,7 +4,18 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 )
+
+// f16Table maps every half-precision bit pattern to its float32 value (256 KiB, built on
+// first use), as ggml's table_f32_f16 does.
+var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for i := range t {
+		t[i] = F16ToF32(uint16(i))
+	}
+	return &t
+})
 
 // CanDequantize reports whether Dequantize supports t.
 func CanDequantize(t TensorType) bool {
@@ -35,8 +46,9 @@ func Dequantize(t TensorType, src []byte, dst []float32) error {
 			dst[i] = math.Float32frombits(le.Uint32(src[4*i:]))
 		}
 	case TypeF16:
+		tab := f16Table()
 		for i := range dst {
-			dst[i] = F16ToF32(le.Uint16(src[2*i:]))
+			dst[i] = tab[le.Uint16(src[2*i:])]
 		}
 	case TypeBF16:
 		for i := range dst {

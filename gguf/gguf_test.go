@@ -200,6 +200,19 @@ func quantizeQ8_0(x []float32) []byte {
 }
 
 func TestF16Conversions(t *testing.T) {
+	all := make([]byte, 2<<16)
+	for h := range 1 << 16 {
+		binary.LittleEndian.PutUint16(all[2*h:], uint16(h))
+	}
+	table := make([]float32, 1<<16)
+	if err := Dequantize(TypeF16, all, table); err != nil {
+		t.Fatal(err)
+	}
+	for h, v := range table {
+		if want := F16ToF32(uint16(h)); math.Float32bits(v) != math.Float32bits(want) {
+			t.Errorf("Dequantize(F16 %#04x) = %v, F16ToF32 gives %v", h, v, want)
+		}
+	}
 	for h := 0; h < 1<<16; h++ {
 		f := F16ToF32(uint16(h))
 		if f != f { // NaN
@@ -210,6 +223,18 @@ func TestF16Conversions(t *testing.T) {
 		}
 		if back := F32ToF16(f); back != uint16(h) {
 			t.Errorf("F32ToF16(F16ToF32(%#04x) = %v) = %#04x", h, f, back)
+		}
+	}
+	halfTests := []struct {
+		h    uint16
+		want float32
+	}{
+		{0x3C00, 1}, {0xC000, -2}, {0x7BFF, 65504}, {0x0001, 5.960464477539063e-08}, {0x0400, 6.103515625e-05},
+		{0x03FF, 6.097555160522461e-05}, {0x8000, float32(math.Copysign(0, -1))}, {0x7C00, float32(math.Inf(1))},
+	}
+	for _, tt := range halfTests {
+		if got := F16ToF32(tt.h); math.Float32bits(got) != math.Float32bits(tt.want) {
+			t.Errorf("F16ToF32(%#04x) = %v, want %v", tt.h, got, tt.want)
 		}
 	}
 	tests := []struct {
