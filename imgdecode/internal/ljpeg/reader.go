@@ -151,6 +151,7 @@ type decoder struct {
 	// latched at the component's first scan as libjpeg's
 	// latch_quant_tables does; quantLatched says whether it has been.
 	compQuant    [maxComponents]block
+	compQuantNat [maxComponents]block // compQuant in natural order
 	quantLatched [maxComponents]bool
 	// coefBits is libjpeg's cinfo->coef_bits for the first 10 zig-zag
 	// coefficients: the Al of the last progressive scan that carried the

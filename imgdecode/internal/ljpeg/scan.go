@@ -139,6 +139,9 @@ func (d *decoder) processSOS(n int) error {
 		ci := scan[i].compIndex
 		if !d.quantLatched[ci] {
 			d.compQuant[ci] = d.quant[d.comp[ci].tq]
+			for zig, v := range d.compQuant[ci] {
+				d.compQuantNat[ci][unzig[zig]] = v
+			}
 			d.quantLatched[ci] = true
 		}
 		if d.progressive { // jdphuff.c start_pass_phuff_decoder
@@ -422,10 +425,10 @@ func (d *decoder) reconstructProgressiveImage() {
 // reconstructBlock dequantizes b and runs libjpeg's islow IDCT into block
 // (bx, by) of component plane compIndex.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) {
-	qt := &d.compQuant[compIndex]
+	qt := &d.compQuantNat[compIndex]
 	var c block
-	for zig := 0; zig < blockSize; zig++ {
-		c[unzig[zig]] = b[unzig[zig]] * qt[zig]
+	for i := range c {
+		c[i] = b[i] * qt[i]
 	}
 	stride := d.mxx * d.comp[compIndex].h * 8
 	idctIslow(&c, d.planes[compIndex][8*(by*stride+bx):], stride)
