@@ -88,6 +88,11 @@ func TestMalformed(t *testing.T) {
 		{"misaligned offset", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{1}, 0, 4).pad(64) }), nil, "offset 4 is not a multiple of the alignment 32", false},
 		{"offset past eof", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{1}, 0, 1<<40).pad(64) }), nil, `tensor "t" extends past end of file`, false},
 		{"duplicate tensor", build(func(r *raw) { r.header(2, 0).tensor("t", []uint64{1}, 0, 0).tensor("t", []uint64{1}, 0, 32).pad(128) }), nil, `duplicate tensor name "t"`, false},
+		{"array length overflow with huge limits", build(func(r *raw) {
+			r.header(0, 1).str("k").u32(uint32(TypeArray)).u32(uint32(TypeUint64)).u64(1<<61 + 1).pad(16)
+		}), &Limits{MaxArrayLen: 1 << 62}, "extends past end of file", false},
+		{"counts overflow with huge limits", build(func(r *raw) { r.header(1<<60, 1<<60).pad(64) }),
+			&Limits{MaxKVs: 1 << 62, MaxTensors: 1 << 62}, "cannot fit", false},
 		{"tensor limit", good, &Limits{MaxTensors: 0, MaxKVs: 0, MaxStringLen: 3}, "exceeds limit 3", true},
 	}
 	for _, tt := range tests {

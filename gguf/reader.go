@@ -227,7 +227,7 @@ func (p *parser) parse() (*File, error) {
 		return nil, p.limitf(16, "metadata count %d exceeds limit %d", nKV, p.lim.MaxKVs)
 	}
 	// Each KV takes at least 8+4+1 bytes and each tensor info at least 8+4+4+8.
-	if nKV*13+nTensors*24 > p.remaining() {
+	if nKV > p.remaining()/13 || nTensors > p.remaining()/24 || nKV*13+nTensors*24 > p.remaining() {
 		return nil, p.errf(8, "%d keys and %d tensors cannot fit in %d bytes", nKV, nTensors, p.size)
 	}
 	f := &File{Version: version, Alignment: DefaultAlignment,
@@ -428,7 +428,7 @@ func (p *parser) array(key string, depth int) (any, error) {
 	if minSize == 0 {
 		return nil, p.errf(at, "key %q: unknown array element type %d", key, et)
 	}
-	if n*minSize > p.remaining() {
+	if n > p.remaining()/minSize {
 		return nil, p.errf(at, "key %q: array of %d %s extends past end of file", key, n, elem)
 	}
 	switch elem {

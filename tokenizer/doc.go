@@ -39,7 +39,7 @@
 // # Deviations
 //
 // Where llama.cpp aborts or throws (a byte with no byte token, an unknown id), this package
-// returns the unknown token or an [*IDError]. Token ids are int32 as in llama.cpp.
+// uses the unknown token (or drops the byte if there is none) or returns an [*IDError]. Token ids are int32 as in llama.cpp.
 // llama.cpp forces some tokens to control type by their text (end-of-turn, fill-in-the-middle
 // and end-of-generation names such as <｜fim▁hole｜>); for the end-of-turn and FIM names it
 // does so only for the first match it finds in hash-map order, this package for every listed

@@ -221,7 +221,9 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 			continue
 		}
 		for j := 0; j < len(piece); j++ {
-			out = append(out, t.byteToken(piece[j]))
+			if id := t.byteToken(piece[j]); id != NoToken {
+				out = append(out, id)
+			}
 		}
 	}
 	return out
@@ -236,7 +238,8 @@ func (t *Tokenizer) byteToken(b byte) int32 {
 	if id, ok := t.ids[string([]byte{b})]; ok {
 		return id
 	}
-	return t.unk // llama.cpp throws here; no vocabulary in practice lacks byte tokens
+	// llama.cpp throws here; vocabularies in practice have all 256 byte tokens.
+	return t.unk
 }
 
 // --- byte-level BPE (llm_tokenizer_bpe) ---
