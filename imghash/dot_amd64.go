@@ -63,3 +63,23 @@ func colorPrep(l []uint8, idx []uint32, rgb []uint8) {
 	colorPrepAVX2(&l[0], &idx[0], &rgb[0], m)
 	colorPrepGeneric(l[m:], idx[m:], rgb[3*m:])
 }
+
+//go:noescape
+func dotRowsAVX2(sums *int32, src *uint8, starts *int32, k *int32, out int, vlen int)
+
+// hpassRowFast is hpassRow's vector path: all outputs of the row in one assembly call (in
+// chunks of 64) over the zero-padded weights. It reports false when it does not apply.
+func hpassRowFast(dst, src []uint8, c *coeffs) bool {
+	if !useAVX2 || c.vlen == 0 || len(src) < c.in {
+		return false
+	}
+	var sums [64]int32
+	for j0 := 0; j0 < c.out; j0 += len(sums) {
+		n := min(len(sums), c.out-j0)
+		dotRowsAVX2(&sums[0], &src[0], &c.vstart[j0], &c.vk[j0*c.vlen], n, c.vlen)
+		for j, s := range sums[:n] {
+			dst[j0+j] = clip8(1<<(precisionBits-1) + s)
+		}
+	}
+	return true
+}

@@ -46,3 +46,65 @@ done:
 	VZEROUPPER
 	MOVL         AX, ret+24(FP)
 	RET
+
+// func dotRowsAVX2(sums *int32, src *uint8, starts *int32, k *int32, out int, vlen int)
+//
+// For j < out: sums[j] = sum over t < vlen of src[starts[j]+t] * k[j*vlen+t], in int32
+// lanes (wrapping). vlen is a positive multiple of 8.
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ sums+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ starts+16(FP), R8
+	MOVQ k+24(FP), DX
+	MOVQ out+32(FP), R10
+	MOVQ vlen+40(FP), R11
+
+outer:
+	TESTQ   R10, R10
+	JEQ     finished
+	MOVLQSX (R8), AX
+	LEAQ    (SI)(AX*1), R9
+	MOVQ    R11, CX
+	VPXOR   Y0, Y0, Y0
+	VPXOR   Y1, Y1, Y1
+
+inner16:
+	CMPQ      CX, $16
+	JLT       inner8
+	VPMOVZXBD (R9), Y2
+	VPMOVZXBD 8(R9), Y3
+	VPMULLD   (DX), Y2, Y2
+	VPMULLD   32(DX), Y3, Y3
+	VPADDD    Y2, Y0, Y0
+	VPADDD    Y3, Y1, Y1
+	ADDQ      $16, R9
+	ADDQ      $64, DX
+	SUBQ      $16, CX
+	JMP       inner16
+
+inner8:
+	TESTQ     CX, CX
+	JEQ       reduce
+	VPMOVZXBD (R9), Y2
+	VPMULLD   (DX), Y2, Y2
+	VPADDD    Y2, Y0, Y0
+	ADDQ      $32, DX
+
+reduce:
+	VPADDD       Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, AX
+	MOVL         AX, (DI)
+	ADDQ         $4, DI
+	ADDQ         $4, R8
+	DECQ         R10
+	JMP          outer
+
+finished:
+	VZEROUPPER
+	RET

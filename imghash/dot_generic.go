@@ -13,3 +13,6 @@ func luma(dst, rgb []uint8) { lumaGeneric(dst, rgb) }
 
 // colorPrep computes luma and the colour index of len(l) pixels; see colorPrepGeneric.
 func colorPrep(l []uint8, idx []uint32, rgb []uint8) { colorPrepGeneric(l, idx, rgb) }
+
+// hpassRowFast has no vector path here.
+func hpassRowFast(dst, src []uint8, c *coeffs) bool { return false }

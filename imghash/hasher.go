@@ -3,6 +3,7 @@ package imghash
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -67,6 +68,13 @@ type Hasher struct {
 	sized  map[target][]uint8
 	acc    []int32
 	idx    []uint32 // colour indexes of one row per worker
+
+	// The plan of the last Compute, kept to reuse the storage.
+	targets []target
+	widths  []int
+	hcs     []*coeffs
+	inters  [][]uint8
+	pix     [][]uint8
 	f1, f2 []float64
 	i1, i2 []int64
 }
@@ -125,8 +133,7 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	W, H := img.Width, img.Height
 
 	// Plan: resize targets, the horizontal widths they need, colour statistics.
-	var targets []target
-	var widths []int
+	targets, widths := hs.targets[:0], hs.widths[:0]
 	wantColor := false
 	for _, s := range specs {
 		if s.Kind == ColorHash {
@@ -141,14 +148,18 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 			}
 		}
 	}
-	hcs := make([]*coeffs, len(widths))
+	hs.targets, hs.widths = targets, widths
+	hcs := hs.hcs[:0]
+	inters := hs.inters[:0]
 	if hs.inter == nil {
 		hs.inter = make(map[int][]uint8)
 	}
-	for i, w := range widths {
-		hcs[i] = hs.coeffsFor(W, w)
+	for _, w := range widths {
+		hcs = append(hcs, hs.coeffsFor(W, w))
 		hs.inter[w] = grow(hs.inter[w], w*H)
+		inters = append(inters, hs.inter[w])
 	}
+	hs.hcs, hs.inters = hcs, inters
 
 	// One sweep over the rows: luma, colour statistics, horizontal passes.
 	// The luma plane is computed here when only RGB is given, and also when colorhash
@@ -162,10 +173,6 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	var tabs *hsvTables
 	if wantColor && img.RGB != nil {
 		tabs = hsvOnce()
-	}
-	inters := make([][]uint8, len(widths))
-	for i, w := range widths {
-		inters[i] = hs.inter[w]
 	}
 	sweep := func(y0, y1 int, st *colorStats, idx []uint32) {
 		for y := y0; y < y1; y++ {
@@ -216,22 +223,23 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	if hs.sized == nil || len(hs.sized) > 64 {
 		hs.sized = make(map[target][]uint8)
 	}
-	pix := make(map[target][]uint8, len(targets))
+	pix := hs.pix[:0] // resized pixels, by index in targets
 	for _, t := range targets {
 		src := gray
 		if t.w != W {
 			src = hs.inter[t.w]
 		}
 		if t.h == H {
-			pix[t] = src
+			pix = append(pix, src)
 			continue
 		}
 		buf := grow(hs.sized[t], t.w*t.h)
 		hs.sized[t] = buf
 		hs.acc = grow(hs.acc, t.w)
 		vpass(buf, src, t.w, hs.coeffsFor(H, t.h), hs.acc)
-		pix[t] = buf
+		pix = append(pix, buf)
 	}
+	hs.pix = pix
 
 	out := make([]Hash, len(specs))
 	for i, s := range specs {
@@ -241,7 +249,7 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 			out[i] = colorHashFrom(&st, W*H, n)
 			continue
 		}
-		p := pix[resizeTarget(s, W, H)]
+		p := pix[slices.Index(targets, resizeTarget(s, W, H))]
 		switch s.Kind {
 		case AverageHash:
 			out[i] = averageBits(p)

@@ -1,8 +1,7 @@
 package imghash
 
-// processCPU is defined in cpu_test.go.
-
 import (
+	"github.com/genquorum/genquorum/imgdecode"
 	"math/rand/v2"
 	"testing"
 )
@@ -79,3 +78,32 @@ func benchDot(b *testing.B, asm bool) {
 
 func BenchmarkDot385Asm(b *testing.B)    { benchDot(b, true) }
 func BenchmarkDot385PureGo(b *testing.B) { benchDot(b, false) }
+
+// benchPaths times the shared-work four-hash path on p01_astronaut.png with and without
+// the assembly kernels (same bits, see TestDotPaths and friends).
+func benchPaths(b *testing.B, asm bool, specs ...Spec) {
+	im, err := imgdecode.DecodeFile("../testdata/imagehash/images/p01_astronaut.png", imgdecode.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	img := Image{Width: im.Width, Height: im.Height, RGB: im.RGB()}
+	saved := useAVX2
+	useAVX2 = asm && saved
+	defer func() { useAVX2 = saved }()
+	var hs Hasher
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		if _, err := hs.Compute(img, specs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+}
+
+var fourSpecs = []Spec{{AverageHash, 8}, {DHash, 8}, {PHash, 8}, {ColorHash, 3}}
+
+func BenchmarkFour512Asm(b *testing.B)     { benchPaths(b, true, fourSpecs...) }
+func BenchmarkFour512PureGo(b *testing.B)  { benchPaths(b, false, fourSpecs...) }
+func BenchmarkPHash512Asm(b *testing.B)    { benchPaths(b, true, Spec{PHash, 8}) }
+func BenchmarkPHash512PureGo(b *testing.B) { benchPaths(b, false, Spec{PHash, 8}) }

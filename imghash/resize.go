@@ -33,6 +33,13 @@ type coeffs struct {
 	xmin    []int
 	n       []int
 	k       []int32
+
+	// The same weights for the vector path: output j reads vlen (a multiple of 8) samples
+	// from vstart[j], with weights vk[j*vlen:(j+1)*vlen] (zero outside the n[j] real
+	// taps). vlen is 0 when a padded window does not fit in the input.
+	vlen   int
+	vstart []int32
+	vk     []int32
 }
 
 // newCoeffs computes the coefficients of a LANCZOS resize of one axis from in to out samples,
@@ -84,7 +91,29 @@ func newCoeffs(in, out int) *coeffs {
 		c.xmin[xx] = xmin
 		c.n[xx] = n
 	}
+	c.padded()
 	return c
+}
+
+// padded fills the vector-path fields of c.
+func (c *coeffs) padded() {
+	maxN := 0
+	for _, n := range c.n {
+		maxN = max(maxN, n)
+	}
+	vlen := (maxN + 7) &^ 7
+	if vlen == 0 || vlen > c.in {
+		return
+	}
+	c.vlen = vlen
+	c.vstart = make([]int32, c.out)
+	c.vk = make([]int32, c.out*vlen)
+	for j := range c.out {
+		start := min(c.xmin[j], c.in-vlen)
+		c.vstart[j] = int32(start)
+		off := c.xmin[j] - start
+		copy(c.vk[j*vlen+off:], c.k[j*c.stride:j*c.stride+c.n[j]])
+	}
 }
 
 // clip8 is Pillow's clip8 for an accumulator that already holds the rounding term.
@@ -102,6 +131,9 @@ func clip8(acc int32) uint8 {
 // hpassRow resizes one row: dst[j] for j < c.out from src (len c.in).
 func hpassRow(dst, src []uint8, c *coeffs) {
 	_ = dst[c.out-1]
+	if hpassRowFast(dst, src, c) {
+		return
+	}
 	for j := range c.out {
 		x0, n := c.xmin[j], c.n[j]
 		k := c.k[j*c.stride : j*c.stride+n]
