@@ -75,8 +75,8 @@ type Hasher struct {
 	hcs     []*coeffs
 	inters  [][]uint8
 	pix     [][]uint8
-	f1, f2 []float64
-	i1, i2 []int64
+	f1, f2  []float64
+	i1, i2  []int64
 }
 
 func (hs *Hasher) coeffsFor(in, out int) *coeffs {
