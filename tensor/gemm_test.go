@@ -155,3 +155,26 @@ func TestFrozenWeightsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestIm2colMatchesSlow compares the fast im2col with its obvious twin over strides, pads
+// and kernel sizes, including kernels wider than the padded input allows at the edges.
+func TestIm2colMatchesSlow(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, g := range []struct{ n, c, h, w, kh, kw, stride, pad int }{
+		{1, 1, 5, 5, 3, 3, 1, 1}, {2, 3, 6, 7, 3, 3, 2, 1}, {1, 2, 4, 4, 1, 1, 1, 0},
+		{1, 2, 5, 3, 3, 2, 3, 2}, {2, 1, 8, 8, 4, 4, 2, 0}, {1, 1, 2, 2, 3, 3, 1, 2},
+	} {
+		cg := convGeom{n: g.n, c: g.c, h: g.h, w: g.w, kh: g.kh, kw: g.kw, stride: g.stride, pad: g.pad}
+		cg.oh = (cg.h+2*cg.pad-cg.kh)/cg.stride + 1
+		cg.ow = (cg.w+2*cg.pad-cg.kw)/cg.stride + 1
+		cg.ckk, cg.ohw = cg.c*cg.kh*cg.kw, cg.oh*cg.ow
+		cg.nohw = cg.n * cg.ohw
+		x := randSlice(r, g.n*g.c*g.h*g.w)
+		fast, slow := randSlice(r, cg.ckk*cg.nohw), make([]float32, cg.ckk*cg.nohw)
+		cg.im2col(x, fast)
+		cg.im2colSlow(x, slow)
+		if !sameBits(fast, slow) {
+			t.Errorf("im2col(%+v) differs from im2colSlow", g)
+		}
+	}
+}

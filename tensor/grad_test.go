@@ -57,6 +57,9 @@ var gradCases = []gradCase{
 	{"Attention/full", [][]int{{2, 3, 2, 4}, {2, 4, 2, 4}, {2, 4, 2, 4}}, func(tp *Tape, in []*Tensor) *Tensor {
 		return tp.Attention(in[0], in[1], in[2], 0.5, false)
 	}},
+	{"Attention/shared-qkv", [][]int{{4, 2, 4}}, func(tp *Tape, in []*Tensor) *Tensor {
+		return tp.Attention(in[0], in[0], in[0], 0.5, true)
+	}},
 	{"Conv2d/s1p1", [][]int{{2, 3, 5, 5}, {4, 3, 3, 3}, {4}}, func(tp *Tape, in []*Tensor) *Tensor { return tp.Conv2d(in[0], in[1], in[2], 1, 1) }},
 	{"Conv2d/s2p1", [][]int{{1, 2, 6, 6}, {3, 2, 3, 3}, {3}}, func(tp *Tape, in []*Tensor) *Tensor { return tp.Conv2d(in[0], in[1], in[2], 2, 1) }},
 	{"Conv2d/1x1", [][]int{{1, 3, 4, 4}, {2, 3, 1, 1}}, func(tp *Tape, in []*Tensor) *Tensor { return tp.Conv2d(in[0], in[1], nil, 1, 0) }},

@@ -11,8 +11,44 @@ type convGeom struct {
 	ckk, ohw, nohw int
 }
 
-// im2col fills cols [c*kh*kw, n*oh*ow] from x; padding reads as zero.
+// im2col fills cols [c*kh*kw, n*oh*ow] from x; padding reads as zero. Rows are independent
+// and filled in parallel.
 func (cg *convGeom) im2col(x, cols []float32) {
+	parallelFor(cg.c*cg.kh*cg.kw, int64(cg.nohw), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ci, ki, kj := r/(cg.kh*cg.kw), (r/cg.kw)%cg.kh, r%cg.kw
+			row := cols[r*cg.nohw : (r+1)*cg.nohw]
+			// Output columns ox whose input column ix = ox*stride - pad + kj is inside.
+			oxLo := max(0, (cg.pad-kj+cg.stride-1)/cg.stride)
+			oxHi := min(cg.ow, (cg.w+cg.pad-kj+cg.stride-1)/cg.stride)
+			for b := range cg.n {
+				for oy := range cg.oh {
+					dst := row[(b*cg.oh+oy)*cg.ow : (b*cg.oh+oy+1)*cg.ow]
+					iy := oy*cg.stride - cg.pad + ki
+					if iy < 0 || iy >= cg.h || oxLo >= oxHi {
+						clear(dst)
+						continue
+					}
+					clear(dst[:oxLo])
+					clear(dst[oxHi:])
+					src := x[((b*cg.c+ci)*cg.h+iy)*cg.w:]
+					ix := oxLo*cg.stride - cg.pad + kj
+					if cg.stride == 1 {
+						copy(dst[oxLo:oxHi], src[ix:ix+oxHi-oxLo])
+						continue
+					}
+					for ox := oxLo; ox < oxHi; ox++ {
+						dst[ox] = src[ix]
+						ix += cg.stride
+					}
+				}
+			}
+		}
+	})
+}
+
+// im2colSlow is the obvious twin of im2col, for tests.
+func (cg *convGeom) im2colSlow(x, cols []float32) {
 	for ci := range cg.c {
 		for ki := range cg.kh {
 			for kj := range cg.kw {

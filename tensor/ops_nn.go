@@ -480,12 +480,12 @@ func dims4(x *Tensor) (b, t, h, d int) {
 // the visible keys. Under profiles whose partial sums do not depend on the number of masked
 // keys (one partial, lanes, or chunks combined sequentially: all presets but ampere-fp16 and
 // turing-fp16acc), decoding one query at a time against a cache gives the same bits as the
-// whole sequence at once (TestAttentionCacheMatchesFullSequence). q, k and v must be distinct
-// tensors.
+// whole sequence at once (TestAttentionCacheMatchesFullSequence). q, k and v may be the same
+// tensor.
 func (tp *Tape) Attention(q, k, v *Tensor, scale float32, causal bool) *Tensor {
 	bq, tq, hq, d := dims4(q)
 	bk, tk, hk, dk := dims4(k)
-	if bk != bq || dk != d || !slices.Equal(k.Shape, v.Shape) || hk == 0 || hq%hk != 0 || (causal && tk < tq) || q == k || q == v || k == v {
+	if bk != bq || dk != d || !slices.Equal(k.Shape, v.Shape) || hk == 0 || hq%hk != 0 || (causal && tk < tq) {
 		panic(fmt.Sprintf("tensor: Attention of q %v, k %v, v %v", q.Shape, k.Shape, v.Shape))
 	}
 	grp, off := hq/hk, tk-tq
