@@ -166,3 +166,47 @@ func TestGradientAccumulation(t *testing.T) {
 		t.Error("NoGrad tape recorded an operation")
 	}
 }
+
+// TestGradientsUnderHalfPrecisionProfiles compares, for every operation, the gradients under
+// each half-precision preset with those under Exact: a finite difference cannot see through
+// FP16 or BF16 rounding, but the gradients must stay within halfGradTol(p) (normwise relative
+// difference), 8 unit roundoffs of the profile's coarsest format. The measured worst case is
+// logged.
+func TestGradientsUnderHalfPrecisionProfiles(t *testing.T) {
+	for _, p := range Profiles() {
+		if p.Input == F32 && p.Storage == F32 && p.Accum == F32 {
+			continue
+		}
+		tol := 8 * max(p.Input.UnitRoundoff(), p.Storage.UnitRoundoff(), p.Accum.UnitRoundoff())
+		worst, worstOp := 0.0, ""
+		for _, tc := range gradCases {
+			grads := func(prof Profile) [][]float32 {
+				r := rand.New(rand.NewPCG(11, 12))
+				in := make([]*Tensor, len(tc.inputs))
+				for i, sh := range tc.inputs {
+					in[i] = randTensor(r, sh...).Param()
+				}
+				tp := NewTape(prof)
+				out := tc.f(tp, in)
+				w := randTensor(r, out.Shape...)
+				tp.Backward(tp.Sum(tp.Mul(out, w)))
+				g := make([][]float32, len(in))
+				for i, x := range in {
+					g[i] = x.Grad
+				}
+				return g
+			}
+			ge, gp := grads(Exact), grads(p)
+			for i := range ge {
+				d := relDiff32(gp[i], ge[i])
+				if d > worst {
+					worst, worstOp = d, tc.name
+				}
+				if d > tol {
+					t.Errorf("%s/%s: gradient of input %d differs from exact by %.3g, above %.3g", p.Name, tc.name, i, d, tol)
+				}
+			}
+		}
+		t.Logf("%s: worst gradient difference from exact %.3g (%s), tolerance %.3g", p.Name, worst, worstOp, tol)
+	}
+}
