@@ -167,3 +167,26 @@ func lower(s string) string {
 	}
 	return string(b)
 }
+
+func TestSumBytes(t *testing.T) {
+	b := make([]uint8, 3000)
+	for i := range b {
+		b[i] = uint8(255 - i%7)
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 64, 1023, 1024, 1025, 2048, 3000} {
+		want := 0
+		for _, v := range b[:n] {
+			want += int(v)
+		}
+		if got := sumBytes(b[:n]); got != want {
+			t.Errorf("sumBytes(%d bytes) = %d, want %d", n, got, want)
+		}
+	}
+	all := make([]uint8, 2100)
+	for i := range all {
+		all[i] = 255
+	}
+	if got := sumBytes(all); got != 255*2100 {
+		t.Errorf("sumBytes(2100 x 255) = %d, want %d", got, 255*2100)
+	}
+}
