@@ -76,6 +76,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"jpeg over MaxPixels", jpg, Options{MaxPixels: 100}, ErrTooLarge, "over the limit of 100"},
 		{"jpeg std huge", jpegWithSize(t, jpg, 65535, 65535), Options{JPEG: JPEGStd}, ErrTooLarge, ""},
 		{"jpeg std half", jpg[:len(jpg)/2], Options{JPEG: JPEGStd}, ErrTruncated, ""},
+		{"too many scans", manyScans(t, prog, 1001), Options{}, ErrFormat, "more than 1000 scans"},
 		{"arithmetic", mustRead(t, filepath.Join("testdata", "arithmetic_s420_61x45.jpg")), Options{}, ErrFormat, "arithmetic coding"},
 	}
 	for _, tc := range tests {
@@ -110,6 +111,24 @@ func TestTooLargeAllocatesNothing(t *testing.T) {
 			t.Errorf("rejecting a too-large image allocated %d bytes over 10 calls", got)
 		}
 	}
+}
+
+// manyScans returns a progressive JPEG whose first scan (the DC scan) is
+// repeated until there are n scans; decoders see it as valid but slow.
+func manyScans(t *testing.T, src []byte, n int) []byte {
+	t.Helper()
+	first := bytes.Index(src, []byte{0xff, 0xda})
+	second := bytes.Index(src[first+2:], []byte{0xff, 0xda}) + first + 2
+	// scan 1 runs from its SOS to the next marker segment before scan 2
+	end := bytes.LastIndex(src[:second], []byte{0xff, 0xc4})
+	if first < 0 || end <= first {
+		t.Fatal("unexpected progressive layout")
+	}
+	out := bytes.Clone(src[:end])
+	for range n - 1 {
+		out = append(out, src[first:end]...)
+	}
+	return append(out, 0xff, 0xd9)
 }
 
 func flipByte(b []byte, i int) []byte {
@@ -150,6 +169,13 @@ func TestPNGLenientLikePillow(t *testing.T) {
 				t.Errorf("Decode: pixels differ from the intact file")
 			}
 		})
+	}
+}
+
+func TestScanLimitBoundary(t *testing.T) {
+	prog := mustRead(t, filepath.Join("testdata", "jpeg/s420_prog_61x45.jpg"))
+	if _, err := Decode(bytes.NewReader(manyScans(t, prog, 1000)), Options{}); err != nil {
+		t.Errorf("Decode(1000 scans) = %v, want success", err)
 	}
 }
 

@@ -17,6 +17,8 @@ func FuzzDecode(f *testing.F) {
 		"testdata/jpeg/s422_5x3.jpg",
 		"testdata/jpeg/s420_prog_61x45.jpg",
 		"testdata/jpeg/restart2b_prog_s420_61x45.jpg",
+		"testdata/jpeg/prog_cut1_s420_13x61.jpg",
+		"testdata/jpeg/prog_cut3_gray_19x45.jpg",
 		"testdata/jpeg/sh3v1_61x45.jpg",
 		"testdata/jpeg/cmyk_61x45.jpg",
 		"testdata/jpeg/gray_7x3.jpg",

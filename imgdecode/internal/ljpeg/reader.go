@@ -122,8 +122,9 @@ type decoder struct {
 	// pixel or coefficient memory is allocated.
 	checkSize func(width, height int) error
 
-	ri    int // Restart Interval.
-	nComp int
+	ri     int // Restart Interval.
+	nScans int // SOS markers seen so far
+	nComp  int
 
 	// hmax, vmax are the largest sampling factors; mxx, myy the number of
 	// MCUs across and down in an interleaved scan.

@@ -8,6 +8,9 @@
 
 package ljpeg
 
+// MaxScans is the most scans a file may have.
+const MaxScans = 1000
+
 // allocate makes the component planes (and, for progressive images, the
 // coefficient arrays) once the first scan starts.
 func (d *decoder) allocate() {
@@ -42,6 +45,12 @@ type scanComp struct {
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
 		return FormatError("missing SOF marker")
+	}
+	// Every scan walks the whole block grid, so a small file with very
+	// many (empty) scans could cost hours; real files have at most a few
+	// dozen. libjpeg has no default limit (djpeg's -maxscans is opt-in).
+	if d.nScans++; d.nScans > MaxScans {
+		return UnsupportedError("more than 1000 scans")
 	}
 	if n < 6 || 4+2*d.nComp < n || n%2 != 0 {
 		return FormatError("SOS has wrong length")
