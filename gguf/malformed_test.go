@@ -83,6 +83,7 @@ func TestMalformed(t *testing.T) {
 		{"five dims", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{1, 1, 1, 1, 1}, 0, 0).pad(64) }), nil, `tensor "t" has 5 dimensions`, false},
 		{"unknown tensor type", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{1}, 4, 0).pad(64) }), nil, `tensor "t": unknown tensor type 4`, false},
 		{"partial block", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{16}, uint32(TypeQ8_0), 0).pad(64) }), nil, "row length 16 is not a multiple of the Q8_0 block size 32", false},
+		{"quantised scalar", build(func(r *raw) { r.header(1, 0).tensor("t", nil, uint32(TypeQ4_0), 0).pad(64) }), nil, "a scalar cannot have the block type Q4_0", false},
 		{"element overflow", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{1 << 32, 1 << 32}, 0, 0).pad(64) }), nil, "element count overflows", false},
 		{"byte size overflow", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{1 << 31, 1 << 31}, 0, 0).pad(64) }), nil, "byte size overflows", false},
 		{"misaligned offset", build(func(r *raw) { r.header(1, 0).tensor("t", []uint64{1}, 0, 4).pad(64) }), nil, "offset 4 is not a multiple of the alignment 32", false},

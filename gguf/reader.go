@@ -339,6 +339,9 @@ func (p *parser) tensorInfo(alignment uint64) (TensorInfo, error) {
 	if !ok {
 		return TensorInfo{}, p.errf(at, "tensor %q: unknown tensor type %d", name, typ)
 	}
+	if nDims == 0 && tr.blockSize != 1 {
+		return TensorInfo{}, p.errf(at, "tensor %q: a scalar cannot have the block type %s", name, tr.name)
+	}
 	if nDims > 0 && ti.Shape[0]%uint64(tr.blockSize) != 0 {
 		return TensorInfo{}, p.errf(at, "tensor %q: row length %d is not a multiple of the %s block size %d",
 			name, ti.Shape[0], tr.name, tr.blockSize)

@@ -52,6 +52,9 @@ func Write(w io.Writer, kvs []KV, tensors []WriterTensor) error {
 			return fmt.Errorf("gguf: write: tensor %q has %d dimensions, at most %d allowed", t.Name, len(t.Shape), MaxDims)
 		}
 		ti := TensorInfo{Name: t.Name, Shape: t.Shape, Type: t.Type}
+		if len(t.Shape) == 0 && t.Type.BlockSize() != 1 {
+			return fmt.Errorf("gguf: write: tensor %q: a scalar cannot have the block type %s", t.Name, t.Type)
+		}
 		if len(t.Shape) > 0 && t.Shape[0]%uint64(t.Type.BlockSize()) != 0 {
 			return fmt.Errorf("gguf: write: tensor %q: row length %d is not a multiple of the block size %d",
 				t.Name, t.Shape[0], t.Type.BlockSize())
