@@ -1,0 +1,190 @@
+package llm
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/genquorum/genquorum/gguf"
+	"github.com/genquorum/genquorum/tensor"
+)
+
+// State is one sequence being evaluated: the model, the profile every reduction follows, and
+// the key/value cache of the tokens seen so far. A State is not safe for concurrent use;
+// different States of one Model may run concurrently.
+type State struct {
+	m     *Model
+	prof  tensor.Profile
+	tp    *tensor.Tape // inference tape under prof
+	tpInt *tensor.Tape // exact integer block products of Q8_0 weights (see linearQ8)
+	k, v  [][]float32  // per layer: [n, KVHeads*HeadDim] keys (after RoPE) and values
+	n     int          // tokens in the cache
+}
+
+// NewState returns an empty sequence of m evaluated under profile p.
+func (m *Model) NewState(p tensor.Profile) *State {
+	pi := p
+	pi.Name, pi.Input, pi.Accum, pi.Storage = p.Name+"-int", tensor.F32, tensor.F32, tensor.F32
+	return &State{
+		m: m, prof: p, tp: tensor.NoGrad(p), tpInt: tensor.NoGrad(pi),
+		k: make([][]float32, len(m.layers)), v: make([][]float32, len(m.layers)),
+	}
+}
+
+// Len returns the number of tokens in the cache.
+func (s *State) Len() int { return s.n }
+
+// Clone returns an independent copy of s (its own cache), for beam search.
+func (s *State) Clone() *State {
+	c := s.m.NewState(s.prof)
+	c.n = s.n
+	for i := range s.k {
+		c.k[i] = append(make([]float32, 0, cap(s.k[i])), s.k[i]...)
+		c.v[i] = append(make([]float32, 0, cap(s.v[i])), s.v[i]...)
+	}
+	return c
+}
+
+// Truncate drops every cached token from position n on.
+func (s *State) Truncate(n int) {
+	if n < 0 || n > s.n {
+		panic(fmt.Sprintf("llm: Truncate(%d) of a state of %d tokens", n, s.n))
+	}
+	kv := s.m.Config.KVHeads * s.m.Config.HeadDim
+	for i := range s.k {
+		s.k[i], s.v[i] = s.k[i][:n*kv], s.v[i][:n*kv]
+	}
+	s.n = n
+}
+
+// Eval appends ids to the sequence (one forward pass over all of them, batched) and returns
+// the logits ([Vocab] per row, row-major) of the last rows positions: rows = 1 gives the
+// next-token logits after ids, rows = len(ids) those after every prefix. The returned slice is
+// owned by the caller. It fails with ErrContext when the cache would exceed the model's
+// context and ErrToken for an id outside the vocabulary; the state is unchanged then.
+func (s *State) Eval(ids []int32, rows int) ([]float32, error) {
+	c := &s.m.Config
+	if len(ids) == 0 || rows < 0 || rows > len(ids) {
+		panic(fmt.Sprintf("llm: Eval of %d ids for %d rows", len(ids), rows))
+	}
+	if s.n+len(ids) > c.Context {
+		return nil, fmt.Errorf("%w: %d cached + %d new tokens exceed the context of %d", ErrContext, s.n, len(ids), c.Context)
+	}
+	for _, id := range ids {
+		if id < 0 || int(id) >= c.Vocab {
+			return nil, fmt.Errorf("%w: %d (vocabulary of %d)", ErrToken, id, c.Vocab)
+		}
+	}
+	tp := s.tp
+	t, d, kvd := len(ids), c.Dim, c.KVHeads*c.HeadDim
+	x := tensor.New(t, d)
+	for i, id := range ids {
+		copy(x.Data[i*d:(i+1)*d], s.m.embd[int(id)*d:int(id+1)*d])
+	}
+	s.prof.Storage.RoundSlice(x.Data)
+	pos := make([]int, t)
+	for i := range pos {
+		pos[i] = s.n + i
+	}
+	scale := 1 / float32(math.Sqrt(float64(c.HeadDim)))
+	total := s.n + t
+	for li := range s.m.layers {
+		l := &s.m.layers[li]
+		h := tp.RMSNorm(x, l.attnNorm, c.NormEps)
+		q := tp.RoPE(tp.Reshape(s.linear(h, &l.q), t, c.Heads, c.HeadDim), pos, c.RopeBase, false)
+		k := tp.RoPE(tp.Reshape(s.linear(h, &l.k), t, c.KVHeads, c.HeadDim), pos, c.RopeBase, false)
+		v := s.linear(h, &l.v)
+		s.k[li] = append(s.k[li], k.Data...)
+		s.v[li] = append(s.v[li], v.Data...)
+		kc := tensor.FromData(s.k[li][:total*kvd], total, c.KVHeads, c.HeadDim)
+		vc := tensor.FromData(s.v[li][:total*kvd], total, c.KVHeads, c.HeadDim)
+		att := tp.Attention(q, kc, vc, scale, true)
+		x = tp.Add(x, s.linear(tp.Reshape(att, t, d), &l.o))
+		h = tp.RMSNorm(x, l.ffnNorm, c.NormEps)
+		g := tp.SwiGLU(s.linear(h, &l.gate), s.linear(h, &l.up))
+		x = tp.Add(x, s.linear(g, &l.down))
+	}
+	s.n = total
+	last := tensor.FromData(x.Data[(t-rows)*d:], rows, d)
+	if rows == 0 {
+		return nil, nil
+	}
+	out := s.linear(tp.RMSNorm(last, s.m.norm, c.NormEps), &s.m.output)
+	return out.Data, nil
+}
+
+// linear returns x @ W^T for x [rows, in], treating the activations as ggml's CPU backend does
+// for the weight's type: rounded to F16 for F16 weights, quantised to Q8_0 blocks for Q8_0
+// weights (linearQ8), used as they are otherwise.
+func (s *State) linear(x *tensor.Tensor, w *weight) *tensor.Tensor {
+	switch w.typ {
+	case gguf.TypeF16:
+		xr := x.Clone()
+		tensor.F16.RoundSlice(xr.Data)
+		return s.tp.Linear(xr, w.w, nil)
+	case gguf.TypeQ8_0:
+		return s.linearQ8(x, w)
+	}
+	return s.tp.Linear(x, w.w, nil)
+}
+
+// linearQ8 computes x @ W^T for a Q8_0 weight as ggml_vec_dot_q8_0_q8_0 does: each row of x is
+// quantised to Q8_0 blocks of 32 (quantizeQ8), each block's integer dot product with the
+// weight's int8 quants is exact (a sum of at most 32 products of |q| <= 127, below 2^24, so
+// float32 holds it exactly in any order), and the per-block terms d_w*d_x*isum are reduced
+// over the blocks under the State's profile (Profile.Dot), rounded to its storage format.
+func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
+	const qk = 32
+	rows, nb := x.Len()/w.in, w.in/qk
+	xq, xd := quantizeQ8(x.Data, rows, w.in)
+	isums := make([]*tensor.Tensor, nb)
+	for b := range nb {
+		xb := tensor.New(rows, qk)
+		for r := range rows {
+			copy(xb.Data[r*qk:(r+1)*qk], xq[r*w.in+b*qk:r*w.in+(b+1)*qk])
+		}
+		isums[b] = s.tpInt.Linear(xb, w.blocks[b], nil)
+	}
+	out := tensor.New(rows, w.out)
+	sc := make([]float32, nb)
+	is := make([]float32, nb)
+	for r := range rows {
+		for o := range w.out {
+			for b := range nb {
+				sc[b] = w.scales[o*nb+b] * xd[r*nb+b]
+				is[b] = isums[b].Data[r*w.out+o]
+			}
+			out.Data[r*w.out+o] = s.prof.Dot(sc, is)
+		}
+	}
+	s.prof.Storage.RoundSlice(out.Data)
+	return out
+}
+
+// quantizeQ8 quantises each row of x ([rows, in], in a multiple of 32) to Q8_0 blocks as
+// ggml's quantize_row_q8_0 (x86 AVX2 path) does: amax = max |x|, d = amax/127 stored as F16,
+// q = round-half-even(x * (127/amax)). It returns the quants as float32 and the F16 scales
+// (as float32), one per block.
+func quantizeQ8(x []float32, rows, in int) (q, d []float32) {
+	const qk = 32
+	nb := in / qk
+	q, d = make([]float32, rows*in), make([]float32, rows*nb)
+	for r := range rows {
+		for b := range nb {
+			blk := x[r*in+b*qk : r*in+(b+1)*qk]
+			var amax float32
+			for _, v := range blk {
+				amax = max(amax, float32(math.Abs(float64(v))))
+			}
+			d[r*nb+b] = tensor.F16.Round(amax / 127)
+			var id float32
+			if amax != 0 {
+				id = 127 / amax
+			}
+			dst := q[r*in+b*qk : r*in+(b+1)*qk]
+			for j, v := range blk {
+				dst[j] = float32(math.RoundToEven(float64(v * id)))
+			}
+		}
+	}
+	return q, d
+}

@@ -1,0 +1,346 @@
+package llm
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/genquorum/genquorum/gguf"
+	"github.com/genquorum/genquorum/tensor"
+	"github.com/genquorum/genquorum/tokenizer"
+)
+
+// Errors callers branch on.
+var (
+	// ErrArchitecture is wrapped when a GGUF file holds a model this package cannot run.
+	ErrArchitecture = errors.New("llm: unsupported architecture")
+	// ErrTensorType is wrapped when a weight has a type this package cannot compute with.
+	ErrTensorType = errors.New("llm: unsupported tensor type")
+	// ErrContext is wrapped when prompt plus generated tokens would not fit the context.
+	ErrContext = errors.New("llm: context overflow")
+	// ErrToken is wrapped when a token id lies outside the vocabulary.
+	ErrToken = errors.New("llm: token id out of range")
+)
+
+// Config holds a llama model's hyper-parameters, read from the GGUF metadata.
+type Config struct {
+	Arch      string  // general.architecture ("llama")
+	Layers    int     // llama.block_count
+	Dim       int     // llama.embedding_length
+	FFN       int     // llama.feed_forward_length
+	Heads     int     // llama.attention.head_count
+	KVHeads   int     // llama.attention.head_count_kv (Heads when absent)
+	HeadDim   int     // Dim / Heads
+	RopeDim   int     // llama.rope.dimension_count (HeadDim when absent); must equal HeadDim
+	RopeBase  float32 // llama.rope.freq_base (10000 when absent)
+	NormEps   float32 // llama.attention.layer_norm_rms_epsilon
+	Context   int     // llama.context_length: the most tokens one sequence may hold
+	Vocab     int     // rows of token_embd.weight
+	FileType  string  // the weight type of the attention/FFN matrices, e.g. "f32", "f16", "q8_0"
+	MaxMemory int64   // bytes of float32 weights held after loading
+}
+
+// weight is one matrix y = W x with W of shape [out, in] (one row per output feature). The
+// representation follows the type stored in the file, so that the product can treat the
+// activations as ggml's CPU backend does (see doc.go): F32 and F16 weights are held as float32
+// (F16 values are exact in float32); Q8_0 weights keep their int8 quants (as float32, exact) per
+// block of 32 inputs and their per-block scales.
+type weight struct {
+	typ     gguf.TensorType
+	out, in int
+	w       *tensor.Tensor   // [out, in], F32 and F16
+	blocks  []*tensor.Tensor // Q8_0: block b is [out, 32], the quants q[o][32b:32b+32]
+	scales  []float32        // Q8_0: scales[o*nb+b] = d of row o, block b
+}
+
+type layer struct {
+	attnNorm, ffnNorm *tensor.Tensor
+	q, k, v, o        weight
+	gate, up, down    weight
+}
+
+// Model is a loaded llama-architecture model and its tokenizer. It is immutable after Load
+// and safe for concurrent use.
+type Model struct {
+	Config Config
+	// Tok is the tokenizer from the file's metadata.
+	Tok *tokenizer.Tokenizer
+	// Name is the model's name (file base name without .gguf unless Options.Name is set).
+	Name string
+	// Digest is the SHA-256 of the GGUF file.
+	Digest [32]byte
+
+	embd   []float32 // [Vocab, Dim], dequantised
+	norm   *tensor.Tensor
+	output weight
+	layers []layer
+}
+
+// Load reads a GGUF file and prepares its weights for inference. It fails with an error
+// wrapping ErrArchitecture for a non-llama model and ErrTensorType for weights of a type it
+// cannot compute with (supported: F32, F16, Q8_0; BF16, Q4_0, Q4_K and Q6_K weights are
+// dequantised to float32 and computed in plain float, see doc.go).
+func Load(path string, name string) (*Model, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return nil, fmt.Errorf("llm: hash %s: %w", path, err)
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	f, err := gguf.Read(fh, st.Size(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("llm: load %s: %w", path, err)
+	}
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(path), ".gguf")
+	}
+	m, err := FromGGUF(f)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	m.Name = name
+	copy(m.Digest[:], h.Sum(nil))
+	return m, nil
+}
+
+// FromGGUF builds a model from an opened GGUF file (whose reader must stay open during the
+// call). Name and Digest are left empty.
+func FromGGUF(f *gguf.File) (*Model, error) {
+	cfg, err := readConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	m := &Model{Tok: tok}
+	ld := loader{f: f}
+	embInfo, err := f.Tensor("token_embd.weight")
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	if len(embInfo.Shape) != 2 || int(embInfo.Shape[0]) != cfg.Dim {
+		return nil, fmt.Errorf("llm: token_embd.weight of shape %v, want [%d, vocab]", embInfo.Shape, cfg.Dim)
+	}
+	cfg.Vocab = int(embInfo.Shape[1])
+	if tok.NumTokens() != cfg.Vocab {
+		return nil, fmt.Errorf("llm: tokenizer has %d tokens, token_embd.weight %d rows", tok.NumTokens(), cfg.Vocab)
+	}
+	m.embd = ld.floats("token_embd.weight", cfg.Dim*cfg.Vocab)
+	m.norm = ld.vector("output_norm.weight", cfg.Dim)
+	outName := "output.weight"
+	if _, err := f.Tensor(outName); err != nil {
+		outName = "token_embd.weight" // tied embeddings
+	}
+	m.output = ld.matrix(outName, cfg.Dim, cfg.Vocab)
+	kvDim := cfg.KVHeads * cfg.HeadDim
+	for i := range cfg.Layers {
+		p := fmt.Sprintf("blk.%d.", i)
+		l := layer{
+			attnNorm: ld.vector(p+"attn_norm.weight", cfg.Dim),
+			ffnNorm:  ld.vector(p+"ffn_norm.weight", cfg.Dim),
+			q:        ld.matrix(p+"attn_q.weight", cfg.Dim, cfg.Dim),
+			k:        ld.matrix(p+"attn_k.weight", cfg.Dim, kvDim),
+			v:        ld.matrix(p+"attn_v.weight", cfg.Dim, kvDim),
+			o:        ld.matrix(p+"attn_output.weight", cfg.Dim, cfg.Dim),
+			gate:     ld.matrix(p+"ffn_gate.weight", cfg.Dim, cfg.FFN),
+			up:       ld.matrix(p+"ffn_up.weight", cfg.Dim, cfg.FFN),
+			down:     ld.matrix(p+"ffn_down.weight", cfg.FFN, cfg.Dim),
+		}
+		m.layers = append(m.layers, l)
+	}
+	if ld.err != nil {
+		return nil, ld.err
+	}
+	cfg.FileType = m.layers[0].q.typ.String()
+	cfg.MaxMemory = ld.bytes
+	m.Config = cfg
+	return m, nil
+}
+
+func readConfig(f *gguf.File) (Config, error) {
+	var c Config
+	arch, err := f.String("general.architecture")
+	if err != nil {
+		return c, fmt.Errorf("llm: %w", err)
+	}
+	c.Arch = arch
+	if arch != "llama" {
+		return c, fmt.Errorf("%w %q (supported: llama)", ErrArchitecture, arch)
+	}
+	u := func(key string, def int, dst *int) {
+		if err != nil {
+			return
+		}
+		v, e := f.Uint32(arch + "." + key)
+		switch {
+		case e == nil:
+			*dst = int(v)
+		case errors.Is(e, gguf.ErrKeyNotFound) && def >= 0:
+			*dst = def
+		default:
+			err = fmt.Errorf("llm: %s.%s: %w", arch, key, e)
+		}
+	}
+	u("block_count", -1, &c.Layers)
+	u("embedding_length", -1, &c.Dim)
+	u("feed_forward_length", -1, &c.FFN)
+	u("attention.head_count", -1, &c.Heads)
+	u("attention.head_count_kv", c.Heads, &c.KVHeads)
+	u("context_length", 2048, &c.Context)
+	if err != nil {
+		return c, err
+	}
+	if c.Layers <= 0 || c.Dim <= 0 || c.FFN <= 0 || c.Heads <= 0 || c.KVHeads <= 0 ||
+		c.Dim%c.Heads != 0 || c.Heads%c.KVHeads != 0 || (c.Dim/c.Heads)%2 != 0 || c.Context <= 0 ||
+		c.Layers > 1024 || c.Dim > 1<<16 || c.FFN > 1<<18 {
+		return c, fmt.Errorf("%w: bad hyper-parameters (layers %d, dim %d, ffn %d, heads %d/%d, context %d)",
+			ErrArchitecture, c.Layers, c.Dim, c.FFN, c.Heads, c.KVHeads, c.Context)
+	}
+	c.HeadDim = c.Dim / c.Heads
+	u("rope.dimension_count", c.HeadDim, &c.RopeDim)
+	if err != nil {
+		return c, err
+	}
+	if c.RopeDim != c.HeadDim {
+		return c, fmt.Errorf("%w: partial rotary embedding (rope dims %d, head dim %d)", ErrArchitecture, c.RopeDim, c.HeadDim)
+	}
+	c.RopeBase = 10000
+	if v, e := f.Float32(arch + ".rope.freq_base"); e == nil {
+		c.RopeBase = v
+	}
+	c.NormEps = 1e-5
+	if v, e := f.Float32(arch + ".attention.layer_norm_rms_epsilon"); e == nil {
+		c.NormEps = v
+	}
+	if _, ok := f.Value(arch + ".rope.scaling.type"); ok {
+		if s, _ := f.String(arch + ".rope.scaling.type"); s != "" && s != "none" {
+			return c, fmt.Errorf("%w: rope scaling %q", ErrArchitecture, s)
+		}
+	}
+	return c, nil
+}
+
+// loader reads tensors, remembering the first error.
+type loader struct {
+	f     *gguf.File
+	err   error
+	bytes int64
+}
+
+func (ld *loader) info(name string, shape ...int) (gguf.TensorInfo, bool) {
+	if ld.err != nil {
+		return gguf.TensorInfo{}, false
+	}
+	ti, err := ld.f.Tensor(name)
+	if err != nil {
+		ld.err = fmt.Errorf("llm: %w", err)
+		return ti, false
+	}
+	ok := len(ti.Shape) == len(shape)
+	for i := range shape {
+		ok = ok && int(ti.Shape[i]) == shape[i]
+	}
+	if !ok && !(len(shape) == 1 && len(ti.Shape) == 1 && int(ti.Shape[0]) == shape[0]) {
+		ld.err = fmt.Errorf("llm: tensor %q of shape %v, want %v", name, ti.Shape, shape)
+		return ti, false
+	}
+	return ti, true
+}
+
+func (ld *loader) floats(name string, n int) []float32 {
+	if ld.err != nil {
+		return nil
+	}
+	ti, err := ld.f.Tensor(name)
+	if err != nil {
+		ld.err = fmt.Errorf("llm: %w", err)
+		return nil
+	}
+	if !gguf.CanDequantize(ti.Type) {
+		ld.err = fmt.Errorf("%w %s (tensor %q)", ErrTensorType, ti.Type, name)
+		return nil
+	}
+	if int(ti.NumElements()) != n {
+		ld.err = fmt.Errorf("llm: tensor %q has %d elements, want %d", name, ti.NumElements(), n)
+		return nil
+	}
+	data, err := ld.f.Dequantize(name)
+	if err != nil {
+		ld.err = fmt.Errorf("llm: %w", err)
+		return nil
+	}
+	ld.bytes += int64(4 * len(data))
+	return data
+}
+
+func (ld *loader) vector(name string, n int) *tensor.Tensor {
+	if _, ok := ld.info(name, n); !ok {
+		return nil
+	}
+	d := ld.floats(name, n)
+	if d == nil {
+		return nil
+	}
+	return tensor.FromData(d, n)
+}
+
+// matrix loads a weight stored with ggml shape [in, out].
+func (ld *loader) matrix(name string, in, out int) weight {
+	ti, ok := ld.info(name, in, out)
+	if !ok {
+		return weight{}
+	}
+	w := weight{typ: ti.Type, out: out, in: in}
+	if ti.Type != gguf.TypeQ8_0 {
+		d := ld.floats(name, in*out)
+		if d == nil {
+			return weight{}
+		}
+		w.w = tensor.FromData(d, out, in).Freeze()
+		return w
+	}
+	raw, err := ld.f.TensorData(name)
+	if err != nil {
+		ld.err = fmt.Errorf("llm: %w", err)
+		return weight{}
+	}
+	const qk, bsize = 32, 34
+	nb := in / qk
+	if in%qk != 0 || len(raw) != out*nb*bsize {
+		ld.err = fmt.Errorf("llm: q8_0 tensor %q: %d bytes for %d x %d", name, len(raw), out, in)
+		return weight{}
+	}
+	w.scales = make([]float32, out*nb)
+	qs := make([][]float32, nb)
+	for b := range qs {
+		qs[b] = make([]float32, out*qk)
+	}
+	for o := range out {
+		for b := range nb {
+			blk := raw[(o*nb+b)*bsize:]
+			w.scales[o*nb+b] = tensor.Float16ToFloat32(uint16(blk[0]) | uint16(blk[1])<<8)
+			dst := qs[b][o*qk : (o+1)*qk]
+			for j := range qk {
+				dst[j] = float32(int8(blk[2+j]))
+			}
+		}
+	}
+	for b := range nb {
+		w.blocks = append(w.blocks, tensor.FromData(qs[b], out, qk).Freeze())
+	}
+	ld.bytes += int64(4*out*in + 4*out*nb)
+	return w
+}

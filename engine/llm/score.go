@@ -1,0 +1,205 @@
+package llm
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/genquorum/genquorum/tensor"
+)
+
+// Scored is the teacher-forced evaluation of one claimed token.
+type Scored struct {
+	ID      int32
+	LogProb float32 // log softmax(logits)[ID] over the vocabulary
+	// Rank is the number of tokens ranked before ID (larger logit, or equal logit and lower
+	// id): 0 for the argmax.
+	Rank int
+	// Margin is ID's logit minus the best other token's logit (equal to the log-prob
+	// difference up to rounding): positive when ID is the argmax, by how much it leads; negative
+	// otherwise, by how much it trails the argmax.
+	Margin float32
+	// Top are the TopN most likely tokens at this position.
+	Top []TokenProb
+	// logits of the position, kept for the sampling verifier.
+	logits []float32
+}
+
+// Score evaluates claim as a continuation of prompt in one teacher-forced pass (prompt and
+// claim batched; logits only for the claimed positions) under prof, and returns, per claimed
+// token, its log-prob, rank and margin, with topN alternatives. Under profiles whose
+// reductions do not depend on the number of masked keys (see tensor.Tape.Attention: all presets
+// but ampere-fp16 and turing-fp16acc) the logits are bit-identical to those of generation.
+func (m *Model) Score(ctx context.Context, prompt, claim []int32, prof tensor.Profile, topN int) ([]Scored, error) {
+	if len(prompt) == 0 || len(claim) == 0 {
+		return nil, fmt.Errorf("%w: empty prompt or claim", ErrParams)
+	}
+	if topN < 0 || topN > MaxTopN {
+		return nil, fmt.Errorf("%w: top-n %d", ErrParams, topN)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	seq := make([]int32, 0, len(prompt)+len(claim))
+	seq = append(append(seq, prompt...), claim[:len(claim)-1]...)
+	for _, id := range claim {
+		if id < 0 || int(id) >= m.Config.Vocab {
+			return nil, fmt.Errorf("%w: claimed id %d (vocabulary of %d)", ErrToken, id, m.Config.Vocab)
+		}
+	}
+	st := m.NewState(prof)
+	logits, err := st.Eval(seq, len(claim))
+	if err != nil {
+		return nil, err
+	}
+	v := m.Config.Vocab
+	buf := make([]float32, v)
+	out := make([]Scored, len(claim))
+	for i, id := range claim {
+		if i%16 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		row := logits[i*v : (i+1)*v]
+		d := analyze(&st.prof, row, topN, true, buf)
+		s := Scored{ID: id, LogProb: d.logProb(id), logits: row}
+		for j := range row {
+			if better(row, int32(j), id) {
+				s.Rank++
+			}
+		}
+		if d.top[0] == id {
+			s.Margin = d.margin()
+		} else {
+			s.Margin = row[id] - row[d.top[0]]
+		}
+		if topN > 0 {
+			s.Top = make([]TokenProb, min(topN, len(d.top)))
+			for k := range s.Top {
+				s.Top[k] = TokenProb{d.top[k], d.logProb(d.top[k])}
+			}
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// Verdict is a verifier's decision on a claimed continuation.
+type Verdict struct {
+	Accept bool
+	// FirstReject is the index of the first claimed token that failed the check, -1 if none.
+	FirstReject int
+	// Reason says why the claim was rejected ("" when accepted).
+	Reason string
+	// Tokens are the teacher-forced evaluations of the claimed tokens.
+	Tokens []Scored
+}
+
+// Default tolerances of the verifiers (see VerifyGreedy, VerifySample and doc.go for how they
+// were chosen).
+const (
+	// DefaultGreedyTol is the log-prob margin within which a claimed greedy token may trail the
+	// verifier's argmax.
+	DefaultGreedyTol = 0.05
+	// DefaultSampleTol is the probability mass by which the verifier's draw may fall outside
+	// the claimed token's interval.
+	DefaultSampleTol = 0.01
+)
+
+// VerifyGreedy checks a claimed greedy continuation with one teacher-forced pass: it accepts
+// when every claimed token is the verifier's argmax or trails it by at most tol in logit
+// (= log-prob) difference, i.e. Margin >= -tol. Honest engines under other profiles disagree
+// only at near-ties, which tol absorbs; a substituted token whose logit trails the argmax by
+// more than tol is caught.
+func (m *Model) VerifyGreedy(ctx context.Context, prompt, claim []int32, prof tensor.Profile, tol float32) (*Verdict, error) {
+	sc, err := m.Score(ctx, prompt, claim, prof, 0)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verdict{Accept: true, FirstReject: -1, Tokens: sc}
+	for i, s := range sc {
+		if s.Margin < -tol {
+			v.Accept, v.FirstReject = false, i
+			v.Reason = fmt.Sprintf("token %d (id %d) has rank %d and trails the argmax by %.4g > %.4g", i, s.ID, s.Rank, -s.Margin, tol)
+			break
+		}
+	}
+	return v, nil
+}
+
+// VerifySample checks a claimed seeded sample (Params.Decode "sample" with the claim's
+// temperature, top-k, top-p and seed) with one teacher-forced pass. At each position it
+// rebuilds the sampling distribution from its own logits (samplingDist without the top-p
+// cut), replays the claim's draw u from Rand(seed), and accepts the claimed token when it is
+// among the top-k and its cumulative-mass interval [A, B) (normalised by the nucleus mass,
+// as the sampler does) satisfies A - tol <= u < B + tol, with A <= TopP + tol when top-p is
+// on. So a token is accepted when an honest sampler, whose logits drifted by the profile
+// difference, could have picked it with the same draw; tol is measured in probability mass.
+// An end-of-generation token ends the claim: tokens after it are rejected.
+func (m *Model) VerifySample(ctx context.Context, prompt, claim []int32, p Params, prof tensor.Profile, tol float64) (*Verdict, error) {
+	if p.Temperature <= 0 {
+		return m.VerifyGreedy(ctx, prompt, claim, prof, DefaultGreedyTol)
+	}
+	sc, err := m.Score(ctx, prompt, claim, prof, 0)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verdict{Accept: true, FirstReject: -1, Tokens: sc}
+	rng := NewRand(p.Seed)
+	reject := func(i int, format string, args ...any) {
+		v.Accept, v.FirstReject = false, i
+		v.Reason = fmt.Sprintf("token %d (id %d): ", i, claim[i]) + fmt.Sprintf(format, args...)
+	}
+	for i, s := range sc {
+		u := rng.Float64()
+		if i > 0 && m.stop(&p, claim[i-1]) {
+			reject(i, "follows an end-of-generation token")
+			break
+		}
+		c := samplingDist(s.logits, &p, true)
+		r := -1
+		for j, id := range c.ids {
+			if id == s.ID {
+				r = j
+				break
+			}
+		}
+		if r < 0 {
+			reject(i, "outside the top %d", p.TopK)
+			break
+		}
+		var a float64
+		if r > 0 {
+			a = float64(c.acc[r-1])
+		}
+		b := float64(c.acc[r])
+		total := float64(c.total)
+		if p.TopP > 0 && p.TopP < 1 {
+			lim := float32(float64(p.TopP) * float64(c.total))
+			cut := len(c.acc)
+			for j, x := range c.acc {
+				if x >= lim {
+					cut = j + 1
+					break
+				}
+			}
+			if a/total > float64(p.TopP)+tol {
+				reject(i, "outside the top-p nucleus (mass before it %.4g > %.4g)", a/total, p.TopP)
+				break
+			}
+			total = float64(c.acc[cut-1])
+		}
+		if lo, hi := a/total-tol, b/total+tol; u < lo || u >= hi {
+			reject(i, "draw %.6f outside its interval [%.6f, %.6f) widened by %.3g", u, a/total, b/total, tol)
+			break
+		}
+	}
+	for i := range v.Tokens {
+		v.Tokens[i].logits = nil
+	}
+	return v, nil
+}
+
+// isFinite reports whether x is neither NaN nor infinite.
+func isFinite(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }
