@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"runtime"
 	"sync"
 )
@@ -19,24 +20,49 @@ const (
 //
 // Outputs are independent, so vectorising across j (what the assembly does) gives the same bits.
 func kernelGo(n int, a []float32, lda, astep int, b []float32, bstep int, c *[tileM * tileN]float32, fma bool) {
+	if n == 0 {
+		return
+	}
+	_ = a[(tileM-1)*lda+(n-1)*astep]
+	_ = b[(n-1)*bstep+tileN-1]
 	for r := range tileM {
-		acc := (*[tileN]float32)(c[r*tileN : (r+1)*tileN])
-		ai := r * lda
-		bi := 0
-		for range n {
-			av := a[ai]
-			bv := (*[tileN]float32)(b[bi : bi+tileN])
+		for h := 0; h < tileN; h += 8 {
+			acc := (*[8]float32)(c[r*tileN+h : r*tileN+h+8])
 			if fma {
-				for j := range tileN {
-					acc[j] = fma32(av, bv[j], acc[j])
+				ai, bi := r*lda, h
+				for range n {
+					av, bv := a[ai], (*[8]float32)(b[bi:bi+8])
+					for j := range 8 {
+						// fma32, inlined.
+						r := math.FMA(float64(av), float64(bv[j]), float64(acc[j]))
+						if bits := math.Float64bits(r); bits&(1<<29-1) != 1<<28 && bits&0x7ff0000000000000 >= (1023-126)<<52 {
+							acc[j] = float32(r)
+						} else {
+							acc[j] = fma32Slow(av, bv[j], acc[j])
+						}
+					}
+					ai += astep
+					bi += bstep
 				}
-			} else {
-				for j := range tileN {
-					acc[j] += float32(av * bv[j])
-				}
+				continue
 			}
-			ai += astep
-			bi += bstep
+			// Eight accumulators in locals, so that they can live in registers.
+			c0, c1, c2, c3, c4, c5, c6, c7 := acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+			ai, bi := r*lda, h
+			for range n {
+				av, bv := a[ai], (*[8]float32)(b[bi:bi+8])
+				c0 += float32(av * bv[0])
+				c1 += float32(av * bv[1])
+				c2 += float32(av * bv[2])
+				c3 += float32(av * bv[3])
+				c4 += float32(av * bv[4])
+				c5 += float32(av * bv[5])
+				c6 += float32(av * bv[6])
+				c7 += float32(av * bv[7])
+				ai += astep
+				bi += bstep
+			}
+			acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7] = c0, c1, c2, c3, c4, c5, c6, c7
 		}
 	}
 }

@@ -64,6 +64,28 @@ func TestFMA32(t *testing.T) {
 		if got := fma32(tt.a, tt.b, tt.c); got != tt.want {
 			t.Errorf("fma32(%v, %v, %v) = %v, want %v", tt.a, tt.b, tt.c, got, tt.want)
 		}
+		if got := fma32Slow(tt.a, tt.b, tt.c); got != tt.want {
+			t.Errorf("fma32Slow(%v, %v, %v) = %v, want %v", tt.a, tt.b, tt.c, got, tt.want)
+		}
+	}
+	// The fast path and round-to-odd agree, also on near-ties (a*b close to a float32
+	// midpoint, built from small integers) and in the subnormal range.
+	rr := rand.New(rand.NewPCG(1, 1))
+	for i := range 200000 {
+		var a, b, c float32
+		switch i % 3 {
+		case 0:
+			a, b, c = float32(rr.NormFloat64()), float32(rr.NormFloat64()), float32(rr.NormFloat64())
+		case 1:
+			a = float32(rr.IntN(1<<12)+1<<12) * 0x1p-12
+			b = float32(rr.IntN(1<<12)+1<<12) * 0x1p-12
+			c = float32(rr.IntN(64)-32) * 0x1p-60
+		case 2:
+			a, b, c = float32(rr.NormFloat64())*0x1p-70, float32(rr.NormFloat64())*0x1p-60, float32(rr.NormFloat64())*0x1p-128
+		}
+		if f, s := fma32(a, b, c), fma32Slow(a, b, c); math.Float32bits(f) != math.Float32bits(s) {
+			t.Fatalf("fma32(%v, %v, %v) = %v, fma32Slow = %v", a, b, c, f, s)
+		}
 	}
 	// Against exact rational arithmetic via big-free check: compare with math.FMA when the
 	// float64 result is exactly representable or far from a float32 tie.

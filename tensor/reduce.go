@@ -3,10 +3,23 @@ package tensor
 import "math"
 
 // fma32 returns a*b+c rounded once to float32, as a fused multiply-add unit (VFMADD231PS,
-// CUDA's fmaf) computes it. The product of two float32 values is exact in float64; the sum is
-// rounded to odd in float64 (via its exact error term) so that the final rounding to float32 is
-// correct (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums", 2008).
+// CUDA's fmaf) computes it. math.FMA gives a*b+c rounded once to float64; rounding that to
+// float32 is correct unless it landed exactly on a float32 midpoint (or in float32's
+// subnormal range), where double rounding could go wrong: those rare cases take fma32Slow.
 func fma32(a, b, c float32) float32 {
+	r := math.FMA(float64(a), float64(b), float64(c))
+	bits := math.Float64bits(r)
+	if bits&(1<<29-1) != 1<<28 && bits&0x7ff0000000000000 >= (1023-126)<<52 {
+		return float32(r)
+	}
+	return fma32Slow(a, b, c)
+}
+
+// fma32Slow is fma32 by round-to-odd: the product of two float32 values is exact in float64;
+// the sum is rounded to odd in float64 (via its exact error term) so that the final rounding
+// to float32 is correct (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums",
+// 2008).
+func fma32Slow(a, b, c float32) float32 {
 	p := float64(a) * float64(b) // exact: 48 significant bits
 	q := float64(c)
 	s := p + q
