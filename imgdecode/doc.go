@@ -63,7 +63,9 @@
 //
 // Options.MaxPixels (default DefaultMaxPixels) is checked against the
 // header before any pixel memory is allocated. The whole file is read into
-// memory first. Not supported: arithmetic-coded, lossless, 12-bit and
+// memory first, so callers bound the input size. A JPEG may have at most
+// 1000 scans (each scan walks every block, so many empty scans would be a
+// decoding-time bomb; real files have a few dozen at most). Not supported: arithmetic-coded, lossless, 12-bit and
 // 2-component JPEG (ErrFormat), and GIF/WebP/TIFF. Corrupt or truncated
 // entropy data, which libjpeg pads with zeros and a warning, is an error
 // here; Pillow also refuses truncated files, but it accepts a file whose
