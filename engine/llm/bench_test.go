@@ -1,0 +1,64 @@
+package llm
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/genquorum/genquorum/tensor"
+)
+
+var benchModels = []string{"tiny-llama-a-f32.gguf", "tiny-llama-b-gqa-f16.gguf", "tiny-llama-a-q8_0.gguf"}
+
+// benchPrompt is the prompt of llama.cpp's speed figures in testdata/llamacpp/README.md.
+const benchPrompt = "Once upon a time there was"
+
+// BenchmarkGenerate measures greedy generation (256 tokens, as llama.cpp's figures; tokens/s
+// counts generated tokens only, prompt processing excluded by subtracting nothing: the
+// prompt is 7 tokens and costs one batched pass). Run with -cpu 1,2.
+func BenchmarkGenerate(b *testing.B) {
+	for _, name := range benchModels {
+		m := loadModel(b, name)
+		prompt := m.Tok.Encode(benchPrompt, true, true)
+		for _, topN := range []int{0, 5} {
+			b.Run(fmt.Sprintf("%s/tokens=256/topn=%d", name, topN), func(b *testing.B) {
+				b.ReportAllocs()
+				n := 0
+				for b.Loop() {
+					res, err := m.Generate(b.Context(), prompt, Params{Decode: DecodeGreedy, MaxTokens: 256, TopN: topN, IgnoreEOG: true}, tensor.Exact)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(res.Tokens)
+				}
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
+	}
+}
+
+// BenchmarkVerify compares generating 60 greedy tokens with scoring them in one
+// teacher-forced pass (Score), on a 26-token prompt.
+func BenchmarkVerify(b *testing.B) {
+	for _, name := range benchModels {
+		m := loadModel(b, name)
+		prompt := m.Tok.Encode("The quick brown fox jumps over the lazy dog. Once upon a time there was a small town by the sea", true, true)
+		res, err := m.Generate(b.Context(), prompt, Params{Decode: DecodeGreedy, MaxTokens: 60, IgnoreEOG: true}, tensor.Exact)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/generate/tokens=60", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := m.Generate(b.Context(), prompt, Params{Decode: DecodeGreedy, MaxTokens: 60, IgnoreEOG: true}, tensor.Exact); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/score/tokens=60", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := m.VerifyGreedy(b.Context(), prompt, res.Tokens, tensor.Exact, DefaultGreedyTol); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
