@@ -416,3 +416,23 @@ func TestPaperScaleIntraClass(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoFallsBack: where multi-index buckets would hold most pairs, Auto counts by brute force.
+func TestAutoFallsBack(t *testing.T) {
+	same := From64(64, make([]uint64, 3000)) // 4.5e6 pairs, all at distance 0
+	wide := uniform(3000, 64, 5)
+	for _, tt := range []struct {
+		name string
+		s    *Set
+		tol  int
+	}{{"identical hashes", same, 2}, {"t=16 on 64 bits", wide, 16}} {
+		got, err := Count(t.Context(), tt.s, Options{Tolerance: tt.tol})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := naiveCount(tt.s, []int{0, tt.s.Len()}, tt.tol)
+		if got.Method != BruteForce || !slices.Equal(got.Exact, want.Exact) {
+			t.Errorf("%s: %v %v, want brute-force %v", tt.name, got.Method, got.Exact, want.Exact)
+		}
+	}
+}

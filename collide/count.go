@@ -13,14 +13,15 @@ import (
 type Method int
 
 const (
-	// Auto uses multi-index hashing where it compares fewer pairs than brute force by a
-	// margin, and brute force elsewhere (small groups, tolerances too large for the width).
+	// Auto plans multi-index hashing for counts of at least 2^22 pairs and uses it when it
+	// compares fewer than half the pairs brute force would; otherwise brute force (few pairs,
+	// tolerances too large for the width, hashes concentrated on few values).
 	Auto Method = iota
 	// BruteForce compares every pair.
 	BruteForce
-	// MultiIndex compares only pairs that agree exactly on one of Tolerance+1 chunks of the
-	// hash (at least one per 64 bits); by the pigeonhole principle this finds every pair within
-	// the tolerance. It falls back to brute force where the tolerance is at least the width.
+	// MultiIndex compares only pairs that agree on one of at least Tolerance+1 chunks of the
+	// hash; by the pigeonhole principle this finds every pair within the tolerance. It falls
+	// back to brute force where the tolerance is at least the width.
 	MultiIndex
 )
 
@@ -50,8 +51,8 @@ type Options struct {
 	// depend on it.
 	Workers int
 	// Progress, if not nil, is called as work completes with the number of pair comparisons
-	// done and planned so far (the plan can grow as multi-index groups are planned). Calls come
-	// from the counting goroutines, one at a time; it must return quickly.
+	// done so far and planned in all (fixed once counting starts; done ends equal to it). Calls
+	// come from the counting goroutines, one at a time; it must return quickly.
 	Progress func(done, total uint64)
 }
 
@@ -65,7 +66,7 @@ type Counts struct {
 	// Compared is the number of pairs whose distance was computed: Pairs for brute force,
 	// the candidates for multi-index hashing (a pair can be a candidate in several chunks).
 	Compared uint64
-	// Method is MultiIndex if any part of the count used it, BruteForce otherwise.
+	// Method is the method used: BruteForce or MultiIndex.
 	Method Method
 }
 

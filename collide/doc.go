@@ -36,23 +36,26 @@
 // in cache-sized tiles, rows spread over the workers, each worker with its own counters summed
 // at the end (integer sums, so the result does not depend on scheduling).
 //
-// Multi-index hashing cuts the hash into m >= t+1 disjoint chunks (each at most 64 bits).
+// Multi-index hashing cuts the hash into m >= t+1 disjoint chunks (at least one per 64 bits).
 // Two hashes within distance t agree exactly on at least one chunk (pigeonhole), so sorting
-// the hashes by each chunk (a radix sort) and comparing only pairs inside runs of equal chunk
-// bits finds every pair; a pair found in chunk c is counted only if it differs on every chunk
-// before c, so it is counted once. For hashes spread like real perceptual hashes the runs are
-// short and the work is about m sorts of N hashes, instead of N^2/2 comparisons. Auto plans
-// both and takes multi-index hashing when its candidate pairs are fewer than half the brute
-// force pairs, which it is not for small groups (fewer than 4096 hashes), for large
-// tolerances relative to the width (short chunks: 64-bit hashes and t = 16 give 4-bit
-// chunks) or for hashes concentrated on few values.
+// the hashes of each group by each chunk (a radix sort; chunks wider than 32 bits are folded
+// to 32-bit keys) and comparing only pairs inside runs of equal keys finds every pair. A pair
+// found in chunk c is counted only if it agrees on chunk c and on no chunk before it, so it is
+// counted once, and a pair whose keys collide by folding is not counted there. For hashes
+// spread like real perceptual hashes the runs are short and the work is about m sorts of N
+// hashes, instead of N^2/2 comparisons. Auto plans multi-index hashing for counts of at least
+// 2^22 pairs and takes it when its candidate pairs (plus a charge for the sorts) are fewer than
+// half the brute force pairs. They are not for large tolerances relative to the width (64-bit
+// hashes and t = 16 give 4-bit chunks, so buckets hold N/16 hashes) or for hashes concentrated
+// on few values; Auto then uses brute force, having spent the sorts.
 //
 // # Contracts
 //
 // Counting only reads the Set: any number of counts may run on one Set at once, but the Set
-// must not change during a count. Memory is about 12 bytes per hash per chunk for
-// multi-index hashing, plus a copy of the hashes that fall in buckets; brute force allocates
-// nothing in proportion to the data. Nothing is allocated per comparison. Count, CountGroups
+// must not change during a count. Multi-index hashing allocates about 12 bytes per hash per
+// chunk while sorting, then keeps 4 bytes per hash per chunk for the hashes that share a bucket
+// and a copy of one chunk's such hashes at a time; brute force allocates nothing in proportion
+// to the data. Nothing is allocated per comparison. Count, CountGroups
 // and Pairs return ctx's error when ctx is cancelled, and errors wrapping ErrOptions for
 // invalid tolerances, methods or bounds; they do not log.
 package collide
