@@ -424,3 +424,16 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("NewHost without a key succeeded")
 	}
 }
+
+func TestFetchFromHostWithoutSource(t *testing.T) {
+	fetchOnly := newTestHost(t, Config{})
+	client := newTestHost(t, Config{})
+	_, err := client.Fetch(t.Context(), fetchOnly.AddrInfo(), store.Sum(nil))
+	if err == nil {
+		t.Fatal("Fetch from a host without a source succeeded")
+	}
+	if !strings.Contains(err.Error(), fetchOnly.ID().String()) {
+		t.Errorf("Fetch error %q does not name the peer", err)
+	}
+	t.Log(err)
+}
