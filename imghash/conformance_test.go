@@ -57,11 +57,28 @@ func readTSV(t testing.TB, name string) []map[string]string {
 // Gray for grey modes), so the hasher's own luma is exercised.
 func decodeFile(t testing.TB, path string) imghash.Image {
 	t.Helper()
+	return fromDecoded(decodeCached(t, path))
+}
+
+var (
+	decodedMu sync.Mutex
+	decoded   = map[string]*imgdecode.Image{}
+)
+
+// decodeCached decodes path once per test binary (the corpus is decoded by several tests).
+func decodeCached(t testing.TB, path string) *imgdecode.Image {
+	t.Helper()
+	decodedMu.Lock()
+	defer decodedMu.Unlock()
+	if im, ok := decoded[path]; ok {
+		return im
+	}
 	im, err := imgdecode.DecodeFile(path, imgdecode.Options{})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return fromDecoded(im)
+	decoded[path] = im
+	return im
 }
 
 func fromDecoded(im *imgdecode.Image) imghash.Image {
@@ -253,19 +270,10 @@ func sortedKeys[V any](m map[string]V) []string {
 // exactly for every PNG; JPEG files (whose pixels depend on the JPEG decoder) are counted.
 func TestResizeIntermediates(t *testing.T) {
 	rows := readTSV(t, "intermediates.tsv")
-	imgs := map[string]*imgdecode.Image{}
 	n, jpegMatch, jpegTotal := 0, 0, 0
 	for _, r := range rows {
 		file := r["file"]
-		img, ok := imgs[file]
-		if !ok {
-			var err error
-			img, err = imgdecode.DecodeFile(filepath.Join(corpus, file), imgdecode.Options{})
-			if err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			imgs[file] = img
-		}
+		img := decodeCached(t, filepath.Join(corpus, file))
 		w, _ := strconv.Atoi(r["width"])
 		h, _ := strconv.Atoi(r["height"])
 		got := imghash.Resize(nil, img.Gray(), img.Width, img.Height, w, h)

@@ -56,8 +56,18 @@
 // change a bit. colorhash uses exact lookup tables for Pillow's float32 HSV (the hue of a
 // pixel depends only on which channel is max and min, max-min, and the middle channel's
 // distance from the max), checked against the direct formula on all 2^24 colours. Hot
-// paths do not allocate per pixel; a Hasher's memory is the luma plane (when the input is
-// RGB) plus one width x Height plane per distinct resize width.
+// paths do not allocate per pixel. The vertical passes run as streams during the row sweep
+// (each resampled row is added into per-target accumulators as soon as it is made, which
+// integer arithmetic makes exact in any order), so no intermediate plane is stored except
+// for a target that needs no vertical pass (whash of a non-square image).
+//
+// Memory of a Hasher: the luma plane (when the input is RGB; at most the image), the
+// horizontal-only planes just mentioned (at most the luma plane each), target-sized
+// accumulators per worker, and the resize coefficient tables, which have about
+// 6*max(1, in/out)*out int32 weights per axis and target (Pillow's own tables are the same
+// size in float64). For images of ordinary shape the tables are far smaller than the image;
+// for degenerate shapes (say 1 x 10^7 pixels) they are larger than the image, so callers
+// that accept hostile input should bound the dimensions as well as the pixel count.
 //
 // # Concurrency
 //

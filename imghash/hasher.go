@@ -67,7 +67,7 @@ type Hasher struct {
 	inter  map[int][]uint8 // horizontal-pass results by output width, width x Height
 	sized  map[target][]uint8
 	acc    []int32
-	idx    []uint32 // colour indexes of one row per worker
+	work   []*worker
 
 	// The plan of the last Compute, kept to reuse the storage.
 	targets []target
@@ -75,6 +75,7 @@ type Hasher struct {
 	hcs     []*coeffs
 	inters  [][]uint8
 	pix     [][]uint8
+	streams []stream
 	f1, f2  []float64
 	i1, i2  []int64
 }
@@ -90,6 +91,45 @@ func (hs *Hasher) coeffsFor(in, out int) *coeffs {
 		hs.coeffs[key] = c
 	}
 	return c
+}
+
+// stream is one vertical pass done row by row during the sweep.
+type stream struct {
+	target int     // index in the plan's targets
+	w      int     // target width
+	c      *coeffs // vertical coefficients, Height -> target height
+	width  int     // index of the horizontal pass feeding it, -1 for the luma row itself
+}
+
+// worker holds the per-goroutine state of the sweep.
+type worker struct {
+	st   colorStats
+	idx  []uint32  // colour indexes of one row
+	rows [][]uint8 // one row per horizontal width not kept as a plane
+	accs [][]int32 // per stream, target width x target height, without the rounding term
+}
+
+// prepare sizes and clears w's buffers for a sweep.
+func (w *worker) prepare(W int, widths []int, inters [][]uint8, streams []stream, color bool) {
+	w.st = colorStats{}
+	if color {
+		w.idx = grow(w.idx, W)
+	}
+	for len(w.rows) < len(widths) {
+		w.rows = append(w.rows, nil)
+	}
+	for i, wd := range widths {
+		if inters[i] == nil {
+			w.rows[i] = grow(w.rows[i], wd)
+		}
+	}
+	for len(w.accs) < len(streams) {
+		w.accs = append(w.accs, nil)
+	}
+	for i, sm := range streams {
+		w.accs[i] = grow(w.accs[i], sm.w*sm.c.out)
+		clear(w.accs[i])
+	}
 }
 
 // grow returns b resized to n elements, reusing its storage when it is large enough.
@@ -149,21 +189,46 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 		}
 	}
 	hs.targets, hs.widths = targets, widths
+
+	// Horizontal passes, one per distinct width. A width's result is kept as a plane only
+	// when a target uses it without a vertical pass; otherwise each row is consumed by the
+	// vertical accumulators as soon as it is made (streams), so memory stays bounded by the
+	// image even when a thin image is upscaled horizontally.
 	hcs := hs.hcs[:0]
-	inters := hs.inters[:0]
+	inters := hs.inters[:0] // plane by width index, nil when not kept
 	if hs.inter == nil {
 		hs.inter = make(map[int][]uint8)
 	}
 	for _, w := range widths {
-		hcs = append(hcs, hs.coeffsFor(W, w))
-		hs.inter[w] = grow(hs.inter[w], w*H)
-		inters = append(inters, hs.inter[w])
+		c := hs.coeffsFor(W, w)
+		c.padded()
+		hcs = append(hcs, c)
+		var plane []uint8
+		if containsT(targets, target{w, H}) {
+			hs.inter[w] = grow(hs.inter[w], w*H)
+			plane = hs.inter[w]
+		}
+		inters = append(inters, plane)
 	}
 	hs.hcs, hs.inters = hcs, inters
 
-	// One sweep over the rows: luma, colour statistics, horizontal passes.
-	// The luma plane is computed here when only RGB is given, and also when colorhash
-	// needs RGB (the colour pass computes luma anyway, in the same vector loop).
+	// Vertical passes as streams: target t accumulates sum_y k_j(y) * row_y into
+	// acc[j*t.w : (j+1)*t.w] for every output row j whose window holds y. Integer sums
+	// do not depend on their order, so this equals Pillow's column-wise pass bit for bit.
+	streams := hs.streams[:0]
+	for ti, t := range targets {
+		if t.h == H {
+			continue
+		}
+		c := hs.coeffsFor(H, t.h)
+		c.ranges()
+		streams = append(streams, stream{target: ti, w: t.w, c: c, width: slices.Index(widths, t.w)})
+	}
+	hs.streams = streams
+
+	// One sweep over the rows: luma, colour statistics, horizontal passes, vertical
+	// accumulation. The luma plane is computed here when only RGB is given, and also when
+	// colorhash needs RGB (the colour pass computes luma anyway, in the same vector loop).
 	gray := img.Gray
 	ownGray := img.RGB != nil && (gray == nil || wantColor)
 	if ownGray {
@@ -174,70 +239,91 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	if wantColor && img.RGB != nil {
 		tabs = hsvOnce()
 	}
-	sweep := func(y0, y1 int, st *colorStats, idx []uint32) {
-		for y := y0; y < y1; y++ {
-			lrow := gray[y*W : (y+1)*W]
-			switch {
-			case ownGray && wantColor:
-				st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, idx, tabs) // luma included
-			case ownGray:
-				luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
-			case wantColor:
-				st.addGray(lrow)
-			}
-			for i, c := range hcs {
-				w := c.out
-				hpassRow(inters[i][y*w:(y+1)*w], lrow, c)
-			}
-		}
-	}
-	var st colorStats
 	workers := min(max(hs.Workers, 1), H)
 	if W*H < minParallelPixels {
 		workers = 1
 	}
-	if wantColor && img.RGB != nil {
-		hs.idx = grow(hs.idx, workers*W)
+	for len(hs.work) < workers {
+		hs.work = append(hs.work, new(worker))
+	}
+	for _, wk := range hs.work[:workers] {
+		wk.prepare(W, widths, inters, streams, wantColor && img.RGB != nil)
+	}
+	sweep := func(wk *worker, y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			lrow := gray[y*W : (y+1)*W]
+			switch {
+			case ownGray && wantColor:
+				wk.st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, wk.idx, tabs) // luma included
+			case ownGray:
+				luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
+			case wantColor:
+				wk.st.addGray(lrow)
+			}
+			for i, c := range hcs {
+				w := c.out
+				row := wk.rows[i]
+				if inters[i] != nil {
+					row = inters[i][y*w : (y+1)*w]
+				}
+				hpassRow(row, lrow, c)
+			}
+			for si, sm := range streams {
+				src := lrow
+				if sm.width >= 0 {
+					src = wk.rows[sm.width]
+					if inters[sm.width] != nil {
+						src = inters[sm.width][y*sm.w : (y+1)*sm.w]
+					}
+				}
+				sm.c.accumulate(wk.accs[si], src, y)
+			}
+		}
 	}
 	if workers == 1 {
-		sweep(0, H, &st, hs.idx)
+		sweep(hs.work[0], 0, H)
 	} else {
-		// Stripes of rows, each with its own colour counters; rows are independent, so the
-		// result does not depend on the split.
-		parts := make([]colorStats, workers)
+		// Stripes of rows, each worker with its own counters and accumulators; rows are
+		// independent and integer sums commute, so the result does not depend on the split.
 		var wg sync.WaitGroup
-		for i := range workers {
-			var idx []uint32
-			if len(hs.idx) > 0 {
-				idx = hs.idx[i*W : (i+1)*W]
-			}
-			wg.Go(func() { sweep(i*H/workers, (i+1)*H/workers, &parts[i], idx) })
+		for i, wk := range hs.work[:workers] {
+			wg.Go(func() { sweep(wk, i*H/workers, (i+1)*H/workers) })
 		}
 		wg.Wait()
-		for i := range parts {
-			st.add(&parts[i])
-		}
+	}
+	var st colorStats
+	for _, wk := range hs.work[:workers] {
+		st.add(&wk.st)
 	}
 
-	// Vertical passes.
+	// Results of the vertical streams, then the resized pixels of every target.
 	if hs.sized == nil || len(hs.sized) > 64 {
 		hs.sized = make(map[target][]uint8)
 	}
 	pix := hs.pix[:0] // resized pixels, by index in targets
 	for _, t := range targets {
-		src := gray
-		if t.w != W {
-			src = hs.inter[t.w]
+		switch {
+		case t.h != H:
+			buf := grow(hs.sized[t], t.w*t.h)
+			hs.sized[t] = buf
+			pix = append(pix, buf)
+		case t.w == W:
+			pix = append(pix, gray)
+		default:
+			pix = append(pix, hs.inter[t.w])
 		}
-		if t.h == H {
-			pix = append(pix, src)
-			continue
+	}
+	for si, sm := range streams {
+		acc := hs.work[0].accs[si]
+		for _, wk := range hs.work[1:workers] {
+			for i, v := range wk.accs[si] {
+				acc[i] += v
+			}
 		}
-		buf := grow(hs.sized[t], t.w*t.h)
-		hs.sized[t] = buf
-		hs.acc = grow(hs.acc, t.w)
-		vpass(buf, src, t.w, hs.coeffsFor(H, t.h), hs.acc)
-		pix = append(pix, buf)
+		out := pix[sm.target]
+		for i, v := range acc {
+			out[i] = clip8(1<<(precisionBits-1) + v)
+		}
 	}
 	hs.pix = pix
 

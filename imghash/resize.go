@@ -34,6 +34,9 @@ type coeffs struct {
 	n       []int
 	k       []int32
 
+	// jlo[y] and jhi[y] bound the outputs whose window holds input y: jlo[y] <= j < jhi[y].
+	jlo, jhi []int32
+
 	// The same weights for the vector path: output j reads vlen (a multiple of 8) samples
 	// from vstart[j], with weights vk[j*vlen:(j+1)*vlen] (zero outside the n[j] real
 	// taps). vlen is 0 when a padded window does not fit in the input.
@@ -91,18 +94,54 @@ func newCoeffs(in, out int) *coeffs {
 		c.xmin[xx] = xmin
 		c.n[xx] = n
 	}
-	c.padded()
 	return c
 }
 
-// padded fills the vector-path fields of c.
+// ranges fills jlo and jhi (once; they are needed by vertical streams only).
+func (c *coeffs) ranges() {
+	if c.jlo != nil {
+		return
+	}
+	in, out := c.in, c.out
+	c.jlo, c.jhi = make([]int32, in), make([]int32, in)
+	for j := out - 1; j >= 0; j-- {
+		for y := c.xmin[j]; y < c.xmin[j]+c.n[j]; y++ {
+			c.jlo[y] = int32(j)
+		}
+	}
+	for j := range out {
+		for y := c.xmin[j]; y < c.xmin[j]+c.n[j]; y++ {
+			c.jhi[y] = int32(j + 1)
+		}
+	}
+}
+
+// accumulate adds input row y (len w) to the accumulators of the outputs whose window holds
+// y: acc[j*w+x] += row[x] * k_j(y). acc excludes the rounding term.
+func (c *coeffs) accumulate(acc []int32, row []uint8, y int) {
+	w := len(row)
+	for j := int(c.jlo[y]); j < int(c.jhi[y]); j++ {
+		kv := c.k[j*c.stride+y-c.xmin[j]]
+		a := acc[j*w : (j+1)*w]
+		for x, p := range row {
+			a[x] += int32(p) * kv
+		}
+	}
+}
+
+// padded fills the vector-path fields of c (once; they are needed by horizontal passes
+// only).
 func (c *coeffs) padded() {
+	if c.vstart != nil {
+		return
+	}
 	maxN := 0
 	for _, n := range c.n {
 		maxN = max(maxN, n)
 	}
 	vlen := (maxN + 7) &^ 7
 	if vlen == 0 || vlen > c.in {
+		c.vstart = []int32{} // not applicable; marks the work as done
 		return
 	}
 	c.vlen = vlen
@@ -204,6 +243,7 @@ func Resize(dst, src []uint8, sw, sh, dw, dh int) []uint8 {
 	tmp, tw := src[:sw*sh], sw
 	if dw != sw {
 		ch := newCoeffs(sw, dw)
+		ch.padded()
 		tmp, tw = make([]uint8, dw*sh), dw
 		for y := range sh {
 			hpassRow(tmp[y*dw:(y+1)*dw], src[y*sw:(y+1)*sw], ch)
