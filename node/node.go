@@ -244,7 +244,9 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error {
 		defer close(jobs)
 		for {
-			if err := n.client.WaitHeight(ctx, height+1); err != nil {
+			// Block h+1 exists only once h's results are saved: follow one block behind the
+			// tip so that results are never asked for before they exist.
+			if err := n.client.WaitHeight(ctx, height+2); err != nil {
 				return err
 			}
 			act, err := n.client.Activity(ctx, height+1)

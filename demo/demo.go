@@ -1,0 +1,226 @@
+// Package demo runs genquorum's main job on one machine: it starts a devnet (one validator,
+// honest nodes with different hardware profiles and a few misbehaving ones), submits a
+// workload of generation tasks through the engines it is given, waits for every verdict, and
+// summarises what happened: tasks settled, verdicts, which cheaters were caught, which honest
+// nodes were penalised, throughput and latency.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/devnet"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// Workload is one kind of task the demo submits, round-robin over prompts and seeds.
+type Workload struct {
+	Kind    engine.Kind
+	Model   engine.ModelRef
+	Scheme  fingerprint.Scheme
+	Prompts []string
+	// Text parameters (Kind text) or image parameters (Kind image).
+	Text  *engine.TextParams
+	Image *engine.ImageParams
+	// Tolerance in bits for this kind's fingerprints.
+	Tolerance uint32
+}
+
+// Options configure a demo run.
+type Options struct {
+	Dir       string
+	Engines   *engine.Registry
+	Nodes     []devnet.NodeSpec
+	Workloads []Workload
+	Tasks     int    // total tasks, spread over the workloads
+	Replicas  uint32 // executors per task
+	Rule      quorum.Rule
+	// InFlight bounds the tasks submitted and not yet settled.
+	InFlight int
+	Params   ledger.Params
+	// Progress, if set, is called after each settled task (serialised).
+	Progress func(settled, total int)
+	Logger   *slog.Logger
+}
+
+// Cheater is one misbehaving node and whether the ledger caught it.
+type Cheater struct {
+	Node      string `json:"node"`
+	Behaviour string `json:"behaviour"`
+	Caught    bool   `json:"caught"`
+	Assigned  uint64 `json:"assigned"`
+	Slashed   uint64 `json:"slashed"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Penalised is an honest node that lost stake, with the outcomes that cost it.
+type Penalised struct {
+	Node     string `json:"node"`
+	Profile  string `json:"profile"`
+	Outliers uint64 `json:"outliers"`
+	NoCommit uint64 `json:"no_commit"`
+	NoReveal uint64 `json:"no_reveal"`
+	Slashed  uint64 `json:"slashed"`
+}
+
+// Summary is the demo's result; its JSON form is what `genquorum demo --json` writes.
+type Summary struct {
+	TasksSubmitted  int         `json:"tasks_submitted"`
+	TasksSettled    int         `json:"tasks_settled"`
+	Accepted        int         `json:"accepted"`
+	NoVerdict       int         `json:"no_verdict"`
+	Cheaters        []Cheater   `json:"cheaters"`
+	HonestPenalised []Penalised `json:"honest_penalised"`
+	TasksPerS       float64     `json:"tasks_per_s"`
+	LatencyMsP50    float64     `json:"latency_ms_p50"`
+	LatencyMsP95    float64     `json:"latency_ms_p95"`
+	ElapsedS        float64     `json:"elapsed_s"`
+	Nodes           int         `json:"nodes"`
+	Replicas        uint32      `json:"replicas"`
+	Rule            string      `json:"rule"`
+	Blocks          int64       `json:"blocks"`
+	Verdicts        []Verdict   `json:"verdicts"`
+}
+
+// Verdict is one settled task.
+type Verdict struct {
+	Task      string   `json:"task"`
+	Kind      string   `json:"kind"`
+	Prompt    string   `json:"prompt"`
+	Seed      uint64   `json:"seed"`
+	Status    string   `json:"status"`
+	Support   uint32   `json:"support"`
+	Need      uint32   `json:"need"`
+	Outcomes  []string `json:"outcomes"`
+	LatencyMs float64  `json:"latency_ms"`
+}
+
+// Run runs the demo and returns its summary.
+func Run(ctx context.Context, o Options) (*Summary, error) {
+	if o.Tasks <= 0 || len(o.Workloads) == 0 || len(o.Nodes) == 0 {
+		return nil, errors.New("demo: need tasks, workloads and nodes")
+	}
+	if o.Replicas == 0 {
+		o.Replicas = 3
+	}
+	if o.Rule == 0 {
+		o.Rule = quorum.Majority
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = 8
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	nw, err := devnet.Start(ctx, devnet.Options{Dir: o.Dir, Nodes: o.Nodes, Engines: o.Engines, Params: o.Params,
+		Clients: 1, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	defer nw.Stop()
+	startHeight, _ := nw.Chain.Height(ctx)
+	client := nw.Clients[0]
+
+	start := time.Now()
+	verdicts := make([]Verdict, o.Tasks)
+	var mu sync.Mutex
+	settled := 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.InFlight)
+	for i := range o.Tasks {
+		w := o.Workloads[i%len(o.Workloads)]
+		task := engine.Task{Kind: w.Kind, Model: w.Model, Prompt: w.Prompts[(i/len(o.Workloads))%len(w.Prompts)],
+			Seed: uint64(1000 + i), Text: w.Text, Image: w.Image}
+		g.Go(func() error {
+			t0 := time.Now()
+			id, err := client.Submit(gctx, node.Request{Task: task, Scheme: w.Scheme, Replicas: o.Replicas,
+				Tolerance: w.Tolerance, Rule: o.Rule, Fee: 300})
+			if err != nil {
+				return fmt.Errorf("demo: task %d: %w", i, err)
+			}
+			tv, err := client.Wait(gctx, id)
+			if err != nil {
+				return fmt.Errorf("demo: task %d: %w", i, err)
+			}
+			v := Verdict{Task: tv.ID, Kind: tv.Kind, Prompt: task.Prompt, Seed: task.Seed, Status: tv.Status,
+				Support: tv.Support, Need: tv.Need, LatencyMs: float64(time.Since(t0).Microseconds()) / 1000}
+			for _, e := range tv.Executors {
+				v.Outcomes = append(v.Outcomes, e.Outcome)
+			}
+			mu.Lock()
+			verdicts[i] = v
+			settled++
+			if o.Progress != nil {
+				o.Progress(settled, o.Tasks)
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	elapsed := time.Since(start)
+	endHeight, _ := nw.Chain.Height(ctx)
+
+	s := &Summary{TasksSubmitted: o.Tasks, TasksSettled: settled, Nodes: len(o.Nodes), Replicas: o.Replicas,
+		Rule: o.Rule.String(), Verdicts: verdicts, ElapsedS: elapsed.Seconds(), Blocks: endHeight - startHeight,
+		Cheaters: []Cheater{}, HonestPenalised: []Penalised{}}
+	var lat []float64
+	for _, v := range verdicts {
+		switch v.Status {
+		case ledger.StatusAccepted.String():
+			s.Accepted++
+		case ledger.StatusNoVerdict.String():
+			s.NoVerdict++
+		}
+		lat = append(lat, v.LatencyMs)
+	}
+	s.TasksPerS = float64(settled) / elapsed.Seconds()
+	s.LatencyMsP50, s.LatencyMsP95 = percentile(lat, 50), percentile(lat, 95)
+
+	for i, n := range nw.Nodes {
+		key := n.Key()
+		var nv chain.NodeView
+		if err := nw.Chain.QueryJSON(ctx, chain.QueryNode, key[:], &nv); err != nil {
+			return nil, err
+		}
+		r := nv.Record
+		if b := n.Behaviour(); b != node.Honest {
+			c := Cheater{Node: nv.Key[:16], Behaviour: string(b), Assigned: r.Assigned, Slashed: r.Slashed,
+				Caught: r.Slashed > 0}
+			if r.Assigned == 0 {
+				c.Note = "never assigned a task"
+			}
+			s.Cheaters = append(s.Cheaters, c)
+		} else if r.Slashed > 0 {
+			s.HonestPenalised = append(s.HonestPenalised, Penalised{Node: nv.Key[:16], Profile: o.Nodes[i].Profile,
+				Outliers: r.Outliers, NoCommit: r.NoCommit, NoReveal: r.NoReveal, Slashed: r.Slashed})
+		}
+	}
+	return s, nil
+}
+
+// percentile returns the p-th percentile (nearest rank) of xs.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	k := int(p/100*float64(len(s))+0.5) - 1
+	return s[max(0, min(k, len(s)-1))]
+}

@@ -1,0 +1,61 @@
+package demo
+
+import (
+	"testing"
+
+	"github.com/genquorum/genquorum/devnet"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/enginetest"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/node"
+)
+
+func TestPercentile(t *testing.T) {
+	xs := []float64{5, 1, 4, 2, 3, 6, 8, 7, 10, 9}
+	for _, tt := range []struct{ p, want float64 }{{50, 5}, {95, 10}, {10, 1}, {100, 10}} {
+		if got := percentile(xs, tt.p); got != tt.want {
+			t.Errorf("percentile(%v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if percentile(nil, 50) != 0 {
+		t.Error("percentile of nothing is not 0")
+	}
+}
+
+// TestRunCatchesCheaters runs a small demo on the deterministic fake engine: every task is
+// settled, and each cheater that was assigned a task is caught.
+func TestRunCatchesCheaters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a validator and 7 nodes")
+	}
+	m := engine.ModelRef{Name: "fake-a", Digest: engine.Digest{1}}
+	var reg engine.Registry
+	reg.Register(enginetest.NewFake(m))
+	nodes := []devnet.NodeSpec{{Profile: "exact"}, {Profile: "exact"}, {Profile: "exact"}, {Profile: "exact"},
+		{Behaviour: node.Guesser}, {Behaviour: node.Lazy}, {Behaviour: node.Copier}}
+	s, err := Run(t.Context(), Options{
+		Dir: t.TempDir(), Engines: &reg, Nodes: nodes, Tasks: 12, Replicas: 3,
+		Workloads: []Workload{{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
+			Prompts: []string{"a", "b", "c"}, Text: &engine.TextParams{Decode: "greedy", MaxTokens: 4}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TasksSettled != 12 || s.Accepted+s.NoVerdict != 12 {
+		t.Errorf("settled %d (accepted %d, no verdict %d), want 12", s.TasksSettled, s.Accepted, s.NoVerdict)
+	}
+	if len(s.Cheaters) != 3 {
+		t.Fatalf("%d cheaters reported, want 3", len(s.Cheaters))
+	}
+	for _, c := range s.Cheaters {
+		if c.Assigned > 0 && !c.Caught {
+			t.Errorf("%s was assigned %d tasks and not caught", c.Behaviour, c.Assigned)
+		}
+	}
+	if len(s.HonestPenalised) != 0 {
+		t.Errorf("honest nodes penalised on a deterministic engine: %+v", s.HonestPenalised)
+	}
+	if s.LatencyMsP50 <= 0 || s.LatencyMsP95 < s.LatencyMsP50 || s.TasksPerS <= 0 {
+		t.Errorf("latency p50 %v p95 %v, throughput %v", s.LatencyMsP50, s.LatencyMsP95, s.TasksPerS)
+	}
+}
