@@ -55,11 +55,12 @@ const DefaultMaxPixels = 100_000_000
 
 // Options controls decoding. The zero value is ready to use.
 type Options struct {
-	// MaxPixels is the largest Width*Height accepted; 0 means
-	// DefaultMaxPixels. Larger images are rejected with ErrTooLarge from
+	// MaxPixels is the largest Width*Height accepted; 0 (or a negative
+	// value) means DefaultMaxPixels. Larger images are rejected with ErrTooLarge from
 	// the header alone, before pixel memory is allocated.
 	MaxPixels int64
-	// JPEG selects the JPEG decoder; the zero value is JPEGTurbo.
+	// JPEG selects the JPEG decoder; the zero value (and any value other
+	// than JPEGStd) is JPEGTurbo.
 	JPEG JPEGDecoder
 }
 
