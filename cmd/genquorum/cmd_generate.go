@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/genquorum/genquorum/engine/llm"
+	"github.com/genquorum/genquorum/tensor"
+)
+
+// newGenerateCommand is the parent of the generate subcommands (text; image later).
+func newGenerateCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Run a generative model locally",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newGenerateTextCommand(g))
+	return cmd
+}
+
+// modelFlags are the flags that select a GGUF model and a prompt, shared by generate text and
+// score.
+type modelFlags struct {
+	model     string
+	modelsDir string
+	prompt    string
+	promptIDs string
+	profile   string
+	format    string
+}
+
+func (mf *modelFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&mf.model, "model", "", "GGUF file, or the name of a model NAME.gguf in --models-dir (required)")
+	f.StringVar(&mf.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories (separated by "+string(os.PathListSeparator)+") searched for registered model names (default $GENQUORUM_MODELS)")
+	f.StringVar(&mf.prompt, "prompt", "", "prompt text, tokenized as llama-server does (BOS added, special tokens parsed)")
+	f.StringVar(&mf.promptIDs, "prompt-ids", "", "prompt as space-separated token ids (instead of --prompt)")
+	f.StringVar(&mf.profile, "profile", "exact", "numeric profile (see genquorum profiles)")
+	f.StringVar(&mf.format, "format", "text", "output format: text or json")
+}
+
+// resolveModelPath returns the GGUF file a --model value names: the path itself when it is a
+// file, otherwise NAME.gguf in the first of dirs that has it.
+func resolveModelPath(model, dirs string) (string, error) {
+	if model == "" {
+		return "", usagef("--model is required")
+	}
+	if st, err := os.Stat(model); err == nil && !st.IsDir() {
+		return model, nil
+	}
+	if !strings.ContainsRune(model, filepath.Separator) {
+		for _, d := range filepath.SplitList(dirs) {
+			if d == "" {
+				continue
+			}
+			p := filepath.Join(d, model+".gguf")
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("model %q: %w (not a file, nor NAME.gguf in --models-dir %q)", model, fs.ErrNotExist, dirs)
+}
+
+// load opens the model and works out the prompt ids and the profile.
+func (mf *modelFlags) load() (*llm.Model, []int32, tensor.Profile, error) {
+	if (mf.prompt == "") == (mf.promptIDs == "") {
+		return nil, nil, tensor.Profile{}, usagef("give exactly one of --prompt and --prompt-ids")
+	}
+	if mf.format != "text" && mf.format != "json" {
+		return nil, nil, tensor.Profile{}, usagef("--format %q: want text or json", mf.format)
+	}
+	prof, err := tensor.ProfileByName(mf.profile)
+	if err != nil {
+		return nil, nil, tensor.Profile{}, usageError{err}
+	}
+	var ids []int32
+	if mf.promptIDs != "" {
+		if ids, err = parseIDs(mf.promptIDs); err != nil {
+			return nil, nil, prof, usagef("--prompt-ids: %v", err)
+		}
+	}
+	path, err := resolveModelPath(mf.model, mf.modelsDir)
+	if err != nil {
+		return nil, nil, prof, err
+	}
+	m, err := llm.Load(path, "")
+	if err != nil {
+		return nil, nil, prof, err
+	}
+	if ids == nil {
+		ids = m.Tok.Encode(mf.prompt, true, true)
+	}
+	return m, ids, prof, nil
+}
+
+// parseIDs parses space-separated token ids.
+func parseIDs(s string) ([]int32, error) {
+	var ids []int32
+	for _, f := range strings.Fields(s) {
+		v, err := strconv.ParseInt(f, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("bad token id %q", f)
+		}
+		ids = append(ids, int32(v))
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("no token ids")
+	}
+	return ids, nil
+}
+
+type generateTextOptions struct {
+	modelFlags
+	decode      string
+	maxTokens   int
+	temperature float32
+	topK        int
+	topP        float32
+	seed        uint64
+	topN        int
+}
+
+func newGenerateTextCommand(g *globalOptions) *cobra.Command {
+	var opts generateTextOptions
+	cmd := &cobra.Command{
+		Use:   "text --model FILE (--prompt TEXT | --prompt-ids \"1 2 3\") [flags]",
+		Short: "Generate text with a GGUF llama model (greedy, beam search or seeded sampling)",
+		Long: `text runs a llama-architecture GGUF model with genquorum's deterministic engine and prints the
+continuation. The prompt is tokenized as llama-server does (BOS added, special tokens parsed).
+
+--decode greedy picks the largest logit (ties: lower id); beam:N keeps N hypotheses scored by
+their summed log-probs; sample draws from softmax(logits / temperature) after top-k and
+top-p, with a SplitMix64 generator seeded by --seed (the same seed reproduces the same
+sample on any machine with the same profile). The same command with the same --profile gives
+identical tokens and log-prob bits on any machine and any GOMAXPROCS.
+
+--format json prints one object with the keys of llama.cpp's reference data (prompt_ids,
+generated_ids, generated_text, top5 per position as [[id, logprob], ...], margin) plus
+model, model_digest, profile, decode and seed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGenerateText(cmd.Context(), g, opts)
+		},
+	}
+	opts.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&opts.decode, "decode", "greedy", "decoding: greedy, beam:N or sample")
+	f.IntVar(&opts.maxTokens, "max-tokens", 30, "tokens to generate")
+	f.Float32Var(&opts.temperature, "temperature", 1, "sample: temperature (<= 0 means greedy)")
+	f.IntVar(&opts.topK, "top-k", 0, "sample: keep the K most likely tokens (0 = all)")
+	f.Float32Var(&opts.topP, "top-p", 1, "sample: keep the smallest set of tokens with mass >= P (1 = all)")
+	f.Uint64Var(&opts.seed, "seed", 0, "sample: random seed")
+	f.IntVar(&opts.topN, "top-n", 5, "alternatives reported per position in json output")
+	return cmd
+}
+
+// generateOutput is the JSON output of generate text.
+type generateOutput struct {
+	Model         string     `json:"model"`
+	ModelDigest   string     `json:"model_digest"`
+	Profile       string     `json:"profile"`
+	Decode        string     `json:"decode"`
+	Seed          uint64     `json:"seed"`
+	PromptIDs     []int32    `json:"prompt_ids"`
+	GeneratedIDs  []int32    `json:"generated_ids"`
+	GeneratedText string     `json:"generated_text"`
+	Top5          [][][2]any `json:"top5"`
+	Margin        []float64  `json:"margin"`
+	LogProbs      []float64  `json:"logprobs"`
+	SumLogProb    float64    `json:"sum_logprob"`
+}
+
+func runGenerateText(ctx context.Context, g *globalOptions, opts generateTextOptions) error {
+	m, ids, prof, err := opts.load()
+	if err != nil {
+		return err
+	}
+	p := llm.Params{Decode: opts.decode, MaxTokens: opts.maxTokens, Temperature: opts.temperature,
+		TopK: opts.topK, TopP: opts.topP, Seed: opts.seed, TopN: opts.topN}
+	if err := p.Validate(); err != nil {
+		return usageError{err}
+	}
+	if opts.format == "text" {
+		p.TopN = 0
+	}
+	res, err := m.Generate(ctx, ids, p, prof)
+	if err != nil {
+		return err
+	}
+	if opts.format == "text" {
+		_, err = fmt.Fprintln(g.stdout, res.Text)
+		return err
+	}
+	out := generateOutput{Model: m.Name, ModelDigest: fmt.Sprintf("%x", m.Digest), Profile: prof.Name,
+		Decode: p.Decode, Seed: p.Seed, PromptIDs: res.Prompt, GeneratedIDs: res.Tokens, GeneratedText: res.Text,
+		SumLogProb: res.Score}
+	for _, s := range res.Steps {
+		var top [][2]any
+		for _, tp := range s.Top {
+			top = append(top, [2]any{tp.ID, float64(tp.LogProb)})
+		}
+		out.Top5 = append(out.Top5, top)
+		out.Margin = append(out.Margin, float64(s.Margin))
+		out.LogProbs = append(out.LogProbs, float64(s.LogProb))
+	}
+	enc := json.NewEncoder(g.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
