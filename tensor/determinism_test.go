@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -178,5 +179,28 @@ func TestDeterminismAcrossGOMAXPROCS(t *testing.T) {
 			t.Errorf("profiles %s and %s give the same %s digest", prev, f[0], f[1])
 		}
 		seen[f[1]+f[2]] = f[0]
+	}
+}
+
+// TestDeterminismUnderFusingCompiler reruns TestDeterminismAcrossGOMAXPROCS in a subprocess
+// built with GOAMD64=v3, where the Go compiler fuses x*y+z into FMA instructions wherever the
+// language allows (as it does on arm64), and with -tags noasm, so that the portable kernel is
+// the one tested. The digests must still equal the golden file: every product that feeds a sum
+// is rounded explicitly. Skipped with -short, off amd64, and without a go command.
+func TestDeterminismUnderFusingCompiler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a second test binary")
+	}
+	if runtime.GOARCH != "amd64" || os.Getenv("TENSOR_SUBPROCESS") != "" {
+		t.Skip("amd64 only, and not inside itself")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	cmd := exec.CommandContext(t.Context(), goCmd, "test", "-count=1", "-tags", "noasm", "-run", "^TestDeterminismAcrossGOMAXPROCS$", ".")
+	cmd.Env = append(os.Environ(), "GOAMD64=v3", "TENSOR_SUBPROCESS=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("GOAMD64=v3 -tags noasm: %v\n%s", err, out)
 	}
 }

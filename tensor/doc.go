@@ -29,7 +29,8 @@
 // so GOMAXPROCS and scheduling cannot change a bit. TestDeterminismAcrossGOMAXPROCS pins the
 // digests of a transformer block and a conv block, outputs and gradients, under every preset,
 // in testdata/determinism.golden; the same file is produced by the AVX2 kernel, the portable
-// kernel (-tags noasm) and GOARCH=386.
+// kernel (-tags noasm), GOARCH=386, and GOAMD64=v3, where the compiler fuses every x*y+z the
+// language lets it (TestDeterminismUnderFusingCompiler), as it does on arm64.
 //
 // # Kernels
 //

@@ -123,20 +123,20 @@ func (tp *Tape) Sub(a, b *Tensor) *Tensor {
 
 // Mul returns a * b element-wise with broadcasting.
 func (tp *Tape) Mul(a, b *Tensor) *Tensor {
-	return tp.binary(a, b, func(x, y float32) float32 { return x * y },
-		func(g, _, y float32) float32 { return g * y }, func(g, x, _ float32) float32 { return g * x })
+	return tp.binary(a, b, func(x, y float32) float32 { return float32(x * y) },
+		func(g, _, y float32) float32 { return float32(g * y) }, func(g, x, _ float32) float32 { return float32(g * x) })
 }
 
 // Scale returns x * s.
 func (tp *Tape) Scale(x *Tensor, s float32) *Tensor {
 	out := tp.out(x.Shape, x)
 	for i, v := range x.Data {
-		out.Data[i] = v * s
+		out.Data[i] = float32(v * s)
 	}
 	return tp.finish(out, func(g []float32) {
 		dx := x.grad()
 		for i, v := range g {
-			dx[i] += v * s
+			dx[i] += float32(v * s)
 		}
 	})
 }

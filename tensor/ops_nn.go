@@ -121,7 +121,7 @@ func (tp *Tape) RMSNorm(x, w *Tensor, eps float32) *Tensor {
 			rinv[r] = ri
 			ys := out.Data[r*d : (r+1)*d]
 			for j, v := range xs {
-				ys[j] = v * ri
+				ys[j] = float32(v * ri)
 				if w != nil {
 					ys[j] = float32(ys[j]) * w.Data[j]
 				}
@@ -132,7 +132,7 @@ func (tp *Tape) RMSNorm(x, w *Tensor, eps float32) *Tensor {
 		xn := make([]float32, x.Len())
 		for r := range rows {
 			for j := range d {
-				xn[r*d+j] = x.Data[r*d+j] * rinv[r]
+				xn[r*d+j] = float32(x.Data[r*d+j] * rinv[r])
 			}
 		}
 		if needs(x) {
@@ -148,7 +148,7 @@ func (tp *Tape) RMSNorm(x, w *Tensor, eps float32) *Tensor {
 				}
 				m := tp.p.Dot(dxn, xr) / float32(d)
 				for j := range d {
-					dx[r*d+j] += rinv[r] * (dxn[j] - float32(xr[j]*m))
+					dx[r*d+j] += float32(rinv[r] * (dxn[j] - float32(xr[j]*m)))
 				}
 			}
 		}
@@ -184,7 +184,7 @@ func (tp *Tape) normalize(x, w, b *Tensor, seg, nch int, channel func(i int) int
 			rstd[s] = rs
 			for j := range xs {
 				i := s*seg + j
-				xh := dev[j] * rs
+				xh := float32(dev[j] * rs)
 				xhat[i] = xh
 				y := xh
 				if w != nil {
@@ -212,7 +212,7 @@ func (tp *Tape) normalize(x, w, b *Tensor, seg, nch int, channel func(i int) int
 				m1 := tp.p.Sum(dxh) / fs
 				m2 := tp.p.Dot(dxh, xh) / fs
 				for j := range seg {
-					dx[s*seg+j] += rstd[s] * (dxh[j] - m1 - float32(xh[j]*m2))
+					dx[s*seg+j] += float32(rstd[s] * (dxh[j] - m1 - float32(xh[j]*m2)))
 				}
 			}
 		}
@@ -281,7 +281,7 @@ func (tp *Tape) Softmax(x *Tensor) *Tensor {
 			y, gs := out.Data[r*d:(r+1)*d], g[r*d:(r+1)*d]
 			dot := tp.p.Dot(gs, y)
 			for j := range d {
-				dx[r*d+j] += y[j] * (gs[j] - dot)
+				dx[r*d+j] += float32(y[j] * (gs[j] - dot))
 			}
 		}
 	})
@@ -399,7 +399,7 @@ func (tp *Tape) SwiGLU(gate, up *Tensor) *Tensor {
 		if needs(up) {
 			du := up.grad()
 			for i, v := range gate.Data {
-				du[i] += g[i] * float32(silu64(float64(v)))
+				du[i] += float32(g[i] * float32(silu64(float64(v))))
 			}
 		}
 	})
@@ -547,7 +547,7 @@ func (tp *Tape) Attention(q, k, v *Tensor, scale float32, causal bool) *Tensor {
 						prow, drow := pr[i*tk:(i+1)*tk], dsh[i*tk:(i+1)*tk]
 						dot := p.Dot(prow, drow)
 						for j := range tk {
-							drow[j] = prow[j] * (drow[j] - dot) * scale
+							drow[j] = float32(float32(prow[j]*(drow[j]-dot)) * scale)
 						}
 					}
 					if dq != nil {
@@ -600,13 +600,13 @@ func (tp *Tape) MSE(pred, target *Tensor) *Tensor {
 		if needs(pred) {
 			dp := pred.grad()
 			for i, d := range diff {
-				dp[i] += c * d
+				dp[i] += float32(c * d)
 			}
 		}
 		if needs(target) {
 			dt := target.grad()
 			for i, d := range diff {
-				dt[i] -= c * d
+				dt[i] -= float32(c * d)
 			}
 		}
 	})
@@ -639,7 +639,7 @@ func (tp *Tape) CrossEntropy(logits *Tensor, targets []int) *Tensor {
 				if j == t {
 					sm -= 1
 				}
-				dl[r*v+j] += sm * c
+				dl[r*v+j] += float32(sm * c)
 			}
 		}
 	})

@@ -20,7 +20,7 @@ func fma32(a, b, c float32) float32 {
 // to float32 is correct (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums",
 // 2008).
 func fma32Slow(a, b, c float32) float32 {
-	p := float64(a) * float64(b) // exact: 48 significant bits
+	p := float64(float64(a) * float64(b)) // exact: 48 significant bits; never fused with the sum
 	q := float64(c)
 	s := p + q
 	// TwoSum: s + e == p + q exactly.
