@@ -184,3 +184,14 @@ func Identity(home string) (ed25519.PrivateKey, error) {
 	}
 	return ed25519.PrivateKey(b), nil
 }
+
+// GenesisChainID returns the chain ID of a genesis.json document.
+func GenesisChainID(genesisJSON []byte) (string, error) {
+	var doc struct {
+		ChainID string `json:"chain_id"`
+	}
+	if err := json.Unmarshal(genesisJSON, &doc); err != nil || doc.ChainID == "" {
+		return "", fmt.Errorf("chain: genesis has no chain_id (%v)", err)
+	}
+	return doc.ChainID, nil
+}

@@ -22,6 +22,7 @@ type testnetOptions struct {
 	chainID    string
 
 	nodeBalance, clientBalance uint64
+	commitWindow, revealWindow uint64
 }
 
 // defaultLedgerParams are the ledger rules of generated networks: the defaults with commit and
@@ -59,6 +60,8 @@ Start each validator with: genquorum node --home DIR/nodeI`,
 	f.StringVar(&o.hosts, "hosts", "", "comma-separated address of each validator (default: all on 127.0.0.1)")
 	f.IntVar(&o.basePort, "base-port", 26656, "first P2P port")
 	f.StringVar(&o.chainID, "chain-id", "genquorum-testnet", "chain ID of the network")
+	f.Uint64Var(&o.commitWindow, "commit-window", defaultLedgerParams().CommitWindow, "blocks in which executors commit")
+	f.Uint64Var(&o.revealWindow, "reveal-window", defaultLedgerParams().RevealWindow, "blocks in which executors reveal")
 	f.Uint64Var(&o.nodeBalance, "node-balance", 1_000_000, "genesis balance of each validator's node identity")
 	f.Uint64Var(&o.clientBalance, "client-balance", 1<<40, "genesis balance of the client key (DIR/client.key)")
 	return cmd
@@ -73,6 +76,11 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 	}
 	if o.basePort < 1024 || o.basePort+2*o.validators > 65535 {
 		return usagef("testnet: --base-port %d leaves no room for %d validators", o.basePort, o.validators)
+	}
+	p := defaultLedgerParams()
+	p.CommitWindow, p.RevealWindow = o.commitWindow, o.revealWindow
+	if err := p.Validate(); err != nil {
+		return usagef("testnet: %v", err)
 	}
 	opts := chain.TestnetOptions{Validators: o.validators, ChainID: o.chainID, BasePort: o.basePort}
 	if o.hosts != "" {
@@ -91,6 +99,7 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 	}
 	opts.AppState = func(keys []ed25519.PublicKey) (json.RawMessage, error) {
 		gen := ledger.Genesis{ChainID: o.chainID, Params: defaultLedgerParams()}
+		gen.Params.CommitWindow, gen.Params.RevealWindow = o.commitWindow, o.revealWindow
 		for _, k := range keys {
 			gen.Accounts = append(gen.Accounts, ledger.GenesisAccount{Key: ledger.PubKey(k), Balance: o.nodeBalance})
 		}

@@ -82,6 +82,9 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 	root.AddCommand(
 		newVersionCommand(g),
 		newTestnetCommand(g),
+		newNodeCommand(g),
+		newSubmitCommand(g),
+		newTaskCommand(g),
 		newConsensusCommand(g),
 		newTokenizeCommand(g),
 		newDetokenizeCommand(g),
@@ -90,8 +93,6 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newCollisionsCommand(g),
 		newOddsCommand(g),
 		newProfilesCommand(g),
-		newGenerateCommand(g),
-		newScoreCommand(g),
 	)
 	return root
 }
@@ -147,3 +148,5 @@ func exitCode(ctx context.Context, err error) int {
 		return exitError
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/store"
+)
+
+type nodeOptions struct {
+	engineOptions
+	home      string
+	profile   string
+	class     string
+	behaviour string
+	stake     uint64
+	workers   int
+}
+
+func newNodeCommand(g *globalOptions) *cobra.Command {
+	var o nodeOptions
+	cmd := &cobra.Command{
+		Use:   "node --home DIR",
+		Short: "Run a validator and executor node from its home",
+		Long: `node runs, in one process, the CometBFT validator of the home (see genquorum testnet) with
+the genquorum ledger as its application, and the executor daemon: it registers the home's
+identity on the ledger (bonding --stake), follows the chain, runs the tasks assigned to it
+with its engines and --profile, commits to each artifact's fingerprint, reveals it when the
+commit window closes, and keeps the artifacts in DIR/data/genquorum.db.
+
+It stops cleanly on SIGINT or SIGTERM; restarted with the same home it replays the chain,
+catches up and continues.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runNode(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.home, "home", "", "node home written by genquorum testnet (required)")
+	f.StringVar(&o.profile, "profile", "exact", "numeric profile this node's hardware imitates")
+	f.StringVar(&o.class, "class", "cpu", "hardware class label recorded on the ledger")
+	f.StringVar(&o.behaviour, "behaviour", "honest", "honest, or for tests: guesser, copier, lazy, wrong-model, crashed")
+	f.Uint64Var(&o.stake, "stake", 10_000, "stake to bond at registration")
+	f.IntVar(&o.workers, "workers", 1, "tasks run at once")
+	o.engineOptions.addFlags(cmd)
+	return cmd
+}
+
+func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
+	if o.home == "" {
+		return usagef("node: --home is required")
+	}
+	b, err := node.ParseBehaviour(o.behaviour)
+	if err != nil {
+		return usagef("--behaviour: %v", err)
+	}
+	engines, err := o.build()
+	if err != nil {
+		return err
+	}
+	key, err := chain.Identity(o.home)
+	if err != nil {
+		return err
+	}
+	cfg, err := chain.LoadConfig(o.home)
+	if err != nil {
+		return err
+	}
+	gen, err := os.ReadFile(cfg.GenesisFile())
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	chainID, err := chain.GenesisChainID(gen)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(filepath.Join(o.home, "data", "genquorum.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	v, err := chain.StartNode(ctx, o.home, chain.NewLedger(), g.logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := v.Stop(); err != nil {
+			g.logger.Error("stop validator", "err", err)
+		}
+	}()
+	cc, err := chain.NewClient(g.logger, v.Local())
+	if err != nil {
+		return err
+	}
+	n, err := node.New(node.Config{Key: key, Stake: o.stake, Profile: o.profile, Class: o.class, Behaviour: b, Workers: o.workers},
+		chainID, cc, engines, st, g.logger)
+	if err != nil {
+		return err
+	}
+	g.logger.Info("node starting", "home", o.home, "key", n.Key().String()[:16], "rpc", v.RPCAddr(), "profile", o.profile, "behaviour", b)
+	if err := n.Register(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+	err = n.Run(ctx)
+	g.logger.Info("node stopping", "assigned", n.Stats.Assigned.Load(), "committed", n.Stats.Committed.Load(), "revealed", n.Stats.Revealed.Load())
+	return err
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// rpcOptions choose the validators a client talks to.
+type rpcOptions struct {
+	rpc []string
+}
+
+func (o *rpcOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&o.rpc, "rpc", []string{"tcp://127.0.0.1:26657"},
+		"validator RPC addresses, tried in order (fail-over)")
+}
+
+func (o *rpcOptions) client(g *globalOptions) (*chain.Client, string, error) {
+	eps, err := chain.DialHTTP(o.rpc...)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := chain.NewClient(g.logger, eps...)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, ep := range eps {
+		st, err := ep.Status(context.Background())
+		if err == nil {
+			return c, st.NodeInfo.Network, nil
+		}
+	}
+	return nil, "", fmt.Errorf("no validator answers at %s", strings.Join(o.rpc, ", "))
+}
+
+type submitOptions struct {
+	rpcOptions
+	key       string
+	kind      string
+	model     string
+	prompt    string
+	seed      uint64
+	maxTokens int
+	decode    string
+	steps     int
+	scheme    string
+	replicas  uint32
+	tolerance uint32
+	rule      string
+	fee       uint64
+	adaptive  bool
+	wait      bool
+	timeout   time.Duration
+	format    string
+}
+
+func newSubmitCommand(g *globalOptions) *cobra.Command {
+	var o submitOptions
+	cmd := &cobra.Command{
+		Use:   "submit --key FILE --model NAME --prompt TEXT",
+		Short: "Submit a task to the network and wait for its verdict",
+		Long: `submit signs a task with --key (e.g. the client.key that genquorum testnet writes), sends it
+to the first validator of --rpc that answers (resubmitting if it is not included, failing over
+to the next validator), and with --wait (default) polls until the task is settled, then prints
+the verdict: accepted fingerprint, agreeing executors and outliers.
+
+The model is named as the nodes registered it; its content digest is looked up on the ledger.
+The fingerprint scheme defaults to text:tokens for text and image:average_hash/8 for images.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSubmit(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	o.rpcOptions.addFlags(cmd)
+	f.StringVar(&o.key, "key", "", "client key file (required)")
+	f.StringVar(&o.kind, "kind", "text", "task kind: text or image")
+	f.StringVar(&o.model, "model", "", "model name (required)")
+	f.StringVar(&o.prompt, "prompt", "", "prompt (required)")
+	f.Uint64Var(&o.seed, "seed", 42, "seed")
+	f.IntVar(&o.maxTokens, "max-tokens", 30, "text: tokens to generate")
+	f.StringVar(&o.decode, "decode", "greedy", "text: greedy, beam:N or sample")
+	f.IntVar(&o.steps, "steps", 20, "image: sampling steps")
+	f.StringVar(&o.scheme, "scheme", "", "fingerprint scheme (default by kind)")
+	f.Uint32Var(&o.replicas, "replicas", 3, "executors")
+	f.Uint32Var(&o.tolerance, "tolerance", 0, "Hamming tolerance in bits")
+	f.StringVar(&o.rule, "rule", "majority", "majority or supermajority")
+	f.Uint64Var(&o.fee, "fee", 300, "fee paid to the agreeing executors")
+	f.BoolVar(&o.adaptive, "adaptive", false, "allow a second round with more executors when there is no verdict")
+	f.BoolVar(&o.wait, "wait", true, "wait for the verdict")
+	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up waiting after this long")
+	f.StringVar(&o.format, "format", "text", "output: text or json")
+	return cmd
+}
+
+func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
+	if o.key == "" || o.model == "" || o.prompt == "" {
+		return usagef("submit: --key, --model and --prompt are required")
+	}
+	if o.format != "text" && o.format != "json" {
+		return usagef("--format %q: want text or json", o.format)
+	}
+	rule, err := quorum.ParseRule(o.rule)
+	if err != nil {
+		return usagef("--rule: %v", err)
+	}
+	task := engine.Task{Kind: engine.Kind(o.kind), Prompt: o.prompt, Seed: o.seed}
+	scheme := o.scheme
+	switch task.Kind {
+	case engine.KindText:
+		task.Text = &engine.TextParams{Decode: o.decode, MaxTokens: o.maxTokens}
+		if scheme == "" {
+			scheme = "text:tokens"
+		}
+	case engine.KindImage:
+		task.Image = &engine.ImageParams{Steps: o.steps, Sampler: "ddim"}
+		if scheme == "" {
+			scheme = "image:average_hash/8"
+		}
+	default:
+		return usagef("--kind %q: want text or image", o.kind)
+	}
+	sch, err := fingerprint.ParseScheme(scheme)
+	if err != nil {
+		return usagef("--scheme: %v", err)
+	}
+	key, err := readKeyFile(o.key)
+	if err != nil {
+		return err
+	}
+	cc, chainID, err := o.client(g)
+	if err != nil {
+		return err
+	}
+	if task.Model, err = ledgerModel(ctx, cc, o.model); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	c := node.NewClient(key, chainID, cc)
+	id, err := c.Submit(ctx, node.Request{Task: task, Scheme: sch, Replicas: o.replicas, MaxRounds: o.adaptive,
+		Tolerance: o.tolerance, Rule: rule, Fee: o.fee})
+	if err != nil {
+		return err
+	}
+	g.logger.Info("task submitted", "task", id.String())
+	if !o.wait {
+		fmt.Fprintln(g.stdout, id)
+		return nil
+	}
+	tv, err := c.Wait(ctx, id)
+	if err != nil {
+		return fmt.Errorf("waiting for task %s: %w", id, err)
+	}
+	return writeTask(g.stdout, o.format, tv)
+}
+
+// ledgerModel finds the digest of a model name among the models registered nodes serve.
+func ledgerModel(ctx context.Context, cc *chain.Client, name string) (engine.ModelRef, error) {
+	var nodes []chain.NodeView
+	if err := cc.QueryJSON(ctx, chain.QueryNodes, nil, &nodes); err != nil {
+		return engine.ModelRef{}, err
+	}
+	for _, n := range nodes {
+		for _, m := range n.Models {
+			mname, digest, _ := strings.Cut(m, "@")
+			if mname == name {
+				d, err := engine.ParseDigest(digest)
+				return engine.ModelRef{Name: name, Digest: d}, err
+			}
+		}
+	}
+	return engine.ModelRef{}, fmt.Errorf("no registered node serves a model called %q", name)
+}
+
+func writeTask(w io.Writer, format string, tv chain.TaskView) error {
+	if format == "json" {
+		return json.NewEncoder(w).Encode(tv)
+	}
+	fmt.Fprintf(w, "task      %s\nstatus    %s (round %d)\nkind      %s, model %s, seed %d\nrule      %s, tolerance %d, %d replicas\n",
+		tv.ID, tv.Status, tv.Round, tv.Kind, tv.Model, tv.Seed, tv.Rule, tv.Tolerance, tv.Replicas)
+	if tv.Value != "" {
+		fmt.Fprintf(w, "verdict   %s (support %d, need %d)\n", tv.Value, tv.Support, tv.Need)
+	} else if tv.Reason != "" {
+		fmt.Fprintf(w, "verdict   none: %s (support %d, need %d)\n", tv.Reason, tv.Support, tv.Need)
+	}
+	for _, e := range tv.Executors {
+		fmt.Fprintf(w, "executor  %s  %-10s %s\n", e.Node[:16], e.Outcome, e.Fingerprint)
+	}
+	return nil
+}
+
+type taskOptions struct {
+	rpcOptions
+	format string
+}
+
+func newTaskCommand(g *globalOptions) *cobra.Command {
+	var o taskOptions
+	cmd := &cobra.Command{
+		Use:   "task ID",
+		Short: "Show a task's status and verdict",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTask(cmd.Context(), g, o, args[0])
+		},
+	}
+	o.rpcOptions.addFlags(cmd)
+	cmd.Flags().StringVar(&o.format, "format", "text", "output: text or json")
+	return cmd
+}
+
+func parseTaskID(s string) (ledger.TaskID, error) {
+	var id ledger.TaskID
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(id) {
+		return id, usagef("task ID %q: want %d hex digits", s, 2*len(id))
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+func runTask(ctx context.Context, g *globalOptions, o taskOptions, arg string) error {
+	id, err := parseTaskID(arg)
+	if err != nil {
+		return err
+	}
+	cc, _, err := o.client(g)
+	if err != nil {
+		return err
+	}
+	var tv chain.TaskView
+	if err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv); err != nil {
+		return err
+	}
+	return writeTask(g.stdout, o.format, tv)
+}

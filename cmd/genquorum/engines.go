@@ -1,0 +1,60 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/enginetest"
+)
+
+// engineOptions are the flags that choose the engines a node serves.
+type engineOptions struct {
+	fakeModels []string
+}
+
+func (o *engineOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&o.fakeModels, "fake-models", nil,
+		"serve these model names with the deterministic test engine (for tests and benchmarks that exclude engine time)")
+}
+
+// fakeModelRef is the model a --fake-models name stands for: its digest is the SHA-256 of
+// the name, so every process derives the same one.
+func fakeModelRef(name string) engine.ModelRef {
+	return engine.ModelRef{Name: name, Digest: sha256.Sum256([]byte("genquorum fake model " + name))}
+}
+
+// build returns the registry of the chosen engines.
+func (o *engineOptions) build() (*engine.Registry, error) {
+	var r engine.Registry
+	if len(o.fakeModels) > 0 {
+		var refs []engine.ModelRef
+		for _, n := range o.fakeModels {
+			n = strings.TrimSpace(n)
+			if n == "" {
+				return nil, usagef("--fake-models: empty model name")
+			}
+			refs = append(refs, fakeModelRef(n))
+		}
+		if err := r.Register(enginetest.NewFake(refs...)); err != nil {
+			return nil, err
+		}
+	}
+	if len(r.Engines()) == 0 {
+		return nil, usagef("no engine: give --fake-models")
+	}
+	return &r, nil
+}
+
+// modelRef resolves a model name against the registry.
+func modelRef(r *engine.Registry, name string) (engine.ModelRef, error) {
+	for _, m := range r.Models() {
+		if m.Name == name {
+			return m, nil
+		}
+	}
+	return engine.ModelRef{}, fmt.Errorf("unknown model %q", name)
+}
