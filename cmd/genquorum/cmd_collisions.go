@@ -64,7 +64,8 @@ for the README benchmarks: --synthetic 1000x1300 --scope both reproduces them.
 
 For each kind and scope it prints the pairs in scope, the cumulative collisions_le_d (pairs at
 distance <= d) and rate_le_d = collisions_le_d / pairs for d = 0..t, the method and the time.
---list N also prints up to N of the pairs (input line numbers, distance, hex).
+--list N also prints up to N of the pairs (input line numbers, distance, hex, and the
+--id-column values; with --synthetic the "lines" are hash numbers from 1).
 
 Exit statuses: 0 success, 1 error, 2 bad usage, 130 interrupted.`,
 		Args: cobra.MaximumNArgs(1),
@@ -622,7 +623,11 @@ func writeCollisionsText(w io.Writer, results []collisionsResult) error {
 		fmt.Fprintf(tw, "method\t%s\t%d pairs compared\n", r.Method, r.Compared)
 		fmt.Fprintf(tw, "time\t%.3f s\t%.4g pairs/s\n", r.Seconds, r.PairsPerSec)
 		for _, p := range r.Listed {
-			fmt.Fprintf(tw, "pair\tlines %d %d\tdistance %d\t%s %s\t%s %s\n", p.LineA, p.LineB, p.Distance, p.HexA, p.HexB, p.IDA, p.IDB)
+			fmt.Fprintf(tw, "pair\tlines %d %d\tdistance %d\t%s %s", p.LineA, p.LineB, p.Distance, p.HexA, p.HexB)
+			if p.IDA != "" || p.IDB != "" {
+				fmt.Fprintf(tw, "\t%s %s", p.IDA, p.IDB)
+			}
+			fmt.Fprintln(tw)
 		}
 	}
 	return tw.Flush()
