@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/genquorum/genquorum/store"
 )
@@ -436,4 +438,21 @@ func TestFetchFromHostWithoutSource(t *testing.T) {
 		t.Errorf("Fetch error %q does not name the peer", err)
 	}
 	t.Log(err)
+}
+
+// TestOnlyArtifactAndIdentifyServed checks that the host offers no relay, hole-punching,
+// AutoNAT or ping service: only identify (which libp2p needs) and the artifact protocol.
+func TestOnlyArtifactAndIdentifyServed(t *testing.T) {
+	h := newTestHost(t, Config{Source: mapSource{}})
+	got := h.h.Mux().Protocols()
+	slices.Sort(got)
+	want := []protocol.ID{ProtocolID, "/ipfs/id/1.0.0", "/ipfs/id/push/1.0.0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("protocols served = %v, want %v", got, want)
+	}
+	for _, a := range h.AddrInfo().Addrs {
+		if !strings.HasPrefix(a.String(), "/ip4/127.0.0.1/") {
+			t.Errorf("host listens on %s, want only 127.0.0.1", a)
+		}
+	}
 }
