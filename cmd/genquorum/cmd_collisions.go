@@ -308,7 +308,10 @@ func readHashTable(r io.Reader, opts collisionsOptions) ([]*hashKind, error) {
 		return -1
 	}
 	hexCol, nameCol, sizeCol := col("hex"), col("hash_name"), col("hash_size_or_binbits")
-	idCol := col(opts.idColumn)
+	idCol := -1
+	if opts.list > 0 { // ids are kept only to print listed pairs
+		idCol = col(opts.idColumn)
+	}
 	if hexCol < 0 {
 		return nil, &hashTableError{line, fmt.Errorf("header has no hex column (columns: %s)", strings.Join(cols, ", "))}
 	}

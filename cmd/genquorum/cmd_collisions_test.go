@@ -276,7 +276,7 @@ func FuzzReadHashTable(f *testing.F) {
 		if len(data) > 1<<20 {
 			return
 		}
-		kinds, err := readHashTable(bytes.NewReader(data), collisionsOptions{groupColumn: group, idColumn: "file", maxHashes: 1000})
+		kinds, err := readHashTable(bytes.NewReader(data), collisionsOptions{groupColumn: group, idColumn: "file", list: 1, maxHashes: 1000})
 		if err != nil {
 			var he *hashTableError
 			if errors.As(err, &he) && he.Line < 1 {
