@@ -23,6 +23,7 @@ func BenchmarkGenerate(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/tokens=256/topn=%d", name, topN), func(b *testing.B) {
 				b.ReportAllocs()
 				n := 0
+				c0 := cpuSeconds()
 				for b.Loop() {
 					res, err := m.Generate(b.Context(), prompt, Params{Decode: DecodeGreedy, MaxTokens: 256, TopN: topN, IgnoreEOG: true}, tensor.Exact)
 					if err != nil {
@@ -31,6 +32,11 @@ func BenchmarkGenerate(b *testing.B) {
 					n += len(res.Tokens)
 				}
 				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "tokens/s")
+				if c := cpuSeconds() - c0; c > 0 && c0 > 0 {
+					// tokens per CPU-second: meaningful on a shared machine; with -cpu 1 it
+					// is the single-thread speed.
+					b.ReportMetric(float64(n)/c, "tokens/cpu-s")
+				}
 			})
 		}
 	}

@@ -117,7 +117,7 @@ func analyze(p *tensor.Profile, logits []float32, n int, withLSE bool, buf []flo
 	if withLSE {
 		e := buf[:len(logits)]
 		for i, l := range logits {
-			e[i] = tensor.Exp(l - d.max)
+			e[i] = expf(l - d.max)
 		}
 		d.lse = tensor.Log(p.Sum(e))
 	}
@@ -308,7 +308,7 @@ func samplingDist(logits []float32, p *Params, keepAll bool) candidates {
 	acc := make([]float32, len(ids))
 	var s float32
 	for i, id := range ids {
-		s += tensor.Exp(logits[id]/t - mx)
+		s += expf(logits[id]/t - mx)
 		acc[i] = s
 	}
 	c := candidates{ids: ids, acc: acc, total: s}
