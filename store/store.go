@@ -162,8 +162,11 @@ func (s *Store) Put(ctx context.Context, data []byte, meta ArtifactMeta) (Digest
 		return Digest{}, fmt.Errorf("store: put %s: %w", d.Short(), err)
 	}
 	// A read first, so that putting a known artifact costs no write (and no fsync).
-	if ok, err := s.Has(d); err != nil || ok {
-		return d, err
+	switch ok, err := s.Has(d); {
+	case err != nil:
+		return Digest{}, err
+	case ok:
+		return d, nil
 	}
 	rec := record{size: int64(len(data)), chunkSize: ChunkSize, meta: meta}
 	err := s.update(func(tx *bolt.Tx) error {
@@ -211,8 +214,10 @@ func (s *Store) Get(d Digest) ([]byte, ArtifactMeta, error) {
 		if rec, err = decodeRecord(v); err != nil {
 			return err
 		}
-		// rec.size is at most MaxArtifactSizeLimit (decodeRecord checks it).
-		data = make([]byte, 0, rec.size)
+		// rec.size is at most MaxArtifactSizeLimit (decodeRecord checks it). Allocate no more
+		// than the store's limit up front, in case the record is damaged; append grows it
+		// for artifacts stored under a larger limit.
+		data = make([]byte, 0, min(rec.size, s.maxSize))
 		c := tx.Bucket(bucketData).Cursor()
 		k, v := c.Seek(chunkKey(d, 0))
 		for i := range rec.chunks() {
@@ -290,9 +295,15 @@ func (s *Store) Delete(d Digest) error {
 			return err
 		}
 		// Delete every chunk under the digest, even ones a damaged record does not count.
-		c := tx.Bucket(bucketData).Cursor()
+		// Keys are collected first: deleting under a moving cursor can skip keys in bbolt.
+		db := tx.Bucket(bucketData)
+		var keys [][]byte
+		c := db.Cursor()
 		for k, _ := c.Seek(d[:]); k != nil && bytes.HasPrefix(k, d[:]); k, _ = c.Next() {
-			if err := c.Delete(); err != nil {
+			keys = append(keys, bytes.Clone(k))
+		}
+		for _, k := range keys {
+			if err := db.Delete(k); err != nil {
 				return err
 			}
 		}

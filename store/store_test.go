@@ -170,7 +170,7 @@ func TestDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, err := s.Put(t.Context(), randomBytes(2, 2*ChunkSize+1), ArtifactMeta{})
+	gone, err := s.Put(t.Context(), randomBytes(2, 12*ChunkSize+1), ArtifactMeta{})
 	if err != nil {
 		t.Fatal(err)
 	}
