@@ -34,8 +34,9 @@
 // Transports are TCP and QUIC (v1); connections are secured with Noise or TLS and multiplexed
 // with yamux, libp2p's defaults.
 //
-// go-libp2p logs through its own global slog handler (off below error level by default; see
-// go-libp2p's gologshim); the logger passed to [NewHost] gets this package's messages.
+// go-libp2p logs to stderr through its own global handler, at error level unless the
+// environment variable GOLOG_LOG_LEVEL says otherwise (go-libp2p's gologshim); the logger passed
+// to [NewHost] gets this package's messages.
 //
 // # Use
 //
