@@ -294,7 +294,7 @@ func TestFetchAnyPeerTimeout(t *testing.T) {
 	// The stalled peer never answers; its attempt must end at the peer timeout, leaving the
 	// rest of ctx for the honest peer. The client is connected to both beforehand, so the
 	// honest attempt needs one stream round trip, far below the timeout.
-	client := newTestHost(t, Config{PeerTimeout: 300 * time.Millisecond})
+	client := newTestHost(t, Config{PeerTimeout: time.Second})
 	for _, p := range []*Host{slow, honest} {
 		if err := client.h.Connect(t.Context(), p.AddrInfo()); err != nil {
 			t.Fatal(err)
