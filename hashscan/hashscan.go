@@ -7,7 +7,8 @@
 //   - Files given explicitly are hashed whatever their name; inside directories (walked
 //     recursively, symbolic links to directories not followed) only files whose extension is
 //     .png, .jpg or .jpeg (any case) are hashed, others are skipped silently.
-//   - File names keep the form given (or found under the given directory), with '/' as the
+//   - File names keep the form given, or are the given directory exactly as given joined
+//     with the path found under it ("./imgs/" finds "./imgs/a/b.png"), with '/' as the
 //     separator. Results are sorted by file name (byte order) and unique, so output is
 //     deterministic whatever the scheduling.
 //   - A file that cannot be read, decoded or hashed yields a Result with Err set; the other
@@ -93,7 +94,7 @@ func Files(paths []string) ([]string, []Result) {
 				return nil
 			}
 			if !d.IsDir() && imageExt(d.Name()) {
-				add(p)
+				add(under(root, p))
 			}
 			return nil
 		})
@@ -190,6 +191,21 @@ func HashImage(hs *imghash.Hasher, im *imgdecode.Image, specs []imghash.Spec) ([
 		return nil, fmt.Errorf("hashscan: %w", err)
 	}
 	return h, nil
+}
+
+// under returns the name of p, found by walking root, as root (exactly as given) joined
+// with p's path relative to root: filepath.WalkDir cleans the names it reports ("./d/x"
+// becomes "d/x"), which would not be the path as given.
+func under(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return p
+	}
+	r := filepath.ToSlash(root)
+	if !strings.HasSuffix(r, "/") {
+		r += "/"
+	}
+	return r + filepath.ToSlash(rel)
 }
 
 // bare drops the *fs.PathError wrapper (which repeats the file name) from an I/O error.

@@ -53,6 +53,17 @@ func TestFiles(t *testing.T) {
 	if len(bad) != 1 || bad[0].File != d+"/missing.png" || !errors.Is(bad[0].Err, os.ErrNotExist) {
 		t.Errorf("Files bad = %+v, want missing.png with ErrNotExist", bad)
 	}
+
+	// A directory given with a trailing slash or a ./ prefix keeps that form.
+	t.Chdir(dir)
+	for _, root := range []string{"./a/", "a", "./a"} {
+		files, _ := hashscan.Files([]string{root})
+		p := strings.TrimSuffix(root, "/") + "/"
+		want := []string{p + "deep/z.png", p + "x.JPG", p + "y.jpeg"}
+		if !slices.Equal(files, want) {
+			t.Errorf("Files(%q) = %q, want %q", root, files, want)
+		}
+	}
 }
 
 // TestScanErrors checks that each kind of bad input fails alone, with the right sentinel,
