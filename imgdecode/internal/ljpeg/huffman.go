@@ -45,9 +45,22 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // ensureNBits reads bytes from the byte buffer to ensure that d.bits.n is at
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
+//
+// Modified for genquorum: a marker inside the entropy-coded data ends it the
+// way libjpeg's jpeg_fill_bit_buffer does: the marker is left unread and
+// zero bits are supplied from there on (counted in d.padBits), so the
+// current MCU completes and the scan loop can leave the rest of the segment
+// empty (see decoder.insufficient).
 func (d *decoder) ensureNBits(n int32) error {
 	for {
 		c, err := d.readByteStuffedByte()
+		if err == errMissingFF00 {
+			d.bytes.i -= d.bytes.nUnreadable // back to the 0xff
+			d.bytes.nUnreadable = 0
+			d.hitMarker = d.bytes.buf[d.bytes.i+1]
+			c, err = 0, nil
+			d.padBits += 8
+		}
 		if err != nil {
 			if err == io.ErrUnexpectedEOF {
 				return errShortHuffmanData
@@ -216,7 +229,16 @@ slowPath:
 		}
 		code <<= 1
 	}
-	return 0, FormatError("bad Huffman code")
+	// libjpeg (jpeg_huff_decode, HUFF_DECODE_FAST) reads a 17th bit, warns
+	// (JWRN_HUFF_BAD_CODE) and decodes the symbol as 0.
+	if d.bits.n == 0 {
+		if err := d.ensureNBits(1); err != nil {
+			return 0, err
+		}
+	}
+	d.bits.n--
+	d.bits.m >>= 1
+	return 0, nil
 }
 
 func (d *decoder) decodeBit() (bool, error) {

@@ -122,6 +122,20 @@ type decoder struct {
 	// pixel or coefficient memory is allocated.
 	checkSize func(width, height int) error
 
+	// padBits counts the zero bits ensureNBits appended after hitting a
+	// marker (hitMarker) inside entropy-coded data; once any of them is
+	// consumed, insufficient is set and, like libjpeg's
+	// entropy->insufficient_data, the rest of the segment is not decoded.
+	padBits      int32
+	hitMarker    uint8
+	insufficient bool
+	// lastGoodIMCU is libjpeg's master->last_good_iMCU_row: the last iMCU
+	// row decoded with real data, which block smoothing consults.
+	lastGoodIMCU int
+	// prevCoefBits is libjpeg's coef_bits for the scan before the latest
+	// one of each component (used by smoothing past lastGoodIMCU).
+	prevCoefBits [maxComponents][smoothCoefs]int
+
 	ri     int // Restart Interval.
 	nScans int // SOS markers seen so far
 	nComp  int

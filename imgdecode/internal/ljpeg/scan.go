@@ -154,6 +154,13 @@ func (d *decoder) processSOS(n int) error {
 			d.quantLatched[ci] = true
 		}
 		if d.progressive { // jdphuff.c start_pass_phuff_decoder
+			for k := min(zigStart, 1); k <= max(zigEnd, smoothCoefs-1) && k < smoothCoefs; k++ {
+				if d.nScans > 1 {
+					d.prevCoefBits[ci][k] = d.coefBits[ci][k]
+				} else {
+					d.prevCoefBits[ci][k] = 0
+				}
+			}
 			for k := zigStart; k <= zigEnd && k < smoothCoefs; k++ {
 				d.coefBits[ci][k] = int(al)
 			}
@@ -162,6 +169,7 @@ func (d *decoder) processSOS(n int) error {
 
 	d.bits = bits{}
 	d.eobRun = 0
+	d.padBits, d.hitMarker, d.insufficient = 0, 0, false
 	var dc [maxComponents]int32
 	p := scanParams{zigStart: zigStart, zigEnd: zigEnd, ah: ah, al: al}
 
@@ -176,8 +184,18 @@ func (d *decoder) processSOS(n int) error {
 	}
 	nMCU := mcusX * mcusY
 	mcu, expectedRST := 0, uint8(rst0Marker)
+	// iMCU rows: an interleaved scan has one MCU row per iMCU row; a
+	// non-interleaved one has the component's vertical factor (libjpeg's
+	// MCU_rows_per_iMCU_row).
+	mcuRowsPerIMCU := 1
+	if nComp == 1 {
+		mcuRowsPerIMCU = d.sofV[scan[0].compIndex]
+	}
 	for my := 0; my < mcusY; my++ {
 		for mx := 0; mx < mcusX; mx++ {
+			if !d.insufficient {
+				d.lastGoodIMCU = my / mcuRowsPerIMCU
+			}
 			for i := 0; i < nComp; i++ {
 				ci := int(scan[i].compIndex)
 				hi, vi := d.comp[ci].h, d.comp[ci].v
@@ -186,13 +204,40 @@ func (d *decoder) processSOS(n int) error {
 				}
 				for j := 0; j < hi*vi; j++ {
 					bx, by := hi*mx+j%hi, vi*my+j/hi
+					if d.insufficient {
+						// Out of data: libjpeg leaves the MCU's coefficients
+						// zero (sequential) or as they were (progressive).
+						if !d.progressive {
+							d.reconstructBlock(&block{}, bx, by, ci)
+						}
+						continue
+					}
 					if err := d.decodeBlock(&scan[i], &dc[ci], bx, by, ci, &p); err != nil {
 						return err
 					}
 				}
 			}
+			if d.padBits > 0 && d.bits.n < d.padBits {
+				d.insufficient = true
+			}
 			mcu++
 			if d.ri > 0 && mcu%d.ri == 0 && mcu < nMCU {
+				if d.hitMarker != 0 && (d.hitMarker < rst0Marker || d.hitMarker > rst7Marker) {
+					// The data ran into a marker that is not a restart:
+					// jpeg_resync_to_restart leaves it for the marker reader
+					// and process_restart resets the bit buffer, DC
+					// predictions and EOB run but keeps insufficient_data
+					// as it was (an MCU not yet out of data decodes the
+					// next one from zero bits).
+					d.bits = bits{}
+					d.padBits = 0
+					dc = [maxComponents]int32{}
+					d.eobRun = 0
+					if expectedRST++; expectedRST == rst7Marker+1 {
+						expectedRST = rst0Marker
+					}
+					continue
+				}
 				// For well-formed input, the RST[0-7] restart marker follows
 				// immediately. For corrupt input, call findRST to try to
 				// resync.
@@ -213,6 +258,7 @@ func (d *decoder) processSOS(n int) error {
 				dc = [maxComponents]int32{}
 				// Reset the progressive decoder state, as per section G.1.2.2.
 				d.eobRun = 0
+				d.padBits, d.hitMarker, d.insufficient = 0, 0, false
 			}
 		}
 	}
@@ -247,15 +293,15 @@ func (d *decoder) decodeBlock(sc *scanComp, dcPred *int32, bx, by, ci int, p *sc
 			if err != nil {
 				return err
 			}
-			if value > 16 {
-				return UnsupportedError("excessive DC component")
+			if value > 15 { // libjpeg rejects such DC tables (JERR_BAD_HUFF_TABLE)
+				return FormatError("bad DC magnitude category")
 			}
 			dcDelta, err := d.receiveExtend(value)
 			if err != nil {
 				return err
 			}
 			*dcPred += dcDelta
-			b[0] = *dcPred << al
+			b[0] = int32(int16(*dcPred << al)) // (JCOEF) LEFT_SHIFT(s, Al)
 		}
 
 		if zig <= zigEnd && d.eobRun > 0 {
@@ -271,15 +317,15 @@ func (d *decoder) decodeBlock(sc *scanComp, dcPred *int32, bx, by, ci int, p *sc
 				val0 := value >> 4
 				val1 := value & 0x0f
 				if val1 != 0 {
+					// A run past the band only happens in corrupt data;
+					// libjpeg still reads the value and stores it at
+					// jpeg_natural_order[k], whose overflow entries are 63.
 					zig += int32(val0)
-					if zig > zigEnd {
-						break
-					}
 					ac, err := d.receiveExtend(val1)
 					if err != nil {
 						return err
 					}
-					b[unzig[zig]] = ac << al
+					b[naturalExt(zig)] = int32(int16(ac << al))
 				} else {
 					if val0 != 0x0f {
 						d.eobRun = uint16(1 << val0)
@@ -306,6 +352,15 @@ func (d *decoder) decodeBlock(sc *scanComp, dcPred *int32, bx, by, ci int, p *sc
 	}
 	d.reconstructBlock(&b, bx, by, ci)
 	return nil
+}
+
+// naturalExt is libjpeg's jpeg_natural_order, including its 16 overflow
+// entries (all 63) that corrupt runs can reach.
+func naturalExt(zig int32) int {
+	if zig >= blockSize {
+		return blockSize - 1
+	}
+	return unzig[zig]
 }
 
 // refine decodes a successive approximation refinement block, as specified in
@@ -352,7 +407,9 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 					}
 					break loop
 				}
-			case 1:
+			default:
+				// Sizes other than 1 are corrupt; libjpeg warns
+				// (JWRN_HUFF_BAD_CODE) and treats them as 1.
 				z = delta
 				bit, err := d.decodeBit()
 				if err != nil {
@@ -361,19 +418,16 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 				if !bit {
 					z = -z
 				}
-			default:
-				return FormatError("unexpected Huffman code")
 			}
 
 			zig, err = d.refineNonZeroes(b, zig, zigEnd, int32(val0), delta)
 			if err != nil {
 				return err
 			}
-			if zig > zigEnd {
-				return FormatError("too many coefficients")
-			}
 			if z != 0 {
-				b[unzig[zig]] = z
+				// Past the band only in corrupt data: libjpeg writes at
+				// jpeg_natural_order[k] (63 beyond the table).
+				b[naturalExt(zig)] = z
 			}
 		}
 	}
@@ -402,13 +456,13 @@ func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32
 		if err != nil {
 			return 0, err
 		}
-		if !bit {
+		if !bit || b[u]&delta != 0 { // libjpeg skips bits already set
 			continue
 		}
 		if b[u] >= 0 {
-			b[u] += delta
+			b[u] = int32(int16(b[u] + delta))
 		} else {
-			b[u] -= delta
+			b[u] = int32(int16(b[u] - delta))
 		}
 	}
 	return zig, nil

@@ -80,20 +80,34 @@ func (d *decoder) reconstructSmoothed(ci int) {
 	last := totalIMCU - 1
 	stride := d.mxx * c.h // blocks per stored row
 	coefs := d.progCoeffs[ci]
-	bits := &d.coefBits[ci]
+	// Rows past the last iMCU row decoded with real data use the
+	// coefficient status from before the latest scan (smoothing_ok's
+	// prev_coef_bits_latch: -1 when the file has a single scan).
+	curBits := &d.coefBits[ci]
+	var prevBits [smoothCoefs]int
+	for k := 1; k < smoothCoefs; k++ {
+		prevBits[k] = -1
+		if d.nScans > 1 {
+			prevBits[k] = d.prevCoefBits[ci][k]
+		}
+	}
 	q := &d.compQuant[ci]
 	// Quantizers at natural positions 0, 1, 8, 16, 9, 2, 3, 10, 17, 24 are
 	// zig-zag entries 0..9.
 	Q00, Q01, Q10, Q20, Q11, Q02 := int64(q[0]), int64(q[1]), int64(q[2]), int64(q[3]), int64(q[4]), int64(q[5])
 	Q03, Q12, Q21, Q30 := int64(q[6]), int64(q[7]), int64(q[8]), int64(q[9])
-	changeDC := true
-	for k := 1; k < smoothCoefs; k++ {
-		if bits[k] != -1 {
-			changeDC = false
-		}
-	}
 
 	for m := 0; m < totalIMCU; m++ {
+		bits := curBits
+		if m > d.lastGoodIMCU {
+			bits = &prevBits
+		}
+		changeDC := true
+		for k := 1; k < smoothCoefs; k++ {
+			if bits[k] != -1 {
+				changeDC = false
+			}
+		}
 		blockRows := v
 		if m == last {
 			if blockRows = heightBlocks % v; blockRows == 0 {
