@@ -64,6 +64,12 @@ func colorPrep(l []uint8, idx []uint32, rgb []uint8) {
 	colorPrepGeneric(l[m:], idx[m:], rgb[3*m:])
 }
 
+// useMadd selects the 16-bit multiply-add kernel for whole rows (tests flip it).
+var useMadd = true
+
+//go:noescape
+func dotRowsMaddAVX2(sums *int32, src *uint8, starts *int32, kh *int16, kl *int16, out int, vlen int)
+
 //go:noescape
 func dotRowsAVX2(sums *int32, src *uint8, starts *int32, k *int32, out int, vlen int)
 
@@ -76,7 +82,11 @@ func hpassRowFast(dst, src []uint8, c *coeffs) bool {
 	var sums [64]int32
 	for j0 := 0; j0 < c.out; j0 += len(sums) {
 		n := min(len(sums), c.out-j0)
-		dotRowsAVX2(&sums[0], &src[0], &c.vstart[j0], &c.vk[j0*c.vlen], n, c.vlen)
+		if useMadd {
+			dotRowsMaddAVX2(&sums[0], &src[0], &c.vstart[j0], &c.vkh[j0*c.vlen], &c.vkl[j0*c.vlen], n, c.vlen)
+		} else {
+			dotRowsAVX2(&sums[0], &src[0], &c.vstart[j0], &c.vk[j0*c.vlen], n, c.vlen)
+		}
 		for j, s := range sums[:n] {
 			dst[j0+j] = clip8(1<<(precisionBits-1) + s)
 		}

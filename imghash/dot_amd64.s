@@ -108,3 +108,81 @@ reduce:
 finished:
 	VZEROUPPER
 	RET
+
+// func dotRowsMaddAVX2(sums *int32, src *uint8, starts *int32, kh *int16, kl *int16, out int, vlen int)
+//
+// Like dotRowsAVX2, with each weight split as k = kh*2048 + kl (kl in [0, 2047]) so that
+// VPMADDWD multiplies 16-bit pixels by 16-bit weights: sums[j] = 2048*sum(p*kh) +
+// sum(p*kl), all in wrapping int32 lanes, which equals sum(p*k) mod 2^32. vlen is a
+// positive multiple of 16.
+TEXT ·dotRowsMaddAVX2(SB), NOSPLIT, $0-56
+	MOVQ sums+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ starts+16(FP), R8
+	MOVQ kh+24(FP), DX
+	MOVQ kl+32(FP), BX
+	MOVQ out+40(FP), R10
+	MOVQ vlen+48(FP), R11
+
+mouter:
+	TESTQ   R10, R10
+	JEQ     mfinished
+	MOVLQSX (R8), AX
+	LEAQ    (SI)(AX*1), R9
+	MOVQ    R11, CX
+	VPXOR   Y0, Y0, Y0
+	VPXOR   Y1, Y1, Y1
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+
+minner32:
+	CMPQ      CX, $32
+	JLT       minner16
+	VPMOVZXBW (R9), Y2
+	VPMOVZXBW 16(R9), Y3
+	VPMADDWD  (DX), Y2, Y6
+	VPMADDWD  (BX), Y2, Y7
+	VPADDD    Y6, Y0, Y0
+	VPADDD    Y7, Y1, Y1
+	VPMADDWD  32(DX), Y3, Y6
+	VPMADDWD  32(BX), Y3, Y7
+	VPADDD    Y6, Y4, Y4
+	VPADDD    Y7, Y5, Y5
+	ADDQ      $32, R9
+	ADDQ      $64, DX
+	ADDQ      $64, BX
+	SUBQ      $32, CX
+	JMP       minner32
+
+minner16:
+	TESTQ     CX, CX
+	JEQ       mreduce
+	VPMOVZXBW (R9), Y2
+	VPMADDWD  (DX), Y2, Y6
+	VPMADDWD  (BX), Y2, Y7
+	VPADDD    Y6, Y0, Y0
+	VPADDD    Y7, Y1, Y1
+	ADDQ      $32, DX
+	ADDQ      $32, BX
+
+mreduce:
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPSLLD       $11, Y0, Y0
+	VPADDD       Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, AX
+	MOVL         AX, (DI)
+	ADDQ         $4, DI
+	ADDQ         $4, R8
+	DECQ         R10
+	JMP          mouter
+
+mfinished:
+	VZEROUPPER
+	RET

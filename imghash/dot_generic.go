@@ -16,3 +16,5 @@ func colorPrep(l []uint8, idx []uint32, rgb []uint8) { colorPrepGeneric(l, idx, 
 
 // hpassRowFast has no vector path here.
 func hpassRowFast(dst, src []uint8, c *coeffs) bool { return false }
+
+var useMadd = false

@@ -45,13 +45,16 @@ func TestResizeAsmMatchesGeneric(t *testing.T) {
 		t.Skip("no assembly path on this machine")
 	}
 	src := randBytes(300 * 200)
-	for _, sz := range [][2]int{{8, 8}, {9, 8}, {32, 32}, {64, 64}, {256, 256}, {301, 7}} {
+	defer func() { useAVX2, useMadd = true, true }()
+	for _, sz := range [][2]int{{8, 8}, {9, 8}, {32, 32}, {64, 64}, {256, 256}, {301, 7}, {2, 3}, {1000, 9}} {
 		useAVX2 = false
 		want := Resize(nil, src, 300, 200, sz[0], sz[1])
-		useAVX2 = true
-		got := Resize(nil, src, 300, 200, sz[0], sz[1])
-		if string(got) != string(want) {
-			t.Errorf("Resize to %v: assembly and pure Go differ", sz)
+		for _, madd := range []bool{false, true} {
+			useAVX2, useMadd = true, madd
+			got := Resize(nil, src, 300, 200, sz[0], sz[1])
+			if string(got) != string(want) {
+				t.Errorf("Resize to %v: assembly (madd %v) and pure Go differ", sz, madd)
+			}
 		}
 	}
 }

@@ -37,12 +37,15 @@ type coeffs struct {
 	// jlo[y] and jhi[y] bound the outputs whose window holds input y: jlo[y] <= j < jhi[y].
 	jlo, jhi []int32
 
-	// The same weights for the vector path: output j reads vlen (a multiple of 8) samples
+	// The same weights for the vector path: output j reads vlen (a multiple of 16) samples
 	// from vstart[j], with weights vk[j*vlen:(j+1)*vlen] (zero outside the n[j] real
 	// taps). vlen is 0 when a padded window does not fit in the input.
 	vlen   int
 	vstart []int32
 	vk     []int32
+	// vkh, vkl split each weight of vk as k = vkh*2048 + vkl with 0 <= vkl < 2048, for
+	// 16-bit multiply-adds.
+	vkh, vkl []int16
 }
 
 // newCoeffs computes the coefficients of a LANCZOS resize of one axis from in to out samples,
@@ -139,7 +142,7 @@ func (c *coeffs) padded() {
 	for _, n := range c.n {
 		maxN = max(maxN, n)
 	}
-	vlen := (maxN + 7) &^ 7
+	vlen := (maxN + 15) &^ 15
 	if vlen == 0 || vlen > c.in {
 		c.vstart = []int32{} // not applicable; marks the work as done
 		return
@@ -152,6 +155,12 @@ func (c *coeffs) padded() {
 		c.vstart[j] = int32(start)
 		off := c.xmin[j] - start
 		copy(c.vk[j*vlen+off:], c.k[j*c.stride:j*c.stride+c.n[j]])
+	}
+	c.vkh = make([]int16, len(c.vk))
+	c.vkl = make([]int16, len(c.vk))
+	for i, k := range c.vk {
+		c.vkh[i] = int16(k >> 11) // |k| <= 2^22, so k>>11 fits in 16 bits
+		c.vkl[i] = int16(k & 2047)
 	}
 }
 
