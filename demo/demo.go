@@ -50,6 +50,8 @@ type Options struct {
 	Rule      quorum.Rule
 	// InFlight bounds the tasks submitted and not yet settled.
 	InFlight int
+	// Adaptive lets a task without a verdict get a second round with more executors.
+	Adaptive bool
 	Params   ledger.Params
 	// Progress, if set, is called after each settled task (serialised).
 	Progress func(settled, total int)
@@ -82,6 +84,7 @@ type Summary struct {
 	TasksSettled    int         `json:"tasks_settled"`
 	Accepted        int         `json:"accepted"`
 	NoVerdict       int         `json:"no_verdict"`
+	SecondRounds    int         `json:"second_rounds"`
 	Cheaters        []Cheater   `json:"cheaters"`
 	HonestPenalised []Penalised `json:"honest_penalised"`
 	TasksPerS       float64     `json:"tasks_per_s"`
@@ -104,6 +107,7 @@ type Verdict struct {
 	Status    string   `json:"status"`
 	Support   uint32   `json:"support"`
 	Need      uint32   `json:"need"`
+	Round     uint8    `json:"round"`
 	Outcomes  []string `json:"outcomes"`
 	LatencyMs float64  `json:"latency_ms"`
 }
@@ -147,7 +151,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		g.Go(func() error {
 			t0 := time.Now()
 			id, err := client.Submit(gctx, node.Request{Task: task, Scheme: w.Scheme, Replicas: o.Replicas,
-				Tolerance: w.Tolerance, Rule: o.Rule, Fee: 300})
+				Tolerance: w.Tolerance, Rule: o.Rule, Fee: 300, MaxRounds: o.Adaptive})
 			if err != nil {
 				return fmt.Errorf("demo: task %d: %w", i, err)
 			}
@@ -156,7 +160,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				return fmt.Errorf("demo: task %d: %w", i, err)
 			}
 			v := Verdict{Task: tv.ID, Kind: tv.Kind, Prompt: task.Prompt, Seed: task.Seed, Status: tv.Status,
-				Support: tv.Support, Need: tv.Need, LatencyMs: float64(time.Since(t0).Microseconds()) / 1000}
+				Support: tv.Support, Need: tv.Need, Round: tv.Round, LatencyMs: float64(time.Since(t0).Microseconds()) / 1000}
 			for _, e := range tv.Executors {
 				v.Outcomes = append(v.Outcomes, e.Outcome)
 			}
@@ -187,6 +191,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		case ledger.StatusNoVerdict.String():
 			s.NoVerdict++
 		}
+		if v.Round > 0 {
+			s.SecondRounds++
+		}
 		lat = append(lat, v.LatencyMs)
 	}
 	s.TasksPerS = float64(settled) / elapsed.Seconds()
@@ -202,8 +209,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		if b := n.Behaviour(); b != node.Honest {
 			c := Cheater{Node: nv.Key[:16], Behaviour: string(b), Assigned: r.Assigned, Slashed: r.Slashed,
 				Caught: r.Slashed > 0}
-			if r.Assigned == 0 {
+			switch {
+			case r.Assigned == 0:
 				c.Note = "never assigned a task"
+			case b == node.Guesser && !c.Caught && onlyGreedy(o.Workloads):
+				c.Note = "greedy decoding ignores the seed, so a seed guess is the honest output"
 			}
 			s.Cheaters = append(s.Cheaters, c)
 		} else if r.Slashed > 0 {
@@ -212,6 +222,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+// onlyGreedy reports whether every workload is deterministic text decoding, whose output does
+// not depend on the seed.
+func onlyGreedy(ws []Workload) bool {
+	for _, w := range ws {
+		if w.Kind != engine.KindText || w.Text == nil || w.Text.Decode == "sample" {
+			return false
+		}
+	}
+	return true
 }
 
 // percentile returns the p-th percentile (nearest rank) of xs.

@@ -81,6 +81,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 
 	root.AddCommand(
 		newVersionCommand(g),
+		newDemoCommand(g),
 		newTestnetCommand(g),
 		newNodeCommand(g),
 		newSubmitCommand(g),

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/genquorum/genquorum/demo"
+	"github.com/genquorum/genquorum/devnet"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/llm"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// demoPrompts are the demo's text prompts (the models are tiny and random: the point is that
+// honest machines reproduce each other's tokens, not that the text reads well).
+var demoPrompts = []string{
+	"Once upon a time", "The capital of France is", "def fibonacci(n):", "In a hole in the ground there lived",
+	"The quick brown fox", "Reproducibility matters because", "A photo of a bag", "Consensus among machines",
+}
+
+type demoOptions struct {
+	tasks     int
+	replicas  uint32
+	rule      string
+	modelsDir string
+	maxTokens int
+	decode    string
+	profiles  []string
+	cheaters  []string
+	inFlight  int
+	jsonOut   string
+	dir       string
+	adaptive  bool
+	window    uint64
+}
+
+func newDemoCommand(g *globalOptions) *cobra.Command {
+	var o demoOptions
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a whole verification network in this process and report what it caught",
+		Long: `demo starts, inside this process, a CometBFT validator running the genquorum ledger and a set
+of nodes: honest ones imitating different GPU classes (--profiles) and misbehaving ones
+(--cheaters: guesser, copier, lazy, wrong-model, crashed). It submits --tasks text-generation
+tasks through the built-in GGUF engine (the models in --models-dir), each redone by
+--replicas randomly chosen nodes that commit, then reveal, the fingerprint of their output;
+the ledger settles each task by --rule and rewards or slashes the executors.
+
+At the end it prints a summary: tasks settled, verdicts, each cheater caught or not, honest
+nodes penalised (profile drift can flip a greedy token where the top two are nearly tied:
+rare, and what the odds account for), throughput and latency. --json FILE writes it as JSON.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDemo(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.tasks, "tasks", 48, "tasks to submit")
+	f.Uint32Var(&o.replicas, "replicas", 3, "executors per task")
+	f.StringVar(&o.rule, "rule", "majority", "majority or supermajority")
+	f.StringVar(&o.modelsDir, "models-dir", filepath.Join("testdata", "llamacpp", "models"), "directory of GGUF models served by every node")
+	f.IntVar(&o.maxTokens, "max-tokens", 30, "tokens per text task")
+	f.StringVar(&o.decode, "decode", "greedy", "decoding of the text tasks: greedy or beam:N")
+	f.StringSliceVar(&o.profiles, "profiles", []string{"exact", "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16"}, "one honest node per profile")
+	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model"}, "one misbehaving node per behaviour")
+	f.IntVar(&o.inFlight, "in-flight", 8, "tasks submitted and not yet settled at once")
+	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
+	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with 2n+1 executors")
+	f.Uint64Var(&o.window, "window", 100, "commit and reveal windows in blocks")
+	f.StringVar(&o.dir, "dir", "", "keep the network's files here (default: a temporary directory, removed)")
+	return cmd
+}
+
+func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
+	rule, err := quorum.ParseRule(o.rule)
+	if err != nil {
+		return usagef("--rule: %v", err)
+	}
+	if o.tasks < 1 || o.replicas < 1 || o.maxTokens < 1 {
+		return usagef("demo: --tasks, --replicas and --max-tokens must be positive")
+	}
+	if int(o.replicas) > len(o.profiles)+len(o.cheaters) {
+		return usagef("demo: %d replicas but only %d nodes", o.replicas, len(o.profiles)+len(o.cheaters))
+	}
+	var nodes []devnet.NodeSpec
+	for _, p := range o.profiles {
+		nodes = append(nodes, devnet.NodeSpec{Profile: p, Class: "gpu-like", Behaviour: node.Honest})
+	}
+	for i, c := range o.cheaters {
+		b, err := node.ParseBehaviour(c)
+		if err != nil {
+			return usagef("--cheaters: %v", err)
+		}
+		nodes = append(nodes, devnet.NodeSpec{Profile: o.profiles[i%len(o.profiles)], Class: "cheater", Behaviour: b})
+	}
+	reg, models, err := openGGUFModels(o.modelsDir)
+	if err != nil {
+		return err
+	}
+	dir := o.dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "genquorum-demo-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	var workloads []demo.Workload
+	for _, m := range models {
+		workloads = append(workloads, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
+			Prompts: demoPrompts, Text: &engine.TextParams{Decode: o.decode, MaxTokens: o.maxTokens}})
+	}
+	params := ledger.DefaultParams()
+	params.CommitWindow, params.RevealWindow = o.window, o.window
+	if err := params.Validate(); err != nil {
+		return usagef("--window: %v", err)
+	}
+	// The network's own logs are noise next to the summary unless asked for.
+	netLogger := g.logger
+	if g.logLevel == "info" {
+		netLogger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelError + 4}))
+	}
+	fmt.Fprintf(g.stderr, "genquorum demo: 1 validator, %d nodes (%d honest, %d misbehaving), %d tasks on %d models, %d replicas, %s\n",
+		len(nodes), len(o.profiles), len(o.cheaters), o.tasks, len(models), o.replicas, rule)
+	bar := progressbar.NewOptions(o.tasks, progressbar.OptionSetWriter(g.stderr), progressbar.OptionSetDescription("settling"),
+		progressbar.OptionShowCount(), progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+	s, err := demo.Run(ctx, demo.Options{
+		Dir: dir, Engines: reg, Nodes: nodes, Workloads: workloads, Tasks: o.tasks, Replicas: o.replicas,
+		Rule: rule, InFlight: o.inFlight, Params: params, Logger: netLogger, Adaptive: o.adaptive,
+		Progress: func(done, _ int) { _ = bar.Set(done) },
+	})
+	if err != nil {
+		return err
+	}
+	writeDemoSummary(g.stdout, s)
+	if o.jsonOut != "" {
+		b, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	return nil
+}
+
+// openGGUFModels opens every .gguf file in dir with the built-in LLM engine.
+func openGGUFModels(dir string) (*engine.Registry, []engine.ModelRef, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.gguf"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(paths) == 0 {
+		return nil, nil, fmt.Errorf("demo: no .gguf model in %s (run from the repository root, or give --models-dir)", dir)
+	}
+	slices.Sort(paths)
+	var reg engine.Registry
+	var models []engine.ModelRef
+	for _, p := range paths {
+		e, err := llm.Open(p, llm.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+		if err := reg.Register(e); err != nil {
+			return nil, nil, err
+		}
+		models = append(models, e.Models()...)
+	}
+	return &reg, models, nil
+}
+
+func writeDemoSummary(w io.Writer, s *demo.Summary) {
+	fmt.Fprintf(w, "\ntasks      %d submitted, %d settled: %d accepted, %d no verdict (%d needed a second round)\n",
+		s.TasksSubmitted, s.TasksSettled, s.Accepted, s.NoVerdict, s.SecondRounds)
+	fmt.Fprintf(w, "network    %d nodes, %d replicas per task, %s, %d blocks in %.1f s\n", s.Nodes, s.Replicas, s.Rule, s.Blocks, s.ElapsedS)
+	fmt.Fprintf(w, "speed      %.2f tasks/s, latency p50 %.0f ms, p95 %.0f ms (submit to verdict, engine time included)\n",
+		s.TasksPerS, s.LatencyMsP50, s.LatencyMsP95)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\ncheater\tbehaviour\tassigned\tslashed\tcaught")
+	var notes []string
+	for _, c := range s.Cheaters {
+		caught := "yes"
+		if !c.Caught {
+			caught = "NO"
+			if c.Note != "" {
+				notes = append(notes, fmt.Sprintf("%s: %s", c.Behaviour, c.Note))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", c.Node, c.Behaviour, c.Assigned, c.Slashed, caught)
+	}
+	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintf(w, "  not caught, %s\n", n)
+	}
+	if len(s.HonestPenalised) == 0 {
+		fmt.Fprintln(w, "\nhonest nodes penalised: none")
+		return
+	}
+	fmt.Fprintln(w, "\nhonest nodes penalised (profile drift flipped a near-tied token, or a missed window):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "node\tprofile\toutliers\tno commit\tno reveal\tslashed")
+	for _, p := range s.HonestPenalised {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", p.Node, p.Profile, p.Outliers, p.NoCommit, p.NoReveal, p.Slashed)
+	}
+	tw.Flush()
+}
