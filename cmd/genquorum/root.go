@@ -94,6 +94,8 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newCollisionsCommand(g),
 		newOddsCommand(g),
 		newProfilesCommand(g),
+		newGenerateCommand(g),
+		newScoreCommand(g),
 	)
 	return root
 }
