@@ -1,0 +1,78 @@
+package imghash
+
+import (
+	"testing"
+)
+
+// slowHash computes one hash the plain way: luma plane, standalone Resize (horizontal plane,
+// then Pillow's column-wise vertical pass), then the hash's bits.
+func slowHash(img Image, s Spec) Hash {
+	gray := img.Gray
+	if gray == nil {
+		gray = make([]uint8, img.Width*img.Height)
+		lumaGeneric(gray, img.RGB)
+	}
+	if s.Kind == ColorHash {
+		var st colorStats
+		if img.RGB == nil {
+			st.addGray(gray)
+		} else {
+			st = slowColorStats(img.RGB)
+		}
+		return colorHashFrom(&st, img.Width*img.Height, s.Size)
+	}
+	t := resizeTarget(s, img.Width, img.Height)
+	p := Resize(nil, gray, img.Width, img.Height, t.w, t.h)
+	n := s.Size
+	switch s.Kind {
+	case AverageHash:
+		return averageBits(p)
+	case DHash:
+		return dhashBits(p, n)
+	case DHashVertical:
+		return dhashVerticalBits(p, n)
+	case PHash:
+		d := make([]float64, n*n)
+		phashCoeffs(d, p, 4*n, n, make([]float64, 4*n*n))
+		return phashBits(d, nil)
+	case PHashSimple:
+		d := make([]float64, n*n)
+		phashSimpleCoeffs(d, p, 4*n, n)
+		return phashSimpleBits(d)
+	case WHash:
+		sc := whashScale(img.Width, img.Height, n)
+		return whashBits(p, sc, n, make([]int64, n*n), nil)
+	}
+	panic("unreachable")
+}
+
+// TestComputePlans compares Hasher.Compute (shared sweep, streamed vertical passes, kept
+// horizontal planes, workers) with slowHash on image shapes that exercise every plan: a
+// target as wide as the image, as high as the image (whash of 300x256 keeps a horizontal
+// plane), identity, thin images upscaled on one axis, tiny images.
+func TestComputePlans(t *testing.T) {
+	specs := []Spec{{AverageHash, 8}, {DHash, 8}, {DHashVertical, 8}, {PHash, 8}, {PHashSimple, 8},
+		{WHash, 8}, {ColorHash, 3}, {AverageHash, 16}, {DHash, 16}, {PHash, 16}, {WHash, 16}, {DHashVertical, 1}}
+	shapes := [][2]int{{300, 256}, {256, 300}, {256, 256}, {9, 300}, {300, 8}, {1, 118}, {118, 1}, {7, 5}, {2000, 3}, {33, 32}}
+	for _, sh := range shapes {
+		w, h := sh[0], sh[1]
+		rgb := randBytes(3 * w * h)
+		for i := range rgb { // smooth-ish content so hashes are not all noise
+			rgb[i] = uint8((int(rgb[i])/4 + (i/3)%w*200/w + (i/3/w)*50/h))
+		}
+		for _, img := range []Image{{Width: w, Height: h, RGB: rgb}, {Width: w, Height: h, Gray: randBytes(w * h)}} {
+			for _, workers := range []int{1, 3} {
+				hs := Hasher{Workers: workers}
+				got, err := hs.Compute(img, specs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, s := range specs {
+					if want := slowHash(img, s); !got[i].Equal(want) {
+						t.Errorf("%dx%d rgb=%v workers=%d %v: Compute %v, slow %v", w, h, img.RGB != nil, workers, s, got[i], want)
+					}
+				}
+			}
+		}
+	}
+}
