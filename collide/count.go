@@ -166,7 +166,7 @@ func (c *counter) plan(ctx context.Context, bounds []int) ([]*job, Method, uint6
 			return jobs, MultiIndex, pairs, nil
 		}
 	}
-	return []*job{c.newJob(c.s.data, spans, -1, nil, 0)}, BruteForce, pairs, nil
+	return []*job{c.newJob(c.s.data, spans, -1, nil)}, BruteForce, pairs, nil
 }
 
 // list calls yield for the pairs of job j, on this goroutine; it reports whether to go on.
@@ -178,7 +178,7 @@ func (c *counter) list(ctx context.Context, j *job, yield func(Pair) bool) (bool
 			return false, err
 		}
 		if !j.each(u, func(r0, r1, c0, c1 int) bool {
-			return list(j.vals, c.w, r0, r1, c0, c1, c.t, j.dd, j.perm, j.base, yield)
+			return list(j.vals, c.w, r0, r1, c0, c1, c.t, j.dd, j.perm, yield)
 		}) {
 			return false, nil
 		}
@@ -243,17 +243,16 @@ type job struct {
 	spans []span
 	units []unit
 	dd    []uint64 // multi-index: masks of chunks 0..c for chunk c's job, w words each (see keep)
-	perm  []int32  // original index of vals[i] relative to base, or nil for the identity
+	perm  []int32  // index in the Set of vals[i], or nil for the identity
 	src   []uint64 // if not nil, vals is gathered from src through perm just before use
-	base  int
 	work  uint64
 }
 
 // tileSize returns the side of a tile: a tile's columns fit in 32 KiB.
 func (c *counter) tileSize() int { return max(64, 4096/c.w) }
 
-func (c *counter) newJob(vals []uint64, spans []span, chunk int, perm []int32, base int) *job {
-	j := &job{vals: vals, spans: spans, perm: perm, base: base}
+func (c *counter) newJob(vals []uint64, spans []span, chunk int, perm []int32) *job {
+	j := &job{vals: vals, spans: spans, perm: perm}
 	for _, sp := range spans {
 		n := uint64(sp.hi - sp.lo)
 		j.work += n * (n - 1) / 2

@@ -150,9 +150,8 @@ func distWords(a, b []uint64) int {
 }
 
 // list calls yield for every pair of the tile that the counting kernels would count, in row
-// order, with indices mapped through perm (nil: identity) and offset by base. It returns false
-// if yield did.
-func list(v []uint64, w, r0, r1, c0, c1, t int, dd []uint64, perm []int32, base int, yield func(Pair) bool) bool {
+// order, with indices mapped through perm (nil: identity). It returns false if yield did.
+func list(v []uint64, w, r0, r1, c0, c1, t int, dd []uint64, perm []int32, yield func(Pair) bool) bool {
 	for i := r0; i < r1; i++ {
 		a := v[w*i : w*i+w : w*i+w]
 		for j := max(i+1, c0); j < c1; j++ {
@@ -168,8 +167,6 @@ func list(v []uint64, w, r0, r1, c0, c1, t int, dd []uint64, perm []int32, base 
 					p.I, p.J = p.J, p.I
 				}
 			}
-			p.I += base
-			p.J += base
 			if !yield(p) {
 				return false
 			}

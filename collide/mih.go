@@ -108,7 +108,7 @@ func (c *counter) planMIH(ctx context.Context, bounds []int, brute uint64) ([]*j
 	}
 	jobs := make([]*job, m)
 	for ch := range m {
-		jobs[ch] = c.newJob(nil, spans[ch], ch, perms[ch], 0)
+		jobs[ch] = c.newJob(nil, spans[ch], ch, perms[ch])
 		jobs[ch].src = src
 	}
 	return jobs, nil
