@@ -34,9 +34,9 @@ func kernelGo(n int, a []float32, lda, astep int, b []float32, bstep int, c *[ti
 					av, bv := a[ai], (*[8]float32)(b[bi:bi+8])
 					for j := range 8 {
 						// fma32, inlined.
-						r := math.FMA(float64(av), float64(bv[j]), float64(acc[j]))
-						if bits := math.Float64bits(r); bits&(1<<29-1) != 1<<28 && bits&0x7ff0000000000000 >= (1023-126)<<52 {
-							acc[j] = float32(r)
+						f := math.FMA(float64(av), float64(bv[j]), float64(acc[j]))
+						if bits := math.Float64bits(f); bits&(1<<29-1) != 1<<28 && bits&0x7ff0000000000000 >= (1023-126)<<52 {
+							acc[j] = float32(f)
 						} else {
 							acc[j] = fma32Slow(av, bv[j], acc[j])
 						}
