@@ -10,14 +10,15 @@ import (
 // highfreqFactor is imagehash's default highfreq_factor of phash and phash_simple.
 const highfreqFactor = 4
 
+// The xBits functions set the bits of h, an all-zero hash of the right length, and return it.
+
 // averageBits: bit_i = P_i > mean(P), computed exactly as P_i*n > sum(P).
-func averageBits(p []uint8) Hash {
+func averageBits(h Hash, p []uint8) Hash {
 	sum := 0
 	for _, v := range p {
 		sum += int(v)
 	}
 	n := len(p)
-	h := newHash(n)
 	for i, v := range p {
 		if int(v)*n > sum {
 			h.set(i)
@@ -27,8 +28,7 @@ func averageBits(p []uint8) Hash {
 }
 
 // dhashBits: p is (s+1) wide and s high; bit[r][c] = p[r][c+1] > p[r][c].
-func dhashBits(p []uint8, s int) Hash {
-	h := newHash(s * s)
+func dhashBits(h Hash, p []uint8, s int) Hash {
 	for r := range s {
 		row := p[r*(s+1) : (r+1)*(s+1)]
 		for c := range s {
@@ -41,8 +41,7 @@ func dhashBits(p []uint8, s int) Hash {
 }
 
 // dhashVerticalBits: p is s wide and s+1 high; bit[r][c] = p[r+1][c] > p[r][c].
-func dhashVerticalBits(p []uint8, s int) Hash {
-	h := newHash(s * s)
+func dhashVerticalBits(h Hash, p []uint8, s int) Hash {
 	for r := range s {
 		for c := range s {
 			if p[(r+1)*s+c] > p[r*s+c] {
@@ -117,12 +116,11 @@ func phashCoeffs(out []float64, p []uint8, n, s int, tmp []float64) {
 }
 
 // phashBits: bit = D > median(D) over the s x s low-frequency block including DC.
-func phashBits(d []float64, sorted []float64) Hash {
+func phashBits(h Hash, d []float64, sorted []float64) Hash {
 	sorted = append(sorted[:0], d...)
 	slices.Sort(sorted)
 	m := len(sorted)
 	med := (sorted[m/2-1] + sorted[m/2]) / 2
-	h := newHash(m)
 	for i, v := range d {
 		if v > med {
 			h.set(i)
@@ -154,13 +152,12 @@ func phashSimpleCoeffs(out []float64, p []uint8, n, s int) {
 }
 
 // phashSimpleBits: bit = D > mean(D).
-func phashSimpleBits(d []float64) Hash {
+func phashSimpleBits(h Hash, d []float64) Hash {
 	sum := 0.0
 	for _, v := range d {
 		sum += v
 	}
 	avg := sum / float64(len(d))
-	h := newHash(len(d))
 	for i, v := range d {
 		if v > avg {
 			h.set(i)
@@ -181,7 +178,7 @@ func whashScale(w, h, s int) int {
 
 // whashBits: the exact integer form of haar whash with remove_max_haar_ll: sum each
 // (scale/s)^2 block of the scale x scale image p; bit_i = 2*S_i > S_(m/2-1) + S_(m/2).
-func whashBits(p []uint8, scale, s int, sums, sorted []int64) Hash {
+func whashBits(h Hash, p []uint8, scale, s int, sums, sorted []int64) Hash {
 	bs := scale / s
 	sums = sums[:s*s]
 	clear(sums)
@@ -196,7 +193,6 @@ func whashBits(p []uint8, scale, s int, sums, sorted []int64) Hash {
 	slices.Sort(sorted)
 	m := len(sorted)
 	thr := sorted[m/2-1] + sorted[m/2]
-	h := newHash(m)
 	for i, v := range sums {
 		if 2*v > thr {
 			h.set(i)

@@ -251,10 +251,10 @@ func (s *colorStats) addRGB(rgb, l []uint8, idx []uint32, t *hsvTables) {
 }
 
 // colorHashFrom builds colorhash's bits from the counts over npix pixels.
-func colorHashFrom(st *colorStats, npix, binbits int) Hash {
+func colorHashFrom(h Hash, st *colorStats, npix, binbits int) Hash {
 	maxv := 1 << binbits
 	q := func(f float64) int { return min(maxv-1, int(f)) }
-	vals := make([]int, 0, 14)
+	vals := make([]int, 0, 14) // stays on the stack
 	vals = append(vals, q(float64(st.black)/float64(npix)*float64(maxv)))
 	vals = append(vals, q(float64(st.gray)/float64(npix)*float64(maxv)))
 	c := max(1, st.colors)
@@ -264,7 +264,6 @@ func colorHashFrom(st *colorStats, npix, binbits int) Hash {
 	for _, cnt := range st.bright {
 		vals = append(vals, q(float64(cnt*maxv)*1.0/float64(c)))
 	}
-	h := newHash(14 * binbits)
 	for vi, v := range vals {
 		for i := range binbits {
 			if (v>>(binbits-i-1))%(1<<(binbits-i)) > 0 {

@@ -68,6 +68,7 @@ type Hasher struct {
 	sized  map[target][]uint8
 	acc    []int32
 	work   []*worker
+	sw     sweepState
 
 	// The plan of the last Compute, kept to reuse the storage.
 	targets []target
@@ -91,6 +92,63 @@ func (hs *Hasher) coeffsFor(in, out int) *coeffs {
 		hs.coeffs[key] = c
 	}
 	return c
+}
+
+// sweepParallel splits the sweep into stripes of rows, each worker with its own counters
+// and accumulators; rows are independent and integer sums commute, so the result does not
+// depend on the split.
+func (hs *Hasher) sweepParallel(workers, H int) {
+	var wg sync.WaitGroup
+	for i, wk := range hs.work[:workers] {
+		wg.Go(func() { hs.sw.sweep(wk, i*H/workers, (i+1)*H/workers) })
+	}
+	wg.Wait()
+}
+
+// sweepState is what one Compute's row sweep reads; the workers share it read-only.
+type sweepState struct {
+	img                Image
+	gray               []uint8
+	ownGray, wantColor bool
+	tabs               *hsvTables
+	hcs                []*coeffs
+	inters             [][]uint8
+	streams            []stream
+}
+
+// sweep processes rows y0..y1-1: luma, colour statistics, horizontal passes, vertical
+// accumulation, with wk's buffers.
+func (sw *sweepState) sweep(wk *worker, y0, y1 int) {
+	img, gray, W := sw.img, sw.gray, sw.img.Width
+	for y := y0; y < y1; y++ {
+		lrow := gray[y*W : (y+1)*W]
+		switch {
+		case sw.ownGray && sw.wantColor:
+			wk.st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, wk.idx, sw.tabs) // luma included
+		case sw.ownGray:
+			luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
+		case sw.wantColor:
+			wk.st.addGray(lrow)
+		}
+		for i, c := range sw.hcs {
+			w := c.out
+			row := wk.rows[i]
+			if sw.inters[i] != nil {
+				row = sw.inters[i][y*w : (y+1)*w]
+			}
+			hpassRow(row, lrow, c)
+		}
+		for si, sm := range sw.streams {
+			src := lrow
+			if sm.width >= 0 {
+				src = wk.rows[sm.width]
+				if sw.inters[sm.width] != nil {
+					src = sw.inters[sm.width][y*sm.w : (y+1)*sm.w]
+				}
+			}
+			sm.c.accumulate(wk.accs[si], src, y)
+		}
+	}
 }
 
 // stream is one vertical pass done row by row during the sweep.
@@ -249,47 +307,12 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 	for _, wk := range hs.work[:workers] {
 		wk.prepare(W, widths, inters, streams, wantColor && img.RGB != nil)
 	}
-	sweep := func(wk *worker, y0, y1 int) {
-		for y := y0; y < y1; y++ {
-			lrow := gray[y*W : (y+1)*W]
-			switch {
-			case ownGray && wantColor:
-				wk.st.addRGB(img.RGB[3*y*W:3*(y+1)*W], lrow, wk.idx, tabs) // luma included
-			case ownGray:
-				luma(lrow, img.RGB[3*y*W:3*(y+1)*W])
-			case wantColor:
-				wk.st.addGray(lrow)
-			}
-			for i, c := range hcs {
-				w := c.out
-				row := wk.rows[i]
-				if inters[i] != nil {
-					row = inters[i][y*w : (y+1)*w]
-				}
-				hpassRow(row, lrow, c)
-			}
-			for si, sm := range streams {
-				src := lrow
-				if sm.width >= 0 {
-					src = wk.rows[sm.width]
-					if inters[sm.width] != nil {
-						src = inters[sm.width][y*sm.w : (y+1)*sm.w]
-					}
-				}
-				sm.c.accumulate(wk.accs[si], src, y)
-			}
-		}
-	}
+	hs.sw = sweepState{img: img, gray: gray, ownGray: ownGray, wantColor: wantColor, tabs: tabs,
+		hcs: hcs, inters: inters, streams: streams}
 	if workers == 1 {
-		sweep(hs.work[0], 0, H)
+		hs.sw.sweep(hs.work[0], 0, H)
 	} else {
-		// Stripes of rows, each worker with its own counters and accumulators; rows are
-		// independent and integer sums commute, so the result does not depend on the split.
-		var wg sync.WaitGroup
-		for i, wk := range hs.work[:workers] {
-			wg.Go(func() { sweep(wk, i*H/workers, (i+1)*H/workers) })
-		}
-		wg.Wait()
+		hs.sweepParallel(workers, H)
 	}
 	var st colorStats
 	for _, wk := range hs.work[:workers] {
@@ -326,38 +349,52 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 		}
 	}
 	hs.pix = pix
+	hs.sw = sweepState{} // drop the references to the caller's image
 
+	// The hashes share one allocation of words.
 	out := make([]Hash, len(specs))
+	words := 0
+	for _, s := range specs {
+		words += (s.Bits() + 63) / 64
+	}
+	slab := make([]uint64, words)
+	for i, s := range specs {
+		nw := (s.Bits() + 63) / 64
+		out[i] = Hash{w: slab[:nw:nw], n: s.Bits()}
+		slab = slab[nw:]
+	}
 	for i, s := range specs {
 		n := s.Size
+		h := out[i]
 		switch s.Kind {
 		case ColorHash:
-			out[i] = colorHashFrom(&st, W*H, n)
+			out[i] = colorHashFrom(h, &st, W*H, n)
 			continue
 		}
 		p := pix[slices.Index(targets, resizeTarget(s, W, H))]
 		switch s.Kind {
 		case AverageHash:
-			out[i] = averageBits(p)
+			out[i] = averageBits(h, p)
 		case DHash:
-			out[i] = dhashBits(p, n)
+			out[i] = dhashBits(h, p, n)
 		case DHashVertical:
-			out[i] = dhashVerticalBits(p, n)
+			out[i] = dhashVerticalBits(h, p, n)
 		case PHash:
 			N := n * highfreqFactor
 			hs.f1 = grow(hs.f1, n*n)
 			hs.f2 = grow(hs.f2, n*N)
 			phashCoeffs(hs.f1, p, N, n, hs.f2)
-			out[i] = phashBits(hs.f1, hs.f2[:0])
+			out[i] = phashBits(h, hs.f1, hs.f2[:0])
 		case PHashSimple:
 			N := n * highfreqFactor
 			hs.f1 = grow(hs.f1, n*n)
 			phashSimpleCoeffs(hs.f1, p, N, n)
-			out[i] = phashSimpleBits(hs.f1)
+			out[i] = phashSimpleBits(h, hs.f1)
 		case WHash:
 			sc := whashScale(W, H, n)
 			hs.i1 = grow(hs.i1, n*n)
-			out[i] = whashBits(p, sc, n, hs.i1, hs.i2[:0])
+			hs.i2 = grow(hs.i2, n*n)
+			out[i] = whashBits(h, p, sc, n, hs.i1, hs.i2[:0])
 		}
 	}
 	return out, nil

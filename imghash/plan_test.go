@@ -19,29 +19,29 @@ func slowHash(img Image, s Spec) Hash {
 		} else {
 			st = slowColorStats(img.RGB)
 		}
-		return colorHashFrom(&st, img.Width*img.Height, s.Size)
+		return colorHashFrom(newHash(s.Bits()), &st, img.Width*img.Height, s.Size)
 	}
 	t := resizeTarget(s, img.Width, img.Height)
 	p := Resize(nil, gray, img.Width, img.Height, t.w, t.h)
 	n := s.Size
 	switch s.Kind {
 	case AverageHash:
-		return averageBits(p)
+		return averageBits(newHash(n*n), p)
 	case DHash:
-		return dhashBits(p, n)
+		return dhashBits(newHash(n*n), p, n)
 	case DHashVertical:
-		return dhashVerticalBits(p, n)
+		return dhashVerticalBits(newHash(n*n), p, n)
 	case PHash:
 		d := make([]float64, n*n)
 		phashCoeffs(d, p, 4*n, n, make([]float64, 4*n*n))
-		return phashBits(d, nil)
+		return phashBits(newHash(n*n), d, nil)
 	case PHashSimple:
 		d := make([]float64, n*n)
 		phashSimpleCoeffs(d, p, 4*n, n)
-		return phashSimpleBits(d)
+		return phashSimpleBits(newHash(n*n), d)
 	case WHash:
 		sc := whashScale(img.Width, img.Height, n)
-		return whashBits(p, sc, n, make([]int64, n*n), nil)
+		return whashBits(newHash(n*n), p, sc, n, make([]int64, n*n), nil)
 	}
 	panic("unreachable")
 }
@@ -74,5 +74,25 @@ func TestComputePlans(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestComputeAllocs pins the allocations of a reused Hasher: the result slice and one
+// slab of hash words, whatever the image size.
+func TestComputeAllocs(t *testing.T) {
+	specs := []Spec{{AverageHash, 8}, {DHash, 8}, {DHashVertical, 8}, {PHash, 8}, {PHashSimple, 8},
+		{WHash, 8}, {ColorHash, 3}, {PHash, 16}}
+	img := Image{Width: 300, Height: 200, RGB: randBytes(3 * 300 * 200)}
+	var hs Hasher
+	if _, err := hs.Compute(img, specs); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := hs.Compute(img, specs); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 2 {
+		t.Errorf("Compute allocates %v times per call, want <= 2", allocs)
 	}
 }
