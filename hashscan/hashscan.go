@@ -128,6 +128,8 @@ func HashFiles(ctx context.Context, files []string, specs []imghash.Spec, opts O
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	// Fewer files than workers: the spare workers split each image's row sweep instead.
+	inner := max(1, workers/max(len(files), 1))
 	workers = min(workers, max(len(files), 1))
 	res := make([]Result, len(files))
 	var (
@@ -138,7 +140,7 @@ func HashFiles(ctx context.Context, files []string, specs []imghash.Spec, opts O
 	g, ctx := errgroup.WithContext(ctx)
 	for range workers {
 		g.Go(func() error {
-			var hs imghash.Hasher
+			hs := imghash.Hasher{Workers: inner}
 			for {
 				if err := ctx.Err(); err != nil {
 					return err

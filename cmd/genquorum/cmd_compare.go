@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +52,7 @@ func runCompare(ctx context.Context, g *globalOptions, opts hashSpecOptions, a, 
 	if err := opts.checkFormat(); err != nil {
 		return err
 	}
-	var hs imghash.Hasher
+	hs := imghash.Hasher{Workers: runtime.GOMAXPROCS(0)}
 	var hashes [2][]imghash.Hash
 	for i, file := range []string{a, b} {
 		if err := ctx.Err(); err != nil {
