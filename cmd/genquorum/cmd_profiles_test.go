@@ -18,7 +18,7 @@ func TestProfilesText(t *testing.T) {
 			t.Errorf("profiles output lacks %s:\n%s", p.Name, stdout)
 		}
 	}
-	if !strings.Contains(stdout, "one sequential sum") || !strings.Contains(stdout, "16 interleaved lanes, pairwise") {
+	if !strings.Contains(stdout, "one sequential sum") || !strings.Contains(stdout, "16 interleaved lanes, folded") {
 		t.Errorf("profiles output does not describe the splits:\n%s", stdout)
 	}
 }
