@@ -25,10 +25,10 @@ func newProfilesCommand(g *globalOptions) *cobra.Command {
 		Long: `profiles lists the numeric profiles of the tensor package (all presets, or the named
 ones). A profile fixes every numeric choice that differs between machines: how a reduction
 of length K is split into partial sums (interleaved SIMD lanes, or contiguous split-K chunks)
-and in what order the partial sums are combined (sequential, pairwise tree, or folded
-halves as a SIMD horizontal sum); whether
-multiply-adds are fused (FMA); and where values are rounded to TF32, FP16 or BF16 (the
-operands of matrix products, the partial sums, and every operation's output). The same task
+and in what order the partial sums are combined (sequential, a pairwise tree, or folded
+halves as in a SIMD horizontal sum); whether multiply-adds are fused (FMA); and where values
+are rounded to TF32, FP16 or BF16 (the operands of matrix products, the partial sums, and
+every operation's output). The same task
 under the same profile gives the same bits on any machine; different profiles differ in the
 low bits, as different GPUs do. "exact" is the default everywhere.
 
