@@ -38,9 +38,13 @@
 // (jdsample.c h2v1/h1v2/h2v2, box filters otherwise), libjpeg's colour-space
 // guess from JFIF/Adobe markers and component ids, its fixed-point
 // YCbCr->RGB tables (jdcolor.c), quantization tables latched at each
-// component's first scan, and the block smoothing (jdcoefct.c) it applies
-// to progressive files whose scans stop before all low coefficients are
-// complete. Greyscale JPEG is mode "L"; 3-component
+// component's first scan, the block smoothing (jdcoefct.c) it applies to
+// progressive files whose scans stop before all low coefficients are
+// complete, and its handling of damaged entropy data (a marker inside a
+// scan ends the segment, bad codes decode as 0). The IDCT follows the
+// x86-64 SIMD code (16-bit lanes) that Pillow runs there; it equals the C
+// code on every valid file and differs only when corrupt coefficients
+// overflow 16 bits. Greyscale JPEG is mode "L"; 3-component
 // JPEG is "RGB"; 4-component JPEG is "CMYK" with every byte inverted, since
 // Pillow always assumes Adobe polarity (raw mode "CMYK;I"). JPEGStd uses
 // Go's image/jpeg instead; it differs from Pillow on most files.
@@ -53,9 +57,10 @@
 //
 // Tests compare SHA-256 of Gray and RGB with Pillow 9.4 (Debian 12,
 // libjpeg-turbo 2.1.5) for the 82 files of testdata/imagehash (57 PNG,
-// 25 JPEG), 98 generated JPEGs (every sampling layout, odd sizes, restart
-// intervals, progressive, progressive cut short after each scan, RGB,
-// grey, CMYK, YCCK, colour-space markers) and
+// 25 JPEG), 148 generated JPEGs (every sampling layout, odd sizes, restart
+// intervals, progressive, progressive cut short after each scan, scans cut
+// mid-way, random byte corruption, RGB, grey, CMYK, YCCK, colour-space
+// markers) and
 // 29 generated PNGs (every colour type and depth, tRNS, short palettes,
 // Adam7): all are identical.
 //
@@ -66,10 +71,12 @@
 // memory first, so callers bound the input size. A JPEG may have at most
 // 1000 scans (each scan walks every block, so many empty scans would be a
 // decoding-time bomb; real files have a few dozen at most). Not supported: arithmetic-coded, lossless, 12-bit and
-// 2-component JPEG (ErrFormat), and GIF/WebP/TIFF. Corrupt or truncated
-// entropy data, which libjpeg pads with zeros and a warning, is an error
-// here; Pillow also refuses truncated files, but it accepts a file whose
-// damaged scan is still followed by an EOI marker.
+// 2-component JPEG (ErrFormat), and GIF/WebP/TIFF. A file that ends
+// before its EOI marker is ErrTruncated, as Pillow refuses it too; a few
+// damaged files that Pillow refuses because of how it feeds libjpeg (one
+// in the test set) decode here. Restart-marker resynchronisation follows
+// libjpeg only for the expected marker or a non-restart marker; a wrong
+// RSTn is an error.
 //
 // # Provenance
 //

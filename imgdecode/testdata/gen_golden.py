@@ -189,6 +189,30 @@ def cut_scans():
             write(f"cutrst_eoi_{tag}_{j}.jpg", d[:cut] + b"\xff\xd9")
 
 
+def corrupt_bytes():
+    """Random bytes of entropy-coded data (and of later scan headers)
+    replaced: libjpeg decodes on with warnings (bad codes, runs past the
+    band, huge coefficients) and Pillow returns whatever it produced."""
+    import random
+    rng = random.Random(20261124)
+    bases = sorted(f for f in os.listdir(OUT) if not f.startswith(("cut", "prog_cut", "corrupt")))
+    made = 0
+    for name in bases:
+        if made >= 36:
+            break
+        d = bytearray(open(os.path.join(OUT, name), "rb").read())
+        sos = d.find(b"\xff\xda")
+        start = sos + 2 + (d[sos + 2] << 8 | d[sos + 3])
+        cands = [i for i in range(start, len(d) - 2) if d[i] != 0xFF and d[i - 1] != 0xFF]
+        if rng.random() < 0.5 or not cands:
+            continue
+        for _ in range(rng.choice([1, 1, 2, 4])):
+            d[rng.choice(cands)] = rng.randrange(0, 255)
+        with open(os.path.join(OUT, f"corrupt_{name}"), "wb") as f:
+            f.write(bytes(d))
+        made += 1
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -229,6 +253,7 @@ def main():
     colour_space_rules()
     incomplete_progressive()
     cut_scans()
+    corrupt_bytes()
     # Pillow's own encoder defaults (4:2:0) at an odd size
     pattern(45, 31, 9).save(os.path.join(OUT, "pillow_default_45x31.jpg"))
 

@@ -115,7 +115,7 @@ func (d *decoder) processDHT(n int) error {
 		}
 		th := d.tmp[0] & 0x0f
 		// The baseline th <= 1 restriction is specified in table B.5.
-		if th > maxTh || (d.baseline && th > 1) {
+		if th > maxTh { // libjpeg allows tables 2 and 3 in baseline files too
 			return FormatError("bad Th value")
 		}
 		h := &d.huff[tc][th]

@@ -1,10 +1,16 @@
 package ljpeg
 
-// This file ports jpeg_idct_islow from libjpeg-turbo 2.1's jidctint.c
-// (Copyright (C) 1991-1998, Thomas G. Lane; libjpeg-turbo modifications
-// Copyright (C) 2015, 2020, D. R. Commander; IJG licence, see README.ijg in
-// libjpeg-turbo). libjpeg-turbo's SIMD islow IDCTs are bit-exact with this
-// C code, so this reproduces what Pillow gets on any CPU.
+// This file ports the accurate integer IDCT (JDCT_ISLOW) of libjpeg-turbo
+// 2.1 as x86-64 builds run it: jsimd_idct_islow_avx2 (simd/x86_64/
+// jidctint-avx2.asm; Copyright 2009 Pierre Ossman for Cendio AB, (C) 2009,
+// 2016, 2018, 2020 D. R. Commander, (C) 2018 Matthias Räncker, based on
+// MIYASAKA Masaru's x86 SIMD extension), itself jidctint.c (Copyright (C)
+// 1991-1998, Thomas G. Lane; IJG licence) computed in 16-bit lanes. For
+// every valid JPEG the result equals the C code (kept as idctIslowC in the
+// tests); they part only on corrupt data whose coefficients overflow 16
+// bits, where the SIMD code wraps the dequantization and the sums of two
+// inputs, saturates between passes and clamps the output, while C's
+// range-limit table wraps. Pillow on x86-64 runs the SIMD code.
 
 const (
 	constBits = 13
@@ -24,162 +30,97 @@ const (
 	fix_3_072711026 = 25172
 )
 
-// idctRangeLimit is libjpeg's post-IDCT range-limit table
-// (jdmaster.c prepare_range_limit_table, viewed from sample_range_limit +
-// CENTERJSAMPLE), indexed by the descaled value & 1023: it adds the 128
-// level shift and clamps, treating indices 512..1023 as negative.
-var idctRangeLimit = func() (t [1024]uint8) {
-	for i := range t {
-		switch y := (i + 128) & 1023; {
-		case y < 256:
-			t[i] = uint8(y)
-		case y < 640:
-			t[i] = 255
-		default:
-			t[i] = 0
-		}
-	}
-	return t
-}()
-
-// idctIslow computes the 8x8 inverse DCT of the dequantized coefficients
-// in (natural order) and writes 8 rows of 8 samples to dst, rows stride
-// bytes apart. It is jpeg_idct_islow: the LL&M algorithm with 13-bit
-// constants, pass-1 outputs scaled by 2^2, DESCALE rounding (add half,
-// arithmetic shift) and the range-limit table.
-func idctIslow(in *block, dst []byte, stride int) {
-	var ws [blockSize]int32
+// idctIslow dequantizes the coefficients b (natural order, JCOEF values)
+// with the quantizers q (natural order) and writes the 8x8 inverse DCT to
+// dst, rows stride bytes apart, exactly as jsimd_idct_islow_avx2 does:
+// 16-bit products (vpmullw); when rows 1-7 of b are all zero, pass 1 is the
+// dequantized first row shifted left by 2 in 16 bits; otherwise two passes
+// of islowPass with 16-bit saturation after each, then a clamp to 0..255.
+func idctIslow(b, q *block, dst []byte, stride int) {
 	_ = dst[7*stride+7]
-
-	// Pass 1: process columns from input, store into work array.
-	for c := 0; c < 8; c++ {
-		if in[8+c] == 0 && in[16+c] == 0 && in[24+c] == 0 && in[32+c] == 0 &&
-			in[40+c] == 0 && in[48+c] == 0 && in[56+c] == 0 {
-			// AC terms all zero.
-			dcval := in[c] << pass1Bits
+	var in, ws [blockSize]int32
+	for i := range in {
+		in[i] = int32(int16(b[i] * q[i])) // vpmullw keeps the low 16 bits
+	}
+	acZero := true
+	for _, v := range b[8:] {
+		if v != 0 {
+			acZero = false
+			break
+		}
+	}
+	if acZero {
+		for c := 0; c < 8; c++ {
+			v := int32(int16(in[c] << pass1Bits)) // vpsllw
 			for r := 0; r < 8; r++ {
-				ws[8*r+c] = dcval
+				ws[8*r+c] = v
 			}
-			continue
 		}
-		// Even part.
-		z2 := in[16+c]
-		z3 := in[48+c]
-		z1 := (z2 + z3) * fix_0_541196100
-		tmp2 := z1 + z3*(-fix_1_847759065)
-		tmp3 := z1 + z2*fix_0_765366865
-
-		z2 = in[c]
-		z3 = in[32+c]
-		tmp0 := (z2 + z3) << constBits
-		tmp1 := (z2 - z3) << constBits
-
-		tmp10 := tmp0 + tmp3
-		tmp13 := tmp0 - tmp3
-		tmp11 := tmp1 + tmp2
-		tmp12 := tmp1 - tmp2
-
-		// Odd part.
-		tmp3 = in[8+c]
-		tmp2 = in[24+c]
-		tmp1 = in[40+c]
-		tmp0 = in[56+c]
-
-		z4 := tmp1 + tmp3
-		z3 = tmp0 + tmp2
-		z2 = tmp1 + tmp2
-		z1 = tmp0 + tmp3
-		z5 := (z3 + z4) * fix_1_175875602
-
-		tmp3 *= fix_1_501321110
-		tmp2 *= fix_3_072711026
-		tmp1 *= fix_2_053119869
-		tmp0 *= fix_0_298631336
-		z4 = z4*(-fix_0_390180644) + z5
-		z3 = z3*(-fix_1_961570560) + z5
-		z1 *= -fix_0_899976223
-		z2 *= -fix_2_562915447
-
-		tmp3 += z1 + z4
-		tmp2 += z2 + z3
-		tmp1 += z2 + z4
-		tmp0 += z1 + z3
-
-		const s = constBits - pass1Bits
-		const half = 1 << (s - 1)
-		ws[8*0+c] = (tmp10 + tmp3 + half) >> s
-		ws[8*7+c] = (tmp10 - tmp3 + half) >> s
-		ws[8*1+c] = (tmp11 + tmp2 + half) >> s
-		ws[8*6+c] = (tmp11 - tmp2 + half) >> s
-		ws[8*2+c] = (tmp12 + tmp1 + half) >> s
-		ws[8*5+c] = (tmp12 - tmp1 + half) >> s
-		ws[8*3+c] = (tmp13 + tmp0 + half) >> s
-		ws[8*4+c] = (tmp13 - tmp0 + half) >> s
+	} else {
+		var col, out [8]int32
+		for c := 0; c < 8; c++ {
+			for r := range col {
+				col[r] = in[8*r+c]
+			}
+			islowPass(&out, &col, constBits-pass1Bits)
+			for r := range out {
+				ws[8*r+c] = out[r]
+			}
+		}
 	}
-
-	// Pass 2: process rows from work array, store into output array.
+	var row, out [8]int32
 	for r := 0; r < 8; r++ {
-		w := ws[8*r : 8*r+8 : 8*r+8]
-		out := dst[r*stride : r*stride+8 : r*stride+8]
-		if w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0 {
-			// AC terms all zero.
-			const s = pass1Bits + 3
-			v := idctRangeLimit[((w[0]+(1<<(s-1)))>>s)&1023]
-			for x := range out {
-				out[x] = v
-			}
-			continue
+		copy(row[:], ws[8*r:8*r+8])
+		islowPass(&out, &row, constBits+pass1Bits+3)
+		o := dst[r*stride : r*stride+8 : r*stride+8]
+		for x, v := range out {
+			// vpacksswb then + CENTERJSAMPLE
+			o[x] = uint8(min(max(v, -128), 127) + 128)
 		}
-		// Even part.
-		z2 := w[2]
-		z3 := w[6]
-		z1 := (z2 + z3) * fix_0_541196100
-		tmp2 := z1 + z3*(-fix_1_847759065)
-		tmp3 := z1 + z2*fix_0_765366865
-
-		tmp0 := (w[0] + w[4]) << constBits
-		tmp1 := (w[0] - w[4]) << constBits
-
-		tmp10 := tmp0 + tmp3
-		tmp13 := tmp0 - tmp3
-		tmp11 := tmp1 + tmp2
-		tmp12 := tmp1 - tmp2
-
-		// Odd part.
-		tmp3 = w[1]
-		tmp2 = w[3]
-		tmp1 = w[5]
-		tmp0 = w[7]
-
-		z4 := tmp1 + tmp3
-		z3 = tmp0 + tmp2
-		z2 = tmp1 + tmp2
-		z1 = tmp0 + tmp3
-		z5 := (z3 + z4) * fix_1_175875602
-
-		tmp3 *= fix_1_501321110
-		tmp2 *= fix_3_072711026
-		tmp1 *= fix_2_053119869
-		tmp0 *= fix_0_298631336
-		z4 = z4*(-fix_0_390180644) + z5
-		z3 = z3*(-fix_1_961570560) + z5
-		z1 *= -fix_0_899976223
-		z2 *= -fix_2_562915447
-
-		tmp3 += z1 + z4
-		tmp2 += z2 + z3
-		tmp1 += z2 + z4
-		tmp0 += z1 + z3
-
-		const s = constBits + pass1Bits + 3
-		const half = 1 << (s - 1)
-		out[0] = idctRangeLimit[((tmp10+tmp3+half)>>s)&1023]
-		out[7] = idctRangeLimit[((tmp10-tmp3+half)>>s)&1023]
-		out[1] = idctRangeLimit[((tmp11+tmp2+half)>>s)&1023]
-		out[6] = idctRangeLimit[((tmp11-tmp2+half)>>s)&1023]
-		out[2] = idctRangeLimit[((tmp12+tmp1+half)>>s)&1023]
-		out[5] = idctRangeLimit[((tmp12-tmp1+half)>>s)&1023]
-		out[3] = idctRangeLimit[((tmp13+tmp0+half)>>s)&1023]
-		out[4] = idctRangeLimit[((tmp13-tmp0+half)>>s)&1023]
 	}
+}
+
+// islowPass is the dodct macro of jidctint-avx2.asm: one 1-D LL&M IDCT of
+// eight int16 inputs with int32 products (vpmaddwd), the two 16-bit sums
+// in0±in4 and in7+in3, in5+in1 (vpaddw, wrapping), DESCALE by shift with
+// rounding, and int16 saturation of the outputs (vpackssdw). The rotations
+// are regrouped (e.g. z2*(c541+c765) + z3*c541 instead of
+// (z2+z3)*c541 + z2*c765), which is the same integer.
+func islowPass(out, x *[8]int32, shift uint) {
+	const (
+		f130  = fix_0_541196100 + fix_0_765366865
+		f054  = fix_0_541196100
+		mf130 = fix_0_541196100 - fix_1_847759065
+		mf078 = fix_1_175875602 - fix_1_961570560
+		f117  = fix_1_175875602
+		f078  = fix_1_175875602 - fix_0_390180644
+		mf060 = fix_0_298631336 - fix_0_899976223
+		mf089 = -fix_0_899976223
+		mf050 = fix_2_053119869 - fix_2_562915447
+		mf256 = -fix_2_562915447
+		f060  = fix_1_501321110 - fix_0_899976223
+		f050  = fix_3_072711026 - fix_2_562915447
+	)
+	in0, in1, in2, in3, in4, in5, in6, in7 := x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+	// Even part.
+	tmp3 := in2*f130 + in6*f054
+	tmp2 := in2*f054 + in6*mf130
+	tmp0 := int32(int16(in0+in4)) << constBits
+	tmp1 := int32(int16(in0-in4)) << constBits
+	tmp10, tmp13 := tmp0+tmp3, tmp0-tmp3
+	tmp11, tmp12 := tmp1+tmp2, tmp1-tmp2
+	// Odd part.
+	z3 := int32(int16(in7 + in3))
+	z4 := int32(int16(in5 + in1))
+	z3, z4 = z3*mf078+z4*f117, z3*f117+z4*f078
+	t0 := in7*mf060 + in1*mf089 + z3
+	t1 := in5*mf050 + in3*mf256 + z4
+	t3 := in7*mf089 + in1*f060 + z4
+	t2 := in5*mf256 + in3*f050 + z3
+	half := int32(1) << (shift - 1)
+	sat := func(v int32) int32 { return min(max((v+half)>>shift, -32768), 32767) }
+	out[0], out[7] = sat(tmp10+t3), sat(tmp10-t3)
+	out[1], out[6] = sat(tmp11+t2), sat(tmp11-t2)
+	out[2], out[5] = sat(tmp12+t1), sat(tmp12-t1)
+	out[3], out[4] = sat(tmp13+t0), sat(tmp13-t0)
 }

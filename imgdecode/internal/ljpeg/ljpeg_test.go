@@ -69,6 +69,10 @@ func floatIDCT(in *block) (out [64]float64) {
 func TestIDCTIslowNearFloat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var dst [64]byte
+	var ones block
+	for i := range ones {
+		ones[i] = 1
+	}
 	exact, total := 0, 0
 	for n := range 2000 {
 		var b block
@@ -81,7 +85,7 @@ func TestIDCTIslowNearFloat(t *testing.T) {
 		if n%4 == 0 { // DC-only blocks take the shortcut paths
 			b = block{0: b[0]}
 		}
-		idctIslow(&b, dst[:], 8)
+		idctIslow(&b, &ones, dst[:], 8)
 		want := floatIDCT(&b)
 		for i := range dst {
 			d := math.Abs(float64(dst[i]) - want[i])
@@ -158,5 +162,93 @@ func TestYCCTables(t *testing.T) {
 		if d := math.Abs(float64(cbB[cb]) - 1.772*float64(cb-128)); d > 0.5 {
 			t.Errorf("cbB[%d] = %d, want round(%v)", cb, cbB[cb], 1.772*float64(cb-128))
 		}
+	}
+}
+
+// fdct is the float forward DCT of a level-shifted 8x8 pixel block, in
+// JPEG's normalisation (the inverse of floatIDCT).
+func fdct(px *[64]float64) (out [64]float64) {
+	for v := range 8 {
+		for u := range 8 {
+			cu, cv := 1.0, 1.0
+			if u == 0 {
+				cu = math.Sqrt2 / 2
+			}
+			if v == 0 {
+				cv = math.Sqrt2 / 2
+			}
+			var s float64
+			for y := range 8 {
+				for x := range 8 {
+					s += (px[8*y+x] - 128) *
+						math.Cos(float64(2*x+1)*float64(u)*math.Pi/16) *
+						math.Cos(float64(2*y+1)*float64(v)*math.Pi/16)
+				}
+			}
+			out[8*v+u] = cu * cv * s / 4
+		}
+	}
+	return out
+}
+
+// TestIDCTIslowSIMDMatchesC checks the SIMD-semantics IDCT against the
+// plain C port on blocks a JPEG encoder can produce (forward DCT of random
+// pixels, smooth or noisy, quantized with random tables): they must agree
+// bit for bit, since the SIMD code only differs when 16-bit lanes overflow.
+func TestIDCTIslowSIMDMatchesC(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var got, want [64]byte
+	for n := range 3000 {
+		var px [64]float64
+		base, amp := rng.Float64()*255, rng.Float64()*255
+		for i := range px {
+			px[i] = math.Min(255, math.Max(0, base+amp*(rng.Float64()-0.5)*float64(n%3)))
+			if n%7 == 0 { // hard edges and extremes
+				px[i] = float64(255 * rng.IntN(2))
+			}
+		}
+		coef := fdct(&px)
+		var b, q, deq block
+		for i := range b {
+			q[i] = int32(1 + rng.IntN([]int{1, 16, 100, 255}[n%4]))
+			b[i] = int32(math.Round(coef[i] / float64(q[i])))
+			deq[i] = b[i] * q[i]
+		}
+		if n%5 == 0 { // DC-only blocks take the shortcut
+			for i := 1; i < 64; i++ {
+				b[i], deq[i] = 0, 0
+			}
+		}
+		idctIslow(&b, &q, got[:], 8)
+		idctIslowC(&deq, want[:], 8)
+		if got != want {
+			t.Fatalf("block %d: SIMD %v, C %v (coefs %v, quant %v)", n, got, want, b, q)
+		}
+	}
+}
+
+// TestIDCTIslowOverflow pins the SIMD behaviour on corrupt coefficients:
+// a huge DC saturates to white where C's range-limit table wraps to black.
+func TestIDCTIslowOverflow(t *testing.T) {
+	var b, q block
+	for i := range q {
+		q[i] = 1
+	}
+	b[0] = 5200 // pass 1 gives 20800, the output (20800+16)>>5 = 650 -> 255
+	var dst [64]byte
+	idctIslow(&b, &q, dst[:], 8)
+	if dst[0] != 255 {
+		t.Errorf("idctIslow(DC 5200)[0] = %d, want 255", dst[0])
+	}
+	b[1] = 1 // no shortcut: the same through the full passes
+	idctIslow(&b, &q, dst[:], 8)
+	if dst[0] != 255 {
+		t.Errorf("idctIslow(DC 5200, AC01 1)[0] = %d, want 255", dst[0])
+	}
+	var deq block
+	deq[0] = 5200
+	idctIslowC(&deq, dst[:], 8)
+	if dst[0] != 0 {
+		t.Errorf("idctIslowC(DC 5200)[0] = %d, want 0 (range-limit wrap)", dst[0])
 	}
 }

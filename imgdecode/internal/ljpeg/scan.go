@@ -88,15 +88,11 @@ func (d *decoder) processSOS(n int) error {
 		}
 		totalHV += d.comp[compIndex].h * d.comp[compIndex].v
 
-		// The baseline t <= 1 restriction is specified in table B.3.
+		// Table B.3 restricts baseline files to tables 0 and 1, but
+		// libjpeg accepts 0-3 in any file and, in progressive scans,
+		// checks only the selector the scan uses (below).
 		scan[i].td = d.tmp[2+2*i] >> 4
-		if t := scan[i].td; t > maxTh || (d.baseline && t > 1) {
-			return FormatError("bad Td value")
-		}
 		scan[i].ta = d.tmp[2+2*i] & 0x0f
-		if t := scan[i].ta; t > maxTh || (d.baseline && t > 1) {
-			return FormatError("bad Ta value")
-		}
 	}
 	// Section B.2.3 states that if there is more than one component then the
 	// total H*V values in a scan must be <= 10.
@@ -138,6 +134,16 @@ func (d *decoder) processSOS(n int) error {
 		}
 		if al > 13 {
 			return FormatError("bad successive approximation values")
+		}
+	}
+	for i := 0; i < nComp; i++ {
+		dcUsed := !d.progressive || (zigStart == 0 && ah == 0)
+		acUsed := !d.progressive || zigStart > 0
+		if dcUsed && scan[i].td > maxTh {
+			return FormatError("bad Td value")
+		}
+		if acUsed && scan[i].ta > maxTh {
+			return FormatError("bad Ta value")
 		}
 	}
 
@@ -485,16 +491,11 @@ func (d *decoder) reconstructProgressiveImage() {
 	}
 }
 
-// reconstructBlock dequantizes b and runs libjpeg's islow IDCT into block
-// (bx, by) of component plane compIndex.
+// reconstructBlock runs libjpeg-turbo's islow IDCT (with dequantization)
+// of b into block (bx, by) of component plane compIndex.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) {
-	qt := &d.compQuantNat[compIndex]
-	var c block
-	for i := range c {
-		c[i] = b[i] * qt[i]
-	}
 	stride := d.mxx * d.comp[compIndex].h * 8
-	idctIslow(&c, d.planes[compIndex][8*(by*stride+bx):], stride)
+	idctIslow(b, &d.compQuantNat[compIndex], d.planes[compIndex][8*(by*stride+bx):], stride)
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
