@@ -1,0 +1,188 @@
+package diffusion
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"strings"
+
+	"github.com/genquorum/genquorum/tensor"
+)
+
+// MaxImageSize is the largest width or height Sample accepts. The U-Net is convolutional and
+// its attention is over the prompt's tokens, so it runs at any multiple of 2^(levels-1), but
+// it was trained at Config.ImageSize and cost grows with the area.
+const MaxImageSize = 256
+
+// MaxSteps is the largest number of sampling steps (the schedule has Config.Timesteps levels).
+const MaxSteps = 1000
+
+// DefaultCFGScale is the guidance scale used when SampleParams.CFGScale is 0.
+const DefaultCFGScale = 3
+
+// ErrParams is wrapped by Sample's errors for invalid parameters.
+var ErrParams = errors.New("diffusion: invalid sampling parameters")
+
+// SampleParams are the parameters of one image.
+type SampleParams struct {
+	Prompt         string
+	NegativePrompt string  // the unconditional context of guidance; "" is the empty prompt
+	Sampler        string  // SamplerDDIM (when ""), SamplerEuler or SamplerEulerA
+	Steps          int     // 1 to min(MaxSteps, Config.Timesteps)
+	CFGScale       float32 // classifier-free guidance scale; 0 means DefaultCFGScale, 1 no guidance
+	Width, Height  int     // 0 means Config.ImageSize
+	Seed           uint64
+}
+
+// normalize fills in defaults and checks p against m.
+func (m *Model) normalize(p SampleParams) (SampleParams, error) {
+	bad := func(format string, args ...any) (SampleParams, error) {
+		return p, fmt.Errorf("%w: %s", ErrParams, fmt.Sprintf(format, args...))
+	}
+	if p.Sampler == "" {
+		p.Sampler = SamplerDDIM
+	}
+	if p.CFGScale == 0 {
+		p.CFGScale = DefaultCFGScale
+	}
+	if p.Width == 0 {
+		p.Width = m.Config.ImageSize
+	}
+	if p.Height == 0 {
+		p.Height = m.Config.ImageSize
+	}
+	mult := 1 << (len(m.Config.Channels) - 1)
+	switch {
+	case strings.TrimSpace(p.Prompt) == "":
+		return bad("empty prompt")
+	case checkSampler(p.Sampler) != nil:
+		return bad("unknown sampler %q (have %s)", p.Sampler, strings.Join(Samplers, ", "))
+	case p.Steps <= 0 || p.Steps > min(MaxSteps, m.Config.Timesteps):
+		return bad("steps %d, want 1 to %d", p.Steps, min(MaxSteps, m.Config.Timesteps))
+	case math.IsNaN(float64(p.CFGScale)) || p.CFGScale < 0 || p.CFGScale > 100:
+		return bad("guidance scale %g, want 0 to 100", p.CFGScale)
+	case p.Width < 0 || p.Height < 0 || p.Width > MaxImageSize || p.Height > MaxImageSize ||
+		p.Width%mult != 0 || p.Height%mult != 0:
+		return bad("size %dx%d, want multiples of %d up to %d", p.Width, p.Height, mult, MaxImageSize)
+	}
+	return p, nil
+}
+
+// Sample generates one image and returns it as grey levels (row-major, Width x Height, 0 is
+// black): initial noise from the seed, p.Steps steps of p.Sampler with classifier-free
+// guidance, every operation under profile prof. The result depends only on (m, p, prof): not
+// on GOMAXPROCS or the machine. ctx is checked before every step.
+func (m *Model) Sample(ctx context.Context, p SampleParams, prof tensor.Profile) (*image.Gray, error) {
+	p, err := m.normalize(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := prof.Validate(); err != nil {
+		return nil, err
+	}
+	tp := tensor.NoGrad(prof)
+	s := m.sched
+	n := p.Width * p.Height
+	cond, uncond := m.TokenIDs(p.Prompt), m.TokenIDs(p.NegativePrompt)
+	// guided returns the guided noise prediction at step t for the model input xin.
+	guided := func(xin []float32, t int) []float32 {
+		if p.CFGScale == 1 {
+			return m.Eps(tp, tensor.FromData(xin, 1, 1, p.Height, p.Width), []int{t}, [][]int{cond}).Data
+		}
+		both := make([]float32, 2*n)
+		copy(both, xin)
+		copy(both[n:], xin)
+		out := m.Eps(tp, tensor.FromData(both, 2, 1, p.Height, p.Width), []int{t, t}, [][]int{cond, uncond}).Data
+		e := make([]float32, n)
+		for i := range e {
+			ec, eu := out[i], out[n+i]
+			e[i] = eu + float32(p.CFGScale*(ec-eu))
+		}
+		return e
+	}
+	x := make([]float32, n)
+	newRNG(p.Seed, 1).normals(x)
+	ts := s.Timesteps(p.Steps)
+	switch p.Sampler {
+	case SamplerDDIM:
+		for i, t := range ts {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			prev := -1
+			if i+1 < len(ts) {
+				prev = ts[i+1]
+			}
+			s.ddimStep(x, guided(x, t), t, prev)
+		}
+	default: // Euler and Euler ancestral, in the variance-exploding view x_ve = x / sqrt(alphaBar).
+		noise := newRNG(p.Seed, 2)
+		up := make([]float32, n)
+		scale := float32(math.Sqrt(1 + s.sigma(ts[0])*s.sigma(ts[0])))
+		for i := range x {
+			x[i] = float32(x[i] * scale)
+		}
+		xin := make([]float32, n)
+		for i, t := range ts {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			sig := s.sigma(t)
+			next := 0.0
+			if i+1 < len(ts) {
+				next = s.sigma(ts[i+1])
+			}
+			cin := float32(1 / math.Sqrt(1+sig*sig))
+			for j := range x {
+				xin[j] = float32(x[j] * cin)
+			}
+			eps := guided(xin, t)
+			down, sup := next, 0.0
+			if p.Sampler == SamplerEulerA && next > 0 {
+				sup = math.Min(next, math.Sqrt(next*next*(sig*sig-next*next)/(sig*sig)))
+				down = math.Sqrt(next*next - sup*sup)
+			}
+			dt := float32(down - sig)
+			for j := range x {
+				// denoised = x - sig*eps; d = (x - denoised)/sig = eps.
+				x[j] += float32(eps[j] * dt)
+			}
+			if sup > 0 {
+				noise.normals(up)
+				su := float32(sup)
+				for j := range x {
+					x[j] += float32(up[j] * su)
+				}
+			}
+		}
+	}
+	img := image.NewGray(image.Rect(0, 0, p.Width, p.Height))
+	for i, v := range x {
+		img.Pix[i] = toByte(v)
+	}
+	return img, nil
+}
+
+// toByte maps [-1, 1] to [0, 255], rounding half up and clamping.
+func toByte(v float32) uint8 {
+	f := float32(float32(v+1) * 127.5)
+	f = float32(math.Floor(float64(f) + 0.5))
+	if f != f { // NaN
+		return 0
+	}
+	return uint8(min(max(f, 0), 255))
+}
+
+// EncodePNG encodes img as an 8-bit grey PNG with Go's encoder at default compression (the
+// same bytes for the same pixels).
+func EncodePNG(img image.Image) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("diffusion: encode png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
