@@ -49,8 +49,8 @@ func (s *Schedule) sigma(t int) float64 {
 
 // Samplers.
 const (
-	SamplerDDIM   = "ddim"   // DDIM, eta 0, x_0 prediction clipped to [-1, 1]
-	SamplerEuler  = "euler"  // Euler on the probability-flow ODE in sigma (k-diffusion's sample_euler)
+	SamplerDDIM   = "ddim"    // DDIM, eta 0, x_0 prediction clipped to [-1, 1]
+	SamplerEuler  = "euler"   // Euler on the probability-flow ODE in sigma (k-diffusion's sample_euler)
 	SamplerEulerA = "euler_a" // Euler ancestral (k-diffusion's sample_euler_ancestral), eta 1
 )
 

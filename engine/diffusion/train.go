@@ -231,7 +231,7 @@ func (t *Trainer) update() {
 	c1, c2 := float32(1-b1t), float32(1-b2t)
 	lr := t.Config.LR
 	if t.Config.Warmup > 0 && k < t.Config.Warmup {
-		lr = float32(lr * float32(k)) / float32(t.Config.Warmup)
+		lr = float32(lr*float32(k)) / float32(t.Config.Warmup)
 	}
 	decay := 1 - float32(lr*t.Config.WeightDecay)
 	ed := t.Config.EMADecay
