@@ -88,6 +88,10 @@ type Step struct {
 	Margin float32
 	// Top are the TopN most likely tokens, by logit descending (ties: lower id first).
 	Top []TokenProb
+	// Slack (sampling only, 0 otherwise) is the distance of the draw from the nearer edge of
+	// the chosen token's cumulative-mass interval, as a share of the sampled mass: how far the
+	// position is from picking a neighbour.
+	Slack float32
 }
 
 // Result is a generation.
@@ -338,6 +342,17 @@ func (c *candidates) pick(u float64) int {
 	return len(c.acc) - 1
 }
 
+// slack returns the distance of the draw u from the nearer edge of candidate k's interval,
+// as a share of the total mass.
+func (c *candidates) slack(k int, u float64) float32 {
+	var a float64
+	if k > 0 {
+		a = float64(c.acc[k-1])
+	}
+	t := u * float64(c.total)
+	return float32(max(0, min(t-a, float64(c.acc[k])-t)) / float64(c.total))
+}
+
 func (m *Model) sample(ctx context.Context, prompt []int32, p Params, prof tensor.Profile) (*Result, error) {
 	st := m.NewState(prof)
 	buf := make([]float32, m.Config.Vocab)
@@ -346,9 +361,12 @@ func (m *Model) sample(ctx context.Context, prompt []int32, p Params, prof tenso
 	logits, err := st.Eval(prompt, 1)
 	for err == nil {
 		c := samplingDist(logits, &p, false)
-		id := c.ids[c.pick(rng.Float64())]
+		u := rng.Float64()
+		k := c.pick(u)
+		id := c.ids[k]
 		d := analyze(&st.prof, logits, p.TopN, true, buf)
 		s := d.step(id, p.TopN)
+		s.Slack = c.slack(k, u)
 		res.Steps = append(res.Steps, s)
 		res.Tokens = append(res.Tokens, id)
 		res.Score += float64(s.LogProb)

@@ -1,0 +1,308 @@
+package llm
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/genquorum/genquorum/tensor"
+)
+
+// studySampling is the sampling configuration of the cross-profile study: llama.cpp's
+// defaults (temperature 0.8, top-k 40, top-p 0.95).
+func studySampling(seed uint64, n int) Params {
+	return Params{Decode: DecodeSample, MaxTokens: n, Temperature: 0.8, TopK: 40, TopP: 0.95, Seed: seed}
+}
+
+type studyRun struct {
+	res *Result
+}
+
+// pairStats are the agreement figures of one pair of profiles and one decoding mode.
+type pairStats struct {
+	runs, agree   int
+	maxDivMargin  float64 // largest margin (or sampling slack) at a first divergence
+	maxDrift      float64 // largest |margin_A - margin_B| (or slack drift) at agreeing positions
+	divAboveDrift int     // divergences whose margin exceeds the pair's drift bound
+	divMargins    []float64
+}
+
+// TestStudyProfiles is the cross-profile experiment of the paper's Table 2 on the three
+// reference models: every preset profile decodes the reference prompts greedily (60 tokens),
+// with beam search (N = 5 and 10, 30 tokens) and by seeded sampling (two seeds, 30 tokens),
+// and each pair of profiles is compared: share of outputs that agree fully, and for each
+// disagreement the margin (top-1 minus top-2 logit; for samples the draw's slack) at the first
+// differing position, against the drift the pair causes at the positions where both still
+// agree. It also measures the verifiers' false reject rate (honest outputs of every profile
+// verified under every profile) and false accept rate (tampered outputs). It takes minutes, so
+// it runs only with LLM_STUDY=1 (LLM_STUDY_PROMPTS=n sets the number of prompts, default 10).
+func TestStudyProfiles(t *testing.T) {
+	if os.Getenv("LLM_STUDY") == "" {
+		t.Skip("set LLM_STUDY=1 to run the cross-profile study")
+	}
+	nPrompts := 10
+	if v := os.Getenv("LLM_STUDY_PROMPTS"); v != "" {
+		fmt.Sscan(v, &nPrompts)
+	}
+	profiles := tensor.Profiles()
+	var prompts [][]int32
+	seen := map[string]bool{}
+	for _, r := range readRecords(t, "greedy.jsonl") {
+		if !seen[r.PromptID] && len(prompts) < nPrompts {
+			seen[r.PromptID] = true
+			prompts = append(prompts, r.PromptIDs)
+		}
+	}
+	modes := []struct {
+		name string
+		p    Params
+	}{
+		{"greedy-60", Params{Decode: DecodeGreedy, MaxTokens: 60}},
+		{"beam:5-30", Params{Decode: "beam:5", MaxTokens: 30}},
+		{"beam:10-30", Params{Decode: "beam:10", MaxTokens: 30}},
+		{"sample-s1-30", studySampling(1, 30)},
+		{"sample-s2-30", studySampling(2, 30)},
+	}
+	var report strings.Builder
+	for _, name := range benchModels {
+		m := loadModel(t, name)
+		// outs[mode][profile][prompt]
+		outs := make([][][]*Result, len(modes))
+		for mi, mode := range modes {
+			outs[mi] = make([][]*Result, len(profiles))
+			for pi, prof := range profiles {
+				for _, pr := range prompts {
+					res, err := m.Generate(t.Context(), pr, mode.p, prof)
+					if err != nil {
+						t.Fatal(err)
+					}
+					outs[mi][pi] = append(outs[mi][pi], res)
+				}
+			}
+		}
+		fmt.Fprintf(&report, "\n## %s (%d prompts)\n\nshare of outputs identical between two profiles (greedy-60 / beam:5 / beam:10 / sample):\n\n", name, len(prompts))
+		fmt.Fprintf(&report, "| profile A | profile B | greedy-60 | beam:5 | beam:10 | sample | max margin at a greedy divergence | greedy drift bound | max slack at a sample divergence | sample drift bound |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		totals := make([]pairStats, len(modes))
+		for a := range profiles {
+			for b := a + 1; b < len(profiles); b++ {
+				var cells []string
+				var st [5]pairStats
+				for mi := range modes {
+					s := &st[mi]
+					for k := range prompts {
+						comparePair(outs[mi][a][k], outs[mi][b][k], strings.HasPrefix(modes[mi].name, "sample"), s)
+					}
+					for _, dm := range s.divMargins {
+						if dm > s.maxDrift {
+							s.divAboveDrift++
+							t.Logf("%s %s %s/%s: divergence at margin %.4g above the pair's drift %.4g", name, modes[mi].name, profiles[a].Name, profiles[b].Name, dm, s.maxDrift)
+						}
+					}
+					totals[mi].runs += s.runs
+					totals[mi].agree += s.agree
+					totals[mi].divAboveDrift += s.divAboveDrift
+					totals[mi].maxDivMargin = max(totals[mi].maxDivMargin, s.maxDivMargin)
+					totals[mi].maxDrift = max(totals[mi].maxDrift, s.maxDrift)
+				}
+				samp := pairStats{runs: st[3].runs + st[4].runs, agree: st[3].agree + st[4].agree,
+					maxDivMargin: max(st[3].maxDivMargin, st[4].maxDivMargin), maxDrift: max(st[3].maxDrift, st[4].maxDrift)}
+				for _, s := range []pairStats{st[0], st[1], st[2], samp} {
+					cells = append(cells, fmt.Sprintf("%d/%d", s.agree, s.runs))
+				}
+				fmt.Fprintf(&report, "| %s | %s | %s | %.3g | %.3g | %.3g | %.3g |\n", profiles[a].Name, profiles[b].Name,
+					strings.Join(cells, " | "), st[0].maxDivMargin, st[0].maxDrift, samp.maxDivMargin, samp.maxDrift)
+			}
+		}
+		for mi, mode := range modes {
+			s := totals[mi]
+			fmt.Fprintf(&report, "\n%s: %d/%d pairs of outputs identical (%.1f %%); largest margin at a first divergence %.4g; largest drift at agreeing positions %.4g; divergences above their pair's drift bound: %d",
+				mode.name, s.agree, s.runs, 100*float64(s.agree)/float64(s.runs), s.maxDivMargin, s.maxDrift, s.divAboveDrift)
+			if strings.HasPrefix(mode.name, "greedy") || strings.HasPrefix(mode.name, "sample") {
+				if s.divAboveDrift > 0 {
+					t.Errorf("%s %s: %d divergences start at a margin above the drift bound", name, mode.name, s.divAboveDrift)
+				}
+			}
+		}
+		report.WriteString("\n")
+		verifierRates(t, m, profiles, prompts, outs[0], [][][]*Result{outs[3], outs[4]}, []Params{modes[3].p, modes[4].p}, &report)
+	}
+	t.Log(report.String())
+	if path := os.Getenv("LLM_STUDY_OUT"); path != "" {
+		os.WriteFile(path, []byte(report.String()), 0o644)
+	}
+}
+
+// comparePair compares the outputs of two profiles on one prompt. For greedy and beam the
+// per-position quantity is the margin (top-1 minus top-2 logit); for samples the draw's slack
+// (distance in mass from the nearer edge of the chosen interval).
+func comparePair(a, b *Result, sample bool, s *pairStats) {
+	s.runs++
+	q := func(st Step) float64 {
+		if sample {
+			return float64(st.Slack)
+		}
+		return float64(st.Margin)
+	}
+	n := min(len(a.Tokens), len(b.Tokens))
+	div := -1
+	for i := range n {
+		if a.Tokens[i] != b.Tokens[i] {
+			div = i
+			break
+		}
+	}
+	if div < 0 && len(a.Tokens) == len(b.Tokens) {
+		s.agree++
+	}
+	end := n
+	if div >= 0 {
+		end = div
+	}
+	// The drift of a position is how much the two profiles moved its margin (or, for
+	// samples, the draw's slack), measured where both still saw the same prefix.
+	var drift float64
+	for i := range end {
+		drift = max(drift, math.Abs(q(a.Steps[i])-q(b.Steps[i])))
+	}
+	s.maxDrift = max(s.maxDrift, drift)
+	if div >= 0 {
+		m := min(q(a.Steps[div]), q(b.Steps[div]))
+		s.maxDivMargin = max(s.maxDivMargin, m)
+		s.divMargins = append(s.divMargins, m)
+	}
+}
+
+// verifierRates measures, for a grid of tolerances, the false reject rate on honest outputs
+// (every profile's output checked under every other profile; under the same profile Need is 0
+// by construction) and the false accept rate on tampered ones (one token of the verifier's
+// own honest output replaced).
+func verifierRates(t *testing.T, m *Model, profiles []tensor.Profile, prompts [][]int32, greedy [][]*Result, samples [][][]*Result, sp []Params, report *strings.Builder) {
+	ctx := t.Context()
+	needs := map[string][]float64{} // check -> Need of each trial
+	rng := NewRand(12345)
+	for vi, vp := range profiles {
+		for pi := range profiles {
+			for k, pr := range prompts {
+				claim := greedy[pi][k].Tokens
+				v, err := m.VerifyGreedy(ctx, pr, claim, vp, DefaultGreedyTol)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kind := "greedy honest, other profile"
+				if pi == vi {
+					kind = "greedy honest, same profile"
+				}
+				needs[kind] = append(needs[kind], v.Need)
+				for si := range samples {
+					v, err := m.VerifySample(ctx, pr, samples[si][pi][k].Tokens, sp[si], vp, DefaultSampleTol)
+					if err != nil {
+						t.Fatal(err)
+					}
+					kind := "sample honest, other profile"
+					if pi == vi {
+						kind = "sample honest, same profile"
+					}
+					needs[kind] = append(needs[kind], v.Need)
+				}
+				if pi != vi {
+					continue
+				}
+				pos := int(rng.Uint64() % uint64(len(claim)))
+				sc, err := m.Score(ctx, pr, claim, vp, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, attack := range []string{"greedy tampered: runner-up token", "greedy tampered: random token"} {
+					bad := slices.Clone(claim)
+					if strings.HasSuffix(attack, "runner-up token") {
+						bad[pos] = sc[pos].Top[1].ID
+					} else {
+						for bad[pos] == claim[pos] {
+							bad[pos] = int32(rng.Uint64() % uint64(m.Config.Vocab))
+						}
+					}
+					v, err := m.VerifyGreedy(ctx, pr, bad, vp, DefaultGreedyTol)
+					if err != nil {
+						t.Fatal(err)
+					}
+					needs[attack] = append(needs[attack], v.Need)
+				}
+				for si := range samples {
+					honest := samples[si][pi][k].Tokens
+					spos := int(rng.Uint64() % uint64(len(honest)))
+					ssc, err := m.Score(ctx, pr, honest, vp, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := samplingDist(ssc[spos].logits, &sp[si], false)
+					r := slices.Index(c.ids, honest[spos])
+					for _, attack := range []string{"sample tampered: neighbour in rank", "sample tampered: other token of the nucleus", "sample tampered: wrong seed"} {
+						bad := slices.Clone(honest)
+						p := sp[si]
+						switch attack {
+						case "sample tampered: neighbour in rank":
+							if r+1 < len(c.ids) {
+								bad[spos] = c.ids[r+1]
+							} else if r > 0 {
+								bad[spos] = c.ids[r-1]
+							} else {
+								continue
+							}
+						case "sample tampered: other token of the nucleus":
+							if len(c.ids) < 2 {
+								continue
+							}
+							for bad[spos] == honest[spos] {
+								bad[spos] = c.ids[rng.Uint64()%uint64(len(c.ids))]
+							}
+						case "sample tampered: wrong seed":
+							p.Seed += 1000
+						}
+						v, err := m.VerifySample(ctx, pr, bad, p, vp, DefaultSampleTol)
+						if err != nil {
+							t.Fatal(err)
+						}
+						needs[attack] = append(needs[attack], v.Need)
+					}
+				}
+			}
+		}
+	}
+	greedyTols := []float64{0, 0.05, 0.1, 0.25, 0.5, 1}
+	sampleTols := []float64{0, 0.005, 0.01, 0.02, 0.05, 0.1}
+	keys := make([]string, 0, len(needs))
+	for k := range needs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, kind := range []string{"greedy", "sample"} {
+		tols := greedyTols
+		if kind == "sample" {
+			tols = sampleTols
+		}
+		fmt.Fprintf(report, "\n%s verifier: share of claims accepted at each tolerance (honest rows: 1 - false reject rate; tampered rows: false accept rate)\n\n| claims | n |", kind)
+		for _, tol := range tols {
+			fmt.Fprintf(report, " tol %g |", tol)
+		}
+		report.WriteString("\n|---|---|" + strings.Repeat("---|", len(tols)) + "\n")
+		for _, k := range keys {
+			if !strings.HasPrefix(k, kind) {
+				continue
+			}
+			fmt.Fprintf(report, "| %s | %d |", k, len(needs[k]))
+			for _, tol := range tols {
+				acc := 0
+				for _, n := range needs[k] {
+					if n <= tol {
+						acc++
+					}
+				}
+				fmt.Fprintf(report, " %.1f %% |", 100*float64(acc)/float64(len(needs[k])))
+			}
+			report.WriteString("\n")
+		}
+	}
+}
