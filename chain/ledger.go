@@ -157,6 +157,7 @@ type ExecutorView struct {
 	Committed   bool   `json:"committed"`
 	Revealed    bool   `json:"revealed"`
 	Fingerprint string `json:"fingerprint,omitempty"`
+	Artifact    string `json:"artifact,omitempty"` // SHA-256 of the artifact, as revealed
 	Outcome     string `json:"outcome"`
 }
 
@@ -168,6 +169,7 @@ type NodeView struct {
 	Models   []string      `json:"models"`
 	Hardware string        `json:"hardware"`
 	Class    string        `json:"class"`
+	Addrs    []string      `json:"addrs"`
 	Open     uint32        `json:"open"`
 	Record   ledger.Record `json:"record"`
 }
@@ -251,13 +253,16 @@ func viewTask(t ledger.Task) TaskView {
 		if e.Fingerprint != nil {
 			ev.Fingerprint = hex.EncodeToString(e.Fingerprint)
 		}
+		if e.Revealed {
+			ev.Artifact = hex.EncodeToString(e.Artifact[:])
+		}
 		v.Executors = append(v.Executors, ev)
 	}
 	return v
 }
 
 func viewNode(n ledger.Node) NodeView {
-	v := NodeView{Key: n.Key.String(), Stake: n.Stake, Engines: n.Engines, Hardware: n.Hardware, Class: n.Class, Open: n.Open, Record: n.Record}
+	v := NodeView{Key: n.Key.String(), Stake: n.Stake, Engines: n.Engines, Hardware: n.Hardware, Class: n.Class, Addrs: n.Addrs, Open: n.Open, Record: n.Record}
 	for _, m := range n.Models {
 		v.Models = append(v.Models, m.Name+"@"+hex.EncodeToString(m.Digest[:]))
 	}

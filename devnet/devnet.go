@@ -24,6 +24,7 @@ import (
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/store"
 )
 
@@ -61,6 +62,11 @@ type Network struct {
 	Chain     *chain.Client
 	Nodes     []*node.Node
 	Clients   []*node.Client
+
+	// Hosts are the nodes' libp2p hosts (serving their stores), in node order; Client is a
+	// fetch-only host for clients.
+	Hosts      []*p2p.Host
+	ClientHost *p2p.Host
 
 	stores []*store.Store
 	cancel context.CancelFunc
@@ -153,8 +159,14 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		if b == "" {
 			b = node.Honest
 		}
+		h, err := p2p.NewHost(ctx, p2p.Config{PrivateKey: Key("node", i), Source: st}, o.Logger)
+		if err != nil {
+			nw.Stop()
+			return nil, err
+		}
+		nw.Hosts = append(nw.Hosts, h)
 		n, err := node.New(node.Config{Key: Key("node", i), Stake: s.Stake, Profile: s.Profile, Class: s.Class,
-			Behaviour: b, Workers: s.Workers}, o.ChainID, cc, o.Engines, st, o.Logger)
+			Behaviour: b, Workers: s.Workers, Addrs: h.P2PAddrs()}, o.ChainID, cc, o.Engines, st, o.Logger)
 		if err != nil {
 			nw.Stop()
 			return nil, err
@@ -191,6 +203,10 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 	for i := range o.Clients {
 		nw.Clients = append(nw.Clients, node.NewClient(Key("client", i), o.ChainID, cc))
 	}
+	if nw.ClientHost, err = p2p.NewHost(ctx, p2p.Config{PrivateKey: Key("client-host", 0)}, o.Logger); err != nil {
+		nw.Stop()
+		return nil, err
+	}
 	return nw, nil
 }
 
@@ -200,6 +216,11 @@ func (nw *Network) Stop() error {
 	nw.cancel()
 	nw.wg.Wait()
 	err := nw.Validator.Stop()
+	for _, h := range append(nw.Hosts, nw.ClientHost) {
+		if h != nil {
+			err = errors.Join(err, h.Close())
+		}
+	}
 	for _, st := range nw.stores {
 		err = errors.Join(err, st.Close())
 	}

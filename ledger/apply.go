@@ -184,6 +184,7 @@ func (s *State) register(tx *Tx, b *RegisterNode, ev *[]Event) error {
 	n.Engines = slices.Clone(b.Engines)
 	n.Models = slices.Clone(b.Models)
 	n.Hardware, n.Class = b.Hardware, b.Class
+	n.Addrs = slices.Clone(b.Addrs)
 	s.touch(kindNode, n.Key)
 	*ev = append(*ev, Event{Type: EventNodeRegistered, Node: n.Key, Amount: n.Stake})
 	return nil
@@ -377,7 +378,7 @@ func (s *State) reveal(tx *Tx, b *Reveal, ev *[]Event) error {
 	case CommitmentFor(t.ID, tx.Signer, b.Fingerprint, b.Salt) != x.Commitment:
 		return fmt.Errorf("%w: task %v", ErrCommitmentMismatch, t.ID)
 	}
-	x.Revealed, x.Fingerprint = true, slices.Clone(b.Fingerprint)
+	x.Revealed, x.Fingerprint, x.Artifact = true, slices.Clone(b.Fingerprint), b.Artifact
 	s.touch(kindTask, t.ID)
 	*ev = append(*ev, Event{Type: EventRevealed, Task: t.ID, Round: t.Round, Node: tx.Signer})
 	for j := range t.Executors {

@@ -82,7 +82,7 @@ func settleBlocks(b *testing.B, perBlock, batches, nNodes int) *settleWorkload {
 			txs = append(txs, j.node.Commit(j.task, j.fp, salt))
 		}
 		for _, j := range reveals {
-			txs = append(txs, j.node.Reveal(j.task, j.fp, salt))
+			txs = append(txs, j.node.Reveal(j.task, j.fp, salt, [32]byte{}))
 		}
 		reveals, commits = commits, nil
 		h := prep.Height() + 1

@@ -68,7 +68,7 @@ func Example() {
 	var commits, reveals [][]byte
 	for i, n := range nodes {
 		commits = append(commits, n.Commit(id, fps[i], salt))
-		reveals = append(reveals, n.Reveal(id, fps[i], salt))
+		reveals = append(reveals, n.Reveal(id, fps[i], salt, [32]byte{}))
 	}
 	block(commits...)
 	res = block(reveals...)

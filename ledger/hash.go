@@ -232,6 +232,7 @@ func encodeNode(e *encoder, n *Node) {
 	e.models(n.Models)
 	e.str(n.Hardware)
 	e.str(n.Class)
+	e.strs(n.Addrs)
 	e.u64(n.RegisteredAt)
 	e.u32(n.Open)
 	r := &n.Record
@@ -246,6 +247,7 @@ func decodeNode(d *decoder) *Node {
 	n.Models = d.models("models", MaxListItems)
 	n.Hardware = d.str("hardware", MaxNameBytes)
 	n.Class = d.str("class", MaxNameBytes)
+	n.Addrs = d.strs("addrs", MaxAddrs, MaxAddrBytes)
 	n.RegisteredAt = d.u64()
 	n.Open = d.u32()
 	r := &n.Record
@@ -279,6 +281,7 @@ func encodeTask(e *encoder, t *Task, full bool) {
 		e.boolean(x.Duplicate)
 		e.boolean(x.Revealed)
 		e.bytes(x.Fingerprint)
+		e.fixed(x.Artifact[:])
 		e.u8(uint8(x.Outcome))
 	}
 	e.u64(t.SettledAt)
@@ -298,7 +301,7 @@ func decodeTask(d *decoder) *Task {
 	t.CommitDeadline = d.u64()
 	t.RevealDeadline = d.u64()
 	t.CommitClosedAt = d.u64()
-	n := d.count("executors", MaxReplicasLimit, 32+1+32+1+1+4+1)
+	n := d.count("executors", MaxReplicasLimit, 32+1+32+1+1+4+32+1)
 	if n > 0 {
 		t.Executors = make([]Executor, n)
 	}
@@ -313,6 +316,7 @@ func decodeTask(d *decoder) *Task {
 		if len(x.Fingerprint) == 0 {
 			x.Fingerprint = nil
 		}
+		x.Artifact = d.fixed32()
 		x.Outcome = Outcome(d.u8())
 	}
 	t.SettledAt = d.u64()

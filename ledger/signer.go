@@ -67,6 +67,6 @@ func (s *Signer) Commit(task TaskID, fingerprint []byte, salt [32]byte) []byte {
 }
 
 // Reveal signs the opening of an earlier commitment.
-func (s *Signer) Reveal(task TaskID, fingerprint []byte, salt [32]byte) []byte {
-	return s.Sign(&Reveal{Task: task, Fingerprint: fingerprint, Salt: salt})
+func (s *Signer) Reveal(task TaskID, fingerprint []byte, salt [32]byte, artifact [32]byte) []byte {
+	return s.Sign(&Reveal{Task: task, Fingerprint: fingerprint, Salt: salt, Artifact: artifact})
 }

@@ -157,16 +157,16 @@ func (m *sim) nextBlock() Block {
 		case TxReveal:
 			if !sec.valid {
 				if m.rng.IntN(2) == 0 && sec.fp != nil {
-					add(p.node.Reveal(p.task, sec.fp, sec.salt)) // does not open a copied commitment
+					add(p.node.Reveal(p.task, sec.fp, sec.salt, [32]byte{})) // does not open a copied commitment
 				}
 				continue
 			}
 			if m.rng.IntN(10) == 0 { // a wrong opening first
 				bad := slices.Clone(sec.fp)
 				bad[0]++
-				add(p.node.Reveal(p.task, bad, sec.salt))
+				add(p.node.Reveal(p.task, bad, sec.salt, [32]byte{}))
 			}
-			add(p.node.Reveal(p.task, sec.fp, sec.salt))
+			add(p.node.Reveal(p.task, sec.fp, sec.salt, [32]byte{}))
 		}
 	}
 	delete(m.later, h)

@@ -85,8 +85,9 @@ type Node struct {
 	Models       []Model
 	Hardware     string
 	Class        string
-	RegisteredAt uint64 // height
-	Open         uint32 // assignments not yet settled
+	Addrs        []string // where it serves artifacts, as it announced
+	RegisteredAt uint64   // height
+	Open         uint32   // assignments not yet settled
 	Record       Record
 }
 
@@ -169,6 +170,7 @@ type Executor struct {
 	Duplicate   bool // another executor of the round committed the same bytes
 	Revealed    bool
 	Fingerprint []byte
+	Artifact    [32]byte // SHA-256 of the artifact, as revealed
 	Outcome     Outcome
 }
 
@@ -315,6 +317,7 @@ func (s *State) Node(key PubKey) (Node, bool) {
 	c := *n
 	c.Engines = slices.Clone(n.Engines)
 	c.Models = slices.Clone(n.Models)
+	c.Addrs = slices.Clone(n.Addrs)
 	return c, true
 }
 

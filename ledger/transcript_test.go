@@ -319,7 +319,7 @@ func (h *transcript) run(line string) (out string) {
 		h.commits[a["task"]+"/"+pos[0]] = c
 		return h.queueTx(s.Sign(&Commit{Task: id, Commitment: c}), "commit "+pos[0]+" "+a["task"])
 	case "reveal":
-		raw := h.signer(pos[0]).Reveal(h.tasks[a["task"]], a.hex("fp"), a.salt())
+		raw := h.signer(pos[0]).Reveal(h.tasks[a["task"]], a.hex("fp"), a.salt(), [32]byte{})
 		return h.queueTx(raw, "reveal "+pos[0]+" "+a["task"])
 	case "replay":
 		k, _ := strconv.Atoi(pos[0])

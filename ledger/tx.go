@@ -79,6 +79,7 @@ type RegisterNode struct {
 	Models   []Model  // models it serves; only these tasks are assigned to it
 	Hardware string   // hardware profile, e.g. "cpu-avx2-split4"
 	Class    string   // hardware class, e.g. "cpu", "gpu"
+	Addrs    []string // where the node serves artifacts (libp2p multiaddrs); informational
 }
 
 // Unbond moves Amount of the signer's stake back to its balance.
@@ -110,11 +111,15 @@ type Commit struct {
 	Commitment [32]byte
 }
 
-// Reveal opens the signer's commitment for Task.
+// Reveal opens the signer's commitment for Task. Artifact is the SHA-256 of the artifact the
+// fingerprint was computed from: the ledger records it so that clients can fetch the artifact
+// by digest from an agreeing node (the commitment binds only the fingerprint; the digest is a
+// claim whose artifact a client checks against the fingerprint).
 type Reveal struct {
 	Task        TaskID
 	Fingerprint []byte
 	Salt        [32]byte
+	Artifact    [32]byte
 }
 
 func (*Transfer) Type() TxType     { return TxTransfer }
@@ -139,6 +144,7 @@ func (b *RegisterNode) encode(e *encoder) {
 	e.models(b.Models)
 	e.str(b.Hardware)
 	e.str(b.Class)
+	e.strs(b.Addrs)
 }
 
 func (b *RegisterNode) decode(d *decoder) {
@@ -147,11 +153,20 @@ func (b *RegisterNode) decode(d *decoder) {
 	b.Models = d.models("models", MaxListItems)
 	b.Hardware = d.str("hardware", MaxNameBytes)
 	b.Class = d.str("class", MaxNameBytes)
+	b.Addrs = d.strs("addrs", MaxAddrs, MaxAddrBytes)
 }
 
 func (b *RegisterNode) validate() error {
 	if len(b.Models) == 0 {
 		return fmt.Errorf("%w: node serves no model", ErrMalformedTx)
+	}
+	if len(b.Addrs) > MaxAddrs {
+		return fmt.Errorf("%w: more than %d addresses", ErrMalformedTx, MaxAddrs)
+	}
+	for _, a := range b.Addrs {
+		if len(a) == 0 || len(a) > MaxAddrBytes {
+			return fmt.Errorf("%w: address of %d bytes", ErrMalformedTx, len(a))
+		}
 	}
 	if len(b.Engines) > MaxListItems || len(b.Models) > MaxListItems {
 		return fmt.Errorf("%w: more than %d engines or models", ErrMalformedTx, MaxListItems)
@@ -243,11 +258,17 @@ func (b *Commit) encode(e *encoder) { e.fixed(b.Task[:]); e.fixed(b.Commitment[:
 func (b *Commit) decode(d *decoder) { b.Task = d.fixed32(); b.Commitment = d.fixed32() }
 func (b *Commit) validate() error   { return nil }
 
-func (b *Reveal) encode(e *encoder) { e.fixed(b.Task[:]); e.bytes(b.Fingerprint); e.fixed(b.Salt[:]) }
+func (b *Reveal) encode(e *encoder) {
+	e.fixed(b.Task[:])
+	e.bytes(b.Fingerprint)
+	e.fixed(b.Salt[:])
+	e.fixed(b.Artifact[:])
+}
 func (b *Reveal) decode(d *decoder) {
 	b.Task = d.fixed32()
 	b.Fingerprint = d.bytes("fingerprint", MaxFingerprintBytes)
 	b.Salt = d.fixed32()
+	b.Artifact = d.fixed32()
 }
 func (b *Reveal) validate() error {
 	if len(b.Fingerprint) == 0 {

@@ -30,7 +30,7 @@ func goldenTxs() [][]byte {
 			Seed: 42, Params: []byte{1, 2, 3}, Replicas: 3, MaxReplicas: 5, Tolerance: 2,
 			Rule: quorum.SuperMajority, FingerprintLen: 8, Fee: 300})),
 		n.Commit(task, []byte{1, 2, 3, 4, 5, 6, 7, 8}, salt),
-		n.Reveal(task, []byte{1, 2, 3, 4, 5, 6, 7, 8}, salt),
+		n.Reveal(task, []byte{1, 2, 3, 4, 5, 6, 7, 8}, salt, [32]byte{9}),
 	}
 }
 

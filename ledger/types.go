@@ -19,6 +19,9 @@ const (
 	MaxNameBytes = 128
 	// MaxListItems bounds the engines and models a node lists.
 	MaxListItems = 64
+	// MaxAddrs and MaxAddrBytes bound the network addresses a node announces.
+	MaxAddrs     = 8
+	MaxAddrBytes = 256
 	// MaxReplicasLimit bounds replicas in any chain's Params.
 	MaxReplicasLimit = 255
 	// MaxChainIDBytes bounds the chain ID.

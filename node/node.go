@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -87,8 +88,11 @@ type Config struct {
 	Behaviour Behaviour
 	// Workers is how many tasks run at once (default 1).
 	Workers int
-	// Decode bounds images when fingerprinting artifacts.
+	// Fingerprint bounds images when fingerprinting artifacts.
 	Fingerprint fingerprint.Options
+	// Addrs are the libp2p multiaddrs (with /p2p/ID) where this node serves its artifacts,
+	// announced on the ledger at registration so that clients can fetch them.
+	Addrs []string
 }
 
 // Validate checks the configuration.
@@ -172,14 +176,18 @@ func (n *Node) Key() ledger.PubKey { return n.key }
 // Behaviour returns how the node acts.
 func (n *Node) Behaviour() Behaviour { return n.cfg.Behaviour }
 
-// Register registers the node on the ledger, with its engines and models, unless it already
-// is. The node's account must hold at least Stake.
+// Register registers the node on the ledger, with its engines, models and addresses. A node
+// already registered only re-announces its addresses when they changed (e.g. after a restart
+// on new ports), bonding nothing more. The node's account must hold at least Stake.
 func (n *Node) Register(ctx context.Context) error {
+	reg := ledger.RegisterNode{Stake: n.cfg.Stake, Hardware: n.cfg.Profile, Class: n.cfg.Class, Addrs: n.cfg.Addrs}
 	var nv chain.NodeView
 	if err := n.client.QueryJSON(ctx, chain.QueryNode, n.key[:], &nv); err == nil {
-		return nil // already registered
+		if slices.Equal(nv.Addrs, n.cfg.Addrs) {
+			return nil
+		}
+		reg.Stake = 0
 	}
-	reg := ledger.RegisterNode{Stake: n.cfg.Stake, Hardware: n.cfg.Profile, Class: n.cfg.Class}
 	for _, e := range n.engines.Engines() {
 		reg.Engines = append(reg.Engines, e.Name())
 	}
@@ -512,9 +520,9 @@ func (n *Node) reveal(ctx context.Context, k jobKey) {
 		return
 	}
 	o.Revealed = true
-	fp, salt := o.Fingerprint, o.Salt
+	fp, salt, art := o.Fingerprint, o.Salt, o.Artifact
 	n.mu.Unlock()
-	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.Reveal(k.task, fp, salt) }); err != nil {
+	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.Reveal(k.task, fp, salt, art) }); err != nil {
 		if ctx.Err() == nil {
 			n.Stats.Failed.Add(1)
 			n.logger.Warn("reveal failed", "task", k.task.String()[:12], "err", err)

@@ -74,12 +74,22 @@ func TestHonestNetworkSettles(t *testing.T) {
 		if tv.Status != "accepted" || tv.Support != 3 || len(tv.Executors) != 3 {
 			t.Errorf("task %s: status %s support %d executors %d; want accepted by 3 of 3", id.String()[:8], tv.Status, tv.Support, len(tv.Executors))
 		}
+		f, err := node.Fetch(ctx, nw.Chain, nw.ClientHost, id, fingerprint.Options{})
+		if err != nil {
+			t.Fatalf("fetch task %s: %v", id.String()[:8], err)
+		}
+		var from *node.Node
 		for _, n := range nw.Nodes {
-			if d, err := n.ArtifactFor(id); err == nil {
-				if _, err := n.Artifact(ctx, d); err != nil {
-					t.Errorf("node %s lost the artifact of task %s: %v", n.Key().String()[:8], id.String()[:8], err)
-				}
+			if n.Key().String() == f.From {
+				from = n
 			}
+		}
+		if from == nil {
+			t.Fatalf("fetched from %s, not a node of the network", f.From[:8])
+		}
+		d, err := from.ArtifactFor(id)
+		if err != nil || d != f.Digest {
+			t.Errorf("fetched digest %s, the executor stored %s (%v)", f.Digest.Short(), d.Short(), err)
 		}
 	}
 }
@@ -113,6 +123,11 @@ func TestCheatersCaught(t *testing.T) {
 	}
 	for _, n := range nw.Nodes {
 		got := outcome[n.Key().String()]
+		// When the copier happens to copy the lazy node's commitment, neither opens it and the
+		// ledger cannot tell the author from the copier: both are slashed as copiers.
+		if n.Behaviour() == node.Lazy && got == "copied" {
+			continue
+		}
 		if got != want[n.Behaviour()] {
 			t.Errorf("%s node: outcome %q, want %q", n.Behaviour(), got, want[n.Behaviour()])
 		}

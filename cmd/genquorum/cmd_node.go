@@ -11,6 +11,7 @@ import (
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/store"
 )
 
@@ -22,6 +23,7 @@ type nodeOptions struct {
 	behaviour string
 	stake     uint64
 	workers   int
+	p2pListen []string
 }
 
 func newNodeCommand(g *globalOptions) *cobra.Command {
@@ -49,6 +51,7 @@ catches up and continues.`,
 	f.StringVar(&o.behaviour, "behaviour", "honest", "honest, or for tests: guesser, copier, lazy, wrong-model, crashed")
 	f.Uint64Var(&o.stake, "stake", 10_000, "stake to bond at registration")
 	f.IntVar(&o.workers, "workers", 1, "tasks run at once")
+	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
 	o.engineOptions.addFlags(cmd)
 	return cmd
 }
@@ -100,7 +103,13 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	if err != nil {
 		return err
 	}
-	n, err := node.New(node.Config{Key: key, Stake: o.stake, Profile: o.profile, Class: o.class, Behaviour: b, Workers: o.workers},
+	host, err := p2p.NewHost(ctx, p2p.Config{PrivateKey: key, ListenAddrs: o.p2pListen, Source: st}, g.logger)
+	if err != nil {
+		return err
+	}
+	defer host.Close()
+	n, err := node.New(node.Config{Key: key, Stake: o.stake, Profile: o.profile, Class: o.class, Behaviour: b, Workers: o.workers,
+		Addrs: host.P2PAddrs()},
 		chainID, cc, engines, st, g.logger)
 	if err != nil {
 		return err

@@ -185,6 +185,12 @@ func TestFourValidatorsSurviveOneKilled(t *testing.T) {
 			t.Errorf("task %s on the restarted validator: exit %d %s %s", id, code, stdout, stderr)
 		}
 	}
+	out := filepath.Join(dir, "artifact")
+	if stdout, stderr, code := runCLI(t, "fetch", ids[0], "--rpc", rpc(1), "--out", out); code != 0 {
+		t.Errorf("fetch: exit %d: %s %s", code, stdout, stderr)
+	} else if b, err := os.ReadFile(out); err != nil || len(b) == 0 {
+		t.Errorf("fetched artifact: %v (%d bytes)", err, len(b))
+	}
 }
 
 func height(t *testing.T, rpc string) int64 {

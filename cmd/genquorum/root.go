@@ -86,6 +86,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newNodeCommand(g),
 		newSubmitCommand(g),
 		newTaskCommand(g),
+		newFetchCommand(g),
 		newConsensusCommand(g),
 		newTokenizeCommand(g),
 		newDetokenizeCommand(g),
@@ -95,6 +96,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newOddsCommand(g),
 		newProfilesCommand(g),
 		newGenerateCommand(g),
+		newDiffusionCommand(g),
 		newScoreCommand(g),
 	)
 	return root
