@@ -186,3 +186,32 @@ func EncodePNG(img image.Image) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// Image is a generated grey image.
+type Image = *image.Gray
+
+// Grid lays rows of equally sized images out as one image, each pixel magnified scale times,
+// with a 2-pixel black border between cells (for inspection, not for verification).
+func Grid(rows [][]Image, scale int) *image.Gray {
+	if len(rows) == 0 || len(rows[0]) == 0 {
+		return image.NewGray(image.Rect(0, 0, 0, 0))
+	}
+	w, h := rows[0][0].Rect.Dx()*scale, rows[0][0].Rect.Dy()*scale
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	const gap = 2
+	out := image.NewGray(image.Rect(0, 0, cols*(w+gap)+gap, len(rows)*(h+gap)+gap))
+	for ri, r := range rows {
+		for ci, img := range r {
+			x0, y0 := gap+ci*(w+gap), gap+ri*(h+gap)
+			for y := range h {
+				for x := range w {
+					out.Pix[(y0+y)*out.Stride+x0+x] = img.Pix[(y/scale)*img.Stride+x/scale]
+				}
+			}
+		}
+	}
+	return out
+}
