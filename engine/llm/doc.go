@@ -1,0 +1,99 @@
+// Package llm is genquorum's built-in text engine: it loads llama-architecture models from
+// GGUF files (weights and tokenizer), runs their forward pass on package tensor under a
+// numeric Profile, decodes (greedy, beam search, seeded multinomial sampling), and verifies a
+// claimed output cheaply by one teacher-forced pass.
+//
+// # Use
+//
+//	m, err := llm.Load("model.gguf", "")                   // or llm.Open for an engine.Engine
+//	prompt := m.Tok.Encode("Once upon a time", true, true) // as llama-server: BOS, special tokens
+//	res, err := m.Generate(ctx, prompt, llm.Params{Decode: "greedy", MaxTokens: 60}, tensor.Exact)
+//	v, err := m.VerifyGreedy(ctx, prompt, res.Tokens, otherProfile, llm.DefaultGreedyTol)
+//
+// A Model is immutable and safe for concurrent use; each Generate, Score or Verify call has its
+// own State (key/value cache). Engine wraps one Model as an engine.Engine for the node daemon.
+//
+// # Forward pass
+//
+// The llama architecture as llama.cpp (b4748) computes it: token embedding; per layer RMSNorm
+// (x / sqrt(mean(x²) + eps) · w), Q, K, V projections, RoPE on adjacent pairs (llama.cpp's
+// "normal" mode, θ_i = pos · base^(-2i/d)), causal softmax attention with scale 1/√head_dim and
+// grouped-query heads (query head h reads KV head h / (heads/kv_heads)), output projection,
+// residual; RMSNorm, SwiGLU feed-forward down(silu(gate(x)) · up(x)), residual; final RMSNorm
+// and the output matrix (token_embd when the file has no output.weight). The prompt is
+// evaluated in one batched pass, then one token per pass against the key/value cache.
+//
+// Matrix products follow ggml's CPU backend in how they treat the activations, which is what
+// makes the log-probs agree with llama.cpp: for F16 weights the activations are rounded to F16
+// before the product; for Q8_0 weights each activation row is quantised to Q8_0 blocks (d =
+// max|x|/127 stored as F16, q = round-half-even(x·127/max|x|)), the integer block dot products
+// are exact, and the per-block terms d_w·d_x·Σq_w·q_x are summed. F32 weights are used as they
+// are; BF16, Q4_0, Q4_K and Q6_K weights are dequantised to float32 at load and computed in
+// plain float (no llama.cpp reference checks them). Other tensor types, other architectures,
+// partial rotary embeddings and rope scaling are refused with ErrTensorType / ErrArchitecture.
+// Memory: weights are held as float32 (Q8_0 quants as float32 too, exact), about 4 bytes per
+// parameter (4x a Q8_0 file), plus packed copies made by tensor on first use.
+//
+// # Profiles and determinism
+//
+// Every reduction (matrix products, norms, the attention softmax, the log-sum-exp of
+// log-probs, the block sum of Q8_0 products) goes through package tensor under the Profile
+// given to Generate / Score, so a profile changes the bits the way different hardware does,
+// honestly and reproducibly. The same model, input and profile give identical tokens and
+// log-prob bits on any machine and any GOMAXPROCS (tensor splits work only over independent
+// outputs; TestEngineContract runs the engine conformance suite at GOMAXPROCS 1 and 4). Exp is
+// this package's own float32 expf with explicit roundings (same bits on every architecture,
+// pinned by TestExpfBits). Under every preset but ampere-fp16 and turing-fp16acc (whose
+// pairwise combine depends on the number of masked keys, see tensor.Tape.Attention) the
+// teacher-forced pass of Score gives the same bits as token-by-token generation
+// (TestScoreMatchesGeneration). tensor.Exact is the conformance profile.
+//
+// # Decoding
+//
+//   - greedy: the largest logit, ties to the lower id.
+//   - beam:N (1 <= N <= 64): each alive hypothesis proposes its N best next tokens; the N
+//     proposals with the largest score survive, the score being the sum of the tokens'
+//     log-probs (float64 sum of float32 log-softmax values) with no length normalisation; ties
+//     go to the parent that ranked first, then the better token. A proposal that is an
+//     end-of-generation token becomes a finished hypothesis and takes no slot. The search
+//     stops after MaxTokens tokens or when the best alive score falls below the best finished
+//     one (scores only decrease); the best hypothesis overall is returned. beam:1 is greedy.
+//     All outputs the paper compares have fixed length, where normalisation cannot matter.
+//   - sample: logits divided by Temperature (float32); the TopK best kept (0 = all), ordered by
+//     logit descending, ties to the lower id; weights w_i = expf(l_i/T - l_max/T) accumulated
+//     sequentially in float32 in that order (acc_i); with 0 < TopP < 1 the smallest prefix
+//     whose acc reaches TopP·acc_last is kept. One draw u = Rand.Float64() per token (Rand is
+//     SplitMix64 seeded with the task's seed; u = (next >> 11)·2^-53) picks the first kept
+//     token with u·acc_last < acc_i. The same seed reproduces the same sample under the same
+//     profile. This is not llama.cpp's sampler chain (its tokens depend on std::mt19937 and
+//     the C++ library's discrete_distribution; testdata/llamacpp/README.md says another engine
+//     is not expected to reproduce them), so sampled.jsonl is used only for its log-probs.
+//     Temperature <= 0 is greedy.
+//
+// Generation stops early at an end-of-generation token unless Params.IgnoreEOG.
+// Step.Margin is the top-1 minus top-2 logit (equal to the log-prob margin up to rounding);
+// the artifact's Margins carry it so verifiers can tell fragile positions from robust ones.
+//
+// # Verification
+//
+// Score evaluates a claimed continuation in one teacher-forced pass (prompt and claim batched),
+// giving each claimed token's log-prob, rank and margin to the best alternative. VerifyGreedy
+// accepts when every claimed token trails the verifier's argmax by at most a tolerance (in
+// log-prob); VerifySample accepts when each claimed token's cumulative-mass interval, rebuilt
+// from the verifier's own logits, contains the replayed draw within a tolerance (in mass). A
+// Verdict's Need is the smallest tolerance that accepts the claim, so a caller can apply its
+// own. The defaults (DefaultGreedyTol 0.5, DefaultSampleTol 0.05) cover the drift between the
+// preset profiles measured by TestStudyProfiles; tighter tolerances catch more substitutions
+// but reject honest outputs of machines with other numerics.
+//
+// # Conformance
+//
+// TestConformanceGreedy compares with llama.cpp b4748 on testdata/llamacpp/greedy.jsonl (3
+// models × 25 prompts × 60 tokens, LLM_CONFORMANCE=full; a 6-prompt subset by default), with
+// the thresholds and tolerances of that README (Q8_0: those for an engine that quantises
+// activations like ggml). Full set, teacher-forced, all 1 500 positions per model: argmax
+// differs from llama.cpp at 0 positions for f32 and Q8_0 and at 1 for GQA-f16 (reference
+// margin 0.0015, below τ 0.05); largest |Δ log-prob| over the top-5 7.2e-5 (f32), 8.9e-3
+// (f16), 0.215 (Q8_0, a quantisation rounding-boundary case); free-running, 25/25 sequences
+// identical for f32 and Q8_0 and 24/25 for f16 (one diverges at a reference margin of 0.0015).
+package llm
