@@ -231,3 +231,30 @@ func TestCompare(t *testing.T) {
 		t.Errorf("compare with a non-image: exit %d, stderr %q; want %d and one line naming the file", code, stderr, exitError)
 	}
 }
+
+func TestHashProgressAndEscaping(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(filepath.Join(hashCorpus, "images/p24_chelsea_crop_7x5.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "tab\there.png")
+	if err := os.WriteFile(name, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "hash", "--kind", "average_hash", "--progress", "always", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	want := "file\thash_name\thash_size_or_binbits\thex\n" + filepath.ToSlash(dir) + "/tab\\there.png\taverage_hash\t8\t7f3f1f1f0f0f0707\n"
+	if stdout != want {
+		t.Errorf("stdout = %q, want %q", stdout, want)
+	}
+	if !strings.Contains(stderr, "hashing") || !strings.Contains(stderr, "1/1") {
+		t.Errorf("--progress always: stderr %q has no progress bar", stderr)
+	}
+	_, stderr, _ = runCLI(t, "hash", "--kind", "average_hash", dir)
+	if stderr != "" {
+		t.Errorf("--progress auto with 1 file and no terminal: stderr %q, want nothing", stderr)
+	}
+}
