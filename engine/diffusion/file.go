@@ -89,6 +89,10 @@ func writeFileAtomic(path string, write func(w io.Writer) error) error {
 		f.Close()
 		return fmt.Errorf("diffusion: save %s: %w", path, err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("diffusion: save %s: %w", path, err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("diffusion: save %s: %w", path, err)
 	}
