@@ -25,6 +25,7 @@ func newGenerateCommand(g *globalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newGenerateTextCommand(g))
+	cmd.AddCommand(newGenerateImageCommand(g))
 	return cmd
 }
 
