@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeFakeFashionMNIST writes n synthetic 28x28 images and labels as the gzipped IDX files
+// of a Fashion-MNIST training split, so that training runs without the dataset.
+func writeFakeFashionMNIST(t *testing.T, dir string, n int) {
+	t.Helper()
+	write := func(name string, head []uint32, body []byte) {
+		var raw bytes.Buffer
+		raw.Write([]byte{0, 0, 8, byte(len(head))})
+		for _, d := range head {
+			binary.Write(&raw, binary.BigEndian, d)
+		}
+		raw.Write(body)
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(raw.Bytes())
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, name), gz.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imgs := make([]byte, n*28*28)
+	labels := make([]byte, n)
+	for i := range n {
+		labels[i] = byte(i % 10)
+		for p := range 28 * 28 {
+			if (p/28+p%28+i)%(2+i%10) == 0 {
+				imgs[i*784+p] = 200
+			}
+		}
+	}
+	write("train-images-idx3-ubyte.gz", []uint32{uint32(n), 28, 28}, imgs)
+	write("train-labels-idx1-ubyte.gz", []uint32{uint32(n)}, labels)
+}
+
+func TestDiffusionTrainResume(t *testing.T) {
+	dir := t.TempDir()
+	writeFakeFashionMNIST(t, dir, 20)
+	train := func(out string, extra ...string) {
+		t.Helper()
+		args := append([]string{"diffusion", "train", "--data", dir, "--out", filepath.Join(dir, out)}, extra...)
+		if _, stderr, code := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	cfg := []string{"--tiny", "--batch", "4", "--micro-batch", "2"}
+	train("full.gguf", append(cfg, "--steps", "3")...)
+	train("part.gguf", append(cfg, "--steps", "2", "--checkpoint-every", "1")...)
+	train("part.gguf", "--steps", "3", "--resume", filepath.Join(dir, "part.gguf.ckpt"))
+	full, _ := os.ReadFile(filepath.Join(dir, "full.gguf"))
+	part, _ := os.ReadFile(filepath.Join(dir, "part.gguf"))
+	if len(full) == 0 || !bytes.Equal(full, part) {
+		t.Errorf("3 steps in one run (%d bytes) and 2+1 with a resume (%d bytes) differ", len(full), len(part))
+	}
+	_, stderr, code := runCLI(t, "diffusion", "train", "--data", dir, "--resume", filepath.Join(dir, "part.gguf.ckpt"),
+		"--batch", "8", "--out", filepath.Join(dir, "x.gguf"))
+	if code != exitUsage {
+		t.Errorf("changing --batch on --resume: exit %d (stderr %q), want %d", code, stderr, exitUsage)
+	}
+	_, stderr, code = runCLI(t, "diffusion", "train", "--tiny", "--data", t.TempDir(), "--out", filepath.Join(dir, "y.gguf"))
+	if code != exitError || !bytes.Contains([]byte(stderr), []byte("dataset-fashion-mnist")) {
+		t.Errorf("missing data: exit %d, stderr %q; want 1 and a hint to install dataset-fashion-mnist", code, stderr)
+	}
+}
