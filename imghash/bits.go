@@ -193,6 +193,12 @@ func whashBits(h Hash, p []uint8, scale, s int, sums, sorted []int64) Hash {
 	slices.Sort(sorted)
 	m := len(sorted)
 	thr := sorted[m/2-1] + sorted[m/2]
+	for _, v := range sums {
+		if 2*v == thr {
+			// A mathematical tie at the median: imagehash decides it by rounding noise.
+			return whashFloatBits(h, p, scale, s)
+		}
+	}
 	for i, v := range sums {
 		if 2*v > thr {
 			h.set(i)
