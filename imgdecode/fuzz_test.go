@@ -19,6 +19,8 @@ func FuzzDecode(f *testing.F) {
 		"testdata/jpeg/restart2b_prog_s420_61x45.jpg",
 		"testdata/jpeg/prog_cut1_s420_13x61.jpg",
 		"testdata/jpeg/prog_cut3_gray_19x45.jpg",
+		"testdata/jpeg/cutrst_pr420_2.jpg",
+		"testdata/jpeg/corrupt_cmyk_s420_61x45.jpg",
 		"testdata/jpeg/sh3v1_61x45.jpg",
 		"testdata/jpeg/cmyk_61x45.jpg",
 		"testdata/jpeg/gray_7x3.jpg",

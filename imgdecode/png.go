@@ -34,7 +34,7 @@ type pngHeader struct {
 func parsePNGHeader(data []byte) (pngHeader, error) {
 	h := pngHeader{paletteLen: -1}
 	p := data[len(pngMagic):]
-	if len(p) < 8+13 {
+	if len(p) < 8+13+4 { // length, "IHDR", 13 bytes, CRC
 		return h, fmt.Errorf("%w: png header", ErrTruncated)
 	}
 	if string(p[4:8]) != "IHDR" || binary.BigEndian.Uint32(p[:4]) != 13 {

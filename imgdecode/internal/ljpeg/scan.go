@@ -287,7 +287,11 @@ func (d *decoder) decodeBlock(sc *scanComp, dcPred *int32, bx, by, ci int, p *sc
 	}
 	zigStart, zigEnd, al := p.zigStart, p.zigEnd, p.al
 	if p.ah != 0 {
-		if err := d.refine(&b, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al); err != nil {
+		var h *huffman // a DC refinement reads raw bits; its Ta may be anything
+		if zigStart > 0 {
+			h = &d.huff[acTable][sc.ta]
+		}
+		if err := d.refine(&b, h, zigStart, zigEnd, 1<<al); err != nil {
 			return err
 		}
 	} else {
@@ -310,7 +314,9 @@ func (d *decoder) decodeBlock(sc *scanComp, dcPred *int32, bx, by, ci int, p *sc
 			b[0] = int32(int16(*dcPred << al)) // (JCOEF) LEFT_SHIFT(s, Al)
 		}
 
-		if zig <= zigEnd && d.eobRun > 0 {
+		if zig > zigEnd {
+			// DC-only scan: no AC table is used (its Ta may be anything).
+		} else if d.eobRun > 0 {
 			d.eobRun--
 		} else {
 			// Decode the AC coefficients, as specified in section F.2.2.2.
