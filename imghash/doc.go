@@ -35,18 +35,20 @@
 // # Exactness and the float-tie policy
 //
 // average_hash, dhash, dhash_vertical and colorhash are integer-exact, as are the luma
-// conversion, the resampler and whash's integer form (block sums of the resized image,
-// bit_i = 2*S_i > S_(m/2-1) + S_(m/2), equivalent to imagehash's haar wavelet with the
-// global mean removed). phash and phash_simple threshold float64 DCT coefficients (computed
-// by direct sums, without fused multiply-add); they equal imagehash except where a
-// coefficient is within rounding noise of the threshold, which only happens for flat,
-// symmetric or tiny images (imagehash's own answer then depends on pocketfft's rounding).
-// Policy: before thresholding, coefficients with |c| <= 1e-12*(2N)^2*255 (N = 4*hash_size)
-// are set to exactly 0, because scipy returns exact zeros for coefficients that are
-// mathematically zero while a direct sum leaves ~1e-12 noise; genuine ties between non-zero
-// coefficients are left as computed. On the conformance corpus this reproduces every PNG
-// vector without a float tie (553 of 553) and 12 of the 17 PNG vectors with ties (the misses
-// are whash on images whose block sums tie at the median, and one phash).
+// conversion and the resampler. whash uses an exact integer form (block sums S of the
+// resized image, bit_i = 2*S_i > S_(m/2-1) + S_(m/2), equivalent to imagehash's haar
+// wavelet with the global mean removed); when some 2*S_i equals that threshold exactly
+// (a mathematical tie, as in flat or synthetic images), imagehash's bit is decided by
+// PyWavelets' rounding, so whash then recomputes in float64 with PyWavelets' operation
+// order (whashFloatBits) and reproduces it. phash and phash_simple threshold float64 DCT
+// coefficients (direct sums, no fused multiply-add); they equal imagehash except where a
+// coefficient is within rounding noise of the threshold. Policy: before thresholding,
+// coefficients with |c| <= 1e-12*(2N)^2*255 (N = 4*hash_size) are set to exactly 0,
+// because scipy (pocketfft) returns exact zeros for coefficients that are mathematically
+// zero while a direct sum leaves ~1e-12 noise; genuine ties between non-zero coefficients
+// are left as computed (reproducing pocketfft's rounding is out of scope). On the
+// conformance corpus this reproduces all 553 PNG vectors without float ties and 16 of the
+// 17 with ties (the miss: one bit of phash/8 of a 16-bit grey PNG, a genuine tie).
 //
 // # Speed
 //

@@ -96,3 +96,29 @@ func TestComputeAllocs(t *testing.T) {
 		t.Errorf("Compute allocates %v times per call, want <= 2", allocs)
 	}
 }
+
+// TestWhashFloatMatchesInteger checks the float64 PyWavelets emulation against the exact
+// integer form on random images without ties (where both must give imagehash's bits), and
+// that a flat image (all ties) gives imagehash's all-zero hash.
+func TestWhashFloatMatchesInteger(t *testing.T) {
+	for _, tc := range []struct{ scale, s int }{{8, 8}, {16, 8}, {64, 8}, {128, 16}, {32, 2}} {
+		for seed := range 5 {
+			p := randBytes(tc.scale * tc.scale)
+			for i := range p {
+				p[i] = uint8((int(p[i]) + seed*37) % 256)
+			}
+			ih := whashBits(newHash(tc.s*tc.s), p, tc.scale, tc.s, make([]int64, tc.s*tc.s), nil)
+			fh := whashFloatBits(newHash(tc.s*tc.s), p, tc.scale, tc.s)
+			if !ih.Equal(fh) {
+				t.Errorf("scale %d size %d seed %d: integer %v, float %v", tc.scale, tc.s, seed, ih, fh)
+			}
+		}
+	}
+	flat := make([]uint8, 64*64)
+	for i := range flat {
+		flat[i] = 200
+	}
+	if h := whashBits(newHash(64), flat, 64, 8, make([]int64, 64), nil); h.String() != "0000000000000000" {
+		t.Errorf("whash of a flat image = %v, want 0000000000000000 (imagehash)", h)
+	}
+}

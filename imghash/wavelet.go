@@ -7,46 +7,39 @@ import "slices"
 const haarC = 0.7071067811865475244008443621048490392848359376884740365883398
 
 // whashFloatBits is whash as imagehash computes it, in float64 with PyWavelets' operation
-// order (downsampling convolution: sum = f[0]*x[2o+1] + f[1]*x[2o]; upsampling: each output
-// sample = lo term + hi term; 2-D transforms along axis 0 then axis 1, inverses along axis
-// 1 then axis 0): pixels/255, full haar decomposition, zeroed final approximation,
-// reconstruction, decomposition to the hash size, median threshold. It is only used when
+// order (analysis: lo = c*x[2o+1] + c*x[2o], hi = -c*x[2o+1] + c*x[2o]; synthesis: each
+// output sample = lo term + hi term; 2-D analysis along axis 0 then axis 1, synthesis along
+// axis 1 then axis 0): pixels/255, full haar decomposition, zeroed final approximation,
+// reconstruction, decomposition to the hash size, median threshold. It is used only when
 // the exact integer form has a mathematical tie at the median, where imagehash's answer is
-// decided by this rounding.
+// decided by this rounding. The transforms work in place on one scale x scale array
+// (bands in the usual Mallat layout), so the memory is 8 bytes per resized pixel.
 func whashFloatBits(h Hash, p []uint8, scale, s int) Hash {
-	x := make([]float64, scale*scale)
-	for i, v := range p[:scale*scale] {
+	n := scale
+	x := make([]float64, n*n)
+	for i, v := range p[:n*n] {
 		x[i] = float64(v) / 255.0
 	}
-	// Full decomposition, keeping the details of each level.
-	type level struct {
-		n              int // size of the bands
-		da, ad, dd, aa []float64
+	tmp := make([]float64, n)
+	for k := n; k > 1; k /= 2 {
+		dwt2InPlace(x, n, k, tmp)
 	}
-	var levels []level
-	a, n := x, scale
-	for n > 1 {
-		aa, da, ad, dd := dwt2(a, n)
-		levels = append(levels, level{n / 2, da, ad, dd, aa})
-		a, n = aa, n/2
+	x[0] = 0 // coeffs[0] *= 0
+	for k := 2; k <= n; k *= 2 {
+		idwt2InPlace(x, n, k, tmp)
 	}
-	// Zero the final approximation and reconstruct.
-	a = make([]float64, 1)
-	for i := len(levels) - 1; i >= 0; i-- {
-		l := levels[i]
-		a = idwt2(a, l.da, l.ad, l.dd, l.n)
+	for k := n; k > s; k /= 2 {
+		dwt2InPlace(x, n, k, tmp)
 	}
-	// Decompose to the hash size.
-	n = scale
-	for n > s {
-		a, _, _, _ = dwt2(a, n)
-		n /= 2
+	ll := make([]float64, 0, s*s)
+	for r := range s {
+		ll = append(ll, x[r*n:r*n+s]...)
 	}
-	sorted := slices.Clone(a)
+	sorted := slices.Clone(ll)
 	slices.Sort(sorted)
 	m := len(sorted)
 	med := (sorted[m/2-1] + sorted[m/2]) / 2
-	for i, v := range a {
+	for i, v := range ll {
 		if v > med {
 			h.set(i)
 		}
@@ -54,57 +47,53 @@ func whashFloatBits(h Hash, p []uint8, scale, s int) Hash {
 	return h
 }
 
-// dwt1 is PyWavelets' haar analysis of x[0], x[st], ..., x[(n-1)*st] into lo and hi
-// (n/2 each, stride ost).
-func dwt1(lo, hi, x []float64, n, st, ost int) {
-	for o := range n / 2 {
-		x0, x1 := x[2*o*st], x[(2*o+1)*st]
-		lo[o*ost] = float64(haarC*x1) + float64(haarC*x0)
-		hi[o*ost] = float64(-haarC*x1) + float64(haarC*x0)
+// dwt2InPlace is pywt.dwt2(a, 'haar') of the k x k top-left block of x (row stride n):
+// afterwards the block holds aa (top left), ad (top right), da (bottom left) and dd, each
+// k/2 x k/2, the first letter naming axis 0.
+func dwt2InPlace(x []float64, n, k int, tmp []float64) {
+	m := k / 2
+	for c := range k { // axis 0
+		for i := range k {
+			tmp[i] = x[i*n+c]
+		}
+		for o := range m {
+			x0, x1 := tmp[2*o], tmp[2*o+1]
+			x[o*n+c] = float64(haarC*x1) + float64(haarC*x0)
+			x[(m+o)*n+c] = float64(-haarC*x1) + float64(haarC*x0)
+		}
+	}
+	for r := range k { // axis 1
+		row := x[r*n : r*n+k]
+		copy(tmp, row)
+		for o := range m {
+			x0, x1 := tmp[2*o], tmp[2*o+1]
+			row[o] = float64(haarC*x1) + float64(haarC*x0)
+			row[m+o] = float64(-haarC*x1) + float64(haarC*x0)
+		}
 	}
 }
 
-// idwt1 is PyWavelets' haar synthesis of lo and hi (m each, stride st) into out (2m,
-// stride ost).
-func idwt1(out, lo, hi []float64, m, st, ost int) {
-	for i := range m {
-		l, d := lo[i*st], hi[i*st]
-		out[2*i*ost] = float64(haarC*l) + float64(haarC*d)
-		out[(2*i+1)*ost] = float64(haarC*l) + float64(-haarC*d)
+// idwt2InPlace is pywt.idwt2 of the bands in the k x k top-left block of x (layout of
+// dwt2InPlace): along axis 1, then axis 0.
+func idwt2InPlace(x []float64, n, k int, tmp []float64) {
+	m := k / 2
+	for r := range k { // axis 1: rows r < m are aa|ad, rows r >= m are da|dd
+		row := x[r*n : r*n+k]
+		copy(tmp, row)
+		for i := range m {
+			l, d := tmp[i], tmp[m+i]
+			row[2*i] = float64(haarC*l) + float64(haarC*d)
+			row[2*i+1] = float64(haarC*l) + float64(-haarC*d)
+		}
 	}
-}
-
-// dwt2 is pywt.dwt2(a, 'haar') of the n x n array a: along axis 0, then axis 1. It returns
-// the n/2 x n/2 bands aa, da, ad, dd (first letter: axis 0).
-func dwt2(a []float64, n int) (aa, da, ad, dd []float64) {
-	m := n / 2
-	A := make([]float64, m*n) // axis-0 lo, m rows x n columns
-	D := make([]float64, m*n)
-	for c := range n {
-		dwt1(A[c:], D[c:], a[c:], n, n, n)
+	for c := range k { // axis 0
+		for i := range k {
+			tmp[i] = x[i*n+c]
+		}
+		for i := range m {
+			l, d := tmp[i], tmp[m+i]
+			x[2*i*n+c] = float64(haarC*l) + float64(haarC*d)
+			x[(2*i+1)*n+c] = float64(haarC*l) + float64(-haarC*d)
+		}
 	}
-	aa, ad = make([]float64, m*m), make([]float64, m*m)
-	da, dd = make([]float64, m*m), make([]float64, m*m)
-	for r := range m {
-		dwt1(aa[r*m:], ad[r*m:], A[r*n:], n, 1, 1)
-		dwt1(da[r*m:], dd[r*m:], D[r*n:], n, 1, 1)
-	}
-	return aa, da, ad, dd
-}
-
-// idwt2 is pywt.idwt2 of m x m bands: along axis 1 ('aa' with 'ad' and 'da' with 'dd'),
-// then axis 0. It returns the 2m x 2m array.
-func idwt2(aa, da, ad, dd []float64, m int) []float64 {
-	n := 2 * m
-	A := make([]float64, m*n)
-	D := make([]float64, m*n)
-	for r := range m {
-		idwt1(A[r*n:], aa[r*m:], ad[r*m:], m, 1, 1)
-		idwt1(D[r*n:], da[r*m:], dd[r*m:], m, 1, 1)
-	}
-	out := make([]float64, n*n)
-	for c := range n {
-		idwt1(out[c:], A[c:], D[c:], m, n, n)
-	}
-	return out
 }
