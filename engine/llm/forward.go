@@ -18,6 +18,7 @@ type State struct {
 	tpInt *tensor.Tape // exact integer block products of Q8_0 weights (see linearQ8)
 	k, v  [][]float32  // per layer: [n, KVHeads*HeadDim] keys (after RoPE) and values
 	n     int          // tokens in the cache
+	out   []float32    // reused output of one-row products of the output matrix
 }
 
 // NewState returns an empty sequence of m evaluated under profile p.
@@ -59,7 +60,7 @@ func (s *State) Truncate(n int) {
 // Eval appends ids to the sequence (one forward pass over all of them, batched) and returns
 // the logits ([Vocab] per row, row-major) of the last rows positions: rows = 1 gives the
 // next-token logits after ids, rows = len(ids) those after every prefix. The returned slice is
-// owned by the caller. It fails with ErrContext when the cache would exceed the model's
+// valid until the next Eval on s. It fails with ErrContext when the cache would exceed the model's
 // context and ErrToken for an id outside the vocabulary; the state is unchanged then.
 func (s *State) Eval(ids []int32, rows int) ([]float32, error) {
 	c := &s.m.Config
@@ -120,11 +121,34 @@ func (s *State) linear(x *tensor.Tensor, w *weight) *tensor.Tensor {
 	case gguf.TypeF16:
 		xr := x.Clone()
 		tensor.F16.RoundSlice(xr.Data)
-		return s.tp.Linear(xr, w.w, nil)
+		return s.product(xr, w)
 	case gguf.TypeQ8_0:
 		return s.linearQ8(x, w)
 	}
-	return s.tp.Linear(x, w.w, nil)
+	return s.product(x, w)
+}
+
+// product returns x @ W^T under the profile: with panels.mulVec for one row when the profile
+// allows (same bits as tensor), with tensor.Tape.Linear otherwise.
+func (s *State) product(x *tensor.Tensor, w *weight) *tensor.Tensor {
+	if x.Len() != w.in || w.pan == nil || !fastProfile(&s.prof, w.in) {
+		return s.tp.Linear(x, w.w, nil)
+	}
+	var out *tensor.Tensor
+	if w == &s.m.output {
+		// The logits: the largest product of a step, its buffer reused (no zeroing needed,
+		// mulVec writes every element).
+		if len(s.out) != w.out {
+			s.out = make([]float32, w.out)
+		}
+		out = tensor.FromData(s.out, 1, w.out)
+	} else {
+		out = tensor.New(1, w.out)
+	}
+	w.pan.mulVec(x.Data, out.Data)
+	s.prof.Accum.RoundSlice(out.Data)
+	s.prof.Storage.RoundSlice(out.Data)
+	return out
 }
 
 // linearQ8 computes x @ W^T for a Q8_0 weight as ggml_vec_dot_q8_0_q8_0 does: each row of x is
@@ -142,13 +166,32 @@ func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
 		for r := range rows {
 			copy(xb.Data[r*qk:(r+1)*qk], xq[r*w.in+b*qk:r*w.in+(b+1)*qk])
 		}
-		isums[b] = s.tpInt.Linear(xb, w.blocks[b], nil)
+		if rows == 1 {
+			// Integer sums are exact in any order: the one-row kernel gives the same bits
+			// under every profile.
+			isums[b] = tensor.New(1, w.out)
+			w.bpan[b].mulVec(xb.Data, isums[b].Data)
+		} else {
+			isums[b] = s.tpInt.Linear(xb, w.blocks[b], nil)
+		}
 	}
 	out := tensor.New(rows, w.out)
 	sc := make([]float32, nb)
 	is := make([]float32, nb)
+	// With a single sequential partial and no FMA, Profile.Dot is ((0 + float32(s0*i0)) +
+	// float32(s1*i1)) + ..., rounded to Accum: written out here for speed (same bits,
+	// TestQ8DotMatchesProfile).
+	seq := s.prof.Lanes <= 1 && (s.prof.Chunk == 0 || s.prof.Chunk >= nb) && !s.prof.FMA
 	for r := range rows {
 		for o := range w.out {
+			if seq {
+				var acc float32
+				for b := range nb {
+					acc += float32(float32(w.scales[o*nb+b]*xd[r*nb+b]) * isums[b].Data[r*w.out+o])
+				}
+				out.Data[r*w.out+o] = s.prof.Accum.Round(acc)
+				continue
+			}
 			for b := range nb {
 				sc[b] = w.scales[o*nb+b] * xd[r*nb+b]
 				is[b] = isums[b].Data[r*w.out+o]

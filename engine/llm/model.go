@@ -41,7 +41,7 @@ type Config struct {
 	Context   int     // llama.context_length: the most tokens one sequence may hold
 	Vocab     int     // rows of token_embd.weight
 	FileType  string  // the weight type of the attention/FFN matrices, e.g. "f32", "f16", "q8_0"
-	MaxMemory int64   // bytes of float32 weights held after loading
+	MaxMemory int64   // bytes of weights held after loading (float32, plus decoding panels)
 }
 
 // weight is one matrix y = W x with W of shape [out, in] (one row per output feature). The
@@ -53,7 +53,9 @@ type weight struct {
 	typ     gguf.TensorType
 	out, in int
 	w       *tensor.Tensor   // [out, in], F32 and F16
+	pan     *panels          // w repacked for one-row products (decoding)
 	blocks  []*tensor.Tensor // Q8_0: block b is [out, 32], the quants q[o][32b:32b+32]
+	bpan    []*panels        // Q8_0: blocks repacked for one-row products
 	scales  []float32        // Q8_0: scales[o*nb+b] = d of row o, block b
 }
 
@@ -310,6 +312,8 @@ func (ld *loader) matrix(name string, in, out int) weight {
 			return weight{}
 		}
 		w.w = tensor.FromData(d, out, in).Freeze()
+		w.pan = packPanels(d, out, in)
+		ld.bytes += int64(4 * len(w.pan.data))
 		return w
 	}
 	raw, err := ld.f.TensorData(name)
@@ -340,7 +344,8 @@ func (ld *loader) matrix(name string, in, out int) weight {
 	}
 	for b := range nb {
 		w.blocks = append(w.blocks, tensor.FromData(qs[b], out, qk).Freeze())
+		w.bpan = append(w.bpan, packPanels(qs[b], out, qk))
 	}
-	ld.bytes += int64(4*out*in + 4*out*nb)
+	ld.bytes += int64(8*out*in + 4*out*nb)
 	return w
 }

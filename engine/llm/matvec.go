@@ -1,0 +1,89 @@
+package llm
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/genquorum/genquorum/tensor"
+)
+
+// panelWidth is the number of outputs one call of the matrix-vector kernel computes.
+const panelWidth = 64
+
+// panels is a weight matrix W ([n, k], one row per output) repacked for the one-row products
+// of decoding: panel q holds W[q*64+j][t] at q*k*64 + t*64 + j (zero beyond row n).
+//
+// Why: tensor's matrix product computes tiles of 4 rows of x, so a decoding step (one row)
+// wastes three quarters of its work; the output projection (vocabulary x width) dominates the
+// cost of a token of a small model. mulVec computes each output exactly as tensor does under a
+// profile whose reduction is one sequential partial without FMA and with float32 operands
+// (Exact): y[o] = (((0 + float32(x0*w0)) + float32(x1*w1)) + ...), then rounded to Accum and
+// Storage; TestMatVecMatchesTensor checks the bits against tensor.Tape.Linear. Other
+// profiles use tensor.
+type panels struct {
+	n, k int
+	data []float32
+}
+
+func packPanels(w []float32, n, k int) *panels {
+	np := (n + panelWidth - 1) / panelWidth
+	p := &panels{n: n, k: k, data: make([]float32, np*k*panelWidth)}
+	for o := range n {
+		q, j := o/panelWidth, o%panelWidth
+		base := q * k * panelWidth
+		for t := range k {
+			p.data[base+t*panelWidth+j] = w[o*k+t]
+		}
+	}
+	return p
+}
+
+// fastProfile reports whether products of length k under p can use mulVec.
+func fastProfile(p *tensor.Profile, k int) bool {
+	return p.Lanes <= 1 && (p.Chunk == 0 || p.Chunk >= k) && !p.FMA && p.Input == tensor.F32
+}
+
+// mulVec sets y[o] = sum_t float32(x[t]*W[o][t]) (sequential float32 sum from zero), for one
+// row x of length k; y must have room for n values. Panels are split between goroutines;
+// each output's sum is computed by one call, so GOMAXPROCS changes no bit.
+func (p *panels) mulVec(x, y []float32) {
+	np := len(p.data) / (p.k * panelWidth)
+	work := func(lo, hi int) {
+		var tmp [panelWidth]float32
+		for q := lo; q < hi; q++ {
+			panel := p.data[q*p.k*panelWidth : (q+1)*p.k*panelWidth]
+			w := min(panelWidth, p.n-q*panelWidth)
+			if w == panelWidth {
+				matvecPanel(p.k, x, panel, (*[panelWidth]float32)(y[q*panelWidth:]))
+			} else {
+				matvecPanel(p.k, x, panel, &tmp)
+				copy(y[q*panelWidth:q*panelWidth+w], tmp[:w])
+			}
+		}
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if procs == 1 || np < 8 || p.k*p.n < 1<<16 {
+		work(0, np)
+		return
+	}
+	parts := min(procs, np/4)
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := i*np/parts, (i+1)*np/parts
+		wg.Go(func() { work(lo, hi) })
+	}
+	wg.Wait()
+}
+
+// matvecGo is the portable kernel and the specification of the assembly one: for each of the
+// 64 outputs j, in order t = 0..k-1: y[j] = y[j] + float32(x[t]*b[t*64+j]), from y[j] = 0.
+func matvecGo(k int, x, b []float32, y *[panelWidth]float32) {
+	*y = [panelWidth]float32{}
+	for t := range k {
+		xv := x[t]
+		row := (*[panelWidth]float32)(b[t*panelWidth : (t+1)*panelWidth])
+		for j := range panelWidth {
+			y[j] += float32(xv * row[j])
+		}
+	}
+}

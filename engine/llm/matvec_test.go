@@ -1,0 +1,72 @@
+package llm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genquorum/genquorum/tensor"
+)
+
+// TestMatVecMatchesTensor checks that the decoding kernel gives tensor.Tape.Linear's bits under
+// the profiles it is used for, and that the assembly and the portable kernel agree.
+func TestMatVecMatchesTensor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	halfStore := tensor.Exact
+	halfStore.Name, halfStore.Storage = "exact-f16-storage", tensor.F16
+	for _, prof := range []tensor.Profile{tensor.Exact, halfStore} {
+		for _, sz := range []struct{ n, k int }{{1, 1}, {63, 64}, {64, 64}, {65, 32}, {130, 128}, {3000, 64}} {
+			w := make([]float32, sz.n*sz.k)
+			x := make([]float32, sz.k)
+			for i := range w {
+				w[i] = float32(rng.NormFloat64())
+			}
+			for i := range x {
+				x[i] = float32(rng.NormFloat64() * 3)
+			}
+			want := tensor.NoGrad(prof).Linear(tensor.FromData(x, 1, sz.k), tensor.FromData(w, sz.n, sz.k), nil).Data
+			p := packPanels(w, sz.n, sz.k)
+			got := make([]float32, sz.n)
+			p.mulVec(x, got)
+			prof.Accum.RoundSlice(got)
+			prof.Storage.RoundSlice(got)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s n %d k %d: output %d = %v, tensor %v", prof.Name, sz.n, sz.k, i, got[i], want[i])
+				}
+			}
+			var a, b [panelWidth]float32
+			matvecGo(sz.k, x, p.data[:sz.k*panelWidth], &a)
+			matvecPanel(sz.k, x, p.data[:sz.k*panelWidth], &b)
+			if a != b {
+				t.Errorf("n %d k %d: assembly and Go kernels differ", sz.n, sz.k)
+			}
+		}
+	}
+}
+
+// TestQ8DotMatchesProfile checks the inlined block sum of linearQ8 against Profile.Dot.
+func TestQ8DotMatchesProfile(t *testing.T) {
+	m := loadModel(t, "tiny-llama-a-q8_0.gguf")
+	prompt := []int32{1, 9038, 2501, 263, 931}
+	for _, prof := range tensor.Profiles() {
+		slow := prof
+		slow.Lanes, slow.Chunk = 1, 1 // parts of length 1: Dot's general path, same order
+		if prof.Lanes > 1 || prof.Chunk > 0 || prof.FMA {
+			continue
+		}
+		a, err := m.NewState(prof).Eval(prompt, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := m.NewState(slow).Eval(prompt, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s: logit %d = %v inlined, %v with Profile.Dot", prof.Name, i, a[i], b[i])
+			}
+		}
+	}
+}
