@@ -68,8 +68,8 @@
 // accumulators per worker, and the resize coefficient tables, which have about
 // 6*max(1, in/out)*out int32 weights per axis and target (Pillow's own tables are the same
 // size in float64). For images of ordinary shape the tables are far smaller than the image;
-// for degenerate shapes (say 1 x 10^7 pixels) they are larger than the image, so callers
-// that accept hostile input should bound the dimensions as well as the pixel count.
+// for degenerate shapes (say 1 x 10^7 pixels) they can exceed it, so Compute refuses
+// (ErrImage) a shape whose tables would need more than max(256 MiB, 8 bytes per pixel).
 //
 // # Concurrency
 //

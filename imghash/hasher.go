@@ -3,6 +3,7 @@ package imghash
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 )
@@ -45,6 +46,31 @@ func (im *Image) validate() error {
 // minParallelPixels is the image size below which Compute ignores Hasher.Workers: starting
 // goroutines costs more than the sweep.
 const minParallelPixels = 64 * 1024
+
+// maxTableBytes is the resize-table memory Compute always allows; beyond it the tables
+// may use at most 8 bytes per image pixel (see tableBytes).
+const maxTableBytes = 256 << 20
+
+// tableBytes estimates the memory of the resize coefficient tables for targets: about
+// 6*max(1, in/out) taps per output, 12 bytes per tap horizontally (int32 and the two int16
+// halves) and 4 vertically plus 8 bytes per input row. Only degenerate shapes (e.g.
+// 1 x 10^8, downscaled along the long axis) come near the limit; Pillow would allocate
+// twice as much in float64, but a network must not let a 100 KB PNG claim gigabytes.
+func tableBytes(W, H int, targets []target) int64 {
+	ksize := func(in, out int) int64 {
+		return 2*int64(math.Ceil(3*max(float64(in)/float64(out), 1))) + 1
+	}
+	var b int64
+	for _, t := range targets {
+		if t.w != W {
+			b += int64(t.w) * ksize(W, t.w) * 12
+		}
+		if t.h != H {
+			b += int64(t.h)*ksize(H, t.h)*4 + 8*int64(H)
+		}
+	}
+	return b
+}
 
 // target is one LANCZOS resize the requested hashes need.
 type target struct{ w, h int }
@@ -247,6 +273,9 @@ func (hs *Hasher) Compute(img Image, specs []Spec) ([]Hash, error) {
 		}
 	}
 	hs.targets, hs.widths = targets, widths
+	if need := tableBytes(W, H, targets); need > max(maxTableBytes, 8*int64(W)*int64(H)) {
+		return nil, fmt.Errorf("%w: %dx%d is too thin: the resize tables would need %d MiB", ErrImage, W, H, need>>20)
+	}
 
 	// Horizontal passes, one per distinct width. A width's result is kept as a plane only
 	// when a target uses it without a vertical pass; otherwise each row is consumed by the

@@ -87,3 +87,18 @@ func TestComputeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeTooThin checks that a degenerate shape whose resize tables would be far larger
+// than the image is refused instead of allocating gigabytes.
+func TestComputeTooThin(t *testing.T) {
+	img := imghash.Image{Width: 1, Height: 50_000_000, Gray: make([]uint8, 50_000_000)}
+	_, err := imghash.Compute(img, imghash.Spec{Kind: imghash.PHash, Size: 8})
+	if !errors.Is(err, imghash.ErrImage) {
+		t.Errorf("Compute(1x5e7) error = %v, want ErrImage", err)
+	}
+	// A thin but reasonable image is hashed.
+	img = imghash.Image{Width: 3, Height: 100_000, Gray: make([]uint8, 300_000)}
+	if _, err := imghash.Compute(img, imghash.Spec{Kind: imghash.PHash, Size: 8}); err != nil {
+		t.Errorf("Compute(3x1e5): %v", err)
+	}
+}
