@@ -79,3 +79,23 @@ func BenchmarkAverageDHashPHashColor512Workers(b *testing.B) {
 	}
 	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkWHashFlat512 times whash on a flat 512x512 image, where every block sum ties
+// and the float64 PyWavelets emulation decides.
+func BenchmarkWHashFlat512(b *testing.B) {
+	gray := make([]uint8, 512*512)
+	for i := range gray {
+		gray[i] = 128
+	}
+	img := imghash.Image{Width: 512, Height: 512, Gray: gray}
+	specs := []imghash.Spec{{imghash.WHash, 8}}
+	var hs imghash.Hasher
+	b.ReportAllocs()
+	start := processCPU()
+	for b.Loop() {
+		if _, err := hs.Compute(img, specs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+}
