@@ -33,7 +33,7 @@ type Params struct {
 	TopP        float32 // sample: keep the smallest prefix of mass >= TopP; 0 or >= 1 = all
 	Seed        uint64  // sample: seeds the Rand whose draws pick the tokens
 	// TopN is the number of alternatives to report per position with their log-probs (0: none,
-	// which skips the log-sum-exp over the vocabulary for greedy decoding).
+	// which skips the log-sum-exp over the vocabulary for greedy and sample decoding).
 	TopN int
 	// IgnoreEOG keeps generating after an end-of-generation token (llama.cpp's ignore_eos).
 	IgnoreEOG bool
@@ -81,7 +81,7 @@ type TokenProb struct {
 type Step struct {
 	ID int32 // the chosen token
 	// LogProb is log softmax(logits)[ID] over the whole vocabulary (raw logits: no temperature),
-	// NaN when log-probs were not computed (Params.TopN 0 with greedy decoding).
+	// NaN when log-probs were not computed (Params.TopN 0 with greedy or sample decoding).
 	LogProb float32
 	// Margin is the largest logit minus the second largest (equal to the top-1 minus top-2
 	// log-prob up to rounding): how far the position is from an argmax flip.
@@ -100,8 +100,7 @@ type Result struct {
 	Tokens []int32 // generated ids, prompt excluded
 	Steps  []Step  // one per generated token
 	Text   string  // the generated tokens' pieces, control tokens as nothing (llama-server's content)
-	// Score is the sum of the generated tokens' log-probs (beam search), NaN otherwise unless
-	// log-probs were computed.
+	// Score is the sum of the generated tokens' log-probs, NaN when they were not computed.
 	Score float64
 }
 
@@ -364,7 +363,7 @@ func (m *Model) sample(ctx context.Context, prompt []int32, p Params, prof tenso
 		u := rng.Float64()
 		k := c.pick(u)
 		id := c.ids[k]
-		d := analyze(&st.prof, logits, p.TopN, true, buf)
+		d := analyze(&st.prof, logits, p.TopN, p.TopN > 0, buf)
 		s := d.step(id, p.TopN)
 		s.Slack = c.slack(k, u)
 		res.Steps = append(res.Steps, s)
