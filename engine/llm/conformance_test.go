@@ -210,3 +210,46 @@ func equalIDs(a, b []int32) bool {
 	}
 	return true
 }
+
+// TestConformanceSampledLogProbs teacher-forces llama.cpp's seeded samples
+// (testdata/llamacpp/sampled.jsonl): their tokens depend on llama.cpp's sampler and are not
+// reproduced (see doc.go), but the top-5 log-probs of every position are the raw softmax and
+// must agree within the README's tolerances, as for greedy records.
+func TestConformanceSampledLogProbs(t *testing.T) {
+	full := os.Getenv("LLM_CONFORMANCE") == "full"
+	worst := map[string]float64{}
+	n := map[string]int{}
+	for i, r := range readRecords(t, "sampled.jsonl") {
+		if !full && i%6 != 0 {
+			continue
+		}
+		m := loadModel(t, r.Model)
+		tol := tolerance[r.Model]
+		sc, err := m.Score(t.Context(), r.PromptIDs, r.GeneratedIDs, tensor.Exact, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pos, s := range sc {
+			if r.Top5[pos] == nil {
+				continue
+			}
+			ours := map[int32]float32{}
+			for _, tp := range s.Top {
+				ours[tp.ID] = tp.LogProb
+			}
+			for _, e := range r.Top5[pos] {
+				if lp, ok := ours[int32(e[0])]; ok {
+					d := math.Abs(float64(lp) - e[1])
+					worst[r.Model] = max(worst[r.Model], d)
+					n[r.Model]++
+					if d > tol.logprob {
+						t.Errorf("%s %s pos %d id %d: log-prob %.6f, llama.cpp %.6f", r.Model, r.PromptID, pos, int(e[0]), lp, e[1])
+					}
+				}
+			}
+		}
+	}
+	for name, w := range worst {
+		t.Logf("%s: %d sampled-record log-probs compared, max |d| %.3g", name, n[name], w)
+	}
+}

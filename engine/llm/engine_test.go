@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -57,6 +58,33 @@ func TestEngineErrors(t *testing.T) {
 		tt.modify(&task)
 		if _, err := e.Run(t.Context(), task); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Run = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+// countdownCtx reports cancellation after its Err method has been called n times, so that a
+// test can cancel in the middle of a generation deterministically.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestRunCancelledMidway(t *testing.T) {
+	m := loadModel(t, "tiny-llama-a-f32.gguf")
+	e := New(m)
+	for _, dec := range []string{"greedy", "beam:3", "sample"} {
+		task := engine.Task{Kind: engine.KindText, Model: e.Models()[0], Prompt: "Once upon a time", Seed: 1,
+			Text: &engine.TextParams{Decode: dec, MaxTokens: 50, Temperature: 1}}
+		ctx := &countdownCtx{Context: t.Context(), n: 5}
+		if _, err := e.Run(ctx, task); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: Run cancelled after a few tokens = %v, want context.Canceled", dec, err)
 		}
 	}
 }
