@@ -36,17 +36,16 @@ const (
 // 16-bit products (vpmullw); when rows 1-7 of b are all zero, pass 1 is the
 // dequantized first row shifted left by 2 in 16 bits; otherwise two passes
 // of islowPass with 16-bit saturation after each, then a clamp to 0..255.
+// (Columns and rows whose AC inputs are zero take a shortcut that computes
+// the same value islowPass would.)
 func idctIslow(b, q *block, dst []byte, stride int) {
 	_ = dst[7*stride+7]
 	var in, ws [blockSize]int32
+	acZero := true
 	for i := range in {
 		in[i] = int32(int16(b[i] * q[i])) // vpmullw keeps the low 16 bits
-	}
-	acZero := true
-	for _, v := range b[8:] {
-		if v != 0 {
+		if i >= 8 && b[i] != 0 {
 			acZero = false
-			break
 		}
 	}
 	if acZero {
@@ -57,36 +56,52 @@ func idctIslow(b, q *block, dst []byte, stride int) {
 			}
 		}
 	} else {
-		var col, out [8]int32
 		for c := 0; c < 8; c++ {
-			for r := range col {
-				col[r] = in[8*r+c]
+			if in[8+c]|in[16+c]|in[24+c]|in[32+c]|in[40+c]|in[48+c]|in[56+c] == 0 {
+				v := sat16(in[c] << pass1Bits) // islowPass with only in0
+				for r := 0; r < 8; r++ {
+					ws[8*r+c] = v
+				}
+				continue
 			}
-			islowPass(&out, &col, constBits-pass1Bits)
-			for r := range out {
+			col := [8]int32{in[c], in[8+c], in[16+c], in[24+c], in[32+c], in[40+c], in[48+c], in[56+c]}
+			out := islowPass(&col, constBits-pass1Bits)
+			for r := 0; r < 8; r++ {
 				ws[8*r+c] = out[r]
 			}
 		}
 	}
-	var row, out [8]int32
 	for r := 0; r < 8; r++ {
-		copy(row[:], ws[8*r:8*r+8])
-		islowPass(&out, &row, constBits+pass1Bits+3)
+		w := (*[8]int32)(ws[8*r : 8*r+8])
 		o := dst[r*stride : r*stride+8 : r*stride+8]
+		if w[1]|w[2]|w[3]|w[4]|w[5]|w[6]|w[7] == 0 {
+			const s = constBits + pass1Bits + 3
+			v := clampSample(sat16((w[0]<<constBits + 1<<(s-1)) >> s))
+			for x := range o {
+				o[x] = v
+			}
+			continue
+		}
+		out := islowPass(w, constBits+pass1Bits+3)
 		for x, v := range out {
-			// vpacksswb then + CENTERJSAMPLE
-			o[x] = uint8(min(max(v, -128), 127) + 128)
+			o[x] = clampSample(v)
 		}
 	}
 }
 
+// sat16 is vpackssdw's saturation of an int32 to int16.
+func sat16(v int32) int32 { return min(max(v, -32768), 32767) }
+
+// clampSample is vpacksswb (saturate to int8) plus CENTERJSAMPLE.
+func clampSample(v int32) uint8 { return uint8(min(max(v, -128), 127) + 128) }
+
 // islowPass is the dodct macro of jidctint-avx2.asm: one 1-D LL&M IDCT of
-// eight int16 inputs with int32 products (vpmaddwd), the two 16-bit sums
-// in0±in4 and in7+in3, in5+in1 (vpaddw, wrapping), DESCALE by shift with
-// rounding, and int16 saturation of the outputs (vpackssdw). The rotations
-// are regrouped (e.g. z2*(c541+c765) + z3*c541 instead of
+// eight int16 inputs with int32 products (vpmaddwd), the 16-bit sums
+// in0+in4, in0-in4, in7+in3 and in5+in1 (vpaddw, wrapping), DESCALE by
+// shift with rounding, and int16 saturation of the outputs (vpackssdw). The
+// rotations are regrouped (z2*(c541+c765) + z3*c541 instead of
 // (z2+z3)*c541 + z2*c765), which is the same integer.
-func islowPass(out, x *[8]int32, shift uint) {
+func islowPass(x *[8]int32, shift uint) (out [8]int32) {
 	const (
 		f130  = fix_0_541196100 + fix_0_765366865
 		f054  = fix_0_541196100
@@ -118,9 +133,13 @@ func islowPass(out, x *[8]int32, shift uint) {
 	t3 := in7*mf089 + in1*f060 + z4
 	t2 := in5*mf256 + in3*f050 + z3
 	half := int32(1) << (shift - 1)
-	sat := func(v int32) int32 { return min(max((v+half)>>shift, -32768), 32767) }
-	out[0], out[7] = sat(tmp10+t3), sat(tmp10-t3)
-	out[1], out[6] = sat(tmp11+t2), sat(tmp11-t2)
-	out[2], out[5] = sat(tmp12+t1), sat(tmp12-t1)
-	out[3], out[4] = sat(tmp13+t0), sat(tmp13-t0)
+	out[0] = sat16((tmp10 + t3 + half) >> shift)
+	out[7] = sat16((tmp10 - t3 + half) >> shift)
+	out[1] = sat16((tmp11 + t2 + half) >> shift)
+	out[6] = sat16((tmp11 - t2 + half) >> shift)
+	out[2] = sat16((tmp12 + t1 + half) >> shift)
+	out[5] = sat16((tmp12 - t1 + half) >> shift)
+	out[3] = sat16((tmp13 + t0 + half) >> shift)
+	out[4] = sat16((tmp13 - t0 + half) >> shift)
+	return out
 }

@@ -240,10 +240,22 @@ func TestIDCTIslowOverflow(t *testing.T) {
 	if dst[0] != 255 {
 		t.Errorf("idctIslow(DC 5200)[0] = %d, want 255", dst[0])
 	}
-	b[1] = 1 // no shortcut: the same through the full passes
+	b[8] = 1 // AC in row 1: no block shortcut, the same through full passes
 	idctIslow(&b, &q, dst[:], 8)
 	if dst[0] != 255 {
-		t.Errorf("idctIslow(DC 5200, AC01 1)[0] = %d, want 255", dst[0])
+		t.Errorf("idctIslow(DC 5200, AC10 1)[0] = %d, want 255", dst[0])
+	}
+	// DC 9000: pass 1 gives 36000, which the all-AC-zero shortcut (vpsllw)
+	// wraps to -29536 (black) and the full pass saturates to 32767 (white).
+	b = block{0: 9000}
+	idctIslow(&b, &q, dst[:], 8)
+	if dst[0] != 0 {
+		t.Errorf("idctIslow(DC 9000)[0] = %d, want 0 (16-bit wrap)", dst[0])
+	}
+	b[8] = 1
+	idctIslow(&b, &q, dst[:], 8)
+	if dst[0] != 255 {
+		t.Errorf("idctIslow(DC 9000, AC10 1)[0] = %d, want 255 (saturation)", dst[0])
 	}
 	var deq block
 	deq[0] = 5200
