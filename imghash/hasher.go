@@ -88,13 +88,13 @@ type Hasher struct {
 	// images are already hashed in parallel (as hashscan does).
 	Workers int
 
-	coeffs map[[2]int]*coeffs
-	gray   []uint8
-	inter  map[int][]uint8 // horizontal-pass results by output width, width x Height
-	sized  map[target][]uint8
-	acc    []int32
-	work   []*worker
-	sw     sweepState
+	coeffs     map[[2]int]*coeffs
+	coeffBytes int64
+	gray       []uint8
+	inter      map[int][]uint8 // horizontal-pass results by output width, width x Height
+	sized      map[target][]uint8
+	work       []*worker
+	sw         sweepState
 
 	// The plan of the last Compute, kept to reuse the storage.
 	targets []target
@@ -108,14 +108,18 @@ type Hasher struct {
 }
 
 func (hs *Hasher) coeffsFor(in, out int) *coeffs {
-	if hs.coeffs == nil || len(hs.coeffs) > 64 {
+	// The cache is dropped when it holds many or large tables (thin images have large
+	// ones); tables in use stay valid, being referenced by the plan.
+	if hs.coeffs == nil || len(hs.coeffs) >= 64 || hs.coeffBytes > 64<<20 {
 		hs.coeffs = make(map[[2]int]*coeffs)
+		hs.coeffBytes = 0
 	}
 	key := [2]int{in, out}
 	c := hs.coeffs[key]
 	if c == nil {
 		c = newCoeffs(in, out)
 		hs.coeffs[key] = c
+		hs.coeffBytes += 12*int64(len(c.k)) + 8*int64(in) // with the lazy vector or range tables
 	}
 	return c
 }
