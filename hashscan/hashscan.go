@@ -13,8 +13,11 @@
 //     deterministic whatever the scheduling.
 //   - A file that cannot be read, decoded or hashed yields a Result with Err set; the other
 //     files are still hashed. Scan itself fails only when ctx is cancelled.
+//   - Parallelism: Options.Workers files at once; with fewer files than workers the spare
+//     ones split each image's row sweep (imghash.Hasher.Workers). Hashes never depend on it.
 //   - Memory: each worker holds one decoded image (bounded by Options.Decode.MaxPixels)
-//     plus an imghash.Hasher whose buffers are at most a few times the image's luma plane.
+//     plus an imghash.Hasher, whose buffers (kept for the next file) are about the image's
+//     luma plane plus small tables.
 package hashscan
 
 import (
