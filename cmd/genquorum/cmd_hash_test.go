@@ -258,3 +258,24 @@ func TestHashProgressAndEscaping(t *testing.T) {
 		t.Errorf("--progress auto with 1 file and no terminal: stderr %q, want nothing", stderr)
 	}
 }
+
+// TestHashJPEGDecoders checks both JPEG decoders run; turbo reproduces vectors.tsv.
+func TestHashJPEGDecoders(t *testing.T) {
+	file := hashCorpus + "/images/p13_rose.jpg"
+	for _, dec := range []string{"turbo", "std"} {
+		stdout, stderr, code := runCLI(t, "hash", "--jpeg-decoder", dec, "--kind", "dhash", file)
+		if code != exitOK {
+			t.Fatalf("--jpeg-decoder %s: exit %d, stderr %q", dec, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("--jpeg-decoder %s: %q", dec, stdout)
+		}
+		if dec == "turbo" {
+			want := readVectors(t)["images/p13_rose.jpg dhash 8"][0]
+			if got := strings.Split(lines[1], "\t")[3]; got != want {
+				t.Errorf("turbo dhash = %s, want %s (vectors.tsv)", got, want)
+			}
+		}
+	}
+}
