@@ -22,7 +22,8 @@ func newDiffusionCommand(g *globalOptions) *cobra.Command {
 		Short: "Train and inspect the built-in Fashion-MNIST diffusion models",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newDiffusionTrainCommand(g), newDiffusionGridCommand(g))
+	cmd.AddCommand(newDiffusionTrainCommand(g), newDiffusionGridCommand(g), newDiffusionClassifierCommand(g),
+		newDiffusionEvalCommand(g))
 	return cmd
 }
 

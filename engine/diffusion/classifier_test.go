@@ -1,0 +1,56 @@
+package diffusion
+
+import (
+	"bytes"
+	"image"
+	"testing"
+)
+
+func TestClassifierLearnsAndRoundTrips(t *testing.T) {
+	data := synthData(100)
+	c := NewClassifier(1)
+	before, err := c.Accuracy(t.Context(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Train(t.Context(), data, 60, 20, 5e-3, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := c.Accuracy(t.Context(), data)
+	if !(after > before && after >= 0.5) {
+		t.Errorf("accuracy on synthetic classes %.2f before training, %.2f after; want a rise to at least 0.5", before, after)
+	}
+	path := t.TempDir() + "/c.gguf"
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := LoadClassifier(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	c.WriteGGUF(&a)
+	c2.WriteGGUF(&b)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("classifier saved and loaded differs")
+	}
+	// Classify crops a 32x32 image to its centre: the padded copy of an image gets its label.
+	img := image.NewGray(image.Rect(0, 0, 32, 32))
+	for i := range img.Pix {
+		img.Pix[i] = 0
+	}
+	for y := range SourceSize {
+		copy(img.Pix[(y+2)*32+2:], data.Images[3*784+y*28:3*784+y*28+28])
+	}
+	got, err := c.Classify([]*image.Gray{img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.predict(datasetBatch(data, []int{3}))
+	if got[0] != want[0] {
+		t.Errorf("Classify(padded image 3) = %d, predict(image 3) = %d", got[0], want[0])
+	}
+	if _, err := c.Classify([]*image.Gray{image.NewGray(image.Rect(0, 0, 8, 8))}); err == nil {
+		t.Error("Classify of an 8x8 image: no error")
+	}
+}
