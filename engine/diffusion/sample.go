@@ -104,6 +104,69 @@ func (m *Model) Sample(ctx context.Context, p SampleParams, prof tensor.Profile)
 		}
 		return e
 	}
+	x, err := s.sample(ctx, p, n, guided)
+	if err != nil {
+		return nil, err
+	}
+	img := image.NewGray(image.Rect(0, 0, p.Width, p.Height))
+	for i, v := range x {
+		img.Pix[i] = toByte(v)
+	}
+	return img, nil
+}
+
+// toByte maps [-1, 1] to [0, 255], rounding half up and clamping.
+func toByte(v float32) uint8 {
+	f := float32(float32(v+1) * 127.5)
+	f = float32(math.Floor(float64(f) + 0.5))
+	if f != f { // NaN
+		return 0
+	}
+	return uint8(min(max(f, 0), 255))
+}
+
+// EncodePNG encodes img as an 8-bit grey PNG with Go's encoder at default compression (the
+// same bytes for the same pixels).
+func EncodePNG(img image.Image) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("diffusion: encode png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Image is a generated grey image.
+type Image = *image.Gray
+
+// Grid lays rows of equally sized images out as one image, each pixel magnified scale times,
+// with a 2-pixel black border between cells (for inspection, not for verification).
+func Grid(rows [][]Image, scale int) *image.Gray {
+	if len(rows) == 0 || len(rows[0]) == 0 {
+		return image.NewGray(image.Rect(0, 0, 0, 0))
+	}
+	w, h := rows[0][0].Rect.Dx()*scale, rows[0][0].Rect.Dy()*scale
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	const gap = 2
+	out := image.NewGray(image.Rect(0, 0, cols*(w+gap)+gap, len(rows)*(h+gap)+gap))
+	for ri, r := range rows {
+		for ci, img := range r {
+			x0, y0 := gap+ci*(w+gap), gap+ri*(h+gap)
+			for y := range h {
+				for x := range w {
+					out.Pix[(y0+y)*out.Stride+x0+x] = img.Pix[(y/scale)*img.Stride+x/scale]
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sample runs p's sampler over n pixels with the noise predictor eps (given the model input
+// and the timestep) and returns the final image in [-1, 1] (not clamped).
+func (s *Schedule) sample(ctx context.Context, p SampleParams, n int, guided func(xin []float32, t int) []float32) ([]float32, error) {
 	x := make([]float32, n)
 	newRNG(p.Seed, 1).normals(x)
 	ts := s.Timesteps(p.Steps)
@@ -160,58 +223,5 @@ func (m *Model) Sample(ctx context.Context, p SampleParams, prof tensor.Profile)
 			}
 		}
 	}
-	img := image.NewGray(image.Rect(0, 0, p.Width, p.Height))
-	for i, v := range x {
-		img.Pix[i] = toByte(v)
-	}
-	return img, nil
-}
-
-// toByte maps [-1, 1] to [0, 255], rounding half up and clamping.
-func toByte(v float32) uint8 {
-	f := float32(float32(v+1) * 127.5)
-	f = float32(math.Floor(float64(f) + 0.5))
-	if f != f { // NaN
-		return 0
-	}
-	return uint8(min(max(f, 0), 255))
-}
-
-// EncodePNG encodes img as an 8-bit grey PNG with Go's encoder at default compression (the
-// same bytes for the same pixels).
-func EncodePNG(img image.Image) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("diffusion: encode png: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-// Image is a generated grey image.
-type Image = *image.Gray
-
-// Grid lays rows of equally sized images out as one image, each pixel magnified scale times,
-// with a 2-pixel black border between cells (for inspection, not for verification).
-func Grid(rows [][]Image, scale int) *image.Gray {
-	if len(rows) == 0 || len(rows[0]) == 0 {
-		return image.NewGray(image.Rect(0, 0, 0, 0))
-	}
-	w, h := rows[0][0].Rect.Dx()*scale, rows[0][0].Rect.Dy()*scale
-	cols := 0
-	for _, r := range rows {
-		cols = max(cols, len(r))
-	}
-	const gap = 2
-	out := image.NewGray(image.Rect(0, 0, cols*(w+gap)+gap, len(rows)*(h+gap)+gap))
-	for ri, r := range rows {
-		for ci, img := range r {
-			x0, y0 := gap+ci*(w+gap), gap+ri*(h+gap)
-			for y := range h {
-				for x := range w {
-					out.Pix[(y0+y)*out.Stride+x0+x] = img.Pix[(y/scale)*img.Stride+x/scale]
-				}
-			}
-		}
-	}
-	return out
+	return x, nil
 }
