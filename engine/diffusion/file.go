@@ -45,6 +45,75 @@ func (m *Model) configKVs() []gguf.KV {
 	}
 }
 
+// variantKVs returns the metadata of the model's adapters (LoRA, textual inversion), if any.
+func (m *Model) variantKVs() []gguf.KV {
+	var kvs []gguf.KV
+	if l := m.lora; l != nil {
+		kvs = append(kvs,
+			gguf.KV{Key: "diffusion.lora_rank", Value: uint32(l.Rank)},
+			gguf.KV{Key: "diffusion.lora_alpha", Value: l.Alpha},
+			gguf.KV{Key: "diffusion.lora_layers", Value: gguf.Array{Type: gguf.TypeString, Values: slices.Clone(l.Layers)}})
+	}
+	if ti, ok := m.params["text.ti_emb"]; ok {
+		kvs = append(kvs, gguf.KV{Key: "diffusion.ti_tokens", Value: uint32(ti.Shape[0])})
+	}
+	return kvs
+}
+
+// readVariant reads the adapters that f's metadata announces into m: LoRA tensors
+// NAME.lora_a/b and the textual-inversion rows text.ti_emb.
+func (m *Model) readVariant(f *gguf.File) error {
+	if _, ok := f.Value("diffusion.lora_rank"); ok {
+		rank, err1 := f.Uint32("diffusion.lora_rank")
+		alpha, err2 := f.Float32("diffusion.lora_alpha")
+		layers, err3 := f.Strings("diffusion.lora_layers")
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+		if rank == 0 || rank > 64 || !(alpha > 0) {
+			return fmt.Errorf("%w: LoRA rank %d or alpha %g out of range", ErrFormat, rank, alpha)
+		}
+		for _, l := range layers {
+			w := m.params[l+".w"]
+			if w == nil || w.Rank() != 2 || m.params[l+".lora_a"] != nil {
+				return fmt.Errorf("%w: LoRA layer %q is not a linear layer or repeats", ErrFormat, l)
+			}
+			a, err := readF32(f, l+".lora_a", []int{int(rank), w.Shape[1]})
+			if err != nil {
+				return err
+			}
+			b, err := readF32(f, l+".lora_b", []int{w.Shape[0], int(rank)})
+			if err != nil {
+				return err
+			}
+			m.add(l+".lora_a", a)
+			m.add(l+".lora_b", b)
+		}
+		m.lora = &LoRA{Rank: int(rank), Alpha: alpha, Layers: slices.Clone(layers)}
+	}
+	if _, ok := f.Value("diffusion.ti_tokens"); ok {
+		k, err := f.Uint32("diffusion.ti_tokens")
+		if err != nil || k == 0 || int(k) >= len(m.Vocab) {
+			return fmt.Errorf("%w: %d textual-inversion tokens for a vocabulary of %d (%v)", ErrFormat, k, len(m.Vocab), err)
+		}
+		t, err := readF32(f, "text.ti_emb", []int{int(k), m.Config.TextDim})
+		if err != nil {
+			return err
+		}
+		m.add("text.ti_emb", t)
+	}
+	return nil
+}
+
+// tiTokens returns the number of textual-inversion rows f announces.
+func tiTokens(f *gguf.File) int {
+	k, err := f.Uint32("diffusion.ti_tokens")
+	if err != nil {
+		return 0
+	}
+	return int(k)
+}
+
 // f32Tensor returns t as a GGUF F32 tensor called name (shape reversed into GGUF order).
 func f32Tensor(name string, t *tensor.Tensor) gguf.WriterTensor {
 	shape := make([]uint64, t.Rank())
@@ -70,7 +139,7 @@ func (m *Model) weightTensors() []gguf.WriterTensor {
 // WriteGGUF writes the model (architecture, vocabulary and weights, F32) as GGUF to w. The
 // bytes depend only on the model's contents.
 func (m *Model) WriteGGUF(w io.Writer) error {
-	return gguf.Write(w, m.configKVs(), m.weightTensors())
+	return gguf.Write(w, append(m.configKVs(), m.variantKVs()...), m.weightTensors())
 }
 
 // Save writes the model to path (through a temporary file renamed into place, so that an
@@ -188,12 +257,19 @@ func ReadGGUF(f *gguf.File) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Config: c, Vocab: vocab, params: map[string]*tensor.Tensor{}, sched: NewSchedule(c.Timesteps, c.BetaStart, c.BetaEnd)}
-	for _, s := range c.specs(len(vocab)) {
+	k := tiTokens(f)
+	if k < 0 || k >= len(vocab) {
+		return nil, fmt.Errorf("%w: %d textual-inversion tokens for a vocabulary of %d", ErrFormat, k, len(vocab))
+	}
+	for _, s := range c.specs(len(vocab) - k) {
 		t, err := readF32(f, s.name, s.shape)
 		if err != nil {
 			return nil, err
 		}
 		m.add(s.name, t)
+	}
+	if err := m.readVariant(f); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -96,6 +96,28 @@ const DefaultDataDir = "/usr/share/datasets/fashion-mnist"
 type Dataset struct {
 	Images []byte
 	Labels []uint8
+	// Prompts, when not nil, replaces ClassPrompts as the training prompt of each class (a
+	// textual inversion trains "A photo of a <concept>").
+	Prompts *[NumClasses]string
+}
+
+// prompt returns the training prompt of class c.
+func (d *Dataset) prompt(c int) string {
+	if d.Prompts != nil {
+		return d.Prompts[c]
+	}
+	return ClassPrompts[c]
+}
+
+// Subset returns the images whose indices are idx (copied), with d's prompts.
+func (d *Dataset) Subset(idx []int) *Dataset {
+	const n = SourceSize * SourceSize
+	s := &Dataset{Prompts: d.Prompts}
+	for _, i := range idx {
+		s.Images = append(s.Images, d.Images[i*n:(i+1)*n]...)
+		s.Labels = append(s.Labels, d.Labels[i])
+	}
+	return s
 }
 
 // Len returns the number of images.

@@ -97,7 +97,8 @@ type Model struct {
 
 	names  []string
 	params map[string]*tensor.Tensor
-	lora   *LoRA // optional low-rank adapters on the attention projections
+	lora   *LoRA    // optional low-rank adapters (their tensors are in params)
+	only   []string // when not nil, the only parameters a Trainer updates (a variant's own)
 	sched  *Schedule
 }
 
@@ -266,8 +267,8 @@ const normEps = 1e-5
 func (m *Model) linear(tp *tensor.Tape, name string, x *tensor.Tensor) *tensor.Tensor {
 	y := tp.Linear(x, m.p(name+".w"), m.p(name+".b"))
 	if m.lora != nil {
-		if ad, ok := m.lora.adapters[name]; ok {
-			y = tp.Add(y, tp.Scale(tp.Linear(tp.Linear(x, ad.a, nil), ad.b, nil), m.lora.scale()))
+		if a, ok := m.params[name+".lora_a"]; ok {
+			y = tp.Add(y, tp.Scale(tp.Linear(tp.Linear(x, a, nil), m.params[name+".lora_b"], nil), m.lora.scale()))
 		}
 	}
 	return y

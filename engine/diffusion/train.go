@@ -97,6 +97,9 @@ func NewTrainer(m *Model, data *Dataset, tc TrainConfig) (*Trainer, error) {
 		t.Config.Micro = tc.Batch
 	}
 	t.trainable = m.Names()
+	if m.only != nil {
+		t.trainable = slices.Clone(m.only)
+	}
 	for range tc.Batch / t.Config.Micro {
 		t.replicas = append(t.replicas, m.clone())
 	}
@@ -112,7 +115,7 @@ func NewTrainer(m *Model, data *Dataset, tc TrainConfig) (*Trainer, error) {
 		}
 	}
 	for c := range NumClasses {
-		t.condIDs[c] = m.TokenIDs(ClassPrompts[c])
+		t.condIDs[c] = m.TokenIDs(data.prompt(c))
 	}
 	t.uncondIDs = m.TokenIDs("")
 	return t, nil
@@ -293,7 +296,7 @@ func (t *Trainer) Weights() *Model {
 
 // clone returns a deep copy of m's parameters (not of gradients), as plain tensors.
 func (m *Model) clone() *Model {
-	c := &Model{Config: m.Config, Vocab: append([]string(nil), m.Vocab...), params: map[string]*tensor.Tensor{}, sched: m.sched, lora: m.lora}
+	c := &Model{Config: m.Config, Vocab: append([]string(nil), m.Vocab...), params: map[string]*tensor.Tensor{}, sched: m.sched, lora: m.lora, only: m.only}
 	for _, n := range m.names {
 		c.add(n, m.params[n].Clone())
 	}
@@ -319,7 +322,7 @@ const (
 // the tensors "adam.m.NAME", "adam.v.NAME" and "ema.NAME".
 func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 	tc := &t.Config
-	kvs := append(t.Model.configKVs(),
+	kvs := append(append(t.Model.configKVs(), t.Model.variantKVs()...),
 		gguf.KV{Key: keyStep, Value: uint64(t.step)},
 		gguf.KV{Key: keySeed, Value: tc.Seed},
 		gguf.KV{Key: keyBatch, Value: uint32(tc.Batch)},
