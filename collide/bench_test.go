@@ -50,6 +50,12 @@ func BenchmarkIntraClass1000x1300T2Workers1(b *testing.B) {
 	benchCount(b, s, bounds, Options{Tolerance: 2, Workers: 1})
 }
 
+// BenchmarkIntraClass1000x1300T2BruteForce is the intra-class count comparing every pair.
+func BenchmarkIntraClass1000x1300T2BruteForce(b *testing.B) {
+	s, bounds := paperData()
+	benchCount(b, s, bounds, Options{Tolerance: 2, Method: BruteForce})
+}
+
 // BenchmarkIntraClass1000x1300T2Naive is the reference path for the intra-class count.
 func BenchmarkIntraClass1000x1300T2Naive(b *testing.B) {
 	s, bounds := paperData()
