@@ -23,7 +23,7 @@ func newDiffusionCommand(g *globalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newDiffusionTrainCommand(g), newDiffusionGridCommand(g), newDiffusionClassifierCommand(g),
-		newDiffusionEvalCommand(g))
+		newDiffusionEvalCommand(g), newDiffusionVariantCommand(g))
 	return cmd
 }
 

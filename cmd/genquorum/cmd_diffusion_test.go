@@ -71,3 +71,39 @@ func TestDiffusionTrainResume(t *testing.T) {
 		t.Errorf("missing data: exit %d, stderr %q; want 1 and a hint to install dataset-fashion-mnist", code, stderr)
 	}
 }
+
+func TestDiffusionVariants(t *testing.T) {
+	dir := t.TempDir()
+	writeFakeFashionMNIST(t, dir, 30)
+	base := tinyDiffusionModel(t, dir, "base")
+	var pngs [][]byte
+	for _, method := range []string{"full", "lora", "ti"} {
+		out := filepath.Join(dir, method+".gguf")
+		_, stderr, code := runCLI(t, "diffusion", "variant", "--method", method, "--base", base, "--out", out, "--data", dir,
+			"--split", "train", "--steps", "2", "--batch", "2", "--micro-batch", "2", "--lr", "0.01", "--concept-images", "3")
+		if code != exitOK {
+			t.Fatalf("variant %s: exit %d, stderr %q", method, code, stderr)
+		}
+		prompt := "A photo of a bag"
+		if method == "ti" {
+			prompt = "A photo of a <concept>"
+		}
+		img := filepath.Join(dir, method+".png")
+		_, stderr, code = runCLI(t, "generate", "image", "--model", out, "--prompt", prompt, "--steps", "2", "--out", img)
+		if code != exitOK {
+			t.Fatalf("generate image with %s: exit %d, stderr %q", method, code, stderr)
+		}
+		b, _ := os.ReadFile(img)
+		pngs = append(pngs, b)
+	}
+	for i := range pngs {
+		for j := range i {
+			if bytes.Equal(pngs[i], pngs[j]) {
+				t.Errorf("variants %d and %d drew the same image", i, j)
+			}
+		}
+	}
+	if _, _, code := runCLI(t, "diffusion", "variant", "--method", "dreambooth", "--base", base, "--out", "x"); code != exitUsage {
+		t.Errorf("unknown method: exit %d, want %d", code, exitUsage)
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 type generateImageOptions struct {
 	model     string
+	base      string
 	modelsDir string
 	prompts   []string
 	negative  string
@@ -40,7 +41,8 @@ func newGenerateImageCommand(g *globalOptions) *cobra.Command {
 		Short: "Generate images with a built-in diffusion model (DDIM, Euler, Euler ancestral)",
 		Long: `image runs a genquorum diffusion model (a GGUF file written by genquorum diffusion train)
 and writes PNG files. --model is a file, or a name NAME for NAME.gguf in --models-dir
-(base, finetuned, lora, ti).
+(base, finetuned, lora, ti). An adapter file (lora, ti) is applied to --base (default
+base.gguf next to it), which must be the base it was trained on.
 
 One prompt and one seed write --out (default img.png). Several --prompt flags and/or a
 seed list (--seed 1-100 or --seed 1,5,9) write one PNG per prompt and seed into --out-dir,
@@ -54,6 +56,7 @@ byte-identical PNGs on any machine and any GOMAXPROCS.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.model, "model", "", "model file, or NAME for NAME.gguf in --models-dir (required)")
+	f.StringVar(&o.base, "base", "", "base model of an adapter (lora, ti) file (default base.gguf next to it)")
 	f.StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
 	f.StringArrayVar(&o.prompts, "prompt", nil, "prompt, e.g. \"A photo of a bag\" (repeat for a batch)")
 	f.StringVar(&o.negative, "negative-prompt", "", "negative prompt (the unconditional context of guidance)")
@@ -111,8 +114,11 @@ func runGenerateImage(ctx context.Context, g *globalOptions, o generateImageOpti
 	if err != nil {
 		return err
 	}
-	name := strings.TrimSuffix(filepath.Base(path), ".gguf")
-	eng, err := diffusion.Open(name, path)
+	nm, err := diffusion.LoadAny("", path, o.base)
+	if err != nil {
+		return err
+	}
+	eng, err := diffusion.New(nm)
 	if err != nil {
 		return err
 	}

@@ -93,3 +93,26 @@ func LoadAdapter(base Named, name, path string) (Named, error) {
 func trimExt(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), ".gguf")
 }
+
+// LoadAny loads a model file or an adapter file under name ("" means the file's base name).
+// An adapter is applied to the base model at basePath ("" means base.gguf in the adapter's
+// directory), which must be the base the adapter names.
+func LoadAny(name, path, basePath string) (Named, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return Named{}, err
+	}
+	arch, _ := f.String("general.architecture")
+	f.Close()
+	if arch != AdapterArchitecture {
+		return LoadNamed(name, path)
+	}
+	if basePath == "" {
+		basePath = filepath.Join(filepath.Dir(path), "base.gguf")
+	}
+	base, err := LoadNamed("base", basePath)
+	if err != nil {
+		return Named{}, fmt.Errorf("base of adapter %s: %w", path, err)
+	}
+	return LoadAdapter(base, name, path)
+}

@@ -137,3 +137,29 @@ func TestTextualInversion(t *testing.T) {
 		t.Error("textual inversion changed an image whose prompt does not use the concept")
 	}
 }
+
+func TestResumeVariant(t *testing.T) {
+	m := tinyModel(t)
+	if err := m.AddLoRA(2, 2, m.AttentionLayers()[:2], 1); err != nil {
+		t.Fatal(err)
+	}
+	tc := DefaultTrainConfig()
+	tc.Batch, tc.Micro = 2, 2
+	data := synthData(10)
+	tr, err := NewTrainer(m, data, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Step()
+	path := t.TempDir() + "/ck.gguf"
+	if err := tr.SaveCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ResumeTrainer(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.trainable, tr.trainable) {
+		t.Errorf("resumed variant trains %v, want %v", res.trainable, tr.trainable)
+	}
+}

@@ -315,6 +315,7 @@ const (
 	keyEMA    = "training.ema_decay"
 	keyDrop   = "training.drop_prompt"
 	keyProf   = "training.profile"
+	keyOnly   = "training.only"
 )
 
 // WriteCheckpoint writes the full training state as GGUF: the model's metadata and live
@@ -334,6 +335,9 @@ func (t *Trainer) WriteCheckpoint(w io.Writer) error {
 		gguf.KV{Key: keyDrop, Value: tc.DropPrompt},
 		gguf.KV{Key: keyProf, Value: tc.Profile.Name},
 	)
+	if t.Model.only != nil {
+		kvs = append(kvs, gguf.KV{Key: keyOnly, Value: gguf.Array{Type: gguf.TypeString, Values: slices.Clone(t.Model.only)}})
+	}
 	ts := t.Model.weightTensors()
 	for _, n := range t.trainable {
 		shape := t.Model.params[n].Shape
@@ -352,7 +356,9 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 }
 
 // ResumeTrainer restores a trainer from a checkpoint written by SaveCheckpoint, to continue on
-// data (which must be the data of the original run for the same bits).
+// data (which must be the data of the original run, prompts included, for the same bits). A
+// variant's checkpoint (LoRA, textual inversion) resumes training only the variant's
+// parameters.
 func ResumeTrainer(path string, data *Dataset) (*Trainer, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
@@ -391,6 +397,18 @@ func ResumeTrainer(path string, data *Dataset) (*Trainer, error) {
 	}
 	if tc.Profile, err = tensor.ProfileByName(pname); err != nil {
 		return bad(err)
+	}
+	if _, ok := f.Value(keyOnly); ok {
+		only, err := f.Strings(keyOnly)
+		if err != nil {
+			return bad(err)
+		}
+		for _, n := range only {
+			if m.params[n] == nil {
+				return bad(fmt.Errorf("trainable parameter %q not in the model", n))
+			}
+		}
+		m.only = slices.Clone(only)
 	}
 	t, err := NewTrainer(m, data, tc)
 	if err != nil {
