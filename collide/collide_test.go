@@ -436,3 +436,15 @@ func TestAutoFallsBack(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyAndSingle(t *testing.T) {
+	for _, n := range []int{0, 1} {
+		s := uniform(n, 64, 1)
+		for _, m := range []Method{Auto, BruteForce, MultiIndex} {
+			got, err := Count(t.Context(), s, Options{Tolerance: 2, Method: m})
+			if err != nil || got.Pairs != 0 || !slices.Equal(got.Exact, []uint64{0, 0, 0}) || got.Rate(2) != 0 {
+				t.Errorf("%d hashes, %v: %+v, %v", n, m, got, err)
+			}
+		}
+	}
+}
