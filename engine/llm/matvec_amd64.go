@@ -1,3 +1,5 @@
+//go:build !noasm
+
 package llm
 
 import "golang.org/x/sys/cpu"

@@ -1,3 +1,5 @@
+//go:build !noasm
+
 #include "textflag.h"
 
 // func matvecAVX(k int, x *float32, b *float32, y *float32)
