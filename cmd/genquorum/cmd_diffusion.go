@@ -23,7 +23,7 @@ func newDiffusionCommand(g *globalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newDiffusionTrainCommand(g), newDiffusionGridCommand(g), newDiffusionClassifierCommand(g),
-		newDiffusionEvalCommand(g), newDiffusionVariantCommand(g))
+		newDiffusionEvalCommand(g), newDiffusionVariantCommand(g), newDiffusionDriftCommand(g))
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/imghash"
 	"github.com/genquorum/genquorum/tensor"
 )
 
@@ -158,5 +160,145 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 	}
 	fmt.Fprintf(g.stdout, "%-26s %d/%d = %.3f (chance 0.100)\n", "all", total, diffusion.NumClasses*o.seeds,
 		float64(total)/float64(diffusion.NumClasses*o.seeds))
+	return nil
+}
+
+type diffusionDriftOptions struct {
+	model    string
+	dirs     string
+	base     string
+	seeds    int
+	steps    int
+	sampler  string
+	cfg      float32
+	profiles []string
+}
+
+func newDiffusionDriftCommand(g *globalOptions) *cobra.Command {
+	var o diffusionDriftOptions
+	cmd := &cobra.Command{
+		Use:   "drift --model FILE [flags]",
+		Short: "Measure how images drift across numeric profiles: identical PNGs and perceptual-hash distances to exact",
+		Long: `drift generates the ten class prompts x --seeds seeds under the exact profile and under each
+of --profiles, and reports per profile how many PNGs are byte-identical to exact's and the
+distribution of Hamming distances to exact's hashes (aHash, dHash, pHash, wHash, 8x8).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiffusionDrift(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.model, "model", "", "model or adapter file, or NAME for NAME.gguf in --models-dir (required)")
+	f.StringVar(&o.dirs, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
+	f.StringVar(&o.base, "base", "", "base model of an adapter file (default base.gguf next to it)")
+	f.IntVar(&o.seeds, "seeds", 10, "seeds 1..N per class prompt")
+	f.IntVar(&o.steps, "steps", 20, "sampling steps")
+	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "sampler")
+	f.Float32Var(&o.cfg, "cfg-scale", diffusion.DefaultCFGScale, "classifier-free guidance scale")
+	f.StringSliceVar(&o.profiles, "profiles", nil, "profiles to compare with exact (default: every other preset)")
+	return cmd
+}
+
+func runDiffusionDrift(ctx context.Context, g *globalOptions, o diffusionDriftOptions) error {
+	if o.seeds <= 0 || o.seeds > 10000 {
+		return usagef("--seeds %d, want 1 to 10000", o.seeds)
+	}
+	var profs []tensor.Profile
+	if len(o.profiles) == 0 {
+		profs = tensor.Profiles()[1:]
+	}
+	for _, n := range o.profiles {
+		p, err := tensor.ProfileByName(n)
+		if err != nil {
+			return usageError{err}
+		}
+		profs = append(profs, p)
+	}
+	path, err := resolveModelPath(o.model, o.dirs)
+	if err != nil {
+		return err
+	}
+	nm, err := diffusion.LoadAny("", path, o.base)
+	if err != nil {
+		return err
+	}
+	specs := []imghash.Spec{{Kind: imghash.AverageHash, Size: 8}, {Kind: imghash.DHash, Size: 8},
+		{Kind: imghash.PHash, Size: 8}, {Kind: imghash.WHash, Size: 8}}
+	type result struct {
+		png    []byte
+		hashes []imghash.Hash
+	}
+	gen := func(prompt string, seed uint64, prof tensor.Profile) (result, error) {
+		img, err := nm.Model.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
+			CFGScale: o.cfg, Seed: seed}, prof)
+		if err != nil {
+			return result{}, err
+		}
+		data, err := diffusion.EncodePNG(img)
+		if err != nil {
+			return result{}, err
+		}
+		hs, err := imghash.Compute(imghash.Image{Width: img.Rect.Dx(), Height: img.Rect.Dy(), Gray: img.Pix}, specs...)
+		return result{data, hs}, err
+	}
+	n := diffusion.NumClasses * o.seeds
+	bar := progressbar.NewOptions(n*(1+len(profs)), progressbar.OptionSetWriter(g.stderr),
+		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+	// same[p] counts identical PNGs; dist[p][k][d] counts distance d of hash kind k.
+	same := make([]int, len(profs))
+	dist := make([][][]int, len(profs))
+	for p := range profs {
+		dist[p] = make([][]int, len(specs))
+		for k := range specs {
+			dist[p][k] = make([]int, 65)
+		}
+	}
+	for _, prompt := range diffusion.ClassPrompts {
+		for s := 1; s <= o.seeds; s++ {
+			ref, err := gen(prompt, uint64(s), tensor.Exact)
+			if err != nil {
+				return err
+			}
+			_ = bar.Add(1)
+			for p, prof := range profs {
+				r, err := gen(prompt, uint64(s), prof)
+				if err != nil {
+					return err
+				}
+				_ = bar.Add(1)
+				if bytes.Equal(r.png, ref.png) {
+					same[p]++
+				}
+				for k := range specs {
+					d, err := r.hashes[k].Distance(ref.hashes[k])
+					if err != nil {
+						return err
+					}
+					dist[p][k][d]++
+				}
+			}
+		}
+	}
+	fmt.Fprintf(g.stdout, "%d images per profile (%s, %d steps), compared with exact\n", n, o.sampler, o.steps)
+	fmt.Fprintf(g.stdout, "%-16s %-10s %-12s %s\n", "profile", "same PNG", "hash", "Hamming distance to exact: count (d=0 / 1 / 2 / 3 / >3)")
+	for p, prof := range profs {
+		for k, sp := range specs {
+			h := dist[p][k]
+			more := 0
+			for _, c := range h[4:] {
+				more += c
+			}
+			col := ""
+			if k == 0 {
+				col = fmt.Sprintf("%d/%d", same[p], n)
+			}
+			name := prof.Name
+			if k > 0 {
+				name = ""
+			}
+			fmt.Fprintf(g.stdout, "%-16s %-10s %-12s %d / %d / %d / %d / %d\n", name, col, sp.Kind, h[0], h[1], h[2], h[3], more)
+		}
+	}
 	return nil
 }

@@ -107,3 +107,17 @@ func TestDiffusionVariants(t *testing.T) {
 		t.Errorf("unknown method: exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestDiffusionDriftAndEval(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyDiffusionModel(t, dir, "base")
+	stdout, stderr, code := runCLI(t, "diffusion", "drift", "--model", model, "--seeds", "1", "--steps", "2",
+		"--profiles", "ampere-fp16")
+	if code != exitOK || !bytes.Contains([]byte(stdout), []byte("ampere-fp16")) || !bytes.Contains([]byte(stdout), []byte("phash")) {
+		t.Errorf("drift: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	_, _, code = runCLI(t, "diffusion", "drift", "--model", model, "--profiles", "tpu")
+	if code != exitUsage {
+		t.Errorf("drift with an unknown profile: exit %d, want %d", code, exitUsage)
+	}
+}
