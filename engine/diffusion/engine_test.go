@@ -29,11 +29,32 @@ func imageTask(ref engine.ModelRef, prompt string, seed uint64, sampler, profile
 }
 
 func TestEngineConformance(t *testing.T) {
-	e, ref := tinyEngine(t)
+	base, err := NamedModel("base", tinyModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := base.Model.clone()
+	if err := lm.AddLoRA(2, 2, lm.AttentionLayers(), 1); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/lora.gguf"
+	if err := lm.SaveAdapter(path, base.Digest); err != nil {
+		t.Fatal(err)
+	}
+	lora, err := LoadAdapter(base, "lora", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(base, lora)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := engine.ModelRef{Name: "base", Digest: base.Digest}
 	enginetest.Run(t, e,
 		imageTask(ref, "A photo of a bag", 42, "ddim", ""),
 		imageTask(ref, "A photo of an ankle boot", 1, "euler", "ampere-fp16"),
 		imageTask(ref, "A photo of a dress", 2, "euler_a", "cpu-avx2"),
+		imageTask(engine.ModelRef{Name: "lora", Digest: lora.Digest}, "A photo of a bag", 42, "ddim", ""),
 	)
 }
 
