@@ -228,7 +228,7 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	}
 	bar := progressbar.NewOptions(diffusion.NumClasses*o.seeds, progressbar.OptionSetWriter(g.stderr),
 		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
 	rows := make([][]diffusion.Image, diffusion.NumClasses)
 	for c, prompt := range diffusion.ClassPrompts {
 		for s := 1; s <= o.seeds; s++ {

@@ -131,7 +131,7 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 	}
 	bar := progressbar.NewOptions(diffusion.NumClasses*o.seeds, progressbar.OptionSetWriter(g.stderr),
 		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
 	total := 0
 	fmt.Fprintf(g.stdout, "%-26s %s\n", "prompt", "classified as the prompt's class")
 	for class, prompt := range diffusion.ClassPrompts {
