@@ -116,9 +116,14 @@ func runScore(ctx context.Context, g *globalOptions, opts scoreOptions) error {
 	if err != nil {
 		return err
 	}
+	// The verifiers skip the log-sum-exp; one more pass gives the log-probs to print.
+	sc, err := m.Score(ctx, ids, claim, prof, 0)
+	if err != nil {
+		return err
+	}
 	out := scoreOutput{Model: m.Name, ModelDigest: fmt.Sprintf("%x", m.Digest), Profile: prof.Name, Decode: opts.decode,
 		Tolerance: tol, PromptIDs: ids, Accept: v.Accept, FirstReject: v.FirstReject, Reason: v.Reason}
-	for _, s := range v.Tokens {
+	for _, s := range sc {
 		out.Tokens = append(out.Tokens, scoredToken{s.ID, float64(s.LogProb), s.Rank, float64(s.Margin)})
 	}
 	if opts.format == "json" {

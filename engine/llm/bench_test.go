@@ -53,6 +53,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(name+"/generate/tokens=60", func(b *testing.B) {
+			defer reportCPU(b)()
 			for b.Loop() {
 				if _, err := m.Generate(b.Context(), prompt, Params{Decode: DecodeGreedy, MaxTokens: 60, IgnoreEOG: true}, tensor.Exact); err != nil {
 					b.Fatal(err)
@@ -60,11 +61,23 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 		b.Run(name+"/score/tokens=60", func(b *testing.B) {
+			defer reportCPU(b)()
 			for b.Loop() {
 				if _, err := m.VerifyGreedy(b.Context(), prompt, res.Tokens, tensor.Exact, DefaultGreedyTol); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// reportCPU returns a function that reports the CPU milliseconds per operation since the call
+// (meaningful on a shared machine; with -cpu 1 it is single-thread work).
+func reportCPU(b *testing.B) func() {
+	c0 := cpuSeconds()
+	return func() {
+		if c := cpuSeconds() - c0; c > 0 && c0 > 0 {
+			b.ReportMetric(c*1e3/float64(b.N), "cpu-ms/op")
+		}
 	}
 }

@@ -164,7 +164,11 @@ func better(l []float32, a, b int32) bool {
 func topIDs(l []float32, n int) []int32 {
 	n = min(n, len(l))
 	top := make([]int32, 0, n+1)
-	for i := range l {
+	thr := float32(math.Inf(-1)) // logit of top[n-1] once the list is full
+	for i, v := range l {
+		if len(top) == n && v < thr {
+			continue // the common case: below the n-th best (NaN goes on to better)
+		}
 		id := int32(i)
 		if len(top) == n && !better(l, id, top[n-1]) {
 			continue
@@ -180,6 +184,12 @@ func topIDs(l []float32, n int) []int32 {
 			j--
 		}
 		top[j] = id
+		if len(top) == n {
+			thr = l[top[n-1]]
+			if thr != thr {
+				thr = float32(math.Inf(-1))
+			}
+		}
 	}
 	return top
 }

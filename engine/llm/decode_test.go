@@ -238,3 +238,26 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestTopIDs(t *testing.T) {
+	nan := float32(math.NaN())
+	tests := []struct {
+		l    []float32
+		n    int
+		want []int32
+	}{
+		{[]float32{1, 3, 2}, 2, []int32{1, 2}},
+		{[]float32{3, 1, 3, 3}, 2, []int32{0, 2}},
+		{[]float32{nan, 1, 2}, 3, []int32{2, 1, 0}},
+		{[]float32{1, nan, 5, 5}, 2, []int32{2, 3}},
+		{[]float32{2}, 5, []int32{0}},
+	}
+	for _, tt := range tests {
+		if got := topIDs(tt.l, tt.n); !slices.Equal(got, tt.want) {
+			t.Errorf("topIDs(%v, %d) = %v, want %v", tt.l, tt.n, got, tt.want)
+		}
+	}
+	if got := rank([]float32{1, 3, 3, 2}, 2); got != 1 {
+		t.Errorf("rank of a tie = %d, want 1 (the lower id ranks first)", got)
+	}
+}

@@ -183,21 +183,27 @@ func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
 	// TestQ8DotMatchesProfile).
 	seq := s.prof.Lanes <= 1 && (s.prof.Chunk == 0 || s.prof.Chunk >= nb) && !s.prof.FMA
 	for r := range rows {
-		for o := range w.out {
-			if seq {
-				var acc float32
+		dst := out.Data[r*w.out : (r+1)*w.out]
+		xr := xd[r*nb : (r+1)*nb]
+		if !seq {
+			for o := range dst {
 				for b := range nb {
-					acc += float32(float32(w.scales[o*nb+b]*xd[r*nb+b]) * isums[b].Data[r*w.out+o])
+					sc[b] = w.scales[o*nb+b] * xr[b]
+					is[b] = isums[b].Data[r*w.out+o]
 				}
-				out.Data[r*w.out+o] = s.prof.Accum.Round(acc)
-				continue
+				dst[o] = s.prof.Dot(sc, is)
 			}
-			for b := range nb {
-				sc[b] = w.scales[o*nb+b] * xd[r*nb+b]
-				is[b] = isums[b].Data[r*w.out+o]
-			}
-			out.Data[r*w.out+o] = s.prof.Dot(sc, is)
+			continue
 		}
+		for o := range dst {
+			var acc float32
+			ws := w.scales[o*nb : (o+1)*nb]
+			for b, d := range ws {
+				acc += float32(float32(d*xr[b]) * isums[b].Data[r*w.out+o])
+			}
+			dst[o] = acc
+		}
+		s.prof.Accum.RoundSlice(dst)
 	}
 	s.prof.Storage.RoundSlice(out.Data)
 	return out

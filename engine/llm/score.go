@@ -32,6 +32,12 @@ type Scored struct {
 // reductions do not depend on the number of masked keys (see tensor.Tape.Attention: all presets
 // but ampere-fp16 and turing-fp16acc) the logits are bit-identical to those of generation.
 func (m *Model) Score(ctx context.Context, prompt, claim []int32, prof tensor.Profile, topN int) ([]Scored, error) {
+	return m.score(ctx, prompt, claim, prof, topN, true)
+}
+
+// score is Score; without withLSE the log-sum-exp is skipped and LogProb is NaN (the verifiers
+// need only logits, ranks and margins).
+func (m *Model) score(ctx context.Context, prompt, claim []int32, prof tensor.Profile, topN int, withLSE bool) ([]Scored, error) {
 	if len(prompt) == 0 || len(claim) == 0 {
 		return nil, fmt.Errorf("%w: empty prompt or claim", ErrParams)
 	}
@@ -63,13 +69,9 @@ func (m *Model) Score(ctx context.Context, prompt, claim []int32, prof tensor.Pr
 			}
 		}
 		row := logits[i*v : (i+1)*v]
-		d := analyze(&st.prof, row, topN, true, buf)
+		d := analyze(&st.prof, row, topN, withLSE || topN > 0, buf)
 		s := Scored{ID: id, LogProb: d.logProb(id), logits: row}
-		for j := range row {
-			if better(row, int32(j), id) {
-				s.Rank++
-			}
-		}
+		s.Rank = rank(row, id)
 		if d.top[0] == id {
 			s.Margin = d.margin()
 		} else {
@@ -86,6 +88,27 @@ func (m *Model) Score(ctx context.Context, prompt, claim []int32, prof tensor.Pr
 	return out, nil
 }
 
+// rank returns the number of tokens ranked before id (see better): larger logit, or equal
+// logit and lower id.
+func rank(l []float32, id int32) int {
+	lc := l[id]
+	if lc != lc {
+		return len(l) - 1
+	}
+	r := 0
+	for _, v := range l {
+		if v > lc || v != v {
+			r++
+		}
+	}
+	for _, v := range l[:id] {
+		if v == lc {
+			r++
+		}
+	}
+	return r
+}
+
 // Verdict is a verifier's decision on a claimed continuation.
 type Verdict struct {
 	Accept bool
@@ -99,7 +122,8 @@ type Verdict struct {
 	FirstReject int
 	// Reason says why the claim was rejected ("" when accepted).
 	Reason string
-	// Tokens are the teacher-forced evaluations of the claimed tokens.
+	// Tokens are the teacher-forced evaluations of the claimed tokens (LogProb is NaN: the
+	// verifiers skip the log-sum-exp; use Score for log-probs).
 	Tokens []Scored
 }
 
@@ -122,7 +146,7 @@ const (
 // only at near-ties, which tol absorbs; a substituted token whose logit trails the argmax by
 // more than tol is caught. The claim's length is not checked (the caller knows MaxTokens).
 func (m *Model) VerifyGreedy(ctx context.Context, prompt, claim []int32, prof tensor.Profile, tol float32) (*Verdict, error) {
-	sc, err := m.Score(ctx, prompt, claim, prof, 0)
+	sc, err := m.score(ctx, prompt, claim, prof, 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +177,7 @@ func (m *Model) VerifySample(ctx context.Context, prompt, claim []int32, p Param
 	if p.Temperature <= 0 {
 		return m.VerifyGreedy(ctx, prompt, claim, prof, float32(tol))
 	}
-	sc, err := m.Score(ctx, prompt, claim, prof, 0)
+	sc, err := m.score(ctx, prompt, claim, prof, 0, false)
 	if err != nil {
 		return nil, err
 	}
