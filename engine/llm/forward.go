@@ -18,7 +18,19 @@ type State struct {
 	tpInt *tensor.Tape // exact integer block products of Q8_0 weights (see linearQ8)
 	k, v  [][]float32  // per layer: [n, KVHeads*HeadDim] keys (after RoPE) and values
 	n     int          // tokens in the cache
-	out   []float32    // reused output of one-row products of the output matrix
+	bufs  [][]float32  // reused buffers of one-row products (see scratch)
+}
+
+// scratch returns reusable buffer i of n floats (contents undefined). Buffer 0 holds the
+// logits of a one-row output product, which Eval returns: valid until the next Eval.
+func (s *State) scratch(i, n int) []float32 {
+	for len(s.bufs) <= i {
+		s.bufs = append(s.bufs, nil)
+	}
+	if len(s.bufs[i]) < n {
+		s.bufs[i] = make([]float32, n)
+	}
+	return s.bufs[i][:n]
 }
 
 // NewState returns an empty sequence of m evaluated under profile p.
@@ -138,10 +150,7 @@ func (s *State) product(x *tensor.Tensor, w *weight) *tensor.Tensor {
 	if w == &s.m.output {
 		// The logits: the largest product of a step, its buffer reused (no zeroing needed,
 		// mulVec writes every element).
-		if len(s.out) != w.out {
-			s.out = make([]float32, w.out)
-		}
-		out = tensor.FromData(s.out, 1, w.out)
+		out = tensor.FromData(s.scratch(0, w.out), 1, w.out)
 	} else {
 		out = tensor.New(1, w.out)
 	}
@@ -169,13 +178,18 @@ func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
 		if rows == 1 {
 			// Integer sums are exact in any order: the one-row kernel gives the same bits
 			// under every profile.
-			isums[b] = tensor.New(1, w.out)
+			isums[b] = tensor.FromData(s.scratch(1+b, w.out), 1, w.out) // mulVec writes every element
 			w.bpan[b].mulVec(xb.Data, isums[b].Data)
 		} else {
 			isums[b] = s.tpInt.Linear(xb, w.blocks[b], nil)
 		}
 	}
-	out := tensor.New(rows, w.out)
+	var out *tensor.Tensor
+	if rows == 1 && w == &s.m.output {
+		out = tensor.FromData(s.scratch(0, w.out), 1, w.out) // every element is written below
+	} else {
+		out = tensor.New(rows, w.out)
+	}
 	sc := make([]float32, nb)
 	is := make([]float32, nb)
 	// With a single sequential partial and no FMA, Profile.Dot is ((0 + float32(s0*i0)) +
