@@ -276,66 +276,112 @@ func (r *Rand) Uint64() uint64 {
 // Float64 returns a uniform value in [0, 1) with 53 random bits.
 func (r *Rand) Float64() float64 { return float64(r.Uint64()>>11) * 0x1p-53 }
 
-// candidates is the sampling distribution of one position: the kept tokens by logit
-// descending (ties lower id first) and their unnormalised weights exp((l - max)/T) ... in
-// float32, with cumulative sums acc[i] = w[0] + ... + w[i] (sequential float32) and total the
-// kept mass.
+// candidates is the sampling distribution of one position: the kept tokens in increasing id
+// order, their unnormalised weights accumulated sequentially in float32 in that order
+// (acc[i] = w[0] + ... + w[i]), and total = acc[last].
 type candidates struct {
 	ids   []int32
 	acc   []float32
 	total float32
+	// before is, for the token asked to be included, the share of the top-k mass ranked
+	// before it (by logit), or -1 when it is not among the top k.
+	before float64
 }
 
-// samplingDist builds the sampling distribution: logits divided by the temperature (float32),
-// the TopK best kept (0 = all), weights w = Exp(l/T - max/T), then the smallest prefix whose
-// cumulative weight reaches TopP * (sum of all kept weights) (TopP 0 or >= 1 keeps all). The
-// cumulative sums are sequential float32 in rank order, so every profile gives the same
-// selection rule; the logits themselves carry the profile's drift. keepAll disables the TopP
-// cut (for the verifier, which needs the ranks beyond it).
-func samplingDist(logits []float32, p *Params, keepAll bool) candidates {
+// samplingDist builds the sampling distribution of one position. Logits are divided by the
+// temperature (float32); the TopK best by rank are kept (0 = all; rank = logit descending,
+// ties to the lower id); weights are w = expf(l/T - l_max/T); with 0 < TopP < 1 only the
+// smallest rank prefix whose cumulative weight (sequential float32, rank order) reaches TopP
+// times the top-k weight is kept. The kept tokens are then laid out in increasing id order, so
+// that each token's interval of [0, total) moves only by the drift of the weights of the
+// tokens before it: a near-tie between two tokens that swaps their ranks under another
+// profile does not swap their intervals (with a rank-ordered layout it moved both by a whole
+// token's mass, which made honest samples unverifiable across profiles). include >= 0 asks to
+// keep that token too when it is among the top k (the verifier's view of a claimed token at the
+// nucleus boundary).
+func samplingDist(logits []float32, p *Params, include int32) candidates {
 	n := len(logits)
 	k := n
 	if p.TopK > 0 {
 		k = min(p.TopK, n)
 	}
-	var ids []int32
-	if k < n {
-		ids = topIDs(logits, k)
-	} else {
-		ids = make([]int32, n)
-		for i := range ids {
-			ids[i] = int32(i)
-		}
-		slices.SortFunc(ids, func(a, b int32) int {
-			if better(logits, a, b) {
-				return -1
-			}
-			if better(logits, b, a) {
-				return 1
-			}
-			return 0
-		})
-	}
 	t := p.Temperature
-	mx := logits[ids[0]] / t
-	acc := make([]float32, len(ids))
-	var s float32
-	for i, id := range ids {
-		s += expf(logits[id]/t - mx)
-		acc[i] = s
-	}
-	c := candidates{ids: ids, acc: acc, total: s}
-	if !keepAll && p.TopP > 0 && p.TopP < 1 {
-		lim := float32(float64(p.TopP) * float64(s))
-		cut := len(ids)
-		for i, a := range acc {
-			if a >= lim {
-				cut = i + 1
-				break
-			}
+	topP := p.TopP > 0 && p.TopP < 1
+	c := candidates{before: -1}
+	var kept []int32
+	if k == n && !topP {
+		kept = make([]int32, n)
+		for i := range kept {
+			kept[i] = int32(i)
 		}
-		c.ids, c.acc, c.total = ids[:cut], acc[:cut], acc[cut-1]
+		if include >= 0 && int(include) < n {
+			c.before = 0 // not needed without top-p
+		}
+	} else {
+		var ranked []int32
+		if k < n {
+			ranked = topIDs(logits, k)
+		} else {
+			ranked = make([]int32, n)
+			for i := range ranked {
+				ranked[i] = int32(i)
+			}
+			slices.SortFunc(ranked, func(a, b int32) int {
+				if better(logits, a, b) {
+					return -1
+				}
+				if better(logits, b, a) {
+					return 1
+				}
+				return 0
+			})
+		}
+		cut := len(ranked)
+		if topP {
+			mx := logits[ranked[0]] / t
+			acc := make([]float32, len(ranked))
+			var s float32
+			for i, id := range ranked {
+				if id == include {
+					c.before = float64(s)
+				}
+				s += expf(logits[id]/t - mx)
+				acc[i] = s
+			}
+			if c.before >= 0 {
+				c.before /= float64(s)
+			}
+			lim := float32(float64(p.TopP) * float64(s))
+			for i, a := range acc {
+				if a >= lim {
+					cut = i + 1
+					break
+				}
+			}
+		} else if include >= 0 && slices.Contains(ranked, include) {
+			c.before = 0
+		}
+		kept = slices.Clone(ranked[:cut])
+		if c.before >= 0 && !slices.Contains(kept, include) {
+			kept = append(kept, include)
+		}
+		slices.Sort(kept)
 	}
+	mx := float32(math.Inf(-1))
+	for _, id := range kept {
+		if logits[id] > mx {
+			mx = logits[id]
+		}
+	}
+	mx /= t
+	c.ids = kept
+	c.acc = make([]float32, len(kept))
+	var s float32
+	for i, id := range kept {
+		s += expf(logits[id]/t - mx)
+		c.acc[i] = s
+	}
+	c.total = s
 	return c
 }
 
@@ -369,7 +415,7 @@ func (m *Model) sample(ctx context.Context, prompt []int32, p Params, prof tenso
 	res := &Result{}
 	logits, err := st.Eval(prompt, 1)
 	for err == nil {
-		c := samplingDist(logits, &p, false)
+		c := samplingDist(logits, &p, -1)
 		u := rng.Float64()
 		k := c.pick(u)
 		id := c.ids[k]

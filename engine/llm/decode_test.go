@@ -30,21 +30,22 @@ func TestSamplingDist(t *testing.T) {
 		p    Params
 		want []int32
 	}{
-		{"all, by logit then id", Params{Temperature: 1}, []int32{1, 3, 2, 0, 5, 4}},
-		{"top-k 3", Params{Temperature: 1, TopK: 3}, []int32{1, 3, 2}},
+		{"all, in id order", Params{Temperature: 1}, []int32{0, 1, 2, 3, 4, 5}},
+		{"top-k 3", Params{Temperature: 1, TopK: 3}, []int32{1, 2, 3}},
+		{"top-k 1 with a tie keeps the lower id", Params{Temperature: 1, TopK: 1}, []int32{1}},
 		{"top-p 0.5 keeps the two tied best", Params{Temperature: 1, TopP: 0.5}, []int32{1, 3}},
 		{"top-p 0.3 keeps one", Params{Temperature: 1, TopP: 0.3}, []int32{1}},
-		{"top-p 0.9", Params{Temperature: 1, TopP: 0.9}, []int32{1, 3, 2}},
+		{"top-p 0.9", Params{Temperature: 1, TopP: 0.9}, []int32{1, 2, 3}},
 	}
 	for _, tt := range tests {
-		c := samplingDist(logits, &tt.p, false)
+		c := samplingDist(logits, &tt.p, -1)
 		if !slices.Equal(c.ids, tt.want) {
 			t.Errorf("%s: kept %v, want %v", tt.name, c.ids, tt.want)
 		}
 	}
 	// Frequencies of pick over an even grid of draws follow the softmax.
 	p := Params{Temperature: 0.7}
-	c := samplingDist(logits, &p, false)
+	c := samplingDist(logits, &p, -1)
 	counts := map[int32]int{}
 	const n = 200000
 	for i := range n {

@@ -166,11 +166,11 @@ func (m *Model) VerifyGreedy(ctx context.Context, prompt, claim []int32, prof te
 
 // VerifySample checks a claimed seeded sample (Params.Decode "sample" with the claim's
 // temperature, top-k, top-p and seed) with one teacher-forced pass. At each position it
-// rebuilds the sampling distribution from its own logits (samplingDist without the top-p
-// cut), replays the claim's draw u from Rand(seed), and accepts the claimed token when it is
-// among the top-k and its cumulative-mass interval [A, B) (normalised by the nucleus mass,
-// as the sampler does) satisfies A - tol <= u <= B + tol, with A <= TopP + tol (as shares of
-// the top-k mass) when top-p is on. So a token is accepted when an honest sampler, whose
+// rebuilds the sampling distribution from its own logits (samplingDist, with the claimed token
+// kept even if it falls just outside the verifier's nucleus), replays the claim's draw u from
+// Rand(seed), and accepts the claimed token when it is among the top-k, the mass ranked before
+// it is at most TopP + tol (when top-p is on), and its interval [A, B) (shares of the kept
+// mass, tokens laid out in id order as the sampler does) satisfies A - tol <= u <= B + tol. So a token is accepted when an honest sampler, whose
 // logits drifted by the profile difference, could have picked it with the same draw; tol is
 // measured in probability mass. A token after an end-of-generation token is rejected.
 func (m *Model) VerifySample(ctx context.Context, prompt, claim []int32, p Params, prof tensor.Profile, tol float64) (*Verdict, error) {
@@ -196,33 +196,21 @@ func (m *Model) VerifySample(ctx context.Context, prompt, claim []int32, p Param
 			fail(i, math.Inf(1), "follows an end-of-generation token")
 			continue
 		}
-		c := samplingDist(s.logits, &p, true)
-		r := slices.Index(c.ids, s.ID)
-		if r < 0 {
+		c := samplingDist(s.logits, &p, s.ID)
+		if c.before < 0 {
 			fail(i, math.Inf(1), "outside the top %d", p.TopK)
 			continue
 		}
+		if p.TopP > 0 && p.TopP < 1 && c.before > float64(p.TopP) {
+			fail(i, c.before-float64(p.TopP), "outside the top-p nucleus (mass ranked before it %.4g > %.4g)", c.before, p.TopP)
+		}
+		r := slices.Index(c.ids, s.ID)
 		var a float64
 		if r > 0 {
 			a = float64(c.acc[r-1])
 		}
-		b := float64(c.acc[r])
-		total := float64(c.total)
-		if p.TopP > 0 && p.TopP < 1 {
-			lim := float32(float64(p.TopP) * float64(c.total))
-			cut := len(c.acc)
-			for j, x := range c.acc {
-				if x >= lim {
-					cut = j + 1
-					break
-				}
-			}
-			if ex := a/total - float64(p.TopP); ex > 0 {
-				fail(i, ex, "outside the top-p nucleus (mass before it %.4g > %.4g)", a/total, p.TopP)
-			}
-			total = float64(c.acc[cut-1])
-		}
-		if lo, hi := a/total, b/total; u < lo || u > hi {
+		lo, hi := a/float64(c.total), float64(c.acc[r])/float64(c.total)
+		if u < lo || u > hi {
 			fail(i, max(lo-u, u-hi), "draw %.6f outside its interval [%.6f, %.6f) by more than %.3g", u, lo, hi, tol)
 		}
 	}

@@ -105,6 +105,8 @@ func TestStudyProfiles(t *testing.T) {
 					totals[mi].runs += s.runs
 					totals[mi].agree += s.agree
 					totals[mi].divAboveDrift += s.divAboveDrift
+					totals[mi].explained += s.explained
+					totals[mi].checkedDiv += s.checkedDiv
 					totals[mi].maxDivMargin = max(totals[mi].maxDivMargin, s.maxDivMargin)
 					totals[mi].maxDrift = max(totals[mi].maxDrift, s.maxDrift)
 				}
@@ -211,7 +213,7 @@ func sampleDrift(t *testing.T, m *Model, prompt, seq []int32, p Params, pa, pb t
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := samplingDist(sc[len(seq)-1].logits, &p, false)
+		c := samplingDist(sc[len(seq)-1].logits, &p, -1)
 		r := slices.Index(c.ids, seq[len(seq)-1])
 		if r < 0 {
 			return 0, 0, false
@@ -292,13 +294,13 @@ func verifierRates(t *testing.T, m *Model, profiles []tensor.Profile, prompts []
 					if err != nil {
 						t.Fatal(err)
 					}
-					c := samplingDist(ssc[spos].logits, &sp[si], false)
+					c := samplingDist(ssc[spos].logits, &sp[si], -1)
 					r := slices.Index(c.ids, honest[spos])
-					for _, attack := range []string{"sample tampered: neighbour in rank", "sample tampered: other token of the nucleus", "sample tampered: wrong seed"} {
+					for _, attack := range []string{"sample tampered: token of the adjacent interval", "sample tampered: other token of the nucleus", "sample tampered: wrong seed"} {
 						bad := slices.Clone(honest)
 						p := sp[si]
 						switch attack {
-						case "sample tampered: neighbour in rank":
+						case "sample tampered: token of the adjacent interval":
 							if r+1 < len(c.ids) {
 								bad[spos] = c.ids[r+1]
 							} else if r > 0 {
