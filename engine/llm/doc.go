@@ -59,16 +59,21 @@
 //     stops after MaxTokens tokens or when the best alive score falls below the best finished
 //     one (scores only decrease); the best hypothesis overall is returned. beam:1 is greedy.
 //     All outputs the paper compares have fixed length, where normalisation cannot matter.
-//   - sample: logits divided by Temperature (float32); the TopK best kept (0 = all), ordered by
-//     logit descending, ties to the lower id; weights w_i = expf(l_i/T - l_max/T) accumulated
-//     sequentially in float32 in that order (acc_i); with 0 < TopP < 1 the smallest prefix
-//     whose acc reaches TopP·acc_last is kept. One draw u = Rand.Float64() per token (Rand is
-//     SplitMix64 seeded with the task's seed; u = (next >> 11)·2^-53) picks the first kept
-//     token with u·acc_last < acc_i. The same seed reproduces the same sample under the same
-//     profile. This is not llama.cpp's sampler chain (its tokens depend on std::mt19937 and
-//     the C++ library's discrete_distribution; testdata/llamacpp/README.md says another engine
-//     is not expected to reproduce them), so sampled.jsonl is used only for its log-probs.
-//     Temperature <= 0 is greedy.
+//   - sample: logits divided by Temperature (float32); the TopK best kept (0 = all; rank =
+//     logit descending, ties to the lower id); weights w = expf(l/T - l_max/T); with
+//     0 < TopP < 1 the smallest rank prefix whose cumulative weight (sequential float32 in
+//     rank order) reaches TopP times the top-k weight is kept. The kept tokens are laid out in
+//     increasing id order with cumulative weights acc_i (sequential float32), and one draw
+//     u = Rand.Float64() per token (Rand is SplitMix64 seeded with the task's seed;
+//     u = (next >> 11)·2^-53) picks the first token with u·acc_last < acc_i. The id-order
+//     layout makes each token's interval move only as much as the weights before it drift, so
+//     a near-tie that swaps two tokens' ranks under another profile does not swap their
+//     intervals (a rank-ordered layout made a third of honest cross-profile samples fail
+//     verification). The same seed reproduces the same sample under the same profile. This is
+//     not llama.cpp's sampler chain (its tokens depend on std::mt19937 and the C++ library's
+//     discrete_distribution; testdata/llamacpp/README.md says another engine is not expected
+//     to reproduce them), so sampled.jsonl is used only for its log-probs. Temperature <= 0 is
+//     greedy.
 //
 // Generation stops early at an end-of-generation token unless Params.IgnoreEOG.
 // Step.Margin is the top-1 minus top-2 logit (equal to the log-prob margin up to rounding);
