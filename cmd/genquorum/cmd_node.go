@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/store"
@@ -17,13 +18,14 @@ import (
 
 type nodeOptions struct {
 	engineOptions
-	home      string
-	profile   string
-	class     string
-	behaviour string
-	stake     uint64
-	workers   int
-	p2pListen []string
+	home       string
+	profile    string
+	class      string
+	behaviour  string
+	stake      uint64
+	workers    int
+	p2pListen  []string
+	noExecutor bool
 }
 
 func newNodeCommand(g *globalOptions) *cobra.Command {
@@ -52,6 +54,7 @@ catches up and continues.`,
 	f.Uint64Var(&o.stake, "stake", 10_000, "stake to bond at registration")
 	f.IntVar(&o.workers, "workers", 1, "tasks run at once")
 	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
+	f.BoolVar(&o.noExecutor, "no-executor", false, "run only the validator: register no executor, run no task")
 	o.engineOptions.addFlags(cmd)
 	return cmd
 }
@@ -64,9 +67,11 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	if err != nil {
 		return usagef("--behaviour: %v", err)
 	}
-	engines, err := o.build()
-	if err != nil {
-		return err
+	var engines *engine.Registry
+	if !o.noExecutor {
+		if engines, err = o.build(); err != nil {
+			return err
+		}
 	}
 	key, err := chain.Identity(o.home)
 	if err != nil {
@@ -99,6 +104,11 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 			g.logger.Error("stop validator", "err", err)
 		}
 	}()
+	if o.noExecutor {
+		g.logger.Info("validator running, no executor", "home", o.home, "rpc", v.RPCAddr())
+		<-ctx.Done()
+		return nil
+	}
 	cc, err := chain.NewClient(g.logger, v.Local())
 	if err != nil {
 		return err

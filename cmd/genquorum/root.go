@@ -87,6 +87,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newSubmitCommand(g),
 		newTaskCommand(g),
 		newFetchCommand(g),
+		newBenchCommand(g),
 		newConsensusCommand(g),
 		newTokenizeCommand(g),
 		newDetokenizeCommand(g),
