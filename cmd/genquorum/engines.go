@@ -9,14 +9,17 @@ import (
 
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/enginetest"
+	"github.com/genquorum/genquorum/engine/llm"
 )
 
 // engineOptions are the flags that choose the engines a node serves.
 type engineOptions struct {
 	fakeModels []string
+	llm        []string
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&o.llm, "llm", nil, "GGUF model files served by the built-in LLM engine (each named by its file name without .gguf)")
 	cmd.Flags().StringSliceVar(&o.fakeModels, "fake-models", nil,
 		"serve these model names with the deterministic test engine (for tests and benchmarks that exclude engine time)")
 }
@@ -43,8 +46,17 @@ func (o *engineOptions) build() (*engine.Registry, error) {
 			return nil, err
 		}
 	}
+	for _, path := range o.llm {
+		e, err := llm.Open(path, llm.Options{})
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Register(e); err != nil {
+			return nil, err
+		}
+	}
 	if len(r.Engines()) == 0 {
-		return nil, usagef("no engine: give --fake-models")
+		return nil, usagef("no engine: give --llm FILE.gguf (or --fake-models for tests)")
 	}
 	return &r, nil
 }
