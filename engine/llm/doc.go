@@ -88,8 +88,16 @@
 // from the verifier's own logits, contains the replayed draw within a tolerance (in mass). A
 // Verdict's Need is the smallest tolerance that accepts the claim, so a caller can apply its
 // own. The defaults (DefaultGreedyTol 0.5, DefaultSampleTol 0.05) cover the drift between the
-// preset profiles measured by TestStudyProfiles; tighter tolerances catch more substitutions
-// but reject honest outputs of machines with other numerics.
+// preset profiles measured by TestStudyProfiles (3 models, 3 prompts, every pair of the 7
+// presets): the largest change of a margin between two profiles was 0.36 (Q8_0, BF16 storage
+// against float32), of a sampled token's interval edge 0.063 of mass. At these defaults every
+// honest greedy and sampled output of one profile was accepted under every other profile
+// (378 greedy and 756 sampled claims), and no claim with one substituted token at a random
+// position was (runner-up or random token; adjacent interval, other nucleus token or wrong
+// seed for samples: 0 of 309). A substitution at a position whose margin is below the
+// tolerance cannot be caught by any tolerance that accepts honest drift (9.5-13 % of positions
+// have a margin below 0.5 on the reference models); under the claim's own profile a verifier
+// gets identical bits (Need 0) and can use tolerance 0.
 //
 // # Conformance
 //
