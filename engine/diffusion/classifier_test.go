@@ -54,3 +54,32 @@ func TestClassifierLearnsAndRoundTrips(t *testing.T) {
 		t.Error("Classify of an 8x8 image: no error")
 	}
 }
+
+// TestShippedClassifier checks the committed classifier: it loads, and (when Fashion-MNIST
+// is installed) labels the first 2000 test images with the accuracy recorded in
+// testdata/diffusion/README.md (0.8163 on all 10,000).
+func TestShippedClassifier(t *testing.T) {
+	c, err := LoadClassifier("../../testdata/diffusion/classifier.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Short() {
+		return
+	}
+	d, err := LoadFashionMNIST("", "t10k")
+	if err != nil {
+		t.Skipf("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): %v", err)
+	}
+	idx := make([]int, 2000)
+	for i := range idx {
+		idx[i] = i
+	}
+	acc, err := c.Accuracy(t.Context(), d.Subset(idx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc < 0.78 {
+		t.Errorf("shipped classifier: accuracy %.3f on 2000 test images, want about 0.82", acc)
+	}
+	t.Logf("accuracy on the first 2000 test images: %.4f", acc)
+}
