@@ -94,7 +94,7 @@
 // honest greedy and sampled output of one profile was accepted under every other profile
 // (378 greedy and 756 sampled claims), and no claim with one substituted token at a random
 // position was (runner-up or random token; adjacent interval, other nucleus token or wrong
-// seed for samples: 0 of 309). A substitution at a position whose margin is below the
+// seed for samples: 0 of 366). A substitution at a position whose margin is below the
 // tolerance cannot be caught by any tolerance that accepts honest drift (9.5-13 % of positions
 // have a margin below 0.5 on the reference models); under the claim's own profile a verifier
 // gets identical bits (Need 0) and can use tolerance 0.
