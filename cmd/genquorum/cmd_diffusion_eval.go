@@ -78,6 +78,8 @@ func runDiffusionClassifier(ctx context.Context, g *globalOptions, o diffusionCl
 
 type diffusionEvalOptions struct {
 	model      string
+	base       string
+	concept    int
 	dirs       string
 	classifier string
 	seeds      int
@@ -92,7 +94,14 @@ func newDiffusionEvalCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval --model FILE --classifier classifier.gguf [flags]",
 		Short: "Generate images for each class prompt and report how often the classifier agrees",
-		Args:  cobra.NoArgs,
+		Long: `eval generates --seeds images for each of the ten class prompts and reports how many the
+classifier labels as the prompt's class (chance: 1 in 10).
+
+With --concept-class C it measures a textual inversion instead: it generates --seeds images
+for "A photo of a <concept>" and reports how many the classifier labels C, the class of the
+example images (run it on the base model too, where <concept> is an unknown word, for the
+rate without the learned token).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDiffusionEval(cmd.Context(), g, o)
 		},
@@ -100,6 +109,8 @@ func newDiffusionEvalCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.model, "model", "", "model file, or NAME for NAME.gguf in --models-dir (required)")
 	f.StringVar(&o.dirs, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
+	f.StringVar(&o.base, "base", "", "base model of an adapter file (default base.gguf next to it)")
+	f.IntVar(&o.concept, "concept-class", -1, "measure a textual inversion: the class of its example images")
 	f.StringVar(&o.classifier, "classifier", "classifier.gguf", "classifier written by genquorum diffusion classifier")
 	f.IntVar(&o.seeds, "seeds", 10, "images per class (seeds 1..N)")
 	f.IntVar(&o.steps, "steps", 20, "sampling steps")
@@ -121,20 +132,29 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 	if err != nil {
 		return err
 	}
-	m, err := diffusion.Load(path)
+	nm, err := diffusion.LoadAny("", path, o.base)
 	if err != nil {
 		return err
 	}
+	m := nm.Model
 	c, err := diffusion.LoadClassifier(o.classifier)
 	if err != nil {
 		return err
 	}
-	bar := progressbar.NewOptions(diffusion.NumClasses*o.seeds, progressbar.OptionSetWriter(g.stderr),
+	prompts, targets := diffusion.ClassPrompts[:], []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	if o.concept >= 0 {
+		if o.concept >= diffusion.NumClasses {
+			return usagef("--concept-class %d, want 0 to 9", o.concept)
+		}
+		prompts, targets = []string{"A photo of a " + diffusion.ConceptToken}, []int{o.concept}
+	}
+	bar := progressbar.NewOptions(len(prompts)*o.seeds, progressbar.OptionSetWriter(g.stderr),
 		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
 	total := 0
 	fmt.Fprintf(g.stdout, "%-26s %s\n", "prompt", "classified as the prompt's class")
-	for class, prompt := range diffusion.ClassPrompts {
+	for pi, prompt := range prompts {
+		class := targets[pi]
 		var imgs []diffusion.Image
 		for s := 1; s <= o.seeds; s++ {
 			img, err := m.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
@@ -156,10 +176,10 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 			}
 		}
 		total += right
-		fmt.Fprintf(g.stdout, "%-26s %d/%d\n", prompt, right, o.seeds)
+		fmt.Fprintf(g.stdout, "%-26s %d/%d (as class %d)\n", prompt, right, o.seeds, class)
 	}
-	fmt.Fprintf(g.stdout, "%-26s %d/%d = %.3f (chance 0.100)\n", "all", total, diffusion.NumClasses*o.seeds,
-		float64(total)/float64(diffusion.NumClasses*o.seeds))
+	fmt.Fprintf(g.stdout, "%-26s %d/%d = %.3f (chance 0.100)\n", "all", total, len(prompts)*o.seeds,
+		float64(total)/float64(len(prompts)*o.seeds))
 	return nil
 }
 

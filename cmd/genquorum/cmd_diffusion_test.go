@@ -121,3 +121,18 @@ func TestDiffusionDriftAndEval(t *testing.T) {
 		t.Errorf("drift with an unknown profile: exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestDiffusionEval(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyDiffusionModel(t, dir, "base")
+	stdout, stderr, code := runCLI(t, "diffusion", "eval", "--model", model, "--classifier", "../../testdata/diffusion/classifier.gguf",
+		"--seeds", "1", "--steps", "1")
+	if code != exitOK || !bytes.Contains([]byte(stdout), []byte("A photo of an ankle boot")) || !bytes.Contains([]byte(stdout), []byte("/10 = ")) {
+		t.Errorf("eval: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, _, code = runCLI(t, "diffusion", "eval", "--model", model, "--classifier", "../../testdata/diffusion/classifier.gguf",
+		"--seeds", "2", "--steps", "1", "--concept-class", "8")
+	if code != exitOK || !bytes.Contains([]byte(stdout), []byte("<concept>")) || !bytes.Contains([]byte(stdout), []byte("/2 = ")) {
+		t.Errorf("eval --concept-class: exit %d, stdout %q", code, stdout)
+	}
+}
