@@ -15,10 +15,10 @@ type State struct {
 	m     *Model
 	prof  tensor.Profile
 	tp    *tensor.Tape // inference tape under prof
-	tpInt *tensor.Tape // exact integer block products of Q8_0 weights (see linearQ8)
 	k, v  [][]float32  // per layer: [n, KVHeads*HeadDim] keys (after RoPE) and values
 	n     int          // tokens in the cache
 	bufs  [][]float32  // reused buffers of one-row products (see scratch)
+	isums []int32      // reused integer block sums of linearQ8
 }
 
 // scratch returns reusable buffer i of n floats (contents undefined). Buffer 0 holds the
@@ -35,10 +35,8 @@ func (s *State) scratch(i, n int) []float32 {
 
 // NewState returns an empty sequence of m evaluated under profile p.
 func (m *Model) NewState(p tensor.Profile) *State {
-	pi := p
-	pi.Name, pi.Input, pi.Accum, pi.Storage = p.Name+"-int", tensor.F32, tensor.F32, tensor.F32
 	return &State{
-		m: m, prof: p, tp: tensor.NoGrad(p), tpInt: tensor.NoGrad(pi),
+		m: m, prof: p, tp: tensor.NoGrad(p),
 		k: make([][]float32, len(m.layers)), v: make([][]float32, len(m.layers)),
 	}
 }
@@ -162,33 +160,23 @@ func (s *State) product(x *tensor.Tensor, w *weight) *tensor.Tensor {
 
 // linearQ8 computes x @ W^T for a Q8_0 weight as ggml_vec_dot_q8_0_q8_0 does: each row of x is
 // quantised to Q8_0 blocks of 32 (quantizeQ8), each block's integer dot product with the
-// weight's int8 quants is exact (a sum of at most 32 products of |q| <= 127, below 2^24, so
-// float32 holds it exactly in any order), and the per-block terms d_w*d_x*isum are reduced
-// over the blocks under the State's profile (Profile.Dot), rounded to its storage format.
+// weight's int8 quants is exact (q8Dots: int32, and at most 32 products of |q| <= 128·127, below
+// 2^24, so it is the value a float32 product would give in any order), and the per-block terms
+// d_w*d_x*isum are reduced over the blocks under the State's profile (Profile.Dot), rounded to
+// its storage format. Weight rows are taken in chunks of q8Chunk, each chunk against every row
+// of x, so that a batched pass reads the weights once.
 func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
-	const qk = 32
-	rows, nb := x.Len()/w.in, w.in/qk
+	const q8Chunk = 256
+	rows, nb := x.Len()/w.in, w.in/qk8
 	xq, xd := quantizeQ8(x.Data, rows, w.in)
-	isums := make([]*tensor.Tensor, nb)
-	for b := range nb {
-		xb := tensor.New(rows, qk)
-		for r := range rows {
-			copy(xb.Data[r*qk:(r+1)*qk], xq[r*w.in+b*qk:r*w.in+(b+1)*qk])
-		}
-		if rows == 1 {
-			// Integer sums are exact in any order: the one-row kernel gives the same bits
-			// under every profile.
-			isums[b] = tensor.FromData(s.scratch(1+b, w.out), 1, w.out) // mulVec writes every element
-			w.bpan[b].mulVec(xb.Data, isums[b].Data)
-		} else {
-			isums[b] = s.tpInt.Linear(xb, w.blocks[b], nil)
-		}
-	}
 	var out *tensor.Tensor
 	if rows == 1 && w == &s.m.output {
 		out = tensor.FromData(s.scratch(0, w.out), 1, w.out) // every element is written below
 	} else {
 		out = tensor.New(rows, w.out)
+	}
+	if len(s.isums) < q8Chunk*nb {
+		s.isums = make([]int32, q8Chunk*nb)
 	}
 	sc := make([]float32, nb)
 	is := make([]float32, nb)
@@ -196,28 +184,37 @@ func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
 	// float32(s1*i1)) + ..., rounded to Accum: written out here for speed (same bits,
 	// TestQ8DotMatchesProfile).
 	seq := s.prof.Lanes <= 1 && (s.prof.Chunk == 0 || s.prof.Chunk >= nb) && !s.prof.FMA
-	for r := range rows {
-		dst := out.Data[r*w.out : (r+1)*w.out]
-		xr := xd[r*nb : (r+1)*nb]
-		if !seq {
-			for o := range dst {
-				for b := range nb {
-					sc[b] = w.scales[o*nb+b] * xr[b]
-					is[b] = isums[b].Data[r*w.out+o]
+	for o0 := 0; o0 < w.out; o0 += q8Chunk {
+		o1 := min(o0+q8Chunk, w.out)
+		isums := s.isums[:(o1-o0)*nb]
+		wq := w.q[o0*w.in : o1*w.in]
+		for r := range rows {
+			q8Dots(nb, xq[r*w.in:(r+1)*w.in], wq, isums)
+			dst := out.Data[r*w.out+o0 : r*w.out+o1]
+			xr := xd[r*nb : (r+1)*nb]
+			if !seq {
+				for o := range dst {
+					for b := range nb {
+						sc[b] = w.scales[(o0+o)*nb+b] * xr[b]
+						is[b] = float32(isums[o*nb+b])
+					}
+					dst[o] = s.prof.Dot(sc, is)
 				}
-				dst[o] = s.prof.Dot(sc, is)
+				continue
 			}
-			continue
-		}
-		for o := range dst {
-			var acc float32
-			ws := w.scales[o*nb : (o+1)*nb]
-			for b, d := range ws {
-				acc += float32(float32(d*xr[b]) * isums[b].Data[r*w.out+o])
+			for o := range dst {
+				var acc float32
+				ws := w.scales[(o0+o)*nb : (o0+o+1)*nb]
+				ib := isums[o*nb : (o+1)*nb]
+				for b, d := range ws {
+					acc += float32(float32(d*xr[b]) * float32(ib[b]))
+				}
+				dst[o] = acc
 			}
-			dst[o] = acc
 		}
-		s.prof.Accum.RoundSlice(dst)
+	}
+	if seq {
+		s.prof.Accum.RoundSlice(out.Data)
 	}
 	s.prof.Storage.RoundSlice(out.Data)
 	return out
@@ -225,27 +222,31 @@ func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
 
 // quantizeQ8 quantises each row of x ([rows, in], in a multiple of 32) to Q8_0 blocks as
 // ggml's quantize_row_q8_0 (x86 AVX2 path) does: amax = max |x|, d = amax/127 stored as F16,
-// q = round-half-even(x * (127/amax)). It returns the quants as float32 and the F16 scales
-// (as float32), one per block.
-func quantizeQ8(x []float32, rows, in int) (q, d []float32) {
-	const qk = 32
-	nb := in / qk
-	q, d = make([]float32, rows*in), make([]float32, rows*nb)
+// q = round-half-even(x * (127/amax)), so |q| <= 127. It returns the quants and the F16 scales
+// (as float32), one per block. A block with an infinite or NaN value gets the scale NaN (its
+// products are NaN, as a float32 product of its quants would be) and quants 0.
+func quantizeQ8(x []float32, rows, in int) (q []int8, d []float32) {
+	nb := in / qk8
+	q, d = make([]int8, rows*in), make([]float32, rows*nb)
 	for r := range rows {
 		for b := range nb {
-			blk := x[r*in+b*qk : r*in+(b+1)*qk]
+			blk := x[r*in+b*qk8 : r*in+(b+1)*qk8]
 			var amax float32
 			for _, v := range blk {
 				amax = max(amax, float32(math.Abs(float64(v))))
+			}
+			if amax != amax || math.IsInf(float64(amax), 0) {
+				d[r*nb+b] = float32(math.NaN())
+				continue
 			}
 			d[r*nb+b] = tensor.F16.Round(amax / 127)
 			var id float32
 			if amax != 0 {
 				id = 127 / amax
 			}
-			dst := q[r*in+b*qk : r*in+(b+1)*qk]
+			dst := q[r*in+b*qk8 : r*in+(b+1)*qk8]
 			for j, v := range blk {
-				dst[j] = float32(math.RoundToEven(float64(v * id)))
+				dst[j] = int8(math.RoundToEven(float64(v * id)))
 			}
 		}
 	}

@@ -52,11 +52,10 @@ type Config struct {
 type weight struct {
 	typ     gguf.TensorType
 	out, in int
-	w       *tensor.Tensor   // [out, in], F32 and F16
-	pan     *panels          // w repacked for one-row products (decoding)
-	blocks  []*tensor.Tensor // Q8_0: block b is [out, 32], the quants q[o][32b:32b+32]
-	bpan    []*panels        // Q8_0: blocks repacked for one-row products
-	scales  []float32        // Q8_0: scales[o*nb+b] = d of row o, block b
+	w       *tensor.Tensor // [out, in], F32 and F16
+	pan     *panels        // w repacked for one-row products (decoding)
+	q       []int8         // Q8_0: the quants, row-major [out, in]
+	scales  []float32      // Q8_0: scales[o*nb+b] = d of row o, block b
 }
 
 type layer struct {
@@ -328,24 +327,14 @@ func (ld *loader) matrix(name string, in, out int) weight {
 		return weight{}
 	}
 	w.scales = make([]float32, out*nb)
-	qs := make([][]float32, nb)
-	for b := range qs {
-		qs[b] = make([]float32, out*qk)
-	}
-	for o := range out {
-		for b := range nb {
-			blk := raw[(o*nb+b)*bsize:]
-			w.scales[o*nb+b] = tensor.Float16ToFloat32(uint16(blk[0]) | uint16(blk[1])<<8)
-			dst := qs[b][o*qk : (o+1)*qk]
-			for j := range qk {
-				dst[j] = float32(int8(blk[2+j]))
-			}
+	w.q = make([]int8, out*in)
+	for i := range out * nb {
+		blk := raw[i*bsize : (i+1)*bsize]
+		w.scales[i] = tensor.Float16ToFloat32(uint16(blk[0]) | uint16(blk[1])<<8)
+		for j, c := range blk[2:] {
+			w.q[i*qk+j] = int8(c)
 		}
 	}
-	for b := range nb {
-		w.blocks = append(w.blocks, tensor.FromData(qs[b], out, qk).Freeze())
-		w.bpan = append(w.bpan, packPanels(qs[b], out, qk))
-	}
-	ld.bytes += int64(8*out*in + 4*out*nb)
+	ld.bytes += int64(out*in + 4*out*nb)
 	return w
 }
