@@ -181,7 +181,7 @@ func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
 	sc := make([]float32, nb)
 	is := make([]float32, nb)
 	// With a single sequential partial and no FMA, Profile.Dot is ((0 + float32(s0*i0)) +
-	// float32(s1*i1)) + ..., rounded to Accum: written out here for speed (same bits,
+	// float32(s1*i1)) + ..., rounded to Accum: q8MatVec computes that (same bits,
 	// TestQ8DotMatchesProfile).
 	seq := s.prof.Lanes <= 1 && (s.prof.Chunk == 0 || s.prof.Chunk >= nb) && !s.prof.FMA
 	for o0 := 0; o0 < w.out; o0 += q8Chunk {
@@ -189,27 +189,20 @@ func (s *State) linearQ8(x *tensor.Tensor, w *weight) *tensor.Tensor {
 		isums := s.isums[:(o1-o0)*nb]
 		wq := w.q[o0*w.in : o1*w.in]
 		for r := range rows {
-			q8Dots(nb, xq[r*w.in:(r+1)*w.in], wq, isums)
+			xq := xq[r*w.in : (r+1)*w.in]
 			dst := out.Data[r*w.out+o0 : r*w.out+o1]
 			xr := xd[r*nb : (r+1)*nb]
-			if !seq {
-				for o := range dst {
-					for b := range nb {
-						sc[b] = w.scales[(o0+o)*nb+b] * xr[b]
-						is[b] = float32(isums[o*nb+b])
-					}
-					dst[o] = s.prof.Dot(sc, is)
-				}
+			if seq {
+				q8MatVec(nb, xq, xr, wq, w.scT[o0:], w.out, dst)
 				continue
 			}
+			q8Dots(nb, xq, wq, isums)
 			for o := range dst {
-				var acc float32
-				ws := w.scales[(o0+o)*nb : (o0+o+1)*nb]
-				ib := isums[o*nb : (o+1)*nb]
-				for b, d := range ws {
-					acc += float32(float32(d*xr[b]) * float32(ib[b]))
+				for b := range nb {
+					sc[b] = w.scales[(o0+o)*nb+b] * xr[b]
+					is[b] = float32(isums[o*nb+b])
 				}
-				dst[o] = acc
+				dst[o] = s.prof.Dot(sc, is)
 			}
 		}
 	}

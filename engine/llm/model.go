@@ -56,6 +56,7 @@ type weight struct {
 	pan     *panels        // w repacked for one-row products (decoding)
 	q       []int8         // Q8_0: the quants, row-major [out, in]
 	scales  []float32      // Q8_0: scales[o*nb+b] = d of row o, block b
+	scT     []float32      // Q8_0: the scales block-major, scT[b*out+o] = scales[o*nb+b]
 }
 
 type layer struct {
@@ -328,13 +329,15 @@ func (ld *loader) matrix(name string, in, out int) weight {
 	}
 	w.scales = make([]float32, out*nb)
 	w.q = make([]int8, out*in)
+	w.scT = make([]float32, out*nb)
 	for i := range out * nb {
 		blk := raw[i*bsize : (i+1)*bsize]
 		w.scales[i] = tensor.Float16ToFloat32(uint16(blk[0]) | uint16(blk[1])<<8)
+		w.scT[(i%nb)*out+i/nb] = w.scales[i]
 		for j, c := range blk[2:] {
 			w.q[i*qk+j] = int8(c)
 		}
 	}
-	ld.bytes += int64(out*in + 4*out*nb)
+	ld.bytes += int64(out*in + 8*out*nb)
 	return w
 }

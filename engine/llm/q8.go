@@ -43,3 +43,33 @@ func q8Dot(x, w []int8) int32 {
 	}
 	return s
 }
+
+// q8MatVec sets dst[o] = Σ_b float32(float32(scT[b*stride+o]·xd[b]) · isum(o, b)), summed in
+// float32 from zero in block order (the sequential combine of linearQ8), for o < len(dst),
+// where isum(o, b) is the integer dot product of activation block b of x with block b of
+// weight row o (w[o*in+32b:]), in = nb*32, and scT holds the weight scales block-major.
+func q8MatVec(nb int, x []int8, xd []float32, w []int8, scT []float32, stride int, dst []float32) {
+	n, in := len(dst), nb*qk8
+	if n == 0 {
+		return
+	}
+	_ = x[in-1]
+	_ = xd[nb-1]
+	_ = w[n*in-1]
+	_ = scT[(nb-1)*stride+n-1]
+	done := q8MatVecAsm(nb, x, xd, w, scT, stride, dst)
+	q8MatVecGo(nb, x, xd, w[done*in:], scT[done:], stride, dst[done:])
+}
+
+// q8MatVecGo is the portable q8MatVec and the specification of the assembly kernel.
+func q8MatVecGo(nb int, x []int8, xd []float32, w []int8, scT []float32, stride int, dst []float32) {
+	in := nb * qk8
+	for o := range dst {
+		var acc float32
+		for b := range nb {
+			is := q8Dot(x[b*qk8:], w[o*in+b*qk8:])
+			acc += float32(float32(scT[b*stride+o]*xd[b]) * float32(is))
+		}
+		dst[o] = acc
+	}
+}
