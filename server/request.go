@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // defaultSeed is llama.cpp's LLAMA_DEFAULT_SEED, used when a request gives no seed or -1.
@@ -225,7 +226,7 @@ func decodePrompts(raw json.RawMessage, multi bool) ([][]promptPart, error) {
 	if len(elems) == 0 {
 		return nil, badRequest("prompt: empty array")
 	}
-	if multi && (isArray(elems[0]) || allStrings(elems)) {
+	if multi && (slices.ContainsFunc(elems, isArray) || allStrings(elems)) {
 		out := make([][]promptPart, 0, len(elems))
 		for i, e := range elems {
 			if isArray(e) {

@@ -1,0 +1,476 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/genquorum/genquorum/engine/llm"
+)
+
+const apiDir = "../testdata/llamacpp/api"
+
+// logprobTol is engine/llm's tolerance for tiny-llama-a-f32's log-probs against llama.cpp's
+// (engine/llm conformance_test.go): the engine agrees with llama.cpp to float32 summation
+// order, not to the bit.
+const logprobTol = 1e-3
+
+// The api/ examples were made with tiny-llama-a-f32.gguf (testdata/llamacpp/README.md).
+const modelPath = "../testdata/llamacpp/models/tiny-llama-a-f32.gguf"
+
+var (
+	engOnce sync.Once
+	eng     *llm.Engine
+	engErr  error
+)
+
+func testEngine(t testing.TB) *llm.Engine {
+	t.Helper()
+	engOnce.Do(func() { eng, engErr = llm.Open(modelPath, llm.Options{}) })
+	if engErr != nil {
+		t.Fatal(engErr)
+	}
+	return eng
+}
+
+// newTest returns a Server on eng with cfg's limits and an httptest.Server serving it.
+func newTest(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	cfg.LLMs = []*llm.Engine{testEngine(t)}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+func readAPI(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(apiDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decode(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("response %q is not a JSON object: %v", b, err)
+	}
+	return v
+}
+
+// do sends a request and returns the status and the body.
+func do(t *testing.T, method, url, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s %s: Content-Type %q, want JSON", method, url, ct)
+	}
+	return resp.StatusCode, b
+}
+
+// jsonType names the JSON type of a decoded value.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "bool"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// checkShape reports keys of want missing from got (when all is set) and keys of got that
+// want lacks or holds with another JSON type; arrays of objects are compared by first element.
+func checkShape(t *testing.T, path string, got, want map[string]any, all bool) {
+	t.Helper()
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if _, ok := got[k]; !ok && all {
+			t.Errorf("%s: key %q missing", path, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		w, ok := want[k]
+		if !ok {
+			t.Errorf("%s: key %q not in llama-server's response", path, k)
+			continue
+		}
+		g := got[k]
+		if jsonType(g) != jsonType(w) {
+			t.Errorf("%s.%s: type %s, want %s", path, k, jsonType(g), jsonType(w))
+			continue
+		}
+		switch g := g.(type) {
+		case map[string]any:
+			checkShape(t, path+"."+k, g, w.(map[string]any), all && k != "generation_settings" && k != "timings")
+		case []any:
+			wa := w.([]any)
+			if len(g) > 0 && len(wa) > 0 {
+				if go_, ok := g[0].(map[string]any); ok {
+					checkShape(t, path+"."+k+"[0]", go_, wa[0].(map[string]any), all)
+				} else if jsonType(g[0]) != jsonType(wa[0]) {
+					t.Errorf("%s.%s[0]: type %s, want %s", path, k, jsonType(g[0]), jsonType(wa[0]))
+				}
+			}
+		}
+	}
+}
+
+// probIDs lists the chosen and top ids of completion_probabilities, and the largest log-prob
+// difference from want's.
+func compareProbs(t *testing.T, name string, got, want []any) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d positions of probabilities, want %d", name, len(got), len(want))
+	}
+	var maxDiff float64
+	for i := range got {
+		g, w := got[i].(map[string]any), want[i].(map[string]any)
+		gt, wt := g["top_logprobs"].([]any), w["top_logprobs"].([]any)
+		if g["id"] != w["id"] || g["token"] != w["token"] || len(gt) != len(wt) {
+			t.Errorf("%s: position %d: id %v token %q (%d top), want %v %q (%d)", name, i, g["id"], g["token"], len(gt), w["id"], w["token"], len(wt))
+			continue
+		}
+		maxDiff = max(maxDiff, math.Abs(g["logprob"].(float64)-w["logprob"].(float64)))
+		for j := range gt {
+			ge, we := gt[j].(map[string]any), wt[j].(map[string]any)
+			if ge["id"] != we["id"] || ge["token"] != we["token"] || !slices.Equal(ge["bytes"].([]any), we["bytes"].([]any)) {
+				t.Errorf("%s: position %d top %d: %v %q, want %v %q", name, i, j, ge["id"], ge["token"], we["id"], we["token"])
+			}
+			maxDiff = max(maxDiff, math.Abs(ge["logprob"].(float64)-we["logprob"].(float64)))
+		}
+	}
+	// engine/llm's conformance tolerance for this model's log-probs against llama.cpp
+	// (engine/llm conformance_test.go); the server only passes them on.
+	if maxDiff > logprobTol {
+		t.Errorf("%s: log-probs differ from llama-server's by up to %g", name, maxDiff)
+	}
+	t.Logf("%s: largest log-prob difference from llama-server %g", name, maxDiff)
+}
+
+func TestCompletionMatchesLlamaServer(t *testing.T) {
+	_, ts := newTest(t, Config{})
+	for _, name := range []string{"completion-text-greedy", "completion-ids-greedy", "completion-sample"} {
+		t.Run(name, func(t *testing.T) {
+			code, body := do(t, "POST", ts.URL+"/completion", string(readAPI(t, name+".request.json")))
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %s", code, body)
+			}
+			got, want := decode(t, body), decode(t, readAPI(t, name+".response.json"))
+			checkShape(t, name, got, want, true)
+			for _, k := range []string{"tokens_predicted", "tokens_evaluated", "prompt", "stop", "stop_type", "tokens_cached", "has_new_line", "truncated"} {
+				if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
+					t.Errorf("%s = %v, want %v", k, got[k], want[k])
+				}
+			}
+			if strings.HasSuffix(name, "greedy") {
+				if fmt.Sprint(got["tokens"]) != fmt.Sprint(want["tokens"]) || got["content"] != want["content"] {
+					t.Errorf("tokens %v %q, want %v %q", got["tokens"], got["content"], want["tokens"], want["content"])
+				}
+				compareProbs(t, name, got["completion_probabilities"].([]any), want["completion_probabilities"].([]any))
+				return
+			}
+			// Sampling is engine/llm's sampler, not llama.cpp's: only the first position's
+			// alternatives, which do not depend on the draw, can be compared.
+			g0 := got["completion_probabilities"].([]any)[0].(map[string]any)
+			w0 := want["completion_probabilities"].([]any)[0].(map[string]any)
+			g0["id"], g0["token"], g0["logprob"] = w0["id"], w0["token"], w0["logprob"]
+			compareProbs(t, name+" position 0", []any{g0}, []any{w0})
+		})
+	}
+}
+
+func TestOpenAIMatchesLlamaServer(t *testing.T) {
+	_, ts := newTest(t, Config{})
+	code, body := do(t, "POST", ts.URL+"/v1/completions", string(readAPI(t, "v1-completions-greedy.request.json")))
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	got, want := decode(t, body), decode(t, readAPI(t, "v1-completions-greedy.response.json"))
+	// Our logprobs carry OpenAI's legacy fields beside llama-server's content: compare the
+	// choice without them, then check them.
+	gc := got["choices"].([]any)[0].(map[string]any)
+	lp := gc["logprobs"].(map[string]any)
+	legacy := map[string]any{}
+	for _, k := range []string{"tokens", "token_logprobs", "top_logprobs", "text_offset"} {
+		legacy[k] = lp[k]
+		delete(lp, k)
+	}
+	checkShape(t, "v1", got, want, true)
+	wc := want["choices"].([]any)[0].(map[string]any)
+	if gc["text"] != wc["text"] || gc["finish_reason"] != wc["finish_reason"] || fmt.Sprint(got["usage"]) != fmt.Sprint(want["usage"]) {
+		t.Errorf("choice %q %v usage %v, want %q %v %v", gc["text"], gc["finish_reason"], got["usage"], wc["text"], wc["finish_reason"], want["usage"])
+	}
+	compareProbs(t, "v1", lp["content"].([]any), wc["logprobs"].(map[string]any)["content"].([]any))
+	if got["object"] != "text_completion" || !strings.HasPrefix(got["id"].(string), "cmpl-") {
+		t.Errorf("object %v id %v", got["object"], got["id"])
+	}
+	wantTokens := []any{"corr", " days", " return", " loss", "藏"}
+	if fmt.Sprint(legacy["tokens"]) != fmt.Sprint(wantTokens) || fmt.Sprint(legacy["text_offset"]) != "[0 4 9 16 21]" {
+		t.Errorf("legacy tokens %v offsets %v", legacy["tokens"], legacy["text_offset"])
+	}
+	if top := legacy["top_logprobs"].([]any)[0].(map[string]any); len(top) != 3 || top["corr"] == nil {
+		t.Errorf("legacy top_logprobs[0] = %v", top)
+	}
+	if lps := legacy["token_logprobs"].([]any); len(lps) != 5 || lps[0] != lp["content"].([]any)[0].(map[string]any)["logprob"] {
+		t.Errorf("legacy token_logprobs %v", lps)
+	}
+}
+
+func TestOpenAIChoices(t *testing.T) {
+	_, ts := newTest(t, Config{})
+	text := func(body string) []string {
+		t.Helper()
+		code, b := do(t, "POST", ts.URL+"/v1/completions", body)
+		if code != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", body, code, b)
+		}
+		var out []string
+		for i, c := range decode(t, b)["choices"].([]any) {
+			c := c.(map[string]any)
+			if c["index"].(float64) != float64(i) || c["logprobs"] != nil {
+				t.Errorf("%s: choice %d: index %v logprobs %v", body, i, c["index"], c["logprobs"])
+			}
+			out = append(out, c["text"].(string))
+		}
+		return out
+	}
+	greedy := text(`{"prompt": ["In the beginning", [1, 512, 278, 6763], "Once"], "max_tokens": 4, "temperature": 0, "n": 2}`)
+	if len(greedy) != 6 || greedy[0] != greedy[1] || greedy[0] != greedy[2] || greedy[0] != "corr days return loss" || greedy[4] == greedy[0] {
+		t.Errorf("greedy choices %q", greedy)
+	}
+	sampled := text(`{"prompt": "In the beginning", "max_tokens": 6, "temperature": 1, "top_p": 1, "seed": 7, "n": 2}`)
+	second := text(`{"prompt": "In the beginning", "max_tokens": 6, "temperature": 1, "top_p": 1, "seed": 8}`)
+	if len(sampled) != 2 || sampled[1] != second[0] {
+		t.Errorf("choice 1 of seed 7 = %q, want seed 8's %q", sampled, second)
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	_, ts := newTest(t, Config{})
+	tests := []struct {
+		endpoint, body, want string
+	}{
+		{"/tokenize", `{"content": "In the beginning", "add_special": true}`, string(readAPI(t, "tokenize.response.json"))},
+		{"/tokenize", `{"content": "In the beginning"}`, `{"tokens":[512,278,6763]}`},
+		{"/tokenize", `{"content": "<s> hello </s> world", "add_special": true}`, `{"tokens":[1,1,29871,22172,29871,2,29871,3186]}`},
+		{"/tokenize", `{"content": ""}`, `{"tokens":[]}`},
+		{"/tokenize", `{"content": "In the", "with_pieces": true}`, `{"tokens":[{"id":512,"piece":" In"},{"id":278,"piece":" the"}]}`},
+		{"/tokenize", `{"content": "藏", "with_pieces": true}`, `{"tokens":[{"id":29871,"piece":" "},{"id":31707,"piece":"藏"}]}`},
+		{"/detokenize", `{"tokens": [1, 512, 278, 6763]}`, `{"content":"<s> In the beginning"}`},
+		{"/detokenize", `{"tokens": []}`, `{"content":""}`},
+	}
+	for _, tt := range tests {
+		code, got := do(t, "POST", ts.URL+tt.endpoint, tt.body)
+		if code != http.StatusOK || strings.TrimSpace(string(got)) != strings.TrimSpace(tt.want) {
+			t.Errorf("POST %s %s = %d %s, want %s", tt.endpoint, tt.body, code, got, tt.want)
+		}
+	}
+}
+
+func TestModelsAndHealth(t *testing.T) {
+	_, ts := newTest(t, Config{})
+	code, b := do(t, "GET", ts.URL+"/health", "")
+	if code != http.StatusOK || strings.TrimSpace(string(b)) != `{"status":"ok"}` {
+		t.Errorf("GET /health = %d %s", code, b)
+	}
+	code, b = do(t, "GET", ts.URL+"/v1/models", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /v1/models = %d %s", code, b)
+	}
+	v := decode(t, b)
+	data := v["data"].([]any)
+	if v["object"] != "list" || len(data) != 1 {
+		t.Fatalf("GET /v1/models = %s", b)
+	}
+	m := data[0].(map[string]any)
+	meta := m["meta"].(map[string]any)
+	if m["id"] != "tiny-llama-a-f32" || m["object"] != "model" || meta["n_vocab"] != 32000.0 || meta["n_ctx_train"] != 1024.0 || meta["profile"] != "exact" {
+		t.Errorf("model entry %v", m)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	_, ts := newTest(t, Config{MaxTokens: 2000, MaxBodyBytes: 4096})
+	big := `{"prompt": "` + strings.Repeat("a", 5000) + `"}`
+	ids := strings.Repeat("1,", 1023) + "1" // 1024 tokens: the whole context
+	tests := []struct {
+		name, method, path, body string
+		code                     int
+	}{
+		{"bad JSON", "POST", "/completion", `{"prompt": "x",`, 400},
+		{"not an object", "POST", "/completion", `["x"]`, 400},
+		{"empty body", "POST", "/v1/completions", ``, 400},
+		{"no prompt", "POST", "/completion", `{"n_predict": 1}`, 400},
+		{"prompt of wrong type", "POST", "/completion", `{"prompt": {"a": 1}}`, 400},
+		{"nested prompt on /completion", "POST", "/completion", `{"prompt": [[1, 2]]}`, 400},
+		{"empty prompt array", "POST", "/v1/completions", `{"prompt": []}`, 400},
+		{"token id out of range", "POST", "/completion", `{"prompt": [1, 32000], "n_predict": 1}`, 400},
+		{"negative token id", "POST", "/completion", `{"prompt": [-1], "n_predict": 1}`, 400},
+		{"oversize body", "POST", "/completion", big, 413},
+		{"unknown model", "POST", "/v1/completions", `{"model": "gpt-4", "prompt": "x", "max_tokens": 1}`, 404},
+		{"unknown model on /completion", "POST", "/completion", `{"model": "nope", "prompt": "x"}`, 404},
+		{"stream", "POST", "/completion", `{"prompt": "x", "stream": true}`, 400},
+		{"stream on v1", "POST", "/v1/completions", `{"prompt": "x", "stream": true}`, 400},
+		{"n_predict too large", "POST", "/completion", `{"prompt": "x", "n_predict": 2001}`, 400},
+		{"n_predict below -1", "POST", "/completion", `{"prompt": "x", "n_predict": -2}`, 400},
+		{"context overflow", "POST", "/completion", `{"prompt": "x", "n_predict": 1023}`, 400},
+		{"prompt fills the context", "POST", "/completion", `{"prompt": [` + ids + `]}`, 400},
+		{"max_tokens too large", "POST", "/v1/completions", `{"prompt": "x", "max_tokens": 5000}`, 400},
+		{"n_probs too large", "POST", "/completion", `{"prompt": "x", "n_probs": 21}`, 400},
+		{"logprobs too large", "POST", "/v1/completions", `{"prompt": "x", "logprobs": 21}`, 400},
+		{"logprobs bool", "POST", "/v1/completions", `{"prompt": "x", "logprobs": true}`, 400},
+		{"n too large", "POST", "/v1/completions", `{"prompt": "x", "n": 9}`, 400},
+		{"n zero", "POST", "/v1/completions", `{"prompt": "x", "n": 0}`, 400},
+		{"choices too many", "POST", "/v1/completions", `{"prompt": ["a","b","c"], "n": 3}`, 400},
+		{"bad seed", "POST", "/completion", `{"prompt": "x", "seed": -5}`, 400},
+		{"fractional seed", "POST", "/completion", `{"prompt": "x", "seed": 1.5}`, 400},
+		{"bad top_p", "POST", "/completion", `{"prompt": "x", "top_p": 2}`, 400},
+		{"n_predict not a number", "POST", "/completion", `{"prompt": "x", "n_predict": "5"}`, 400},
+		{"bad detokenize id", "POST", "/detokenize", `{"tokens": [40000]}`, 400},
+		{"bad tokenize body", "POST", "/tokenize", `{"content": 5}`, 400},
+		{"unknown path", "GET", "/v2/whatever", ``, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, b := do(t, tt.method, ts.URL+tt.path, tt.body)
+			if code != tt.code {
+				t.Errorf("status %d, want %d (%s)", code, tt.code, b)
+			}
+			var e errorBody
+			if err := json.Unmarshal(b, &e); err != nil || e.Error.Code != tt.code || e.Error.Message == "" || e.Error.Type == "" {
+				t.Errorf("error body %s, want {\"error\": {\"code\": %d, ...}}", b, tt.code)
+			}
+		})
+	}
+}
+
+func TestBusy(t *testing.T) {
+	s, ts := newTest(t, Config{Slots: 2})
+	held := []int{<-s.slots, <-s.slots} // every slot taken, as by two running generations
+	code, b := do(t, "POST", ts.URL+"/completion", `{"prompt": "x", "n_predict": 1}`)
+	var e errorBody
+	if json.Unmarshal(b, &e); code != http.StatusServiceUnavailable || e.Error.Code != 503 || e.Error.Type != "unavailable_error" {
+		t.Errorf("busy /completion = %d %s, want 503", code, b)
+	}
+	if code, b := do(t, "POST", ts.URL+"/v1/completions", `{"prompt": "x", "max_tokens": 1}`); code != http.StatusServiceUnavailable {
+		t.Errorf("busy /v1/completions = %d %s, want 503", code, b)
+	}
+	if code, b := do(t, "POST", ts.URL+"/tokenize", `{"content": "x"}`); code != http.StatusOK {
+		t.Errorf("busy /tokenize = %d %s, want 200 (takes no slot)", code, b)
+	}
+	s.release(held[1])
+	code, b = do(t, "POST", ts.URL+"/completion", `{"prompt": "x", "n_predict": 1}`)
+	if code != http.StatusOK || decode(t, b)["id_slot"] != float64(held[1]) {
+		t.Errorf("after a release: %d %s, want 200 on slot %d", code, b, held[1])
+	}
+	if len(s.slots) != 1 {
+		t.Errorf("%d free slots after the request, want 1", len(s.slots))
+	}
+}
+
+func TestClientGone(t *testing.T) {
+	s, _ := newTest(t, Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, "POST", "/completion", strings.NewReader(`{"prompt": "x", "n_predict": 50}`))
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != statusClientClosed {
+		t.Errorf("status %d, want %d", rec.Code, statusClientClosed)
+	}
+	if len(s.slots) != cap(s.slots) {
+		t.Errorf("slot not released")
+	}
+}
+
+// dropVolatile removes the fields that may differ between two identical requests.
+func dropVolatile(t *testing.T, b []byte) string {
+	v := decode(t, b)
+	delete(v, "id")
+	delete(v, "created")
+	delete(v, "timings")
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+func TestDeterminism(t *testing.T) {
+	_, ts := newTest(t, Config{})
+	tests := []struct{ path, body string }{
+		{"/completion", `{"prompt": "Once upon a time", "n_predict": 8, "temperature": 0.9, "top_k": 0, "top_p": 0.9, "seed": 3, "n_probs": 2, "return_tokens": true}`},
+		{"/completion", `{"prompt": "Once upon a time", "n_predict": 8}`},
+		{"/v1/completions", `{"prompt": "Once upon a time", "max_tokens": 8, "temperature": 1, "seed": 3, "logprobs": 2, "n": 2}`},
+	}
+	for _, tt := range tests {
+		c1, b1 := do(t, "POST", ts.URL+tt.path, tt.body)
+		c2, b2 := do(t, "POST", ts.URL+tt.path, tt.body)
+		if c1 != http.StatusOK || c2 != http.StatusOK || dropVolatile(t, b1) != dropVolatile(t, b2) {
+			t.Errorf("POST %s %s twice:\n%d %s\n%d %s", tt.path, tt.body, c1, b1, c2, b2)
+		}
+	}
+}
+
+func TestCompletionBudget(t *testing.T) {
+	_, ts := newTest(t, Config{MaxTokens: 7})
+	tests := []struct {
+		body     string
+		n        int
+		stopType string
+	}{
+		{`{"prompt": "In the beginning", "temperature": 0}`, 7, "limit"}, // -1: the server's limit
+		{`{"prompt": "In the beginning", "n_predict": 0}`, 0, "limit"},   // prompt only
+		{`{"prompt": "In the beginning", "n_predict": 3, "temperature": 0}`, 3, "limit"},
+	}
+	for _, tt := range tests {
+		code, b := do(t, "POST", ts.URL+"/completion", tt.body)
+		if code != http.StatusOK {
+			t.Fatalf("%s: status %d %s", tt.body, code, b)
+		}
+		v := decode(t, b)
+		if v["tokens_predicted"] != float64(tt.n) || v["stop_type"] != tt.stopType {
+			t.Errorf("%s: %v tokens, stop %v; want %d, %s", tt.body, v["tokens_predicted"], v["stop_type"], tt.n, tt.stopType)
+		}
+		if _, ok := v["completion_probabilities"]; ok {
+			t.Errorf("%s: completion_probabilities without n_probs", tt.body)
+		}
+		if fmt.Sprint(v["tokens"]) != "[]" {
+			t.Errorf("%s: tokens %v without return_tokens", tt.body, v["tokens"])
+		}
+	}
+}
