@@ -112,10 +112,12 @@ type dist struct {
 	top    []int32 // by logit descending, ties lower id first
 	max    float32
 	lse    float32 // log(sum exp(l - max)); NaN when not computed
+	nan    bool    // some logit is NaN
 }
 
 func analyze(p *tensor.Profile, logits []float32, n int, withLSE bool, buf []float32) dist {
-	d := dist{logits: logits, top: topIDs(logits, max(n, 2)), lse: float32(math.NaN())}
+	d := dist{logits: logits, lse: float32(math.NaN())}
+	d.top, d.nan = topIDsNaN(logits, max(n, 2))
 	d.max = logits[d.top[0]]
 	if withLSE {
 		e := buf[:len(logits)]
@@ -162,12 +164,22 @@ func better(l []float32, a, b int32) bool {
 
 // topIDs returns the n highest-ranked ids (see better), best first.
 func topIDs(l []float32, n int) []int32 {
+	top, _ := topIDsNaN(l, n)
+	return top
+}
+
+// topIDsNaN is topIDs, also reporting whether some value of l is NaN.
+func topIDsNaN(l []float32, n int) ([]int32, bool) {
 	n = min(n, len(l))
+	nan := false
 	top := make([]int32, 0, n+1)
 	thr := float32(math.Inf(-1)) // logit of top[n-1] once the list is full
 	for i, v := range l {
 		if len(top) == n && v < thr {
 			continue // the common case: below the n-th best (NaN goes on to better)
+		}
+		if v != v {
+			nan = true
 		}
 		id := int32(i)
 		if len(top) == n && !better(l, id, top[n-1]) {
@@ -191,7 +203,7 @@ func topIDs(l []float32, n int) []int32 {
 			}
 		}
 	}
-	return top
+	return top, nan
 }
 
 // Generate decodes up to p.MaxTokens tokens after prompt under profile prof. It checks ctx

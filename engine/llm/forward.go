@@ -138,21 +138,28 @@ func (s *State) linear(x *tensor.Tensor, w *weight) *tensor.Tensor {
 	return s.product(x, w)
 }
 
-// product returns x @ W^T under the profile: with panels.mulVec for one row when the profile
-// allows (same bits as tensor), with tensor.Tape.Linear otherwise.
+// product returns x @ W^T under the profile: with panels.mulVec (one row) or panels.mulMat
+// (several rows, each as mulVec) when the profile allows (same bits as tensor), with
+// tensor.Tape.Linear otherwise.
 func (s *State) product(x *tensor.Tensor, w *weight) *tensor.Tensor {
-	if x.Len() != w.in || w.pan == nil || !fastProfile(&s.prof, w.in) {
+	if x.Len()%w.in != 0 || w.pan == nil || !fastProfile(&s.prof, w.in) {
 		return s.tp.Linear(x, w.w, nil)
 	}
+	rows := x.Len() / w.in
 	var out *tensor.Tensor
-	if w == &s.m.output {
+	switch {
+	case rows == 1 && w == &s.m.output:
 		// The logits: the largest product of a step, its buffer reused (no zeroing needed,
 		// mulVec writes every element).
 		out = tensor.FromData(s.scratch(0, w.out), 1, w.out)
-	} else {
+		w.pan.mulVec(x.Data, out.Data)
+	case rows == 1:
 		out = tensor.New(1, w.out)
+		w.pan.mulVec(x.Data, out.Data)
+	default:
+		out = tensor.New(rows, w.out)
+		w.pan.mulMat(x.Data, rows, out.Data)
 	}
-	w.pan.mulVec(x.Data, out.Data)
 	s.prof.Accum.RoundSlice(out.Data)
 	s.prof.Storage.RoundSlice(out.Data)
 	return out

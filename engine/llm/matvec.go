@@ -87,3 +87,39 @@ func matvecGo(k int, x, b []float32, y *[panelWidth]float32) {
 		}
 	}
 }
+
+// mulMat sets y[r*n+o] as mulVec does for each of the rows rows of x ([rows, k]), reading each
+// panel once for all rows. Each output is computed by one call of the panel kernel, so the bits
+// are those of mulVec on the row, whatever GOMAXPROCS.
+func (p *panels) mulMat(x []float32, rows int, y []float32) {
+	np := len(p.data) / (p.k * panelWidth)
+	work := func(lo, hi int) {
+		var tmp [panelWidth]float32
+		for q := lo; q < hi; q++ {
+			panel := p.data[q*p.k*panelWidth : (q+1)*p.k*panelWidth]
+			w := min(panelWidth, p.n-q*panelWidth)
+			for r := range rows {
+				xr := x[r*p.k : (r+1)*p.k]
+				yr := y[r*p.n+q*panelWidth:]
+				if w == panelWidth {
+					matvecPanel(p.k, xr, panel, (*[panelWidth]float32)(yr))
+				} else {
+					matvecPanel(p.k, xr, panel, &tmp)
+					copy(yr[:w], tmp[:w])
+				}
+			}
+		}
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if procs == 1 || np < 8 || rows*p.k*p.n < 1<<16 {
+		work(0, np)
+		return
+	}
+	parts := min(procs, np/4)
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := i*np/parts, (i+1)*np/parts
+		wg.Go(func() { work(lo, hi) })
+	}
+	wg.Wait()
+}

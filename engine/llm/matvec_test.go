@@ -35,6 +35,22 @@ func TestMatVecMatchesTensor(t *testing.T) {
 					t.Fatalf("%s n %d k %d: output %d = %v, tensor %v", prof.Name, sz.n, sz.k, i, got[i], want[i])
 				}
 			}
+			// Several rows at once (mulMat): the same bits as tensor on the batch.
+			const rows = 3
+			xs := make([]float32, rows*sz.k)
+			for i := range xs {
+				xs[i] = float32(rng.NormFloat64() * 3)
+			}
+			wantM := tensor.NoGrad(prof).Linear(tensor.FromData(xs, rows, sz.k), tensor.FromData(w, sz.n, sz.k), nil).Data
+			gotM := make([]float32, rows*sz.n)
+			p.mulMat(xs, rows, gotM)
+			prof.Accum.RoundSlice(gotM)
+			prof.Storage.RoundSlice(gotM)
+			for i := range wantM {
+				if math.Float32bits(gotM[i]) != math.Float32bits(wantM[i]) {
+					t.Fatalf("%s n %d k %d: batched output %d = %v, tensor %v", prof.Name, sz.n, sz.k, i, gotM[i], wantM[i])
+				}
+			}
 			var a, b [panelWidth]float32
 			matvecGo(sz.k, x, p.data[:sz.k*panelWidth], &a)
 			matvecPanel(sz.k, x, p.data[:sz.k*panelWidth], &b)

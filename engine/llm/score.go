@@ -71,7 +71,7 @@ func (m *Model) score(ctx context.Context, prompt, claim []int32, prof tensor.Pr
 		row := logits[i*v : (i+1)*v]
 		d := analyze(&st.prof, row, topN, withLSE || topN > 0, buf)
 		s := Scored{ID: id, LogProb: d.logProb(id), logits: row}
-		s.Rank = rank(row, id)
+		s.Rank = d.rank(id)
 		if d.top[0] == id {
 			s.Margin = d.margin()
 		} else {
@@ -86,6 +86,17 @@ func (m *Model) score(ctx context.Context, prompt, claim []int32, prof tensor.Pr
 		out[i] = s
 	}
 	return out, nil
+}
+
+// rank is rank(d.logits, id), read off the top list when id is in it and no logit is NaN (the
+// list is then the rank order: see better).
+func (d *dist) rank(id int32) int {
+	if !d.nan {
+		if k := slices.Index(d.top, id); k >= 0 {
+			return k
+		}
+	}
+	return rank(d.logits, id)
 }
 
 // rank returns the number of tokens ranked before id (see better): larger logit, or equal
