@@ -222,10 +222,17 @@ func (s *Server) generate(ctx context.Context, m *llm.Model, prompt []int32, p l
 		return g, err
 	}
 	g.res = res
-	if n := len(res.Tokens); n > 0 && !p.IgnoreEOG && m.Tok.IsEOG(res.Tokens[n-1]) {
-		g.stopType = "eos"
-	}
+	g.stopType = stopType(m.Tok.IsEOG, res.Tokens, p)
 	return g, nil
+}
+
+// stopType says why a generation of tokens under p ended, in llama-server's words: "eos" at
+// an end-of-generation token (unless p.IgnoreEOG), "limit" otherwise.
+func stopType(isEOG func(int32) bool, tokens []int32, p llm.Params) string {
+	if n := len(tokens); n > 0 && !p.IgnoreEOG && isEOG(tokens[n-1]) {
+		return "eos"
+	}
+	return "limit"
 }
 
 func (g *generation) tokens() []int32 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -57,7 +58,9 @@ func newTest(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	return s, ts
 }
 
-func readAPI(t *testing.T, name string) []byte {
+func readAPI(t *testing.T, name string) []byte { return readAPIB(t, name) }
+
+func readAPIB(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(apiDir, name))
 	if err != nil {
@@ -471,6 +474,98 @@ func TestCompletionBudget(t *testing.T) {
 		}
 		if fmt.Sprint(v["tokens"]) != "[]" {
 			t.Errorf("%s: tokens %v without return_tokens", tt.body, v["tokens"])
+		}
+	}
+}
+
+func TestStopType(t *testing.T) {
+	isEOG := func(id int32) bool { return id == 2 }
+	tests := []struct {
+		tokens []int32
+		p      llm.Params
+		want   string
+	}{
+		{[]int32{5, 6, 7}, llm.Params{MaxTokens: 3}, "limit"},
+		{[]int32{5, 2}, llm.Params{MaxTokens: 3}, "eos"},
+		{[]int32{2}, llm.Params{MaxTokens: 1}, "eos"}, // EOS as the last allowed token is still EOS
+		{[]int32{5, 2, 7}, llm.Params{MaxTokens: 3, IgnoreEOG: true}, "limit"},
+		{[]int32{5, 2}, llm.Params{MaxTokens: 2, IgnoreEOG: true}, "limit"},
+		{nil, llm.Params{MaxTokens: 0}, "limit"},
+	}
+	for _, tt := range tests {
+		if got := stopType(isEOG, tt.tokens, tt.p); got != tt.want {
+			t.Errorf("stopType(%v, %+v) = %q, want %q", tt.tokens, tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestTwoModels(t *testing.T) {
+	gqa, err := llm.Open("../testdata/llamacpp/models/tiny-llama-b-gqa-f16.gguf", llm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{LLMs: []*llm.Engine{testEngine(t), gqa}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	texts := map[string]string{}
+	for _, model := range []string{"", "tiny-llama-a-f32", "tiny-llama-b-gqa-f16"} {
+		code, b := do(t, "POST", ts.URL+"/completion", `{"model": "`+model+`", "prompt": "In the beginning", "n_predict": 5, "temperature": 0}`)
+		if code != http.StatusOK {
+			t.Fatalf("model %q: %d %s", model, code, b)
+		}
+		v := decode(t, b)
+		texts[model] = v["content"].(string)
+		if want := cmp.Or(model, "tiny-llama-a-f32"); v["model"] != want {
+			t.Errorf("model %q answered as %v, want %s", model, v["model"], want)
+		}
+	}
+	if texts[""] != texts["tiny-llama-a-f32"] || texts[""] != "corr days return loss藏" || texts["tiny-llama-b-gqa-f16"] == texts[""] {
+		t.Errorf("continuations %q", texts)
+	}
+	code, b := do(t, "GET", ts.URL+"/v1/models", "")
+	if ids := fmt.Sprint(decode(t, b)["data"]); code != http.StatusOK || !strings.Contains(ids, "tiny-llama-b-gqa-f16") {
+		t.Errorf("GET /v1/models = %d %s", code, b)
+	}
+	if _, err := New(Config{LLMs: []*llm.Engine{gqa, gqa}}); err == nil {
+		t.Error("New with two models of one name: no error")
+	}
+	if _, err := New(Config{}); err == nil {
+		t.Error("New without models: no error")
+	}
+}
+
+func BenchmarkCompletionGreedy5(b *testing.B) {
+	s, err := New(Config{LLMs: []*llm.Engine{testEngine(b)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	body := string(readAPIB(b, "completion-text-greedy.request.json"))
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/completion", strings.NewReader(body)))
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Body.String())
+		}
+	}
+}
+
+func BenchmarkTokenize(b *testing.B) {
+	s, err := New(Config{LLMs: []*llm.Engine{testEngine(b)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/tokenize", strings.NewReader(`{"content": "In the beginning", "add_special": true}`)))
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Body.String())
 		}
 	}
 }

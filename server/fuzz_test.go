@@ -1,0 +1,58 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// seedRequests adds the api/ request examples and a few odd bodies to f's corpus.
+func seedRequests(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(apiDir, "*.request.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{`{}`, `{"prompt": ["a", [1, 2], "b"], "n": 2}`, `{"prompt": [1, "x", 2]}`,
+		`{"prompt": "x", "seed": 18446744073709551615}`, `{"prompt": "x", "logprobs": null}`, `[1]`, ``} {
+		f.Add([]byte(s))
+	}
+}
+
+func FuzzDecodeCompletion(f *testing.F) {
+	seedRequests(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := decodeCompletion(body)
+		if err != nil {
+			return
+		}
+		if len(req.Prompt) == 0 || req.NPredict < -1 || req.NProbs < 0 || req.TopK < 0 || !(req.TopP >= 0 && req.TopP <= 1) {
+			t.Errorf("decodeCompletion(%q) = %+v: out of its documented range", body, req)
+		}
+	})
+}
+
+func FuzzDecodeOpenAI(f *testing.F) {
+	seedRequests(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := decodeOpenAI(body)
+		if err != nil {
+			return
+		}
+		if len(req.Prompts) == 0 || req.MaxTokens < -1 || req.Logprobs < -1 || req.N < 1 || !(req.TopP >= 0 && req.TopP <= 1) {
+			t.Errorf("decodeOpenAI(%q) = %+v: out of its documented range", body, req)
+		}
+	})
+}
+
+func FuzzDecodeTokenize(f *testing.F) {
+	f.Add([]byte(`{"content": "In the beginning", "add_special": true, "with_pieces": true}`))
+	f.Add([]byte(`{"tokens": [1, 512, 278, 6763]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		decodeTokenize(body)
+		decodeDetokenize(body)
+	})
+}
