@@ -108,7 +108,12 @@ func (s *State) Eval(ids []int32, rows int) ([]float32, error) {
 		s.v[li] = append(s.v[li], v.Data...)
 		kc := tensor.FromData(s.k[li][:total*kvd], total, c.KVHeads, c.HeadDim)
 		vc := tensor.FromData(s.v[li][:total*kvd], total, c.KVHeads, c.HeadDim)
-		att := tp.Attention(q, kc, vc, scale, true)
+		var att *tensor.Tensor
+		if attendProfile(&s.prof) {
+			att = s.attend(q.Data, t, s.k[li][:total*kvd], s.v[li][:total*kvd], total, scale)
+		} else {
+			att = tp.Attention(q, kc, vc, scale, true)
+		}
 		x = tp.Add(x, s.linear(tp.Reshape(att, t, d), &l.o))
 		h = tp.RMSNorm(x, l.ffnNorm, c.NormEps)
 		g := tp.SwiGLU(s.linear(h, &l.gate), s.linear(h, &l.up))
@@ -121,6 +126,71 @@ func (s *State) Eval(ids []int32, rows int) ([]float32, error) {
 	}
 	out := s.linear(tp.RMSNorm(last, s.m.norm, c.NormEps), &s.m.output)
 	return out.Data, nil
+}
+
+// attendProfile reports whether attend gives tensor.Tape.Attention's bits under p: one
+// sequential partial, no FMA, float32 operands (Exact among the presets).
+func attendProfile(p *tensor.Profile) bool {
+	return p.Lanes <= 1 && p.Chunk == 0 && !p.FMA && p.Input == tensor.F32
+}
+
+// attend returns tensor.Tape.Attention(q, k, v, scale, true) for the t new queries q
+// ([t, Heads, HeadDim]) against the total cached keys and values k, v ([total, KVHeads,
+// HeadDim]) under a profile accepted by attendProfile, computed as tensor does but without
+// packing the cache into matrix panels for every token: each score is the sequential float32
+// sum of the products rounded to Accum, times scale; the softmax is tensor's (row max, Exp,
+// Profile.Sum, division); each output is the sequential sum over all total keys of
+// probability times value (masked probabilities are zeros, as in tensor), rounded to Accum,
+// then to Storage. TestAttendMatchesTensor checks the bits.
+func (s *State) attend(q []float32, t int, k, v []float32, total int, scale float32) *tensor.Tensor {
+	c := &s.m.Config
+	hd, hq, hk := c.HeadDim, c.Heads, c.KVHeads
+	grp, off := hq/hk, total-t
+	out := tensor.New(t, hq, hd)
+	probs := s.scratch(1, total)
+	acc := s.scratch(2, hd)
+	for i := range t {
+		valid := off + i + 1
+		for h := range hq {
+			qv := q[(i*hq+h)*hd : (i*hq+h+1)*hd]
+			kh := h / grp
+			row := probs[:valid]
+			for j := range row {
+				kv := k[(j*hk+kh)*hd : (j*hk+kh+1)*hd]
+				var a float32
+				for e, x := range qv {
+					a += float32(x * kv[e])
+				}
+				row[j] = s.prof.Accum.Round(a) * scale
+			}
+			m := float32(math.Inf(-1))
+			for _, x := range row {
+				if x > m || x != x {
+					m = x
+				}
+			}
+			for j, x := range row {
+				row[j] = tensor.Exp(x - m)
+			}
+			sum := s.prof.Sum(row)
+			for j := range row {
+				row[j] /= sum
+			}
+			clear(probs[valid:total])
+			clear(acc)
+			for j, p := range probs[:total] {
+				vv := v[(j*hk+kh)*hd : (j*hk+kh+1)*hd]
+				for e, x := range vv {
+					acc[e] += float32(p * x)
+				}
+			}
+			o := out.Data[(i*hq+h)*hd : (i*hq+h+1)*hd]
+			copy(o, acc)
+			s.prof.Accum.RoundSlice(o)
+		}
+	}
+	s.prof.Storage.RoundSlice(out.Data)
+	return out
 }
 
 // linear returns x @ W^T for x [rows, in], treating the activations as ggml's CPU backend does

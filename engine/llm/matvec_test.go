@@ -86,3 +86,38 @@ func TestQ8DotMatchesProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestAttendMatchesTensor checks the decoding attention against tensor.Tape.Attention (bits),
+// for one and several new queries against a cache, with grouped-query heads, under the
+// profiles attend is used for.
+func TestAttendMatchesTensor(t *testing.T) {
+	m := loadModel(t, "tiny-llama-b-gqa-f16.gguf")
+	c := m.Config
+	rng := rand.New(rand.NewPCG(7, 8))
+	halfStore := tensor.Exact
+	halfStore.Name, halfStore.Accum, halfStore.Storage = "exact-f16", tensor.F16, tensor.F16
+	for _, prof := range []tensor.Profile{tensor.Exact, halfStore} {
+		if !attendProfile(&prof) {
+			t.Fatalf("%s: not an attend profile", prof.Name)
+		}
+		for _, sz := range []struct{ tq, total int }{{1, 1}, {1, 9}, {5, 5}, {4, 11}} {
+			q := make([]float32, sz.tq*c.Heads*c.HeadDim)
+			k := make([]float32, sz.total*c.KVHeads*c.HeadDim)
+			v := make([]float32, len(k))
+			for _, s := range [][]float32{q, k, v} {
+				for i := range s {
+					s[i] = float32(rng.NormFloat64() * 2)
+				}
+			}
+			scale := 1 / float32(math.Sqrt(float64(c.HeadDim)))
+			want := tensor.NoGrad(prof).Attention(tensor.FromData(q, sz.tq, c.Heads, c.HeadDim),
+				tensor.FromData(k, sz.total, c.KVHeads, c.HeadDim), tensor.FromData(v, sz.total, c.KVHeads, c.HeadDim), scale, true).Data
+			got := m.NewState(prof).attend(q, sz.tq, k, v, sz.total, scale).Data
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s tq %d total %d: output %d = %v, tensor %v", prof.Name, sz.tq, sz.total, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
