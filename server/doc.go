@@ -18,12 +18,16 @@
 //     has b4748's field names and shapes, completion_probabilities included.
 //   - POST /v1/completions: OpenAI's legacy completions. prompt is a string, an array of
 //     strings, an array of ids or an array of id arrays (one prompt each); max_tokens,
-//     temperature, top_p, seed, logprobs, n. Choice i of n samples with seed+i.
+//     temperature, top_p, seed, logprobs, n, and llama-server's top_k, model. Choice i of n
+//     samples with seed+i. logprobs carry llama-server b4748's content array and OpenAI's
+//     tokens, token_logprobs, top_logprobs and text_offset (byte offsets into the text).
 //   - GET /v1/models, GET /health, POST /tokenize (content, add_special, with_pieces) and
 //     POST /detokenize (tokens), as llama-server.
 //
 // Fields this package does not know (min_p, repeat_penalty, cache_prompt, ...) are ignored;
-// generation_settings in a response lists only the settings that were applied. Sampling is
+// generation_settings in a response lists only the settings that were applied. Defaults are
+// llama-server's: temperature 0.8, top_k 40, top_p 0.95, n_predict -1 (until an
+// end-of-generation token, the context or Config.MaxTokens); min_p is not applied. Sampling is
 // engine/llm's documented sampler, not llama.cpp's: the same seed reproduces the same tokens
 // here, but not llama-server's. A request without a seed uses seed 4294967295 (llama.cpp's
 // LLAMA_DEFAULT_SEED), so that every response is reproducible. stream must be false.
@@ -40,8 +44,10 @@
 // # Concurrency
 //
 // A Server is safe for concurrent use. Generations run in at most Config.Slots goroutines at
-// a time (a generation runs on the request's goroutine, holding one slot; id_slot in a
-// response is the slot it held); tokenize, detokenize, models and health take no slot. A
+// a time (a generation, its prompt's tokenization included, runs on the request's goroutine
+// holding one slot; id_slot in a response is the slot it held); tokenize, detokenize, models
+// and health take no slot (their work is bounded by the body size: tokenizing 1 MiB of text
+// takes about half a second). A
 // generation stops between tokens when the client goes away (the request's context).
 //
 // # Extension

@@ -302,6 +302,12 @@ func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 		s.respondError(w, r, fail(http.StatusBadRequest, "n_probs %d above this server's limit of %d", req.NProbs, s.cfg.MaxProbs))
 		return
 	}
+	// The slot is taken before tokenizing: a long prompt costs time too.
+	slot, ok := s.acquire(w)
+	if !ok {
+		return
+	}
+	defer s.release(slot)
 	prompt, err := tokenizePrompt(m, req.Prompt)
 	if err != nil {
 		s.respondError(w, r, err)
@@ -312,11 +318,6 @@ func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 		s.respondError(w, r, err)
 		return
 	}
-	slot, ok := s.acquire(w)
-	if !ok {
-		return
-	}
-	defer s.release(slot)
 	p := params(n, req.Temperature, req.TopK, req.TopP, req.Seed, req.NProbs, req.IgnoreEOS)
 	g, err := s.generate(r.Context(), m, prompt, p)
 	if err != nil {
@@ -364,6 +365,11 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 		s.respondError(w, r, fail(http.StatusBadRequest, "%d prompts × n %d above this server's limit of %d choices", len(req.Prompts), req.N, s.cfg.MaxChoices))
 		return
 	}
+	slot, ok := s.acquire(w)
+	if !ok {
+		return
+	}
+	defer s.release(slot)
 	prompts := make([][]int32, len(req.Prompts))
 	budgets := make([]int, len(req.Prompts))
 	for i, parts := range req.Prompts {
@@ -375,11 +381,6 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	slot, ok := s.acquire(w)
-	if !ok {
-		return
-	}
-	defer s.release(slot)
 	topN := 0
 	if req.Logprobs >= 0 {
 		topN = max(req.Logprobs, 1) // the chosen token's log-prob needs the log-sum-exp
@@ -390,7 +391,7 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 	for i, prompt := range prompts {
 		resp.Usage.PromptTokens += len(prompt)
 		for j := range req.N {
-			p := params(budgets[i], req.Temperature, 0, req.TopP, req.Seed+uint64(j), topN, false)
+			p := params(budgets[i], req.Temperature, req.TopK, req.TopP, req.Seed+uint64(j), topN, false)
 			g, err := s.generate(r.Context(), m, prompt, p)
 			if err != nil {
 				s.respondError(w, r, err)

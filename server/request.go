@@ -46,6 +46,7 @@ type openAIRequest struct {
 	Prompts     [][]promptPart // one per prompt
 	MaxTokens   int            // -1: until end of generation or the server's limit
 	Temperature float32
+	TopK        int
 	TopP        float32
 	Seed        uint64
 	Logprobs    int // -1: none
@@ -117,6 +118,18 @@ func (r *rawCompletion) common() (model string, temp, topP float32, seed uint64,
 	return model, temp, topP, seed, nil
 }
 
+// topK returns a request's top_k: llama-server's default 40 when absent, 0 (every token) when
+// not positive, as llama.cpp.
+func topK(k *int) int {
+	switch {
+	case k == nil:
+		return 40
+	case *k < 0:
+		return 0
+	}
+	return *k
+}
+
 // parseSeed accepts a non-negative integer below 2^64, or -1 for the default seed.
 func parseSeed(n json.Number) (uint64, error) {
 	var u uint64
@@ -139,7 +152,7 @@ func decodeCompletion(body []byte) (completionRequest, error) {
 	if err != nil {
 		return completionRequest{}, err
 	}
-	req := completionRequest{Model: model, Temperature: temp, TopP: topP, Seed: seed, NPredict: -1, TopK: 40}
+	req := completionRequest{Model: model, Temperature: temp, TopK: topK(r.TopK), TopP: topP, Seed: seed, NPredict: -1}
 	if len(r.Prompt) == 0 {
 		return req, badRequest("prompt is required")
 	}
@@ -152,11 +165,6 @@ func decodeCompletion(body []byte) (completionRequest, error) {
 		req.NPredict = *r.NPredict
 		if req.NPredict < -1 {
 			return req, badRequest("n_predict %d: want -1 or more", req.NPredict)
-		}
-	}
-	if r.TopK != nil {
-		if req.TopK = *r.TopK; req.TopK < 0 {
-			req.TopK = 0 // llama.cpp: top_k <= 0 keeps every token
 		}
 	}
 	if r.NProbs != nil {
@@ -183,7 +191,7 @@ func decodeOpenAI(body []byte) (openAIRequest, error) {
 	if err != nil {
 		return openAIRequest{}, err
 	}
-	req := openAIRequest{Model: model, Temperature: temp, TopP: topP, Seed: seed, MaxTokens: -1, Logprobs: -1, N: 1}
+	req := openAIRequest{Model: model, Temperature: temp, TopK: topK(r.TopK), TopP: topP, Seed: seed, MaxTokens: -1, Logprobs: -1, N: 1}
 	if len(r.Prompt) == 0 {
 		return req, badRequest("prompt is required")
 	}
