@@ -174,7 +174,16 @@ func topIDsNaN(l []float32, n int) ([]int32, bool) {
 	nan := false
 	top := make([]int32, 0, n+1)
 	thr := float32(math.Inf(-1)) // logit of top[n-1] once the list is full
-	for i, v := range l {
+	for i := 0; i < len(l); i++ {
+		if len(top) == n && i+8 <= len(l) {
+			// Skip eight values at once when all are below the threshold (max is NaN when
+			// one is NaN, which then goes on one by one).
+			if m := max(l[i], l[i+1], l[i+2], l[i+3], l[i+4], l[i+5], l[i+6], l[i+7]); m < thr {
+				i += 7
+				continue
+			}
+		}
+		v := l[i]
 		if len(top) == n && v < thr {
 			continue // the common case: below the n-th best (NaN goes on to better)
 		}

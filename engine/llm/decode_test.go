@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -260,5 +261,65 @@ func TestTopIDs(t *testing.T) {
 	}
 	if got := rank([]float32{1, 3, 3, 2}, 2); got != 1 {
 		t.Errorf("rank of a tie = %d, want 1 (the lower id ranks first)", got)
+	}
+}
+
+// topIDsOneByOne is topIDs without the eight-at-a-time skip: the reference of
+// TestTopIDsMatchesOneByOne.
+func topIDsOneByOne(l []float32, n int) []int32 {
+	n = min(n, len(l))
+	top := make([]int32, 0, n+1)
+	thr := float32(math.Inf(-1))
+	for i, v := range l {
+		if len(top) == n && v < thr {
+			continue
+		}
+		id := int32(i)
+		if len(top) == n && !better(l, id, top[n-1]) {
+			continue
+		}
+		j := len(top)
+		if j == n {
+			j--
+		} else {
+			top = append(top, 0)
+		}
+		for j > 0 && better(l, id, top[j-1]) {
+			top[j] = top[j-1]
+			j--
+		}
+		top[j] = id
+		if len(top) == n {
+			thr = l[top[n-1]]
+			if thr != thr {
+				thr = float32(math.Inf(-1))
+			}
+		}
+	}
+	return top
+}
+
+// TestTopIDsMatchesOneByOne checks topIDs and its NaN report on random rows with ties, NaNs
+// and infinities against the element-by-element scan.
+func TestTopIDsMatchesOneByOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := range 2000 {
+		l := make([]float32, 1+rng.IntN(70))
+		hasNaN := false
+		for i := range l {
+			switch r := rng.IntN(20); {
+			case r == 0:
+				l[i], hasNaN = float32(math.NaN()), true
+			case r == 1:
+				l[i] = float32(math.Inf(2*rng.IntN(2) - 1))
+			default:
+				l[i] = float32(rng.IntN(12)) // many ties
+			}
+		}
+		n := 1 + rng.IntN(6)
+		got, nan := topIDsNaN(l, n)
+		if want := topIDsOneByOne(l, n); !slices.Equal(got, want) || nan != hasNaN {
+			t.Fatalf("trial %d: topIDsNaN(%v, %d) = %v, %v; want %v, %v", trial, l, n, got, nan, want, hasNaN)
+		}
 	}
 }
