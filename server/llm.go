@@ -17,14 +17,14 @@ const statusClientClosed = 499
 
 // registerLLM adds the text engine's routes to mux.
 func (s *Server) registerLLM(mux *http.ServeMux) {
-	mux.HandleFunc("POST /completion", s.handleCompletion)
-	mux.HandleFunc("POST /completions", s.handleCompletion) // llama-server's alias
-	mux.HandleFunc("POST /v1/completions", s.handleOpenAI)
-	mux.HandleFunc("GET /v1/models", s.handleModels)
-	mux.HandleFunc("GET /models", s.handleModels)
-	mux.HandleFunc("GET /health", s.handleHealth)
-	mux.HandleFunc("POST /tokenize", s.handleTokenize)
-	mux.HandleFunc("POST /detokenize", s.handleDetokenize)
+	s.handle(mux, "POST", "/completion", s.handleCompletion)
+	s.handle(mux, "POST", "/completions", s.handleCompletion) // llama-server's alias
+	s.handle(mux, "POST", "/v1/completions", s.handleOpenAI)
+	s.handle(mux, "GET", "/v1/models", s.handleModels)
+	s.handle(mux, "GET", "/models", s.handleModels)
+	s.handle(mux, "GET", "/health", s.handleHealth)
+	s.handle(mux, "POST", "/tokenize", s.handleTokenize)
+	s.handle(mux, "POST", "/detokenize", s.handleDetokenize)
 }
 
 // tokenProb is one entry of llama-server's completion_probabilities.

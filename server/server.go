@@ -53,8 +53,9 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	models  map[string]*llm.Model
-	order   []string // model names in Config order
-	slots   chan int // free slot ids
+	order   []string          // model names in Config order
+	slots   chan int          // free slot ids
+	methods map[string]string // path -> method of every route
 	log     *slog.Logger
 	started time.Time
 	handler http.Handler
@@ -89,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxProbs > llm.MaxTopN {
 		return nil, fmt.Errorf("server: MaxProbs %d above llm.MaxTopN %d", cfg.MaxProbs, llm.MaxTopN)
 	}
-	s := &Server{cfg: cfg, models: make(map[string]*llm.Model), slots: make(chan int, cfg.Slots),
+	s := &Server{cfg: cfg, models: make(map[string]*llm.Model), slots: make(chan int, cfg.Slots), methods: make(map[string]string),
 		log: cfg.Logger, started: cfg.Now()}
 	for _, e := range cfg.LLMs {
 		m := e.Model()
@@ -105,10 +106,21 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	s.registerLLM(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if method, ok := s.methods[r.URL.Path]; ok {
+			w.Header().Set("Allow", method)
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, method))
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
 	s.handler = s.logged(mux)
 	return s, nil
+}
+
+// handle registers h for method and path; other methods on path get a JSON 405.
+func (s *Server) handle(mux *http.ServeMux, method, path string, h http.HandlerFunc) {
+	mux.HandleFunc(method+" "+path, h)
+	s.methods[path] = method
 }
 
 // Handler returns the HTTP handler of every endpoint.

@@ -369,6 +369,8 @@ func TestErrors(t *testing.T) {
 		{"bad detokenize id", "POST", "/detokenize", `{"tokens": [40000]}`, 400},
 		{"bad tokenize body", "POST", "/tokenize", `{"content": 5}`, 400},
 		{"unknown path", "GET", "/v2/whatever", ``, 404},
+		{"wrong method", "GET", "/completion", ``, 405},
+		{"wrong method on models", "POST", "/v1/models", `{}`, 405},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
