@@ -100,12 +100,8 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 			return err
 		}
 	}
-	acct := s.accounts[tx.Signer]
-	if acct != nil && tx.Nonce <= acct.Nonce {
-		return fmt.Errorf("%w: nonce %d, last accepted %d", ErrNonce, tx.Nonce, acct.Nonce)
-	}
-	if acct == nil && tx.Nonce == 0 {
-		return fmt.Errorf("%w: nonce 0", ErrNonce)
+	if err := s.accounts[tx.Signer].checkNonce(tx.Nonce); err != nil {
+		return err
 	}
 	switch b := tx.Body.(type) {
 	case *Transfer:
@@ -126,7 +122,7 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 	if err != nil {
 		return err
 	}
-	s.account(tx.Signer).Nonce = tx.Nonce
+	s.account(tx.Signer).useNonce(tx.Nonce)
 	return nil
 }
 
@@ -219,7 +215,7 @@ func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
 	}
 	id := TaskIDFor(tx.Signer, tx.Nonce)
 	if _, ok := s.tasks[id]; ok {
-		panic("ledger: task ID reused") // nonces only grow
+		panic("ledger: task ID reused") // each nonce is accepted at most once
 	}
 	cands := s.eligible(b.Model, tx.Signer)
 	if len(cands) < int(b.Replicas) {

@@ -15,7 +15,8 @@
 //
 // # Vocabulary
 //
-//   - An account is an ed25519 public key with a balance and the last nonce it used.
+//   - An account is an ed25519 public key with a balance, the highest nonce it used and which
+//     of the NonceWindow nonces below that it used.
 //   - A node is an account that registered: bonded stake, the engines and models it serves,
 //     its hardware profile and class, and its record (assigned, agreed, outliers, ...).
 //   - A task asks for Replicas executors to run a model on a prompt and seed and reveal
@@ -26,9 +27,13 @@
 //
 // # Protocol
 //
-// Transactions (wire format on Tx) are signed by their sender with a nonce above the last one
-// it used, over the chain ID. A transaction that fails any check is rejected with a non-zero
-// code (Code) and changes nothing at all, its nonce included.
+// Transactions (wire format on Tx) are signed by their sender over the chain ID with a nonce
+// that the account has not used: above its highest accepted nonce, or at most NonceWindow (256)
+// below it. Each nonce is accepted at most once, so a replay is rejected, while transactions
+// of one signer that validators' mempools delivered out of order (they gossip independently)
+// are still accepted; a nonce more than NonceWindow below the highest is refused. A
+// transaction that fails any check is rejected with a non-zero code (Code) and changes
+// nothing at all, its nonce included.
 //
 //  1. RegisterNode bonds stake (at least Params.MinStake) and lists the models served.
 //  2. SubmitTask escrows the fee, and in the same block draws the executors: Replicas distinct

@@ -14,8 +14,8 @@ var (
 	ErrMalformedTx = errors.New("ledger: malformed transaction")
 	// ErrBadSignature: the ed25519 signature does not verify for the signer and chain.
 	ErrBadSignature = errors.New("ledger: bad signature")
-	// ErrNonce: the nonce is not above the signer's last accepted nonce (a replay, or a
-	// transaction overtaken by a later one from the same signer).
+	// ErrNonce: the nonce was already accepted (a replay), is zero, or is more than NonceWindow
+	// below the signer's highest accepted nonce.
 	ErrNonce = errors.New("ledger: nonce already used")
 	// ErrInsufficientFunds: the balance does not cover the amount, stake or fee.
 	ErrInsufficientFunds = errors.New("ledger: insufficient funds")

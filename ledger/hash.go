@@ -223,6 +223,9 @@ func encodeAccount(e *encoder, k PubKey, a *Account) {
 	e.fixed(k[:])
 	e.u64(a.Balance)
 	e.u64(a.Nonce)
+	for _, w := range a.Used {
+		e.u64(w)
+	}
 }
 
 func encodeNode(e *encoder, n *Node) {
@@ -337,7 +340,7 @@ func specDigest(spec *SubmitTask) [32]byte {
 }
 
 // stateMagic starts every MarshalState output.
-const stateMagic = "genquorum/ledger/state/v1"
+const stateMagic = "genquorum/ledger/state/v2"
 
 // ErrMalformedState reports bytes that UnmarshalState cannot restore.
 var ErrMalformedState = errors.New("ledger: malformed state")
@@ -346,9 +349,9 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 // block: equal states give equal bytes. A chain saves it at Commit (or every few blocks, and
 // replays the blocks since) and restores it with UnmarshalState.
 //
-//	magic "genquorum/ledger/state/v1"
+//	magic "genquorum/ledger/state/v2"
 //	str chain ID, params, u64 height, u64 burned
-//	u32 count, accounts sorted by key: key, u64 balance, u64 nonce
+//	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, 4 u64 used-nonce bits
 //	u32 count, nodes sorted by key
 //	u32 count, tasks sorted by ID (with the full spec)
 func (s *State) MarshalState() []byte {
@@ -412,14 +415,18 @@ func UnmarshalState(b []byte) (*State, error) {
 	s.burned = d.u64()
 	const maxEntries = 1 << 31
 	var prev [32]byte
-	n := d.count("accounts", maxEntries, 48)
+	n := d.count("accounts", maxEntries, 48+len(nonceBits{})*8)
 	for i := 0; i < n && d.err == nil; i++ {
 		k := PubKey(d.fixed32())
 		if i > 0 && compareKeys(prev, k) >= 0 {
 			d.fail(fmt.Errorf("accounts not sorted"))
 		}
 		prev = k
-		s.accounts[k] = &Account{Balance: d.u64(), Nonce: d.u64()}
+		a := &Account{Balance: d.u64(), Nonce: d.u64()}
+		for j := range a.Used {
+			a.Used[j] = d.u64()
+		}
+		s.accounts[k] = a
 	}
 	n = d.count("nodes", maxEntries, 100)
 	for i := 0; i < n && d.err == nil; i++ {

@@ -36,7 +36,7 @@ func (s *Signer) Nonce() uint64 { return s.nonce }
 func (s *Signer) SetNonce(last uint64) { s.nonce = last }
 
 // Sign encodes body with the next nonce and signs it. The nonce advances even if the ledger
-// later rejects the transaction; that is harmless, since nonces need only grow.
+// later rejects the transaction; that is harmless, since nonces may skip values.
 func (s *Signer) Sign(body Body) []byte {
 	s.nonce++
 	b := encodeUnsigned(s.pub, s.nonce, body)

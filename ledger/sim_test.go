@@ -173,11 +173,13 @@ func (m *sim) nextBlock() Block {
 	// Garbage, replays, tampering, money and stake.
 	for range m.rng.IntN(4) {
 		switch m.rng.IntN(8) {
-		case 7: // a node commits to a task it was not assigned
-			if len(m.tasks) > 0 {
-				ids := sortedKeys(m.tasks)
-				n := m.nodes[m.rng.IntN(len(m.nodes))]
-				add(n.Commit(ids[m.rng.IntN(len(ids))], []byte{1, 2}, [32]byte{}))
+		case 7: // a node commits to an open task it was not assigned
+			n := m.nodes[m.rng.IntN(len(m.nodes))]
+			for _, id := range sortedKeys(m.tasks) {
+				if t, ok := m.st.Task(id); ok && t.SettledAt == 0 && t.executor(n.Key()) < 0 {
+					add(n.Commit(id, []byte{1, 2}, [32]byte{}))
+					break
+				}
 			}
 		case 0:
 			b := make([]byte, m.rng.IntN(200))

@@ -74,7 +74,10 @@ type GenesisAccount struct {
 // Account is the spendable side of a key.
 type Account struct {
 	Balance uint64
-	Nonce   uint64 // last accepted nonce; the next transaction must use a larger one
+	Nonce   uint64 // highest accepted nonce
+	// Used records which of the NonceWindow nonces below Nonce were accepted: a transaction
+	// needs a nonce above Nonce, or an unused one in the window (see NonceWindow).
+	Used nonceBits
 }
 
 // Node is a registered executor.
