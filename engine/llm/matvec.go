@@ -98,7 +98,15 @@ func (p *panels) mulMat(x []float32, rows int, y []float32) {
 		for q := lo; q < hi; q++ {
 			panel := p.data[q*p.k*panelWidth : (q+1)*p.k*panelWidth]
 			w := min(panelWidth, p.n-q*panelWidth)
-			for r := range rows {
+			r0 := 0
+			if w == panelWidth {
+				for ; r0+4 <= rows; r0 += 4 {
+					if !matvecPanel4(p.k, x[r0*p.k:], p.k, panel, y[r0*p.n+q*panelWidth:], p.n) {
+						break
+					}
+				}
+			}
+			for r := r0; r < rows; r++ {
 				xr := x[r*p.k : (r+1)*p.k]
 				yr := y[r*p.n+q*panelWidth:]
 				if w == panelWidth {

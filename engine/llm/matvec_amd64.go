@@ -21,3 +21,26 @@ func matvecPanel(k int, x, b []float32, y *[panelWidth]float32) {
 	_ = b[k*panelWidth-1]
 	matvecAVX(k, &x[0], &b[0], &y[0])
 }
+
+var useAVX512 = cpu.X86.HasAVX512F
+
+// matvec4AVX512 computes one full panel for four rows of x (x[r*ldx/4 + t], y[r*ldy/4 + j],
+// strides in bytes) as four calls of matvecGo do, with 16-lane VMULPS then VADDPS: the same
+// two roundings per product, lane by lane.
+//
+//go:noescape
+func matvec4AVX512(k int, x *float32, ldx int, b *float32, y *float32, ldy int)
+
+// matvecPanel4 computes one full panel for the four rows x[r*ldx:], writing y[r*ldy:] (64
+// values each), as matvecPanel does row by row; it reports false (computing nothing) when the
+// four-row kernel is not available.
+func matvecPanel4(k int, x []float32, ldx int, b []float32, y []float32, ldy int) bool {
+	if !useAVX512 || k == 0 {
+		return false
+	}
+	_ = x[3*ldx+k-1]
+	_ = b[k*panelWidth-1]
+	_ = y[3*ldy+panelWidth-1]
+	matvec4AVX512(k, &x[0], ldx*4, &b[0], &y[0], ldy*4)
+	return true
+}

@@ -3,3 +3,7 @@
 package llm
 
 func matvecPanel(k int, x, b []float32, y *[panelWidth]float32) { matvecGo(k, x, b, y) }
+
+func matvecPanel4(k int, x []float32, ldx int, b []float32, y []float32, ldy int) bool {
+	return false
+}
