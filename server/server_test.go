@@ -571,3 +571,46 @@ func BenchmarkTokenize(b *testing.B) {
 		}
 	}
 }
+
+// TestConcurrentRequests sends more generations at once than there are slots: each gets the
+// reference answer or a 503, never anything else, and every slot comes back.
+func TestConcurrentRequests(t *testing.T) {
+	s, ts := newTest(t, Config{Slots: 2})
+	const n = 6
+	codes := make([]int, n)
+	bodies := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(t.Context(), "POST", ts.URL+"/completion",
+				strings.NewReader(`{"prompt": "In the beginning", "n_predict": 5, "temperature": 0}`))
+			if err != nil {
+				return
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			codes[i], bodies[i] = resp.StatusCode, string(b)
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i := range n {
+		switch {
+		case codes[i] == http.StatusOK && strings.Contains(bodies[i], `"content":"corr days return loss藏"`):
+			ok++
+		case codes[i] == http.StatusServiceUnavailable:
+		default:
+			t.Errorf("request %d: %d %s", i, codes[i], bodies[i])
+		}
+	}
+	if ok == 0 {
+		t.Error("no request succeeded")
+	}
+	if len(s.slots) != 2 {
+		t.Errorf("%d free slots after the requests, want 2", len(s.slots))
+	}
+}

@@ -103,7 +103,7 @@ func runServe(ctx context.Context, g *globalOptions, opts serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	g.logger.Info("listening", "addr", ln.Addr().String(), "profile", prof.Name, "slots", opts.slots)
 	if opts.onListen != nil {
 		opts.onListen(ln.Addr())
