@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -25,7 +27,15 @@ type BenchOptions struct {
 	Dir     string
 	Tasks   int // tasks in the throughput run
 	Latency int // tasks in the sequential latency run
-	Logger  *slog.Logger
+	// Validators is the network size (default 1). One validator runs in this process; more
+	// run as separate processes started by Spawn, on loopback, since several CometBFT
+	// validators in one process do not reach consensus.
+	Validators int
+	// Spawn starts a validator process for the home written by chain.WriteTestnet (for example
+	// "genquorum node --home HOME --no-executor") and returns a function that stops it and waits
+	// for it. Required when Validators > 1.
+	Spawn  func(ctx context.Context, home string) (stop func(), err error)
+	Logger *slog.Logger
 }
 
 // BenchResult is what Bench measured.
@@ -81,22 +91,16 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2)
+	if o.Validators == 0 {
+		o.Validators = 1
+	}
+	eps, stop, err := startBenchNetwork(ctx, o, chainID, appState)
 	if err != nil {
 		return nil, err
 	}
-	home := filepath.Join(o.Dir, "validator")
-	if err := chain.InitHome(home, chain.Settings{ChainID: chainID, AppState: appState, EmptyBlockInterval: 50 * time.Millisecond,
-		P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports[1])}); err != nil {
-		return nil, err
-	}
-	v, err := chain.StartNode(ctx, home, chain.NewLedger(), o.Logger)
-	if err != nil {
-		return nil, err
-	}
-	defer v.Stop()
-	ep := v.Local()
-	cc, err := chain.NewClient(o.Logger, ep)
+	defer stop()
+	ep := eps[0]
+	cc, err := chain.NewClient(o.Logger, eps...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,23 +113,31 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 
 	sub := ledger.NewSigner(submitter, chainID)
-	res := &BenchResult{Validators: 1, Tasks: o.Tasks}
+	res := &BenchResult{Validators: o.Validators, Tasks: o.Tasks}
 	// Throughput run.
 	submits, commits, reveals, ids := presign(sub, execs, m, o.Tasks)
 	res.Txs = len(submits) + len(commits) + len(reveals)
 	h0, _ := cc.Height(ctx)
 	start := time.Now()
-	for _, phase := range [][][]byte{submits, commits, reveals} {
+	var live []ledger.TaskID // tasks whose submission was accepted
+	for p, phase := range [][][]byte{submits, commits, reveals} {
 		if err := broadcastAll(ctx, ep, phase); err != nil {
 			return nil, err
 		}
-		rejected, err := waitAllIncluded(ctx, ep, phase)
+		rejected, err := waitAllIncluded(ctx, o.Logger, ep, phase)
 		if err != nil {
 			return nil, err
 		}
-		res.Rejected += rejected
+		res.Rejected += len(rejected)
+		if p == 0 {
+			for i, id := range ids {
+				if !rejected[i] {
+					live = append(live, id)
+				}
+			}
+		}
 	}
-	settled, err := waitSettled(ctx, cc, ids)
+	settled, err := waitSettled(ctx, cc, live)
 	if err != nil {
 		return nil, err
 	}
@@ -204,17 +216,18 @@ func broadcastAll(ctx context.Context, ep rpcclient.Client, txs [][]byte) error 
 	return nil
 }
 
-// waitAllIncluded waits until every tx is in a block (with several validators, a later tx can
-// land before an earlier one still travelling between mempools) and returns how many executed
-// with a non-zero code.
-func waitAllIncluded(ctx context.Context, ep rpcclient.Client, txs [][]byte) (rejected int, err error) {
-	for _, tx := range txs {
+// waitAllIncluded waits until every tx is in a block and returns the indices of those that
+// executed with a non-zero code, logging each.
+func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Client, txs [][]byte) (rejected map[int]bool, err error) {
+	rejected = map[int]bool{}
+	for i, tx := range txs {
 		h := sha256.Sum256(tx)
 		for {
 			res, err := ep.Tx(ctx, h[:], false)
 			if err == nil {
 				if res.TxResult.Code != 0 {
-					rejected++
+					rejected[i] = true
+					logger.Warn("bench: transaction rejected", "tx", fmt.Sprintf("%X", h[:6]), "height", res.Height, "code", res.TxResult.Code, "log", res.TxResult.Log)
 				}
 				break
 			}
@@ -275,4 +288,92 @@ func submitParallelHeight(ctx context.Context, cc *chain.Client, txs [][]byte) (
 	}
 	wg.Wait()
 	return height, errs
+}
+
+// startBenchNetwork starts the validators and returns an RPC client for each, and a function
+// that stops them all.
+func startBenchNetwork(ctx context.Context, o BenchOptions, chainID string, appState []byte) ([]rpcclient.Client, func(), error) {
+	settings := chain.Settings{ChainID: chainID, AppState: appState, EmptyBlockInterval: 50 * time.Millisecond}
+	if o.Validators == 1 {
+		ports, err := freePorts(2)
+		if err != nil {
+			return nil, nil, err
+		}
+		home := filepath.Join(o.Dir, "validator")
+		settings.P2PAddr, settings.RPCAddr = fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), fmt.Sprintf("tcp://127.0.0.1:%d", ports[1])
+		if err := chain.InitHome(home, settings); err != nil {
+			return nil, nil, err
+		}
+		v, err := chain.StartNode(ctx, home, chain.NewLedger(), o.Logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []rpcclient.Client{v.Local()}, func() { v.Stop() }, nil
+	}
+	if o.Spawn == nil {
+		return nil, nil, fmt.Errorf("devnet: bench of %d validators needs Spawn", o.Validators)
+	}
+	base, err := freeBasePort(2 * o.Validators)
+	if err != nil {
+		return nil, nil, err
+	}
+	tn, err := chain.WriteTestnet(filepath.Join(o.Dir, "testnet"), chain.TestnetOptions{Validators: o.Validators, ChainID: chainID,
+		BasePort: base, Settings: settings})
+	if err != nil {
+		return nil, nil, err
+	}
+	var stops []func()
+	stopAll := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	for _, h := range tn.Homes {
+		s, err := o.Spawn(ctx, h)
+		if err != nil {
+			stopAll()
+			return nil, nil, fmt.Errorf("devnet: bench: start validator %s: %w", h, err)
+		}
+		stops = append(stops, s)
+	}
+	eps, err := chain.DialHTTP(tn.RPCAddrs...)
+	if err != nil {
+		stopAll()
+		return nil, nil, err
+	}
+	// Wait for every validator to serve RPC and the chain to make blocks.
+	for _, ep := range eps {
+		for {
+			st, err := ep.Status(ctx)
+			if err == nil && st.SyncInfo.LatestBlockHeight >= 2 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				stopAll()
+				return nil, nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return eps, stopAll, nil
+}
+
+// freeBasePort finds n consecutive free TCP ports on 127.0.0.1.
+func freeBasePort(n int) (int, error) {
+	for base := 30000 + os.Getpid()%2000*10; base < 60000; base += 97 {
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, errors.New("devnet: no free port range")
 }

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +27,9 @@ func newBenchCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure settled tasks per second and verdict latency of the network, engines excluded",
-		Long: `bench starts a CometBFT validator running the ledger in this process (on loopback), registers
+		Long: `bench starts a network of --validators CometBFT validators running the ledger on loopback
+(one runs in this process; more run as "genquorum node --no-executor" child processes of this
+executable, since several validators in one process do not reach consensus), registers
 three executors and settles n=3 tasks whose fingerprints are given, with every transaction
 signed before the clock starts. Throughput: all submissions, then all commitments, then all
 reveals (a reveal is valid only after its commit window closed), settled tasks per second of
@@ -35,7 +41,7 @@ blocks between the last reveal and the verdict.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntSliceVar(&o.validators, "validators", []int{1}, "network sizes to measure (only 1 for now)")
+	f.IntSliceVar(&o.validators, "validators", []int{1}, "network sizes to measure: 1 runs in this process, more run as \"genquorum node --no-executor\" processes")
 	f.IntVar(&o.tasks, "tasks", 2000, "tasks in the throughput run")
 	f.IntVar(&o.latency, "latency-tasks", 20, "tasks in the sequential latency run")
 	f.StringVar(&o.format, "format", "text", "text or json")
@@ -53,16 +59,17 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 		fmt.Fprintln(g.stdout, "validators  tasks  settled  seconds  tasks/s   txs/s  blocks  latency p50 ms  max ms  verdict blocks after last reveal  rejected txs")
 	}
 	for _, v := range o.validators {
-		if v != 1 {
-			// Several validators in one process do not reach consensus in CometBFT v0.40, and the
-			// multi-process throughput run is not reliable yet (see the README's known issues).
-			return usagef("--validators %d: only 1 is supported for now", v)
+		if v < 1 || v > 64 {
+			return usagef("--validators %d: want 1..64", v)
 		}
+	}
+	for _, v := range o.validators {
 		dir, err := os.MkdirTemp("", "genquorum-bench-")
 		if err != nil {
 			return err
 		}
-		r, err := devnet.Bench(ctx, devnet.BenchOptions{Dir: dir, Tasks: o.tasks, Latency: o.latency, Logger: g.logger})
+		r, err := devnet.Bench(ctx, devnet.BenchOptions{Dir: dir, Tasks: o.tasks, Latency: o.latency, Validators: v,
+			Spawn: spawnValidator, Logger: g.logger})
 		os.RemoveAll(dir)
 		if err != nil {
 			return err
@@ -77,4 +84,34 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 			r.Seconds, r.TasksPerS, r.TxsPerS, r.Blocks, r.LatencyMsP50, r.LatencyMsMax, r.VerdictBlocks, r.Rejected)
 	}
 	return nil
+}
+
+// spawnValidator runs "genquorum node --home home --no-executor" as a child process of this
+// executable, logging to home/node.log, for devnet.Bench.
+func spawnValidator(ctx context.Context, home string) (func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(home, "node.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cmd := exec.Command(exe, "node", "--home", home, "--no-executor", "--log-level", "warn")
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start validator: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	return func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}, nil
 }
