@@ -280,6 +280,9 @@ func params(maxTokens int, temp float32, topK int, topP float32, seed uint64, to
 	p := llm.Params{Decode: llm.DecodeGreedy, MaxTokens: maxTokens, TopN: topN, IgnoreEOG: ignoreEOS}
 	if temp > 0 {
 		p.Decode, p.Temperature, p.TopK, p.TopP, p.Seed = llm.DecodeSample, temp, topK, topP, seed
+		if topP <= 0 {
+			p.TopK = 1 // llama.cpp's top_p 0 keeps only the most likely token (engine/llm's 0 is "all")
+		}
 	}
 	return p
 }

@@ -462,6 +462,12 @@ func TestCompletionBudget(t *testing.T) {
 		{`{"prompt": "In the beginning", "n_predict": 0}`, 0, "limit"},   // prompt only
 		{`{"prompt": "In the beginning", "n_predict": 3, "temperature": 0}`, 3, "limit"},
 	}
+	// top_p 0 keeps only the most likely token, as in llama.cpp: sampling is then greedy.
+	_, greedy := do(t, "POST", ts.URL+"/completion", `{"prompt": "Once upon a time", "n_predict": 7, "temperature": 0}`)
+	_, topP0 := do(t, "POST", ts.URL+"/completion", `{"prompt": "Once upon a time", "n_predict": 7, "temperature": 1.5, "top_p": 0, "seed": 9}`)
+	if g, s := decode(t, greedy)["content"], decode(t, topP0)["content"]; g != s {
+		t.Errorf("top_p 0 sampled %q, want greedy %q", s, g)
+	}
 	for _, tt := range tests {
 		code, b := do(t, "POST", ts.URL+"/completion", tt.body)
 		if code != http.StatusOK {
