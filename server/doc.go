@@ -27,18 +27,22 @@
 // Fields this package does not know (min_p, repeat_penalty, cache_prompt, ...) are ignored;
 // generation_settings in a response lists only the settings that were applied. Defaults are
 // llama-server's: temperature 0.8, top_k 40, top_p 0.95, n_predict -1 (until an
-// end-of-generation token, the context or Config.MaxTokens); min_p is not applied. Sampling is
-// engine/llm's documented sampler, not llama.cpp's: the same seed reproduces the same tokens
-// here, but not llama-server's. A request without a seed uses seed 4294967295 (llama.cpp's
-// LLAMA_DEFAULT_SEED), so that every response is reproducible. stream must be false.
+// end-of-generation token, the context or Config.MaxTokens); min_p is not applied; top_p 0
+// keeps only the most likely token, as in llama.cpp. timings has prompt_n, predicted_n, and
+// predicted_ms, which covers the prompt's evaluation too (the engine runs both in one call).
+// Sampling is engine/llm's documented sampler, not llama.cpp's: the same seed reproduces the
+// same tokens here, but not llama-server's. A request without a seed uses seed 4294967295
+// (llama.cpp's LLAMA_DEFAULT_SEED), so that every response is reproducible. stream must be
+// false.
 //
 // # Errors and limits
 //
 // Errors are JSON in llama-server's shape, {"error": {"code": 400, "message": "...",
 // "type": "invalid_request_error"}}, which OpenAI clients also read: 400 for a bad request (bad
 // JSON, bad field, a token id out of range, a prompt plus n_predict that overflow the context),
-// 404 for an unknown model or path, 413 for a body over Config.MaxBodyBytes, 503 when every
-// generation slot is busy (the request is refused at once, not queued) and 500 otherwise.
+// 404 for an unknown model or path, 405 for a known path with another method, 413 for a body
+// over Config.MaxBodyBytes, 503 when every generation slot is busy (the request is refused at
+// once, not queued) and 500 otherwise.
 // Config bounds n_predict / max_tokens, n × prompts, and n_probs / logprobs.
 //
 // # Concurrency
