@@ -31,8 +31,25 @@
 // are; BF16, Q4_0, Q4_K and Q6_K weights are dequantised to float32 at load and computed in
 // plain float (no llama.cpp reference checks them). Other tensor types, other architectures,
 // partial rotary embeddings and rope scaling are refused with ErrTensorType / ErrArchitecture.
-// Memory: weights are held as float32 (Q8_0 quants as float32 too, exact), about 4 bytes per
-// parameter (4x a Q8_0 file), plus packed copies made by tensor on first use.
+// Memory: F32/F16 (and dequantised) weights are held as float32, about 4 bytes per parameter,
+// plus a panel copy for the products below and packed copies made by tensor on first use; Q8_0
+// weights keep their int8 quants and scales, about 1.1 bytes per parameter.
+//
+// # Kernels (speed without changing bits)
+//
+// Under profiles with one sequential partial, no FMA and float32 operands (Exact among the
+// presets) the hot paths bypass tensor with kernels that compute each value with exactly the
+// operations and order tensor would: F32/F16 products on weights repacked into 64-output panels
+// (AVX2, and a four-row AVX-512 kernel for batched passes; VMULPS then VADDPS, two roundings as
+// in the Go twin), Q8_0 products as int32 block dot products (AVX2 VPMADDUBSW/VPMADDWD; exact,
+// so order-free) combined in float32 in block order, and attention that reads the key/value
+// cache in place instead of packing it for every token. Each kernel has a pure-Go twin (the
+// noasm build tag selects it) and a test pinning its bits against tensor or the twin
+// (TestMatVecMatchesTensor, TestQ8DotsKernels, TestQ8MatVecKernels, TestAttendMatchesTensor);
+// the determinism golden and the llama.cpp conformance tests pin the end result. Other
+// profiles go through tensor (Q8_0 integer block sums still use the integer kernel, exact under
+// any profile). BenchmarkGenerate and BenchmarkVerify report tokens per CPU-second and CPU
+// milliseconds per operation.
 //
 // # Profiles and determinism
 //

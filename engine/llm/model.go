@@ -41,7 +41,7 @@ type Config struct {
 	Context   int     // llama.context_length: the most tokens one sequence may hold
 	Vocab     int     // rows of token_embd.weight
 	FileType  string  // the weight type of the attention/FFN matrices, e.g. "f32", "f16", "q8_0"
-	MaxMemory int64   // bytes of weights held after loading (float32, plus decoding panels)
+	MaxMemory int64   // bytes of weights held after loading (float32 or int8 quants, plus decoding panels)
 }
 
 // weight is one matrix y = W x with W of shape [out, in] (one row per output feature). The
