@@ -93,6 +93,9 @@ func cometConfig(home string, s Settings) *cfg.Config {
 	c.Consensus.PeerGossipSleepDuration = 10 * time.Millisecond
 	c.Mempool.Size = 50000
 	c.Mempool.MaxTxsBytes = 256 << 20
+	// Remember more transactions than the mempool holds: a transaction gossiped back after its
+	// block must be recognised, or it is included again (and rejected as a replay).
+	c.Mempool.CacheSize = 100_000
 	c.TxIndex.Indexer = "kv"
 	c.Instrumentation.Prometheus = false
 	return c

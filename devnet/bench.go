@@ -118,13 +118,14 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	submits, commits, reveals, ids := presign(sub, execs, m, o.Tasks)
 	res.Txs = len(submits) + len(commits) + len(reveals)
 	h0, _ := cc.Height(ctx)
+	scanned := h0
 	start := time.Now()
 	var live []ledger.TaskID // tasks whose submission was accepted
 	for p, phase := range [][][]byte{submits, commits, reveals} {
 		if err := broadcastAll(ctx, ep, phase); err != nil {
 			return nil, err
 		}
-		rejected, err := waitAllIncluded(ctx, o.Logger, ep, phase)
+		rejected, err := waitAllIncluded(ctx, o.Logger, ep, &scanned, phase)
 		if err != nil {
 			return nil, err
 		}
@@ -216,29 +217,90 @@ func broadcastAll(ctx context.Context, ep rpcclient.Client, txs [][]byte) error 
 	return nil
 }
 
-// waitAllIncluded waits until every tx is in a block and returns the indices of those that
-// executed with a non-zero code, logging each.
-func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Client, txs [][]byte) (rejected map[int]bool, err error) {
-	rejected = map[int]bool{}
+// waitAllIncluded waits until every tx is in a block, reading the blocks after *scanned (and
+// advancing it) rather than asking for each transaction, and returns the indices of the txs
+// whose first inclusion executed with a non-zero code, logging each.
+func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Client, scanned *int64, txs [][]byte) (rejected map[int]bool, err error) {
+	pending := make(map[[32]byte]int, len(txs))
 	for i, tx := range txs {
-		h := sha256.Sum256(tx)
-		for {
-			res, err := ep.Tx(ctx, h[:], false)
-			if err == nil {
-				if res.TxResult.Code != 0 {
+		pending[sha256.Sum256(tx)] = i
+	}
+	rejected = map[int]bool{}
+	for len(pending) > 0 {
+		st, err := ep.Status(ctx)
+		if err != nil {
+			return rejected, fmt.Errorf("devnet: bench: status: %w", err)
+		}
+		for h := *scanned + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
+			codes, logs, ok, err := txCodes(ctx, ep, h, h == st.SyncInfo.LatestBlockHeight, pending)
+			if err != nil {
+				return rejected, err
+			}
+			if !ok {
+				break // the latest block's results are not there yet
+			}
+			for hash, code := range codes {
+				i := pending[hash]
+				delete(pending, hash)
+				if code != 0 {
 					rejected[i] = true
-					logger.Warn("bench: transaction rejected", "tx", fmt.Sprintf("%X", h[:6]), "height", res.Height, "code", res.TxResult.Code, "log", res.TxResult.Log)
+					logger.Warn("bench: transaction rejected", "height", h, "code", code, "log", logs[hash])
 				}
-				break
 			}
-			select {
-			case <-ctx.Done():
-				return rejected, ctx.Err()
-			case <-time.After(5 * time.Millisecond):
-			}
+			*scanned = h
+		}
+		if len(pending) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return rejected, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 	return rejected, nil
+}
+
+// txCodes returns the result codes of the pending transactions in block h. The results of a
+// block are saved before the next block is made, so below the latest height they are read in
+// one call; in the latest block each pending transaction is looked up in the index, and ok is
+// false while one is not indexed yet.
+func txCodes(ctx context.Context, ep rpcclient.Client, h int64, latest bool, pending map[[32]byte]int) (codes map[[32]byte]uint32, logs map[[32]byte]string, ok bool, err error) {
+	blk, err := ep.Block(ctx, &h)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("devnet: bench: block %d: %w", h, err)
+	}
+	codes, logs = map[[32]byte]uint32{}, map[[32]byte]string{}
+	if !latest {
+		br, err := ep.BlockResults(ctx, &h)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("devnet: bench: results of block %d: %w", h, err)
+		}
+		for k, tx := range blk.Block.Txs {
+			if hash := sha256.Sum256(tx); k < len(br.TxsResults) {
+				if _, mine := pending[hash]; mine {
+					if _, seen := codes[hash]; !seen { // a duplicate inclusion does not count
+						codes[hash], logs[hash] = br.TxsResults[k].Code, br.TxsResults[k].Log
+					}
+				}
+			}
+		}
+		return codes, logs, true, nil
+	}
+	for _, tx := range blk.Block.Txs {
+		hash := sha256.Sum256(tx)
+		if _, mine := pending[hash]; !mine {
+			continue
+		}
+		res, err := ep.Tx(ctx, hash[:], false)
+		if err != nil {
+			return nil, nil, false, nil
+		}
+		if _, seen := codes[hash]; !seen {
+			codes[hash], logs[hash] = res.TxResult.Code, res.TxResult.Log
+		}
+	}
+	return codes, logs, true, nil
 }
 
 func waitSettled(ctx context.Context, cc *chain.Client, ids []ledger.TaskID) (int, error) {

@@ -1,6 +1,9 @@
 package devnet
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestBenchSmall runs the engine-free benchmark on a few tasks: every task settles, and the
 // verdict lands within 3 blocks of the last reveal.
@@ -19,4 +22,26 @@ func TestBenchSmall(t *testing.T) {
 		t.Errorf("verdict %d blocks after the last reveal (%d samples), want <= 3", r.VerdictBlocks, r.LatencySamples)
 	}
 	t.Logf("%+v", *r)
+}
+
+// BenchmarkBench runs the throughput run on one in-process validator and reports settled
+// tasks per second (use -cpuprofile to see where the time goes).
+func BenchmarkBench(b *testing.B) {
+	for _, tasks := range []int{500, 2000} {
+		b.Run(fmt.Sprintf("validators=1/tasks=%d", tasks), func(b *testing.B) {
+			var last *BenchResult
+			for b.Loop() {
+				r, err := Bench(b.Context(), BenchOptions{Dir: b.TempDir(), Tasks: tasks})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Settled != tasks {
+					b.Fatalf("settled %d of %d", r.Settled, tasks)
+				}
+				last = r
+			}
+			b.ReportMetric(last.TasksPerS, "tasks/s")
+			b.ReportMetric(float64(last.Blocks), "blocks")
+		})
+	}
 }
