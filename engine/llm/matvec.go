@@ -20,9 +20,51 @@ const panelWidth = 64
 // (Exact): y[o] = (((0 + float32(x0*w0)) + float32(x1*w1)) + ...), then rounded to Accum and
 // Storage; TestMatVecMatchesTensor checks the bits against tensor.Tape.Linear. Other
 // profiles use tensor.
+//
+// Weights stored as F16 in the file are packed as F16 bits (half, data nil) and widened to
+// float32 in the kernel (exact), which halves the bytes read per product.
 type panels struct {
 	n, k int
 	data []float32
+	half []uint16
+}
+
+// packPanelsF16 is packPanels for weights whose values are all F16 values (exact round trip),
+// stored as F16 bits.
+func packPanelsF16(w []float32, n, k int) *panels {
+	np := (n + panelWidth - 1) / panelWidth
+	p := &panels{n: n, k: k, half: make([]uint16, np*k*panelWidth)}
+	for o := range n {
+		q, j := o/panelWidth, o%panelWidth
+		base := q * k * panelWidth
+		for t := range k {
+			p.half[base+t*panelWidth+j] = tensor.Float32ToFloat16(w[o*k+t])
+		}
+	}
+	return p
+}
+
+// count returns the number of panels.
+func (p *panels) count() int { return (p.n + panelWidth - 1) / panelWidth }
+
+// panel computes panel q for one row x into y, with the kernel of the panel's storage.
+func (p *panels) panel(q int, x []float32, y *[panelWidth]float32) {
+	sz := p.k * panelWidth
+	if p.half != nil {
+		matvecPanelF16(p.k, x, p.half[q*sz:(q+1)*sz], y)
+		return
+	}
+	matvecPanel(p.k, x, p.data[q*sz:(q+1)*sz], y)
+}
+
+// panel4 computes panel q for the four rows x[r*p.k:] into y[r*ldy:], reporting false when
+// no four-row kernel is available.
+func (p *panels) panel4(q int, x []float32, y []float32, ldy int) bool {
+	sz := p.k * panelWidth
+	if p.half != nil {
+		return matvecPanel4F16(p.k, x, p.k, p.half[q*sz:(q+1)*sz], y, ldy)
+	}
+	return matvecPanel4(p.k, x, p.k, p.data[q*sz:(q+1)*sz], y, ldy)
 }
 
 func packPanels(w []float32, n, k int) *panels {
@@ -47,16 +89,15 @@ func fastProfile(p *tensor.Profile, k int) bool {
 // row x of length k; y must have room for n values. Panels are split between goroutines;
 // each output's sum is computed by one call, so GOMAXPROCS changes no bit.
 func (p *panels) mulVec(x, y []float32) {
-	np := len(p.data) / (p.k * panelWidth)
+	np := p.count()
 	work := func(lo, hi int) {
 		var tmp [panelWidth]float32
 		for q := lo; q < hi; q++ {
-			panel := p.data[q*p.k*panelWidth : (q+1)*p.k*panelWidth]
 			w := min(panelWidth, p.n-q*panelWidth)
 			if w == panelWidth {
-				matvecPanel(p.k, x, panel, (*[panelWidth]float32)(y[q*panelWidth:]))
+				p.panel(q, x, (*[panelWidth]float32)(y[q*panelWidth:]))
 			} else {
-				matvecPanel(p.k, x, panel, &tmp)
+				p.panel(q, x, &tmp)
 				copy(y[q*panelWidth:q*panelWidth+w], tmp[:w])
 			}
 		}
@@ -92,16 +133,15 @@ func matvecGo(k int, x, b []float32, y *[panelWidth]float32) {
 // panel once for all rows. Each output is computed by one call of the panel kernel, so the bits
 // are those of mulVec on the row, whatever GOMAXPROCS.
 func (p *panels) mulMat(x []float32, rows int, y []float32) {
-	np := len(p.data) / (p.k * panelWidth)
+	np := p.count()
 	work := func(lo, hi int) {
 		var tmp [panelWidth]float32
 		for q := lo; q < hi; q++ {
-			panel := p.data[q*p.k*panelWidth : (q+1)*p.k*panelWidth]
 			w := min(panelWidth, p.n-q*panelWidth)
 			r0 := 0
 			if w == panelWidth {
 				for ; r0+4 <= rows; r0 += 4 {
-					if !matvecPanel4(p.k, x[r0*p.k:], p.k, panel, y[r0*p.n+q*panelWidth:], p.n) {
+					if !p.panel4(q, x[r0*p.k:], y[r0*p.n+q*panelWidth:], p.n) {
 						break
 					}
 				}
@@ -110,9 +150,9 @@ func (p *panels) mulMat(x []float32, rows int, y []float32) {
 				xr := x[r*p.k : (r+1)*p.k]
 				yr := y[r*p.n+q*panelWidth:]
 				if w == panelWidth {
-					matvecPanel(p.k, xr, panel, (*[panelWidth]float32)(yr))
+					p.panel(q, xr, (*[panelWidth]float32)(yr))
 				} else {
-					matvecPanel(p.k, xr, panel, &tmp)
+					p.panel(q, xr, &tmp)
 					copy(yr[:w], tmp[:w])
 				}
 			}
@@ -130,4 +170,17 @@ func (p *panels) mulMat(x []float32, rows int, y []float32) {
 		wg.Go(func() { work(lo, hi) })
 	}
 	wg.Wait()
+}
+
+// matvecGoF16 is matvecGo on F16 weight bits, each widened to float32 (exact) before the
+// product: the specification of the F16 assembly kernels.
+func matvecGoF16(k int, x []float32, b []uint16, y *[panelWidth]float32) {
+	*y = [panelWidth]float32{}
+	for t := range k {
+		xv := x[t]
+		row := (*[panelWidth]uint16)(b[t*panelWidth : (t+1)*panelWidth])
+		for j := range panelWidth {
+			y[j] += float32(xv * tensor.Float16ToFloat32(row[j]))
+		}
+	}
 }

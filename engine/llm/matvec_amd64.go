@@ -4,7 +4,12 @@ package llm
 
 import "golang.org/x/sys/cpu"
 
-var useAVX = cpu.X86.HasAVX && cpu.X86.HasAVX2
+var (
+	useAVX = cpu.X86.HasAVX && cpu.X86.HasAVX2
+	// F16C (VCVTPH2PS) predates AVX2 on every x86 line (Ivy Bridge, Piledriver), and
+	// x/sys/cpu has no flag for it.
+	useAVXF16 = useAVX
+)
 
 // matvecAVX computes one panel as matvecGo does, with VMULPS then VADDPS (two roundings)
 // across 64 outputs in eight registers.
@@ -42,5 +47,36 @@ func matvecPanel4(k int, x []float32, ldx int, b []float32, y []float32, ldy int
 	_ = b[k*panelWidth-1]
 	_ = y[3*ldy+panelWidth-1]
 	matvec4AVX512(k, &x[0], ldx*4, &b[0], &y[0], ldy*4)
+	return true
+}
+
+// matvecF16AVX is matvecAVX on F16 weights, widened by VCVTPH2PS (exact).
+//
+//go:noescape
+func matvecF16AVX(k int, x *float32, b *uint16, y *float32)
+
+func matvecPanelF16(k int, x []float32, b []uint16, y *[panelWidth]float32) {
+	if !useAVXF16 || k == 0 {
+		matvecGoF16(k, x, b, y)
+		return
+	}
+	_ = x[k-1]
+	_ = b[k*panelWidth-1]
+	matvecF16AVX(k, &x[0], &b[0], &y[0])
+}
+
+// matvec4F16AVX512 is matvec4AVX512 on F16 weights, widened by VCVTPH2PS (exact).
+//
+//go:noescape
+func matvec4F16AVX512(k int, x *float32, ldx int, b *uint16, y *float32, ldy int)
+
+func matvecPanel4F16(k int, x []float32, ldx int, b []uint16, y []float32, ldy int) bool {
+	if !useAVX512 || k == 0 {
+		return false
+	}
+	_ = x[3*ldx+k-1]
+	_ = b[k*panelWidth-1]
+	_ = y[3*ldy+panelWidth-1]
+	matvec4F16AVX512(k, &x[0], ldx*4, &b[0], &y[0], ldy*4)
 	return true
 }

@@ -121,3 +121,43 @@ func TestAttendMatchesTensor(t *testing.T) {
 		}
 	}
 }
+
+// TestMatVecF16MatchesTensor checks the F16-panel kernels (one row and batched) against
+// tensor.Tape.Linear on the same weights as float32, and the assembly against the Go twin.
+func TestMatVecF16MatchesTensor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range []struct{ n, k int }{{1, 1}, {64, 64}, {65, 32}, {130, 128}, {3000, 64}} {
+		w := make([]float32, sz.n*sz.k)
+		for i := range w {
+			w[i] = tensor.F16.Round(float32(rng.NormFloat64()))
+		}
+		w[0] = tensor.Float16ToFloat32(0x0001) // a subnormal half
+		const rows = 6
+		x := make([]float32, rows*sz.k)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 3)
+		}
+		want := tensor.NoGrad(tensor.Exact).Linear(tensor.FromData(x, rows, sz.k), tensor.FromData(w, sz.n, sz.k), nil).Data
+		p := packPanelsF16(w, sz.n, sz.k)
+		got := make([]float32, rows*sz.n)
+		p.mulMat(x, rows, got)
+		one := make([]float32, sz.n)
+		p.mulVec(x[:sz.k], one)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n %d k %d: batched output %d = %v, tensor %v", sz.n, sz.k, i, got[i], want[i])
+			}
+		}
+		for i := range one {
+			if math.Float32bits(one[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n %d k %d: output %d = %v, tensor %v", sz.n, sz.k, i, one[i], want[i])
+			}
+		}
+		var a, b [panelWidth]float32
+		matvecGoF16(sz.k, x, p.half[:sz.k*panelWidth], &a)
+		matvecPanelF16(sz.k, x, p.half[:sz.k*panelWidth], &b)
+		if a != b {
+			t.Errorf("n %d k %d: assembly and Go F16 kernels differ", sz.n, sz.k)
+		}
+	}
+}

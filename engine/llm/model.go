@@ -312,8 +312,13 @@ func (ld *loader) matrix(name string, in, out int) weight {
 			return weight{}
 		}
 		w.w = tensor.FromData(d, out, in).Freeze()
-		w.pan = packPanels(d, out, in)
-		ld.bytes += int64(4 * len(w.pan.data))
+		if ti.Type == gguf.TypeF16 {
+			w.pan = packPanelsF16(d, out, in)
+			ld.bytes += int64(2 * len(w.pan.half))
+		} else {
+			w.pan = packPanels(d, out, in)
+			ld.bytes += int64(4 * len(w.pan.data))
+		}
 		return w
 	}
 	raw, err := ld.f.TensorData(name)
