@@ -176,9 +176,11 @@ func topIDsNaN(l []float32, n int) ([]int32, bool) {
 	thr := float32(math.Inf(-1)) // logit of top[n-1] once the list is full
 	for i := 0; i < len(l); i++ {
 		if len(top) == n && i+8 <= len(l) {
-			// Skip eight values at once when all are below the threshold (max is NaN when
-			// one is NaN, which then goes on one by one).
-			if m := max(l[i], l[i+1], l[i+2], l[i+3], l[i+4], l[i+5], l[i+6], l[i+7]); m < thr {
+			// Skip eight values at once when all are below the threshold (a NaN is not, and
+			// goes on one by one).
+			c := (*[8]float32)(l[i : i+8])
+			if c[0] < thr && c[1] < thr && c[2] < thr && c[3] < thr &&
+				c[4] < thr && c[5] < thr && c[6] < thr && c[7] < thr {
 				i += 7
 				continue
 			}
