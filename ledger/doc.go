@@ -28,7 +28,7 @@
 // # Protocol
 //
 // Transactions (wire format on Tx) are signed by their sender over the chain ID with a nonce
-// that the account has not used: above its highest accepted nonce, or at most NonceWindow (256)
+// that the account has not used: above its highest accepted nonce, or at most NonceWindow (1024)
 // below it. Each nonce is accepted at most once, so a replay is rejected, while transactions
 // of one signer that validators' mempools delivered out of order (they gossip independently)
 // are still accepted; a nonce more than NonceWindow below the highest is refused. A

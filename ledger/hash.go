@@ -351,7 +351,7 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 //
 //	magic "genquorum/ledger/state/v2"
 //	str chain ID, params, u64 height, u64 burned
-//	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, 4 u64 used-nonce bits
+//	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, NonceWindow/64 u64 used-nonce bits
 //	u32 count, nodes sorted by key
 //	u32 count, tasks sorted by ID (with the full spec)
 func (s *State) MarshalState() []byte {

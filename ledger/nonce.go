@@ -6,7 +6,7 @@ import "fmt"
 // has not used yet. Validators gossip transactions independently, so a signer's transactions
 // can reach a block out of the order they were signed in; the window accepts them anyway,
 // while every nonce is still accepted at most once (replays stay rejected).
-const NonceWindow = 256
+const NonceWindow = 1024
 
 // nonceBits records which of the NonceWindow nonces below an account's highest accepted nonce
 // were used: bit i stands for nonce Nonce-1-i.

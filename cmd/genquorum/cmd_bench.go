@@ -56,7 +56,7 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 		return usagef("--format %q: want text or json", o.format)
 	}
 	if o.format == "text" {
-		fmt.Fprintln(g.stdout, "validators  tasks  settled  seconds  tasks/s   txs/s  blocks  latency p50 ms  max ms  verdict blocks after last reveal  rejected txs")
+		fmt.Fprintln(g.stdout, "validators  tasks  settled  seconds  tasks/s   txs/s  blocks  latency p50 ms  max ms  verdict blocks after last reveal  rejected txs  nonce lag max")
 	}
 	for _, v := range o.validators {
 		if v < 1 || v > 64 {
@@ -80,8 +80,8 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 			}
 			continue
 		}
-		fmt.Fprintf(g.stdout, "%10d  %5d  %7d  %7.2f  %7.0f  %6.0f  %6d  %14.1f  %6.1f  %32d  %12d\n", r.Validators, r.Tasks, r.Settled,
-			r.Seconds, r.TasksPerS, r.TxsPerS, r.Blocks, r.LatencyMsP50, r.LatencyMsMax, r.VerdictBlocks, r.Rejected)
+		fmt.Fprintf(g.stdout, "%10d  %5d  %7d  %7.2f  %7.0f  %6.0f  %6d  %14.1f  %6.1f  %32d  %12d  %13d\n", r.Validators, r.Tasks, r.Settled,
+			r.Seconds, r.TasksPerS, r.TxsPerS, r.Blocks, r.LatencyMsP50, r.LatencyMsMax, r.VerdictBlocks, r.Rejected, r.NonceLagMax)
 	}
 	return nil
 }
