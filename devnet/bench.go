@@ -64,8 +64,9 @@ type BenchResult struct {
 const benchExecutors = 3
 
 // Bench measures the verification network without engines: n=3 tasks whose fingerprints are
-// given, submitted, committed and revealed through a real CometBFT validator running the
-// ledger, in this process. All transactions are signed before the clock starts. The throughput run sends every
+// given, submitted, committed and revealed through real CometBFT validators running the
+// ledger: one in this process, or o.Validators processes started by o.Spawn (transactions are
+// broadcast to the first, which gossips them). All transactions are signed before the clock starts. The throughput run sends every
 // submission, then every commitment, then every reveal (each phase waits for the previous one
 // to be in blocks, since a reveal is only valid after the commit window closed) and counts
 // settled tasks per second of wall time. The latency run then settles tasks one at a time and
