@@ -69,7 +69,7 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 			return err
 		}
 		r, err := devnet.Bench(ctx, devnet.BenchOptions{Dir: dir, Tasks: o.tasks, Latency: o.latency, Validators: v,
-			Spawn: spawnValidator, Logger: g.logger})
+			Spawn: validatorSpawner(g), Logger: g.logger})
 		os.RemoveAll(dir)
 		if err != nil {
 			return err
@@ -86,32 +86,37 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 	return nil
 }
 
-// spawnValidator runs "genquorum node --home home --no-executor" as a child process of this
-// executable, logging to home/node.log, for devnet.Bench.
-func spawnValidator(ctx context.Context, home string) (func(), error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Create(filepath.Join(home, "node.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	cmd := exec.Command(exe, "node", "--home", home, "--no-executor", "--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("bench: start validator: %w", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	return func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
+// validatorSpawner returns a devnet.Bench Spawn that runs "genquorum node --home HOME
+// --no-executor" as a child process of this executable, logging to HOME/node.log, and logs the
+// CPU time each used when it stops.
+func validatorSpawner(g *globalOptions) func(ctx context.Context, home string) (func(), error) {
+	return func(_ context.Context, home string) (func(), error) {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
 		}
-	}, nil
+		f, err := os.Create(filepath.Join(home, "node.log"))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		cmd := exec.Command(exe, "node", "--home", home, "--no-executor", "--log-level", "warn")
+		cmd.Stdout, cmd.Stderr = f, f
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("bench: start validator: %w", err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		return func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+			g.logger.Info("bench: validator stopped", "home", filepath.Base(home), "user_s", cmd.ProcessState.UserTime().Seconds(),
+				"sys_s", cmd.ProcessState.SystemTime().Seconds())
+		}, nil
+	}
 }
