@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"image"
 	"testing"
+
+	"github.com/genquorum/genquorum/tensor"
 )
 
 func TestClassifierLearnsAndRoundTrips(t *testing.T) {
@@ -82,4 +84,18 @@ func TestShippedClassifier(t *testing.T) {
 		t.Errorf("shipped classifier: accuracy %.3f on 2000 test images, want about 0.82", acc)
 	}
 	t.Logf("accuracy on the first 2000 test images: %.4f", acc)
+}
+
+// TestPreliminaryModelLoads checks that the committed preliminary base model loads and runs.
+func TestPreliminaryModelLoads(t *testing.T) {
+	nm, err := LoadNamed("base", "../../testdata/diffusion/base-preliminary.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := nm.Model.NumParams(); n != 480289 {
+		t.Errorf("preliminary model has %d parameters, want 480289", n)
+	}
+	if _, err := nm.Model.Sample(t.Context(), SampleParams{Prompt: ClassPrompts[8], Steps: 2, Seed: 1}, tensor.Exact); err != nil {
+		t.Fatal(err)
+	}
 }
