@@ -146,7 +146,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	g.SetLimit(o.InFlight)
 	for i := range o.Tasks {
 		w := o.Workloads[i%len(o.Workloads)]
-		task := engine.Task{Kind: w.Kind, Model: w.Model, Prompt: w.Prompts[(i/len(o.Workloads))%len(w.Prompts)],
+		task := engine.Task{Kind: w.Kind, Model: w.Model, Prompt: w.Prompts[i%len(w.Prompts)],
 			Seed: uint64(1000 + i), Text: w.Text, Image: w.Image}
 		g.Go(func() error {
 			t0 := time.Now()

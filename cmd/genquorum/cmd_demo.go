@@ -17,8 +17,10 @@ import (
 	"github.com/genquorum/genquorum/demo"
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/imghash"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
@@ -32,19 +34,21 @@ var demoPrompts = []string{
 }
 
 type demoOptions struct {
-	tasks     int
-	replicas  uint32
-	rule      string
-	modelsDir string
-	maxTokens int
-	decode    string
-	profiles  []string
-	cheaters  []string
-	inFlight  int
-	jsonOut   string
-	dir       string
-	adaptive  bool
-	window    uint64
+	tasks      int
+	replicas   uint32
+	rule       string
+	modelsDir  string
+	maxTokens  int
+	decode     string
+	profiles   []string
+	cheaters   []string
+	inFlight   int
+	jsonOut    string
+	dir        string
+	adaptive   bool
+	window     uint64
+	imageModel string
+	images     int
 }
 
 func newDemoCommand(g *globalOptions) *cobra.Command {
@@ -68,7 +72,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.tasks, "tasks", 48, "tasks to submit")
+	f.IntVar(&o.tasks, "tasks", 30, "tasks to submit")
 	f.Uint32Var(&o.replicas, "replicas", 3, "executors per task")
 	f.StringVar(&o.rule, "rule", "majority", "majority or supermajority")
 	f.StringVar(&o.modelsDir, "models-dir", filepath.Join("testdata", "llamacpp", "models"), "directory of GGUF models served by every node")
@@ -76,10 +80,13 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringVar(&o.decode, "decode", "greedy", "decoding of the text tasks: greedy or beam:N")
 	f.StringSliceVar(&o.profiles, "profiles", []string{"exact", "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16"}, "one honest node per profile")
 	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model"}, "one misbehaving node per behaviour")
-	f.IntVar(&o.inFlight, "in-flight", 8, "tasks submitted and not yet settled at once")
+	f.IntVar(&o.inFlight, "in-flight", 16, "tasks submitted and not yet settled at once")
 	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
+	f.StringVar(&o.imageModel, "image-model", filepath.Join("testdata", "diffusion", "base-preliminary.gguf"),
+		"diffusion model for the image tasks (\"\" for text tasks only)")
+	f.IntVar(&o.images, "image-share", 3, "one task in N is an image task (when an image model is given)")
 	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with 2n+1 executors")
-	f.Uint64Var(&o.window, "window", 100, "commit and reveal windows in blocks")
+	f.Uint64Var(&o.window, "window", 300, "commit and reveal windows in blocks")
 	f.StringVar(&o.dir, "dir", "", "keep the network's files here (default: a temporary directory, removed)")
 	return cmd
 }
@@ -117,10 +124,35 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	var workloads []demo.Workload
+	var textWork []demo.Workload
 	for _, m := range models {
-		workloads = append(workloads, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
+		textWork = append(textWork, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
 			Prompts: demoPrompts, Text: &engine.TextParams{Decode: o.decode, MaxTokens: o.maxTokens}})
+	}
+	workloads := textWork
+	if o.imageModel != "" {
+		if o.images < 1 {
+			return usagef("--image-share %d: want at least 1", o.images)
+		}
+		img, err := diffusion.Open("fashion-base", o.imageModel)
+		if err != nil {
+			return fmt.Errorf("demo: image model: %w", err)
+		}
+		if err := reg.Register(img); err != nil {
+			return err
+		}
+		imageWork := demo.Workload{Kind: engine.KindImage, Model: img.Models()[0],
+			Scheme: fingerprint.ImageScheme(imghash.AverageHash, 8), Tolerance: 2,
+			Prompts: diffusion.ClassPrompts[:], Image: &engine.ImageParams{Sampler: "ddim", Steps: 20, CFGScale: 3}}
+		// One task in --image-share is an image task; the others cycle over the text models.
+		workloads = nil
+		for i := 0; len(workloads) < o.images*len(textWork); i++ {
+			if i%o.images == 0 {
+				workloads = append(workloads, imageWork)
+			} else {
+				workloads = append(workloads, textWork[(i-i/o.images-1)%len(textWork)])
+			}
+		}
 	}
 	params := ledger.DefaultParams()
 	params.CommitWindow, params.RevealWindow = o.window, o.window
@@ -133,7 +165,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		netLogger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelError + 4}))
 	}
 	fmt.Fprintf(g.stderr, "genquorum demo: 1 validator, %d nodes (%d honest, %d misbehaving), %d tasks on %d models, %d replicas, %s\n",
-		len(nodes), len(o.profiles), len(o.cheaters), o.tasks, len(models), o.replicas, rule)
+		len(nodes), len(o.profiles), len(o.cheaters), o.tasks, len(reg.Models()), o.replicas, rule)
 	bar := progressbar.NewOptions(o.tasks, progressbar.OptionSetWriter(g.stderr), progressbar.OptionSetDescription("settling"),
 		progressbar.OptionShowCount(), progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
