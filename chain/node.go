@@ -20,7 +20,6 @@ import (
 // Node is a CometBFT validator running in this process with a StateMachine as its app.
 type Node struct {
 	node   *node.Node
-	app    *App
 	config *cfg.Config
 	local  *local.Local
 	dbs    *dbTracker
@@ -84,7 +83,7 @@ func StartNode(ctx context.Context, home string, sm StateMachine, logger *slog.L
 		dbs.closeAll()
 		return nil, fmt.Errorf("chain: start node %s: %w", home, err)
 	}
-	return &Node{node: n, app: app, config: c, local: local.New(n), dbs: dbs}, nil
+	return &Node{node: n, config: c, local: local.New(n), dbs: dbs}, nil
 }
 
 // Local returns an RPC client that calls this node directly, without HTTP.

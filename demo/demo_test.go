@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/genquorum/genquorum/devnet"
@@ -59,5 +60,29 @@ func TestRunCatchesCheaters(t *testing.T) {
 	}
 	if s.LatencyMsP50 <= 0 || s.LatencyMsP95 < s.LatencyMsP50 || s.TasksPerS <= 0 {
 		t.Errorf("latency p50 %v p95 %v, throughput %v", s.LatencyMsP50, s.LatencyMsP95, s.TasksPerS)
+	}
+}
+
+// TestSummaryJSONKeys pins the keys issue 8 requires of `genquorum demo --json`.
+func TestSummaryJSONKeys(t *testing.T) {
+	b, err := json.Marshal(Summary{Cheaters: []Cheater{{Node: "n", Behaviour: "lazy"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"tasks_submitted", "tasks_settled", "no_verdict", "cheaters", "honest_penalised",
+		"tasks_per_s", "latency_ms_p50", "latency_ms_p95"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("summary JSON lacks %q", k)
+		}
+	}
+	c := m["cheaters"].([]any)[0].(map[string]any)
+	for _, k := range []string{"node", "behaviour", "caught"} {
+		if _, ok := c[k]; !ok {
+			t.Errorf("cheater JSON lacks %q", k)
+		}
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -142,6 +143,18 @@ type jobKey struct {
 }
 
 func (k jobKey) stateKey() string { return "job/" + k.task.String() + "/" + strconv.Itoa(int(k.round)) }
+
+// parseJobKey is the inverse of stateKey.
+func parseJobKey(key string) (jobKey, bool) {
+	rest, ok := strings.CutPrefix(key, "job/")
+	idHex, roundStr, ok2 := strings.Cut(rest, "/")
+	id, err := hex.DecodeString(idHex)
+	round, rerr := strconv.Atoi(roundStr)
+	if !ok || !ok2 || err != nil || rerr != nil || len(id) != 32 || round < 0 || round > 255 {
+		return jobKey{}, false
+	}
+	return jobKey{task: ledger.TaskID(id), round: uint8(round)}, true
+}
 
 // opening is what a reveal needs; it is persisted before the commit is sent.
 type opening struct {
@@ -303,19 +316,10 @@ func (n *Node) loadOpenings() error {
 		return fmt.Errorf("node: load openings: %w", err)
 	}
 	for _, e := range entries {
-		var k jobKey
-		var round int
-		var idHex string
-		if _, err := fmt.Sscanf(e.Key, "job/%64s", &idHex); err != nil || len(e.Key) < 4+64+2 {
-			continue
+		k, ok := parseJobKey(e.Key)
+		if !ok {
+			continue // not written by stateKey: not an opening
 		}
-		id, err := hex.DecodeString(idHex)
-		if err != nil || len(id) != 32 {
-			continue
-		}
-		round, _ = strconv.Atoi(e.Key[4+64+1:])
-		copy(k.task[:], id)
-		k.round = uint8(round)
 		var o opening
 		if err := json.Unmarshal(e.Value, &o); err != nil {
 			return fmt.Errorf("node: opening %s: %w", e.Key, err)

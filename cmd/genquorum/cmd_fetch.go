@@ -46,7 +46,7 @@ func runFetch(ctx context.Context, g *globalOptions, o fetchOptions, arg string)
 	if err != nil {
 		return err
 	}
-	cc, _, err := o.client(g)
+	cc, _, err := o.client(ctx, g)
 	if err != nil {
 		return err
 	}

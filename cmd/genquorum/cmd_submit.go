@@ -29,7 +29,7 @@ func (o *rpcOptions) addFlags(cmd *cobra.Command) {
 		"validator RPC addresses, tried in order (fail-over)")
 }
 
-func (o *rpcOptions) client(g *globalOptions) (*chain.Client, string, error) {
+func (o *rpcOptions) client(ctx context.Context, g *globalOptions) (*chain.Client, string, error) {
 	eps, err := chain.DialHTTP(o.rpc...)
 	if err != nil {
 		return nil, "", err
@@ -39,7 +39,7 @@ func (o *rpcOptions) client(g *globalOptions) (*chain.Client, string, error) {
 		return nil, "", err
 	}
 	for _, ep := range eps {
-		st, err := ep.Status(context.Background())
+		st, err := ep.Status(ctx)
 		if err == nil {
 			return c, st.NodeInfo.Network, nil
 		}
@@ -142,7 +142,7 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 	if err != nil {
 		return err
 	}
-	cc, chainID, err := o.client(g)
+	cc, chainID, err := o.client(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func runTask(ctx context.Context, g *globalOptions, o taskOptions, arg string) e
 	if err != nil {
 		return err
 	}
-	cc, _, err := o.client(g)
+	cc, _, err := o.client(ctx, g)
 	if err != nil {
 		return err
 	}

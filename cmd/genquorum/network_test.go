@@ -194,7 +194,7 @@ func TestFourValidatorsSurviveOneKilled(t *testing.T) {
 }
 
 func height(t *testing.T, rpc string) int64 {
-	cc, _, err := (&rpcOptions{rpc: []string{rpc}}).client(&globalOptions{logger: discardLogger()})
+	cc, _, err := (&rpcOptions{rpc: []string{rpc}}).client(t.Context(), &globalOptions{logger: discardLogger()})
 	if err != nil {
 		return 0
 	}
