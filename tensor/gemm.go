@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 )
@@ -77,39 +78,74 @@ func gemm(p *Profile, transA, transB bool, m, n, k int, a []float32, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
-	gemmPacked(p, m, n, k, packA(p.Input, transA, m, k, a, lda), packB(p.Input, transB, n, k, b, ldb), c, ldc)
+	ap, bp := packA(p.Input, transA, m, k, a, lda), packB(p.Input, transB, n, k, b, ldb, true)
+	gemmPacked(p, m, n, k, ap, bp, c, ldc)
+	putScratch(ap)
+	putScratch(bp)
+}
+
+// scratchPools hold packing buffers by size class (class c holds capacity 1<<c): every product
+// packs its operands, and reusing those buffers instead of allocating (and zeroing, and
+// collecting) two operand-sized slices per call is what lets a 512 x 512 product scale to two
+// cores (BenchmarkMatMul: 1.5x before, see the README for after).
+var scratchPools [64]sync.Pool
+
+// getScratch returns a buffer of length n with arbitrary contents, from the pools when one fits.
+func getScratch(n int) []float32 {
+	c := bits.Len(uint(max(n, 1) - 1))
+	if b, ok := scratchPools[c].Get().(*[]float32); ok {
+		return (*b)[:n]
+	}
+	return make([]float32, n, 1<<c)
+}
+
+// putScratch returns a buffer from getScratch to its pool. The caller must not use it again.
+func putScratch(b []float32) {
+	if c := bits.Len(uint(cap(b))) - 1; c >= 0 && cap(b) == 1<<c {
+		scratchPools[c].Put(&b)
+	}
 }
 
 // packA copies op(A) into a row-major buffer of k columns and a multiple of tileM rows (zero
 // rows pad the last tile), rounded to f.
 func packA(f Format, transA bool, m, k int, a []float32, lda int) []float32 {
 	mp := (m + tileM - 1) / tileM * tileM
-	ap := make([]float32, mp*k)
-	for i := range m {
-		row := ap[i*k : (i+1)*k]
-		if transA {
-			for t := range k {
-				row[t] = a[t*lda+i]
+	ap := getScratch(mp * k)
+	clear(ap[m*k:])
+	parallelFor(m, int64(k), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := ap[i*k : (i+1)*k]
+			if transA {
+				for t := range k {
+					row[t] = a[t*lda+i]
+				}
+			} else {
+				copy(row, a[i*lda:i*lda+k])
 			}
-		} else {
-			copy(row, a[i*lda:i*lda+k])
 		}
-	}
-	f.RoundSlice(ap[:m*k])
+		f.RoundSlice(ap[lo*k : hi*k])
+	})
 	return ap
 }
 
 // packB copies op(B) (K x N) into panels of tileN columns, rounded to f: panel q holds
-// op(B)[t][q*tileN+jj] at q*k*tileN + t*tileN + jj, zero beyond column n.
-func packB(f Format, transB bool, n, k int, b []float32, ldb int) []float32 {
+// op(B)[t][q*tileN+jj] at q*k*tileN + t*tileN + jj, zero beyond column n. The buffer comes
+// from getScratch when scratch is true (for putScratch after the product), else it is
+// allocated to size (to be kept).
+func packB(f Format, transB bool, n, k int, b []float32, ldb int, scratch bool) []float32 {
 	np := (n + tileN - 1) / tileN
-	bp := make([]float32, np*k*tileN)
+	var bp []float32
+	if scratch {
+		bp = getScratch(np * k * tileN)
+	} else {
+		bp = make([]float32, np*k*tileN)
+	}
 	parallelFor(np, int64(k)*tileN, func(lo, hi int) {
 		for q := lo; q < hi; q++ {
 			packPanel(bp, q, transB, n, k, b, ldb)
 		}
+		f.RoundSlice(bp[lo*k*tileN : hi*k*tileN])
 	})
-	f.RoundSlice(bp)
 	return bp
 }
 
@@ -117,6 +153,9 @@ func packB(f Format, transB bool, n, k int, b []float32, ldb int) []float32 {
 func packPanel(bp []float32, q int, transB bool, n, k int, b []float32, ldb int) {
 	panel := bp[q*k*tileN : (q+1)*k*tileN]
 	j0, w := q*tileN, min(tileN, n-q*tileN)
+	if w < tileN {
+		clear(panel)
+	}
 	if transB {
 		for jj := range w {
 			src := b[(j0+jj)*ldb : (j0+jj)*ldb+k]

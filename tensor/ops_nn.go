@@ -25,7 +25,11 @@ func (tp *Tape) MatMul(a, b *Tensor) *Tensor {
 	p := &tp.p
 	if shared {
 		if batch*m > 0 && n > 0 {
-			gemmPacked(p, batch*m, n, k, packA(p.Input, false, batch*m, k, a.Data, k), b.packedB(p.Input, false, n, k, n), out.Data, n)
+			ap := packA(p.Input, false, batch*m, k, a.Data, k)
+			bp, release := b.packedB(p.Input, false, n, k, n)
+			gemmPacked(p, batch*m, n, k, ap, bp, out.Data, n)
+			putScratch(ap)
+			release()
 		}
 	} else {
 		for i := range batch {
@@ -72,7 +76,11 @@ func (tp *Tape) Linear(x, w, bias *Tensor) *Tensor {
 	out := tp.out(shape, x, w, bias)
 	p := &tp.p
 	if rows > 0 && no > 0 {
-		gemmPacked(p, rows, no, in, packA(p.Input, false, rows, in, x.Data, in), w.packedB(p.Input, true, no, in, in), out.Data, no)
+		ap := packA(p.Input, false, rows, in, x.Data, in)
+		bp, release := w.packedB(p.Input, true, no, in, in)
+		gemmPacked(p, rows, no, in, ap, bp, out.Data, no)
+		putScratch(ap)
+		release()
 	}
 	if bias != nil {
 		for r := range rows {

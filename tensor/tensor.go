@@ -51,20 +51,22 @@ func (t *Tensor) Freeze() *Tensor {
 }
 
 // packedB returns t (as the K x N operand op(B) of a product, with leading dimension ldb)
-// packed by packB, from t's cache when t is frozen.
-func (t *Tensor) packedB(f Format, transB bool, n, k, ldb int) []float32 {
+// packed by packB, from t's cache when t is frozen. release returns a buffer that is not
+// cached to the scratch pools; call it when the product is done.
+func (t *Tensor) packedB(f Format, transB bool, n, k, ldb int) (bp []float32, release func()) {
 	if t.packs == nil {
-		return packB(f, transB, n, k, t.Data, ldb)
+		bp = packB(f, transB, n, k, t.Data, ldb, true)
+		return bp, func() { putScratch(bp) }
 	}
 	key := packKey{f, transB, n, k}
 	t.packs.mu.Lock()
 	defer t.packs.mu.Unlock()
 	bp, ok := t.packs.m[key]
 	if !ok {
-		bp = packB(f, transB, n, k, t.Data, ldb)
+		bp = packB(f, transB, n, k, t.Data, ldb, false)
 		t.packs.m[key] = bp
 	}
-	return bp
+	return bp, func() {}
 }
 
 // New returns a zero tensor of the given shape. It panics on a negative dim.
