@@ -119,15 +119,22 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 	}
 	cg.ckk, cg.ohw = cg.c*cg.kh*cg.kw, cg.oh*cg.ow
 	cg.nohw = cg.n * cg.ohw
-	cols := make([]float32, cg.ckk*cg.nohw)
+	out := tp.out([]int{cg.n, cg.co, cg.oh, cg.ow}, x, w, bias)
+	// The im2col matrix is kept for the backward pass; without one it is scratch.
+	var cols []float32
+	if out.requiresGrad {
+		cols = make([]float32, cg.ckk*cg.nohw)
+	} else {
+		cols = getScratch(cg.ckk * cg.nohw)
+	}
 	cg.im2col(x.Data, cols)
-	y := make([]float32, cg.co*cg.nohw) // [Co, N*OH*OW]
+	y := getScratch(cg.co * cg.nohw) // [Co, N*OH*OW]
 	p := &tp.p
 	gemm(p, false, false, cg.co, cg.nohw, cg.ckk, w.Data, cg.ckk, cols, cg.nohw, y, cg.nohw)
-	out := tp.out([]int{cg.n, cg.co, cg.oh, cg.ow}, x, w, bias)
-	for b := range cg.n {
-		for o := range cg.co {
-			dst := out.Data[(b*cg.co+o)*cg.ohw : (b*cg.co+o+1)*cg.ohw]
+	parallelFor(cg.n*cg.co, int64(cg.ohw), func(lo, hi int) {
+		for bo := lo; bo < hi; bo++ {
+			b, o := bo/cg.co, bo%cg.co
+			dst := out.Data[bo*cg.ohw : (bo+1)*cg.ohw]
 			copy(dst, y[o*cg.nohw+b*cg.ohw:])
 			if bias != nil {
 				for i := range dst {
@@ -135,9 +142,13 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 				}
 			}
 		}
+	})
+	putScratch(y)
+	if !out.requiresGrad {
+		putScratch(cols)
 	}
 	return tp.finish(out, func(g []float32) {
-		gy := make([]float32, len(y)) // g as [Co, N*OH*OW]
+		gy := make([]float32, cg.co*cg.nohw) // g as [Co, N*OH*OW]
 		for b := range cg.n {
 			for o := range cg.co {
 				copy(gy[o*cg.nohw+b*cg.ohw:], g[(b*cg.co+o)*cg.ohw:(b*cg.co+o+1)*cg.ohw])
