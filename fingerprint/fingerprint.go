@@ -7,7 +7,9 @@
 //     1-2 bits absorbs that drift.
 //   - text:tokens: the SHA-256 of the generated token-id sequence. Deterministic decoding
 //     (greedy, beam) makes honest nodes agree exactly, so text is compared at tolerance 0: a
-//     digest has no locality, and Scheme.MaxTolerance says so.
+//     digest has no locality, and Scheme.MaxTolerance says so. The text alone does not give
+//     the fingerprint back (detokenisation is not injective), so text artifacts are stored and
+//     served as a TextRecord: the text with its ids, in a versioned canonical encoding.
 //   - vector:simhash/<bits>: a sign-random-projection sketch (SimHash) of a float32 checkpoint or
 //     embedding, for training tasks: the expected Hamming distance between two sketches is
 //     bits*angle(a,b)/pi, so nearby checkpoints have nearby sketches.
@@ -170,7 +172,9 @@ type Options struct {
 // a text artifact).
 var ErrMismatch = errors.New("fingerprint: artifact does not suit the scheme")
 
-// Of returns the fingerprint of a under scheme s.
+// Of returns the fingerprint of a under scheme s. Under text:tokens it reads a.Tokens, or, for
+// an artifact without tokens whose media type is MediaTypeTextRecord, the ids of the encoded
+// TextRecord in a.Data.
 func Of(a *engine.Artifact, s Scheme, opts Options) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -182,6 +186,13 @@ func Of(a *engine.Artifact, s Scheme, opts Options) ([]byte, error) {
 		}
 		return OfImage(a.Data, s.Spec, opts)
 	case Tokens:
+		if a.Tokens == nil && a.MediaType == MediaTypeTextRecord {
+			var r TextRecord
+			if err := r.UnmarshalBinary(a.Data); err != nil {
+				return nil, err
+			}
+			return r.Fingerprint(), nil
+		}
 		if a.Tokens == nil && a.MediaType != engine.MediaTypeTokens {
 			return nil, fmt.Errorf("%w: %s on a %q artifact without tokens", ErrMismatch, s, a.MediaType)
 		}

@@ -21,11 +21,23 @@
 //
 // For tests and the demo a node can misbehave (Config.Behaviour): a guesser runs a different
 // seed, a copier commits another executor's commitment bytes, a lazy node commits and never
-// reveals, a wrong-model node runs another model than the task names, and a crashed node
-// registers and then does nothing.
+// reveals, a wrong-model node runs another model than the task names, a crashed node
+// registers and then does nothing, and a tamperer runs the task honestly, commits to and
+// reveals the honest fingerprint, but stores, names in its reveal and serves a doctored
+// artifact (a text record with one token id changed, or other bytes with the last one
+// flipped). The ledger cannot see artifacts, so it counts the tamperer as agreeing; Fetch
+// catches it by recomputing the fingerprint of what it serves.
+//
+// # Stored artifacts
+//
+// The store keeps what the node revealed the digest of: the engine's bytes for image and
+// vector tasks, and for text tasks (scheme text:tokens) a fingerprint.TextRecord, the text
+// together with its token ids, because the token fingerprint cannot be recomputed from the
+// text alone. Peers fetch these bytes by digest over package p2p; see Fetch.
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -60,10 +72,11 @@ const (
 	Lazy       Behaviour = "lazy"        // commits, never reveals
 	WrongModel Behaviour = "wrong-model" // runs another model than the task names
 	Crashed    Behaviour = "crashed"     // registers, then never acts
+	Tamperer   Behaviour = "tamperer"    // commits and reveals the honest fingerprint, serves a doctored artifact
 )
 
 // Behaviours lists every behaviour.
-var Behaviours = []Behaviour{Honest, Guesser, Copier, Lazy, WrongModel, Crashed}
+var Behaviours = []Behaviour{Honest, Guesser, Copier, Lazy, WrongModel, Crashed, Tamperer}
 
 // ParseBehaviour reads a behaviour name.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -436,7 +449,14 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	d, err := n.store.Put(ctx, art.Data, store.ArtifactMeta{MediaType: art.MediaType, TaskID: tv.ID, Height: int64(tv.AssignedAt)})
+	data, mediaType, err := storedForm(art, p.Scheme)
+	if err != nil {
+		return err
+	}
+	if n.cfg.Behaviour == Tamperer {
+		data = tamper(data, p.Scheme)
+	}
+	d, err := n.store.Put(ctx, data, store.ArtifactMeta{MediaType: mediaType, TaskID: tv.ID, Height: int64(tv.AssignedAt)})
 	if err != nil {
 		return err
 	}
@@ -469,6 +489,43 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 		n.reveal(ctx, k)
 	}
 	return nil
+}
+
+// storedForm returns the bytes a node stores, reveals the digest of and serves for an
+// artifact, and their media type: a fingerprint.TextRecord for text:tokens, the engine's bytes
+// otherwise.
+func storedForm(art *engine.Artifact, s fingerprint.Scheme) ([]byte, string, error) {
+	if s.Family != fingerprint.Tokens {
+		return art.Data, art.MediaType, nil
+	}
+	b, err := fingerprint.TextRecord{Text: art.Data, Tokens: art.Tokens}.MarshalBinary()
+	if err != nil {
+		return nil, "", err
+	}
+	return b, fingerprint.MediaTypeTextRecord, nil
+}
+
+// tamper doctors a stored artifact for the tamperer: the last token id of a text record
+// changed (an id appended when there is none), keeping the text; otherwise the last byte
+// flipped (a zero byte appended to empty data).
+func tamper(data []byte, s fingerprint.Scheme) []byte {
+	var rec fingerprint.TextRecord
+	if s.Family == fingerprint.Tokens && rec.UnmarshalBinary(data) == nil {
+		if len(rec.Tokens) == 0 {
+			rec.Tokens = []int32{0}
+		} else {
+			rec.Tokens[len(rec.Tokens)-1] ^= 1
+		}
+		if b, err := rec.MarshalBinary(); err == nil {
+			return b
+		}
+	}
+	out := bytes.Clone(data)
+	if len(out) == 0 {
+		return []byte{0}
+	}
+	out[len(out)-1] ^= 0xff
+	return out
 }
 
 // copyCommitment waits (until the commit deadline) for another executor's commitment and

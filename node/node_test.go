@@ -2,6 +2,9 @@ package node_test
 
 import (
 	"context"
+	"encoding/hex"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,9 +77,12 @@ func TestHonestNetworkSettles(t *testing.T) {
 		if tv.Status != "accepted" || tv.Support != 3 || len(tv.Executors) != 3 {
 			t.Errorf("task %s: status %s support %d executors %d; want accepted by 3 of 3", id.String()[:8], tv.Status, tv.Support, len(tv.Executors))
 		}
-		f, err := node.Fetch(ctx, nw.Chain, nw.ClientHost, id, fingerprint.Options{})
+		f, err := node.Fetch(ctx, nw.Chain, nw.ClientHost, id, node.FetchOptions{})
 		if err != nil {
 			t.Fatalf("fetch task %s: %v", id.String()[:8], err)
+		}
+		if got := hex.EncodeToString(fingerprint.OfTokens(f.Tokens)); len(f.Tokens) != 8 || got != tv.Value || len(f.Rejected) != 0 {
+			t.Errorf("fetched %d ids with fingerprint %s (%d rejected), want 8 with the accepted %s", len(f.Tokens), got, len(f.Rejected), tv.Value)
 		}
 		var from *node.Node
 		for _, n := range nw.Nodes {
@@ -131,5 +137,86 @@ func TestCheatersCaught(t *testing.T) {
 		if got != want[n.Behaviour()] {
 			t.Errorf("%s node: outcome %q, want %q", n.Behaviour(), got, want[n.Behaviour()])
 		}
+	}
+}
+
+// TestTamperedTextRejected settles text tasks whose executors include tamperers: they reveal
+// the honest fingerprint, so the ledger counts them as agreeing, but serve text records with
+// a changed token id. Fetch must recompute the token fingerprint, reject their records naming
+// the fingerprints that differ, and fail over to the honest executor.
+func TestTamperedTextRejected(t *testing.T) {
+	nw, ctx := startNet(t, []devnet.NodeSpec{{}, {Behaviour: node.Tamperer}, {Behaviour: node.Tamperer}})
+	behaviour := map[string]node.Behaviour{}
+	for _, n := range nw.Nodes {
+		behaviour[n.Key().String()] = n.Behaviour()
+	}
+	c := nw.Clients[0]
+	var ids []ledger.TaskID
+	for i := range 3 {
+		id, err := c.Submit(ctx, textRequest("Tell me a story", uint64(i), 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	failedOver := 0
+	for _, id := range ids {
+		tv, err := c.Wait(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tv.Status != "accepted" || tv.Support != 3 {
+			t.Fatalf("task %s: %s with support %d, want accepted by all 3 (tamperers reveal the honest fingerprint)", id.String()[:8], tv.Status, tv.Support)
+		}
+		// Every tamperer's record is rejected on its own, naming the two fingerprints.
+		wantRejected := 0
+		for i, e := range tv.Executors {
+			if behaviour[e.Node] != node.Tamperer {
+				if wantRejected == 0 {
+					wantRejected = i
+				}
+				continue
+			}
+			_, err := node.FetchFromExecutor(ctx, nw.Chain, nw.ClientHost, id, e.Node, node.FetchOptions{})
+			if !errors.Is(err, node.ErrTokenMismatch) || !strings.Contains(err.Error(), "the quorum accepted "+tv.Value) {
+				t.Errorf("fetch from tamperer %s: %v, want ErrTokenMismatch naming the accepted fingerprint %s", e.Node[:8], err, tv.Value)
+			}
+		}
+		// Fetch passes over the tamperers listed before the honest node and gets its record.
+		f, err := node.Fetch(ctx, nw.Chain, nw.ClientHost, id, node.FetchOptions{})
+		if err != nil {
+			t.Fatalf("fetch task %s: %v", id.String()[:8], err)
+		}
+		if behaviour[f.From] != node.Honest || hex.EncodeToString(fingerprint.OfTokens(f.Tokens)) != tv.Value {
+			t.Errorf("fetched from a %s node ids hashing to %x, want the honest node's, hashing to %s", behaviour[f.From], fingerprint.OfTokens(f.Tokens), tv.Value)
+		}
+		if len(f.Rejected) != wantRejected {
+			t.Errorf("fetch rejected %d executors (%v), want the %d tamperers listed before the honest node", len(f.Rejected), f.Rejected, wantRejected)
+		}
+		for _, err := range f.Rejected {
+			if !errors.Is(err, node.ErrTokenMismatch) {
+				t.Errorf("rejected for %v, want ErrTokenMismatch", err)
+			}
+		}
+		failedOver += len(f.Rejected)
+	}
+	t.Logf("fetch failed over past %d tamperers in %d tasks", failedOver, len(ids))
+}
+
+// TestOnlyTamperersFetchFails: when every agreeing executor serves a doctored record, Fetch
+// fails and says why for each.
+func TestOnlyTamperersFetchFails(t *testing.T) {
+	nw, ctx := startNet(t, []devnet.NodeSpec{{Behaviour: node.Tamperer}, {Behaviour: node.Tamperer}})
+	c := nw.Clients[0]
+	id, err := c.Submit(ctx, textRequest("Tell me a story", 1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tv, err := c.Wait(ctx, id); err != nil || tv.Status != "accepted" {
+		t.Fatalf("task: %s, %v; want accepted", tv.Status, err)
+	}
+	_, err = node.Fetch(ctx, nw.Chain, nw.ClientHost, id, node.FetchOptions{})
+	if !errors.Is(err, node.ErrTokenMismatch) || strings.Count(err.Error(), "token ids hash to") != 2 {
+		t.Errorf("fetch = %v, want ErrTokenMismatch for both executors", err)
 	}
 }

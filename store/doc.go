@@ -3,8 +3,10 @@
 //
 // # Artifacts
 //
-// An artifact (an image, a token sequence, a checkpoint) is stored under its [Digest], the
-// SHA-256 of its bytes. [Store.Put] computes the digest itself, so nothing can be stored under a
+// An artifact (an image, a text record, a checkpoint) is stored under its [Digest], the
+// SHA-256 of its bytes. The store does not read artifacts: what the bytes mean is the
+// caller's business (package node stores a text task's text together with its token ids, as
+// a fingerprint.TextRecord, so that the token fingerprint can be recomputed). [Store.Put] computes the digest itself, so nothing can be stored under a
 // digest that does not match its bytes; putting the same bytes twice is a no-op and keeps the
 // first [ArtifactMeta]. [Store.Get] hashes the bytes it reads again and reports [ErrCorrupt] if
 // the file was damaged or edited behind the store's back (unless [Options.SkipVerify]).
