@@ -1,14 +1,18 @@
 // Package server is genquorum's HTTP front end for its built-in engines: it serves the text
 // engine (package engine/llm) under llama-server's native API and the OpenAI-compatible
-// completions API, so that existing clients can use it unchanged.
+// completions API, and the image engine (package engine/diffusion) under AUTOMATIC1111's
+// txt2img API, so that existing clients can use them unchanged.
 //
 // # Use
 //
 //	eng, err := llm.Open("model.gguf", llm.Options{})
-//	s, err := server.New(server.Config{LLMs: []*llm.Engine{eng}, Logger: logger})
+//	img, err := diffusion.Open("base", "base.gguf")
+//	s, err := server.New(server.Config{LLMs: []*llm.Engine{eng}, Image: img, Logger: logger})
 //	err = http.ListenAndServe("127.0.0.1:8080", s.Handler())
 //
-// # Endpoints
+// Either engine may be left out. GET /health answers {"status": "ok"} whatever is served.
+//
+// # Text endpoints
 //
 //   - POST /completion: llama-server's native completion (llama.cpp b4748). prompt is a string
 //     (tokenized with BOS added and control-token texts parsed, as llama-server does) or an
@@ -21,7 +25,7 @@
 //     temperature, top_p, seed, logprobs, n, and llama-server's top_k, model. Choice i of n
 //     samples with seed+i. logprobs carry llama-server b4748's content array and OpenAI's
 //     tokens, token_logprobs, top_logprobs and text_offset (byte offsets into the text).
-//   - GET /v1/models, GET /health, POST /tokenize (content, add_special, with_pieces) and
+//   - GET /v1/models, POST /tokenize (content, add_special, with_pieces) and
 //     POST /detokenize (tokens), as llama-server.
 //
 // Fields this package does not know (min_p, repeat_penalty, cache_prompt, ...) are ignored;
@@ -35,9 +39,51 @@
 // (llama.cpp's LLAMA_DEFAULT_SEED), so that every response is reproducible. stream must be
 // false.
 //
+// # Image endpoints
+//
+//   - POST /sdapi/v1/txt2img: AUTOMATIC1111's text-to-image. prompt (required, not blank),
+//     negative_prompt, seed, steps, cfg_scale, sampler_name (or the older sampler_index),
+//     width, height, batch_size, n_iter, send_images and override_settings.sd_model_checkpoint
+//     (a model's name or title, "name [short hash]"; the first model by default). The response
+//     is AUTOMATIC1111's {"images": [base64 PNG, ...], "parameters": {...}, "info": "<JSON>"}:
+//     parameters is the request with the defaults filled in, info a JSON string with
+//     AUTOMATIC1111's keys that apply (prompt, all_prompts, negative_prompt, seed, all_seeds,
+//     width, height, sampler_name, cfg_scale, steps, batch_size, sd_model_name, sd_model_hash,
+//     extra_generation_params, index_of_first_image, infotexts, job_timestamp, version) and
+//     genquorum's profile, engine version, model digest and native size in
+//     extra_generation_params and in each infotext.
+//   - GET /sdapi/v1/sd-models (title, model_name, hash: the SHA-256's first 10 hex digits,
+//     sha256, filename: the name with .gguf), GET /sdapi/v1/samplers and GET /sdapi/v1/options
+//     (sd_model_checkpoint only), as AUTOMATIC1111.
+//
+// Defaults are genquorum generate image's, not AUTOMATIC1111's, so that a request and the
+// command with the same values give the same PNG: steps 20, cfg_scale 3
+// (diffusion.DefaultCFGScale), sampler DDIM, and the model's native size (32x32 for the
+// shipped models). The samplers are the engine's under AUTOMATIC1111's names: "DDIM", "Euler"
+// and "Euler a" (also their aliases ddim, k_euler, k_euler_a, k_euler_ancestral and the
+// engine's names euler and euler_a, in any case); scheduler may only be "Automatic".
+//
+// Image i of a request (i from 0 to batch_size × n_iter - 1, generated one after another) has
+// seed seed+i, as AUTOMATIC1111 without variation seeds. A seed of -1, or none, makes the
+// server draw the first seed uniformly from [0, 2^32) (AUTOMATIC1111's range); info's seed,
+// all_seeds and infotexts give the seeds used, so that sending them back reproduces the images
+// (parameters.seed stays -1, the request as given, as in AUTOMATIC1111).
+//
+// The engine makes every image at the model's native size under Config.Profile; at that size
+// the PNG is the engine's, byte for byte (what genquorum generate image writes and what
+// verifiers hash). Another width or height is made by resizing the native image with the
+// Catmull-Rom bicubic of golang.org/x/image/draw (a = -0.5, pixel centres aligned, the kernel
+// widened when shrinking), computed at 16 bits and rounded to 8-bit grey, then encoded as PNG;
+// the same request gives the same bytes on any machine. Resizing adds no detail: a 512x512
+// image is the 32x32 one, smoothly enlarged.
+//
+// Fields that would change the images in ways this server cannot (enable_hr, restore_faces,
+// tiling, subseed_strength other than 0) are refused with 400; other fields (styles, eta, ...)
+// are ignored.
+//
 // # Errors and limits
 //
-// Errors are JSON in llama-server's shape, {"error": {"code": 400, "message": "...",
+// Errors of the text endpoints are JSON in llama-server's shape, {"error": {"code": 400, "message": "...",
 // "type": "invalid_request_error"}}, which OpenAI clients also read: 400 for a bad request (bad
 // JSON, bad field, a token id out of range, a prompt plus n_predict that overflow the context),
 // 404 for an unknown model or path, 405 for a known path with another method, 413 for a body
@@ -45,18 +91,27 @@
 // once, not queued) and 500 otherwise.
 // Config bounds n_predict / max_tokens, n × prompts, and n_probs / logprobs.
 //
+// Errors of the /sdapi/ endpoints are in AUTOMATIC1111's shape, {"error": "HTTPException",
+// "detail": "...", "body": "", "errors": "400: ..."}, with the same status codes. Config
+// bounds width and height (MaxImageSize, default 1024), batch_size × n_iter (MaxImages,
+// default 8) and steps (MaxImageSteps, default 150); cfg_scale must be in (0, 100].
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use. Generations run in at most Config.Slots goroutines at
 // a time (a generation, its prompt's tokenization included, runs on the request's goroutine
-// holding one slot; id_slot in a response is the slot it held); tokenize, detokenize, models
-// and health take no slot (their work is bounded by the body size: tokenizing 1 MiB of text
-// takes about half a second). A
-// generation stops between tokens when the client goes away (the request's context).
+// holding one slot; id_slot in a response is the slot it held; a txt2img request holds one
+// slot for all its images); tokenize, detokenize, the lists and health take no slot (their
+// work is bounded by the body size: tokenizing 1 MiB of text takes about half a second). A
+// request is decoded and checked before it takes a slot, so a bad one fails at once even when
+// all are busy. A generation stops between tokens or sampling steps when the client goes away
+// (the request's context).
 //
 // # Extension
 //
-// Routes are registered per engine family on one mux (registerLLM). The image engine will add
-// a field for its engine to Config and a registerImage that serves /sdapi/v1/txt2img next to
-// these routes; the slots, limits, error shape and logging apply to it as they are.
+// Routes are registered per engine family on one mux (registerLLM, registerImage), each with
+// its error shape. Every POST endpoint goes through postJSON: read the body under the limit,
+// decode and check it (models resolved, limits applied), take a slot if it generates, run,
+// write the JSON response or the error in the family's shape. A new endpoint supplies a
+// decoder and a run function.
 package server

@@ -3,6 +3,7 @@ package server
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,38 @@ func FuzzDecodeTokenize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		decodeTokenize(body)
 		decodeDetokenize(body)
+	})
+}
+
+func FuzzDecodeTxt2Img(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "sdapi", "*.request.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{`{}`, `{"prompt": " "}`, `{"prompt": "x", "seed": 18446744073709551615}`,
+		`{"prompt": "x", "seed": "7", "batch_size": 8}`, `{"prompt": "x", "width": 1024, "height": 1}`,
+		`{"prompt": "x", "sampler_name": "EULER A", "override_settings": {"sd_model_checkpoint": null}}`, `null`, ``} {
+		f.Add([]byte(s))
+	}
+	lim := imageLimits{maxSize: DefaultMaxImageSize, maxImages: DefaultMaxImages, maxSteps: DefaultMaxImageSteps}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := decodeTxt2Img(body, lim)
+		if err != nil {
+			return
+		}
+		n := req.BatchSize * req.NIter
+		_, known := findSampler(req.Sampler.Name)
+		switch {
+		case strings.TrimSpace(req.Prompt) == "", req.Steps < 1, req.Steps > lim.maxSteps,
+			!(req.CFGScale > 0 && req.CFGScale <= 100), !known,
+			req.Width < 0, req.Width > lim.maxSize, req.Height < 0, req.Height > lim.maxSize,
+			req.BatchSize < 1, req.NIter < 1, n < 1, n > lim.maxImages,
+			!req.RandomSeed && req.Seed+uint64(n-1) < req.Seed:
+			t.Errorf("decodeTxt2Img(%q) = %+v: out of its documented range", body, req)
+		}
 	})
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,19 +11,16 @@ import (
 	"github.com/genquorum/genquorum/engine/llm"
 )
 
-// statusClientClosed is logged when the client went away before the response (nginx's 499).
-const statusClientClosed = 499
-
 // registerLLM adds the text engine's routes to mux.
 func (s *Server) registerLLM(mux *http.ServeMux) {
-	s.handle(mux, "POST", "/completion", s.handleCompletion)
-	s.handle(mux, "POST", "/completions", s.handleCompletion) // llama-server's alias
-	s.handle(mux, "POST", "/v1/completions", s.handleOpenAI)
-	s.handle(mux, "GET", "/v1/models", s.handleModels)
-	s.handle(mux, "GET", "/models", s.handleModels)
-	s.handle(mux, "GET", "/health", s.handleHealth)
-	s.handle(mux, "POST", "/tokenize", s.handleTokenize)
-	s.handle(mux, "POST", "/detokenize", s.handleDetokenize)
+	completion := postJSON(s, writeError, s.completionRequest, takesSlot, s.complete)
+	s.handle(mux, "POST", "/completion", writeError, completion)
+	s.handle(mux, "POST", "/completions", writeError, completion) // llama-server's alias
+	s.handle(mux, "POST", "/v1/completions", writeError, postJSON(s, writeError, s.openAIRequest, takesSlot, s.completeOpenAI))
+	s.handle(mux, "GET", "/v1/models", writeError, s.handleModels)
+	s.handle(mux, "GET", "/models", writeError, s.handleModels)
+	s.handle(mux, "POST", "/tokenize", writeError, postJSON(s, writeError, s.tokenizeRequest, noSlot, s.tokenize))
+	s.handle(mux, "POST", "/detokenize", writeError, postJSON(s, writeError, s.detokenizeRequest, noSlot, s.detokenize))
 }
 
 // tokenProb is one entry of llama-server's completion_probabilities.
@@ -135,36 +131,6 @@ type generation struct {
 	prompt   []int32
 	stopType string // "limit" or "eos"
 	elapsed  time.Duration
-}
-
-// httpError is an error with its response status.
-type httpError struct {
-	code int
-	msg  string
-}
-
-func (e *httpError) Error() string { return e.msg }
-
-func fail(code int, format string, args ...any) error {
-	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
-}
-
-// respondError writes err: its own status for an httpError, 400 for bad requests and bad
-// parameters, 499 (logged only) when the client went away, 500 otherwise.
-func (s *Server) respondError(w http.ResponseWriter, r *http.Request, err error) {
-	var he *httpError
-	switch {
-	case errors.As(err, &he):
-		writeError(w, he.code, he.msg)
-	case errors.Is(err, errBadRequest), errors.Is(err, llm.ErrParams), errors.Is(err, llm.ErrContext),
-		errors.Is(err, llm.ErrToken):
-		writeError(w, http.StatusBadRequest, err.Error())
-	case r.Context().Err() != nil:
-		writeError(w, statusClientClosed, "client closed the request")
-	default:
-		s.log.Error("generation failed", "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, err.Error())
-	}
 }
 
 // tokenizePrompt turns prompt parts into ids as llama-server's tokenize_mixed: the first text
@@ -287,45 +253,37 @@ func params(maxTokens int, temp float32, topK int, topP float32, seed uint64, to
 	return p
 }
 
-func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
+// completionRequest decodes a /completion body and resolves its model and limits.
+func (s *Server) completionRequest(body []byte) (completionRequest, error) {
 	req, err := decodeCompletion(body)
 	if err != nil {
-		s.respondError(w, r, err)
-		return
+		return req, err
 	}
-	m := s.model(w, req.Model)
-	if m == nil {
-		return
+	if req.model, err = s.model(req.Model); err != nil {
+		return req, err
 	}
 	if req.NProbs > s.cfg.MaxProbs {
-		s.respondError(w, r, fail(http.StatusBadRequest, "n_probs %d above this server's limit of %d", req.NProbs, s.cfg.MaxProbs))
-		return
+		return req, fail(http.StatusBadRequest, "n_probs %d above this server's limit of %d", req.NProbs, s.cfg.MaxProbs)
 	}
-	// The slot is taken before tokenizing: a long prompt costs time too.
-	slot, ok := s.acquire(w)
-	if !ok {
-		return
-	}
-	defer s.release(slot)
+	return req, nil
+}
+
+// complete runs a /completion request; it holds a slot, taken before tokenizing: a long
+// prompt costs time too.
+func (s *Server) complete(ctx context.Context, req completionRequest, slot int) (any, error) {
+	m := req.model
 	prompt, err := tokenizePrompt(m, req.Prompt)
 	if err != nil {
-		s.respondError(w, r, err)
-		return
+		return nil, err
 	}
 	n, err := s.budget(m, prompt, req.NPredict, "n_predict")
 	if err != nil {
-		s.respondError(w, r, err)
-		return
+		return nil, err
 	}
 	p := params(n, req.Temperature, req.TopK, req.TopP, req.Seed, req.NProbs, req.IgnoreEOS)
-	g, err := s.generate(r.Context(), m, prompt, p)
+	g, err := s.generate(ctx, m, prompt, p)
 	if err != nil {
-		s.respondError(w, r, err)
-		return
+		return nil, err
 	}
 	promptText, _ := m.Tok.Pieces(prompt, true)
 	toks := g.tokens()
@@ -343,36 +301,31 @@ func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 	if req.ReturnTokens {
 		resp.Tokens = toks
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
 }
 
-func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
+// openAIRequest decodes a /v1/completions body and resolves its model and limits.
+func (s *Server) openAIRequest(body []byte) (openAIRequest, error) {
 	req, err := decodeOpenAI(body)
 	if err != nil {
-		s.respondError(w, r, err)
-		return
+		return req, err
 	}
-	m := s.model(w, req.Model)
-	if m == nil {
-		return
+	if req.model, err = s.model(req.Model); err != nil {
+		return req, err
 	}
 	if req.Logprobs > s.cfg.MaxProbs {
-		s.respondError(w, r, fail(http.StatusBadRequest, "logprobs %d above this server's limit of %d", req.Logprobs, s.cfg.MaxProbs))
-		return
+		return req, fail(http.StatusBadRequest, "logprobs %d above this server's limit of %d", req.Logprobs, s.cfg.MaxProbs)
 	}
 	if c := len(req.Prompts) * req.N; c > s.cfg.MaxChoices || c < 0 || req.N > s.cfg.MaxChoices {
-		s.respondError(w, r, fail(http.StatusBadRequest, "%d prompts × n %d above this server's limit of %d choices", len(req.Prompts), req.N, s.cfg.MaxChoices))
-		return
+		return req, fail(http.StatusBadRequest, "%d prompts × n %d above this server's limit of %d choices", len(req.Prompts), req.N, s.cfg.MaxChoices)
 	}
-	slot, ok := s.acquire(w)
-	if !ok {
-		return
-	}
-	defer s.release(slot)
+	return req, nil
+}
+
+// completeOpenAI runs a /v1/completions request, every choice in turn on one slot.
+func (s *Server) completeOpenAI(ctx context.Context, req openAIRequest, _ int) (any, error) {
+	m := req.model
+	var err error
 	prompts := make([][]int32, len(req.Prompts))
 	budgets := make([]int, len(req.Prompts))
 	for i, parts := range req.Prompts {
@@ -380,8 +333,7 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 			budgets[i], err = s.budget(m, prompts[i], req.MaxTokens, "max_tokens")
 		}
 		if err != nil {
-			s.respondError(w, r, err)
-			return
+			return nil, err
 		}
 	}
 	topN := 0
@@ -395,10 +347,9 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 		resp.Usage.PromptTokens += len(prompt)
 		for j := range req.N {
 			p := params(budgets[i], req.Temperature, req.TopK, req.TopP, req.Seed+uint64(j), topN, false)
-			g, err := s.generate(r.Context(), m, prompt, p)
+			g, err := s.generate(ctx, m, prompt, p)
 			if err != nil {
-				s.respondError(w, r, err)
-				return
+				return nil, err
 			}
 			elapsed += g.elapsed
 			c := openAIChoice{Text: g.text(), Index: i*req.N + j, FinishReason: "length"}
@@ -414,7 +365,7 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
 	resp.Timings = newTimings(resp.Usage.PromptTokens, resp.Usage.CompletionTokens, elapsed)
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
 }
 
 // openAIProbs gives the probabilities of a choice in both shapes, n alternatives a position.
@@ -459,37 +410,29 @@ func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
 // piece is a /tokenize piece: the text when it is valid UTF-8, its bytes otherwise.
 type piece struct {
 	ID    int32 `json:"id"`
 	Piece any   `json:"piece"`
 }
 
-func (s *Server) handleTokenize(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
+// tokenizeRequest decodes a /tokenize body and resolves its model.
+func (s *Server) tokenizeRequest(body []byte) (tokenizeRequest, error) {
 	req, err := decodeTokenize(body)
-	if err != nil {
-		s.respondError(w, r, err)
-		return
+	if err == nil {
+		req.model, err = s.model(req.Model)
 	}
-	m := s.model(w, req.Model)
-	if m == nil {
-		return
-	}
+	return req, err
+}
+
+func (s *Server) tokenize(_ context.Context, req tokenizeRequest, _ int) (any, error) {
+	m := req.model
 	ids := m.Tok.Encode(req.Content, req.AddSpecial, true)
 	if !req.WithPieces {
 		if ids == nil {
 			ids = []int32{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"tokens": ids})
-		return
+		return map[string]any{"tokens": ids}, nil
 	}
 	out := make([]piece, len(ids))
 	for i, id := range ids {
@@ -503,27 +446,22 @@ func (s *Server) handleTokenize(w http.ResponseWriter, r *http.Request) {
 			out[i].Piece = b
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	return map[string]any{"tokens": out}, nil
 }
 
-func (s *Server) handleDetokenize(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
+// detokenizeRequest decodes a /detokenize body and resolves its model.
+func (s *Server) detokenizeRequest(body []byte) (detokenizeRequest, error) {
 	req, err := decodeDetokenize(body)
+	if err == nil {
+		req.model, err = s.model(req.Model)
+	}
+	return req, err
+}
+
+func (s *Server) detokenize(_ context.Context, req detokenizeRequest, _ int) (any, error) {
+	text, err := req.model.Tok.Pieces(req.Tokens, true)
 	if err != nil {
-		s.respondError(w, r, err)
-		return
+		return nil, fail(http.StatusBadRequest, "tokens: %v", err)
 	}
-	m := s.model(w, req.Model)
-	if m == nil {
-		return
-	}
-	text, err := m.Tok.Pieces(req.Tokens, true)
-	if err != nil {
-		s.respondError(w, r, fail(http.StatusBadRequest, "tokens: %v", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"content": text})
+	return map[string]string{"content": text}, nil
 }

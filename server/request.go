@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/genquorum/genquorum/engine/llm"
 )
 
 // defaultSeed is llama.cpp's LLAMA_DEFAULT_SEED, used when a request gives no seed or -1.
@@ -38,6 +40,8 @@ type completionRequest struct {
 	NProbs       int
 	IgnoreEOS    bool
 	ReturnTokens bool
+
+	model *llm.Model // set by Server.completionRequest
 }
 
 // openAIRequest is a decoded POST /v1/completions body.
@@ -51,6 +55,8 @@ type openAIRequest struct {
 	Seed        uint64
 	Logprobs    int // -1: none
 	N           int
+
+	model *llm.Model // set by Server.openAIRequest
 }
 
 // rawCompletion holds the fields of /completion and /v1/completions before checking.
@@ -310,12 +316,16 @@ type tokenizeRequest struct {
 	Content    string `json:"content"`
 	AddSpecial bool   `json:"add_special"`
 	WithPieces bool   `json:"with_pieces"`
+
+	model *llm.Model // set by Server.tokenizeRequest
 }
 
 // detokenizeRequest is a decoded POST /detokenize body.
 type detokenizeRequest struct {
 	Model  string  `json:"model"`
 	Tokens []int32 `json:"tokens"`
+
+	model *llm.Model // set by Server.detokenizeRequest
 }
 
 func decodeTokenize(body []byte) (tokenizeRequest, error) {

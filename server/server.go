@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -10,11 +11,17 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/tensor"
 )
+
+// statusClientClosed is logged when the client went away before the response (nginx's 499).
+const statusClientClosed = 499
 
 // Defaults of Config's limits.
 const (
@@ -23,14 +30,23 @@ const (
 	DefaultMaxChoices   = 8
 	DefaultMaxProbs     = 20
 	DefaultSlots        = 1
+
+	DefaultMaxImageSize  = 1024 // width and height
+	DefaultMaxImages     = 8    // batch_size × n_iter
+	DefaultMaxImageSteps = 150
 )
 
 // Config configures a Server. Zero limits take the defaults above.
 type Config struct {
 	// LLMs are the text models served, by their names (llm.Engine's model name); the first is
-	// the default when a request names none. At least one is required.
+	// the default when a request names none. At least one of LLMs and Image is required.
 	LLMs []*llm.Engine
+	// Image is the image engine served under /sdapi/v1/; its first model is the default when a
+	// request names none.
+	Image *diffusion.Engine
 	// Profile is the numeric profile of every generation; the zero Profile means tensor.Exact.
+	// With Image set it must be one of package tensor's presets (the image engine takes
+	// profiles by name).
 	Profile tensor.Profile
 	// Logger receives one record per request; nil discards.
 	Logger *slog.Logger
@@ -45,6 +61,12 @@ type Config struct {
 	MaxChoices int
 	// MaxProbs bounds n_probs / logprobs (at most llm.MaxTopN).
 	MaxProbs int
+	// MaxImageSize bounds a txt2img request's width and height.
+	MaxImageSize int
+	// MaxImages bounds the images of one txt2img request (batch_size × n_iter).
+	MaxImages int
+	// MaxImageSteps bounds a txt2img request's steps (and the engine's own limit applies).
+	MaxImageSteps int
 	// Now is the clock of "created" fields; nil means time.Now.
 	Now func() time.Time
 }
@@ -53,9 +75,10 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	models  map[string]*llm.Model
-	order   []string          // model names in Config order
-	slots   chan int          // free slot ids
-	methods map[string]string // path -> method of every route
+	order   []string         // model names in Config order
+	images  []imageModel     // Config.Image's models, in its order
+	slots   chan int         // free slot ids
+	routes  map[string]route // path -> its method and error shape
 	log     *slog.Logger
 	started time.Time
 	handler http.Handler
@@ -63,7 +86,7 @@ type Server struct {
 
 // New checks cfg, fills in its defaults and returns a Server.
 func New(cfg Config) (*Server, error) {
-	if len(cfg.LLMs) == 0 {
+	if len(cfg.LLMs) == 0 && cfg.Image == nil {
 		return nil, errors.New("server: no model to serve")
 	}
 	if cfg.Profile.Name == "" {
@@ -84,13 +107,21 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.MaxTokens, DefaultMaxTokens)
 	def(&cfg.MaxChoices, DefaultMaxChoices)
 	def(&cfg.MaxProbs, DefaultMaxProbs)
+	def(&cfg.MaxImageSize, DefaultMaxImageSize)
+	def(&cfg.MaxImages, DefaultMaxImages)
+	def(&cfg.MaxImageSteps, DefaultMaxImageSteps)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.MaxProbs > llm.MaxTopN {
 		return nil, fmt.Errorf("server: MaxProbs %d above llm.MaxTopN %d", cfg.MaxProbs, llm.MaxTopN)
 	}
-	s := &Server{cfg: cfg, models: make(map[string]*llm.Model), slots: make(chan int, cfg.Slots), methods: make(map[string]string),
+	if cfg.Image != nil {
+		if p, err := tensor.ProfileByName(cfg.Profile.Name); err != nil || p != cfg.Profile {
+			return nil, fmt.Errorf("server: the image engine needs a preset profile, not %q", cfg.Profile.Name)
+		}
+	}
+	s := &Server{cfg: cfg, models: make(map[string]*llm.Model), slots: make(chan int, cfg.Slots), routes: make(map[string]route),
 		log: cfg.Logger, started: cfg.Now()}
 	for _, e := range cfg.LLMs {
 		m := e.Model()
@@ -103,24 +134,98 @@ func New(cfg Config) (*Server, error) {
 	for i := range cfg.Slots {
 		s.slots <- i
 	}
+	if cfg.Image != nil {
+		if err := s.loadImageModels(); err != nil {
+			return nil, err
+		}
+	}
 	mux := http.NewServeMux()
-	s.registerLLM(mux)
+	s.handle(mux, "GET", "/health", writeError, s.handleHealth)
+	if len(cfg.LLMs) > 0 {
+		s.registerLLM(mux)
+	}
+	if cfg.Image != nil {
+		s.registerImage(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if method, ok := s.methods[r.URL.Path]; ok {
-			w.Header().Set("Allow", method)
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, method))
+		rt, ok := s.routes[r.URL.Path]
+		if ok {
+			w.Header().Set("Allow", rt.method)
+			rt.shape(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, rt.method))
 			return
 		}
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
+		shape := writeError
+		if strings.HasPrefix(r.URL.Path, sdapiPrefix) {
+			shape = writeA1111Error
+		}
+		shape(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
 	s.handler = s.logged(mux)
 	return s, nil
 }
 
-// handle registers h for method and path; other methods on path get a JSON 405.
-func (s *Server) handle(mux *http.ServeMux, method, path string, h http.HandlerFunc) {
+// errorShape writes an error response in one API's JSON shape.
+type errorShape func(w http.ResponseWriter, code int, msg string)
+
+// route is what the catch-all handler knows of a registered path.
+type route struct {
+	method string
+	shape  errorShape
+}
+
+// handle registers h for method and path; other methods on path get a JSON 405 in shape.
+func (s *Server) handle(mux *http.ServeMux, method, path string, shape errorShape, h http.HandlerFunc) {
 	mux.HandleFunc(method+" "+path, h)
-	s.methods[path] = method
+	s.routes[path] = route{method: method, shape: shape}
+}
+
+// slotUse says whether an endpoint's work takes a generation slot.
+type slotUse bool
+
+const (
+	takesSlot slotUse = true
+	noSlot    slotUse = false
+)
+
+// postJSON returns the handler of a POST endpoint with a JSON body, the one path every such
+// endpoint takes: read the body (413 above Config.MaxBodyBytes), decode and check it with
+// decode (which resolves models and applies the server's limits, so that bad requests fail
+// before any slot is taken), take a generation slot when slot is takesSlot (503 when none is
+// free; released when run returns), and call run with the request's context and the slot id
+// (-1 without one). run's result is written as JSON with status 200, any error by
+// respondError in shape.
+func postJSON[T any](s *Server, shape errorShape, decode func(body []byte) (T, error), slot slotUse,
+	run func(ctx context.Context, req T, slot int) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		resp, err := func() (any, error) {
+			body, err := readBody(r)
+			if err != nil {
+				return nil, err
+			}
+			req, err := decode(body)
+			if err != nil {
+				return nil, err
+			}
+			id := -1
+			if slot == takesSlot {
+				if id, err = s.acquire(); err != nil {
+					return nil, err
+				}
+				defer s.release(id)
+			}
+			return run(r.Context(), req, id)
+		}()
+		if err != nil {
+			s.respondError(w, r, shape, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+// handleHealth answers llama-server's GET /health, whatever the engines.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // Handler returns the HTTP handler of every endpoint.
@@ -207,43 +312,69 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Write(buf.Bytes())
 }
 
-// readBody reads the request body; on failure it writes the error response and returns false.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// httpError is an error with its response status.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func fail(code int, format string, args ...any) error {
+	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// respondError writes err in shape: its own status for an httpError, 400 for bad requests and
+// bad parameters, 499 (logged only) when the client went away, 500 otherwise.
+func (s *Server) respondError(w http.ResponseWriter, r *http.Request, shape errorShape, err error) {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		shape(w, he.code, he.msg)
+	case errors.Is(err, errBadRequest), errors.Is(err, llm.ErrParams), errors.Is(err, llm.ErrContext),
+		errors.Is(err, llm.ErrToken), errors.Is(err, diffusion.ErrParams), errors.Is(err, engine.ErrInvalidTask):
+		shape(w, http.StatusBadRequest, err.Error())
+	case r.Context().Err() != nil:
+		shape(w, statusClientClosed, "client closed the request")
+	default:
+		s.log.Error("generation failed", "path", r.URL.Path, "err", err)
+		shape(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// readBody reads the request body: an httpError 413 above the body limit.
+func readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
-		} else {
-			writeError(w, http.StatusBadRequest, "cannot read the request body: "+err.Error())
+			return nil, fail(http.StatusRequestEntityTooLarge, "request body larger than %d bytes", mbe.Limit)
 		}
-		return nil, false
+		return nil, fail(http.StatusBadRequest, "cannot read the request body: %v", err)
 	}
-	return b, true
+	return b, nil
 }
 
-// acquire takes a generation slot, or writes 503 and returns false.
-func (s *Server) acquire(w http.ResponseWriter) (int, bool) {
+// acquire takes a generation slot, or returns an httpError 503.
+func (s *Server) acquire() (int, error) {
 	select {
 	case id := <-s.slots:
-		return id, true
+		return id, nil
 	default:
-		writeError(w, http.StatusServiceUnavailable, "all generation slots are busy, retry later")
-		return 0, false
+		return 0, fail(http.StatusServiceUnavailable, "all generation slots are busy, retry later")
 	}
 }
 
 func (s *Server) release(id int) { s.slots <- id }
 
-// model returns the named model (the first when name is ""), or writes 404 and returns nil.
-func (s *Server) model(w http.ResponseWriter, name string) *llm.Model {
+// model returns the named text model (the first when name is ""), or an httpError 404.
+func (s *Server) model(name string) (*llm.Model, error) {
 	if name == "" {
-		return s.models[s.order[0]]
+		return s.models[s.order[0]], nil
 	}
 	if m, ok := s.models[name]; ok {
-		return m
+		return m, nil
 	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found (serving %v)", name, s.order))
-	return nil
+	return nil, fail(http.StatusNotFound, "model %q not found (serving %v)", name, s.order)
 }
 
 // newID returns a random completion id, "cmpl-" and 32 hex digits.
