@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -178,4 +179,30 @@ func FuzzTextRecord(f *testing.F) {
 			t.Errorf("UnmarshalBinary accepted %x, which is not the encoding %x of what it returned", b, again)
 		}
 	})
+}
+
+// BenchmarkTextRecord measures what a fetcher spends on a text record: decode, then
+// recompute the token fingerprint.
+func BenchmarkTextRecord(b *testing.B) {
+	for _, n := range []int{256, 4096} {
+		rec := TextRecord{Text: bytes.Repeat([]byte("word "), n), Tokens: make([]int32, n)}
+		for i := range rec.Tokens {
+			rec.Tokens[i] = int32(i * 7919 % 32000)
+		}
+		enc, err := rec.MarshalBinary()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("DecodeFingerprint%dIDs", n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(enc)))
+			for b.Loop() {
+				var r TextRecord
+				if err := r.UnmarshalBinary(enc); err != nil {
+					b.Fatal(err)
+				}
+				r.Fingerprint()
+			}
+		})
+	}
 }
