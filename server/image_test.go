@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -26,33 +25,15 @@ import (
 // makes 32x32 grey images at about 50 ms a step on one core, so tests ask for 2 steps.
 const imageModelPath = "../testdata/diffusion/base-preliminary.gguf"
 
-var (
-	imgOnce sync.Once
-	imgEng  *diffusion.Engine
-	imgErr  error
-)
+var loadImage = sync.OnceValues(func() (*diffusion.Engine, error) { return diffusion.Open("base", imageModelPath) })
 
-func testImageEngine(t testing.TB) *diffusion.Engine {
-	t.Helper()
-	imgOnce.Do(func() { imgEng, imgErr = diffusion.Open("base", imageModelPath) })
-	if imgErr != nil {
-		t.Fatal(imgErr)
-	}
-	return imgEng
-}
+func testImageEngine(t testing.TB) *diffusion.Engine { return must(t, loadImage) }
 
 // newImageTest returns a Server serving the base image model (and no text model) with cfg's
 // limits, and an httptest.Server serving it.
 func newImageTest(t *testing.T, cfg Config) (*Server, *httptest.Server) {
-	t.Helper()
 	cfg.Image = testImageEngine(t)
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return s, ts
+	return serveTest(t, cfg)
 }
 
 // txt2imgResult is a decoded txt2img response: the PNGs decoded and the info parsed.
@@ -353,21 +334,6 @@ func TestTxt2ImgBusy(t *testing.T) {
 	}
 }
 
-func TestTxt2ImgClientGone(t *testing.T) {
-	s, _ := newImageTest(t, Config{})
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	req := httptest.NewRequestWithContext(ctx, "POST", "/sdapi/v1/txt2img", strings.NewReader(`{"prompt": "x", "steps": 50, "batch_size": 8}`))
-	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, req)
-	if rec.Code != statusClientClosed {
-		t.Errorf("status %d, want %d", rec.Code, statusClientClosed)
-	}
-	if len(s.slots) != cap(s.slots) {
-		t.Errorf("slot not released")
-	}
-}
-
 func TestSDAPILists(t *testing.T) {
 	_, ts := newImageTest(t, Config{})
 	digest := testImageEngine(t).Models()[0].Digest.String()
@@ -394,12 +360,7 @@ func TestSDAPILists(t *testing.T) {
 // TestImageAndText serves both engines from one server: each family's routes answer, with its
 // own error shape.
 func TestImageAndText(t *testing.T) {
-	s, err := New(Config{LLMs: []*llm.Engine{testEngine(t)}, Image: testImageEngine(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
+	_, ts := serveTest(t, Config{LLMs: []*llm.Engine{testEngine(t)}, Image: testImageEngine(t)})
 	if code, b := do(t, "POST", ts.URL+"/completion", `{"prompt": "In the beginning", "n_predict": 5, "temperature": 0}`); code != 200 ||
 		decode(t, b)["content"] != "corr days return loss藏" {
 		t.Errorf("/completion = %d %s", code, b)
@@ -424,27 +385,12 @@ func TestImageAndText(t *testing.T) {
 }
 
 func BenchmarkTxt2Img32Steps20(b *testing.B) {
-	benchTxt2Img(b, `{"prompt": "A photo of a bag", "seed": 1, "steps": 20}`)
+	benchPost(b, Config{Image: testImageEngine(b)}, "/sdapi/v1/txt2img", `{"prompt": "A photo of a bag", "seed": 1, "steps": 20}`)
 }
 
 func BenchmarkTxt2Img512Steps20(b *testing.B) {
-	benchTxt2Img(b, `{"prompt": "A photo of a bag", "seed": 1, "steps": 20, "width": 512, "height": 512}`)
-}
-
-func benchTxt2Img(b *testing.B, body string) {
-	s, err := New(Config{Image: testImageEngine(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := s.Handler()
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", "/sdapi/v1/txt2img", strings.NewReader(body)))
-		if rec.Code != http.StatusOK {
-			b.Fatal(rec.Body.String())
-		}
-	}
+	benchPost(b, Config{Image: testImageEngine(b)}, "/sdapi/v1/txt2img",
+		`{"prompt": "A photo of a bag", "seed": 1, "steps": 20, "width": 512, "height": 512}`)
 }
 
 // TestTxt2ImgTestdata posts the testdata/sdapi requests, as AUTOMATIC1111 clients write them.

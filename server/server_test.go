@@ -30,25 +30,29 @@ const logprobTol = 1e-3
 // The api/ examples were made with tiny-llama-a-f32.gguf (testdata/llamacpp/README.md).
 const modelPath = "../testdata/llamacpp/models/tiny-llama-a-f32.gguf"
 
-var (
-	engOnce sync.Once
-	eng     *llm.Engine
-	engErr  error
-)
+var loadLLM = sync.OnceValues(func() (*llm.Engine, error) { return llm.Open(modelPath, llm.Options{}) })
 
-func testEngine(t testing.TB) *llm.Engine {
+func testEngine(t testing.TB) *llm.Engine { return must(t, loadLLM) }
+
+// must returns what load returns, failing t when it fails.
+func must[T any](t testing.TB, load func() (T, error)) T {
 	t.Helper()
-	engOnce.Do(func() { eng, engErr = llm.Open(modelPath, llm.Options{}) })
-	if engErr != nil {
-		t.Fatal(engErr)
+	v, err := load()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return eng
+	return v
 }
 
 // newTest returns a Server on eng with cfg's limits and an httptest.Server serving it.
 func newTest(t *testing.T, cfg Config) (*Server, *httptest.Server) {
-	t.Helper()
 	cfg.LLMs = []*llm.Engine{testEngine(t)}
+	return serveTest(t, cfg)
+}
+
+// serveTest returns a Server of cfg and an httptest.Server serving it.
+func serveTest(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -411,17 +415,21 @@ func TestBusy(t *testing.T) {
 }
 
 func TestClientGone(t *testing.T) {
-	s, _ := newTest(t, Config{})
+	s, _ := serveTest(t, Config{LLMs: []*llm.Engine{testEngine(t)}, Image: testImageEngine(t)})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	req := httptest.NewRequestWithContext(ctx, "POST", "/completion", strings.NewReader(`{"prompt": "x", "n_predict": 50}`))
-	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, req)
-	if rec.Code != statusClientClosed {
-		t.Errorf("status %d, want %d", rec.Code, statusClientClosed)
-	}
-	if len(s.slots) != cap(s.slots) {
-		t.Errorf("slot not released")
+	for _, tt := range []struct{ path, body string }{
+		{"/completion", `{"prompt": "x", "n_predict": 50}`},
+		{"/sdapi/v1/txt2img", `{"prompt": "x", "steps": 50, "batch_size": 8}`},
+	} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "POST", tt.path, strings.NewReader(tt.body)))
+		if rec.Code != statusClientClosed {
+			t.Errorf("%s: status %d, want %d", tt.path, rec.Code, statusClientClosed)
+		}
+		if len(s.slots) != cap(s.slots) {
+			t.Errorf("%s: slot not released", tt.path)
+		}
 	}
 }
 
@@ -512,12 +520,7 @@ func TestTwoModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{LLMs: []*llm.Engine{testEngine(t), gqa}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
+	_, ts := serveTest(t, Config{LLMs: []*llm.Engine{testEngine(t), gqa}})
 	texts := map[string]string{}
 	for _, model := range []string{"", "tiny-llama-a-f32", "tiny-llama-b-gqa-f16"} {
 		code, b := do(t, "POST", ts.URL+"/completion", `{"model": "`+model+`", "prompt": "In the beginning", "n_predict": 5, "temperature": 0}`)
@@ -546,24 +549,16 @@ func TestTwoModels(t *testing.T) {
 }
 
 func BenchmarkCompletionGreedy5(b *testing.B) {
-	s, err := New(Config{LLMs: []*llm.Engine{testEngine(b)}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := s.Handler()
-	body := string(readAPIB(b, "completion-text-greedy.request.json"))
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", "/completion", strings.NewReader(body)))
-		if rec.Code != http.StatusOK {
-			b.Fatal(rec.Body.String())
-		}
-	}
+	benchPost(b, Config{LLMs: []*llm.Engine{testEngine(b)}}, "/completion", string(readAPIB(b, "completion-text-greedy.request.json")))
 }
 
 func BenchmarkTokenize(b *testing.B) {
-	s, err := New(Config{LLMs: []*llm.Engine{testEngine(b)}})
+	benchPost(b, Config{LLMs: []*llm.Engine{testEngine(b)}}, "/tokenize", `{"content": "In the beginning", "add_special": true}`)
+}
+
+// benchPost measures POST path with body on a Server of cfg, the whole handler included.
+func benchPost(b *testing.B, cfg Config, path, body string) {
+	s, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -571,7 +566,7 @@ func BenchmarkTokenize(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", "/tokenize", strings.NewReader(`{"content": "In the beginning", "add_special": true}`)))
+		h.ServeHTTP(rec, httptest.NewRequest("POST", path, strings.NewReader(body)))
 		if rec.Code != http.StatusOK {
 			b.Fatal(rec.Body.String())
 		}
