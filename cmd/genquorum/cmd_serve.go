@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/server"
 	"github.com/genquorum/genquorum/tensor"
@@ -18,11 +19,16 @@ import (
 
 type serveOptions struct {
 	llms            []string
+	imageModels     []string
+	imageBase       string
 	modelsDir       string
 	addr            string
 	profile         string
 	slots           int
 	maxTokens       int
+	maxImageSize    int
+	maxImages       int
+	maxImageSteps   int
 	shutdownTimeout time.Duration
 	// onListen, when set, is called with the bound address before serving (tests).
 	onListen func(net.Addr)
@@ -31,56 +37,82 @@ type serveOptions struct {
 func newServeCommand(g *globalOptions) *cobra.Command {
 	var opts serveOptions
 	cmd := &cobra.Command{
-		Use:   "serve --llm FILE [--llm FILE2] [--addr 127.0.0.1:8080]",
-		Short: "Serve the built-in engines over llama-server's and OpenAI's HTTP APIs",
-		Long: `serve runs an HTTP server for the built-in text engine, so that llama.cpp and OpenAI
-clients can use it unchanged:
+		Use:   "serve [--llm FILE ...] [--image-model NAME|FILE ...] [--addr 127.0.0.1:8080]",
+		Short: "Serve the built-in engines over llama-server's, OpenAI's and AUTOMATIC1111's HTTP APIs",
+		Long: `serve runs an HTTP server for the built-in text and image engines, so that llama.cpp,
+OpenAI and AUTOMATIC1111 clients can use them unchanged. Give --llm, --image-model or both.
 
+Text (--llm):
   POST /completion       llama-server's native completion (prompt text or ids, n_predict,
                          temperature, top_k, top_p, seed, n_probs, return_tokens, ignore_eos)
   POST /v1/completions   OpenAI completions (prompt, max_tokens, temperature, top_p, seed,
                          logprobs, n)
   GET  /v1/models        the models served
-  GET  /health           {"status": "ok"}
   POST /tokenize         {"content", "add_special", "with_pieces"} -> {"tokens"}
   POST /detokenize       {"tokens"} -> {"content"}
 
-Each --llm adds a model, named by its file name without .gguf; requests choose one with
-"model" (the first by default). Every generation runs under --profile and is reproducible:
-the same request gives the same tokens. A request without a seed uses seed 4294967295.
-Sampling is genquorum's documented sampler, not llama.cpp's: greedy output matches
-llama-server, sampled output does not. Streaming is not supported.
+Images (--image-model):
+  POST /sdapi/v1/txt2img   AUTOMATIC1111's txt2img (prompt, negative_prompt, seed, steps,
+                           cfg_scale, sampler_name, width, height, batch_size, n_iter,
+                           override_settings.sd_model_checkpoint) -> {"images": [base64 PNG],
+                           "parameters", "info"}
+  GET  /sdapi/v1/sd-models, /sdapi/v1/samplers, /sdapi/v1/options
 
-At most --slots generations run at once; more are refused with 503. SIGINT or SIGTERM stops
-taking requests and waits up to --shutdown-timeout for running ones.`,
+  GET  /health           {"status": "ok"}
+
+Each --llm adds a model, named by its file name without .gguf; requests choose one with
+"model" (the first by default). Sampling is genquorum's documented sampler, not llama.cpp's:
+greedy output matches llama-server, sampled output does not. A request without a seed uses
+seed 4294967295. Streaming is not supported.
+
+Each --image-model adds a diffusion model, as genquorum generate image --model: a file,
+NAME.gguf in --models-dir, or a built-in model (base, finetuned, lora, ti); an adapter file
+is applied to --image-base (default base.gguf next to it). Requests choose one with
+override_settings.sd_model_checkpoint (the first by default). Defaults are genquorum generate
+image's: steps 20, cfg_scale 3, sampler DDIM ("DDIM", "Euler", "Euler a"), and the model's
+native 32x32; other sizes are the native image resized with the Catmull-Rom bicubic filter.
+Image i of a batch has seed seed+i; seed -1 (or none) draws a seed in [0, 2^32), returned in
+info.
+
+Every generation runs under --profile and is reproducible: the same request gives the same
+tokens or the same PNG bytes. At most --slots generations run at once (a txt2img request holds
+one slot for its whole batch); more are refused with 503. SIGINT or SIGTERM stops taking
+requests and waits up to --shutdown-timeout for running ones.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServe(cmd.Context(), g, opts)
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.llms, "llm", nil, "GGUF text model to serve, a file or NAME.gguf in --models-dir (repeatable; one required)")
-	f.StringVar(&opts.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for --llm names (default $GENQUORUM_MODELS)")
+	f.StringArrayVar(&opts.llms, "llm", nil, "GGUF text model to serve, a file or NAME.gguf in --models-dir (repeatable)")
+	f.StringArrayVar(&opts.imageModels, "image-model", nil, "diffusion model to serve: a file, NAME.gguf in --models-dir, or built in: base, finetuned, lora, ti (repeatable)")
+	f.StringVar(&opts.imageBase, "image-base", "", "base model of an adapter (lora, ti) --image-model (default base.gguf next to it)")
+	f.StringVar(&opts.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
 	f.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&opts.profile, "profile", "exact", "numeric profile of every generation (see genquorum profiles)")
 	f.IntVar(&opts.slots, "slots", server.DefaultSlots, "generations that may run at once")
 	f.IntVar(&opts.maxTokens, "max-tokens", server.DefaultMaxTokens, "largest n_predict / max_tokens a request may ask for")
+	f.IntVar(&opts.maxImageSize, "max-image-size", server.DefaultMaxImageSize, "largest txt2img width or height")
+	f.IntVar(&opts.maxImages, "max-images", server.DefaultMaxImages, "most images of one txt2img request (batch_size × n_iter)")
+	f.IntVar(&opts.maxImageSteps, "max-image-steps", server.DefaultMaxImageSteps, "most sampling steps of a txt2img request")
 	f.DurationVar(&opts.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running requests may finish after a signal")
 	return cmd
 }
 
 func runServe(ctx context.Context, g *globalOptions, opts serveOptions) error {
-	if len(opts.llms) == 0 {
-		return usagef("give at least one --llm FILE")
+	if len(opts.llms) == 0 && len(opts.imageModels) == 0 {
+		return usagef("give at least one --llm FILE or --image-model NAME|FILE")
 	}
-	if opts.slots < 1 || opts.maxTokens < 1 || opts.shutdownTimeout <= 0 {
-		return usagef("--slots, --max-tokens and --shutdown-timeout must be positive")
+	if opts.slots < 1 || opts.maxTokens < 1 || opts.maxImageSize < 1 || opts.maxImages < 1 || opts.maxImageSteps < 1 ||
+		opts.shutdownTimeout <= 0 {
+		return usagef("--slots, --max-tokens, --max-image-size, --max-images, --max-image-steps and --shutdown-timeout must be positive")
 	}
 	prof, err := tensor.ProfileByName(opts.profile)
 	if err != nil {
 		return usageError{err}
 	}
-	cfg := server.Config{Profile: prof, Logger: g.logger, Slots: opts.slots, MaxTokens: opts.maxTokens}
+	cfg := server.Config{Profile: prof, Logger: g.logger, Slots: opts.slots, MaxTokens: opts.maxTokens,
+		MaxImageSize: opts.maxImageSize, MaxImages: opts.maxImages, MaxImageSteps: opts.maxImageSteps}
 	for _, name := range opts.llms {
 		path, err := resolveModelPath(name, opts.modelsDir)
 		if err != nil {
@@ -94,6 +126,11 @@ func runServe(ctx context.Context, g *globalOptions, opts serveOptions) error {
 		g.logger.Info("model loaded", "model", m.Name, "path", path, "digest", fmt.Sprintf("%x", m.Digest),
 			"context", m.Config.Context, "vocab", m.Config.Vocab)
 		cfg.LLMs = append(cfg.LLMs, e)
+	}
+	if len(opts.imageModels) > 0 {
+		if cfg.Image, err = loadImageEngine(g, opts); err != nil {
+			return err
+		}
 	}
 	s, err := server.New(cfg)
 	if err != nil {
@@ -128,4 +165,19 @@ func runServe(ctx context.Context, g *globalOptions, opts serveOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// loadImageEngine loads the --image-model models into one diffusion engine, each resolved as
+// genquorum generate image resolves --model (loadImageModel).
+func loadImageEngine(g *globalOptions, opts serveOptions) (*diffusion.Engine, error) {
+	var models []diffusion.Named
+	for _, name := range opts.imageModels {
+		nm, err := loadImageModel("", name, opts.modelsDir, opts.imageBase)
+		if err != nil {
+			return nil, fmt.Errorf("--image-model %s: %w", name, err)
+		}
+		g.logger.Info("image model loaded", "model", nm.Name, "digest", nm.Digest.String(), "size", nm.Model.Config.ImageSize)
+		models = append(models, nm)
+	}
+	return diffusion.New(models...)
 }
