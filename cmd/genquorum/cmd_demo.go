@@ -82,8 +82,8 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model"}, "one misbehaving node per behaviour")
 	f.IntVar(&o.inFlight, "in-flight", 16, "tasks submitted and not yet settled at once")
 	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
-	f.StringVar(&o.imageModel, "image-model", filepath.Join("testdata", "diffusion", "base-preliminary.gguf"),
-		"diffusion model for the image tasks (\"\" for text tasks only)")
+	f.StringVar(&o.imageModel, "image-model", "base",
+		"diffusion model for the image tasks: built-in base, finetuned, lora, ti, or a file (\"\" for text tasks only)")
 	f.IntVar(&o.images, "image-share", 3, "one task in N is an image task (when an image model is given)")
 	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with 2n+1 executors")
 	f.Uint64Var(&o.window, "window", 300, "commit and reveal windows in blocks")
@@ -134,7 +134,11 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		if o.images < 1 {
 			return usagef("--image-share %d: want at least 1", o.images)
 		}
-		img, err := diffusion.Open("fashion-base", o.imageModel)
+		nm, err := loadImageModel("", o.imageModel, "", "")
+		if err != nil {
+			return fmt.Errorf("demo: image model: %w", err)
+		}
+		img, err := diffusion.New(nm)
 		if err != nil {
 			return fmt.Errorf("demo: image model: %w", err)
 		}

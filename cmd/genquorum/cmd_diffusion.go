@@ -178,6 +178,8 @@ func runDiffusionTrain(ctx context.Context, g *globalOptions, o diffusionTrainOp
 type diffusionGridOptions struct {
 	model   string
 	dirs    string
+	base    string
+	prompts []string
 	seeds   int
 	steps   int
 	sampler string
@@ -198,8 +200,10 @@ func newDiffusionGridCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model file, or NAME for NAME.gguf in --models-dir (required)")
+	f.StringVar(&o.model, "model", "", "model file, NAME for NAME.gguf in --models-dir, or a built-in model: base, finetuned, lora, ti (required)")
 	f.StringVar(&o.dirs, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
+	f.StringVar(&o.base, "base", "", "base model of an adapter file (default base.gguf next to it)")
+	f.StringArrayVar(&o.prompts, "prompt", nil, "rows: these prompts instead of the ten class prompts (repeatable)")
 	f.IntVar(&o.seeds, "seeds", 8, "columns: seeds 1..N")
 	f.IntVar(&o.steps, "steps", 20, "sampling steps")
 	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "sampler: ddim, euler or euler_a")
@@ -218,19 +222,20 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	if err != nil {
 		return usageError{err}
 	}
-	path, err := resolveModelPath(o.model, o.dirs)
+	nm, err := loadImageModel("", o.model, o.dirs, o.base)
 	if err != nil {
 		return err
 	}
-	m, err := diffusion.Load(path)
-	if err != nil {
-		return err
+	m := nm.Model
+	prompts := diffusion.ClassPrompts[:]
+	if len(o.prompts) > 0 {
+		prompts = o.prompts
 	}
-	bar := progressbar.NewOptions(diffusion.NumClasses*o.seeds, progressbar.OptionSetWriter(g.stderr),
+	bar := progressbar.NewOptions(len(prompts)*o.seeds, progressbar.OptionSetWriter(g.stderr),
 		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(),
 		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
-	rows := make([][]diffusion.Image, diffusion.NumClasses)
-	for c, prompt := range diffusion.ClassPrompts {
+	rows := make([][]diffusion.Image, len(prompts))
+	for c, prompt := range prompts {
 		for s := 1; s <= o.seeds; s++ {
 			img, err := m.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
 				CFGScale: o.cfg, Seed: uint64(s)}, prof)

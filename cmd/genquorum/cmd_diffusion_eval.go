@@ -128,11 +128,7 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 	if err != nil {
 		return usageError{err}
 	}
-	path, err := resolveModelPath(o.model, o.dirs)
-	if err != nil {
-		return err
-	}
-	nm, err := diffusion.LoadAny("", path, o.base)
+	nm, err := loadImageModel("", o.model, o.dirs, o.base)
 	if err != nil {
 		return err
 	}
@@ -234,11 +230,7 @@ func runDiffusionDrift(ctx context.Context, g *globalOptions, o diffusionDriftOp
 		}
 		profs = append(profs, p)
 	}
-	path, err := resolveModelPath(o.model, o.dirs)
-	if err != nil {
-		return err
-	}
-	nm, err := diffusion.LoadAny("", path, o.base)
+	nm, err := loadImageModel("", o.model, o.dirs, o.base)
 	if err != nil {
 		return err
 	}

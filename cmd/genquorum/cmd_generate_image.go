@@ -110,11 +110,7 @@ func runGenerateImage(ctx context.Context, g *globalOptions, o generateImageOpti
 	if batch && o.outDir == "" {
 		return usagef("several prompts or seeds need --out-dir")
 	}
-	path, err := resolveModelPath(o.model, o.modelsDir)
-	if err != nil {
-		return err
-	}
-	nm, err := diffusion.LoadAny("", path, o.base)
+	nm, err := loadImageModel("", o.model, o.modelsDir, o.base)
 	if err != nil {
 		return err
 	}

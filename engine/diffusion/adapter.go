@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,6 +51,11 @@ func LoadAdapter(base Named, name, path string) (Named, error) {
 	if err != nil {
 		return Named{}, fmt.Errorf("diffusion: %w", err)
 	}
+	return adapterFromBytes(base, name, path, b)
+}
+
+// adapterFromBytes is LoadAdapter on the file's contents b (path names it in errors).
+func adapterFromBytes(base Named, name, path string, b []byte) (Named, error) {
 	f, err := readBytes(b)
 	if err != nil {
 		return Named{}, fmt.Errorf("load %s: %w", path, err)
@@ -98,21 +104,37 @@ func trimExt(path string) string {
 // An adapter is applied to the base model at basePath ("" means base.gguf in the adapter's
 // directory), which must be the base the adapter names.
 func LoadAny(name, path, basePath string) (Named, error) {
-	f, err := gguf.Open(path)
+	return loadAny(os.ReadFile, name, path, basePath)
+}
+
+// LoadAnyFS is LoadAny on the files of fsys (paths as fs.FS names them).
+func LoadAnyFS(fsys fs.FS, name, path, basePath string) (Named, error) {
+	return loadAny(func(p string) ([]byte, error) { return fs.ReadFile(fsys, p) }, name, path, basePath)
+}
+
+func loadAny(read func(string) ([]byte, error), name, path, basePath string) (Named, error) {
+	b, err := read(path)
 	if err != nil {
-		return Named{}, err
+		return Named{}, fmt.Errorf("diffusion: %w", err)
+	}
+	f, err := readBytes(b)
+	if err != nil {
+		return Named{}, fmt.Errorf("load %s: %w", path, err)
 	}
 	arch, _ := f.String("general.architecture")
-	f.Close()
 	if arch != AdapterArchitecture {
-		return LoadNamed(name, path)
+		return namedFromBytes(name, path, b)
 	}
 	if basePath == "" {
 		basePath = filepath.Join(filepath.Dir(path), "base.gguf")
 	}
-	base, err := LoadNamed("base", basePath)
+	bb, err := read(basePath)
+	if err != nil {
+		return Named{}, fmt.Errorf("base of adapter %s: diffusion: %w", path, err)
+	}
+	base, err := namedFromBytes("base", basePath, bb)
 	if err != nil {
 		return Named{}, fmt.Errorf("base of adapter %s: %w", path, err)
 	}
-	return LoadAdapter(base, name, path)
+	return adapterFromBytes(base, name, path, b)
 }

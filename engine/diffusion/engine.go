@@ -32,6 +32,11 @@ func LoadNamed(name, path string) (Named, error) {
 	if err != nil {
 		return Named{}, fmt.Errorf("diffusion: %w", err)
 	}
+	return namedFromBytes(name, path, b)
+}
+
+// namedFromBytes is LoadNamed on the file's contents b (path names it in errors).
+func namedFromBytes(name, path string, b []byte) (Named, error) {
 	f, err := readBytes(b)
 	if err != nil {
 		return Named{}, fmt.Errorf("load %s: %w", path, err)
