@@ -50,7 +50,7 @@ catches up and continues.`,
 	f.StringVar(&o.home, "home", "", "node home written by genquorum testnet (required)")
 	f.StringVar(&o.profile, "profile", "exact", "numeric profile this node's hardware imitates")
 	f.StringVar(&o.class, "class", "cpu", "hardware class label recorded on the ledger")
-	f.StringVar(&o.behaviour, "behaviour", "honest", "honest, or for tests: guesser, copier, lazy, wrong-model, crashed")
+	f.StringVar(&o.behaviour, "behaviour", "honest", "honest, or for tests: guesser, copier, lazy, wrong-model, crashed, tamperer")
 	f.Uint64Var(&o.stake, "stake", 10_000, "stake to bond at registration")
 	f.IntVar(&o.workers, "workers", 1, "tasks run at once")
 	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
