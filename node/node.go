@@ -434,11 +434,10 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 	case Guesser:
 		task.Seed ^= 0x9e3779b97f4a7c15 // any seed but the task's
 	case WrongModel:
-		for _, m := range n.engines.Models() {
-			if m.Name != task.Model.Name {
-				task.Model = m
-				break
-			}
+		// Another model of the same engine (a different LLM, a fine-tuned image model), the
+		// cheap substitution a cheater would try; with none, the first other model served.
+		if m, ok := otherModel(n.engines, task); ok {
+			task.Model = m
 		}
 	}
 	art, err := n.engines.Run(ctx, task)
@@ -608,4 +607,22 @@ func (n *Node) ArtifactFor(task ledger.TaskID) (store.Digest, error) {
 		return store.Digest{}, fmt.Errorf("node: artifact of task %s: stored digest of %d bytes", task.String()[:12], len(b))
 	}
 	return store.Digest(b), nil
+}
+
+// otherModel returns a model other than t's, served by t's engine when it serves one, else by
+// any engine of r.
+func otherModel(r *engine.Registry, t engine.Task) (engine.ModelRef, bool) {
+	if e, err := r.ForTask(t); err == nil {
+		for _, m := range e.Models() {
+			if m.Name != t.Model.Name {
+				return m, true
+			}
+		}
+	}
+	for _, m := range r.Models() {
+		if m.Name != t.Model.Name {
+			return m, true
+		}
+	}
+	return engine.ModelRef{}, false
 }

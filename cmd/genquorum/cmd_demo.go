@@ -47,7 +47,9 @@ type demoOptions struct {
 	dir        string
 	adaptive   bool
 	window     uint64
+	reveal     uint64
 	imageModel string
+	imageAlt   string
 	images     int
 }
 
@@ -84,9 +86,12 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
 	f.StringVar(&o.imageModel, "image-model", "base",
 		"diffusion model for the image tasks: built-in base, finetuned, lora, ti, or a file (\"\" for text tasks only)")
+	f.StringVar(&o.imageAlt, "image-alt", "finetuned",
+		"a second diffusion model every node serves, which the wrong-model cheater substitutes on image tasks (\"\" for none)")
 	f.IntVar(&o.images, "image-share", 3, "one task in N is an image task (when an image model is given)")
 	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with 2n+1 executors")
-	f.Uint64Var(&o.window, "window", 300, "commit and reveal windows in blocks")
+	f.Uint64Var(&o.window, "window", 300, "commit window in blocks (executors run the task within it)")
+	f.Uint64Var(&o.reveal, "reveal-window", 50, "reveal window in blocks (a task whose executors all reveal settles at once)")
 	f.StringVar(&o.dir, "dir", "", "keep the network's files here (default: a temporary directory, removed)")
 	return cmd
 }
@@ -138,7 +143,15 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		if err != nil {
 			return fmt.Errorf("demo: image model: %w", err)
 		}
-		img, err := diffusion.New(nm)
+		served := []diffusion.Named{nm}
+		if o.imageAlt != "" {
+			alt, err := loadImageModel("", o.imageAlt, "", "")
+			if err != nil {
+				return fmt.Errorf("demo: --image-alt: %w", err)
+			}
+			served = append(served, alt)
+		}
+		img, err := diffusion.New(served...)
 		if err != nil {
 			return fmt.Errorf("demo: image model: %w", err)
 		}
@@ -159,9 +172,9 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		}
 	}
 	params := ledger.DefaultParams()
-	params.CommitWindow, params.RevealWindow = o.window, o.window
+	params.CommitWindow, params.RevealWindow = o.window, o.reveal
 	if err := params.Validate(); err != nil {
-		return usagef("--window: %v", err)
+		return usagef("--window, --reveal-window: %v", err)
 	}
 	// The network's own logs are noise next to the summary unless asked for.
 	netLogger := g.logger
