@@ -175,6 +175,13 @@ func topIDsNaN(l []float32, n int) ([]int32, bool) {
 	top := make([]int32, 0, n+1)
 	thr := float32(math.Inf(-1)) // logit of top[n-1] once the list is full
 	for i := 0; i < len(l); i++ {
+		if len(top) == n {
+			// Skip the values below the threshold 32 at a time with the vector kernel;
+			// the rest of the loop treats what it stops at as before.
+			if i = skipBelow(l, i, thr); i == len(l) {
+				break
+			}
+		}
 		if len(top) == n && i+8 <= len(l) {
 			// Skip eight values at once when all are below the threshold (a NaN is not, and
 			// goes on one by one).

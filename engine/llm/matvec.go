@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"math"
 	"runtime"
 	"sync"
 
@@ -27,13 +28,18 @@ type panels struct {
 	n, k int
 	data []float32
 	half []uint16
+	// finite reports that every weight is finite (F16 panels; see mulMatHalf).
+	finite bool
 }
 
 // packPanelsF16 is packPanels for weights whose values are all F16 values (exact round trip),
 // stored as F16 bits.
 func packPanelsF16(w []float32, n, k int) *panels {
 	np := (n + panelWidth - 1) / panelWidth
-	p := &panels{n: n, k: k, half: make([]uint16, np*k*panelWidth)}
+	p := &panels{n: n, k: k, half: make([]uint16, np*k*panelWidth), finite: true}
+	for _, v := range w[:n*k] {
+		p.finite = p.finite && !math.IsInf(float64(v), 0) && v == v
+	}
 	for o := range n {
 		q, j := o/panelWidth, o%panelWidth
 		base := q * k * panelWidth
@@ -133,31 +139,18 @@ func matvecGo(k int, x, b []float32, y *[panelWidth]float32) {
 // panel once for all rows. Each output is computed by one call of the panel kernel, so the bits
 // are those of mulVec on the row, whatever GOMAXPROCS.
 func (p *panels) mulMat(x []float32, rows int, y []float32) {
-	np := p.count()
-	work := func(lo, hi int) {
+	p.parallel(rows, func(lo, hi int) {
 		var tmp [panelWidth]float32
 		for q := lo; q < hi; q++ {
-			w := min(panelWidth, p.n-q*panelWidth)
-			r0 := 0
-			if w == panelWidth {
-				for ; r0+4 <= rows; r0 += 4 {
-					if !p.panel4(q, x[r0*p.k:], y[r0*p.n+q*panelWidth:], p.n) {
-						break
-					}
-				}
-			}
-			for r := r0; r < rows; r++ {
-				xr := x[r*p.k : (r+1)*p.k]
-				yr := y[r*p.n+q*panelWidth:]
-				if w == panelWidth {
-					p.panel(q, xr, (*[panelWidth]float32)(yr))
-				} else {
-					p.panel(q, xr, &tmp)
-					copy(yr[:w], tmp[:w])
-				}
-			}
+			p.panelRows(q, x, 0, rows, y, &tmp)
 		}
-	}
+	})
+}
+
+// parallel calls work on ranges of panels that together cover them all, split between
+// goroutines when GOMAXPROCS and the size of the product (rows rows) make it worth it.
+func (p *panels) parallel(rows int, work func(lo, hi int)) {
+	np := p.count()
 	procs := runtime.GOMAXPROCS(0)
 	if procs == 1 || np < 8 || rows*p.k*p.n < 1<<16 {
 		work(0, np)
@@ -170,6 +163,116 @@ func (p *panels) mulMat(x []float32, rows int, y []float32) {
 		wg.Go(func() { work(lo, hi) })
 	}
 	wg.Wait()
+}
+
+// panelRows computes panel q for rows r0..r1-1 of x into y (row stride n), four rows at a
+// time where a four-row kernel is available, one at a time otherwise.
+func (p *panels) panelRows(q int, x []float32, r0, r1 int, y []float32, tmp *[panelWidth]float32) {
+	w := min(panelWidth, p.n-q*panelWidth)
+	if w == panelWidth {
+		for ; r0+4 <= r1; r0 += 4 {
+			if !p.panel4(q, x[r0*p.k:], y[r0*p.n+q*panelWidth:], p.n) {
+				break
+			}
+		}
+	}
+	for r := r0; r < r1; r++ {
+		xr := x[r*p.k : (r+1)*p.k]
+		yr := y[r*p.n+q*panelWidth:]
+		if w == panelWidth {
+			p.panel(q, xr, (*[panelWidth]float32)(yr))
+		} else {
+			p.panel(q, xr, tmp)
+			copy(yr[:w], tmp[:w])
+		}
+	}
+}
+
+// halfRows is the number of rows the kernel of mulMatHalf computes at once.
+const halfRows = 12
+
+// mulMatHalf is mulMat for F16 panels and activations x that are all F16 values (linear rounds
+// them so for F16 weights, as ggml does), with the same bits. Then every product x·w of two F16
+// values is exact in float32 (two 11-bit significands make at most 22 bits, and the exponents
+// stay within float32's normal range), so a fused multiply-add rounds once, exactly where
+// matvecGoF16 rounds the sum, and the batched kernel uses one per product instead of a multiply
+// and an add: twelve rows at a time, each F16 weight converted once for the twelve rows.
+// Other rows go through mulMat's kernels. With an infinite or NaN weight or activation the two
+// could differ (an invalid product, or which NaN a fused multiply-add passes on), so then the
+// whole product goes through mulMat. TestMulMatHalf and TestMulMatHalfSpecial check the bits
+// against mulMat and tensor. Activations that are not F16 values would round differently: use
+// mulMat.
+func (p *panels) mulMatHalf(x []float32, rows int, y []float32) {
+	ng := rows / halfRows
+	if p.half == nil || ng == 0 || !useHalf12 || !p.finite || !allFinite(x[:rows*p.k]) {
+		p.mulMat(x, rows, y)
+		return
+	}
+	// The rows of each group packed step-major ([k][12]), so that the kernel broadcasts the
+	// twelve values of one step from consecutive addresses.
+	gsz := halfRows * p.k
+	xp := make([]float32, ng*gsz)
+	for g := range ng {
+		for r := range halfRows {
+			xr := x[(g*halfRows+r)*p.k : (g*halfRows+r+1)*p.k]
+			for t, v := range xr {
+				xp[g*gsz+t*halfRows+r] = v
+			}
+		}
+	}
+	sz := p.k * panelWidth
+	p.parallel(rows, func(lo, hi int) {
+		var tmp [panelWidth]float32
+		var part [halfRows * halfCols]float32
+		for q := lo; q < hi; q++ {
+			w := min(panelWidth, p.n-q*panelWidth)
+			pan := p.half[q*sz : (q+1)*sz]
+			for g := range ng {
+				xg := xp[g*gsz : (g+1)*gsz]
+				yg := y[g*halfRows*p.n+q*panelWidth:]
+				for h := 0; h < w; h += halfCols {
+					if h+halfCols <= w {
+						matvecPanel12F16(p.k, xg, pan[h:], yg[h:], p.n)
+						continue
+					}
+					matvecPanel12F16(p.k, xg, pan[h:], part[:], halfCols)
+					for r := range halfRows {
+						copy(yg[r*p.n+h:r*p.n+w], part[r*halfCols:])
+					}
+				}
+			}
+			p.panelRows(q, x, ng*halfRows, rows, y, &tmp)
+		}
+	})
+}
+
+// allFinite reports whether no value of x is infinite or NaN.
+func allFinite(x []float32) bool {
+	for _, v := range x {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return false
+		}
+	}
+	return true
+}
+
+// halfCols is the number of outputs (columns of a panel) the kernel of mulMatHalf computes.
+const halfCols = 32
+
+// matvec12GoF16 is the portable kernel of mulMatHalf and the specification of the assembly
+// one: for the twelve rows packed in xp (xp[t*12+r]) and the 32 panel columns at the start of
+// b (panel row stride 64), y[r*ldy+j] = the sequential float32 sum over t of
+// float32(xp[t*12+r]·w[t][j]), from zero: matvecGoF16 on each row.
+func matvec12GoF16(k int, xp []float32, b []uint16, y []float32, ldy int) {
+	for r := range halfRows {
+		for j := range halfCols {
+			var acc float32
+			for t := range k {
+				acc += float32(xp[t*halfRows+r] * tensor.Float16ToFloat32(b[t*panelWidth+j]))
+			}
+			y[r*ldy+j] = acc
+		}
+	}
 }
 
 // matvecGoF16 is matvecGo on F16 weight bits, each widened to float32 (exact) before the

@@ -80,3 +80,25 @@ func matvecPanel4F16(k int, x []float32, ldx int, b []uint16, y []float32, ldy i
 	matvec4F16AVX512(k, &x[0], ldx*4, &b[0], &y[0], ldy*4)
 	return true
 }
+
+// useHalf12 reports whether mulMatHalf has its twelve-row kernel (AVX-512 and FMA).
+var useHalf12 = useAVX512 && cpu.X86.HasFMA
+
+// matvec12F16FMA computes 32 outputs for twelve rows as matvec12GoF16 does, with one
+// VFMADD231PS per product (x the second source, w the third, as the first and second sources
+// of matvec4F16AVX512's VMULPS): exact products, so the same bits.
+//
+//go:noescape
+func matvec12F16FMA(k int, x *float32, b *uint16, y *float32, ldy int)
+
+// matvecPanel12F16 is matvec12GoF16 with the assembly kernel; only for useHalf12.
+func matvecPanel12F16(k int, xp []float32, b []uint16, y []float32, ldy int) {
+	if k == 0 {
+		matvec12GoF16(k, xp, b, y, ldy)
+		return
+	}
+	_ = xp[halfRows*k-1]
+	_ = b[(k-1)*panelWidth+halfCols-1]
+	_ = y[(halfRows-1)*ldy+halfCols-1]
+	matvec12F16FMA(k, &xp[0], &b[0], &y[0], ldy*4)
+}

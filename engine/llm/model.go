@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/genquorum/genquorum/gguf"
 	"github.com/genquorum/genquorum/tensor"
@@ -57,6 +58,7 @@ type weight struct {
 	q       []int8         // Q8_0: the quants, row-major [out, in]
 	scales  []float32      // Q8_0: scales[o*nb+b] = d of row o, block b
 	scT     []float32      // Q8_0: the scales block-major, scT[b*out+o] = scales[o*nb+b]
+	lanes   []uint8        // Q8_0: the first out/32*32 rows in the lane layout of q8Lanes (batched passes)
 }
 
 type layer struct {
@@ -80,7 +82,22 @@ type Model struct {
 	norm   *tensor.Tensor
 	output weight
 	layers []layer
+	// logitBufs holds *[]float32 buffers for the logits of the verifiers' batched passes
+	// (tens of MB are otherwise allocated and zeroed per verification).
+	logitBufs sync.Pool
 }
+
+// logitBuf returns a buffer of at least n floats (contents undefined) from m.logitBufs;
+// putLogitBuf gives it back once nothing refers to it.
+func (m *Model) logitBuf(n int) *[]float32 {
+	if b, ok := m.logitBufs.Get().(*[]float32); ok && len(*b) >= n {
+		return b
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func (m *Model) putLogitBuf(b *[]float32) { m.logitBufs.Put(b) }
 
 // Load reads a GGUF file and prepares its weights for inference. It fails with an error
 // wrapping ErrArchitecture for a non-llama model and ErrTensorType for weights of a type it
@@ -344,5 +361,9 @@ func (ld *loader) matrix(name string, in, out int) weight {
 		}
 	}
 	ld.bytes += int64(out*in + 8*out*nb)
+	if useQ8Lanes && out >= q8LaneOuts {
+		w.lanes = packQ8Lanes(w.q, out, in)
+		ld.bytes += int64(len(w.lanes))
+	}
 	return w
 }

@@ -73,3 +73,107 @@ func q8MatVecGo(nb int, x []int8, xd []float32, w []int8, scT []float32, stride 
 		dst[o] = acc
 	}
 }
+
+// Batched Q8_0 products with VNNI (q8Lanes).
+//
+// For passes of several rows (prompts, Score) the weights are also held in a lane layout:
+// outputs in groups of 32, and for each group, block b and dword d (four inputs) the 32
+// outputs' four quants side by side, stored as w+128 (uint8):
+// lanes[g*nb*1024 + b*1024 + d*128 + j*4 + e] = uint8(q[(g*32+j)*in + b*32 + d*4 + e] + 128).
+// A vector of them times a broadcast dword of four activations (VPDPBUSD: unsigned times
+// signed bytes, summed in int32) adds four products to each of 16 outputs, so one weight load
+// serves every row of a group of four, with no horizontal sums. The integer block sum of
+// output o and row r is then Σ (w+128)·x - 128·Σx, exact in int32 (|Σ| < 2^21), and the block
+// terms are combined in float32 in block order exactly as q8MatVecGo does.
+
+const (
+	q8LaneOuts = 32 // outputs per lane group
+	q8LaneRows = 4  // activation rows per kernel step
+)
+
+// packQ8Lanes returns the lane layout of the first out/32*32 rows of the row-major quants q
+// ([out, in]).
+func packQ8Lanes(q []int8, out, in int) []uint8 {
+	nb, n32 := in/qk8, out/q8LaneOuts
+	l := make([]uint8, n32*q8LaneOuts*in)
+	for g := range n32 {
+		for b := range nb {
+			for d := range qk8 / 4 {
+				dst := l[g*nb*1024+b*1024+d*128:]
+				for j := range q8LaneOuts {
+					src := q[(g*q8LaneOuts+j)*in+b*qk8+d*4:]
+					for e := range 4 {
+						dst[j*4+e] = uint8(src[e]) ^ 0x80
+					}
+				}
+			}
+		}
+	}
+	return l
+}
+
+// q8LaneActs holds nr4 groups of four quantised activation rows packed for the lane kernel:
+// x[rg*nb*128 + b*128 + d*16 + r*4 + e] = xq[row][b*32+d*4+e] (row = rg*4+r), the scales
+// d[rg*nb*4 + b*4 + r] and the corrections corr[rg*nb*4 + b*4 + r] = -128·Σ_j xq[row][b*32+j].
+type q8LaneActs struct {
+	nr4, nb int
+	x       []int8
+	d       []float32
+	corr    []int32
+}
+
+// packQ8Acts packs the first rows/4*4 rows of the quants xq ([rows, nb*32]) and their scales xd.
+func packQ8Acts(xq []int8, xd []float32, rows, nb int) *q8LaneActs {
+	in := nb * qk8
+	a := &q8LaneActs{nr4: rows / q8LaneRows, nb: nb}
+	a.x = make([]int8, a.nr4*q8LaneRows*in)
+	a.d = make([]float32, a.nr4*q8LaneRows*nb)
+	a.corr = make([]int32, len(a.d))
+	for rg := range a.nr4 {
+		for r := range q8LaneRows {
+			row := rg*q8LaneRows + r
+			for b := range nb {
+				blk := (*[qk8]int8)(xq[row*in+b*qk8:])
+				dst := a.x[rg*nb*128+b*128+r*4:]
+				var s int32
+				for d := range qk8 / 4 {
+					x4 := (*[4]int8)(blk[d*4:])
+					s += int32(x4[0]) + int32(x4[1]) + int32(x4[2]) + int32(x4[3])
+					copy(dst[d*16:d*16+4], x4[:])
+				}
+				a.d[rg*nb*4+b*4+r] = xd[row*nb+b]
+				a.corr[rg*nb*4+b*4+r] = -128 * s
+			}
+		}
+	}
+	return a
+}
+
+// q8LanesGo is the portable lane kernel and the specification of the assembly one: for the
+// output groups g < n32 of lanes (scales sc[b*lds + g*32 + j], block-major) and every packed
+// row, dst[row*ldd + g*32 + j] = Σ_b float32(float32(sc·xd) · float32(isum)), summed in
+// float32 from zero in block order: q8MatVecGo's value.
+func q8LanesGo(n32 int, a *q8LaneActs, lanes []uint8, sc []float32, lds int, dst []float32, ldd int) {
+	nb := a.nb
+	for g := range n32 {
+		for rg := range a.nr4 {
+			for r := range q8LaneRows {
+				row := rg*q8LaneRows + r
+				for j := range q8LaneOuts {
+					o := g*q8LaneOuts + j
+					var acc float32
+					for b := range nb {
+						is := a.corr[rg*nb*4+b*4+r]
+						for d := range qk8 / 4 {
+							for e := range 4 {
+								is += int32(lanes[g*nb*1024+b*1024+d*128+j*4+e]) * int32(a.x[rg*nb*128+b*128+d*16+r*4+e])
+							}
+						}
+						acc += float32(float32(sc[b*lds+o]*a.d[rg*nb*4+b*4+r]) * float32(is))
+					}
+					dst[row*ldd+o] = acc
+				}
+			}
+		}
+	}
+}

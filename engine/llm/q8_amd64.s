@@ -121,3 +121,117 @@ block:
 
 	VZEROUPPER
 	RET
+
+// DOT4(off) adds, for each of the four rows r, the products of the activation dword at
+// off+4r(R9) (four int8, broadcast) with the two weight vectors Z16, Z17 (32 outputs × four
+// uint8 each) to Z(2r), Z(2r+1): exact int32 sums.
+#define DOT4(off) \
+	VMOVDQU32 (off*8)(DI), Z16 \
+	VMOVDQU32 (off*8+64)(DI), Z17 \
+	VPDPBUSD.BCST (off)(R9), Z16, Z0 \
+	VPDPBUSD.BCST (off)(R9), Z17, Z1 \
+	VPDPBUSD.BCST (off+4)(R9), Z16, Z2 \
+	VPDPBUSD.BCST (off+4)(R9), Z17, Z3 \
+	VPDPBUSD.BCST (off+8)(R9), Z16, Z4 \
+	VPDPBUSD.BCST (off+8)(R9), Z17, Z5 \
+	VPDPBUSD.BCST (off+12)(R9), Z16, Z6 \
+	VPDPBUSD.BCST (off+12)(R9), Z17, Z7
+
+// COMBINE(r, i0, i1, f0, f1) adds the block terms of row r to its float sums f0, f1:
+// float32(float32(xd·sc) · float32(isum)), with the same operand order as q8MatVecAVX.
+#define COMBINE(r, i0, i1, f0, f1) \
+	VBROADCASTSS (r*4)(R10), Z18 \
+	VCVTDQ2PS i0, i0 \
+	VCVTDQ2PS i1, i1 \
+	VMULPS Z22, Z18, Z19 \
+	VMULPS Z23, Z18, Z20 \
+	VMULPS i0, Z19, Z19 \
+	VMULPS i1, Z20, Z20 \
+	VADDPS Z19, f0, f0 \
+	VADDPS Z20, f1, f1
+
+// func q8Lanes4VNNI(n32, nr4, nb int, x *int8, xd *float32, corr *int32, w *uint8, sc *float32, lds int, dst *float32, ldd int)
+TEXT ·q8Lanes4VNNI(SB), NOSPLIT, $0-88
+	MOVQ n32+0(FP), CX
+	MOVQ w+48(FP), R13
+	MOVQ sc+56(FP), R14
+	MOVQ lds+64(FP), R15
+	MOVQ dst+72(FP), DX
+	MOVQ ldd+80(FP), AX
+
+group:
+	MOVQ nr4+8(FP), BX
+	MOVQ x+24(FP), R9
+	MOVQ xd+32(FP), R10
+	MOVQ corr+40(FP), R11
+	MOVQ DX, SI
+
+rows:
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ R13, DI
+	MOVQ R14, R12
+	MOVQ nb+16(FP), R8
+
+block:
+	// The integer sums start at -128·Σx of the row's block: the weights are stored as
+	// w+128 (unsigned), so the dot products come out exact.
+	VPBROADCASTD (R11), Z0
+	VPBROADCASTD (R11), Z1
+	VPBROADCASTD 4(R11), Z2
+	VPBROADCASTD 4(R11), Z3
+	VPBROADCASTD 8(R11), Z4
+	VPBROADCASTD 8(R11), Z5
+	VPBROADCASTD 12(R11), Z6
+	VPBROADCASTD 12(R11), Z7
+	DOT4(0)
+	DOT4(16)
+	DOT4(32)
+	DOT4(48)
+	DOT4(64)
+	DOT4(80)
+	DOT4(96)
+	DOT4(112)
+	VMOVUPS (R12), Z22
+	VMOVUPS 64(R12), Z23
+	COMBINE(0, Z0, Z1, Z8, Z9)
+	COMBINE(1, Z2, Z3, Z10, Z11)
+	COMBINE(2, Z4, Z5, Z12, Z13)
+	COMBINE(3, Z6, Z7, Z14, Z15)
+	ADDQ $128, R9
+	ADDQ $16, R10
+	ADDQ $16, R11
+	ADDQ $1024, DI
+	ADDQ R15, R12
+	DECQ R8
+	JNZ block
+
+	VMOVUPS Z8, (SI)
+	VMOVUPS Z9, 64(SI)
+	ADDQ AX, SI
+	VMOVUPS Z10, (SI)
+	VMOVUPS Z11, 64(SI)
+	ADDQ AX, SI
+	VMOVUPS Z12, (SI)
+	VMOVUPS Z13, 64(SI)
+	ADDQ AX, SI
+	VMOVUPS Z14, (SI)
+	VMOVUPS Z15, 64(SI)
+	ADDQ AX, SI
+	DECQ BX
+	JNZ rows
+
+	MOVQ DI, R13
+	ADDQ $128, R14
+	ADDQ $128, DX
+	DECQ CX
+	JNZ group
+
+	VZEROUPPER
+	RET

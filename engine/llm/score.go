@@ -32,12 +32,13 @@ type Scored struct {
 // reductions do not depend on the number of masked keys (see tensor.Tape.Attention: all presets
 // but ampere-fp16 and turing-fp16acc) the logits are bit-identical to those of generation.
 func (m *Model) Score(ctx context.Context, prompt, claim []int32, prof tensor.Profile, topN int) ([]Scored, error) {
-	return m.score(ctx, prompt, claim, prof, topN, true)
+	return m.score(ctx, prompt, claim, prof, topN, true, nil)
 }
 
 // score is Score; without withLSE the log-sum-exp is skipped and LogProb is NaN (the verifiers
-// need only logits, ranks and margins).
-func (m *Model) score(ctx context.Context, prompt, claim []int32, prof tensor.Profile, topN int, withLSE bool) ([]Scored, error) {
+// need only logits, ranks and margins). A non-nil buf receives the logits (the Scored values
+// refer to it), which saves allocating and zeroing them.
+func (m *Model) score(ctx context.Context, prompt, claim []int32, prof tensor.Profile, topN int, withLSE bool, buf *[]float32) ([]Scored, error) {
 	if len(prompt) == 0 || len(claim) == 0 {
 		return nil, fmt.Errorf("%w: empty prompt or claim", ErrParams)
 	}
@@ -55,12 +56,15 @@ func (m *Model) score(ctx context.Context, prompt, claim []int32, prof tensor.Pr
 		}
 	}
 	st := m.NewState(prof)
+	if buf != nil {
+		st.logits = *buf
+	}
 	logits, err := st.Eval(seq, len(claim))
 	if err != nil {
 		return nil, err
 	}
 	v := m.Config.Vocab
-	buf := make([]float32, v)
+	ebuf := make([]float32, v)
 	out := make([]Scored, len(claim))
 	for i, id := range claim {
 		if i%16 == 0 {
@@ -69,7 +73,7 @@ func (m *Model) score(ctx context.Context, prompt, claim []int32, prof tensor.Pr
 			}
 		}
 		row := logits[i*v : (i+1)*v]
-		d := analyze(&st.prof, row, topN, withLSE || topN > 0, buf)
+		d := analyze(&st.prof, row, topN, withLSE || topN > 0, ebuf)
 		s := Scored{ID: id, LogProb: d.logProb(id), logits: row}
 		s.Rank = d.rank(id)
 		if d.top[0] == id {
@@ -157,7 +161,9 @@ const (
 // only at near-ties, which tol absorbs; a substituted token whose logit trails the argmax by
 // more than tol is caught. The claim's length is not checked (the caller knows MaxTokens).
 func (m *Model) VerifyGreedy(ctx context.Context, prompt, claim []int32, prof tensor.Profile, tol float32) (*Verdict, error) {
-	sc, err := m.score(ctx, prompt, claim, prof, 0, false)
+	buf := m.logitBuf(len(claim) * m.Config.Vocab)
+	defer m.putLogitBuf(buf) // the logits are dropped from the Scored values below
+	sc, err := m.score(ctx, prompt, claim, prof, 0, false, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +194,9 @@ func (m *Model) VerifySample(ctx context.Context, prompt, claim []int32, p Param
 	if p.Temperature <= 0 {
 		return m.VerifyGreedy(ctx, prompt, claim, prof, float32(tol))
 	}
-	sc, err := m.score(ctx, prompt, claim, prof, 0, false)
+	buf := m.logitBuf(len(claim) * m.Config.Vocab)
+	defer m.putLogitBuf(buf) // the logits are dropped from the Scored values below
+	sc, err := m.score(ctx, prompt, claim, prof, 0, false, buf)
 	if err != nil {
 		return nil, err
 	}
