@@ -155,6 +155,7 @@ type TaskView struct {
 type ExecutorView struct {
 	Node        string `json:"node"`
 	Committed   bool   `json:"committed"`
+	Commitment  string `json:"commitment,omitempty"` // public once sent: H(task, node, fingerprint, salt)
 	Revealed    bool   `json:"revealed"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Artifact    string `json:"artifact,omitempty"` // SHA-256 of the artifact, as revealed
@@ -250,6 +251,9 @@ func viewTask(t ledger.Task) TaskView {
 	}
 	for _, e := range t.Executors {
 		ev := ExecutorView{Node: e.Node.String(), Committed: e.Committed, Revealed: e.Revealed, Outcome: e.Outcome.String()}
+		if e.Committed {
+			ev.Commitment = hex.EncodeToString(e.Commitment[:])
+		}
 		if e.Fingerprint != nil {
 			ev.Fingerprint = hex.EncodeToString(e.Fingerprint)
 		}

@@ -530,8 +530,17 @@ func tamper(data []byte, s fingerprint.Scheme) []byte {
 // copyCommitment waits (until the commit deadline) for another executor's commitment and
 // commits the same bytes. It cannot open them later: the ledger slashes it as a copier.
 func (n *Node) copyCommitment(ctx context.Context, k jobKey, tv chain.TaskView, log *slog.Logger) error {
+	// A commitment sent before this node got to the task is in the task's state; later ones
+	// are noted from each block's transactions (noteCommitments).
+	var first [32]byte
+	for _, x := range tv.Executors {
+		if b, err := hex.DecodeString(x.Commitment); err == nil && len(b) == 32 && x.Node != n.key.String() {
+			first = [32]byte(b)
+			break
+		}
+	}
 	n.mu.Lock()
-	n.copied[k] = [32]byte{}
+	n.copied[k] = first
 	n.mu.Unlock()
 	for h := int64(tv.AssignedAt) + 1; h <= int64(tv.CommitBy); h++ {
 		if err := n.client.WaitHeight(ctx, h); err != nil {
