@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"time"
 
@@ -132,11 +133,7 @@ func runDiffusionTrain(ctx context.Context, g *globalOptions, o diffusionTrainOp
 		}
 		defer logf.Close()
 	}
-	bar := progressbar.NewOptions(o.steps, progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription("training"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("steps"), progressbar.OptionThrottle(500*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
-	_ = bar.Set(tr.Steps())
+	bar := newStepBar(g.stderr, tr.Steps(), o.steps)
 	start := time.Now()
 	var avg float32
 	progress := func(step int, loss float32) {
@@ -144,8 +141,8 @@ func runDiffusionTrain(ctx context.Context, g *globalOptions, o diffusionTrainOp
 			avg = loss
 		}
 		avg = 0.98*avg + 0.02*loss
-		bar.Describe(fmt.Sprintf("training (loss %.4f)", avg))
-		_ = bar.Set(step)
+		bar.describe(fmt.Sprintf("loss %.4f", avg))
+		bar.set(step)
 		if logf != nil {
 			fmt.Fprintf(logf, "%d,%.6f,%.1f\n", step, loss, time.Since(start).Seconds())
 		}
@@ -256,3 +253,31 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	}
 	return f.Close()
 }
+
+// stepBar is a progress bar over the training steps from+1..to of one run: it counts this
+// run's steps, so that its rate and time left stay right after a resume.
+type stepBar struct {
+	bar      *progressbar.ProgressBar
+	from, to int
+}
+
+func newStepBar(w io.Writer, from, to int) *stepBar {
+	b := &stepBar{from: from, to: to}
+	b.bar = progressbar.NewOptions(max(to-from, 0), progressbar.OptionSetWriter(w),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"),
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+	b.describe("")
+	return b
+}
+
+// describe sets the bar's label: the run's step range, then note.
+func (b *stepBar) describe(note string) {
+	d := fmt.Sprintf("training steps %d-%d", b.from+1, b.to)
+	if note != "" {
+		d += " (" + note + ")"
+	}
+	b.bar.Describe(d)
+}
+
+// set shows that step (an absolute step number) is done.
+func (b *stepBar) set(step int) { _ = b.bar.Set(step - b.from) }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
@@ -138,12 +136,10 @@ func runDiffusionVariant(ctx context.Context, g *globalOptions, o diffusionVaria
 	}
 	g.logger.Info("training variant", "method", o.method, "base", base.Digest.String()[:12], "images", data.Len(),
 		"from_step", tr.Steps(), "to_step", o.steps)
-	bar := progressbar.NewOptions(o.steps, progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription("training "+o.method), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
-	_ = bar.Set(tr.Steps())
+	bar := newStepBar(g.stderr, tr.Steps(), o.steps)
+	bar.describe(o.method)
 	checkpoint := func() error { return tr.SaveCheckpoint(o.ckpt) }
-	err = tr.Run(ctx, o.steps, o.every, func(step int, _ float32) { _ = bar.Set(step) }, checkpoint)
+	err = tr.Run(ctx, o.steps, o.every, func(step int, _ float32) { bar.set(step) }, checkpoint)
 	if errors.Is(err, context.Canceled) {
 		err = errors.Join(err, checkpoint())
 	}
