@@ -484,6 +484,24 @@ type hyp struct {
 // the best finished one (scores only decrease); the result is the best hypothesis, finished
 // or alive, by score (ties: finished before alive, then rank).
 func (m *Model) beam(ctx context.Context, prompt []int32, p Params, prof tensor.Profile, nb int) (*Result, error) {
+	return m.beamTrace(ctx, prompt, p, prof, nb, nil)
+}
+
+// beamCand is one proposal of a beam-search step, as beamTrace reports it.
+type beamCand struct {
+	tokens []int32 // the hypothesis: the parent's tokens and the proposed one
+	score  float64
+	parent int  // rank of the parent among the step's alive hypotheses
+	kept   bool // survived the pruning (alive, or finished)
+	done   bool // an end-of-generation token: finished
+}
+
+// beamTrace is beam; trace, when not nil, is called after the pruning of each step with every
+// proposal of the step, best first, and a function giving the n best tokens of the step's
+// alive hypothesis of rank parent with their log-probs, as the search computes them (the
+// cross-profile study locates beam disagreements with it).
+func (m *Model) beamTrace(ctx context.Context, prompt []int32, p Params, prof tensor.Profile, nb int,
+	trace func(step int, cands []beamCand, top func(parent, n int) []TokenProb)) (*Result, error) {
 	st := m.NewState(prof)
 	logits, err := st.Eval(prompt, 1)
 	if err != nil {
@@ -520,10 +538,12 @@ func (m *Model) beam(ctx context.Context, prompt []int32, p Params, prof tensor.
 		})
 		var next []*hyp
 		used := make([]bool, len(alive))
+		kept := 0
 		for _, c := range cands {
 			if len(next) >= nb {
 				break
 			}
+			kept++
 			par := alive[c.parent]
 			h := &hyp{
 				tokens: append(slices.Clone(par.tokens), c.s.ID),
@@ -542,6 +562,18 @@ func (m *Model) beam(ctx context.Context, prompt []int32, p Params, prof tensor.
 				h.st = par.st.Clone()
 			}
 			next = append(next, h)
+		}
+		if trace != nil {
+			tc := make([]beamCand, len(cands))
+			for i, c := range cands {
+				par := alive[c.parent]
+				tc[i] = beamCand{tokens: append(slices.Clone(par.tokens), c.s.ID), score: c.score, parent: c.parent,
+					kept: i < kept, done: m.stop(&p, c.s.ID)}
+			}
+			trace(step, tc, func(parent, n int) []TokenProb {
+				d := analyze(&st.prof, alive[parent].logits, n, true, buf)
+				return d.step(d.top[0], n).Top
+			})
 		}
 		// States shared with a parent must be cloned before any Eval: a parent's state was
 		// given to its first child only, the others got clones, so each state has one owner.

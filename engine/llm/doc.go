@@ -33,7 +33,8 @@
 // partial rotary embeddings and rope scaling are refused with ErrTensorType / ErrArchitecture.
 // Memory: F32/F16 (and dequantised) weights are held as float32, about 4 bytes per parameter,
 // plus a panel copy for the products below and packed copies made by tensor on first use; Q8_0
-// weights keep their int8 quants and scales, about 1.1 bytes per parameter.
+// weights keep their int8 quants and scales, about 1.1 bytes per parameter, and where the VNNI
+// kernel below runs (or with the noasm tag) a lane-major copy of the quants, 1 byte more.
 //
 // # Kernels (speed without changing bits)
 //
@@ -43,10 +44,27 @@
 // (AVX2, and a four-row AVX-512 kernel for batched passes; VMULPS then VADDPS, two roundings as
 // in the Go twin), Q8_0 products as int32 block dot products (AVX2 VPMADDUBSW/VPMADDWD; exact,
 // so order-free) combined in float32 in block order, and attention that reads the key/value
-// cache in place instead of packing it for every token. Each kernel has a pure-Go twin (the
-// noasm build tag selects it) and a test pinning its bits against tensor or the twin
-// (TestMatVecMatchesTensor, TestQ8DotsKernels, TestQ8MatVecKernels, TestAttendMatchesTensor);
-// the determinism golden and the llama.cpp conformance tests pin the end result. Other
+// cache in place instead of packing it for every token. Batched passes (prompts, and above all
+// Score's teacher-forced pass, whose output product covers every claimed position) have their
+// own kernels, and some steps of every pass are vectorised, each with the same bits as before:
+//
+//   - F16 products twelve rows at a time with one fused multiply-add per product: the product
+//     of two F16 values is exact in float32, so the FMA rounds only where the sum does (used
+//     only when every weight and activation is finite, where no NaN can arise);
+//   - Q8_0 products with AVX-512 VNNI (VPDPBUSD, exact int32 block sums) on the lane-major copy
+//     of the quants, each weight vector loaded once for four rows;
+//   - attention scores eight queries per vector, weighted sums of values sixteen per vector
+//     (used where no operation can meet two NaNs, whose choice of NaN could differ); keys a
+//     query may not see are skipped when their values are finite (adding 0·v leaves the sum);
+//   - the verifiers' logits in pooled buffers; top-k scans skip 32 logits below the threshold
+//     at a time; F16 rounding and Q8_0 quantisation of an activation made once for the
+//     products that share it (Q, K, V; gate, up).
+//
+// Each kernel has a pure-Go twin (the noasm build tag selects it) and a test pinning its bits
+// against tensor or the twin (TestMatVecMatchesTensor, TestQ8DotsKernels, TestQ8MatVecKernels,
+// TestAttendMatchesTensor, TestMulMatHalf, TestQ8LanesKernels, TestAttendKernelsMatchScalar,
+// TestQuantizeQ8, TestTopIDsLongRows); the determinism golden and the llama.cpp conformance
+// tests pin the end result. Other
 // profiles go through tensor (Q8_0 integer block sums still use the integer kernel, exact under
 // any profile). BenchmarkGenerate and BenchmarkVerify report tokens per CPU-second and CPU
 // milliseconds per operation.
