@@ -171,6 +171,7 @@ func (s *State) attend(q []float32, t int, k, v []float32, total int, scale floa
 	tp := (t + 7) / 8 * 8
 	if lanes {
 		qT = s.scratch(3, hd*tp)
+		clear(qT) // the lanes beyond t compute scores nobody reads
 		sc = s.scratch(4, total*tp)
 	}
 	for h := range hq {

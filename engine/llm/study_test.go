@@ -66,7 +66,8 @@ func (b *beamStats) add(o beamStats) {
 // and each pair of profiles is compared: share of outputs that agree fully, and for each
 // disagreement the margin (top-1 minus top-2 logit; for samples the draw's slack) at the first
 // differing position, against the drift the pair causes at the positions where both still
-// agree. It also measures the verifiers' false reject rate (honest outputs of every profile
+// agree. Beam disagreements are also located in traces of both searches and measured in
+// whole-hypothesis scores (beamDecision). It also measures the verifiers' false reject rate (honest outputs of every profile
 // verified under every profile) and false accept rate (tampered outputs). It takes minutes, so
 // it runs only with LLM_STUDY=1 (LLM_STUDY_PROMPTS=n sets the number of prompts, default 10;
 // LLM_STUDY_MODELS, a list of file names, restricts it to those models).
