@@ -67,9 +67,10 @@ func (b *beamStats) add(o beamStats) {
 // disagreement the margin (top-1 minus top-2 logit; for samples the draw's slack) at the first
 // differing position, against the drift the pair causes at the positions where both still
 // agree. Beam disagreements are also located in traces of both searches and measured in
-// whole-hypothesis scores (beamDecision). It also measures the verifiers' false reject rate (honest outputs of every profile
-// verified under every profile) and false accept rate (tampered outputs). It takes minutes, so
-// it runs only with LLM_STUDY=1 (LLM_STUDY_PROMPTS=n sets the number of prompts, default 10;
+// whole-hypothesis scores (beamDecision). It also measures the verifiers' false reject rate
+// (honest outputs of every profile verified under every profile) and false accept rate
+// (tampered outputs). It takes minutes (about four for 3 prompts), so it runs only with
+// LLM_STUDY=1 (LLM_STUDY_PROMPTS=n sets the number of prompts, default 10;
 // LLM_STUDY_MODELS, a list of file names, restricts it to those models).
 func TestStudyProfiles(t *testing.T) {
 	if os.Getenv("LLM_STUDY") == "" {
