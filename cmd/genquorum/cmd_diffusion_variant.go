@@ -31,6 +31,10 @@ type diffusionVariantOptions struct {
 	tc            diffusion.TrainConfig
 }
 
+// tiLR is the default learning rate of a textual inversion: the embedding rows have unit
+// scale (base's 2e-4 moved the new row too little in 500 steps to change the images).
+const tiLR = 0.01
+
 func newDiffusionVariantCommand(g *globalOptions) *cobra.Command {
 	o := diffusionVariantOptions{tc: diffusion.DefaultTrainConfig()}
 	o.tc.LR, o.tc.Seed, o.tc.Warmup = 2e-4, 2, 20
@@ -50,6 +54,10 @@ func newDiffusionVariantCommand(g *globalOptions) *cobra.Command {
 Checkpoints and --resume work as for train (give the same data flags on --resume).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.method == "ti" && !cmd.Flags().Changed("lr") {
+				// A token embedding starts at unit scale and must travel far in few steps.
+				o.tc.LR = tiLR
+			}
 			return runDiffusionVariant(cmd.Context(), g, o)
 		},
 	}
@@ -70,7 +78,7 @@ Checkpoints and --resume work as for train (give the same data flags on --resume
 	f.StringVar(&o.conceptInit, "concept-init", "photo", "ti: vocabulary word the new token starts from")
 	f.IntVar(&o.tc.Batch, "batch", o.tc.Batch, "images per step")
 	f.IntVar(&o.tc.Micro, "micro-batch", o.tc.Micro, "images per micro-batch")
-	f.Float32Var(&o.tc.LR, "lr", o.tc.LR, "peak learning rate (AdamW)")
+	f.Float32Var(&o.tc.LR, "lr", o.tc.LR, "peak learning rate (AdamW; default 0.01 for ti)")
 	f.Uint64Var(&o.tc.Seed, "seed", o.tc.Seed, "seed of the data order, timesteps and noise")
 	f.StringVar(&o.profile, "profile", "exact", "numeric profile")
 	return cmd

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/diffusion"
@@ -144,19 +147,46 @@ func runGenerateImage(ctx context.Context, g *globalOptions, o generateImageOpti
 	bar := progressbar.NewOptions(len(o.prompts)*len(seeds), progressbar.OptionSetWriter(g.stderr),
 		progressbar.OptionSetDescription("generating"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+	// Images are independent, so a batch runs GOMAXPROCS of them at once (each one's bits do
+	// not depend on that); lines are printed in prompt-then-seed order as they complete.
+	type job struct {
+		prompt, path string
+		seed         uint64
+		data         []byte
+		done         bool
+	}
+	var jobs []*job
 	for pi, p := range o.prompts {
 		for _, s := range seeds {
-			a, err := eng.Run(ctx, task(p, s))
+			jobs = append(jobs, &job{prompt: p, seed: s, path: filepath.Join(o.outDir, fmt.Sprintf("p%d-s%d.png", pi, s))})
+		}
+	}
+	var (
+		mu   sync.Mutex
+		next int
+	)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for _, j := range jobs {
+		eg.Go(func() error {
+			a, err := eng.Run(ctx, task(j.prompt, j.seed))
 			if err != nil {
 				return imageError(err)
 			}
-			if err := writePNG(g, filepath.Join(o.outDir, fmt.Sprintf("p%d-s%d.png", pi, s)), a.Data); err != nil {
-				return err
+			mu.Lock()
+			defer mu.Unlock()
+			j.data, j.done = a.Data, true
+			for ; next < len(jobs) && jobs[next].done; next++ {
+				if err := writePNG(g, jobs[next].path, jobs[next].data); err != nil {
+					return err
+				}
+				jobs[next].data = nil
+				_ = bar.Add(1)
 			}
-			_ = bar.Add(1)
-		}
+			return nil
+		})
 	}
-	return nil
+	return eg.Wait()
 }
 
 // imageError marks errors caused by the command's parameters as usage errors.

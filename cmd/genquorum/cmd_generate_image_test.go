@@ -49,10 +49,29 @@ func TestGenerateImage(t *testing.T) {
 	}
 
 	batch := filepath.Join(dir, "batch")
-	_, stderr, code = runCLI(t, "generate", "image", "--models-dir", dir, "--model", "base", "--prompt", "A photo of a bag",
+	stdout, stderr, code = runCLI(t, "generate", "image", "--models-dir", dir, "--model", "base", "--prompt", "A photo of a bag",
 		"--prompt", "A photo of a coat", "--seed", "1-2", "--steps", "2", "--out-dir", batch)
 	if code != exitOK {
 		t.Fatalf("batch: exit %d, stderr %q", code, stderr)
+	}
+	// Images run in parallel, but lines come in prompt-then-seed order, and each image is the
+	// one a single run makes.
+	var paths []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		paths = append(paths, filepath.Base(line[strings.LastIndexByte(line, ' ')+1:]))
+	}
+	if want := []string{"p0-s1.png", "p0-s2.png", "p1-s1.png", "p1-s2.png"}; !slices.Equal(paths, want) {
+		t.Errorf("batch printed %v, want %v", paths, want)
+	}
+	single := filepath.Join(dir, "single.png")
+	if _, stderr, code := runCLI(t, "generate", "image", "--models-dir", dir, "--model", "base", "--prompt", "A photo of a coat",
+		"--seed", "2", "--steps", "2", "--out", single); code != exitOK {
+		t.Fatalf("single: exit %d, stderr %q", code, stderr)
+	}
+	a, _ := os.ReadFile(single)
+	b, _ := os.ReadFile(filepath.Join(batch, "p1-s2.png"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("batch image p1-s2 differs from the single run's (%d and %d bytes)", len(b), len(a))
 	}
 	ents, _ := os.ReadDir(batch)
 	var names []string
