@@ -84,8 +84,11 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	var execs []*ledger.Signer
 	gen := ledger.Genesis{ChainID: chainID, Params: ledger.DefaultParams()}
 	// Windows bound how long a task whose transaction was lost or rejected waits before it
-	// settles without a verdict; honest tasks settle as soon as every executor revealed.
-	gen.Params.CommitWindow, gen.Params.RevealWindow = 40, 40
+	// settles without a verdict; honest tasks settle as soon as every executor revealed, so
+	// long windows cost nothing. They must outlast a whole phase of broadcasts: on an idle
+	// machine with timeout_commit 0, 40 blocks passed before the last submission of 2000
+	// reached four validators, and early tasks expired before their commitments were sent.
+	gen.Params.CommitWindow, gen.Params.RevealWindow = 2000, 2000
 	gen.Accounts = append(gen.Accounts, ledger.GenesisAccount{Key: pubKey(submitter), Balance: 1 << 50})
 	for i := range benchExecutors {
 		k := Key("bench-node", i)
