@@ -13,9 +13,6 @@ func TestDiffusion(t *testing.T) {
 	for _, name := range DiffusionNames {
 		t.Run(name, func(t *testing.T) {
 			b, err := DiffusionFile(name)
-			if errors.Is(err, fs.ErrNotExist) && name != "base" {
-				t.Skipf("%s is not shipped yet", name)
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
