@@ -97,7 +97,10 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 	}
 	if o.Params == (ledger.Params{}) {
 		o.Params = ledger.DefaultParams()
-		o.Params.CommitWindow, o.Params.RevealWindow = 20, 20
+		// Empty blocks come every few milliseconds (timeout_commit 0), so a busy machine can
+		// let 20 blocks pass before an honest executor has run its task; a long commit window
+		// costs nothing when everyone commits (the reveal phase then opens at once).
+		o.Params.CommitWindow, o.Params.RevealWindow = 200, 20
 	}
 	if o.Clients == 0 {
 		o.Clients = 1

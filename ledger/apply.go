@@ -346,10 +346,17 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 	return nil
 }
 
-// closeCommits ends the commit window at the current height.
+// closeCommits ends the commit window at the current height. The reveal window is RevealWindow
+// blocks from here: a window that closed early (every executor committed) brings the reveal
+// deadline forward, so that one executor that never reveals delays the verdict by RevealWindow
+// blocks, not by what was left of the commit window as well.
 func (s *State) closeCommits(t *Task, ev *[]Event) {
 	t.Status = StatusReveal
 	t.CommitClosedAt = s.height
+	if d := s.height + s.params.RevealWindow; d < t.RevealDeadline {
+		t.RevealDeadline = d
+		s.addDue(d, t.ID)
+	}
 	s.touch(kindTask, t.ID)
 	*ev = append(*ev, Event{Type: EventRevealOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.RevealDeadline})
 }

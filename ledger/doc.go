@@ -49,7 +49,9 @@
 //     slashed as a copier at settlement. (Penalising "the later one" outright would let a
 //     copier who front-runs the author's transaction get the author slashed.)
 //  4. Reveals are accepted from the block after the commit window closed up to
-//     RevealDeadline = assignment + CommitWindow + RevealWindow. Reveals that do not open the
+//     RevealDeadline = (height the commit window closed) + RevealWindow, which is at most
+//     assignment + CommitWindow + RevealWindow (the deadline set at assignment, brought forward
+//     when the commit window closes early). Reveals that do not open the
 //     commitment, come before the window closed, come from executors without a commitment,
 //     have the wrong length, or come after settlement are rejected with their own error.
 //  5. Settlement happens in the transaction of the last outstanding reveal (so the verdict is

@@ -12,9 +12,9 @@ type Params struct {
 	// CommitWindow is the number of blocks after the assignment in which executors commit:
 	// commitments are accepted at heights AssignedAt+1 .. AssignedAt+CommitWindow.
 	CommitWindow uint64
-	// RevealWindow is the number of blocks after the commit deadline in which executors
-	// reveal: reveals are accepted after the commit window closed, up to
-	// AssignedAt+CommitWindow+RevealWindow.
+	// RevealWindow is the number of blocks after the commit window closes in which executors
+	// reveal: reveals are accepted after the commit window closed, up to CommitClosedAt +
+	// RevealWindow (at most AssignedAt+CommitWindow+RevealWindow).
 	RevealWindow uint64
 	// MinStake is the least bonded stake for a node to be registered and assigned tasks.
 	MinStake uint64
