@@ -7,10 +7,12 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/tensor"
@@ -231,17 +233,17 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	bar := progressbar.NewOptions(len(prompts)*o.seeds, progressbar.OptionSetWriter(g.stderr),
 		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(),
 		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+	imgs, err := parallelMap(ctx, len(prompts)*o.seeds, func(ctx context.Context, i int) (diffusion.Image, error) {
+		defer bar.Add(1)
+		return m.Sample(ctx, diffusion.SampleParams{Prompt: prompts[i/o.seeds], Steps: o.steps, Sampler: o.sampler,
+			CFGScale: o.cfg, Seed: uint64(i%o.seeds + 1)}, prof)
+	})
+	if err != nil {
+		return err
+	}
 	rows := make([][]diffusion.Image, len(prompts))
-	for c, prompt := range prompts {
-		for s := 1; s <= o.seeds; s++ {
-			img, err := m.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
-				CFGScale: o.cfg, Seed: uint64(s)}, prof)
-			if err != nil {
-				return err
-			}
-			rows[c] = append(rows[c], img)
-			_ = bar.Add(1)
-		}
+	for c := range rows {
+		rows[c] = imgs[c*o.seeds : (c+1)*o.seeds]
 	}
 	f, err := os.Create(o.out)
 	if err != nil {
@@ -281,3 +283,19 @@ func (b *stepBar) describe(note string) {
 
 // set shows that step (an absolute step number) is done.
 func (b *stepBar) set(step int) { _ = b.bar.Set(step - b.from) }
+
+// parallelMap returns f(0), ..., f(n-1), computed GOMAXPROCS at a time: for independent
+// images, whose bits do not depend on what runs beside them. The first error cancels the rest.
+func parallelMap[T any](ctx context.Context, n int, f func(ctx context.Context, i int) (T, error)) ([]T, error) {
+	out := make([]T, n)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n {
+		eg.Go(func() error {
+			v, err := f(ctx, i)
+			out[i] = v
+			return err
+		})
+	}
+	return out, eg.Wait()
+}

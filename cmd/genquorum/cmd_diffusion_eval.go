@@ -151,15 +151,13 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 	fmt.Fprintf(g.stdout, "%-26s %s\n", "prompt", "classified as the prompt's class")
 	for pi, prompt := range prompts {
 		class := targets[pi]
-		var imgs []diffusion.Image
-		for s := 1; s <= o.seeds; s++ {
-			img, err := m.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
-				CFGScale: o.cfg, Seed: uint64(s)}, prof)
-			if err != nil {
-				return err
-			}
-			imgs = append(imgs, img)
-			_ = bar.Add(1)
+		imgs, err := parallelMap(ctx, o.seeds, func(ctx context.Context, i int) (diffusion.Image, error) {
+			defer bar.Add(1)
+			return m.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
+				CFGScale: o.cfg, Seed: uint64(i + 1)}, prof)
+		})
+		if err != nil {
+			return err
 		}
 		labels, err := c.Classify(imgs)
 		if err != nil {
@@ -266,29 +264,35 @@ func runDiffusionDrift(ctx context.Context, g *globalOptions, o diffusionDriftOp
 			dist[p][k] = make([]int, 65)
 		}
 	}
-	for _, prompt := range diffusion.ClassPrompts {
-		for s := 1; s <= o.seeds; s++ {
-			ref, err := gen(prompt, uint64(s), tensor.Exact)
+	// One job per prompt and seed: exact's image, then each profile's; jobs run in parallel.
+	rows, err := parallelMap(ctx, n, func(ctx context.Context, i int) ([]result, error) {
+		prompt, seed := diffusion.ClassPrompts[i/o.seeds], uint64(i%o.seeds+1)
+		rs := make([]result, 1+len(profs))
+		for p, prof := range append([]tensor.Profile{tensor.Exact}, profs...) {
+			r, err := gen(prompt, seed, prof)
 			if err != nil {
-				return err
+				return nil, err
 			}
+			rs[p] = r
 			_ = bar.Add(1)
-			for p, prof := range profs {
-				r, err := gen(prompt, uint64(s), prof)
+		}
+		return rs, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, rs := range rows {
+		ref := rs[0]
+		for p, r := range rs[1:] {
+			if bytes.Equal(r.png, ref.png) {
+				same[p]++
+			}
+			for k := range specs {
+				d, err := r.hashes[k].Distance(ref.hashes[k])
 				if err != nil {
 					return err
 				}
-				_ = bar.Add(1)
-				if bytes.Equal(r.png, ref.png) {
-					same[p]++
-				}
-				for k := range specs {
-					d, err := r.hashes[k].Distance(ref.hashes[k])
-					if err != nil {
-						return err
-					}
-					dist[p][k][d]++
-				}
+				dist[p][k][d]++
 			}
 		}
 	}
