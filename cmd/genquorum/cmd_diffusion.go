@@ -175,9 +175,7 @@ func runDiffusionTrain(ctx context.Context, g *globalOptions, o diffusionTrainOp
 }
 
 type diffusionGridOptions struct {
-	model   string
-	dirs    string
-	base    string
+	imageModelFlags
 	prompts []string
 	seeds   int
 	steps   int
@@ -199,9 +197,7 @@ func newDiffusionGridCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model file, NAME for NAME.gguf in --models-dir, or a built-in model: base, finetuned, lora, ti (required)")
-	f.StringVar(&o.dirs, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
-	f.StringVar(&o.base, "base", "", "base model of an adapter file (default base.gguf next to it)")
+	o.register(f)
 	f.StringArrayVar(&o.prompts, "prompt", nil, "rows: these prompts instead of the ten class prompts (repeatable)")
 	f.IntVar(&o.seeds, "seeds", 8, "columns: seeds 1..N")
 	f.IntVar(&o.steps, "steps", 20, "sampling steps")
@@ -221,7 +217,7 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	if err != nil {
 		return usageError{err}
 	}
-	nm, err := loadImageModel("", o.model, o.dirs, o.base)
+	nm, err := o.load()
 	if err != nil {
 		return err
 	}
@@ -230,9 +226,7 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	if len(o.prompts) > 0 {
 		prompts = o.prompts
 	}
-	bar := progressbar.NewOptions(len(prompts)*o.seeds, progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+	bar := samplingBar(g.stderr, len(prompts)*o.seeds)
 	imgs, err := parallelMap(ctx, len(prompts)*o.seeds, func(ctx context.Context, i int) (diffusion.Image, error) {
 		defer bar.Add(1)
 		return m.Sample(ctx, diffusion.SampleParams{Prompt: prompts[i/o.seeds], Steps: o.steps, Sampler: o.sampler,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -77,10 +76,8 @@ func runDiffusionClassifier(ctx context.Context, g *globalOptions, o diffusionCl
 }
 
 type diffusionEvalOptions struct {
-	model      string
-	base       string
+	imageModelFlags
 	concept    int
-	dirs       string
 	classifier string
 	seeds      int
 	steps      int
@@ -107,9 +104,7 @@ rate without the learned token).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model file, or NAME for NAME.gguf in --models-dir (required)")
-	f.StringVar(&o.dirs, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
-	f.StringVar(&o.base, "base", "", "base model of an adapter file (default base.gguf next to it)")
+	o.register(f)
 	f.IntVar(&o.concept, "concept-class", -1, "measure a textual inversion: the class of its example images")
 	f.StringVar(&o.classifier, "classifier", "classifier.gguf", "classifier written by genquorum diffusion classifier")
 	f.IntVar(&o.seeds, "seeds", 10, "images per class (seeds 1..N)")
@@ -128,7 +123,7 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 	if err != nil {
 		return usageError{err}
 	}
-	nm, err := loadImageModel("", o.model, o.dirs, o.base)
+	nm, err := o.load()
 	if err != nil {
 		return err
 	}
@@ -144,9 +139,7 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 		}
 		prompts, targets = []string{"A photo of a " + diffusion.ConceptToken}, []int{o.concept}
 	}
-	bar := progressbar.NewOptions(len(prompts)*o.seeds, progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+	bar := samplingBar(g.stderr, len(prompts)*o.seeds)
 	total := 0
 	fmt.Fprintf(g.stdout, "%-26s %s\n", "prompt", "classified as the prompt's class")
 	for pi, prompt := range prompts {
@@ -178,9 +171,7 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 }
 
 type diffusionDriftOptions struct {
-	model    string
-	dirs     string
-	base     string
+	imageModelFlags
 	seeds    int
 	steps    int
 	sampler  string
@@ -202,9 +193,7 @@ distribution of Hamming distances to exact's hashes (aHash, dHash, pHash, wHash,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model or adapter file, or NAME for NAME.gguf in --models-dir (required)")
-	f.StringVar(&o.dirs, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
-	f.StringVar(&o.base, "base", "", "base model of an adapter file (default base.gguf next to it)")
+	o.register(f)
 	f.IntVar(&o.seeds, "seeds", 10, "seeds 1..N per class prompt")
 	f.IntVar(&o.steps, "steps", 20, "sampling steps")
 	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "sampler")
@@ -228,7 +217,7 @@ func runDiffusionDrift(ctx context.Context, g *globalOptions, o diffusionDriftOp
 		}
 		profs = append(profs, p)
 	}
-	nm, err := loadImageModel("", o.model, o.dirs, o.base)
+	nm, err := o.load()
 	if err != nil {
 		return err
 	}
@@ -252,9 +241,7 @@ func runDiffusionDrift(ctx context.Context, g *globalOptions, o diffusionDriftOp
 		return result{data, hs}, err
 	}
 	n := diffusion.NumClasses * o.seeds
-	bar := progressbar.NewOptions(n*(1+len(profs)), progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+	bar := samplingBar(g.stderr, n*(1+len(profs)))
 	// same[p] counts identical PNGs; dist[p][k][d] counts distance d of hash kind k.
 	same := make([]int, len(profs))
 	dist := make([][][]int, len(profs))

@@ -21,20 +21,18 @@ import (
 )
 
 type generateImageOptions struct {
-	model     string
-	base      string
-	modelsDir string
-	prompts   []string
-	negative  string
-	seeds     string
-	sampler   string
-	steps     int
-	cfg       float32
-	width     int
-	height    int
-	profile   string
-	out       string
-	outDir    string
+	imageModelFlags
+	prompts  []string
+	negative string
+	seeds    string
+	sampler  string
+	steps    int
+	cfg      float32
+	width    int
+	height   int
+	profile  string
+	out      string
+	outDir   string
 }
 
 func newGenerateImageCommand(g *globalOptions) *cobra.Command {
@@ -58,9 +56,7 @@ byte-identical PNGs on any machine and any GOMAXPROCS.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model file, or NAME for NAME.gguf in --models-dir (required)")
-	f.StringVar(&o.base, "base", "", "base model of an adapter (lora, ti) file (default base.gguf next to it)")
-	f.StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
+	o.register(f)
 	f.StringArrayVar(&o.prompts, "prompt", nil, "prompt, e.g. \"A photo of a bag\" (repeat for a batch)")
 	f.StringVar(&o.negative, "negative-prompt", "", "negative prompt (the unconditional context of guidance)")
 	f.StringVar(&o.seeds, "seed", "0", "seed, or a list: 1-100, 1,5,9")
@@ -113,7 +109,7 @@ func runGenerateImage(ctx context.Context, g *globalOptions, o generateImageOpti
 	if batch && o.outDir == "" {
 		return usagef("several prompts or seeds need --out-dir")
 	}
-	nm, err := loadImageModel("", o.model, o.modelsDir, o.base)
+	nm, err := o.load()
 	if err != nil {
 		return err
 	}

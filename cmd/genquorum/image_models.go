@@ -2,7 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/models"
@@ -25,4 +32,27 @@ func loadImageModel(name, model, dirs, base string) (diffusion.Named, error) {
 		return diffusion.Named{}, err
 	}
 	return diffusion.LoadAny(name, path, base)
+}
+
+// imageModelFlags are the flags that name a diffusion model: --model, --models-dir, --base.
+type imageModelFlags struct {
+	model, dirs, base string
+}
+
+func (mf *imageModelFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&mf.model, "model", "", "model or adapter file, NAME for NAME.gguf in --models-dir, or a built-in model: base, finetuned, lora, ti (required)")
+	f.StringVar(&mf.dirs, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for model names (default $GENQUORUM_MODELS)")
+	f.StringVar(&mf.base, "base", "", "base model of an adapter (lora, ti) file (default base.gguf next to it)")
+}
+
+// load loads the model the flags name (see loadImageModel).
+func (mf *imageModelFlags) load() (diffusion.Named, error) {
+	return loadImageModel("", mf.model, mf.dirs, mf.base)
+}
+
+// samplingBar is the progress bar of a command that samples n images.
+func samplingBar(w io.Writer, n int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
 }

@@ -95,8 +95,7 @@ func fastProfile(p *tensor.Profile, k int) bool {
 // row x of length k; y must have room for n values. Panels are split between goroutines;
 // each output's sum is computed by one call, so GOMAXPROCS changes no bit.
 func (p *panels) mulVec(x, y []float32) {
-	np := p.count()
-	work := func(lo, hi int) {
+	p.parallel(1, func(lo, hi int) {
 		var tmp [panelWidth]float32
 		for q := lo; q < hi; q++ {
 			w := min(panelWidth, p.n-q*panelWidth)
@@ -107,19 +106,7 @@ func (p *panels) mulVec(x, y []float32) {
 				copy(y[q*panelWidth:q*panelWidth+w], tmp[:w])
 			}
 		}
-	}
-	procs := runtime.GOMAXPROCS(0)
-	if procs == 1 || np < 8 || p.k*p.n < 1<<16 {
-		work(0, np)
-		return
-	}
-	parts := min(procs, np/4)
-	var wg sync.WaitGroup
-	for i := range parts {
-		lo, hi := i*np/parts, (i+1)*np/parts
-		wg.Go(func() { work(lo, hi) })
-	}
-	wg.Wait()
+	})
 }
 
 // matvecGo is the portable kernel and the specification of the assembly one: for each of the
