@@ -51,15 +51,15 @@ func LoadAdapter(base Named, name, path string) (Named, error) {
 	if err != nil {
 		return Named{}, fmt.Errorf("diffusion: %w", err)
 	}
-	return adapterFromBytes(base, name, path, b)
-}
-
-// adapterFromBytes is LoadAdapter on the file's contents b (path names it in errors).
-func adapterFromBytes(base Named, name, path string, b []byte) (Named, error) {
 	f, err := readBytes(b)
 	if err != nil {
 		return Named{}, fmt.Errorf("load %s: %w", path, err)
 	}
+	return adapterFrom(base, name, path, b, f)
+}
+
+// adapterFrom is LoadAdapter on the file's contents b, parsed as f (path names it in errors).
+func adapterFrom(base Named, name, path string, b []byte, f *gguf.File) (Named, error) {
 	fail := func(err error) (Named, error) { return Named{}, fmt.Errorf("load %s: %w", path, err) }
 	if arch, err := f.String("general.architecture"); err != nil || arch != AdapterArchitecture {
 		return fail(fmt.Errorf("%w: architecture %q, want %q", ErrFormat, arch, AdapterArchitecture))
@@ -123,7 +123,7 @@ func loadAny(read func(string) ([]byte, error), name, path, basePath string) (Na
 	}
 	arch, _ := f.String("general.architecture")
 	if arch != AdapterArchitecture {
-		return namedFromBytes(name, path, b)
+		return namedFrom(name, path, b, f)
 	}
 	if basePath == "" {
 		basePath = filepath.Join(filepath.Dir(path), "base.gguf")
@@ -132,9 +132,13 @@ func loadAny(read func(string) ([]byte, error), name, path, basePath string) (Na
 	if err != nil {
 		return Named{}, fmt.Errorf("base of adapter %s: diffusion: %w", path, err)
 	}
-	base, err := namedFromBytes("base", basePath, bb)
+	bf, err := readBytes(bb)
+	if err != nil {
+		return Named{}, fmt.Errorf("base of adapter %s: load %s: %w", path, basePath, err)
+	}
+	base, err := namedFrom("base", basePath, bb, bf)
 	if err != nil {
 		return Named{}, fmt.Errorf("base of adapter %s: %w", path, err)
 	}
-	return adapterFromBytes(base, name, path, b)
+	return adapterFrom(base, name, path, b, f)
 }

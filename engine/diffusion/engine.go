@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/gguf"
 	"github.com/genquorum/genquorum/tensor"
 )
 
@@ -32,15 +33,15 @@ func LoadNamed(name, path string) (Named, error) {
 	if err != nil {
 		return Named{}, fmt.Errorf("diffusion: %w", err)
 	}
-	return namedFromBytes(name, path, b)
-}
-
-// namedFromBytes is LoadNamed on the file's contents b (path names it in errors).
-func namedFromBytes(name, path string, b []byte) (Named, error) {
 	f, err := readBytes(b)
 	if err != nil {
 		return Named{}, fmt.Errorf("load %s: %w", path, err)
 	}
+	return namedFrom(name, path, b, f)
+}
+
+// namedFrom is LoadNamed on the file's contents b, parsed as f (path names it in errors).
+func namedFrom(name, path string, b []byte, f *gguf.File) (Named, error) {
 	m, err := ReadGGUF(f)
 	if err != nil {
 		return Named{}, fmt.Errorf("load %s: %w", path, err)
