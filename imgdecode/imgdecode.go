@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
+
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // Mode is a Pillow image mode name: the pixel layout Pillow 9.4 gives a
@@ -53,8 +54,14 @@ func (d JPEGDecoder) String() string {
 // DefaultMaxPixels is the pixel limit used when Options.MaxPixels is 0.
 const DefaultMaxPixels = 100_000_000
 
+// DefaultMaxBytes is the file size limit used when Options.MaxBytes is 0.
+const DefaultMaxBytes = 512 << 20
+
 // Options controls decoding. The zero value is ready to use.
 type Options struct {
+	// MaxBytes is the largest input accepted, in bytes; 0 (or a negative value) means
+	// DefaultMaxBytes. Larger inputs are rejected with ErrTooLarge before they are read whole.
+	MaxBytes int64
 	// MaxPixels is the largest Width*Height accepted; 0 (or a negative
 	// value) means DefaultMaxPixels. Larger images are rejected with ErrTooLarge from
 	// the header alone, before pixel memory is allocated.
@@ -62,6 +69,13 @@ type Options struct {
 	// JPEG selects the JPEG decoder; the zero value (and any value other
 	// than JPEGStd) is JPEGTurbo.
 	JPEG JPEGDecoder
+}
+
+func (o Options) maxBytes() int64 {
+	if o.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return o.MaxBytes
 }
 
 func (o Options) maxPixels() int64 {
@@ -76,8 +90,8 @@ var (
 	// ErrFormat: the data is not a PNG or JPEG file, or is corrupt or uses
 	// an unsupported feature (e.g. arithmetic-coded or 12-bit JPEG).
 	ErrFormat = errors.New("imgdecode: invalid or unsupported image")
-	// ErrTooLarge: the image has more pixels than Options.MaxPixels. The
-	// concrete error is a *LimitError.
+	// ErrTooLarge: the image has more pixels than Options.MaxPixels (the
+	// concrete error is a *LimitError), or the input is over Options.MaxBytes.
 	ErrTooLarge = errors.New("imgdecode: image too large")
 	// ErrEmpty: the file is empty or the image has zero width or height.
 	ErrEmpty = errors.New("imgdecode: empty image")
@@ -216,19 +230,30 @@ var (
 )
 
 // Decode reads a whole PNG or JPEG file from r (the format is sniffed from
-// its magic bytes) and decodes it as Pillow 9.4 would.
+// its magic bytes) and decodes it as Pillow 9.4 would. It reads at most
+// Options.MaxBytes (ErrTooLarge past that).
 func Decode(r io.Reader, opts Options) (*Image, error) {
-	data, err := io.ReadAll(r)
+	limit := opts.maxBytes()
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("imgdecode: read: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: input over the limit of %d bytes", ErrTooLarge, limit)
 	}
 	return decodeBytes(data, opts)
 }
 
-// DecodeFile decodes the PNG or JPEG file at path. Errors do not repeat the
-// path (except those from opening the file, which os already names).
+// DecodeFile decodes the PNG or JPEG file at path. Only a regular file is
+// read (a FIFO or device is rejected at once, with userfile.ErrNotRegular),
+// and a file over Options.MaxBytes is rejected from its size with ErrTooLarge.
+// Errors do not repeat the path (except those from opening the file, which os
+// already names).
 func DecodeFile(path string, opts Options) (*Image, error) {
-	data, err := os.ReadFile(path)
+	data, err := userfile.ReadFile(path, opts.maxBytes())
+	if errors.Is(err, userfile.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("imgdecode: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/collide"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // Input limits for collisions: checked before anything grows.
@@ -251,7 +251,7 @@ func syntheticKind(opts collisionsOptions) (*hashKind, error) {
 func readCollisionsInput(path string, stdin io.Reader, opts collisionsOptions) ([]*hashKind, error) {
 	r := stdin
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := userfile.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("collisions: %w", err)
 		}

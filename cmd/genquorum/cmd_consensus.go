@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/genquorum/genquorum/hashscan"
 	"github.com/genquorum/genquorum/study"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // maxManifestRows bounds a manifest, so a wrong file cannot exhaust memory.
@@ -190,7 +190,7 @@ func writeConsensus(w io.Writer, format string, rows []study.ConsensusRow) error
 
 // readManifest reads a TSV with a header naming "group" and "file" columns (others ignored).
 func readManifest(path string) ([]study.Group, error) {
-	f, err := os.Open(path)
+	f, err := userfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}

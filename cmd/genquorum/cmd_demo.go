@@ -24,6 +24,7 @@ import (
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // demoPrompts are the demo's text prompts (the models are tiny and random: the point is that
@@ -220,6 +221,9 @@ func openGGUFModels(dir string) (*engine.Registry, []engine.ModelRef, error) {
 	var reg engine.Registry
 	var models []engine.ModelRef
 	for _, p := range paths {
+		if err := userfile.Check(p, 0); err != nil {
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
 		e, err := llm.Open(p, llm.Options{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("demo: %w", err)

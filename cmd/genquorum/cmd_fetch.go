@@ -18,6 +18,7 @@ import (
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/tokenizer"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 type fetchOptions struct {
@@ -161,7 +162,7 @@ func detokenizer(paths []string) (func(engine.ModelRef, []int32) ([]byte, bool, 
 }
 
 func fileDigest(path string) (engine.Digest, error) {
-	f, err := os.Open(path)
+	f, err := userfile.Open(path)
 	if err != nil {
 		return engine.Digest{}, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/tensor"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // newGenerateCommand is the parent of the generate subcommands (text; image later).
@@ -57,7 +58,7 @@ func resolveModelPath(model, dirs string) (string, error) {
 		return "", usagef("--model is required")
 	}
 	if st, err := os.Stat(model); err == nil && !st.IsDir() {
-		return model, nil
+		return model, userfile.Check(model, 0)
 	}
 	if !strings.ContainsRune(model, filepath.Separator) {
 		for _, d := range filepath.SplitList(dirs) {
@@ -66,7 +67,7 @@ func resolveModelPath(model, dirs string) (string, error) {
 			}
 			p := filepath.Join(d, model+".gguf")
 			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return p, nil
+				return p, userfile.Check(p, 0)
 			}
 		}
 	}

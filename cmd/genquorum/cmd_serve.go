@@ -15,6 +15,7 @@ import (
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/server"
 	"github.com/genquorum/genquorum/tensor"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 type serveOptions struct {
@@ -117,6 +118,9 @@ func runServe(ctx context.Context, g *globalOptions, opts serveOptions) error {
 		path, err := resolveModelPath(name, opts.modelsDir)
 		if err != nil {
 			return err
+		}
+		if err := userfile.Check(path, 0); err != nil {
+			return fmt.Errorf("--llm %s: %w", name, err)
 		}
 		e, err := llm.Open(path, llm.Options{})
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/genquorum/genquorum/gguf"
 	"github.com/genquorum/genquorum/tokenizer"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // maxLineBytes bounds one input line of tokenize and detokenize.
@@ -88,6 +89,9 @@ bad id is reported on stderr and produces no output; the command then exits with
 func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 	if path == "" {
 		return nil, usagef("--model is required")
+	}
+	if err := userfile.Check(path, 0); err != nil {
+		return nil, err
 	}
 	f, err := gguf.Open(path)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/enginetest"
 	"github.com/genquorum/genquorum/engine/llm"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // engineOptions are the flags that choose the engines a node serves.
@@ -47,6 +48,9 @@ func (o *engineOptions) build() (*engine.Registry, error) {
 		}
 	}
 	for _, path := range o.llm {
+		if err := userfile.Check(path, 0); err != nil {
+			return nil, err
+		}
 		e, err := llm.Open(path, llm.Options{})
 		if err != nil {
 			return nil, err

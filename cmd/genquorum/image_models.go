@@ -13,6 +13,7 @@ import (
 
 	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/models"
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // loadImageModel loads the diffusion model a --model value names: a file (an adapter file is
@@ -30,6 +31,11 @@ func loadImageModel(name, model, dirs, base string) (diffusion.Named, error) {
 	}
 	if err != nil {
 		return diffusion.Named{}, err
+	}
+	if base != "" {
+		if err := userfile.Check(base, 0); err != nil {
+			return diffusion.Named{}, fmt.Errorf("--base: %w", err)
+		}
 	}
 	return diffusion.LoadAny(name, path, base)
 }

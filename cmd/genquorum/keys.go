@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/genquorum/genquorum/userfile"
 )
 
 // A client key file holds the hex of a 32-byte ed25519 seed and a newline.
@@ -31,7 +33,7 @@ func writeKeyFile(path string) (ed25519.PrivateKey, error) {
 }
 
 func readKeyFile(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := userfile.ReadFile(path, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("key file: %w", err)
 	}

@@ -20,6 +20,9 @@ import (
 
 func main() {
 	ctx, stop := signalContext()
+	// The first SIGINT or SIGTERM cancels ctx, and every command winds down; a second one
+	// gets the default action and ends the process at once.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
