@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
@@ -57,6 +59,11 @@ type submitOptions struct {
 	maxTokens int
 	decode    string
 	steps     int
+	sampler   string
+	cfgScale  float32
+	width     int
+	height    int
+	negative  string
 	scheme    string
 	replicas  uint32
 	tolerance uint32
@@ -79,6 +86,9 @@ to the next validator), and with --wait (default) polls until the task is settle
 the verdict: accepted fingerprint, agreeing executors and outliers.
 
 The model is named as the nodes registered it; its content digest is looked up on the ledger.
+Image tasks take genquorum generate image's flags and defaults (--steps, --sampler,
+--cfg-scale, --width/--height, --negative-prompt), so that the accepted PNG is the one
+generate image writes with the same values and the executors' --profile.
 The fingerprint scheme defaults to text:tokens for text and image:average_hash/8 for images.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -95,6 +105,11 @@ The fingerprint scheme defaults to text:tokens for text and image:average_hash/8
 	f.IntVar(&o.maxTokens, "max-tokens", 30, "text: tokens to generate")
 	f.StringVar(&o.decode, "decode", "greedy", "text: greedy, beam:N or sample")
 	f.IntVar(&o.steps, "steps", 20, "image: sampling steps")
+	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "image: sampler: "+strings.Join(diffusion.Samplers, ", "))
+	f.Float32Var(&o.cfgScale, "cfg-scale", diffusion.DefaultCFGScale, "image: classifier-free guidance scale (1 = none)")
+	f.IntVar(&o.width, "width", 0, "image: width in pixels (0: the model's training size)")
+	f.IntVar(&o.height, "height", 0, "image: height in pixels (0: the model's training size)")
+	f.StringVar(&o.negative, "negative-prompt", "", "image: negative prompt (the unconditional context of guidance)")
 	f.StringVar(&o.scheme, "scheme", "", "fingerprint scheme (default by kind)")
 	f.Uint32Var(&o.replicas, "replicas", 3, "executors")
 	f.Uint32Var(&o.tolerance, "tolerance", 0, "Hamming tolerance in bits")
@@ -127,7 +142,11 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 			scheme = "text:tokens"
 		}
 	case engine.KindImage:
-		task.Image = &engine.ImageParams{Steps: o.steps, Sampler: "ddim"}
+		if !slices.Contains(diffusion.Samplers, o.sampler) {
+			return usagef("--sampler %q: want one of %s", o.sampler, strings.Join(diffusion.Samplers, ", "))
+		}
+		task.Image = &engine.ImageParams{NegativePrompt: o.negative, Sampler: o.sampler, Steps: o.steps,
+			CFGScale: o.cfgScale, Width: o.width, Height: o.height}
 		if scheme == "" {
 			scheme = "image:average_hash/8"
 		}

@@ -3,11 +3,13 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/engine/enginetest"
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/userfile"
@@ -15,14 +17,21 @@ import (
 
 // engineOptions are the flags that choose the engines a node serves.
 type engineOptions struct {
-	fakeModels []string
-	llm        []string
+	fakeModels  []string
+	llm         []string
+	imageModels []string
+	imageBase   string
+	modelsDir   string
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&o.llm, "llm", nil, "GGUF model files served by the built-in LLM engine (each named by its file name without .gguf)")
 	cmd.Flags().StringSliceVar(&o.fakeModels, "fake-models", nil,
 		"serve these model names with the deterministic test engine (for tests and benchmarks that exclude engine time)")
+	cmd.Flags().StringArrayVar(&o.imageModels, "image-model", nil,
+		"diffusion model served by the built-in image engine, resolved as generate image --model: a file, NAME.gguf in --models-dir, or built in: base, finetuned, lora, ti (repeatable)")
+	cmd.Flags().StringVar(&o.imageBase, "image-base", "", "base model of an adapter (lora, ti) --image-model file (default base.gguf next to it)")
+	cmd.Flags().StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for --image-model names (default $GENQUORUM_MODELS)")
 }
 
 // fakeModelRef is the model a --fake-models name stands for: its digest is the SHA-256 of
@@ -59,10 +68,34 @@ func (o *engineOptions) build() (*engine.Registry, error) {
 			return nil, err
 		}
 	}
+	if len(o.imageModels) > 0 {
+		e, err := o.imageEngine()
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Register(e); err != nil {
+			return nil, err
+		}
+	}
 	if len(r.Engines()) == 0 {
-		return nil, usagef("no engine: give --llm FILE.gguf (or --fake-models for tests)")
+		return nil, usagef("no engine: give --llm FILE.gguf, --image-model NAME|FILE (or --fake-models for tests)")
 	}
 	return &r, nil
+}
+
+// imageEngine loads the --image-model models into one diffusion engine, each resolved as
+// genquorum generate image resolves --model (loadImageModel); each is registered on the
+// ledger under its name and the SHA-256 of its GGUF encoding, as text models are.
+func (o *engineOptions) imageEngine() (*diffusion.Engine, error) {
+	var models []diffusion.Named
+	for _, name := range o.imageModels {
+		nm, err := loadImageModel("", name, o.modelsDir, o.imageBase)
+		if err != nil {
+			return nil, fmt.Errorf("--image-model %s: %w", name, err)
+		}
+		models = append(models, nm)
+	}
+	return diffusion.New(models...)
 }
 
 // modelRef resolves a model name against the registry.

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genquorum/genquorum/chain"
+)
+
+// TestImageTasksOnTestnet runs a 3-validator testnet as three node processes serving the
+// built-in image models (node --image-model base --image-model lora), submits image tasks
+// with non-default sampling flags through the CLI, and checks that each is settled by the
+// image fingerprint with all three executors agreeing, and that fetch returns exactly the PNG
+// that genquorum generate image writes with the same flags (the nodes run the exact profile).
+func TestImageTasksOnTestnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 3 validator processes")
+	}
+	dir := t.TempDir()
+	base := freeBasePort(t, 3)
+	if _, stderr, code := runCLI(t, "testnet", "--validators", "3", "--out", dir, "--base-port", fmt.Sprint(base),
+		"--commit-window", "10", "--reveal-window", "10"); code != 0 {
+		t.Fatal(stderr)
+	}
+	rpc := func(i int) string { return fmt.Sprintf("tcp://127.0.0.1:%d", base+2*i+1) }
+	procs := make([]*proc, 3)
+	for i := range procs {
+		procs[i] = startProc(t, filepath.Join(dir, fmt.Sprintf("node%d.log", i)), "node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)),
+			"--image-model", "base", "--image-model", "lora", "--log-level", "warn")
+	}
+	defer func() {
+		for _, p := range procs {
+			p.stop(t)
+		}
+	}()
+	waitImageNodes(t, rpc(0), procs, 3)
+
+	for _, tt := range []struct {
+		model string
+		flags []string
+	}{
+		{"base", []string{"--seed", "7", "--steps", "6", "--sampler", "euler", "--cfg-scale", "2.5"}},
+		{"lora", []string{"--seed", "11", "--steps", "4", "--sampler", "euler_a", "--cfg-scale", "1.5", "--width", "32", "--height", "64",
+			"--negative-prompt", "A photo of a shirt"}},
+	} {
+		t.Run(tt.model, func(t *testing.T) {
+			prompt := "A photo of a bag"
+			args := append([]string{"submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "image",
+				"--model", tt.model, "--prompt", prompt, "--replicas", "3", "--tolerance", "2", "--timeout", "120s", "--format", "json"}, tt.flags...)
+			stdout, stderr, code := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("submit: exit %d: %s", code, stderr)
+			}
+			var tv chain.TaskView
+			if err := json.Unmarshal([]byte(stdout), &tv); err != nil {
+				t.Fatal(err)
+			}
+			if tv.Status != "accepted" || tv.Support != 3 || tv.Kind != "image" {
+				t.Fatalf("task %s: %s %s with support %d, want an accepted image task with support 3", tv.ID, tv.Kind, tv.Status, tv.Support)
+			}
+			if len(tv.Value) != 16 {
+				t.Errorf("accepted fingerprint %q: want the 64-bit average hash in hex", tv.Value)
+			}
+			want := filepath.Join(dir, tt.model+"-local.png")
+			gen := append([]string{"generate", "image", "--model", tt.model, "--prompt", prompt, "--out", want}, tt.flags...)
+			if _, stderr, code := runCLI(t, gen...); code != 0 {
+				t.Fatalf("generate image: exit %d: %s", code, stderr)
+			}
+			got := filepath.Join(dir, tt.model+"-fetched.png")
+			stdout, stderr, code = runCLI(t, "fetch", tv.ID, "--rpc", rpc(2), "--out", got)
+			if code != 0 {
+				t.Fatalf("fetch: exit %d: %s %s", code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "distance 0") {
+				t.Errorf("fetch output %q: want distance 0", stdout)
+			}
+			a, _ := os.ReadFile(want)
+			b, err := os.ReadFile(got)
+			if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
+				t.Errorf("fetched PNG (%d bytes, %v) differs from generate image's (%d bytes)", len(b), err, len(a))
+			}
+			if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+				t.Errorf("fetched artifact is not a PNG")
+			}
+		})
+	}
+}
+
+// waitImageNodes waits until n nodes are registered on the ledger and serve the models.
+func waitImageNodes(t *testing.T, rpc string, procs []*proc, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	for {
+		cc, _, err := (&rpcOptions{rpc: []string{rpc}}).client(ctx, &globalOptions{logger: discardLogger()})
+		if err == nil {
+			var nodes []chain.NodeView
+			if err := cc.QueryJSON(ctx, chain.QueryNodes, nil, &nodes); err == nil {
+				serving := 0
+				for _, nv := range nodes {
+					has := map[string]bool{}
+					for _, m := range nv.Models {
+						name, _, _ := strings.Cut(m, "@")
+						has[name] = true
+					}
+					if has["base"] && has["lora"] {
+						serving++
+					}
+				}
+				if serving >= n {
+					return
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			for i, p := range procs {
+				b, _ := os.ReadFile(p.log)
+				t.Logf("node %d log:\n%s", i, tail(string(b), 2000))
+			}
+			t.Fatalf("fewer than %d nodes registered with the image models", n)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
