@@ -100,6 +100,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newDiffusionCommand(g),
 		newScoreCommand(g),
 		newServeCommand(g),
+		newStudyCommand(g),
 	)
 	return root
 }

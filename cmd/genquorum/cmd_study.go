@@ -1,0 +1,160 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/study"
+)
+
+// studyFlags are the flags every study subcommand shares.
+type studyFlags struct {
+	out     string
+	workers int
+	resume  bool
+}
+
+func (sf *studyFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&sf.out, "out", "", "study directory: dataset, tables, plots, report.html (required)")
+	f.IntVar(&sf.workers, "workers", 0, "work items at once (0: GOMAXPROCS)")
+	f.BoolVar(&sf.resume, "resume", false, "add to an existing --out directory, skipping what it already holds")
+}
+
+// open starts a run of name with a progress bar on stderr when stderr is a terminal.
+func (sf *studyFlags) open(g *globalOptions, name string) (*study.Run, error) {
+	if sf.out == "" {
+		return nil, usagef("--out DIR is required")
+	}
+	opts := study.Options{Dir: sf.out, Resume: sf.resume, Workers: sf.workers, Command: os.Args}
+	if isTerminal(g.stderr) {
+		opts.Progress = func(label string, total int) func(int) {
+			bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(g.stderr),
+				progressbar.OptionSetDescription(label), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+				progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+			return func(done int) { _ = bar.Set(done) }
+		}
+	}
+	return study.Open(name, opts)
+}
+
+// finish closes r (writing report.html) and prints where the results are.
+func finish(g *globalOptions, r *study.Run, err error) error {
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		fmt.Fprintf(g.stdout, "wrote %s/{tables,plots,report.html}\n", r.Dir)
+	}
+	return err
+}
+
+// imageStudyFlags are the grid flags of the image studies.
+type imageStudyFlags struct {
+	studyFlags
+	hashSpecOptions
+	models, profiles []string
+	prompts          []string
+	seeds            string
+	sampler          string
+	steps            int
+	cfg              float32
+}
+
+func (o *imageStudyFlags) register(cmd *cobra.Command, defaultSeeds string, defaultProfiles []string) {
+	f := cmd.Flags()
+	o.studyFlags.register(f)
+	o.hashSpecOptions.addFlags(cmd)
+	f.StringSliceVar(&o.models, "model", []string{"base", "finetuned", "lora", "ti"}, "built-in diffusion models")
+	f.StringSliceVar(&o.profiles, "profile", defaultProfiles, "numeric profiles (simulated hardware; see genquorum profiles)")
+	f.StringArrayVar(&o.prompts, "prompt", diffusion.ClassPrompts[:], "prompts (repeat)")
+	f.StringVar(&o.seeds, "seed", defaultSeeds, "seeds: 1-10, 1,5,9")
+	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "sampler")
+	f.IntVar(&o.steps, "steps", 20, "sampling steps")
+	f.Float32Var(&o.cfg, "cfg-scale", diffusion.DefaultCFGScale, "classifier-free guidance scale")
+}
+
+// config builds the grid. The models run on the built-in engine; the engines helper's --engine
+// flags (as node takes them) plug in here by returning other study.ImageModel values.
+func (o *imageStudyFlags) config() (study.ImageConfig, error) {
+	specs, err := o.specs()
+	if err != nil {
+		return study.ImageConfig{}, err
+	}
+	seeds, err := study.ParseSeeds(o.seeds)
+	if err != nil {
+		return study.ImageConfig{}, usagef("--seed: %v", err)
+	}
+	models, err := study.BuiltinImageModels(o.models...)
+	if err != nil {
+		return study.ImageConfig{}, usageError{err}
+	}
+	return study.ImageConfig{Models: models, Profiles: o.profiles, Prompts: o.prompts, Seeds: seeds, Specs: specs,
+		Params: engine.ImageParams{Sampler: o.sampler, Steps: o.steps, CFGScale: o.cfg}}, nil
+}
+
+func newStudyCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "study",
+		Short: "The paper's experiments, one command each, into one directory (dataset, tables, plots, report.html)",
+		Long: `study runs the paper's experiments and writes everything into one --out directory:
+artifacts/ (every PNG and text record under its SHA-256), manifest.jsonl (one line per
+artifact: task, engine settings, fingerprints of every kind, timings), tables/ (TSV, JSON,
+Markdown), plots/ (SVG, PNG) and report.html (one self-contained file). The dataset's digest
+is the SHA-256 of manifest.jsonl. Runs are Ctrl-C safe: files are written atomically and the
+manifest line by line (fsynced); --resume continues where a run stopped.`,
+	}
+	cmd.AddCommand(newStudyTable1Command(g), newStudyCheckCommand(g))
+	return cmd
+}
+
+func newStudyTable1Command(g *globalOptions) *cobra.Command {
+	var o imageStudyFlags
+	cmd := &cobra.Command{
+		Use:   "table1 --out DIR [flags]",
+		Short: "Table 1: consensus of one task's images across profiles, per model and hash kind",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := o.config()
+			if err != nil {
+				return err
+			}
+			r, err := o.open(g, "table1")
+			if err != nil {
+				return err
+			}
+			return finish(g, r, study.RunTable1(cmd.Context(), r, cfg))
+		},
+	}
+	o.register(cmd, "1-10", study.ProfileNames())
+	return cmd
+}
+
+func newStudyCheckCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check DIR",
+		Short: "Recompute every artifact digest, task digest and fingerprint of a study directory (exit 3 on a mismatch)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := study.Check(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			for _, p := range res.Problems {
+				fmt.Fprintf(g.stdout, "MISMATCH %s\n", p)
+			}
+			fmt.Fprintf(g.stdout, "%d entries, %d fingerprints recomputed, %d mismatches; dataset digest %s\n",
+				res.Entries, res.Fingerprints, len(res.Problems), res.DatasetDigest)
+			if len(res.Problems) > 0 {
+				return partialError{failed: len(res.Problems), total: res.Entries}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,141 @@
+package study
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/imghash"
+)
+
+// tinyImageConfig is a grid small enough for a test: one model, two profiles, two images
+// each, two sampling steps.
+func tinyImageConfig(t *testing.T, seeds ...uint64) ImageConfig {
+	t.Helper()
+	models, err := BuiltinImageModels("base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ImageConfig{Models: models, Profiles: []string{"exact", "hopper-bf16"}, Prompts: []string{"A photo of a bag"},
+		Seeds: seeds, Specs: []imghash.Spec{{Kind: imghash.AverageHash, Size: 8}, {Kind: imghash.DHash, Size: 8}},
+		Params: engine.ImageParams{Sampler: "ddim", Steps: 2, CFGScale: 3}}
+}
+
+func runTable1(t *testing.T, dir string, resume bool, cfg ImageConfig) {
+	t.Helper()
+	r, err := Open("table1", Options{Dir: dir, Resume: resume, Command: []string{"test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RunTable1(t.Context(), r, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDatasetResumeAndCheck(t *testing.T) {
+	dir := t.TempDir()
+	runTable1(t, dir, false, tinyImageConfig(t, 1))
+	if _, err := Open("table1", Options{Dir: dir}); err == nil {
+		t.Fatal("a second run into a dataset without resume was not refused")
+	}
+	// A crash mid-line leaves a partial last line; resume drops it and adds only new work.
+	f, err := os.OpenFile(filepath.Join(dir, ManifestFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"study":"table1","key":"cut sh`)
+	f.Close()
+	runTable1(t, dir, true, tinyImageConfig(t, 1, 2))
+	ds, err := OpenDataset(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := ds.Entries("")
+	ds.Close()
+	if len(entries) != 4 {
+		t.Fatalf("%d entries after resume, want 4 (2 profiles x 2 seeds)", len(entries))
+	}
+	for _, name := range []string{"tables/table1.tsv", "tables/table1.json", "tables/table1.md", "tables/drift.md",
+		"plots/consensus-base.svg", "plots/consensus-base.png", "plots/drift.svg", ReportFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	res, err := Check(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 || res.Entries != 4 || res.Fingerprints != 8 {
+		t.Fatalf("clean dataset: %d entries, %d fingerprints, problems %v", res.Entries, res.Fingerprints, res.Problems)
+	}
+
+	// Alter one PNG and one manifest line (another entry's fingerprint): both are reported.
+	png := filepath.Join(dir, filepath.FromSlash(entries[0].Artifact))
+	data, _ := os.ReadFile(png)
+	data[len(data)/2] ^= 1
+	os.WriteFile(png, data, 0o644)
+	man := filepath.Join(dir, ManifestFile)
+	m, _ := os.ReadFile(man)
+	lines := bytes.Split(m, []byte("\n"))
+	fp := entries[3].Fingerprints["image:average_hash/8"]
+	flipped := []byte(fp)
+	flipped[0] ^= 1 // '0'<->'1', 'a'<->'`' ...: another hex digit or a bad one, both wrong
+	lines[3] = bytes.Replace(lines[3], []byte(fp), flipped, 1)
+	os.WriteFile(man, bytes.Join(lines, []byte("\n")), 0o644)
+	res, err = Check(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var png1, line4 bool
+	for _, p := range res.Problems {
+		png1 = png1 || (p.Line == 1 && strings.Contains(p.What, "SHA-256"))
+		line4 = line4 || (p.Line == 4 && strings.Contains(p.What, "average_hash"))
+		if p.Line != 1 && p.Line != 4 {
+			t.Errorf("unexpected problem %v", p)
+		}
+	}
+	if !png1 || !line4 {
+		t.Errorf("problems %v: want the altered PNG (line 1) and the altered fingerprint (line 4)", res.Problems)
+	}
+}
+
+func TestCheckTaskDigestAndStrayFiles(t *testing.T) {
+	dir := t.TempDir()
+	runTable1(t, dir, false, tinyImageConfig(t, 1))
+	man := filepath.Join(dir, ManifestFile)
+	m, _ := os.ReadFile(man)
+	m = bytes.Replace(m, []byte(`"seed":1,`), []byte(`"seed":7,`), 1)
+	os.WriteFile(man, m, 0o644)
+	os.WriteFile(filepath.Join(dir, ArtifactDir, "stray.png"), []byte("x"), 0o644)
+	res, err := Check(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var task, stray bool
+	for _, p := range res.Problems {
+		task = task || (p.Line == 1 && strings.Contains(p.What, "task digest"))
+		stray = stray || strings.Contains(p.What, "stray.png")
+	}
+	if !task || !stray || len(res.Problems) != 2 {
+		t.Errorf("problems %v: want the changed seed and the stray file", res.Problems)
+	}
+}
+
+func TestParseSeeds(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{{"1", 1, true}, {"1-10", 10, true}, {"1-3,7", 4, true}, {"x", 0, false}, {"5-1", 0, false}, {"0-100000", 0, false}} {
+		s, err := ParseSeeds(c.in)
+		if (err == nil) != c.ok || len(s) != c.want {
+			t.Errorf("ParseSeeds(%q) = %v, %v", c.in, s, err)
+		}
+	}
+}
