@@ -105,3 +105,29 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// CheckWritable reports whether path can be created or overwritten as a regular file, before a
+// long job spends its time and then fails to write its result: the folder must exist, and path
+// must not be a directory or a special file. It leaves an existing file unchanged and removes
+// the file it created to check.
+func CheckWritable(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && !st.Mode().IsRegular():
+		return &os.PathError{Op: "write", Path: path, Err: notRegular(st.Mode())}
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	existed := err == nil
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if !existed {
+		return os.Remove(path)
+	}
+	return nil
+}

@@ -61,3 +61,40 @@ func TestReadFile(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(existing, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "out.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	tests := []struct {
+		name string
+		path string
+		ok   bool
+	}{
+		{"new file", filepath.Join(dir, "new.json"), true},
+		{"existing file", existing, true},
+		{"missing folder", filepath.Join(dir, "no", "such.json"), false},
+		{"directory", dir, false},
+		{"fifo", fifo, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckWritable(tt.path)
+			if (err == nil) != tt.ok {
+				t.Fatalf("CheckWritable(%s) = %v, want ok %v", tt.path, err, tt.ok)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the checked new file was left behind: %v", err)
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep" {
+		t.Errorf("existing file changed to %q", b)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
@@ -24,6 +25,7 @@ import (
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
+	"github.com/genquorum/genquorum/tensor"
 	"github.com/genquorum/genquorum/userfile"
 )
 
@@ -90,7 +92,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringVar(&o.imageAlt, "image-alt", "finetuned",
 		"a second diffusion model every node serves, which the wrong-model cheater substitutes on image tasks (\"\" for none)")
 	f.IntVar(&o.images, "image-share", 3, "one task in N is an image task (when an image model is given)")
-	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with 2n+1 executors")
+	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with max(2n-1, n+1) executors (if enough nodes)")
 	f.Uint64Var(&o.window, "window", 300, "commit window in blocks (executors run the task within it)")
 	f.Uint64Var(&o.reveal, "reveal-window", 50, "reveal window in blocks (a task whose executors all reveal settles at once)")
 	f.StringVar(&o.dir, "dir", "", "keep the network's files here (default: a temporary directory, removed)")
@@ -104,6 +106,22 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	}
 	if o.tasks < 1 || o.replicas < 1 || o.maxTokens < 1 {
 		return usagef("demo: --tasks, --replicas and --max-tokens must be positive")
+	}
+	if o.inFlight < 1 {
+		return usagef("--in-flight %d: want at least 1", o.inFlight)
+	}
+	if len(o.profiles) == 0 {
+		return usagef("--profiles: at least one honest node's profile is needed")
+	}
+	for _, p := range o.profiles {
+		if err := checkProfile("--profiles", p); err != nil {
+			return err
+		}
+	}
+	if o.jsonOut != "" {
+		if err := userfile.CheckWritable(o.jsonOut); err != nil {
+			return usagef("--json: %v", err)
+		}
 	}
 	if int(o.replicas) > len(o.profiles)+len(o.cheaters) {
 		return usagef("demo: %d replicas but only %d nodes", o.replicas, len(o.profiles)+len(o.cheaters))
@@ -204,6 +222,18 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+	}
+	return nil
+}
+
+// checkProfile returns a usage error naming the known profiles unless name is one.
+func checkProfile(flag, name string) error {
+	if _, err := tensor.ProfileByName(name); err != nil {
+		var names []string
+		for _, p := range tensor.Profiles() {
+			names = append(names, p.Name)
+		}
+		return usagef("%s %q: unknown profile (known: %s)", flag, name, strings.Join(names, ", "))
 	}
 	return nil
 }

@@ -78,6 +78,7 @@ func runDiffusionClassifier(ctx context.Context, g *globalOptions, o diffusionCl
 type diffusionEvalOptions struct {
 	imageModelFlags
 	concept    int
+	conceptSet bool // --concept-class given
 	classifier string
 	seeds      int
 	steps      int
@@ -100,12 +101,13 @@ example images (run it on the base model too, where <concept> is an unknown word
 rate without the learned token).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.conceptSet = cmd.Flags().Changed("concept-class")
 			return runDiffusionEval(cmd.Context(), g, o)
 		},
 	}
 	f := cmd.Flags()
 	o.register(f)
-	f.IntVar(&o.concept, "concept-class", -1, "measure a textual inversion: the class of its example images")
+	f.IntVar(&o.concept, "concept-class", 0, "measure a textual inversion: the class of its example images (0 to 9)")
 	f.StringVar(&o.classifier, "classifier", "classifier.gguf", "classifier written by genquorum diffusion classifier")
 	f.IntVar(&o.seeds, "seeds", 10, "images per class (seeds 1..N)")
 	f.IntVar(&o.steps, "steps", 20, "sampling steps")
@@ -133,8 +135,8 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 		return err
 	}
 	prompts, targets := diffusion.ClassPrompts[:], []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
-	if o.concept >= 0 {
-		if o.concept >= diffusion.NumClasses {
+	if o.conceptSet {
+		if o.concept < 0 || o.concept >= diffusion.NumClasses {
 			return usagef("--concept-class %d, want 0 to 9", o.concept)
 		}
 		prompts, targets = []string{"A photo of a " + diffusion.ConceptToken}, []int{o.concept}

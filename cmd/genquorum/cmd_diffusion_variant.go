@@ -39,7 +39,7 @@ func newDiffusionVariantCommand(g *globalOptions) *cobra.Command {
 	o := diffusionVariantOptions{tc: diffusion.DefaultTrainConfig()}
 	o.tc.LR, o.tc.Seed, o.tc.Warmup = 2e-4, 2, 20
 	cmd := &cobra.Command{
-		Use:   "variant --method full|lora|ti --base base.gguf --out FILE [flags]",
+		Use:   "variant --method full|lora|ti --base base|FILE --out FILE [flags]",
 		Short: "Train a variant of the base model: full fine-tune, LoRA, or textual inversion",
 		Long: `variant trains one of the paper's variants of a base model, deterministically:
 
@@ -63,7 +63,7 @@ Checkpoints and --resume work as for train (give the same data flags on --resume
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.method, "method", "", "full, lora or ti (required)")
-	f.StringVar(&o.base, "base", "", "base model file (required)")
+	f.StringVar(&o.base, "base", "", "base model: a file, NAME for NAME.gguf in $GENQUORUM_MODELS, or built-in base or finetuned (required)")
 	f.StringVar(&o.out, "out", "", "output file (required)")
 	f.StringVar(&o.ckpt, "checkpoint", "", "checkpoint file (default OUT.ckpt)")
 	f.StringVar(&o.resume, "resume", "", "resume from this checkpoint")
@@ -98,7 +98,11 @@ func runDiffusionVariant(ctx context.Context, g *globalOptions, o diffusionVaria
 	if o.ckpt == "" {
 		o.ckpt = o.out + ".ckpt"
 	}
-	base, err := diffusion.LoadNamed("base", o.base)
+	if o.base == "lora" || o.base == "ti" {
+		return usagef("--base %s: an adapter; give a full model (base, finetuned or a file)", o.base)
+	}
+	// The same names as --model elsewhere: a file, NAME.gguf in $GENQUORUM_MODELS, or built in.
+	base, err := loadImageModel("base", o.base, os.Getenv("GENQUORUM_MODELS"), "")
 	if err != nil {
 		return err
 	}

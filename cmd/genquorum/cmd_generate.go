@@ -183,7 +183,18 @@ type generateOutput struct {
 	SumLogProb    float64    `json:"sum_logprob"`
 }
 
+// checkTopP rejects a --top-p outside [0, 1] (the servers reject it too).
+func checkTopP(p float32) error {
+	if !(p >= 0 && p <= 1) {
+		return usagef("--top-p %v: want a probability in [0, 1]", p)
+	}
+	return nil
+}
+
 func runGenerateText(ctx context.Context, g *globalOptions, opts generateTextOptions) error {
+	if err := checkTopP(opts.topP); err != nil {
+		return err
+	}
 	m, ids, prof, err := opts.load()
 	if err != nil {
 		return err

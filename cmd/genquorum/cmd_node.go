@@ -67,6 +67,9 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	if err != nil {
 		return usagef("--behaviour: %v", err)
 	}
+	if err := checkProfile("--profile", o.profile); err != nil {
+		return err
+	}
 	var engines *engine.Registry
 	if !o.noExecutor {
 		if engines, err = o.build(); err != nil {

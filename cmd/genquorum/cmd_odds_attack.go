@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -17,8 +18,8 @@ import (
 
 // oddsAttackOptions are the flags of odds attack.
 type oddsAttackOptions struct {
-	p         float64
-	collision float64
+	p         string
+	collision string
 	verifiers []int
 	colluders []int
 	rules     []string
@@ -57,8 +58,8 @@ skipped). Output columns: rule, n, need, colluders, model, probability, log10_pr
 		},
 	}
 	f := cmd.Flags()
-	f.Float64Var(&opts.p, "p", -1, "probability that an honest verifier is correct (required)")
-	f.Float64Var(&opts.collision, "collision", -1, "probability that an unrelated output lands within tolerance (required)")
+	f.StringVar(&opts.p, "p", "", "probability that an honest verifier is correct, decimal or fraction like 6771/6928 (required)")
+	f.StringVar(&opts.collision, "collision", "", "probability that an unrelated output lands within tolerance, decimal or fraction (required)")
 	f.IntSliceVar(&opts.verifiers, "verifiers", nil, "verifier counts (default 3,5,7 for majority, 4,7,10 for supermajority)")
 	f.IntSliceVar(&opts.colluders, "colluders", []int{0, 1, 2}, "colluder counts")
 	f.StringSliceVar(&opts.rules, "rule", []string{"majority"}, "voting rules: majority, supermajority, or both comma-separated")
@@ -82,11 +83,25 @@ Output columns: method, successes, trials, p, lo, hi, confidence.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&opts.successes, "successes", -1, "number of successes (required)")
+	f.IntVar(&opts.successes, "successes", 0, "number of successes (required)")
+	_ = cmd.MarkFlagRequired("successes")
 	f.IntVar(&opts.trials, "trials", 0, "number of trials (required)")
 	f.Float64Var(&opts.confidence, "confidence", 0.95, "two-sided confidence level")
 	f.StringVar(&opts.format, "format", "text", "output format: text, tsv or json (JSON Lines)")
 	return cmd
+}
+
+// parseProb parses a single probability in [0, 1], a decimal or a fraction, as --p of odds does.
+func parseProb(flag, s string) (float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, usagef("%s: required", flag)
+	}
+	r, ok := parseRat(strings.TrimSpace(s))
+	if !ok || r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
+		return 0, usagef("%s %q: want a probability in [0, 1] (decimal or fraction)", flag, s)
+	}
+	f, _ := r.Float64()
+	return f, nil
 }
 
 // attackRow is one line of odds attack output.
@@ -101,11 +116,13 @@ type attackRow struct {
 }
 
 func runOddsAttack(ctx context.Context, g *globalOptions, opts oddsAttackOptions) error {
-	if !(opts.p >= 0 && opts.p <= 1) {
-		return usagef("--p %v: want a probability in [0, 1]", opts.p)
+	p, err := parseProb("--p", opts.p)
+	if err != nil {
+		return err
 	}
-	if !(opts.collision >= 0 && opts.collision <= 1) {
-		return usagef("--collision %v: want a probability in [0, 1]", opts.collision)
+	collision, err := parseProb("--collision", opts.collision)
+	if err != nil {
+		return err
 	}
 	rules, err := parseRules(opts.rules)
 	if err != nil {
@@ -148,13 +165,13 @@ func runOddsAttack(ctx context.Context, g *globalOptions, opts oddsAttackOptions
 					return nil
 				}
 				if m <= n {
-					t, err := odds.Collusion(n, m, opts.p, opts.collision, rule)
+					t, err := odds.Collusion(n, m, p, collision, rule)
 					if err := add("collusion", t, err); err != nil {
 						return err
 					}
 				}
 				if m < n {
-					t, err := odds.Guess(n, m, opts.p, opts.collision, rule)
+					t, err := odds.Guess(n, m, p, collision, rule)
 					if err := add("guess", t, err); err != nil {
 						return err
 					}

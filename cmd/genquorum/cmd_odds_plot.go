@@ -15,12 +15,17 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/genquorum/genquorum/userfile"
 )
 
-// checkPlotPath returns a usage error unless path ends in .svg or .png.
+// checkPlotPath returns a usage error unless path ends in .svg or .png and can be written.
 func checkPlotPath(path string) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".svg", ".png":
+		if err := userfile.CheckWritable(path); err != nil {
+			return usagef("--plot: %v", err)
+		}
 		return nil
 	}
 	return usagef("--plot %q: want a .svg or .png file name", path)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,8 @@ type scoreOptions struct {
 	topP        float32
 	seed        uint64
 	tolerance   float64
+	// toleranceSet: --tolerance was given; otherwise the default of the decoding applies.
+	toleranceSet bool
 }
 
 func newScoreCommand(g *globalOptions) *cobra.Command {
@@ -32,14 +35,15 @@ margin (its logit minus the best other token's: positive when it is the argmax),
 verdict.
 
 With --decode greedy (the default) the claim is accepted when every token is the argmax or
-trails it by at most --tolerance (default 0.05) in log-prob. With --decode sample (give the
+trails it by at most --tolerance (default 0.5) in log-prob. With --decode sample (give the
 claim's --temperature, --top-k, --top-p and --seed) each token must be the one the sampler
 could have drawn with the same seed: the draw may fall outside the token's cumulative-mass
-interval by at most --tolerance (default 0.01) of probability mass.
+interval by at most --tolerance (default 0.05) of probability mass.
 
 The command exits with status 0 when the claim is accepted and 1 when it is rejected.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.toleranceSet = cmd.Flags().Changed("tolerance")
 			return runScore(cmd.Context(), g, opts)
 		},
 	}
@@ -51,7 +55,8 @@ The command exits with status 0 when the claim is accepted and 1 when it is reje
 	f.IntVar(&opts.topK, "top-k", 0, "sample: the claim's top-k (0 = all)")
 	f.Float32Var(&opts.topP, "top-p", 1, "sample: the claim's top-p (1 = all)")
 	f.Uint64Var(&opts.seed, "seed", 0, "sample: the claim's seed")
-	f.Float64Var(&opts.tolerance, "tolerance", -1, "acceptance tolerance (default 0.05 log-prob for greedy, 0.01 mass for sample)")
+	f.Float64Var(&opts.tolerance, "tolerance", 0, fmt.Sprintf("acceptance tolerance (default %g log-prob for greedy, %g mass for sample)",
+		llm.DefaultGreedyTol, llm.DefaultSampleTol))
 	return cmd
 }
 
@@ -90,6 +95,15 @@ func runScore(ctx context.Context, g *globalOptions, opts scoreOptions) error {
 	}
 	if opts.decode != llm.DecodeGreedy && opts.decode != llm.DecodeSample {
 		return usagef("--decode %q: want greedy or sample", opts.decode)
+	}
+	if opts.toleranceSet && !(opts.tolerance >= 0 && !math.IsInf(opts.tolerance, 0)) {
+		return usagef("--tolerance %v: want 0 or more", opts.tolerance)
+	}
+	if err := checkTopP(opts.topP); err != nil {
+		return err
+	}
+	if !opts.toleranceSet {
+		opts.tolerance = -1 // the decoding's default, below
 	}
 	m, ids, prof, err := opts.load()
 	if err != nil {

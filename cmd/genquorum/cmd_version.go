@@ -14,12 +14,18 @@ func newVersionCommand(g *globalOptions) *cobra.Command {
 		Short: "Print the version and build information",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			version := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				version = bi.Main.Version
-			}
-			_, err := fmt.Fprintf(g.stdout, "genquorum %s %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintf(g.stdout, "genquorum %s\n", versionString())
 			return err
 		},
 	}
+}
+
+// versionString is the module version (or "(devel)"), the Go version and the platform, as
+// printed by `genquorum version` and `genquorum --version`.
+func versionString() string {
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	return fmt.Sprintf("%s %s %s/%s", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,6 +62,7 @@ not trust each other: outputs are compared by locality-sensitive fingerprints un
 tolerance, and a majority of randomly chosen verifiers decides.
 
 Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interrupted.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -69,9 +71,10 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 				return usageError{err}
 			}
 			g.logger = logger
-			return nil
+			return checkWorkers(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetIn(g.stdin)
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
@@ -149,7 +152,8 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.As(err, &ue):
 		return exitUsage
 	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "accepts "),
-		strings.HasPrefix(err.Error(), "requires at least"), strings.HasPrefix(err.Error(), "unknown flag"):
+		strings.HasPrefix(err.Error(), "requires at least"), strings.HasPrefix(err.Error(), "unknown flag"),
+		strings.HasPrefix(err.Error(), "required flag"):
 		// cobra's own argument errors carry no type.
 		return exitUsage
 	default:
@@ -158,3 +162,15 @@ func exitCode(ctx context.Context, err error) int {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// checkWorkers rejects a negative --workers, in every command that has the flag.
+func checkWorkers(cmd *cobra.Command) error {
+	f := cmd.Flags().Lookup("workers")
+	if f == nil || f.Value.Type() != "int" {
+		return nil
+	}
+	if n, err := strconv.Atoi(f.Value.String()); err == nil && n < 0 {
+		return usagef("--workers %d: want 0 or more", n)
+	}
+	return nil
+}
