@@ -108,11 +108,11 @@ func runConsensus(ctx context.Context, g *globalOptions, o consensusOptions, arg
 		total += len(gr.Files)
 	}
 	opts := study.ConsensusOptions{Decode: dec, Workers: o.workers}
-	if isTerminal(g.stderr) || total >= progressMinFiles {
-		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(g.stderr),
+	if isTerminal(g.stderr) {
+		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(barWriter(g.stderr)),
 			progressbar.OptionSetDescription("hashing"), progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(100_000_000),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
 		opts.Progress = func(done, _ int) { _ = bar.Set(done) }
 	}
 	rows, failed, err := study.Consensus(ctx, groups, specs, opts)

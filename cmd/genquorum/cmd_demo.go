@@ -202,9 +202,9 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	}
 	fmt.Fprintf(g.stderr, "genquorum demo: 1 validator, %d nodes (%d honest, %d misbehaving), %d tasks on %d models, %d replicas, %s\n",
 		len(nodes), len(o.profiles), len(o.cheaters), o.tasks, len(reg.Models()), o.replicas, rule)
-	bar := progressbar.NewOptions(o.tasks, progressbar.OptionSetWriter(g.stderr), progressbar.OptionSetDescription("settling"),
+	bar := progressbar.NewOptions(o.tasks, progressbar.OptionSetWriter(barWriter(g.stderr)), progressbar.OptionSetDescription("settling"),
 		progressbar.OptionShowCount(), progressbar.OptionThrottle(100_000_000),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
 	s, err := demo.Run(ctx, demo.Options{
 		Dir: dir, Engines: reg, Nodes: nodes, Workloads: workloads, Tasks: o.tasks, Replicas: o.replicas,
 		Rule: rule, InFlight: o.inFlight, Params: params, Logger: netLogger, Adaptive: o.adaptive,

@@ -259,6 +259,7 @@ type stepBar struct {
 
 func newStepBar(w io.Writer, from, to int) *stepBar {
 	b := &stepBar{from: from, to: to}
+	w = barWriter(w)
 	b.bar = progressbar.NewOptions(max(to-from, 0), progressbar.OptionSetWriter(w),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"),
 		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))

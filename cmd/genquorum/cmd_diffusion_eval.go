@@ -56,9 +56,9 @@ func runDiffusionClassifier(ctx context.Context, g *globalOptions, o diffusionCl
 		return err
 	}
 	c := diffusion.NewClassifier(o.seed)
-	bar := progressbar.NewOptions(o.steps, progressbar.OptionSetWriter(g.stderr),
+	bar := progressbar.NewOptions(o.steps, progressbar.OptionSetWriter(barWriter(g.stderr)),
 		progressbar.OptionSetDescription("training classifier"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
 	start := time.Now()
 	if err := c.Train(ctx, train, o.steps, o.batch, o.lr, o.seed, func(step int, _ float32) { _ = bar.Set(step) }); err != nil {
 		return err

@@ -140,9 +140,9 @@ func runGenerateImage(ctx context.Context, g *globalOptions, o generateImageOpti
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
 		return err
 	}
-	bar := progressbar.NewOptions(len(o.prompts)*len(seeds), progressbar.OptionSetWriter(g.stderr),
+	bar := progressbar.NewOptions(len(o.prompts)*len(seeds), progressbar.OptionSetWriter(barWriter(g.stderr)),
 		progressbar.OptionSetDescription("generating"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
 	// Images are independent, so a batch runs GOMAXPROCS of them at once (each one's bits do
 	// not depend on that); lines are printed in prompt-then-seed order as they complete.
 	type job struct {

@@ -54,6 +54,10 @@ func TestGenerateImage(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("batch: exit %d, stderr %q", code, stderr)
 	}
+	// stderr is not a terminal here: no progress bar (it redraws with carriage returns).
+	if strings.ContainsRune(stderr, '\r') {
+		t.Errorf("batch wrote a progress bar to a non-terminal stderr: %q", stderr)
+	}
 	// Images run in parallel, but lines come in prompt-then-seed order, and each image is the
 	// one a single run makes.
 	var paths []string

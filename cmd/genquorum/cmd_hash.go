@@ -18,10 +18,6 @@ import (
 	"github.com/genquorum/genquorum/imghash"
 )
 
-// progressMinFiles is the set size from which hash shows a progress bar even when stderr is
-// not a terminal.
-const progressMinFiles = 200
-
 // hashSpecOptions are the flags that choose hashes, shared by hash and compare.
 type hashSpecOptions struct {
 	kinds       []string
@@ -147,7 +143,7 @@ with status 3.`,
 	}
 	opts.addFlags(cmd)
 	cmd.Flags().IntVar(&opts.workers, "workers", 0, "files hashed at once (0: GOMAXPROCS)")
-	cmd.Flags().StringVar(&opts.progress, "progress", "auto", "progress bar on stderr: auto (terminal or >= 200 files), always or never")
+	cmd.Flags().StringVar(&opts.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	return cmd
 }
 
@@ -169,7 +165,7 @@ func runHash(ctx context.Context, g *globalOptions, opts hashOptions, paths []st
 
 	files, bad := hashscan.Files(paths)
 	scan := hashscan.Options{Decode: dec, Workers: opts.workers}
-	if opts.progress == "always" || opts.progress == "auto" && (isTerminal(g.stderr) || len(files) >= progressMinFiles) {
+	if opts.progress == "always" || opts.progress == "auto" && isTerminal(g.stderr) {
 		bar := progressbar.NewOptions(len(files),
 			progressbar.OptionSetWriter(g.stderr),
 			progressbar.OptionSetDescription("hashing"),
@@ -242,6 +238,15 @@ func tsvField(s string) string {
 		return s
 	}
 	return strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(s)
+}
+
+// barWriter is where progress bars go: w when it is a terminal, else nowhere, since a bar
+// redraws itself with carriage returns that only a terminal shows as one line.
+func barWriter(w io.Writer) io.Writer {
+	if isTerminal(w) {
+		return w
+	}
+	return io.Discard
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -185,7 +185,22 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 	if err != nil {
 		return fmt.Errorf("waiting for task %s: %w", id, err)
 	}
-	return writeTask(g.stdout, o.format, tv)
+	if err := writeTask(g.stdout, o.format, tv); err != nil {
+		return err
+	}
+	return noVerdict(tv)
+}
+
+// noVerdict is the error (exit 1) of a task that settled without a verdict, nil otherwise.
+func noVerdict(tv chain.TaskView) error {
+	if tv.Value != "" {
+		return nil
+	}
+	reason := tv.Reason
+	if reason == "" {
+		reason = "status " + tv.Status
+	}
+	return fmt.Errorf("task %s: no verdict: %s", tv.ID, reason)
 }
 
 // ledgerModel finds the digest of a model name among the models registered nodes serve.

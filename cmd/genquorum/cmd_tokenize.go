@@ -37,8 +37,9 @@ the one in the GGUF file's metadata and matches llama.cpp's llama_tokenize exact
 
 As in llama.cpp, BOS is added when the vocabulary asks for it (--no-bos turns that off) and
 text that spells a control token such as <s> becomes that token (--no-parse-special turns
-that off). A line that is not a JSON string is reported on stderr and produces no output;
-the command then exits with status 3.`,
+that off). A line that is not a JSON string is reported on stderr with its number and
+gives the output line "!error", so that output line i always answers input line i; the
+command then exits with status 3, or 1 when every line failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTokenize(cmd.Context(), g, opts)
@@ -71,7 +72,9 @@ concatenates the tokens' pieces instead (llama-server's completion content).
 
 Text that is not valid UTF-8 (possible with byte tokens) cannot be a JSON string: invalid
 bytes become U+FFFD; --hex prints the exact bytes in lower-case hex instead. A line with a
-bad id is reported on stderr and produces no output; the command then exits with status 3.`,
+bad id is reported on stderr with its number and gives the output line null (with --hex,
+"!error"), so that output line i always answers input line i; the command then exits with
+status 3, or 1 when every line failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDetokenize(cmd.Context(), g, opts)
@@ -105,12 +108,16 @@ func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 	return tok, nil
 }
 
+// errorMarker is the output line of an input line that failed (tokenize, detokenize --hex).
+const errorMarker = "!error"
+
 // eachLine calls fn for every line of r (without its line ending), counting failures: fn's
-// error is reported on stderr with the line number and the run goes on.
-func eachLine(ctx context.Context, g *globalOptions, r io.Reader, fn func(line string) error) error {
+// error is reported on stderr with the line number, failed writes the line's output in its
+// place, and the run goes on. When every line failed the error is not a partialError (exit 1).
+func eachLine(ctx context.Context, g *globalOptions, r io.Reader, fn func(line string) error, failed func() error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
-	failed, total := 0, 0
+	nfailed, total := 0, 0
 	for sc.Scan() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -118,17 +125,23 @@ func eachLine(ctx context.Context, g *globalOptions, r io.Reader, fn func(line s
 		total++
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if err := fn(line); err != nil {
-			failed++
+			nfailed++
 			fmt.Fprintf(g.stderr, "line %d: %v\n", total, err)
+			if err := failed(); err != nil {
+				return err
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read stdin: %w", err)
 	}
-	if failed > 0 {
-		return partialError{failed: failed, total: total}
+	switch {
+	case nfailed == 0:
+		return nil
+	case nfailed == total:
+		return fmt.Errorf("all %d input lines failed", total)
 	}
-	return nil
+	return partialError{failed: nfailed, total: total}
 }
 
 func runTokenize(ctx context.Context, g *globalOptions, opts tokenizeOptions) error {
@@ -152,6 +165,9 @@ func runTokenize(ctx context.Context, g *globalOptions, opts tokenizeOptions) er
 		}
 		b = append(b, '\n')
 		_, err := w.Write(b)
+		return err
+	}, func() error {
+		_, err := fmt.Fprintln(w, errorMarker)
 		return err
 	})
 	if ferr := w.Flush(); err == nil {
@@ -192,6 +208,13 @@ func runDetokenize(ctx context.Context, g *globalOptions, opts detokenizeOptions
 			return err
 		}
 		return enc.Encode(text)
+	}, func() error {
+		marker := "null"
+		if opts.hex {
+			marker = errorMarker
+		}
+		_, err := fmt.Fprintln(w, marker)
+		return err
 	})
 	if ferr := w.Flush(); err == nil {
 		err = ferr

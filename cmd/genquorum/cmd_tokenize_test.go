@@ -160,8 +160,14 @@ func TestTokenizeCLIErrors(t *testing.T) {
 		{"missing model", []string{"tokenize"}, "", exitUsage, "", "--model is required"},
 		{"not a gguf file", []string{"tokenize", "--model", "../../testdata/llamacpp/tokens.tsv"}, "", exitError, "", "bad magic"},
 		{"no such file", []string{"detokenize", "--model", "no-such.gguf"}, "", exitError, "", "no such file"},
-		{"bad json line", []string{"tokenize", "--model", spm, "--no-bos"}, "\"a\"\nnot json\n\"b\"\n", exitPartial, "263\n289\n", "line 2: want a JSON string"},
-		{"bad id", []string{"detokenize", "--model", spm}, "1\n32000\nx\n", exitPartial, "\"<s>\"\n", "line 2: tokenizer: token id 32000 out of range"},
+		// A failed line keeps its place in the output (an error marker), so outputs stay aligned.
+		{"bad json line", []string{"tokenize", "--model", spm, "--no-bos"}, "\"a\"\nnot json\n\"b\"\n", exitPartial, "263\n!error\n289\n", "line 2: want a JSON string"},
+		{"bad id", []string{"detokenize", "--model", spm}, "1\n32000\nx\n", exitPartial, "\"<s>\"\nnull\nnull\n", "line 2: tokenizer: token id 32000 out of range"},
+		{"bad id hex", []string{"detokenize", "--model", spm, "--hex"}, "x\n1\n", exitPartial, "!error\n3c733e\n", "line 1: bad token id"},
+		// Every line failed: an error (1), not a partial failure (3).
+		{"all lines bad", []string{"tokenize", "--model", spm}, "x\ny\n", exitError, "!error\n!error\n", "all 2 input lines failed"},
+		{"all ids bad", []string{"detokenize", "--model", spm}, "x\n", exitError, "null\n", "all 1 input lines failed"},
+		{"empty input", []string{"tokenize", "--model", spm}, "", exitOK, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

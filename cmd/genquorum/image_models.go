@@ -58,6 +58,7 @@ func (mf *imageModelFlags) load() (diffusion.Named, error) {
 
 // samplingBar is the progress bar of a command that samples n images.
 func samplingBar(w io.Writer, n int) *progressbar.ProgressBar {
+	w = barWriter(w)
 	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))

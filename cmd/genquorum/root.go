@@ -66,7 +66,11 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			logger, err := newLogger(g.stderr, g.logLevel, g.logFormat)
+			level := g.logLevel
+			if f := cmd.Flag("log-level"); f != nil && !f.Changed && !logsInfo(cmd) {
+				level = "warn" // a client command's INFO lines are noise next to its output
+			}
+			logger, err := newLogger(g.stderr, level, g.logFormat)
 			if err != nil {
 				return usageError{err}
 			}
@@ -79,7 +83,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error (client commands: warn unless given)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 
 	root.AddCommand(
@@ -173,4 +177,21 @@ func checkWorkers(cmd *cobra.Command) error {
 		return usagef("--workers %d: want 0 or more", n)
 	}
 	return nil
+}
+
+// logsInfo reports whether cmd runs long enough for INFO lines to be its progress report:
+// daemons, networks, training and studies. Other commands log WARN and above unless
+// --log-level is given.
+func logsInfo(cmd *cobra.Command) bool {
+	path := strings.Fields(cmd.CommandPath())
+	if len(path) < 2 {
+		return false
+	}
+	switch path[1] {
+	case "node", "serve", "testnet", "bench", "demo", "study":
+		return true
+	case "diffusion":
+		return len(path) > 2 && (path[2] == "train" || path[2] == "variant" || path[2] == "classifier")
+	}
+	return false
 }

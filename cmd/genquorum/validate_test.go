@@ -122,3 +122,29 @@ func TestVariantBaseBuiltIn(t *testing.T) {
 		t.Errorf("--base nosuch: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestClientQuiet: a client command writes no INFO line by default; --log-level info brings
+// them back.
+func TestClientQuiet(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "f.svg")
+	args := []string{"odds", "--p", "0:0.9,1:0.95", "--plot", plot}
+	_, stderr, code := runCLI(t, args...)
+	if code != exitOK || stderr != "" {
+		t.Errorf("odds --plot: exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	_, stderr, _ = runCLI(t, append(args, "--log-level", "info")...)
+	if !strings.Contains(stderr, "plot written") {
+		t.Errorf("odds --plot --log-level info: stderr %q, want the INFO line", stderr)
+	}
+	root := newRootCommand(&globalOptions{})
+	for path, want := range map[string]bool{"node": true, "serve": true, "testnet": true, "demo": true, "diffusion train": true,
+		"submit": false, "task": false, "fetch": false, "odds": false, "hash": false, "diffusion eval": false, "generate image": false} {
+		c, _, err := root.Find(strings.Fields(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := logsInfo(c); got != want {
+			t.Errorf("logsInfo(%s) = %v, want %v", path, got, want)
+		}
+	}
+}
