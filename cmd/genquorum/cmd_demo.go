@@ -23,6 +23,7 @@ import (
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/imghash"
 	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/models"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
 	"github.com/genquorum/genquorum/tensor"
@@ -80,7 +81,8 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.IntVar(&o.tasks, "tasks", 30, "tasks to submit")
 	f.Uint32Var(&o.replicas, "replicas", 3, "executors per task")
 	f.StringVar(&o.rule, "rule", "majority", "majority or supermajority")
-	f.StringVar(&o.modelsDir, "models-dir", filepath.Join("testdata", "llamacpp", "models"), "directory of GGUF models served by every node")
+	f.StringVar(&o.modelsDir, "models-dir", "", "directory of GGUF models served by every node (default $"+models.LLMDirEnv+
+		", else the clone's testdata/llamacpp/models, found from any directory by a binary built from the clone)")
 	f.IntVar(&o.maxTokens, "max-tokens", 30, "tokens per text task")
 	f.StringVar(&o.decode, "decode", "greedy", "decoding of the text tasks: greedy or beam:N")
 	f.StringSliceVar(&o.profiles, "profiles", []string{"exact", "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16"}, "one honest node per profile")
@@ -137,7 +139,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		}
 		nodes = append(nodes, devnet.NodeSpec{Profile: o.profiles[i%len(o.profiles)], Class: "cheater", Behaviour: b})
 	}
-	reg, models, err := openGGUFModels(o.modelsDir)
+	reg, llms, err := openGGUFModels(o.modelsDir)
 	if err != nil {
 		return err
 	}
@@ -149,7 +151,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		defer os.RemoveAll(dir)
 	}
 	var textWork []demo.Workload
-	for _, m := range models {
+	for _, m := range llms {
 		textWork = append(textWork, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
 			Prompts: demoPrompts, Text: &engine.TextParams{Decode: o.decode, MaxTokens: o.maxTokens}})
 	}
@@ -238,14 +240,18 @@ func checkProfile(flag, name string) error {
 	return nil
 }
 
-// openGGUFModels opens every .gguf file in dir with the built-in LLM engine.
+// openGGUFModels opens every .gguf file in dir ("": models.LLMDir) with the built-in LLM engine.
 func openGGUFModels(dir string) (*engine.Registry, []engine.ModelRef, error) {
+	if dir == "" {
+		dir, _ = models.LLMDir()
+	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.gguf"))
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(paths) == 0 {
-		return nil, nil, fmt.Errorf("demo: no .gguf model in %s (run from the repository root, or give --models-dir)", dir)
+		return nil, nil, fmt.Errorf("demo: no .gguf model in %s: give --models-dir DIR or set %s=DIR "+
+			"(a clone has the test models in testdata/llamacpp/models)", dir, models.LLMDirEnv)
 	}
 	slices.Sort(paths)
 	var reg engine.Registry

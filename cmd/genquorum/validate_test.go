@@ -148,3 +148,23 @@ func TestClientQuiet(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoFromAnotherDirectory: demo finds its GGUF models when run outside the clone (the
+// test binary, like `go install`, records the source tree), and writes --json there.
+func TestDemoFromAnotherDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("GENQUORUM_LLM_MODELS", "")
+	stdout, stderr, code := runCLI(t, "demo", "--tasks", "2", "--profiles", "exact", "--cheaters", "", "--replicas", "1",
+		"--image-model", "", "--max-tokens", "2", "--json", "summary.json")
+	if code != exitOK || !strings.Contains(stdout, "2 submitted, 2 settled") {
+		t.Fatalf("demo from %s: exit %d, stdout %q, stderr %q", dir, code, stdout, stderr)
+	}
+	if strings.ContainsRune(stderr, '\r') {
+		t.Errorf("demo wrote a progress bar to a non-terminal stderr: %q", stderr)
+	}
+	t.Setenv("GENQUORUM_LLM_MODELS", filepath.Join(dir, "none"))
+	if _, stderr, code := runCLI(t, "demo", "--tasks", "1"); code != exitError || !strings.Contains(stderr, "set GENQUORUM_LLM_MODELS=DIR") {
+		t.Errorf("demo with an empty $GENQUORUM_LLM_MODELS: exit %d, stderr %q", code, stderr)
+	}
+}
