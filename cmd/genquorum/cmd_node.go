@@ -72,7 +72,7 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	}
 	var engines *engine.Registry
 	if !o.noExecutor {
-		if engines, err = o.build(); err != nil {
+		if engines, err = o.build(ctx, g.logger); err != nil {
 			return err
 		}
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/engine/enginetest"
 	"github.com/genquorum/genquorum/engine/llm"
+	"github.com/genquorum/genquorum/engine/remote"
 	"github.com/genquorum/genquorum/userfile"
 )
 
@@ -22,6 +25,7 @@ type engineOptions struct {
 	imageModels []string
 	imageBase   string
 	modelsDir   string
+	remote      []string // --engine specs (package engine/remote)
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
@@ -31,6 +35,8 @@ func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&o.imageModels, "image-model", nil,
 		"diffusion model served by the built-in image engine, resolved as generate image --model: a file, NAME.gguf in --models-dir, or built in: base, finetuned, lora, ti (repeatable)")
 	cmd.Flags().StringVar(&o.imageBase, "image-base", "", "base model of an adapter (lora, ti) --image-model file (default base.gguf next to it)")
+	cmd.Flags().StringArrayVar(&o.remote, "engine", nil,
+		"remote engine NAME=KIND:URL[?options] with KIND llamacpp, openai, ollama, a1111, comfyui or exec and digest=HEX the model's declared digest; self-tested at start, refused if not reproducible (repeatable; README, Engines)")
 	cmd.Flags().StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for --image-model names (default $GENQUORUM_MODELS)")
 }
 
@@ -40,8 +46,9 @@ func fakeModelRef(name string) engine.ModelRef {
 	return engine.ModelRef{Name: name, Digest: sha256.Sum256([]byte("genquorum fake model " + name))}
 }
 
-// build returns the registry of the chosen engines.
-func (o *engineOptions) build() (*engine.Registry, error) {
+// build returns the registry of the chosen engines; remote engines are checked and
+// self-tested first (remote.Start).
+func (o *engineOptions) build(ctx context.Context, logger *slog.Logger) (*engine.Registry, error) {
 	var r engine.Registry
 	if len(o.fakeModels) > 0 {
 		var refs []engine.ModelRef
@@ -77,8 +84,17 @@ func (o *engineOptions) build() (*engine.Registry, error) {
 			return nil, err
 		}
 	}
+	for _, spec := range o.remote {
+		e, err := remote.Start(ctx, spec, logger)
+		if err != nil {
+			return nil, fmt.Errorf("--engine: %w", err)
+		}
+		if err := r.Register(e); err != nil {
+			return nil, err
+		}
+	}
 	if len(r.Engines()) == 0 {
-		return nil, usagef("no engine: give --llm FILE.gguf, --image-model NAME|FILE (or --fake-models for tests)")
+		return nil, usagef("no engine: give --llm FILE.gguf, --image-model NAME|FILE, --engine NAME=KIND:URL (or --fake-models for tests)")
 	}
 	return &r, nil
 }

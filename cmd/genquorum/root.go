@@ -107,6 +107,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newDiffusionCommand(g),
 		newScoreCommand(g),
 		newServeCommand(g),
+		newEngineCommand(g),
 		newStudyCommand(g),
 	)
 	return root

@@ -63,11 +63,14 @@ func (a *a1111) check(ctx context.Context) (map[string]string, error) {
 	}
 	a.title = found.Title
 	set := map[string]string{"randn_source": "CPU", "subseed": "seed", "subseed_strength": "0", "scheduler": a.scheduler}
-	if found.SHA256 != "" {
-		if !a.sp.Digest.IsZero() && !strings.EqualFold(found.SHA256, a.sp.Digest.String()) {
-			return nil, fmt.Errorf("%w: checkpoint %q has SHA-256 %s, the declared digest is %s", ErrWrongModel, found.Title, found.SHA256, a.sp.Digest)
-		}
-		set["sha256"] = "server-checked"
+	switch {
+	case found.SHA256 == "":
+	case a.sp.Digest.IsZero():
+		set["sha256"] = found.SHA256[:min(16, len(found.SHA256))] // listed by the server, nothing declared
+	case !strings.EqualFold(found.SHA256, a.sp.Digest.String()):
+		return nil, fmt.Errorf("%w: checkpoint %q has SHA-256 %s, the declared digest is %s", ErrWrongModel, found.Title, found.SHA256, a.sp.Digest)
+	default:
+		set["sha256"] = "checked"
 	}
 	return set, nil
 }

@@ -55,7 +55,7 @@
 //     artifacts are "text/plain; charset=utf-8" without Tokens: it cannot take text:tokens
 //     tasks (ExactTokens is false), and prompt ids are refused.
 //   - a1111: GET /sdapi/v1/sd-models (the checkpoint exists; its SHA-256, when listed, must be
-//     the declared digest), then POST /sdapi/v1/txt2img with seed, subseed = seed with
+//     the declared digest: sha256=checked), then POST /sdapi/v1/txt2img with seed, subseed = seed with
 //     subseed_strength 0, sampler_name (ddim, euler, euler_a mapped to DDIM, Euler, Euler a),
 //     scheduler (option, default Automatic), steps, cfg_scale, width, height, batch 1, and
 //     override_settings {randn_source: CPU, sd_model_checkpoint}. The first image's base64

@@ -148,7 +148,7 @@ func TestA1111AgainstServe(t *testing.T) {
 	if !bytes.Equal(got.Data, want.Data) || got.MediaType != "image/png" {
 		t.Errorf("a1111 PNG (%d bytes, %s) differs from the built-in engine's (%d bytes)", len(got.Data), got.MediaType, len(want.Data))
 	}
-	if e.Settings()["sha256"] != "server-checked" || e.Settings()["randn_source"] != "CPU" {
+	if e.Settings()["sha256"] != "checked" || e.Settings()["randn_source"] != "CPU" {
 		t.Errorf("settings %v: want the checkpoint's SHA-256 checked and randn_source CPU", e.Settings())
 	}
 
