@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -72,7 +71,6 @@ type reportFigure struct {
 	SVG template.HTML
 }
 
-var xmlProlog = regexp.MustCompile(`(?s)^\s*<\?xml.*?\?>\s*(<!DOCTYPE[^>]*>\s*)?`)
 
 // WriteReport (re)writes report.html in dir from the runs, tables and plots it holds.
 func WriteReport(dir string) error {
@@ -94,8 +92,11 @@ func WriteReport(dir string) error {
 		if err != nil {
 			return fmt.Errorf("study: report: %w", err)
 		}
-		// The SVG is our own (gonum/plot's output), embedded as markup.
-		rf = append(rf, reportFigure{f, template.HTML(xmlProlog.ReplaceAllString(string(svg), ""))})
+		// The SVG is our own (gonum/plot's output), embedded as markup from its <svg> element on.
+		if i := bytes.Index(svg, []byte("<svg")); i >= 0 {
+			svg = svg[i:]
+		}
+		rf = append(rf, reportFigure{f, template.HTML(svg)})
 	}
 	digest, err := DatasetDigest(dir)
 	if err != nil {

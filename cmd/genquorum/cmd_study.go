@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -110,7 +111,8 @@ Markdown), plots/ (SVG, PNG) and report.html (one self-contained file). The data
 is the SHA-256 of manifest.jsonl. Runs are Ctrl-C safe: files are written atomically and the
 manifest line by line (fsynced); --resume continues where a run stopped.`,
 	}
-	cmd.AddCommand(newStudyTable1Command(g), newStudyCheckCommand(g))
+	cmd.AddCommand(newStudyTable1Command(g), newStudyTable2Command(g), newStudyType2Command(g), newStudyOddsCommand(g),
+		newStudyCheckCommand(g), newStudyReproduceCommand(g), newStudyReportCommand(g))
 	return cmd
 }
 
@@ -155,6 +157,146 @@ func newStudyCheckCommand(g *globalOptions) *cobra.Command {
 				return partialError{failed: len(res.Problems), total: res.Entries}
 			}
 			return nil
+		},
+	}
+}
+
+func newStudyType2Command(g *globalOptions) *cobra.Command {
+	var o imageStudyFlags
+	var maxTol int
+	cmd := &cobra.Command{
+		Use:   "type2 --out DIR [flags]",
+		Short: "Type II: how often images of one prompt with different seeds hash within tolerance",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := o.config()
+			if err != nil {
+				return err
+			}
+			r, err := o.open(g, "type2")
+			if err != nil {
+				return err
+			}
+			return finish(g, r, study.RunType2(cmd.Context(), r, cfg, maxTol))
+		},
+	}
+	o.register(cmd, "1-50", []string{"exact"})
+	cmd.Flags().IntVar(&maxTol, "max-tolerance", study.DefaultType2Tolerance, "largest tolerance counted")
+	return cmd
+}
+
+func newStudyOddsCommand(g *globalOptions) *cobra.Command {
+	var o studyFlags
+	var cfg study.OddsConfig
+	cmd := &cobra.Command{
+		Use:   "odds --out DIR",
+		Short: "Figure 3: P(correct verdict) with p measured by a table1 run in DIR",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.resume = true // adds tables to an existing directory
+			r, err := o.open(g, "odds")
+			if err != nil {
+				return err
+			}
+			return finish(g, r, study.RunOdds(r, cfg))
+		},
+	}
+	o.register(cmd.Flags())
+	cmd.Flags().IntSliceVar(&cfg.Verifiers, "verifiers", []int{1, 3, 5, 7, 9}, "numbers of verifiers n")
+	cmd.Flags().StringVar(&cfg.Hash, "hash", "image:average_hash/8", "fingerprint scheme of the Figure 3 plots")
+	return cmd
+}
+
+func newStudyTable2Command(g *globalOptions) *cobra.Command {
+	var o studyFlags
+	var paths, profiles, prompts, decodings []string
+	cmd := &cobra.Command{
+		Use:   "table2 --out DIR [flags]",
+		Short: "Table 2: do text outputs agree across profiles, per model and decoding",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var decs []study.Decoding
+			for _, d := range study.DefaultDecodings() {
+				if slices.Contains(decodings, d.Name) {
+					decs = append(decs, d)
+				}
+			}
+			if len(decs) != len(decodings) {
+				return usagef("--decoding %v: want some of greedy-30, greedy-60, beam5-30, beam10-30, sample-seeded-30, sample-unseeded-30", decodings)
+			}
+			models, err := study.LoadTextModels(paths...)
+			if err != nil {
+				return err
+			}
+			r, err := o.open(g, "table2")
+			if err != nil {
+				return err
+			}
+			cfg := study.TextConfig{Models: models, Profiles: profiles, Prompts: prompts, Decodings: decs}
+			return finish(g, r, study.RunTable2(cmd.Context(), r, cfg))
+		},
+	}
+	f := cmd.Flags()
+	o.register(f)
+	var names []string
+	for _, d := range study.DefaultDecodings() {
+		names = append(names, d.Name)
+	}
+	f.StringSliceVar(&paths, "model", []string{"testdata/llamacpp/models/tiny-llama-a-f32.gguf",
+		"testdata/llamacpp/models/tiny-llama-b-gqa-f16.gguf", "testdata/llamacpp/models/tiny-llama-a-q8_0.gguf"}, "GGUF model files")
+	f.StringSliceVar(&profiles, "profile", study.ProfileNames(), "numeric profiles (simulated hardware)")
+	f.StringArrayVar(&prompts, "prompt", study.DefaultTextPrompts, "prompts (repeat)")
+	f.StringSliceVar(&decodings, "decoding", names, "decodings")
+	return cmd
+}
+
+func newStudyReproduceCommand(g *globalOptions) *cobra.Command {
+	var opts study.ReproduceOptions
+	cmd := &cobra.Command{
+		Use:   "reproduce DIR",
+		Short: "Regenerate a sample of a study directory's tasks and compare within tolerance (exit 3 if any is not reproduced)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := study.Reproduce(cmd.Context(), args[0], opts)
+			if err != nil {
+				return err
+			}
+			var identical, ok int
+			for _, r := range res {
+				switch {
+				case r.Err != nil:
+					fmt.Fprintf(g.stdout, "FAILED %s: %v\n", r.Key, r.Err)
+				case !r.OK:
+					fmt.Fprintf(g.stdout, "OUTSIDE %s: a fingerprint at distance %d\n", r.Key, r.MaxDistance)
+				default:
+					ok++
+				}
+				if r.Identical {
+					identical++
+				}
+			}
+			fmt.Fprintf(g.stdout, "%d regenerated: %d byte-identical, %d within tolerance %d, %d not\n",
+				len(res), identical, ok, opts.Tolerance, len(res)-ok)
+			if ok < len(res) {
+				return partialError{failed: len(res) - ok, total: len(res)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.Sample, "sample", 20, "entries to regenerate, spread over the manifest (0: all)")
+	f.IntVar(&opts.Tolerance, "tolerance", 0, "largest image fingerprint distance accepted (text: always 0)")
+	f.IntVar(&opts.Workers, "workers", 0, "tasks at once (0: GOMAXPROCS)")
+	return cmd
+}
+
+func newStudyReportCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "report DIR",
+		Short: "Rewrite DIR/report.html from the tables and plots DIR holds",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return study.WriteReport(args[0])
 		},
 	}
 }
