@@ -2,6 +2,8 @@ package study
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +139,35 @@ func TestParseSeeds(t *testing.T) {
 		if (err == nil) != c.ok || len(s) != c.want {
 			t.Errorf("ParseSeeds(%q) = %v, %v", c.in, s, err)
 		}
+	}
+}
+
+// TestInterruptLeavesValidDataset cancels a run after its first image (as Ctrl-C does): what
+// was written checks clean, and --resume finishes the rest.
+func TestInterruptLeavesValidDataset(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	r, err := Open("table1", Options{Dir: dir, Workers: 1, Progress: func(string, int) func(int) {
+		return func(done int) {
+			if done == 1 {
+				cancel()
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RunTable1(ctx, r, tinyImageConfig(t, 1, 2)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	r.Dataset.Close()
+	res, err := Check(t.Context(), dir)
+	if err != nil || len(res.Problems) > 0 || res.Entries != 1 {
+		t.Fatalf("after the interrupt: %v, %d entries, problems %v", err, res.Entries, res.Problems)
+	}
+	runTable1(t, dir, true, tinyImageConfig(t, 1, 2))
+	if res, err = Check(t.Context(), dir); err != nil || len(res.Problems) > 0 || res.Entries != 4 {
+		t.Fatalf("after resume: %v, %d entries, problems %v", err, res.Entries, res.Problems)
 	}
 }

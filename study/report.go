@@ -71,7 +71,6 @@ type reportFigure struct {
 	SVG template.HTML
 }
 
-
 // WriteReport (re)writes report.html in dir from the runs, tables and plots it holds.
 func WriteReport(dir string) error {
 	runs, err := ReadRuns(dir)
