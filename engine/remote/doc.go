@@ -44,7 +44,8 @@
 //     into re-tokenized ids (ids=tokenize: the server's POST /tokenize; vocab=FILE.gguf: our
 //     tokenizer of the declared GGUF vocabulary), which are not exact (a model may generate a
 //     non-canonical tokenization) and are refused when their count differs from the server's
-//     completion_tokens. server=vllm|sglang|llamacpp|ollama|other names the server for the
+//     completion_tokens; a node accepts them, with a warning, since the operator opted in
+//     (the ledger records ids=tokenize or ids=vocab in the engine's name). server=vllm|sglang|llamacpp|ollama|other names the server for the
 //     checks and the advice: with sglang, GET /get_server_info must show
 //     enable_deterministic_inference; with vllm, batch_invariant=1 records that the operator
 //     runs VLLM_BATCH_INVARIANT=1 (it cannot be seen over HTTP).

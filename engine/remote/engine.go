@@ -112,7 +112,8 @@ func (e *Engine) Settings() map[string]string { return maps.Clone(e.settings) }
 
 // ExactTokens reports whether the engine's text artifacts carry the token ids the engine
 // itself generated (false for Ollama, and for an OpenAI-compatible server whose ids are
-// re-tokenized from the text). Only engines with exact ids can take text:tokens tasks.
+// re-tokenized from the text). A node takes text tasks on re-tokenized ids only when the
+// operator opted into them (see NodeReady).
 func (e *Engine) ExactTokens() bool {
 	return e.proto.kind() == engine.KindText && e.proto.exactTokens()
 }

@@ -230,8 +230,8 @@ func TestParseSpec(t *testing.T) {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-// TestStart: a node's Start requires a digest, refuses a text engine without exact ids
-// (Ollama) and passes a reproducible engine.
+// TestStart: a node's Start requires a digest, refuses a text engine without ids (Ollama)
+// and passes a reproducible engine.
 func TestStart(t *testing.T) {
 	d := "?digest=" + strings.Repeat("cd", 32)
 	honest := fakeLlama(t, func(int64, http.ResponseWriter, *http.Request) []int32 { return []int32{5, 7, 8} })
@@ -240,7 +240,7 @@ func TestStart(t *testing.T) {
 	if _, err := Start(t.Context(), "m=llamacpp:"+honest.URL, log); err == nil || !strings.Contains(err.Error(), "digest") {
 		t.Errorf("Start without digest = %v, want an error asking for digest=", err)
 	}
-	if _, err := Start(t.Context(), "m=ollama:"+ollama.URL+d+"&model=llama3.1:8b", log); err == nil || !strings.Contains(err.Error(), "exact token ids") {
+	if _, err := Start(t.Context(), "m=ollama:"+ollama.URL+d+"&model=llama3.1:8b", log); err == nil || !strings.Contains(err.Error(), "no token ids") {
 		t.Errorf("Start on Ollama = %v, want a refusal for lack of exact token ids", err)
 	}
 	e, err := Start(t.Context(), "m=llamacpp:"+honest.URL+d, log)

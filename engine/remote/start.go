@@ -12,8 +12,8 @@ import (
 )
 
 // Start readies a remote engine for a node: it parses spec, requires a declared digest, opens
-// the engine (launch checks), refuses a text engine without exact token ids (a node's text
-// tasks are fingerprinted by their ids, scheme text:tokens), and runs SelfTest. Only an
+// the engine (launch checks), refuses a text engine that gives no token ids (see NodeReady),
+// and runs SelfTest. Only an
 // engine that passes all of these should be registered. It logs the pinned settings and the
 // self-test's outcome on log.
 func Start(ctx context.Context, spec string, log *slog.Logger) (*Engine, error) {
@@ -29,9 +29,12 @@ func Start(ctx context.Context, spec string, log *slog.Logger) (*Engine, error) 
 	if err != nil {
 		return nil, err
 	}
+	if ok, why := NodeReady(e); !ok {
+		return nil, fmt.Errorf("remote: engine %s: %s", sp.Name, why)
+	}
 	if e.Kind() == engine.KindText && !e.ExactTokens() {
-		return nil, fmt.Errorf("remote: engine %s: %s gives no exact token ids (%s), so it cannot take text tasks, which are "+
-			"fingerprinted by their token ids (text:tokens)", sp.Name, sp.Kind, e.settings["ids"])
+		log.Warn("remote engine gives re-tokenized ids, not the engine's own: an honest node may disagree where the model "+
+			"generated a non-canonical tokenization", "engine", e.Name())
 	}
 	probe, other := ProbeTasks(e)
 	rep, err := SelfTest(ctx, e, probe, other)
@@ -73,13 +76,15 @@ func Check(ctx context.Context, spec string) (*Engine, *Report, error) {
 }
 
 // NodeReady says whether a node would register e (Start's checks beyond the self-test), and
-// why not.
+// why not: it needs a declared digest, and a text engine must give token ids, the engine's own
+// or re-tokenized ones the operator opted into (openai ids=tokenize or vocab=): text tasks are
+// fingerprinted by their ids (text:tokens). Ollama's native API gives none.
 func NodeReady(e *Engine) (bool, string) {
 	switch {
 	case e.spec.Digest.IsZero():
-		return false, "no digest=: a node needs the model's declared content digest"
-	case e.Kind() == engine.KindText && !e.ExactTokens():
-		return false, "no exact token ids: it cannot take text:tokens tasks"
+		return false, "no digest=: a node needs the model's declared content digest (genquorum cannot hash remote weights)"
+	case e.Kind() == engine.KindText && e.spec.Kind == KindOllama:
+		return false, "Ollama returns no token ids, so it cannot take text tasks, which are fingerprinted by their ids (text:tokens)"
 	}
 	return true, ""
 }
