@@ -79,6 +79,21 @@ type Trainer struct {
 	trainable []string
 	condIDs   [NumClasses][]int
 	uncondIDs []int
+
+	// Inputs, when not nil, replaces the trainer's own random draws: it returns step k's
+	// clean images, noise, timesteps and prompt ids (package train builds them, one seeded
+	// stream per source of randomness). It is not saved in a checkpoint: set it again after
+	// ResumeTrainer.
+	Inputs func(k int) StepInputs
+}
+
+// StepInputs are one training step's inputs, for Trainer.Inputs. X0 and Noise hold Batch
+// images of ImageSize x ImageSize pixels each (X0 in [-1, 1]); T and IDs have Batch entries
+// (timesteps in [0, Timesteps) and ContextLen token ids).
+type StepInputs struct {
+	X0, Noise []float32
+	T         []int
+	IDs       [][]int
 }
 
 // NewTrainer returns a trainer at step 0 for model m on data.
@@ -129,6 +144,9 @@ func (t *Trainer) Steps() int { return t.step }
 func (t *Trainer) batch(k int) (xt, noise *tensor.Tensor, ts []int, ids [][]int) {
 	c := &t.Model.Config
 	size, b := c.ImageSize, t.Config.Batch
+	if t.Inputs != nil {
+		return t.inputs(k)
+	}
 	pad := (size - SourceSize) / 2
 	r := newRNG(t.Config.Seed, uint64(k)+1)
 	xt = tensor.New(b, 1, size, size)
@@ -160,6 +178,37 @@ func (t *Trainer) batch(k int) (xt, noise *tensor.Tensor, ts []int, ids [][]int)
 	}
 	return xt, noise, ts, ids
 }
+
+// inputs is batch with Trainer.Inputs: x_t = sqrt(alphaBar_t) x_0 + sqrt(1-alphaBar_t) eps.
+func (t *Trainer) inputs(k int) (xt, noise *tensor.Tensor, ts []int, ids [][]int) {
+	size, b := t.Model.Config.ImageSize, t.Config.Batch
+	in := t.Inputs(k)
+	n := size * size
+	if len(in.X0) != b*n || len(in.Noise) != b*n || len(in.T) != b || len(in.IDs) != b {
+		panic(fmt.Sprintf("diffusion: step %d inputs: %d pixels, %d noise, %d timesteps, %d prompts for a batch of %d images of %d pixels",
+			k, len(in.X0), len(in.Noise), len(in.T), len(in.IDs), b, n))
+	}
+	xt = tensor.New(b, 1, size, size)
+	noise = tensor.FromData(slices.Clone(in.Noise), b, 1, size, size)
+	s := t.Model.sched
+	for i, ti := range in.T {
+		if ti < 0 || ti >= t.Model.Config.Timesteps || len(in.IDs[i]) != t.Model.Config.ContextLen {
+			panic(fmt.Sprintf("diffusion: step %d inputs: timestep %d or %d prompt ids out of range", k, ti, len(in.IDs[i])))
+		}
+		sa, s1 := s.sqrtAB[ti], s.sqrt1mAB[ti]
+		for j := i * n; j < (i+1)*n; j++ {
+			xt.Data[j] = float32(sa*in.X0[j]) + float32(s1*in.Noise[j])
+		}
+	}
+	return xt, noise, slices.Clone(in.T), in.IDs
+}
+
+// Skip advances the step counter without training: what a node that skips work claims.
+// Package train plays such a cheater with it in tests; honest code never calls it.
+func (t *Trainer) Skip() { t.step++ }
+
+// Trainable returns the names of the parameters the trainer updates, in canonical order.
+func (t *Trainer) Trainable() []string { return slices.Clone(t.trainable) }
 
 // Step does one training step and returns its loss (before the update): the mean of the
 // micro-batch losses, in order.
@@ -294,6 +343,10 @@ func (t *Trainer) Weights() *Model {
 	return m
 }
 
+// Clone returns a deep copy of m's parameters (not of gradients), as plain tensors, with its
+// variant (adapters, trainable set).
+func (m *Model) Clone() *Model { return m.clone() }
+
 // clone returns a deep copy of m's parameters (not of gradients), as plain tensors.
 func (m *Model) clone() *Model {
 	c := &Model{Config: m.Config, Vocab: append([]string(nil), m.Vocab...), params: map[string]*tensor.Tensor{}, sched: m.sched, lora: m.lora, only: m.only}
@@ -365,6 +418,20 @@ func ResumeTrainer(path string, data *Dataset) (*Trainer, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return resume(f, path, data)
+}
+
+// ResumeTrainerBytes is ResumeTrainer on a checkpoint held in memory (WriteCheckpoint's
+// bytes); name names it in errors.
+func ResumeTrainerBytes(b []byte, name string, data *Dataset) (*Trainer, error) {
+	f, err := readBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("resume %s: %w", name, err)
+	}
+	return resume(f, name, data)
+}
+
+func resume(f *gguf.File, path string, data *Dataset) (*Trainer, error) {
 	m, err := ReadGGUF(f)
 	if err != nil {
 		return nil, fmt.Errorf("resume %s: %w", path, err)
