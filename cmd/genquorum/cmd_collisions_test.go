@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"math/bits"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/genquorum/genquorum/collide/table"
 )
 
 // A distinct flag name: other commands' tests in this package may define -update.
@@ -183,7 +184,7 @@ func TestCollisionsGolden(t *testing.T) {
 		}
 		if tt.name == "json" {
 			var v struct {
-				Results []collisionsResult `json:"results"`
+				Results []table.Result `json:"results"`
 			}
 			if err := json.Unmarshal([]byte(stdout), &v); err != nil || len(v.Results) != 1 {
 				t.Errorf("json: %v, %d results", err, len(v.Results))
@@ -260,45 +261,39 @@ func TestCollisionsErrors(t *testing.T) {
 	}
 }
 
-// FuzzReadHashTable checks that the table reader never panics, and that what it accepts is
-// consistent: every hash has a line, groups cover the hashes, and no line is counted twice.
-func FuzzReadHashTable(f *testing.F) {
-	for _, p := range []string{collisionsInput, "../../testdata/imagehash/vectors.tsv"} {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data, "prompt")
+// TestCollisionsGroupBy: --group-by over the file column gives exactly what --group-column
+// gives when both name the same groups, from a file or from standard input.
+func TestCollisionsGroupBy(t *testing.T) {
+	byColumn, stderr, code := runCLI(t, "collisions", "--group-column", "prompt", "--scope", "both", "--format", "tsv", "--list", "3", collisionsInput)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	f.Add([]byte("hex\tg\n00\ta\n\n0f\tb\r\n"), "g")
-	f.Add([]byte("hex\n"+strings.Repeat("f", 1025)+"\n"), "")
-	f.Fuzz(func(t *testing.T, data []byte, group string) {
-		if len(data) > 1<<20 {
-			return
+	byRegexp, stderr, code := runCLI(t, "collisions", "--group-by", "^([a-z]+)_", "--scope", "both", "--format", "tsv", "--list", "3", collisionsInput)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if blankTimings(byColumn) != blankTimings(byRegexp) {
+		t.Errorf("--group-by gave\n%s\n--group-column gave\n%s", byRegexp, byColumn)
+	}
+	in, err := os.ReadFile(collisionsInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	// Only fox and dog files match: the cat rows are skipped with a warning.
+	code = run(t.Context(), []string{"collisions", "--group-by", "^(fox|dog)_", "--kind", "average_hash", "--format", "tsv", "-"},
+		bytes.NewReader(in), &out, &errb)
+	rows := parseCollisionsTSV(t, out.String())
+	if code != exitOK || len(rows) != 1 || rows[0]["groups"] != "2" || rows[0]["hashes"] != "12" || !strings.Contains(errb.String(), "rows=6") {
+		t.Errorf("stdin --group-by: exit %d, rows %v, stderr %q", code, rows, errb.String())
+	}
+	for _, args := range [][]string{
+		{"--group-by", "(", collisionsInput},
+		{"--group-by", "^[a-z]+_", collisionsInput},
+		{"--group-by", "^([a-z]+)_", "--group-column", "prompt", collisionsInput},
+	} {
+		if _, stderr, code := runCLI(t, append([]string{"collisions"}, args...)...); code != exitUsage {
+			t.Errorf("collisions %v: exit %d (%s), want 2", args, code, stderr)
 		}
-		kinds, err := readHashTable(bytes.NewReader(data), collisionsOptions{groupColumn: group, idColumn: "file", list: 1, maxHashes: 1000})
-		if err != nil {
-			var he *hashTableError
-			if errors.As(err, &he) && he.Line < 1 {
-				t.Fatalf("error at line %d: %v", he.Line, err)
-			}
-			return
-		}
-		seen := map[int]bool{}
-		for _, k := range kinds {
-			n := k.set.Len()
-			if len(k.lines) != n || (k.ids != nil && len(k.ids) != n) {
-				t.Fatalf("%d hashes, %d lines, %d ids", n, len(k.lines), len(k.ids))
-			}
-			if group != "" && (len(k.bounds) < 2 || k.bounds[0] != 0 || k.bounds[len(k.bounds)-1] != n) {
-				t.Fatalf("bounds %v for %d hashes", k.bounds, n)
-			}
-			for _, l := range k.lines {
-				if seen[l] || l < 2 {
-					t.Fatalf("line %d used twice or is the header", l)
-				}
-				seen[l] = true
-			}
-		}
-	})
+	}
 }
