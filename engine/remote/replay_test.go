@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -336,5 +337,53 @@ func TestComfyUIReplay(t *testing.T) {
 	defer mu.Unlock()
 	if len(viewed) == 0 || viewed[0] != "filename=genquorum_00001_.png&subfolder=&type=output" {
 		t.Errorf("/view queries %q, want the output image of node 9", viewed)
+	}
+}
+
+// TestComfyUICancel: a task cancelled while its prompt waits in ComfyUI's queue is deleted
+// from the queue and interrupted, and Run returns context.Canceled.
+func TestComfyUICancel(t *testing.T) {
+	polled := make(chan struct{}, 1)
+	var mu sync.Mutex
+	var cleanup []string
+	record := func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		cleanup = append(cleanup, req.URL.Path)
+		mu.Unlock()
+		w.Write([]byte("{}"))
+	}
+	r := newReplay(t, map[string]any{
+		"GET /system_stats": "comfyui-system-stats.json",
+		"POST /prompt":      "comfyui-prompt.json",
+		"GET /history/6f962d0e-40d9-45e8-b378-7247258cadde": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			select {
+			case polled <- struct{}{}:
+			default:
+			}
+			w.Write([]byte("{}")) // still queued
+		}),
+		"POST /queue":     http.HandlerFunc(record),
+		"POST /interrupt": http.HandlerFunc(record),
+	})
+	e := openSpec(t, "sd15=comfyui:"+r.URL+"?workflow=testdata/replay/comfyui-workflow.json&backoff=1ms")
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.Run(ctx, engine.Task{Kind: engine.KindImage, Model: engine.ModelRef{Name: "sd15"}, Prompt: "a fox", Seed: 1,
+			Image: &engine.ImageParams{Steps: 2}})
+		errc <- err
+	}()
+	<-polled
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run cancelled while queued = %v, want context.Canceled", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(cleanup, []string{"/queue", "/interrupt"}) {
+		t.Errorf("cleanup requests %q, want /queue (delete) then /interrupt", cleanup)
+	}
+	if d, _ := json.Marshal(r.last(t, "POST /queue")); !strings.Contains(string(d), `"delete":["6f962d0e-40d9-45e8-b378-7247258cadde"]`) {
+		t.Errorf("queue request %s, want the prompt deleted", d)
 	}
 }
