@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -17,13 +18,17 @@ type StateMachine interface {
 	// InitChain creates the genesis state from the app_state of CometBFT's genesis file and
 	// returns its app hash (nil if it has none).
 	InitChain(chainID string, appState []byte) ([]byte, error)
-	// CheckTx validates tx without touching state (decoding, size, signature). A nil error
-	// admits it to the mempool.
+	// CheckTx validates tx against the last committed state without changing it (decoding,
+	// size, signature, and whatever the state can tell: the signer can pay, the nonce is
+	// unused...). A nil error admits it to the mempool; an error with an ABCICode() uint32
+	// method gives the code CheckTx answers (CodeBadTx otherwise). App serialises it with
+	// FinalizeBlock and Commit.
 	CheckTx(tx []byte) error
 	// FinalizeBlock applies a decided block to a staged copy of the state. randomness is the
-	// block hash. It returns one result per tx, the events of the block (tx-independent ones
+	// block hash, timeMillis the block's consensus (BFT) time in milliseconds since the Unix
+	// epoch. It returns one result per tx, the events of the block (tx-independent ones
 	// such as settlements) and the app hash of the staged state.
-	FinalizeBlock(height int64, randomness []byte, txs [][]byte) (BlockResult, error)
+	FinalizeBlock(height int64, randomness []byte, timeMillis uint64, txs [][]byte) (BlockResult, error)
 	// Commit makes the staged state current.
 	Commit() error
 	// Query answers a read-only query against the committed state.
@@ -62,8 +67,9 @@ type Attribute struct{ Key, Value string }
 const CodeBadTx = 1
 
 // App is the ABCI++ application: an adapter from CometBFT to a StateMachine. It is safe for
-// CometBFT's concurrent connections: the consensus connection is serialised by CometBFT, the
-// mempool connection only calls the stateless CheckTx, and queries take a read lock.
+// CometBFT's concurrent connections: the consensus connection is serialised by CometBFT and
+// takes the write lock; CheckTx (mempool) and queries take the read lock, so they see the
+// state between blocks, never half a block.
 type App struct {
 	abci.BaseApplication
 	mu     sync.RWMutex
@@ -104,8 +110,16 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 
 // CheckTx admits or refuses a transaction to the mempool.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	if err := a.sm.CheckTx(req.Tx); err != nil {
-		return &abci.ResponseCheckTx{Code: CodeBadTx, Log: err.Error()}, nil
+	a.mu.RLock()
+	err := a.sm.CheckTx(req.Tx)
+	a.mu.RUnlock()
+	if err != nil {
+		code := uint32(CodeBadTx)
+		var c interface{ ABCICode() uint32 }
+		if errors.As(err, &c) && c.ABCICode() != 0 {
+			code = c.ABCICode()
+		}
+		return &abci.ResponseCheckTx{Code: code, Log: err.Error()}, nil
 	}
 	return &abci.ResponseCheckTx{Code: abci.CodeTypeOK}, nil
 }
@@ -119,7 +133,11 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		h := sha256.Sum256(fmt.Appendf(nil, "height %d", req.Height))
 		randomness = h[:]
 	}
-	res, err := a.sm.FinalizeBlock(req.Height, randomness, req.Txs)
+	var ms uint64
+	if t := req.Time.UnixMilli(); t > 0 {
+		ms = uint64(t)
+	}
+	res, err := a.sm.FinalizeBlock(req.Height, randomness, ms, req.Txs)
 	if err != nil {
 		// No deterministic way to make progress: halt (STYLE.md §4).
 		return nil, fmt.Errorf("chain: finalize block %d: %w", req.Height, err)

@@ -36,7 +36,7 @@ func (c *counter) CheckTx(tx []byte) error {
 	return nil
 }
 
-func (c *counter) FinalizeBlock(height int64, _ []byte, txs [][]byte) (BlockResult, error) {
+func (c *counter) FinalizeBlock(height int64, _ []byte, _ uint64, txs [][]byte) (BlockResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.staged = map[string]int{}

@@ -4,10 +4,11 @@
 // N-validator testnets, and a client that submits transactions and waits for their inclusion.
 //
 // It holds no business logic: every rule lives in the StateMachine it wraps. The adapter maps
-// CheckTx to StateMachine.CheckTx (cheap and stateless), FinalizeBlock to
+// CheckTx to StateMachine.CheckTx (against the committed state, with its own code per reason), FinalizeBlock to
 // StateMachine.FinalizeBlock on a staged copy, and Commit to StateMachine.Commit. The block's
-// hash, decided by consensus, is handed to the state machine as its randomness; block time is
-// never passed, so no rule can depend on a clock.
+// hash, decided by consensus, is handed to the state machine as its randomness, and the block's
+// consensus time as integer milliseconds (windows' wall-time floors); no rule reads a local
+// clock.
 //
 // Persistence: the state machine lives in memory; on start the app reports the height and app
 // hash of its last snapshot (none by default), and CometBFT's handshake replays the stored

@@ -37,6 +37,18 @@ type Settings struct {
 	// AppState is the application's genesis (for Ledger: JSON of ledger.Genesis), written into
 	// genesis.json as app_state.
 	AppState json.RawMessage
+	// GenesisTime is the genesis time; zero means the time the home is written, which
+	// CometBFT's light client needs (it refuses a trusted header older than its trusting
+	// period). A fixed time makes genesis files reproducible.
+	GenesisTime time.Time
+}
+
+// genesisTime returns s.GenesisTime, or now (UTC, whole milliseconds) when zero.
+func (s Settings) genesisTime() time.Time {
+	if !s.GenesisTime.IsZero() {
+		return s.GenesisTime.UTC()
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
 // DefaultSettings are the measured defaults: one local validator on loopback.
@@ -118,7 +130,7 @@ func InitHome(dir string, s Settings) error {
 	}
 	gen := &types.GenesisDoc{
 		ChainID:         s.ChainID,
-		GenesisTime:     time.Unix(0, 0).UTC(), // fixed, so genesis files are reproducible
+		GenesisTime:     s.genesisTime(),
 		ConsensusParams: types.DefaultConsensusParams(),
 		Validators:      []types.GenesisValidator{{Address: pubKey.Address(), PubKey: pubKey, Power: 10, Name: c.Moniker}},
 		AppState:        s.AppState,

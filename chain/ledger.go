@@ -62,21 +62,31 @@ func (l *Ledger) InitChain(chainID string, appState []byte) ([]byte, error) {
 
 var errNotInitialised = errors.New("chain: ledger not initialised (InitChain not called)")
 
-// CheckTx verifies decoding, limits and the signature.
+// CheckTx runs ledger.State.CheckTx: decoding, limits, signature, and against the state the
+// signer's account, nonce, fee and the body's cheap rules. Its error carries the ledger's code
+// (ABCICode), so every reason has its own mempool code.
 func (l *Ledger) CheckTx(tx []byte) error {
 	if l.st == nil {
 		return errNotInitialised
 	}
-	_, err := ledger.CheckTx(l.st.ChainID(), tx, l.cache)
-	return err
+	if _, err := l.st.CheckTx(tx, l.cache); err != nil {
+		return codedError{err}
+	}
+	return nil
 }
 
+// codedError gives a ledger error its ABCI code.
+type codedError struct{ error }
+
+func (e codedError) ABCICode() uint32 { return ledger.Code(e.error) }
+func (e codedError) Unwrap() error    { return e.error }
+
 // FinalizeBlock applies a block.
-func (l *Ledger) FinalizeBlock(height int64, randomness []byte, txs [][]byte) (BlockResult, error) {
+func (l *Ledger) FinalizeBlock(height int64, randomness []byte, timeMillis uint64, txs [][]byte) (BlockResult, error) {
 	if l.st == nil {
 		return BlockResult{}, errNotInitialised
 	}
-	b := ledger.Block{Height: uint64(height), Txs: txs}
+	b := ledger.Block{Height: uint64(height), Time: timeMillis, Txs: txs}
 	copy(b.Rand[:], randomness)
 	res, err := l.st.FinalizeBlock(b, l.cache)
 	if err != nil {
@@ -172,6 +182,9 @@ type NodeView struct {
 	Class    string        `json:"class"`
 	Addrs    []string      `json:"addrs"`
 	Open     uint32        `json:"open"`
+	Capacity uint32        `json:"capacity"` // most open assignments (0: no limit)
+	Missed   uint32        `json:"missed"`   // assignments missed in a row
+	Jailed   bool          `json:"jailed"`
 	Record   ledger.Record `json:"record"`
 }
 
@@ -266,7 +279,8 @@ func viewTask(t ledger.Task) TaskView {
 }
 
 func viewNode(n ledger.Node) NodeView {
-	v := NodeView{Key: n.Key.String(), Stake: n.Stake, Engines: n.Engines, Hardware: n.Hardware, Class: n.Class, Addrs: n.Addrs, Open: n.Open, Record: n.Record}
+	v := NodeView{Key: n.Key.String(), Stake: n.Stake, Engines: n.Engines, Hardware: n.Hardware, Class: n.Class, Addrs: n.Addrs, Open: n.Open,
+		Capacity: n.Capacity, Missed: n.Missed, Jailed: n.Jailed, Record: n.Record}
 	for _, m := range n.Models {
 		v.Models = append(v.Models, m.Name+"@"+hex.EncodeToString(m.Digest[:]))
 	}

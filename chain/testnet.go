@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/p2p"
@@ -100,7 +99,7 @@ func WriteTestnet(out string, o TestnetOptions) (*Testnet, error) {
 	}
 	gen := &types.GenesisDoc{
 		ChainID:         o.ChainID,
-		GenesisTime:     time.Unix(0, 0).UTC(),
+		GenesisTime:     o.Settings.genesisTime(),
 		ConsensusParams: types.DefaultConsensusParams(),
 		Validators:      vals,
 		AppState:        appState,

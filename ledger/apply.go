@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -16,7 +17,10 @@ import (
 type Block struct {
 	Height uint64   // must be the previous height + 1
 	Rand   [32]byte // randomness agreed by consensus (the block hash)
-	Txs    [][]byte // raw transactions in block order
+	// Time is the block's consensus timestamp in milliseconds since the Unix epoch (CometBFT's
+	// BFT time, monotonic across blocks). Only windows' wall-time floors read it.
+	Time uint64
+	Txs  [][]byte // raw transactions in block order
 }
 
 // TxResult is the outcome of one transaction: Code 0 and Events when accepted; a non-zero
@@ -66,6 +70,7 @@ func (s *State) FinalizeBlock(b Block, cache *SigCache) (BlockResult, error) {
 func (s *State) beginBlock(b Block) {
 	s.height = b.Height
 	s.rand = b.Rand
+	s.now = b.Time
 	s.pending = true
 }
 
@@ -88,8 +93,11 @@ func (s *State) Commit() error {
 	return nil
 }
 
-// deliver applies one transaction. On error the state is unchanged: every handler checks all
-// its conditions before it writes anything.
+// deliver applies one transaction. A transaction is admitted when it decodes, its signature
+// verifies, its signer has an account, its nonce is unused and the balance covers TxFee
+// (admit); an admitted transaction uses its nonce and pays TxFee even if its body then fails.
+// A body that fails changes nothing else: every handler checks all its conditions before it
+// writes anything. A transaction that is not admitted changes nothing at all.
 func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 	tx, err := DecodeTx(raw)
 	if err != nil {
@@ -100,8 +108,15 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 			return err
 		}
 	}
-	if err := s.accounts[tx.Signer].checkNonce(tx.Nonce); err != nil {
+	if err := s.admit(tx); err != nil {
 		return err
+	}
+	a := s.account(tx.Signer)
+	a.useNonce(tx.Nonce)
+	if s.params.TxFee > 0 {
+		a.Balance -= s.params.TxFee
+		s.burned += s.params.TxFee
+		s.touch(kindMeta, [32]byte{})
 	}
 	switch b := tx.Body.(type) {
 	case *Transfer:
@@ -116,13 +131,64 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 		err = s.commit(tx, b, ev)
 	case *Reveal:
 		err = s.reveal(tx, b, ev)
+	case *Batch:
+		s.batch(tx, b, ev)
+	case *Unjail:
+		err = s.unjail(tx, ev)
 	default:
 		panic(fmt.Sprintf("ledger: unhandled body %T", b))
 	}
-	if err != nil {
+	return err
+}
+
+// admit checks what makes a transaction pay its fee: the signer's account exists, the nonce
+// is unused and the balance covers TxFee.
+func (s *State) admit(tx *Tx) error {
+	a := s.accounts[tx.Signer]
+	if a == nil {
+		return fmt.Errorf("%w: %v", ErrUnknownAccount, tx.Signer)
+	}
+	if err := a.checkNonce(tx.Nonce); err != nil {
 		return err
 	}
-	s.account(tx.Signer).useNonce(tx.Nonce)
+	if a.Balance < s.params.TxFee {
+		return fmt.Errorf("%w: balance %d, transaction fee %d", ErrInsufficientFunds, a.Balance, s.params.TxFee)
+	}
+	return nil
+}
+
+// batch applies a Batch's commitments, then its reveals; a failing item is reported by an
+// EventItemRejected (Amount: its code, Reason: the error) and skipped.
+func (s *State) batch(tx *Tx, b *Batch, ev *[]Event) {
+	one := func(task TaskID, f func(*[]Event) error) {
+		var sub []Event
+		if err := f(&sub); err != nil {
+			*ev = append(*ev, Event{Type: EventItemRejected, Task: task, Node: tx.Signer, Amount: uint64(Code(err)), Reason: err.Error()})
+			return
+		}
+		*ev = append(*ev, sub...)
+	}
+	for i := range b.Commits {
+		c := &b.Commits[i]
+		one(c.Task, func(e *[]Event) error { return s.commit(tx, c, e) })
+	}
+	for i := range b.Reveals {
+		r := &b.Reveals[i]
+		one(r.Task, func(e *[]Event) error { return s.reveal(tx, r, e) })
+	}
+}
+
+func (s *State) unjail(tx *Tx, ev *[]Event) error {
+	n := s.nodes[tx.Signer]
+	if n == nil {
+		return fmt.Errorf("%w: %v", ErrUnknownNode, tx.Signer)
+	}
+	if !n.Jailed {
+		return fmt.Errorf("%w: node %v is not jailed", ErrJail, tx.Signer)
+	}
+	n.Jailed, n.Missed = false, 0
+	s.touch(kindNode, n.Key)
+	*ev = append(*ev, Event{Type: EventUnjailed, Node: n.Key})
 	return nil
 }
 
@@ -181,6 +247,7 @@ func (s *State) register(tx *Tx, b *RegisterNode, ev *[]Event) error {
 	n.Models = slices.Clone(b.Models)
 	n.Hardware, n.Class = b.Hardware, b.Class
 	n.Addrs = slices.Clone(b.Addrs)
+	n.Capacity = b.Capacity
 	s.touch(kindNode, n.Key)
 	*ev = append(*ev, Event{Type: EventNodeRegistered, Node: n.Key, Amount: n.Stake})
 	return nil
@@ -217,10 +284,9 @@ func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
 	if _, ok := s.tasks[id]; ok {
 		panic("ledger: task ID reused") // each nonce is accepted at most once
 	}
-	cands := s.eligible(b.Model, tx.Signer)
-	if len(cands) < int(b.Replicas) {
-		return fmt.Errorf("%w: %d eligible for %v, %d replicas asked", ErrNotEnoughNodes,
-			len(cands), b.Model, b.Replicas)
+	cands, err := s.candidates(b.Model, tx.Signer, int(b.Replicas))
+	if err != nil {
+		return err
 	}
 	s.account(tx.Signer).Balance -= b.Fee
 	t := &Task{ID: id, Submitter: tx.Signer, Spec: *b, SubmittedAt: s.height}
@@ -231,16 +297,38 @@ func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
 }
 
 // eligible returns the nodes that may execute a task for model submitted by submitter, in key
-// order: serving the model, staked at least MinStake, not the submitter.
+// order: serving the model, staked at least MinStake, not jailed, under their capacity, not
+// the submitter.
 func (s *State) eligible(model Model, submitter PubKey) []*Node {
 	var c []*Node
 	for _, k := range s.nodeKeys {
 		n := s.nodes[k]
-		if k != submitter && n.Stake >= s.params.MinStake && n.serves(model) {
+		if k != submitter && n.free(s.params.MinStake) && n.serves(model) {
 			c = append(c, n)
 		}
 	}
 	return c
+}
+
+// candidates returns the eligible nodes for a task needing replicas executors, or
+// ErrNoCapacity when enough nodes serve the model but too few are free (busy or jailed), or
+// ErrNotEnoughNodes when too few serve it at all.
+func (s *State) candidates(model Model, submitter PubKey, replicas int) ([]*Node, error) {
+	cands := s.eligible(model, submitter)
+	if len(cands) >= replicas {
+		return cands, nil
+	}
+	serving := 0
+	for _, k := range s.nodeKeys {
+		if n := s.nodes[k]; k != submitter && n.Stake >= s.params.MinStake && n.serves(model) {
+			serving++
+		}
+	}
+	if serving >= replicas {
+		return nil, fmt.Errorf("%w: %d of %d nodes serving %v are free (not jailed, under capacity), %d replicas asked; retry later",
+			ErrNoCapacity, len(cands), serving, model, replicas)
+	}
+	return nil, fmt.Errorf("%w: %d eligible for %v, %d replicas asked", ErrNotEnoughNodes, serving, model, replicas)
 }
 
 // assign picks n executors among cands by stake, starts a round at the current height and
@@ -285,7 +373,7 @@ func (s *State) assign(t *Task, cands []*Node, n int, ev *[]Event) {
 		s.touch(kindNode, pick.Key)
 	}
 	t.Status = StatusCommit
-	t.AssignedAt = s.height
+	t.AssignedAt, t.AssignedTime, t.ClosedTime = s.height, s.now, 0
 	t.CommitDeadline = s.height + s.params.CommitWindow
 	t.RevealDeadline = t.CommitDeadline + s.params.RevealWindow
 	t.CommitClosedAt = 0
@@ -352,7 +440,7 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 // blocks, not by what was left of the commit window as well.
 func (s *State) closeCommits(t *Task, ev *[]Event) {
 	t.Status = StatusReveal
-	t.CommitClosedAt = s.height
+	t.CommitClosedAt, t.ClosedTime = s.height, s.now
 	if d := s.height + s.params.RevealWindow; d < t.RevealDeadline {
 		t.RevealDeadline = d
 		s.addDue(d, t.ID)
@@ -402,6 +490,17 @@ func (s *State) endBlock(ev *[]Event) {
 	for _, id := range ids {
 		t := s.tasks[id]
 		switch {
+		case t.Status == StatusCommit && t.CommitDeadline == s.height && s.now < t.AssignedTime+s.params.MinCommitMillis:
+			// Blocks came faster than the window's wall-time floor: keep it open one more block.
+			t.CommitDeadline = s.height + 1
+			t.RevealDeadline = t.CommitDeadline + s.params.RevealWindow
+			s.addDue(t.CommitDeadline, t.ID)
+			s.addDue(t.RevealDeadline, t.ID)
+			s.touch(kindTask, t.ID)
+		case t.Status == StatusReveal && t.RevealDeadline == s.height && s.now < t.ClosedTime+s.params.MinRevealMillis:
+			t.RevealDeadline = s.height + 1
+			s.addDue(t.RevealDeadline, t.ID)
+			s.touch(kindTask, t.ID)
 		case t.Status == StatusCommit && t.CommitDeadline == s.height:
 			committed := false
 			for j := range t.Executors {
@@ -461,7 +560,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		case !x.Committed:
 			x.Outcome = OutcomeNoCommit
 			nd.Record.NoCommit++
-			s.slash(t, nd, s.params.SlashNoCommitBPS, ReasonNoCommit, &slashes)
+			s.missed(t, nd, &slashes)
 		case !x.Revealed && x.Duplicate:
 			x.Outcome = OutcomeCopied
 			nd.Record.Copied++
@@ -482,6 +581,9 @@ func (s *State) settle(t *Task, ev *[]Event) {
 			nd.Record.Outliers++
 			s.slash(t, nd, s.params.SlashOutlierBPS, ReasonOutlier, &slashes)
 		}
+		if x.Committed {
+			nd.Missed = 0
+		}
 		nd.Open--
 		s.touch(kindNode, nd.Key)
 	}
@@ -489,6 +591,9 @@ func (s *State) settle(t *Task, ev *[]Event) {
 	s.touch(kindTask, t.ID)
 	if reason == "" {
 		t.Status, t.SettledAt, t.Value = StatusAccepted, s.height, v.Value
+		if bytes.Equal(v.Value, UnrunnableFingerprint(t.ID, t.Spec.FingerprintLen)) {
+			t.Reason = ReasonUnrunnable
+		}
 		*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(v.Value),
 			Support: t.Support, Need: t.Need, Nodes: agreed})
 		*ev = append(*ev, slashes...)
@@ -524,6 +629,27 @@ func (s *State) settle(t *Task, ev *[]Event) {
 	}
 	t.Status, t.SettledAt, t.Reason = StatusNoVerdict, s.height, reason
 	s.refund(t, t.Spec.Fee, ev)
+}
+
+// missed handles an executor that did not commit: the per-task SlashNoCommitBPS without
+// jailing (JailAfterMisses 0); with jailing, no per-task slash, and the JailAfterMisses-th
+// miss in a row jails the node and slashes SlashJailBPS once.
+func (s *State) missed(t *Task, nd *Node, ev *[]Event) {
+	if s.params.JailAfterMisses == 0 {
+		s.slash(t, nd, s.params.SlashNoCommitBPS, ReasonNoCommit, ev)
+		return
+	}
+	if nd.Jailed {
+		return
+	}
+	nd.Missed++
+	if nd.Missed < s.params.JailAfterMisses {
+		return
+	}
+	nd.Jailed = true
+	nd.Record.Jailed++
+	*ev = append(*ev, Event{Type: EventJailed, Task: t.ID, Node: nd.Key, Amount: uint64(nd.Missed)})
+	s.slash(t, nd, s.params.SlashJailBPS, ReasonJailed, ev)
 }
 
 func (s *State) refund(t *Task, amount uint64, ev *[]Event) {

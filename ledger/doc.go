@@ -31,17 +31,29 @@
 // that the account has not used: above its highest accepted nonce, or at most NonceWindow (1024)
 // below it. Each nonce is accepted at most once, so a replay is rejected, while transactions
 // of one signer that validators' mempools delivered out of order (they gossip independently)
-// are still accepted; a nonce more than NonceWindow below the highest is refused. A
-// transaction that fails any check is rejected with a non-zero code (Code) and changes
-// nothing at all, its nonce included.
+// are still accepted; a nonce more than NonceWindow below the highest is refused.
 //
-//  1. RegisterNode bonds stake (at least Params.MinStake) and lists the models served.
+// Admission and fees. A transaction is admitted to the state when it decodes, its signature
+// verifies, its signer has an account (ErrUnknownAccount otherwise: a never-funded key), its
+// nonce is unused and its balance covers Params.TxFee. An admitted transaction uses its nonce
+// and pays TxFee (burned) whatever its body does; a body that fails changes nothing else. A
+// transaction that is not admitted changes nothing at all. The mempool runs State.CheckTx on
+// the committed state, which refuses everything that would not be admitted plus the cheap
+// body failures (funds for the amount, stake or task fee, capacity, unknown task, not
+// jailed), each with its own code (Code), so no free transaction reaches a block and a replay
+// is refused even by a validator whose mempool cache is empty. A transaction that passes
+// CheckTx and still fails in its block (the state moved on) pays its fee.
+//
+//  1. RegisterNode bonds stake (at least Params.MinStake), lists the models served and
+//     declares Capacity, the most assignments the node holds open at once (0: no limit).
 //  2. SubmitTask escrows the fee, and in the same block draws the executors: Replicas distinct
-//     nodes serving the exact model, staked at least MinStake, not the submitter, sampled
-//     without replacement with probability proportional to stake, from
-//     SHA-256(block randomness, task ID, round, draw index) (see State.assign). With fewer
-//     eligible nodes than Replicas the submission is rejected (ErrNotEnoughNodes): the client
-//     retries later or asks for fewer.
+//     nodes serving the exact model, staked at least MinStake, not jailed, holding fewer open
+//     assignments than their Capacity, not the submitter, sampled without replacement with
+//     probability proportional to stake, from SHA-256(block randomness, task ID, round, draw
+//     index) (see State.assign). With fewer eligible nodes than Replicas the submission is
+//     rejected: ErrNotEnoughNodes when too few nodes serve the model at all, ErrNoCapacity
+//     when enough serve it but too few are free (admission control: the client retries
+//     later, and no node is handed more work than it declared it can finish in a window).
 //  3. Commit windows: executors commit in the CommitWindow blocks after the assignment. The
 //     window closes early, in the block of the last executor's commitment. Two executors
 //     committing identical bytes are both flagged (EventDuplicateCommitment); since the
@@ -54,6 +66,8 @@
 //     when the commit window closes early). Reveals that do not open the
 //     commitment, come before the window closed, come from executors without a commitment,
 //     have the wrong length, or come after settlement are rejected with their own error.
+//     Wall-time floors (MinCommitMillis, MinRevealMillis) may move a deadline later; see
+//     "Load" below.
 //  5. Settlement happens in the transaction of the last outstanding reveal (so the verdict is
 //     in the block of the last reveal), or at the end of the RevealDeadline block, or at the end
 //     of the commit deadline block if nobody committed. quorum.Decide runs on the revealed
@@ -62,7 +76,8 @@
 //     With a verdict: the fee is split equally among the agreeing executors; the remainder of
 //     the integer division goes back to the submitter. Outliers lose SlashOutlierBPS of their
 //     stake. Without a verdict: revealers are not slashed (nobody knows who was right).
-//     In both cases executors who did not commit lose SlashNoCommitBPS, those who committed
+//     In both cases executors who did not commit lose SlashNoCommitBPS (or count towards
+//     jailing, see "Downtime"), those who committed
 //     and did not reveal SlashNoRevealBPS, copiers SlashCopyBPS. Slashed stake is burned.
 //  6. Adaptive replication: a round without verdict starts one more round with
 //     max(2n-1, n+1) fresh executors if the task's MaxReplicas allows it and enough nodes are
@@ -74,6 +89,46 @@
 //
 // Nodes whose stake falls below MinStake are no longer assigned. Unbond returns stake to the
 // balance, but a node with open assignments must keep MinStake bonded.
+//
+// # Load: batches, time floors, capacity
+//
+// An executor keeps up with many tasks by sending one Batch per block carrying all its ready
+// commitments (and one with its ready reveals) under one signature, nonce and fee, with
+// several batches in flight under increasing nonces (the NonceWindow accepts them in any
+// order); items that fail are skipped (EventItemRejected, with the item's code) and the rest
+// applies. A window is counted in blocks, and blocks come faster under load, so windows also
+// have a wall-time floor from the blocks' consensus timestamps (Block.Time, integer
+// milliseconds of CometBFT's BFT time, agreed by the validators): a commit window ends at its
+// deadline height only once MinCommitMillis of block time has passed since the assignment,
+// and a reveal window only once MinRevealMillis has passed since the commit window closed;
+// otherwise the deadline moves to the next block. Honest rounds still close early (every
+// executor committed, every committer revealed), so the floor only delays rounds with an
+// absent executor. Capacity bounds each node's open assignments, so a burst larger than the
+// network can run is refused at submission (ErrNoCapacity) instead of being handed to nodes
+// that cannot finish in time.
+//
+// # Downtime
+//
+// With Params.JailAfterMisses = k > 0, a node whose assignments ended k times in a row without
+// its commitment is jailed: SlashJailBPS of its stake is burned once (EventJailed, then
+// EventSlash "jailed for missed windows"), it is no longer assigned, and its missed
+// commitments are not slashed per task (not before the k-th miss, not while jailed): an
+// outage costs one small slash instead of a compounding 2 % per task. Any commitment resets
+// the count. An Unjail transaction from the node (the daemon sends it when it starts or sees
+// itself jailed) makes it eligible again. With k = 0 each missed commitment is slashed
+// SlashNoCommitBPS, as before. Trade-off: a node that skips a task now and then only loses
+// that task's reward; one that skips k in a row is jailed.
+//
+// # Unrunnable tasks
+//
+// The ledger cannot tell whether a task can run (parameters are opaque, floats live in the
+// engines), so griefing with a task that no honest executor can run is priced, not detected:
+// an executor that cannot run a task commits to and reveals UnrunnableFingerprint(task,
+// FingerprintLen), a hash only computable from the task ID. When a majority reveals it the
+// task is accepted with Reason "unrunnable": the executors who agree are paid the fee like for
+// any verdict (so the submitter pays for the task it made them check) and none is slashed; an
+// executor claiming it alone on a runnable task is an outlier. Clients check parameters before
+// submitting (package node), so an honest submission is not refused this way.
 //
 // # App hash
 //

@@ -49,6 +49,14 @@ var (
 	ErrFingerprintLength = errors.New("ledger: fingerprint length differs from task")
 	// ErrTaskClosed: a commitment or reveal for a task already settled (a late reveal).
 	ErrTaskClosed = errors.New("ledger: task already settled")
+	// ErrUnknownAccount: the signer has no account (never funded); its transactions are
+	// refused in CheckTx and never reach a block.
+	ErrUnknownAccount = errors.New("ledger: unknown account")
+	// ErrNoCapacity: enough nodes serve the task's model, but too few of them have a free
+	// slot (Capacity) or are not jailed: the network is busy, retry later.
+	ErrNoCapacity = errors.New("ledger: network at capacity")
+	// ErrJail: an unjail from a node that is not jailed.
+	ErrJail = errors.New("ledger: jail rule")
 )
 
 // codes maps each sentinel to its ABCI result code. Codes are part of the protocol: never
@@ -74,6 +82,9 @@ var codes = []error{
 	ErrCommitmentMismatch,
 	ErrFingerprintLength,
 	ErrTaskClosed,
+	ErrUnknownAccount,
+	ErrNoCapacity,
+	ErrJail,
 }
 
 // CodeInternal is the code of an error that wraps none of the sentinels (a bug).

@@ -40,10 +40,19 @@ const (
 	EventSlash
 	// EventRefund: Task, Node (the submitter), Amount.
 	EventRefund
+	// EventItemRejected: Task, Node, Amount (the item's error code), Reason (the error): one
+	// item of a Batch failed and was skipped.
+	EventItemRejected
+	// EventJailed: Task (the last one missed), Node, Amount (misses in a row). Followed by the
+	// jailing EventSlash.
+	EventJailed
+	// EventUnjailed: Node.
+	EventUnjailed
 )
 
 var eventNames = [...]string{"", "node-registered", "unbonded", "task-assigned", "committed",
-	"duplicate-commitment", "reveal-open", "revealed", "verdict", "no-verdict", "reward", "slash", "refund"}
+	"duplicate-commitment", "reveal-open", "revealed", "verdict", "no-verdict", "reward", "slash", "refund",
+	"item-rejected", "jailed", "unjailed"}
 
 // String returns the event type's name.
 func (t EventType) String() string {
@@ -63,6 +72,8 @@ const (
 	ReasonNoReveals   = "no reveals"
 	ReasonNotEnough   = "not enough eligible nodes"
 	ReasonQuorumError = "quorum error"
+	ReasonJailed      = "jailed for missed windows"
+	ReasonUnrunnable  = "unrunnable" // an accepted verdict that the task cannot be run
 )
 
 // Event is one effect of a transaction or of the end of a block, for the shell to log, index
@@ -104,6 +115,9 @@ func (e Event) Attributes() []Attribute {
 		add("node", e.Node.String())
 		num("amount", e.Amount)
 		return a
+	case EventUnjailed:
+		add("node", e.Node.String())
+		return a
 	}
 	add("task", e.Task.String())
 	switch e.Type {
@@ -136,10 +150,13 @@ func (e Event) Attributes() []Attribute {
 	case EventReward, EventRefund:
 		add("node", e.Node.String())
 		num("amount", e.Amount)
-	case EventSlash:
+	case EventSlash, EventItemRejected:
 		add("node", e.Node.String())
 		num("amount", e.Amount)
 		add("reason", e.Reason)
+	case EventJailed:
+		add("node", e.Node.String())
+		num("amount", e.Amount)
 	}
 	return a
 }

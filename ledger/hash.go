@@ -210,12 +210,18 @@ func encodeParams(e *encoder, p Params) {
 	e.u32(p.SlashNoRevealBPS)
 	e.u32(p.SlashNoCommitBPS)
 	e.u32(p.SlashCopyBPS)
+	e.u64(p.TxFee)
+	e.u64(p.MinCommitMillis)
+	e.u64(p.MinRevealMillis)
+	e.u32(p.JailAfterMisses)
+	e.u32(p.SlashJailBPS)
 }
 
 func decodeParams(d *decoder) Params {
 	return Params{
 		CommitWindow: d.u64(), RevealWindow: d.u64(), MinStake: d.u64(), MaxReplicas: d.u32(),
 		SlashOutlierBPS: d.u32(), SlashNoRevealBPS: d.u32(), SlashNoCommitBPS: d.u32(), SlashCopyBPS: d.u32(),
+		TxFee: d.u64(), MinCommitMillis: d.u64(), MinRevealMillis: d.u64(), JailAfterMisses: d.u32(), SlashJailBPS: d.u32(),
 	}
 }
 
@@ -238,8 +244,11 @@ func encodeNode(e *encoder, n *Node) {
 	e.strs(n.Addrs)
 	e.u64(n.RegisteredAt)
 	e.u32(n.Open)
+	e.u32(n.Capacity)
+	e.u32(n.Missed)
+	e.boolean(n.Jailed)
 	r := &n.Record
-	for _, v := range [...]uint64{r.Assigned, r.Agreed, r.Outliers, r.Undecided, r.NoCommit, r.NoReveal, r.Copied, r.Earned, r.Slashed} {
+	for _, v := range [...]uint64{r.Assigned, r.Agreed, r.Outliers, r.Undecided, r.NoCommit, r.NoReveal, r.Copied, r.Earned, r.Slashed, r.Jailed} {
 		e.u64(v)
 	}
 }
@@ -253,8 +262,11 @@ func decodeNode(d *decoder) *Node {
 	n.Addrs = d.strs("addrs", MaxAddrs, MaxAddrBytes)
 	n.RegisteredAt = d.u64()
 	n.Open = d.u32()
+	n.Capacity = d.u32()
+	n.Missed = d.u32()
+	n.Jailed = d.boolean("jailed")
 	r := &n.Record
-	for _, p := range [...]*uint64{&r.Assigned, &r.Agreed, &r.Outliers, &r.Undecided, &r.NoCommit, &r.NoReveal, &r.Copied, &r.Earned, &r.Slashed} {
+	for _, p := range [...]*uint64{&r.Assigned, &r.Agreed, &r.Outliers, &r.Undecided, &r.NoCommit, &r.NoReveal, &r.Copied, &r.Earned, &r.Slashed, &r.Jailed} {
 		*p = d.u64()
 	}
 	return n
@@ -272,6 +284,8 @@ func encodeTask(e *encoder, t *Task, full bool) {
 	e.u8(uint8(t.Status))
 	e.u8(t.Round)
 	e.u64(t.AssignedAt)
+	e.u64(t.AssignedTime)
+	e.u64(t.ClosedTime)
 	e.u64(t.CommitDeadline)
 	e.u64(t.RevealDeadline)
 	e.u64(t.CommitClosedAt)
@@ -301,6 +315,8 @@ func decodeTask(d *decoder) *Task {
 	t.Status = TaskStatus(d.u8())
 	t.Round = d.u8()
 	t.AssignedAt = d.u64()
+	t.AssignedTime = d.u64()
+	t.ClosedTime = d.u64()
 	t.CommitDeadline = d.u64()
 	t.RevealDeadline = d.u64()
 	t.CommitClosedAt = d.u64()
@@ -340,7 +356,7 @@ func specDigest(spec *SubmitTask) [32]byte {
 }
 
 // stateMagic starts every MarshalState output.
-const stateMagic = "genquorum/ledger/state/v2"
+const stateMagic = "genquorum/ledger/state/v3"
 
 // ErrMalformedState reports bytes that UnmarshalState cannot restore.
 var ErrMalformedState = errors.New("ledger: malformed state")
@@ -349,7 +365,7 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 // block: equal states give equal bytes. A chain saves it at Commit (or every few blocks, and
 // replays the blocks since) and restores it with UnmarshalState.
 //
-//	magic "genquorum/ledger/state/v2"
+//	magic "genquorum/ledger/state/v3"
 //	str chain ID, params, u64 height, u64 burned
 //	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, NonceWindow/64 u64 used-nonce bits
 //	u32 count, nodes sorted by key

@@ -70,3 +70,9 @@ func (s *Signer) Commit(task TaskID, fingerprint []byte, salt [32]byte) []byte {
 func (s *Signer) Reveal(task TaskID, fingerprint []byte, salt [32]byte, artifact [32]byte) []byte {
 	return s.Sign(&Reveal{Task: task, Fingerprint: fingerprint, Salt: salt, Artifact: artifact})
 }
+
+// Batch signs one transaction carrying commitments and reveals (see Batch).
+func (s *Signer) Batch(b Batch) []byte { return s.Sign(&b) }
+
+// Unjail signs a request to end the signer's node's jailing.
+func (s *Signer) Unjail() []byte { return s.Sign(&Unjail{}) }

@@ -25,6 +25,24 @@ type Params struct {
 	SlashNoRevealBPS uint32 // committed but did not reveal
 	SlashNoCommitBPS uint32 // assigned but did not commit
 	SlashCopyBPS     uint32 // committed another executor's commitment bytes and could not open them
+
+	// TxFee is taken from the signer's balance for every transaction admitted to a block,
+	// whether its body then succeeds or fails (burned). CheckTx refuses a transaction whose
+	// signer cannot pay it, so no free transaction reaches a block.
+	TxFee uint64
+	// MinCommitMillis and MinRevealMillis are the least block time (milliseconds, from the
+	// blocks' consensus timestamps) a commit or reveal window stays open, whatever the number
+	// of blocks: a window ends at its deadline height only if this much block time has passed
+	// since it opened; otherwise its deadline moves to the next block. Fast blocks cannot
+	// outrun executors. 0 disables the floor.
+	MinCommitMillis uint64
+	MinRevealMillis uint64
+	// JailAfterMisses: a node whose last JailAfterMisses assignments all ended without its
+	// commitment is jailed (no longer assigned until it sends Unjail) and slashed SlashJailBPS
+	// once; while it is jailed or below the count, missed commitments are not slashed per task.
+	// 0 keeps the per-task SlashNoCommitBPS instead.
+	JailAfterMisses uint32
+	SlashJailBPS    uint32
 }
 
 // DefaultParams returns the rules used by tests and a default local chain.
@@ -50,7 +68,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("ledger: params: windows over %d blocks", 1<<20)
 	case p.MaxReplicas == 0 || p.MaxReplicas > MaxReplicasLimit:
 		return fmt.Errorf("ledger: params: max replicas %d (want 1..%d)", p.MaxReplicas, MaxReplicasLimit)
-	case p.SlashOutlierBPS > 10000 || p.SlashNoRevealBPS > 10000 || p.SlashNoCommitBPS > 10000 || p.SlashCopyBPS > 10000:
+	case p.SlashOutlierBPS > 10000 || p.SlashNoRevealBPS > 10000 || p.SlashNoCommitBPS > 10000 || p.SlashCopyBPS > 10000 ||
+		p.SlashJailBPS > 10000:
 		return fmt.Errorf("ledger: params: slash rate over 10000 basis points")
 	}
 	return nil
@@ -91,7 +110,15 @@ type Node struct {
 	Addrs        []string // where it serves artifacts, as it announced
 	RegisteredAt uint64   // height
 	Open         uint32   // assignments not yet settled
+	Capacity     uint32   // most open assignments it accepts (0: no limit)
+	Missed       uint32   // assignments in a row that ended without its commitment
+	Jailed       bool     // not assigned until it sends Unjail
 	Record       Record
+}
+
+// free reports whether n can take one more assignment: not jailed, staked, under capacity.
+func (n *Node) free(minStake uint64) bool {
+	return !n.Jailed && n.Stake >= minStake && (n.Capacity == 0 || n.Open < n.Capacity)
 }
 
 // serves reports whether n serves model m.
@@ -112,6 +139,7 @@ type Record struct {
 	Undecided uint64 // revealed, but the round reached no verdict
 	NoCommit  uint64
 	NoReveal  uint64
+	Jailed    uint64 // times jailed
 	Copied    uint64
 	Earned    uint64 // rewards paid
 	Slashed   uint64 // stake taken
@@ -187,6 +215,8 @@ type Task struct {
 	Status         TaskStatus
 	Round          uint8  // 0, or 1 after adaptive re-assignment
 	AssignedAt     uint64 // height of the current round's assignment
+	AssignedTime   uint64 // block time (ms) of the assignment
+	ClosedTime     uint64 // block time (ms) at which the commit window closed
 	CommitDeadline uint64 // last height accepting commitments
 	RevealDeadline uint64 // last height accepting reveals; settlement at the latest here
 	CommitClosedAt uint64 // height at which the commit window closed (0 while open)
@@ -248,8 +278,10 @@ type State struct {
 
 	pending bool // a block was finalized and not yet committed
 
-	// Block-local inputs: the block's randomness and the set of state entries changed in it.
+	// Block-local inputs: the block's randomness and time, and the set of state entries
+	// changed in it.
 	rand  [32]byte
+	now   uint64
 	dirty map[entryKey]struct{}
 	hash  hasher
 }

@@ -23,9 +23,11 @@ const (
 	TxSubmit   TxType = 4 // SubmitTask
 	TxCommit   TxType = 5 // Commit
 	TxReveal   TxType = 6 // Reveal
+	TxBatch    TxType = 7 // Batch
+	TxUnjail   TxType = 8 // Unjail
 )
 
-var txTypeNames = [...]string{"", "transfer", "register", "unbond", "submit", "commit", "reveal"}
+var txTypeNames = [...]string{"", "transfer", "register", "unbond", "submit", "commit", "reveal", "batch", "unjail"}
 
 // String returns the type's lower-case name.
 func (t TxType) String() string {
@@ -57,7 +59,8 @@ type Tx struct {
 	Body   Body
 }
 
-// Body is one of *Transfer, *RegisterNode, *Unbond, *SubmitTask, *Commit, *Reveal.
+// Body is one of *Transfer, *RegisterNode, *Unbond, *SubmitTask, *Commit, *Reveal, *Batch,
+// *Unjail.
 type Body interface {
 	Type() TxType
 	encode(e *encoder)
@@ -80,6 +83,9 @@ type RegisterNode struct {
 	Hardware string   // hardware profile, e.g. "cpu-avx2-split4"
 	Class    string   // hardware class, e.g. "cpu", "gpu"
 	Addrs    []string // where the node serves artifacts (libp2p multiaddrs); informational
+	// Capacity is the most assignments the node holds open at once (0: no limit). The ledger
+	// assigns it no task while it has Capacity open assignments (see the package doc).
+	Capacity uint32
 }
 
 // Unbond moves Amount of the signer's stake back to its balance.
@@ -122,12 +128,30 @@ type Reveal struct {
 	Artifact    [32]byte
 }
 
+// MaxBatchItems bounds the commitments plus reveals of one Batch.
+const MaxBatchItems = 1024
+
+// Batch carries several commitments and reveals of one executor in one transaction: one
+// signature, one nonce and one TxFee for all of them. Items are applied in order, commitments
+// first; an item that fails (window closed, already revealed, ...) is skipped with an
+// EventItemRejected and the others still apply, so the transaction itself succeeds once it
+// is admitted (see the package doc).
+type Batch struct {
+	Commits []Commit
+	Reveals []Reveal
+}
+
+// Unjail asks for the signer's node, jailed for missed windows, to be assigned tasks again.
+type Unjail struct{}
+
 func (*Transfer) Type() TxType     { return TxTransfer }
 func (*RegisterNode) Type() TxType { return TxRegister }
 func (*Unbond) Type() TxType       { return TxUnbond }
 func (*SubmitTask) Type() TxType   { return TxSubmit }
 func (*Commit) Type() TxType       { return TxCommit }
 func (*Reveal) Type() TxType       { return TxReveal }
+func (*Batch) Type() TxType        { return TxBatch }
+func (*Unjail) Type() TxType       { return TxUnjail }
 
 func (b *Transfer) encode(e *encoder) { e.fixed(b.To[:]); e.u64(b.Amount) }
 func (b *Transfer) decode(d *decoder) { b.To = d.fixed32(); b.Amount = d.u64() }
@@ -145,6 +169,7 @@ func (b *RegisterNode) encode(e *encoder) {
 	e.str(b.Hardware)
 	e.str(b.Class)
 	e.strs(b.Addrs)
+	e.u32(b.Capacity)
 }
 
 func (b *RegisterNode) decode(d *decoder) {
@@ -154,6 +179,7 @@ func (b *RegisterNode) decode(d *decoder) {
 	b.Hardware = d.str("hardware", MaxNameBytes)
 	b.Class = d.str("class", MaxNameBytes)
 	b.Addrs = d.strs("addrs", MaxAddrs, MaxAddrBytes)
+	b.Capacity = d.u32()
 }
 
 func (b *RegisterNode) validate() error {
@@ -277,6 +303,49 @@ func (b *Reveal) validate() error {
 	return nil
 }
 
+func (b *Batch) encode(e *encoder) {
+	e.u32(uint32(len(b.Commits)))
+	for i := range b.Commits {
+		b.Commits[i].encode(e)
+	}
+	e.u32(uint32(len(b.Reveals)))
+	for i := range b.Reveals {
+		b.Reveals[i].encode(e)
+	}
+}
+
+func (b *Batch) decode(d *decoder) {
+	if n := d.count("commits", MaxBatchItems, 64); n > 0 {
+		b.Commits = make([]Commit, n)
+		for i := range b.Commits {
+			b.Commits[i].decode(d)
+		}
+	}
+	if n := d.count("reveals", MaxBatchItems, 32+4+1+32+32); n > 0 {
+		b.Reveals = make([]Reveal, n)
+		for i := range b.Reveals {
+			b.Reveals[i].decode(d)
+		}
+	}
+}
+
+func (b *Batch) validate() error {
+	n := len(b.Commits) + len(b.Reveals)
+	if n == 0 || n > MaxBatchItems {
+		return fmt.Errorf("%w: batch of %d items (want 1..%d)", ErrMalformedTx, n, MaxBatchItems)
+	}
+	for i := range b.Reveals {
+		if err := b.Reveals[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (*Unjail) encode(*encoder) {}
+func (*Unjail) decode(*decoder) {}
+func (*Unjail) validate() error { return nil }
+
 // newBody returns an empty body of type t, or nil for an unknown type.
 func newBody(t TxType) Body {
 	switch t {
@@ -292,6 +361,10 @@ func newBody(t TxType) Body {
 		return new(Commit)
 	case TxReveal:
 		return new(Reveal)
+	case TxBatch:
+		return new(Batch)
+	case TxUnjail:
+		return new(Unjail)
 	}
 	return nil
 }

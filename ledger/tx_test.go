@@ -24,13 +24,16 @@ func goldenTxs() [][]byte {
 	return [][]byte{
 		a.Transfer(n.Key(), 1000),
 		n.RegisterNode(RegisterNode{Stake: 500, Engines: []string{"llm", "diffusion"},
-			Models: []Model{modelFor("tiny-llama")}, Hardware: "cpu-split4", Class: "cpu"}),
+			Models: []Model{modelFor("tiny-llama")}, Hardware: "cpu-split4", Class: "cpu", Capacity: 8}),
 		n.Unbond(20),
 		first(a.SubmitTask(SubmitTask{Kind: "text", Model: modelFor("tiny-llama"), Prompt: []byte("Once upon"),
 			Seed: 42, Params: []byte{1, 2, 3}, Replicas: 3, MaxReplicas: 5, Tolerance: 2,
 			Rule: quorum.SuperMajority, FingerprintLen: 8, Fee: 300})),
 		n.Commit(task, []byte{1, 2, 3, 4, 5, 6, 7, 8}, salt),
 		n.Reveal(task, []byte{1, 2, 3, 4, 5, 6, 7, 8}, salt, [32]byte{9}),
+		n.Batch(Batch{Commits: []Commit{{Task: task, Commitment: [32]byte{5}}},
+			Reveals: []Reveal{{Task: task, Fingerprint: []byte{1, 2}, Salt: salt, Artifact: [32]byte{9}}}}),
+		n.Unjail(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/ledger"
@@ -23,13 +24,22 @@ type testnetOptions struct {
 
 	nodeBalance, clientBalance uint64
 	commitWindow, revealWindow uint64
+	minCommitSec, minRevealSec float64
+	txFee                      uint64
+	jailAfter, jailSlashBPS    uint32
+	genesisTime                string
 }
 
 // defaultLedgerParams are the ledger rules of generated networks: the defaults with commit and
-// reveal windows of 30 blocks, room for engines that take seconds per task.
+// reveal windows of 30 blocks and at least 60 s and 20 s of block time (blocks come faster
+// under load: ledger/doc.go "Load"), a transaction fee of 1 (no free spam), and jailing after
+// 3 missed windows in a row with a 1 % slash (ledger/doc.go "Downtime").
 func defaultLedgerParams() ledger.Params {
 	p := ledger.DefaultParams()
 	p.CommitWindow, p.RevealWindow = 30, 30
+	p.MinCommitMillis, p.MinRevealMillis = 60_000, 20_000
+	p.TxFee = 1
+	p.JailAfterMisses, p.SlashJailBPS = 3, 100
 	return p
 }
 
@@ -62,6 +72,13 @@ Start each validator with: genquorum node --home DIR/nodeI`,
 	f.StringVar(&o.chainID, "chain-id", "genquorum-testnet", "chain ID of the network")
 	f.Uint64Var(&o.commitWindow, "commit-window", defaultLedgerParams().CommitWindow, "blocks in which executors commit")
 	f.Uint64Var(&o.revealWindow, "reveal-window", defaultLedgerParams().RevealWindow, "blocks in which executors reveal")
+	d := defaultLedgerParams()
+	f.Float64Var(&o.minCommitSec, "min-commit-seconds", float64(d.MinCommitMillis)/1000, "least block time a commit window stays open, whatever the blocks")
+	f.Float64Var(&o.minRevealSec, "min-reveal-seconds", float64(d.MinRevealMillis)/1000, "least block time a reveal window stays open")
+	f.Uint64Var(&o.txFee, "tx-fee", d.TxFee, "fee every transaction pays (burned)")
+	f.Uint32Var(&o.jailAfter, "jail-after", d.JailAfterMisses, "missed commit windows in a row that jail a node (0: slash each miss instead)")
+	f.Uint32Var(&o.jailSlashBPS, "jail-slash-bps", d.SlashJailBPS, "stake slashed once at jailing, in basis points")
+	f.StringVar(&o.genesisTime, "genesis-time", "", "genesis time, RFC 3339 (default: now; a fixed time makes genesis files reproducible)")
 	f.Uint64Var(&o.nodeBalance, "node-balance", 1_000_000, "genesis balance of each validator's node identity")
 	f.Uint64Var(&o.clientBalance, "client-balance", 1<<40, "genesis balance of the client key (DIR/client.key)")
 	return cmd
@@ -79,10 +96,22 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 	}
 	p := defaultLedgerParams()
 	p.CommitWindow, p.RevealWindow = o.commitWindow, o.revealWindow
+	if o.minCommitSec < 0 || o.minRevealSec < 0 {
+		return usagef("testnet: negative window time")
+	}
+	p.MinCommitMillis, p.MinRevealMillis = uint64(o.minCommitSec*1000), uint64(o.minRevealSec*1000)
+	p.TxFee, p.JailAfterMisses, p.SlashJailBPS = o.txFee, o.jailAfter, o.jailSlashBPS
 	if err := p.Validate(); err != nil {
 		return usagef("testnet: %v", err)
 	}
 	opts := chain.TestnetOptions{Validators: o.validators, ChainID: o.chainID, BasePort: o.basePort}
+	if o.genesisTime != "" {
+		t, err := time.Parse(time.RFC3339, o.genesisTime)
+		if err != nil {
+			return usagef("testnet: --genesis-time: %v", err)
+		}
+		opts.Settings.GenesisTime = t
+	}
 	if o.hosts != "" {
 		opts.Hosts = strings.Split(o.hosts, ",")
 		if len(opts.Hosts) != o.validators {
@@ -98,8 +127,7 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 		return err
 	}
 	opts.AppState = func(keys []ed25519.PublicKey) (json.RawMessage, error) {
-		gen := ledger.Genesis{ChainID: o.chainID, Params: defaultLedgerParams()}
-		gen.Params.CommitWindow, gen.Params.RevealWindow = o.commitWindow, o.revealWindow
+		gen := ledger.Genesis{ChainID: o.chainID, Params: p}
 		for _, k := range keys {
 			gen.Accounts = append(gen.Accounts, ledger.GenesisAccount{Key: ledger.PubKey(k), Balance: o.nodeBalance})
 		}

@@ -1,0 +1,114 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"fmt"
+)
+
+// CheckTx is the mempool's check against this state, which should be the last committed
+// state: CheckTx (the package function: size, decoding, stateless rules, signature), then
+// what makes a transaction pay its fee in a block (the signer's account exists, the nonce is
+// unused, the balance covers TxFee), then the cheap body rules whose failure would only burn
+// the fee: the balance covers TxFee plus a transfer, stake or task fee; a task has enough
+// free nodes (ErrNoCapacity, ErrNotEnoughNodes); a commit or reveal names an open task of
+// the signer (a Batch: at least one of its items does); an unjail comes from a jailed node.
+//
+// A transaction it refuses would be rejected by FinalizeBlock on this state; one it admits
+// may still fail in its block (the state moves on, other transactions come first), and then
+// pays TxFee. A replay is refused here even by a validator whose mempool cache is empty,
+// since used nonces are in the state. It only reads s; the caller serialises it with
+// FinalizeBlock.
+func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
+	tx, err := CheckTx(s.chainID, raw, cache)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.admit(tx); err != nil {
+		return nil, err
+	}
+	bal := s.accounts[tx.Signer].Balance - s.params.TxFee
+	need := func(amount uint64, what string) error {
+		if bal < amount {
+			return fmt.Errorf("%w: balance %d after the transaction fee, %s %d", ErrInsufficientFunds, bal, what, amount)
+		}
+		return nil
+	}
+	switch b := tx.Body.(type) {
+	case *Transfer:
+		err = need(b.Amount, "transfer")
+	case *RegisterNode:
+		err = need(b.Stake, "stake")
+	case *Unbond:
+		if s.nodes[tx.Signer] == nil {
+			err = fmt.Errorf("%w: %v", ErrUnknownNode, tx.Signer)
+		}
+	case *SubmitTask:
+		if err = need(b.Fee, "task fee"); err == nil {
+			if b.Replicas > s.params.MaxReplicas || b.MaxReplicas > s.params.MaxReplicas {
+				err = fmt.Errorf("%w: replicas %d (max %d) over the chain's limit %d", ErrInvalidTask,
+					b.Replicas, b.MaxReplicas, s.params.MaxReplicas)
+			} else {
+				_, err = s.candidates(b.Model, tx.Signer, int(b.Replicas))
+			}
+		}
+	case *Commit:
+		_, _, err = s.openTask(b.Task, tx.Signer)
+	case *Reveal:
+		_, _, err = s.openTask(b.Task, tx.Signer)
+	case *Batch:
+		err = s.checkBatch(tx.Signer, b)
+	case *Unjail:
+		if n := s.nodes[tx.Signer]; n == nil {
+			err = fmt.Errorf("%w: %v", ErrUnknownNode, tx.Signer)
+		} else if !n.Jailed {
+			err = fmt.Errorf("%w: node %v is not jailed", ErrJail, tx.Signer)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+// checkBatch refuses a batch none of whose items names an open task of signer.
+func (s *State) checkBatch(signer PubKey, b *Batch) error {
+	var first error
+	try := func(id TaskID) bool {
+		_, _, err := s.openTask(id, signer)
+		if err != nil && first == nil {
+			first = err
+		}
+		return err == nil
+	}
+	for i := range b.Commits {
+		if try(b.Commits[i].Task) {
+			return nil
+		}
+	}
+	for i := range b.Reveals {
+		if try(b.Reveals[i].Task) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no item of the batch can apply: %w", first)
+}
+
+// UnrunnableFingerprint is the fingerprint an executor commits to and reveals when it cannot
+// run a task (its parameters do not decode, its kind does not match the model's engine, the
+// engine refuses it): SHA-256("genquorum/unrunnable/v1" || task || counter) expanded to n
+// bytes. Executors that all find a task unrunnable agree on it like on any fingerprint, so a
+// majority of them is paid the task's fee (the submitter pays for the griefing task) and none
+// is slashed; a lone executor who claims it on a runnable task is an outlier. It is a hash, so
+// no artifact's fingerprint comes within tolerance of it except by chance.
+func UnrunnableFingerprint(task TaskID, n uint32) []byte {
+	out := make([]byte, 0, n+32)
+	for i := uint32(0); uint32(len(out)) < n; i++ {
+		var m [23 + 32 + 4]byte
+		copy(m[:], "genquorum/unrunnable/v1")
+		copy(m[23:], task[:])
+		m[55], m[56], m[57], m[58] = byte(i>>24), byte(i>>16), byte(i>>8), byte(i)
+		h := sha256.Sum256(m[:])
+		out = append(out, h[:]...)
+	}
+	return out[:n]
+}
