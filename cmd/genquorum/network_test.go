@@ -106,7 +106,7 @@ func TestFourValidatorsSurviveOneKilled(t *testing.T) {
 	dir := t.TempDir()
 	base := freeBasePort(t, 4)
 	if _, stderr, code := runCLI(t, "testnet", "--validators", "4", "--out", dir, "--base-port", fmt.Sprint(base),
-		"--commit-window", "8", "--reveal-window", "8"); code != 0 {
+		"--commit-window", "8", "--reveal-window", "8", "--min-commit-seconds", "2", "--min-reveal-seconds", "2"); code != 0 {
 		t.Fatal(stderr)
 	}
 	rpc := func(i int) string { return fmt.Sprintf("tcp://127.0.0.1:%d", base+2*i+1) }
