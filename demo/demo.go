@@ -6,10 +6,13 @@
 package demo
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -21,6 +24,7 @@ import (
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/imgdecode"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
@@ -58,14 +62,41 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
-// Cheater is one misbehaving node and whether the ledger caught it.
+// Cheater is one misbehaving node, whether it was caught and by which check.
 type Cheater struct {
 	Node      string `json:"node"`
 	Behaviour string `json:"behaviour"`
-	Caught    bool   `json:"caught"`
-	Assigned  uint64 `json:"assigned"`
-	Slashed   uint64 `json:"slashed"`
-	Note      string `json:"note,omitempty"`
+	// Caught is true when a check named in CaughtBy flagged the node at least once.
+	Caught bool `json:"caught"`
+	// CaughtBy names the checks that flagged the node, most frequent first: "outlier" (its
+	// revealed fingerprint lay outside the accepted group), "no-commit", "no-reveal",
+	// "copied-commitment" (it committed another executor's bytes), "artifact-mismatch" (the
+	// artifact it served did not match the fingerprint it revealed; found by fetching it).
+	CaughtBy []string `json:"caught_by"`
+	// Expected is the check that must catch this behaviour; Right reports whether it did.
+	Expected string `json:"expected"`
+	Right    bool   `json:"right_reason"`
+	Assigned uint64 `json:"assigned"`
+	Slashed  uint64 `json:"slashed"`
+	// Outcomes of its executor slots (ledger record), and fetch rejections of its artifacts.
+	Agreed           uint64 `json:"agreed"`
+	Outliers         uint64 `json:"outliers"`
+	Undecided        uint64 `json:"undecided"`
+	NoCommit         uint64 `json:"no_commit"`
+	NoReveal         uint64 `json:"no_reveal"`
+	Copied           uint64 `json:"copied"`
+	ArtifactMismatch uint64 `json:"artifact_mismatch"`
+	Note             string `json:"note,omitempty"`
+}
+
+// expectedCheck is the check that must catch each behaviour.
+var expectedCheck = map[node.Behaviour]string{
+	node.Guesser:    "outlier",
+	node.WrongModel: "outlier",
+	node.Lazy:       "no-reveal",
+	node.Crashed:    "no-commit",
+	node.Copier:     "copied-commitment",
+	node.Tamperer:   "artifact-mismatch",
 }
 
 // Penalised is an honest node that lost stake, with the outcomes that cost it.
@@ -142,6 +173,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	verdicts := make([]Verdict, o.Tasks)
 	var mu sync.Mutex
 	settled := 0
+	agreedBy := map[ledger.TaskID][]string{} // accepted task -> agreeing executors (hex keys)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.InFlight)
 	for i := range o.Tasks {
@@ -161,11 +193,18 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			}
 			v := Verdict{Task: tv.ID, Kind: tv.Kind, Prompt: task.Prompt, Seed: task.Seed, Status: tv.Status,
 				Support: tv.Support, Need: tv.Need, Round: tv.Round, LatencyMs: float64(time.Since(t0).Microseconds()) / 1000}
+			var agreed []string
 			for _, e := range tv.Executors {
 				v.Outcomes = append(v.Outcomes, e.Outcome)
+				if e.Outcome == ledger.OutcomeAgreed.String() {
+					agreed = append(agreed, e.Node)
+				}
 			}
 			mu.Lock()
 			verdicts[i] = v
+			if v.Status == ledger.StatusAccepted.String() {
+				agreedBy[id] = agreed
+			}
 			settled++
 			if o.Progress != nil {
 				o.Progress(settled, o.Tasks)
@@ -199,6 +238,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	s.TasksPerS = float64(settled) / elapsed.Seconds()
 	s.LatencyMsP50, s.LatencyMsP95 = percentile(lat, 50), percentile(lat, 95)
 
+	mismatches, err := auditArtifacts(ctx, nw, agreedBy, o.Nodes)
+	if err != nil {
+		return nil, err
+	}
 	for i, n := range nw.Nodes {
 		key := n.Key()
 		var nv chain.NodeView
@@ -208,12 +251,21 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		r := nv.Record
 		if b := n.Behaviour(); b != node.Honest {
 			c := Cheater{Node: nv.Key[:16], Behaviour: string(b), Assigned: r.Assigned, Slashed: r.Slashed,
-				Caught: r.Slashed > 0}
+				Agreed: r.Agreed, Outliers: r.Outliers, Undecided: r.Undecided, NoCommit: r.NoCommit,
+				NoReveal: r.NoReveal, Copied: r.Copied, ArtifactMismatch: mismatches[key.String()],
+				Expected: expectedCheck[b]}
+			c.CaughtBy = caughtBy(c)
+			c.Caught = len(c.CaughtBy) > 0
+			c.Right = slices.Contains(c.CaughtBy, c.Expected)
 			switch {
 			case r.Assigned == 0:
 				c.Note = "never assigned a task"
 			case b == node.Guesser && !c.Caught && onlyGreedy(o.Workloads):
 				c.Note = "greedy decoding ignores the seed, so a seed guess is the honest output"
+			case b == node.Lazy && r.Copied > 0:
+				c.Note = "the copier copied this node's commitment, which neither opened: both count as copiers"
+			case b == node.WrongModel && r.Agreed > 0:
+				c.Note = fmt.Sprintf("its substitute model's output agreed with the honest one in %d of %d tasks", r.Agreed, r.Assigned)
 			}
 			s.Cheaters = append(s.Cheaters, c)
 		} else if r.Slashed > 0 {
@@ -222,6 +274,61 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+// caughtBy lists the checks that flagged c, most frequent first (ties in a fixed order).
+func caughtBy(c Cheater) []string {
+	type check struct {
+		name string
+		n    uint64
+	}
+	all := []check{{"outlier", c.Outliers}, {"no-commit", c.NoCommit}, {"no-reveal", c.NoReveal},
+		{"copied-commitment", c.Copied}, {"artifact-mismatch", c.ArtifactMismatch}}
+	slices.SortStableFunc(all, func(a, b check) int { return cmp.Compare(b.n, a.n) })
+	out := []string{}
+	for _, ch := range all {
+		if ch.n > 0 {
+			out = append(out, ch.name)
+		}
+	}
+	return out
+}
+
+// auditArtifacts fetches, for every accepted task, the artifact of each agreeing tamperer
+// executor and checks it against the accepted fingerprint as any client's Fetch would; it
+// returns per node (hex key) how many artifacts failed the check. (Honest executors' artifacts
+// are checked by Fetch in node's tests; fetching every artifact here would only slow the demo.)
+func auditArtifacts(ctx context.Context, nw *devnet.Network, agreedBy map[ledger.TaskID][]string, specs []devnet.NodeSpec) (map[string]uint64, error) {
+	tamperers := map[string]bool{}
+	for i, n := range nw.Nodes {
+		if specs[i].Behaviour == node.Tamperer {
+			tamperers[n.Key().String()] = true
+		}
+	}
+	out := map[string]uint64{}
+	if len(tamperers) == 0 {
+		return out, nil
+	}
+	ids := slices.SortedFunc(maps.Keys(agreedBy), func(a, b ledger.TaskID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		for _, ex := range agreedBy[id] {
+			if !tamperers[ex] {
+				continue
+			}
+			_, err := node.FetchFromExecutor(ctx, nw.Chain, nw.ClientHost, id, ex, node.FetchOptions{})
+			switch {
+			case ctx.Err() != nil:
+				return nil, ctx.Err()
+			case errors.Is(err, node.ErrTokenMismatch), errors.Is(err, node.ErrTextMismatch),
+				errors.Is(err, node.ErrFingerprintMismatch), errors.Is(err, fingerprint.ErrTextRecord),
+				errors.Is(err, imgdecode.ErrFormat), errors.Is(err, imgdecode.ErrTruncated):
+				out[ex]++
+			case err != nil:
+				return nil, fmt.Errorf("demo: audit task %s: %w", id.String()[:12], err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // onlyGreedy reports whether every workload is deterministic text decoding, whose output does

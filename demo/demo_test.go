@@ -1,7 +1,9 @@
 package demo
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/genquorum/genquorum/devnet"
@@ -23,36 +25,94 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// TestRunCatchesCheaters runs a small demo on the deterministic fake engine with every node
-// assigned to every task (replicas = nodes), so each cheater always meets the honest majority:
-// every task is settled with a verdict and every cheater is caught. (With fewer replicas a
-// cheater drawn only into tasks without a verdict is, correctly, not slashed.)
+// kindEngine is one engine of the test registry: a named fake that runs only one kind of task
+// (answering engine.ErrUnsupported for the other kinds, as the GGUF and diffusion engines do).
+type kindEngine struct {
+	*enginetest.Fake
+	name string
+	kind engine.Kind
+}
+
+func (e kindEngine) Name() string { return e.name }
+
+func (e kindEngine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, error) {
+	if t.Kind != e.kind {
+		return nil, fmt.Errorf("%w: %s runs %s tasks", engine.ErrUnsupported, e.name, e.kind)
+	}
+	return e.Fake.Run(ctx, t)
+}
+
+// TestRunCatchesCheaters runs a small demo on deterministic fake engines with every node
+// assigned to every task (replicas = nodes), so each cheater always meets the honest majority
+// (6 honest and the tamperer, who reveals the honest fingerprint: 7 of 12): every task is
+// settled with a verdict and every behaviour is caught by the check meant for it. The
+// registry is laid out as the demo's was when its wrong-model cheater failed: each text model
+// is its own engine, and an image-only engine whose model sorts first is registered between
+// them, so a cheater that picked "any other model" ran the image model on a text task, failed,
+// and was slashed for not committing rather than as an outlier.
 func TestRunCatchesCheaters(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a validator and 7 nodes")
+		t.Skip("starts a validator and 12 nodes")
 	}
-	m := engine.ModelRef{Name: "fake-a", Digest: engine.Digest{1}}
+	a := engine.ModelRef{Name: "fake-a", Digest: engine.Digest{1}}
+	b := engine.ModelRef{Name: "fake-b", Digest: engine.Digest{2}}
+	img := engine.ModelRef{Name: "aaa-image", Digest: engine.Digest{3}}
 	var reg engine.Registry
-	reg.Register(enginetest.NewFake(m))
+	for _, e := range []kindEngine{{enginetest.NewFake(a), "text-a", engine.KindText},
+		{enginetest.NewFake(img), "image", engine.KindImage}, {enginetest.NewFake(b), "text-b", engine.KindText}} {
+		if err := reg.Register(e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	nodes := []devnet.NodeSpec{{Profile: "exact"}, {Profile: "exact"}, {Profile: "exact"}, {Profile: "exact"},
-		{Behaviour: node.Guesser}, {Behaviour: node.Lazy}, {Behaviour: node.Copier}}
+		{Profile: "exact"}, {Profile: "exact"}}
+	for _, b := range node.Behaviours {
+		if b != node.Honest {
+			nodes = append(nodes, devnet.NodeSpec{Behaviour: b})
+		}
+	}
+	const tasks = 6
 	s, err := Run(t.Context(), Options{
-		Dir: t.TempDir(), Engines: &reg, Nodes: nodes, Tasks: 6, Replicas: uint32(len(nodes)),
-		Workloads: []Workload{{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
+		Dir: t.TempDir(), Engines: &reg, Nodes: nodes, Tasks: tasks, Replicas: uint32(len(nodes)),
+		Workloads: []Workload{{Kind: engine.KindText, Model: a, Scheme: fingerprint.TokenScheme,
 			Prompts: []string{"a", "b", "c"}, Text: &engine.TextParams{Decode: "greedy", MaxTokens: 4}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.TasksSettled != 6 || s.Accepted != 6 {
-		t.Errorf("settled %d (accepted %d, no verdict %d), want 6 accepted", s.TasksSettled, s.Accepted, s.NoVerdict)
+	if s.TasksSettled != tasks || s.Accepted != tasks {
+		t.Errorf("settled %d (accepted %d, no verdict %d), want %d accepted", s.TasksSettled, s.Accepted, s.NoVerdict, tasks)
 	}
-	if len(s.Cheaters) != 3 {
-		t.Fatalf("%d cheaters reported, want 3", len(s.Cheaters))
+	if len(s.Cheaters) != len(node.Behaviours)-1 {
+		t.Fatalf("%d cheaters reported, want %d", len(s.Cheaters), len(node.Behaviours)-1)
+	}
+	// want is the outcome each behaviour must have in every task.
+	want := map[string]func(c Cheater) uint64{
+		"guesser":     func(c Cheater) uint64 { return c.Outliers },
+		"wrong-model": func(c Cheater) uint64 { return c.Outliers },
+		"crashed":     func(c Cheater) uint64 { return c.NoCommit },
+		"copier":      func(c Cheater) uint64 { return c.Copied },
+		// The copier may copy the lazy node's commitment; neither opens it, both count as copiers.
+		"lazy":     func(c Cheater) uint64 { return c.NoReveal + c.Copied },
+		"tamperer": func(c Cheater) uint64 { return c.ArtifactMismatch },
 	}
 	for _, c := range s.Cheaters {
-		if c.Assigned != 6 || !c.Caught {
-			t.Errorf("%s: assigned %d tasks, caught %v; want 6 and caught", c.Behaviour, c.Assigned, c.Caught)
+		t.Logf("%s: caught %v by %v (expected %s), assigned %d, slashed %d, note %q", c.Behaviour, c.Caught, c.CaughtBy,
+			c.Expected, c.Assigned, c.Slashed, c.Note)
+		if c.Assigned != tasks || !c.Caught || !c.Right {
+			t.Errorf("%s: assigned %d tasks, caught %v by %v; want %d, caught by %s", c.Behaviour, c.Assigned, c.Caught,
+				c.CaughtBy, tasks, c.Expected)
+		}
+		f, ok := want[c.Behaviour]
+		if !ok {
+			t.Errorf("behaviour %s has no expected outcome in this test", c.Behaviour)
+			continue
+		}
+		if got := f(c); got != tasks {
+			t.Errorf("%s: caught by %s in %d of %d tasks, want all", c.Behaviour, c.Expected, got, tasks)
+		}
+		if c.Behaviour != "lazy" && len(c.CaughtBy) != 1 {
+			t.Errorf("%s: caught by %v, want only %s", c.Behaviour, c.CaughtBy, c.Expected)
 		}
 	}
 	if len(s.HonestPenalised) != 0 {
@@ -80,7 +140,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		}
 	}
 	c := m["cheaters"].([]any)[0].(map[string]any)
-	for _, k := range []string{"node", "behaviour", "caught"} {
+	for _, k := range []string{"node", "behaviour", "caught", "caught_by", "expected", "right_reason"} {
 		if _, ok := c[k]; !ok {
 			t.Errorf("cheater JSON lacks %q", k)
 		}

@@ -96,6 +96,22 @@ func Fetch(ctx context.Context, c *chain.Client, host *p2p.Host, id ledger.TaskI
 	return nil, fmt.Errorf("node: no agreeing executor delivered task %s's artifact: %w", tv.ID[:12], errors.Join(errs...))
 }
 
+// FetchFromExecutor fetches an accepted task's artifact from one executor (by key, hex), with
+// the checks Fetch applies to each candidate, whatever the executor's outcome: an auditor uses
+// it to check every agreeing executor's artifact, not only the first that delivers.
+func FetchFromExecutor(ctx context.Context, c *chain.Client, host *p2p.Host, id ledger.TaskID, executor string, opts FetchOptions) (*Fetched, error) {
+	tv, p, accepted, err := acceptedTask(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range tv.Executors {
+		if e.Node == executor {
+			return fetchFrom(ctx, c, host, e, p, accepted, int(tv.Tolerance), opts)
+		}
+	}
+	return nil, fmt.Errorf("node: %s is no executor of task %s", executor[:min(12, len(executor))], tv.ID[:12])
+}
+
 // acceptedTask returns an accepted task's view, payload and accepted fingerprint.
 func acceptedTask(ctx context.Context, c *chain.Client, id ledger.TaskID) (chain.TaskView, Payload, []byte, error) {
 	var tv chain.TaskView

@@ -21,7 +21,7 @@
 //
 // For tests and the demo a node can misbehave (Config.Behaviour): a guesser runs a different
 // seed, a copier commits another executor's commitment bytes, a lazy node commits and never
-// reveals, a wrong-model node runs another model than the task names, a crashed node
+// reveals, a wrong-model node runs another model of the same kind (see runOtherModel), a crashed node
 // registers and then does nothing, and a tamperer runs the task honestly, commits to and
 // reveals the honest fingerprint, but stores, names in its reveal and serves a doctored
 // artifact (a text record with one token id changed, or other bytes with the last one
@@ -430,19 +430,20 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 	}
 	task := p.Task
 	task.Profile = n.cfg.Profile
+	var art *engine.Artifact
 	switch n.cfg.Behaviour {
 	case Guesser:
 		task.Seed ^= 0x9e3779b97f4a7c15 // any seed but the task's
 	case WrongModel:
-		// Another model of the same engine (a different LLM, a fine-tuned image model), the
-		// cheap substitution a cheater would try; with none, the first other model served.
-		if m, ok := otherModel(n.engines, task); ok {
-			task.Model = m
+		art, err = runOtherModel(ctx, n.engines, task)
+		if err != nil {
+			return fmt.Errorf("run another model: %w", err)
 		}
 	}
-	art, err := n.engines.Run(ctx, task)
-	if err != nil {
-		return fmt.Errorf("run: %w", err)
+	if art == nil {
+		if art, err = n.engines.Run(ctx, task); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
 	}
 	fp, err := fingerprint.Of(art, p.Scheme, n.cfg.Fingerprint)
 	if err != nil {
@@ -618,20 +619,39 @@ func (n *Node) ArtifactFor(task ledger.TaskID) (store.Digest, error) {
 	return store.Digest(b), nil
 }
 
-// otherModel returns a model other than t's, served by t's engine when it serves one, else by
-// any engine of r.
-func otherModel(r *engine.Registry, t engine.Task) (engine.ModelRef, bool) {
+// otherModels returns the models other than t's, in the order a wrong-model cheater tries
+// them: first the other models of t's engine (e.g. another variant of a diffusion model),
+// then the models of the engines registered after t's engine, then those registered before it
+// (so with one GGUF file per engine, each text model's substitute is the next file's model).
+func otherModels(r *engine.Registry, t engine.Task) []engine.ModelRef {
+	engines := r.Engines()
+	first := 0
 	if e, err := r.ForTask(t); err == nil {
-		for _, m := range e.Models() {
+		first = slices.IndexFunc(engines, func(x engine.Engine) bool { return x.Name() == e.Name() })
+	}
+	var out []engine.ModelRef
+	for i := range engines {
+		for _, m := range engines[(first+i)%len(engines)].Models() {
 			if m.Name != t.Model.Name {
-				return m, true
+				out = append(out, m)
 			}
 		}
 	}
-	for _, m := range r.Models() {
-		if m.Name != t.Model.Name {
-			return m, true
+	return out
+}
+
+// runOtherModel runs t with the first other model (otherModels) whose engine runs t's kind of
+// task: a wrong model of the same kind, the substitution a cheater would try. A model whose
+// engine answers engine.ErrUnsupported (an image model for a text task, a vocabulary that
+// cannot encode the prompt) is skipped.
+func runOtherModel(ctx context.Context, r *engine.Registry, t engine.Task) (*engine.Artifact, error) {
+	for _, m := range otherModels(r, t) {
+		t.Model = m
+		art, err := r.Run(ctx, t)
+		if errors.Is(err, engine.ErrUnsupported) || errors.Is(err, engine.ErrNoEngine) {
+			continue
 		}
+		return art, err
 	}
-	return engine.ModelRef{}, false
+	return nil, fmt.Errorf("%w: no other model runs %s tasks", engine.ErrUnsupported, t.Kind)
 }

@@ -64,7 +64,7 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 		Short: "Run a whole verification network in this process and report what it caught",
 		Long: `demo starts, inside this process, a CometBFT validator running the genquorum ledger and a set
 of nodes: honest ones imitating different GPU classes (--profiles) and misbehaving ones
-(--cheaters: guesser, copier, lazy, wrong-model, crashed). It submits --tasks text-generation
+(--cheaters: guesser, copier, lazy, wrong-model, crashed, tamperer). It submits --tasks text-generation
 tasks through the built-in GGUF engine (the models in --models-dir), each redone by
 --replicas randomly chosen nodes that commit, then reveal, the fingerprint of their output;
 the ledger settles each task by --rule and rewards or slashes the executors.
@@ -86,7 +86,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.IntVar(&o.maxTokens, "max-tokens", 30, "tokens per text task")
 	f.StringVar(&o.decode, "decode", "greedy", "decoding of the text tasks: greedy or beam:N")
 	f.StringSliceVar(&o.profiles, "profiles", []string{"exact", "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16"}, "one honest node per profile")
-	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model"}, "one misbehaving node per behaviour")
+	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model", "crashed", "tamperer"}, "one misbehaving node per behaviour")
 	f.IntVar(&o.inFlight, "in-flight", 16, "tasks submitted and not yet settled at once")
 	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
 	f.StringVar(&o.imageModel, "image-model", "base",
@@ -279,7 +279,7 @@ func writeDemoSummary(w io.Writer, s *demo.Summary) {
 	fmt.Fprintf(w, "speed      %.2f tasks/s, latency p50 %.0f ms, p95 %.0f ms (submit to verdict, engine time included)\n",
 		s.TasksPerS, s.LatencyMsP50, s.LatencyMsP95)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\ncheater\tbehaviour\tassigned\tslashed\tcaught")
+	fmt.Fprintln(tw, "\ncheater\tbehaviour\tassigned\tslashed\tcaught\tcaught by (tasks)\texpected check")
 	var notes []string
 	for _, c := range s.Cheaters {
 		caught := "yes"
@@ -289,11 +289,25 @@ func writeDemoSummary(w io.Writer, s *demo.Summary) {
 				notes = append(notes, fmt.Sprintf("%s: %s", c.Behaviour, c.Note))
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", c.Node, c.Behaviour, c.Assigned, c.Slashed, caught)
+		var by []string
+		counts := map[string]uint64{"outlier": c.Outliers, "no-commit": c.NoCommit, "no-reveal": c.NoReveal,
+			"copied-commitment": c.Copied, "artifact-mismatch": c.ArtifactMismatch}
+		for _, b := range c.CaughtBy {
+			by = append(by, fmt.Sprintf("%s (%d)", b, counts[b]))
+		}
+		expected := c.Expected
+		if !c.Right {
+			expected += " (NOT the reason)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", c.Node, c.Behaviour, c.Assigned, c.Slashed, caught,
+			strings.Join(by, ", "), expected)
+		if c.Caught && c.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s: %s", c.Behaviour, c.Note))
+		}
 	}
 	tw.Flush()
 	for _, n := range notes {
-		fmt.Fprintf(w, "  not caught, %s\n", n)
+		fmt.Fprintf(w, "  note, %s\n", n)
 	}
 	if len(s.HonestPenalised) == 0 {
 		fmt.Fprintln(w, "\nhonest nodes penalised: none")

@@ -106,6 +106,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newGenerateCommand(g),
 		newDiffusionCommand(g),
 		newScoreCommand(g),
+		newQuantizeCommand(g),
 		newServeCommand(g),
 		newEngineCommand(g),
 		newStudyCommand(g),
