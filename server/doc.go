@@ -17,27 +17,72 @@
 //   - POST /completion: llama-server's native completion (llama.cpp b4748). prompt is a string
 //     (tokenized with BOS added and control-token texts parsed, as llama-server does) or an
 //     array of token ids and strings (ids used as they are, only the first string gets BOS);
-//     n_predict, temperature (<= 0: greedy), top_k, top_p, seed, n_probs, ignore_eos,
-//     return_tokens and model (which of several models; the first by default). The response
-//     has b4748's field names and shapes, completion_probabilities included.
+//     n_predict, temperature (<= 0: greedy), top_k, top_p, seed, n_probs, ignore_eos, stop,
+//     stream, return_tokens and model. The response has b4748's field names and shapes,
+//     completion_probabilities, stop_type ("eos", "limit", "word") and stopping_word included.
 //   - POST /v1/completions: OpenAI's legacy completions. prompt is a string, an array of
 //     strings, an array of ids or an array of id arrays (one prompt each); max_tokens,
-//     temperature, top_p, seed, logprobs, n, and llama-server's top_k, model. Choice i of n
-//     samples with seed+i. logprobs carry llama-server b4748's content array and OpenAI's
-//     tokens, token_logprobs, top_logprobs and text_offset (byte offsets into the text).
+//     temperature, top_p, seed, logprobs, n, stop, stream, echo, and llama-server's top_k,
+//     model. Choice i of n samples with seed+i. logprobs carry llama-server b4748's content
+//     array and OpenAI's tokens, token_logprobs, top_logprobs and text_offset (byte offsets
+//     into the text). echo prepends the prompt (as sent when it is text, detokenized when it
+//     has ids); echo with logprobs (scoring the prompt) is refused with 400.
+//   - POST /v1/chat/completions (and llama-server's alias /chat/completions): OpenAI's chat.
+//     messages (role and content: a string, or text parts joined with newlines), max_tokens or
+//     max_completion_tokens, temperature, top_p, top_k, seed, n, stop, stream, logprobs (true)
+//     with top_logprobs. The messages are formatted with the model's chat template as
+//     llama-server b4748 does without --jinja: the GGUF's tokenizer.chat_template is recognised
+//     by the markers llama.cpp's llm_chat_detect_template looks for and applied as
+//     llm_chat_apply_template; a model without a template gets ChatML. ChatML, Llama 3,
+//     Gemma, Phi-3 and Zephyr are implemented; a model with another template (Llama 2 /
+//     Mistral [INST] variants, Phi-4, anything unrecognised) is refused with 400 on this
+//     endpoint, naming /v1/completions as the way round. The formatted text is then a text
+//     prompt (BOS added, control-token texts parsed).
+//   - GET /props: llama-server b4748's shape (default_generation_settings with n_ctx and the
+//     defaults applied, total_slots, model_path, chat_template: ChatML's Jinja source for a
+//     model without one, as llama-server reports it, bos_token, eos_token, build_info) and
+//     genquorum's model_digest and profile, for the first model.
 //   - GET /v1/models, POST /tokenize (content, add_special, with_pieces) and
 //     POST /detokenize (tokens), as llama-server.
 //
-// Fields this package does not know (min_p, repeat_penalty, cache_prompt, ...) are ignored;
-// generation_settings in a response lists only the settings that were applied. Defaults are
-// llama-server's: temperature 0.8, top_k 40, top_p 0.95, n_predict -1 (until an
+// model: with one text model served any name is accepted, as llama-server does (OpenAI
+// clients must send one); with several it chooses one (404 for another name). The OpenAI
+// endpoints answer with the name the client sent, as llama-server; /completion with the
+// model's own name.
+//
+// Text handling follows llama-server b4748's process_token: the content is the tokens'
+// pieces (control tokens as nothing); a token after which the text ends in an incomplete
+// UTF-8 sequence gets no probability entry (its bytes go out with the token that completes
+// the character, whose entry's token is that whole text cut to valid UTF-8 and whose bytes
+// are all of it), so completion_probabilities align with llama-server's (checked on a
+// recorded b4748 response that has such a token); stop strings (a string or an array, at most
+// 16 of at most 1024 bytes, empty ones ignored) are searched in the unsent text, the first
+// complete one cuts the text and ends the generation (stop_type "word", finish_reason
+// "stop"), and text that may be the start of a stop string is held back until it is
+// resolved. Without streaming the entries of the stop string's tokens (as many as it has
+// tokens alone) are dropped, as llama-server. One deliberate difference: when a generation
+// ends on its limit with text held back for a partial stop match, llama-server's stream
+// drops that text; here the final event carries it (the non-streamed content has it in both).
+//
+// stream: true answers with server-sent events ("data: <JSON>\n\n", flushed per token):
+// /completion sends llama-server's partial results (content, tokens with return_tokens,
+// completion_probabilities with n_probs, stop false) and then the final result (stop true,
+// timings, generation settings); the OpenAI endpoints send chunks (object "text_completion"
+// or "chat.completion.chunk"; chat's first chunk per choice carries the role), one chunk per
+// choice with its finish_reason, the last one with usage and timings, then "data: [DONE]".
+// An error after the first event is sent as an event {"error": {...}}.
+//
+// Fields this package does not know (min_p, repeat_penalty, cache_prompt, tools, ...) are
+// ignored; generation_settings in a response lists only the settings that were applied.
+// Defaults are llama-server's: temperature 0.8, top_k 40, top_p 0.95, n_predict -1 (until an
 // end-of-generation token, the context or Config.MaxTokens); min_p is not applied; top_p 0
-// keeps only the most likely token, as in llama.cpp. timings has prompt_n, predicted_n, and
-// predicted_ms, which covers the prompt's evaluation too (the engine runs both in one call).
-// Sampling is engine/llm's documented sampler, not llama.cpp's: the same seed reproduces the
-// same tokens here, but not llama-server's. A request without a seed uses seed 4294967295
-// (llama.cpp's LLAMA_DEFAULT_SEED), so that every response is reproducible. stream must be
-// false.
+// keeps only the most likely token, as in llama.cpp. timings has llama-server's fields:
+// prompt_ms runs from the start to the first generated token (the engine evaluates the
+// prompt and samples the first token in one go, so that token's sampling is counted there),
+// predicted_ms from there to the end. Sampling is engine/llm's documented sampler, not
+// llama.cpp's: the same seed reproduces the same tokens here, but not llama-server's. A
+// request without a seed uses seed 4294967295 (llama.cpp's LLAMA_DEFAULT_SEED), so that every
+// response is reproducible.
 //
 // # Image endpoints
 //

@@ -48,7 +48,7 @@ func (s *Server) loadImageModels() error {
 // registerImage adds the image engine's routes (AUTOMATIC1111's API) to mux.
 func (s *Server) registerImage(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/sdapi/v1/txt2img", writeA1111Error,
-		postJSON(s, writeA1111Error, s.txt2imgRequest, takesSlot, s.txt2img))
+		postJSON(s, writeA1111Error, s.txt2imgRequest, takesSlot, plain(s.txt2img)))
 	s.handle(mux, "GET", "/sdapi/v1/sd-models", writeA1111Error, s.handleSDModels)
 	s.handle(mux, "GET", "/sdapi/v1/samplers", writeA1111Error, s.handleSamplers)
 	s.handle(mux, "GET", "/sdapi/v1/options", writeA1111Error, s.handleOptions)

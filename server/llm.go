@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/genquorum/genquorum/engine/llm"
+	"github.com/genquorum/genquorum/tokenizer"
 )
 
 // registerLLM adds the text engine's routes to mux.
@@ -17,10 +16,14 @@ func (s *Server) registerLLM(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/completion", writeError, completion)
 	s.handle(mux, "POST", "/completions", writeError, completion) // llama-server's alias
 	s.handle(mux, "POST", "/v1/completions", writeError, postJSON(s, writeError, s.openAIRequest, takesSlot, s.completeOpenAI))
+	chat := postJSON(s, writeError, s.chatRequest, takesSlot, s.chat)
+	s.handle(mux, "POST", "/v1/chat/completions", writeError, chat)
+	s.handle(mux, "POST", "/chat/completions", writeError, chat) // llama-server's alias
+	s.handle(mux, "GET", "/props", writeError, s.handleProps)
 	s.handle(mux, "GET", "/v1/models", writeError, s.handleModels)
 	s.handle(mux, "GET", "/models", writeError, s.handleModels)
-	s.handle(mux, "POST", "/tokenize", writeError, postJSON(s, writeError, s.tokenizeRequest, noSlot, s.tokenize))
-	s.handle(mux, "POST", "/detokenize", writeError, postJSON(s, writeError, s.detokenizeRequest, noSlot, s.detokenize))
+	s.handle(mux, "POST", "/tokenize", writeError, postJSON(s, writeError, s.tokenizeRequest, noSlot, plain(s.tokenize)))
+	s.handle(mux, "POST", "/detokenize", writeError, postJSON(s, writeError, s.detokenizeRequest, noSlot, plain(s.detokenize)))
 }
 
 // tokenProb is one entry of llama-server's completion_probabilities.
@@ -52,19 +55,27 @@ type settings struct {
 	NProbs      int      `json:"n_probs"`
 }
 
-// timings reports the work of a request. predicted_ms covers the prompt's evaluation too: the
-// engine evaluates prompt and continuation in one call.
+// timings reports the work of a request in llama-server's fields. The engine evaluates the
+// prompt and the continuation in one call: prompt_ms runs from the start to the first
+// generated token (so it includes that token's sampling), predicted_ms from there to the end.
 type timings struct {
-	PromptN            int     `json:"prompt_n"`
-	PredictedN         int     `json:"predicted_n"`
-	PredictedMS        float64 `json:"predicted_ms"`
-	PredictedPerSecond float64 `json:"predicted_per_second"`
+	PromptN             int     `json:"prompt_n"`
+	PromptMS            float64 `json:"prompt_ms"`
+	PromptPerTokenMS    float64 `json:"prompt_per_token_ms"`
+	PromptPerSecond     float64 `json:"prompt_per_second"`
+	PredictedN          int     `json:"predicted_n"`
+	PredictedMS         float64 `json:"predicted_ms"`
+	PredictedPerTokenMS float64 `json:"predicted_per_token_ms"`
+	PredictedPerSecond  float64 `json:"predicted_per_second"`
 }
 
-func newTimings(promptN, predictedN int, d time.Duration) timings {
-	t := timings{PromptN: promptN, PredictedN: predictedN, PredictedMS: float64(d.Microseconds()) / 1000}
-	if d > 0 {
-		t.PredictedPerSecond = float64(predictedN) / d.Seconds()
+func newTimings(promptN, predictedN int, promptMS, predictedMS float64) timings {
+	t := timings{PromptN: promptN, PromptMS: promptMS, PredictedN: predictedN, PredictedMS: predictedMS}
+	if promptN > 0 && promptMS > 0 {
+		t.PromptPerTokenMS, t.PromptPerSecond = promptMS/float64(promptN), 1000*float64(promptN)/promptMS
+	}
+	if predictedN > 0 && predictedMS > 0 {
+		t.PredictedPerTokenMS, t.PredictedPerSecond = predictedMS/float64(predictedN), 1000*float64(predictedN)/predictedMS
 	}
 	return t
 }
@@ -125,14 +136,6 @@ type openAIUsage struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
-// generation is the outcome of one run of the engine.
-type generation struct {
-	res      *llm.Result // nil when no token was asked for
-	prompt   []int32
-	stopType string // "limit" or "eos"
-	elapsed  time.Duration
-}
-
 // tokenizePrompt turns prompt parts into ids as llama-server's tokenize_mixed: the first text
 // part gets BOS (when the vocabulary adds it), texts of control tokens become those tokens,
 // ids are used as they are.
@@ -175,25 +178,9 @@ func (s *Server) budget(m *llm.Model, prompt []int32, n int, field string) (int,
 	return n, nil
 }
 
-// generate runs the engine; with p.MaxTokens 0 it generates nothing.
-func (s *Server) generate(ctx context.Context, m *llm.Model, prompt []int32, p llm.Params) (generation, error) {
-	g := generation{prompt: prompt, stopType: "limit"}
-	if p.MaxTokens == 0 {
-		return g, nil
-	}
-	start := time.Now()
-	res, err := m.Generate(ctx, prompt, p, s.cfg.Profile)
-	g.elapsed = time.Since(start)
-	if err != nil {
-		return g, err
-	}
-	g.res = res
-	g.stopType = stopType(m.Tok.IsEOG, res.Tokens, p)
-	return g, nil
-}
-
-// stopType says why a generation of tokens under p ended, in llama-server's words: "eos" at
-// an end-of-generation token (unless p.IgnoreEOG), "limit" otherwise.
+// stopType says why a generation of tokens under p ended without a stop string, in
+// llama-server's words: "eos" at an end-of-generation token (unless p.IgnoreEOG), "limit"
+// otherwise.
 func stopType(isEOG func(int32) bool, tokens []int32, p llm.Params) string {
 	if n := len(tokens); n > 0 && !p.IgnoreEOG && isEOG(tokens[n-1]) {
 		return "eos"
@@ -201,45 +188,12 @@ func stopType(isEOG func(int32) bool, tokens []int32, p llm.Params) string {
 	return "limit"
 }
 
-func (g *generation) tokens() []int32 {
-	if g.res == nil {
-		return []int32{}
-	}
-	return g.res.Tokens
-}
-
-func (g *generation) text() string {
-	if g.res == nil {
-		return ""
-	}
-	return g.res.Text
-}
-
-// newTokenProb describes token id with log-prob lp; the text is the token's piece without
-// control-token texts, as llama-server's.
+// newTokenProb describes token id with log-prob lp, as llama-server's alternatives: the text
+// is the token's piece without control-token texts, cut to valid UTF-8; bytes are the whole
+// piece.
 func newTokenProb(m *llm.Model, id int32, lp float32) tokenProb {
 	piece, _ := m.Tok.TokenToPiece(id, false)
-	b := make([]int, len(piece))
-	for i := range len(piece) {
-		b[i] = int(piece[i])
-	}
-	return tokenProb{ID: id, Token: piece, Bytes: b, Logprob: float64(lp)}
-}
-
-// probs returns the per-position probabilities of g with the n most likely tokens each.
-func (g *generation) probs(m *llm.Model, n int) []stepProbs {
-	if g.res == nil || n == 0 {
-		return nil
-	}
-	out := make([]stepProbs, len(g.res.Steps))
-	for i, st := range g.res.Steps {
-		top := st.Top[:min(n, len(st.Top))]
-		out[i] = stepProbs{tokenProb: newTokenProb(m, st.ID, st.LogProb), TopLogprobs: make([]tokenProb, len(top))}
-		for j, t := range top {
-			out[i].TopLogprobs[j] = newTokenProb(m, t.ID, t.LogProb)
-		}
-	}
-	return out
+	return tokenProb{ID: id, Token: validPrefix(piece), Bytes: byteInts([]byte(piece)), Logprob: float64(lp)}
 }
 
 func params(maxTokens int, temp float32, topK int, topP float32, seed uint64, topN int, ignoreEOS bool) llm.Params {
@@ -268,42 +222,6 @@ func (s *Server) completionRequest(body []byte) (completionRequest, error) {
 	return req, nil
 }
 
-// complete runs a /completion request; it holds a slot, taken before tokenizing: a long
-// prompt costs time too.
-func (s *Server) complete(ctx context.Context, req completionRequest, slot int) (any, error) {
-	m := req.model
-	prompt, err := tokenizePrompt(m, req.Prompt)
-	if err != nil {
-		return nil, err
-	}
-	n, err := s.budget(m, prompt, req.NPredict, "n_predict")
-	if err != nil {
-		return nil, err
-	}
-	p := params(n, req.Temperature, req.TopK, req.TopP, req.Seed, req.NProbs, req.IgnoreEOS)
-	g, err := s.generate(ctx, m, prompt, p)
-	if err != nil {
-		return nil, err
-	}
-	promptText, _ := m.Tok.Pieces(prompt, true)
-	toks := g.tokens()
-	resp := completionResponse{
-		Content: g.text(), Tokens: []int32{}, IDSlot: slot, Stop: true, Model: m.Name,
-		TokensPredicted: len(toks), TokensEvaluated: len(prompt),
-		GenerationSettings: settings{NPredict: req.NPredict, Seed: req.Seed, Temperature: float64(req.Temperature),
-			TopK: req.TopK, TopP: float64(req.TopP), Stop: []string{}, MaxTokens: req.NPredict,
-			IgnoreEOS: req.IgnoreEOS, NProbs: req.NProbs},
-		Prompt: promptText, HasNewLine: strings.Contains(g.text(), "\n"), StopType: g.stopType,
-		TokensCached:            len(prompt) + max(len(toks)-1, 0),
-		Timings:                 newTimings(len(prompt), len(toks), g.elapsed),
-		CompletionProbabilities: g.probs(m, req.NProbs),
-	}
-	if req.ReturnTokens {
-		resp.Tokens = toks
-	}
-	return resp, nil
-}
-
 // openAIRequest decodes a /v1/completions body and resolves its model and limits.
 func (s *Server) openAIRequest(body []byte) (openAIRequest, error) {
 	req, err := decodeOpenAI(body)
@@ -316,63 +234,21 @@ func (s *Server) openAIRequest(body []byte) (openAIRequest, error) {
 	if req.Logprobs > s.cfg.MaxProbs {
 		return req, fail(http.StatusBadRequest, "logprobs %d above this server's limit of %d", req.Logprobs, s.cfg.MaxProbs)
 	}
+	if req.Echo && req.Logprobs >= 0 {
+		return req, fail(http.StatusBadRequest, "echo with logprobs (log-probs of the prompt's tokens) is not supported")
+	}
 	if c := len(req.Prompts) * req.N; c > s.cfg.MaxChoices || c < 0 || req.N > s.cfg.MaxChoices {
 		return req, fail(http.StatusBadRequest, "%d prompts × n %d above this server's limit of %d choices", len(req.Prompts), req.N, s.cfg.MaxChoices)
 	}
 	return req, nil
 }
 
-// completeOpenAI runs a /v1/completions request, every choice in turn on one slot.
-func (s *Server) completeOpenAI(ctx context.Context, req openAIRequest, _ int) (any, error) {
-	m := req.model
-	var err error
-	prompts := make([][]int32, len(req.Prompts))
-	budgets := make([]int, len(req.Prompts))
-	for i, parts := range req.Prompts {
-		if prompts[i], err = tokenizePrompt(m, parts); err == nil {
-			budgets[i], err = s.budget(m, prompts[i], req.MaxTokens, "max_tokens")
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	topN := 0
-	if req.Logprobs >= 0 {
-		topN = max(req.Logprobs, 1) // the chosen token's log-prob needs the log-sum-exp
-	}
-	resp := openAIResponse{Created: s.cfg.Now().Unix(), Model: m.Name, Object: "text_completion",
-		SystemFingerprint: llm.Version + "-" + s.cfg.Profile.Name, ID: newID(), Choices: []openAIChoice{}}
-	var elapsed time.Duration
-	for i, prompt := range prompts {
-		resp.Usage.PromptTokens += len(prompt)
-		for j := range req.N {
-			p := params(budgets[i], req.Temperature, req.TopK, req.TopP, req.Seed+uint64(j), topN, false)
-			g, err := s.generate(ctx, m, prompt, p)
-			if err != nil {
-				return nil, err
-			}
-			elapsed += g.elapsed
-			c := openAIChoice{Text: g.text(), Index: i*req.N + j, FinishReason: "length"}
-			if g.stopType == "eos" {
-				c.FinishReason = "stop"
-			}
-			if req.Logprobs >= 0 {
-				c.Logprobs = openAIProbs(g.probs(m, topN), req.Logprobs)
-			}
-			resp.Choices = append(resp.Choices, c)
-			resp.Usage.CompletionTokens += len(g.tokens())
-		}
-	}
-	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
-	resp.Timings = newTimings(resp.Usage.PromptTokens, resp.Usage.CompletionTokens, elapsed)
-	return resp, nil
-}
-
-// openAIProbs gives the probabilities of a choice in both shapes, n alternatives a position.
-func openAIProbs(steps []stepProbs, n int) *openAILogprobs {
+// openAIProbs gives the probabilities of a choice in both shapes, n alternatives a position;
+// text_offset counts from offset.
+func openAIProbs(steps []stepProbs, n, offset int) *openAILogprobs {
 	lp := &openAILogprobs{Content: []stepProbs{}, Tokens: []string{}, TokenLogprobs: []float64{},
 		TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
-	off := 0
+	off := offset
 	for _, st := range steps {
 		st.TopLogprobs = st.TopLogprobs[:min(n, len(st.TopLogprobs))]
 		lp.Content = append(lp.Content, st)
@@ -386,9 +262,43 @@ func openAIProbs(steps []stepProbs, n int) *openAILogprobs {
 		}
 		lp.TopLogprobs = append(lp.TopLogprobs, top)
 		lp.TextOffset = append(lp.TextOffset, off)
-		off += len(st.Token)
+		off += len(st.Bytes)
 	}
 	return lp
+}
+
+// handleProps answers llama-server's GET /props for the first model: its shape (b4748), with
+// the generation defaults this server applies, the slots, the chat template (ChatML's, as
+// llama-server reports it, for a model without one) and genquorum's model digest and profile.
+func (s *Server) handleProps(w http.ResponseWriter, r *http.Request) {
+	m := s.models[s.order[0]]
+	tmpl := m.ChatTemplate
+	if tmpl == "" {
+		tmpl = chatmlJinja
+	}
+	piece := func(id int32) string {
+		if id == tokenizer.NoToken {
+			return ""
+		}
+		p, _ := m.Tok.TokenToPiece(id, true)
+		return p
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"default_generation_settings": map[string]any{
+			"id": 0, "id_task": -1, "n_ctx": m.Config.Context, "speculative": false, "is_processing": false, "non_causal": false,
+			"params":     settings{NPredict: -1, Seed: defaultSeed, Temperature: 0.8, TopK: 40, TopP: 0.95, Stop: []string{}, MaxTokens: -1},
+			"prompt":     "",
+			"next_token": map[string]any{"has_next_token": true, "has_new_line": false, "n_remain": -1, "n_decoded": 0, "stopping_word": ""},
+		},
+		"total_slots":   s.cfg.Slots,
+		"model_path":    m.Name,
+		"chat_template": tmpl,
+		"bos_token":     piece(m.Tok.BOS()),
+		"eos_token":     piece(m.Tok.EOS()),
+		"build_info":    "genquorum " + llm.Version,
+		"model_digest":  fmt.Sprintf("%x", m.Digest),
+		"profile":       s.cfg.Profile.Name,
+	})
 }
 
 type modelInfo struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/genquorum/genquorum/engine/llm"
 )
@@ -40,6 +41,8 @@ type completionRequest struct {
 	NProbs       int
 	IgnoreEOS    bool
 	ReturnTokens bool
+	Stop         []string
+	Stream       bool
 
 	model *llm.Model // set by Server.completionRequest
 }
@@ -55,9 +58,42 @@ type openAIRequest struct {
 	Seed        uint64
 	Logprobs    int // -1: none
 	N           int
+	Stop        []string
+	Stream      bool
+	Echo        bool
 
 	model *llm.Model // set by Server.openAIRequest
 }
+
+// chatMessage is one message of a chat request.
+type chatMessage struct {
+	Role    string
+	Content string
+}
+
+// chatRequest is a decoded POST /v1/chat/completions body.
+type chatRequest struct {
+	Model       string
+	Messages    []chatMessage
+	MaxTokens   int // -1: until end of generation or the server's limit
+	Temperature float32
+	TopK        int
+	TopP        float32
+	Seed        uint64
+	Logprobs    bool
+	TopLogprobs int
+	N           int
+	Stop        []string
+	Stream      bool
+
+	model *llm.Model // set by Server.chatRequest
+}
+
+// Limits on the stop strings of one request.
+const (
+	maxStops     = 16
+	maxStopBytes = 1024
+)
 
 // rawCompletion holds the fields of /completion and /v1/completions before checking.
 type rawCompletion struct {
@@ -75,6 +111,89 @@ type rawCompletion struct {
 	IgnoreEOS    *bool            `json:"ignore_eos"`
 	ReturnTokens *bool            `json:"return_tokens"`
 	Stream       *bool            `json:"stream"`
+	Stop         json.RawMessage  `json:"stop"`
+	Echo         *bool            `json:"echo"`
+	// chat
+	Messages            json.RawMessage `json:"messages"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	TopLogprobs         *int            `json:"top_logprobs"`
+}
+
+// decodeStop parses a stop field: null, a string, or an array of strings (OpenAI's and
+// llama-server's forms). Empty strings are dropped, as llama-server never matches them.
+func decodeStop(raw json.RawMessage) ([]string, error) {
+	b := bytes.TrimSpace(raw)
+	if len(b) == 0 || bytes.Equal(b, []byte("null")) {
+		return nil, nil
+	}
+	var list []string
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		list = []string{one}
+	} else if err := json.Unmarshal(b, &list); err != nil {
+		return nil, badRequest("stop: want a string or an array of strings")
+	}
+	var out []string
+	for _, w := range list {
+		if len(w) > maxStopBytes {
+			return nil, badRequest("stop: a string of %d bytes, over the limit of %d", len(w), maxStopBytes)
+		}
+		if w != "" {
+			out = append(out, w)
+		}
+	}
+	if len(out) > maxStops {
+		return nil, badRequest("stop: %d strings, over the limit of %d", len(out), maxStops)
+	}
+	return out, nil
+}
+
+// decodeMessages parses a chat request's messages: objects with a role and a content that is
+// a string, null, or an array of parts of which the text parts are joined with newlines.
+func decodeMessages(raw json.RawMessage) ([]chatMessage, error) {
+	var msgs []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, badRequest("messages is required")
+	}
+	if err := json.Unmarshal(raw, &msgs); err != nil {
+		return nil, badRequest("messages: want an array of {\"role\", \"content\"} objects")
+	}
+	if len(msgs) == 0 {
+		return nil, badRequest("messages: empty array")
+	}
+	out := make([]chatMessage, len(msgs))
+	for i, m := range msgs {
+		if m.Role == "" {
+			return nil, badRequest("messages[%d]: no role", i)
+		}
+		out[i].Role = m.Role
+		c := bytes.TrimSpace(m.Content)
+		if len(c) == 0 || bytes.Equal(c, []byte("null")) {
+			continue
+		}
+		if err := json.Unmarshal(c, &out[i].Content); err == nil {
+			continue
+		}
+		var parts []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(c, &parts); err != nil {
+			return nil, badRequest("messages[%d].content: want a string or an array of parts", i)
+		}
+		var texts []string
+		for j, p := range parts {
+			if p.Type != "text" {
+				return nil, badRequest("messages[%d].content[%d]: part type %q, only text is supported", i, j, p.Type)
+			}
+			texts = append(texts, p.Text)
+		}
+		out[i].Content = strings.Join(texts, "\n")
+	}
+	return out, nil
 }
 
 // decodeObject unmarshals a JSON object body into v, refusing anything else.
@@ -89,11 +208,8 @@ func decodeObject(body []byte, v any) error {
 	return nil
 }
 
-// common checks the fields both completion APIs share.
+// common checks the fields every text API shares.
 func (r *rawCompletion) common() (model string, temp, topP float32, seed uint64, err error) {
-	if r.Stream != nil && *r.Stream {
-		return "", 0, 0, 0, badRequest("stream: streaming is not supported, send \"stream\": false")
-	}
 	if r.Model != nil {
 		model = *r.Model
 	}
@@ -158,7 +274,11 @@ func decodeCompletion(body []byte) (completionRequest, error) {
 	if err != nil {
 		return completionRequest{}, err
 	}
-	req := completionRequest{Model: model, Temperature: temp, TopK: topK(r.TopK), TopP: topP, Seed: seed, NPredict: -1}
+	req := completionRequest{Model: model, Temperature: temp, TopK: topK(r.TopK), TopP: topP, Seed: seed, NPredict: -1,
+		Stream: r.Stream != nil && *r.Stream}
+	if req.Stop, err = decodeStop(r.Stop); err != nil {
+		return req, err
+	}
 	if len(r.Prompt) == 0 {
 		return req, badRequest("prompt is required")
 	}
@@ -197,7 +317,11 @@ func decodeOpenAI(body []byte) (openAIRequest, error) {
 	if err != nil {
 		return openAIRequest{}, err
 	}
-	req := openAIRequest{Model: model, Temperature: temp, TopK: topK(r.TopK), TopP: topP, Seed: seed, MaxTokens: -1, Logprobs: -1, N: 1}
+	req := openAIRequest{Model: model, Temperature: temp, TopK: topK(r.TopK), TopP: topP, Seed: seed, MaxTokens: -1, Logprobs: -1, N: 1,
+		Stream: r.Stream != nil && *r.Stream, Echo: r.Echo != nil && *r.Echo}
+	if req.Stop, err = decodeStop(r.Stop); err != nil {
+		return req, err
+	}
 	if len(r.Prompt) == 0 {
 		return req, badRequest("prompt is required")
 	}
@@ -216,6 +340,52 @@ func decodeOpenAI(body []byte) (openAIRequest, error) {
 			return req, badRequest("logprobs %s: want a non-negative integer", string(*r.Logprobs))
 		}
 		req.Logprobs = lp
+	}
+	if r.N != nil {
+		if req.N = *r.N; req.N < 1 {
+			return req, badRequest("n %d: want 1 or more", req.N)
+		}
+	}
+	return req, nil
+}
+
+// decodeChat decodes and checks a POST /v1/chat/completions body.
+func decodeChat(body []byte) (chatRequest, error) {
+	var r rawCompletion
+	if err := decodeObject(body, &r); err != nil {
+		return chatRequest{}, err
+	}
+	model, temp, topP, seed, err := r.common()
+	if err != nil {
+		return chatRequest{}, err
+	}
+	req := chatRequest{Model: model, Temperature: temp, TopK: topK(r.TopK), TopP: topP, Seed: seed, MaxTokens: -1, N: 1,
+		Stream: r.Stream != nil && *r.Stream}
+	if req.Stop, err = decodeStop(r.Stop); err != nil {
+		return req, err
+	}
+	if req.Messages, err = decodeMessages(r.Messages); err != nil {
+		return req, err
+	}
+	for _, mt := range []*int{r.MaxTokens, r.MaxCompletionTokens} {
+		if mt != nil {
+			if req.MaxTokens = *mt; req.MaxTokens < -1 {
+				return req, badRequest("max_tokens %d: want -1 or more", req.MaxTokens)
+			}
+		}
+	}
+	if r.Logprobs != nil && !bytes.Equal(bytes.TrimSpace(*r.Logprobs), []byte("null")) {
+		if err := json.Unmarshal(*r.Logprobs, &req.Logprobs); err != nil {
+			return req, badRequest("logprobs %s: want true or false", string(*r.Logprobs))
+		}
+	}
+	if r.TopLogprobs != nil {
+		if req.TopLogprobs = *r.TopLogprobs; req.TopLogprobs < 0 {
+			return req, badRequest("top_logprobs %d: want 0 or more", req.TopLogprobs)
+		}
+		if !req.Logprobs {
+			return req, badRequest("top_logprobs needs \"logprobs\": true")
+		}
 	}
 	if r.N != nil {
 		if req.N = *r.N; req.N < 1 {

@@ -191,11 +191,12 @@ const (
 // endpoint takes: read the body (413 above Config.MaxBodyBytes), decode and check it with
 // decode (which resolves models and applies the server's limits, so that bad requests fail
 // before any slot is taken), take a generation slot when slot is takesSlot (503 when none is
-// free; released when run returns), and call run with the request's context and the slot id
-// (-1 without one). run's result is written as JSON with status 200, any error by
-// respondError in shape.
+// free; released when run returns), and call run with the request's context, the slot id
+// (-1 without one) and the response writer. run's result is written as JSON with status 200,
+// any error by respondError in shape; a run that wrote the response itself (a stream)
+// returns nil, nil.
 func postJSON[T any](s *Server, shape errorShape, decode func(body []byte) (T, error), slot slotUse,
-	run func(ctx context.Context, req T, slot int) (any, error)) http.HandlerFunc {
+	run func(ctx context.Context, req T, slot int, w http.ResponseWriter) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		resp, err := func() (any, error) {
 			body, err := readBody(r)
@@ -213,13 +214,22 @@ func postJSON[T any](s *Server, shape errorShape, decode func(body []byte) (T, e
 				}
 				defer s.release(id)
 			}
-			return run(r.Context(), req, id)
+			return run(r.Context(), req, id, w)
 		}()
 		if err != nil {
 			s.respondError(w, r, shape, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, resp)
+		if resp != nil {
+			writeJSON(w, http.StatusOK, resp)
+		}
+	}
+}
+
+// plain adapts a run function that only returns its response to postJSON.
+func plain[T any](run func(ctx context.Context, req T, slot int) (any, error)) func(context.Context, T, int, http.ResponseWriter) (any, error) {
+	return func(ctx context.Context, req T, slot int, _ http.ResponseWriter) (any, error) {
+		return run(ctx, req, slot)
 	}
 }
 
@@ -366,9 +376,11 @@ func (s *Server) acquire() (int, error) {
 
 func (s *Server) release(id int) { s.slots <- id }
 
-// model returns the named text model (the first when name is ""), or an httpError 404.
+// model returns the named text model (the first when name is ""), or an httpError 404. With
+// one model any name gives it, as llama-server (which answers to any model name): OpenAI
+// clients must send one, and it names a hosted model more often than a file.
 func (s *Server) model(name string) (*llm.Model, error) {
-	if name == "" {
+	if name == "" || len(s.order) == 1 {
 		return s.models[s.order[0]], nil
 	}
 	if m, ok := s.models[name]; ok {

@@ -351,10 +351,20 @@ func TestErrors(t *testing.T) {
 		{"token id out of range", "POST", "/completion", `{"prompt": [1, 32000], "n_predict": 1}`, 400},
 		{"negative token id", "POST", "/completion", `{"prompt": [-1], "n_predict": 1}`, 400},
 		{"oversize body", "POST", "/completion", big, 413},
-		{"unknown model", "POST", "/v1/completions", `{"model": "gpt-4", "prompt": "x", "max_tokens": 1}`, 404},
-		{"unknown model on /completion", "POST", "/completion", `{"model": "nope", "prompt": "x"}`, 404},
-		{"stream", "POST", "/completion", `{"prompt": "x", "stream": true}`, 400},
-		{"stream on v1", "POST", "/v1/completions", `{"prompt": "x", "stream": true}`, 400},
+		{"stop not a string", "POST", "/completion", `{"prompt": "x", "stop": 5}`, 400},
+		{"stop of wrong type", "POST", "/v1/completions", `{"prompt": "x", "stop": [1]}`, 400},
+		{"too many stops", "POST", "/v1/completions", `{"prompt": "x", "stop": ["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}`, 400},
+		{"stop too long", "POST", "/completion", `{"prompt": "x", "stop": ["` + strings.Repeat("s", 1025) + `"]}`, 400},
+		{"echo with logprobs", "POST", "/v1/completions", `{"prompt": "x", "echo": true, "logprobs": 1}`, 400},
+		{"chat without messages", "POST", "/v1/chat/completions", `{"max_tokens": 1}`, 400},
+		{"chat empty messages", "POST", "/v1/chat/completions", `{"messages": []}`, 400},
+		{"chat message without role", "POST", "/v1/chat/completions", `{"messages": [{"content": "hi"}]}`, 400},
+		{"chat image part", "POST", "/v1/chat/completions", `{"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}`, 400},
+		{"chat top_logprobs without logprobs", "POST", "/v1/chat/completions", `{"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 2}`, 400},
+		{"chat top_logprobs too large", "POST", "/v1/chat/completions", `{"messages": [{"role": "user", "content": "hi"}], "logprobs": true, "top_logprobs": 21}`, 400},
+		{"chat logprobs not a bool", "POST", "/v1/chat/completions", `{"messages": [{"role": "user", "content": "hi"}], "logprobs": 3}`, 400},
+		{"chat max_tokens too large", "POST", "/v1/chat/completions", `{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5000}`, 400},
+		{"wrong method on props", "POST", "/props", `{}`, 405},
 		{"n_predict too large", "POST", "/completion", `{"prompt": "x", "n_predict": 2001}`, 400},
 		{"n_predict below -1", "POST", "/completion", `{"prompt": "x", "n_predict": -2}`, 400},
 		{"context overflow", "POST", "/completion", `{"prompt": "x", "n_predict": 1023}`, 400},
@@ -539,6 +549,10 @@ func TestTwoModels(t *testing.T) {
 	code, b := do(t, "GET", ts.URL+"/v1/models", "")
 	if ids := fmt.Sprint(decode(t, b)["data"]); code != http.StatusOK || !strings.Contains(ids, "tiny-llama-b-gqa-f16") {
 		t.Errorf("GET /v1/models = %d %s", code, b)
+	}
+	// With two models a name must name one of them (with one, any name is accepted).
+	if code, b := do(t, "POST", ts.URL+"/v1/completions", `{"model": "gpt-4", "prompt": "x", "max_tokens": 1}`); code != http.StatusNotFound {
+		t.Errorf("unknown model with two served: %d %s, want 404", code, b)
 	}
 	if _, err := New(Config{LLMs: []*llm.Engine{gqa, gqa}}); err == nil {
 		t.Error("New with two models of one name: no error")

@@ -44,13 +44,18 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 OpenAI and AUTOMATIC1111 clients can use them unchanged. Give --llm, --image-model or both.
 
 Text (--llm):
-  POST /completion       llama-server's native completion (prompt text or ids, n_predict,
-                         temperature, top_k, top_p, seed, n_probs, return_tokens, ignore_eos)
-  POST /v1/completions   OpenAI completions (prompt, max_tokens, temperature, top_p, seed,
-                         logprobs, n)
-  GET  /v1/models        the models served
-  POST /tokenize         {"content", "add_special", "with_pieces"} -> {"tokens"}
-  POST /detokenize       {"tokens"} -> {"content"}
+  POST /completion        llama-server's native completion (prompt text or ids, n_predict,
+                          temperature, top_k, top_p, seed, n_probs, return_tokens, ignore_eos,
+                          stop, stream)
+  POST /v1/completions    OpenAI completions (prompt, max_tokens, temperature, top_p, seed,
+                          logprobs, n, stop, stream, echo)
+  POST /v1/chat/completions  OpenAI chat (messages in the GGUF's chat template, ChatML when
+                          it has none; max_tokens, temperature, top_p, seed, n, stop, stream,
+                          logprobs, top_logprobs)
+  GET  /props             llama-server's properties (n_ctx, slots, chat template)
+  GET  /v1/models         the models served
+  POST /tokenize          {"content", "add_special", "with_pieces"} -> {"tokens"}
+  POST /detokenize        {"tokens"} -> {"content"}
 
 Images (--image-model):
   POST /sdapi/v1/txt2img   AUTOMATIC1111's txt2img (prompt, negative_prompt, seed, steps,
@@ -61,10 +66,11 @@ Images (--image-model):
 
   GET  /health           {"status": "ok"}
 
-Each --llm adds a model, named by its file name without .gguf; requests choose one with
-"model" (the first by default). Sampling is genquorum's documented sampler, not llama.cpp's:
-greedy output matches llama-server, sampled output does not. A request without a seed uses
-seed 4294967295. Streaming is not supported.
+Each --llm adds a model, named by its file name without .gguf; with one model any "model"
+name is accepted (as llama-server), with several it chooses one (the first by default).
+stream: true answers with server-sent events. Sampling is genquorum's documented sampler,
+not llama.cpp's: greedy output matches llama-server, sampled output does not. A request
+without a seed uses seed 4294967295.
 
 Each --image-model adds a diffusion model, as genquorum generate image --model: a file,
 NAME.gguf in --models-dir, or a built-in model (base, finetuned, lora, ti); an adapter file

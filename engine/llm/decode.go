@@ -37,6 +37,11 @@ type Params struct {
 	TopN int
 	// IgnoreEOG keeps generating after an end-of-generation token (llama.cpp's ignore_eos).
 	IgnoreEOG bool
+	// OnStep, if set, is called by greedy and sample decoding after each generated token (i
+	// counts from 0) before the next is computed; returning false ends the generation after
+	// that token (a server's stop strings and streaming). Beam search, whose tokens are known
+	// only at the end, does not call it. It does not change any token that is generated.
+	OnStep func(i int, s Step) bool
 }
 
 // beams returns the beam width of a "beam:N" mode, or 0.
@@ -275,7 +280,7 @@ func (m *Model) greedy(ctx context.Context, prompt []int32, p Params, prof tenso
 		res.Steps = append(res.Steps, s)
 		res.Tokens = append(res.Tokens, id)
 		res.Score += float64(s.LogProb)
-		if len(res.Tokens) == p.MaxTokens || m.stop(&p, id) {
+		if (p.OnStep != nil && !p.OnStep(len(res.Tokens)-1, s)) || len(res.Tokens) == p.MaxTokens || m.stop(&p, id) {
 			return res, nil
 		}
 		if err = ctx.Err(); err != nil {
@@ -455,7 +460,7 @@ func (m *Model) sample(ctx context.Context, prompt []int32, p Params, prof tenso
 		res.Steps = append(res.Steps, s)
 		res.Tokens = append(res.Tokens, id)
 		res.Score += float64(s.LogProb)
-		if len(res.Tokens) == p.MaxTokens || m.stop(&p, id) {
+		if (p.OnStep != nil && !p.OnStep(len(res.Tokens)-1, s)) || len(res.Tokens) == p.MaxTokens || m.stop(&p, id) {
 			return res, nil
 		}
 		if err = ctx.Err(); err != nil {

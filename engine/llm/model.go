@@ -77,6 +77,8 @@ type Model struct {
 	Name string
 	// Digest is the SHA-256 of the GGUF file.
 	Digest [32]byte
+	// ChatTemplate is the file's tokenizer.chat_template (a Jinja template), "" when absent.
+	ChatTemplate string
 
 	embd   []float32 // [Vocab, Dim], dequantised
 	norm   *tensor.Tensor
@@ -145,6 +147,9 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 		return nil, fmt.Errorf("llm: %w", err)
 	}
 	m := &Model{Tok: tok}
+	if v, ok := f.Value("tokenizer.chat_template"); ok {
+		m.ChatTemplate, _ = v.(string)
+	}
 	ld := loader{f: f}
 	embInfo, err := f.Tensor("token_embd.weight")
 	if err != nil {
