@@ -387,3 +387,26 @@ func TestComfyUICancel(t *testing.T) {
 		t.Errorf("queue request %s, want the prompt deleted", d)
 	}
 }
+
+// TestLlamaServerB4748OpenAIReplay: the openai adapter reads exact ids from llama-server
+// b4748's real /v1/completions answer (logprobs.content[].id). /v1/models is not recorded;
+// its stand-in lists the model by path, as llama-server does.
+func TestLlamaServerB4748OpenAIReplay(t *testing.T) {
+	r := newReplay(t, map[string]any{
+		"GET /v1/models": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write([]byte(`{"object":"list","data":[{"id":"models/tiny-llama-a-f32.gguf","object":"model","owned_by":"llamacpp"}]}`))
+		}),
+		"POST /v1/completions": "../../testdata/llamacpp/api/v1-completions-greedy.response.json",
+	})
+	e := openSpec(t, "tiny-llama-a-f32=openai:"+r.URL+"?server=llamacpp&n_probs=3")
+	a, err := e.Run(t.Context(), greedy("tiny-llama-a-f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int32{29725, 3841, 736, 6410, 31707}; !slices.Equal(a.Tokens, want) || a.Info["ids"] != "exact (logprobs.content ids)" {
+		t.Errorf("tokens %v (%s), want %v from logprobs.content", a.Tokens, a.Info["ids"], want)
+	}
+	if len(a.Margins) != 5 || a.Margins[0] < 1.617 || a.Margins[0] > 1.618 {
+		t.Errorf("margins %v, want 5 with the first 1.6170598", a.Margins)
+	}
+}
