@@ -50,7 +50,11 @@ func mustTrain(t testing.TB, spec Spec, base diffusion.Named, data *Dataset, opt
 // checkpoint digests on GOMAXPROCS 1, 2 and 8, and when resumed from any checkpoint.
 func TestDeterministic(t *testing.T) {
 	base, data := tinyBase(t), Synthetic(12, 1)
-	for _, method := range []string{MethodTI, MethodLoRA, MethodFull} {
+	methods := []string{MethodTI, MethodLoRA, MethodFull}
+	if testing.Short() {
+		methods = methods[:1]
+	}
+	for _, method := range methods {
 		t.Run(method, func(t *testing.T) {
 			spec := tinySpec(base, data, method)
 			var want []string
