@@ -44,6 +44,9 @@ type demoOptions struct {
 	modelsDir  string
 	maxTokens  int
 	decode     string
+	temp       float32
+	topK       int
+	topP       float32
 	profiles   []string
 	cheaters   []string
 	inFlight   int
@@ -84,7 +87,10 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringVar(&o.modelsDir, "models-dir", "", "directory of GGUF models served by every node (default $"+models.LLMDirEnv+
 		", else the clone's testdata/llamacpp/models, found from any directory by a binary built from the clone)")
 	f.IntVar(&o.maxTokens, "max-tokens", 30, "tokens per text task")
-	f.StringVar(&o.decode, "decode", "greedy", "decoding of the text tasks: greedy or beam:N")
+	f.StringVar(&o.decode, "decode", "greedy", "decoding of the text tasks: greedy, beam:N or sample")
+	f.Float32Var(&o.temp, "temperature", 0.8, "sample: temperature")
+	f.IntVar(&o.topK, "top-k", 40, "sample: keep the K most likely tokens (0 = all)")
+	f.Float32Var(&o.topP, "top-p", 0.95, "sample: nucleus mass (1 = all)")
 	f.StringSliceVar(&o.profiles, "profiles", []string{"exact", "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16"}, "one honest node per profile")
 	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model", "crashed", "tamperer"}, "one misbehaving node per behaviour")
 	f.IntVar(&o.inFlight, "in-flight", 16, "tasks submitted and not yet settled at once")
@@ -150,10 +156,14 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		}
 		defer os.RemoveAll(dir)
 	}
+	tp := &engine.TextParams{Decode: o.decode, MaxTokens: o.maxTokens}
+	if o.decode == "sample" {
+		tp.Temperature, tp.TopK, tp.TopP = o.temp, o.topK, o.topP
+	}
 	var textWork []demo.Workload
 	for _, m := range llms {
 		textWork = append(textWork, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
-			Prompts: demoPrompts, Text: &engine.TextParams{Decode: o.decode, MaxTokens: o.maxTokens}})
+			Prompts: demoPrompts, Text: tp})
 	}
 	workloads := textWork
 	if o.imageModel != "" {

@@ -58,6 +58,9 @@ type submitOptions struct {
 	seed      uint64
 	maxTokens int
 	decode    string
+	temp      float32
+	topK      int
+	topP      float32
 	steps     int
 	sampler   string
 	cfgScale  float32
@@ -103,7 +106,10 @@ The fingerprint scheme defaults to text:tokens for text and image:average_hash/8
 	f.StringVar(&o.prompt, "prompt", "", "prompt (required)")
 	f.Uint64Var(&o.seed, "seed", 42, "seed")
 	f.IntVar(&o.maxTokens, "max-tokens", 30, "text: tokens to generate")
-	f.StringVar(&o.decode, "decode", "greedy", "text: greedy, beam:N or sample")
+	f.StringVar(&o.decode, "decode", "greedy", "text: greedy, beam:N or sample (the seeded sampler of engine/llm/SAMPLING.md)")
+	f.Float32Var(&o.temp, "temperature", 1, "text, sample: temperature (> 0)")
+	f.IntVar(&o.topK, "top-k", 0, "text, sample: keep the K most likely tokens (0 = all)")
+	f.Float32Var(&o.topP, "top-p", 1, "text, sample: keep the smallest set of tokens with mass >= P (1 = all)")
 	f.IntVar(&o.steps, "steps", 20, "image: sampling steps")
 	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "image: sampler: "+strings.Join(diffusion.Samplers, ", "))
 	f.Float32Var(&o.cfgScale, "cfg-scale", diffusion.DefaultCFGScale, "image: classifier-free guidance scale (1 = none)")
@@ -138,6 +144,12 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 	switch task.Kind {
 	case engine.KindText:
 		task.Text = &engine.TextParams{Decode: o.decode, MaxTokens: o.maxTokens}
+		if o.decode == "sample" {
+			if !(o.temp > 0) || o.topK < 0 || !(o.topP > 0 && o.topP <= 1) {
+				return usagef("submit: --decode sample wants --temperature > 0, --top-k >= 0 and 0 < --top-p <= 1")
+			}
+			task.Text.Temperature, task.Text.TopK, task.Text.TopP = o.temp, o.topK, o.topP
+		}
 		if scheme == "" {
 			scheme = "text:tokens"
 		}
