@@ -2,18 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"math"
 	"math/big"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/genquorum/genquorum/odds"
+	"github.com/genquorum/genquorum/odds/report"
 )
 
 // oddsAttackOptions are the flags of odds attack.
@@ -96,23 +90,12 @@ func parseProb(flag, s string) (float64, error) {
 	if strings.TrimSpace(s) == "" {
 		return 0, usagef("%s: required", flag)
 	}
-	r, ok := parseRat(strings.TrimSpace(s))
+	r, ok := report.ParseRat(strings.TrimSpace(s))
 	if !ok || r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
 		return 0, usagef("%s %q: want a probability in [0, 1] (decimal or fraction)", flag, s)
 	}
 	f, _ := r.Float64()
 	return f, nil
-}
-
-// attackRow is one line of odds attack output.
-type attackRow struct {
-	Rule        string   `json:"rule"`
-	N           int      `json:"n"`
-	Need        int      `json:"need"`
-	Colluders   int      `json:"colluders"`
-	Model       string   `json:"model"`
-	Probability float64  `json:"probability"`
-	Log10       *float64 `json:"log10_probability,omitempty"`
 }
 
 func runOddsAttack(ctx context.Context, g *globalOptions, opts oddsAttackOptions) error {
@@ -131,79 +114,19 @@ func runOddsAttack(ctx context.Context, g *globalOptions, opts oddsAttackOptions
 	if err := checkOddsFormat(opts.format); err != nil {
 		return err
 	}
-	for _, n := range opts.verifiers {
-		if n < 1 {
-			return usagef("--verifiers: %d is not a positive count", n)
-		}
+	if err := checkVerifiers(opts.verifiers); err != nil {
+		return err
 	}
 	for _, m := range opts.colluders {
 		if m < 0 {
 			return usagef("--colluders: %d is negative", m)
 		}
 	}
-	var rows []attackRow
-	for _, rule := range rules {
-		ns := opts.verifiers
-		if len(ns) == 0 {
-			ns = defaultVerifiers[rule]
-		}
-		for _, n := range ns {
-			for _, m := range opts.colluders {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				add := func(model string, t odds.Tail, err error) error {
-					if err != nil {
-						return fmt.Errorf("odds attack: %w", err)
-					}
-					r := attackRow{Rule: rule.String(), N: n, Need: rule.Need(n), Colluders: m, Model: model, Probability: t.P}
-					if t.P > 0 {
-						l := math.Log10(t.P)
-						r.Log10 = &l
-					}
-					rows = append(rows, r)
-					return nil
-				}
-				if m <= n {
-					t, err := odds.Collusion(n, m, p, collision, rule)
-					if err := add("collusion", t, err); err != nil {
-						return err
-					}
-				}
-				if m < n {
-					t, err := odds.Guess(n, m, p, collision, rule)
-					if err := add("guess", t, err); err != nil {
-						return err
-					}
-				}
-			}
-		}
+	rows, err := report.Attack(ctx, rules, opts.verifiers, opts.colluders, p, collision)
+	if err != nil {
+		return err
 	}
-	cols := []string{"rule", "n", "need", "colluders", "model", "probability", "log10_probability"}
-	return writeTable(g.stdout, opts.format, cols, rows, func(r attackRow, text bool) []string {
-		prob, lg := fmtFloat(r.Probability), "-Inf"
-		if text {
-			prob = strconv.FormatFloat(r.Probability, 'e', 3, 64)
-		}
-		if r.Log10 != nil {
-			lg = fmtFloat(*r.Log10)
-			if text {
-				lg = strconv.FormatFloat(*r.Log10, 'f', 3, 64)
-			}
-		}
-		return []string{r.Rule, strconv.Itoa(r.N), strconv.Itoa(r.Need), strconv.Itoa(r.Colluders), r.Model, prob, lg}
-	})
-}
-
-// estimateRow is one line of odds estimate output.
-type estimateRow struct {
-	Method     string  `json:"method"`
-	Successes  int     `json:"successes"`
-	Trials     int     `json:"trials"`
-	P          float64 `json:"p"`
-	Lo         float64 `json:"lo"`
-	Hi         float64 `json:"hi"`
-	Confidence float64 `json:"confidence"`
+	return report.WriteAttack(g.stdout, opts.format, rows)
 }
 
 func runOddsEstimate(ctx context.Context, g *globalOptions, opts oddsEstimateOptions) error {
@@ -216,51 +139,9 @@ func runOddsEstimate(ctx context.Context, g *globalOptions, opts oddsEstimateOpt
 	if err := checkOddsFormat(opts.format); err != nil {
 		return err
 	}
-	var rows []estimateRow
-	for _, m := range []struct {
-		name string
-		f    func(int, int, float64) (odds.Estimate, error)
-	}{{"wilson", odds.Wilson}, {"clopper-pearson", odds.ClopperPearson}} {
-		e, err := m.f(opts.successes, opts.trials, opts.confidence)
-		if err != nil {
-			return fmt.Errorf("odds estimate: %w", err)
-		}
-		rows = append(rows, estimateRow{m.name, e.Successes, e.Trials, e.P, e.Lo, e.Hi, e.Confidence})
-	}
-	cols := []string{"method", "successes", "trials", "p", "lo", "hi", "confidence"}
-	return writeTable(g.stdout, opts.format, cols, rows, func(r estimateRow, text bool) []string {
-		f := fmtFloat
-		if text {
-			f = func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
-		}
-		return []string{r.Method, strconv.Itoa(r.Successes), strconv.Itoa(r.Trials), f(r.P), f(r.Lo), f(r.Hi), fmtFloat(r.Confidence)}
-	})
-}
-
-// writeTable writes rows as JSON Lines (format json), TSV with a header (tsv) or aligned text
-// (text). cells returns a row's fields in cols order, rounded for reading when text is set.
-func writeTable[R any](w io.Writer, format string, cols []string, rows []R, cells func(r R, text bool) []string) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	case "tsv":
-		lines := []string{strings.Join(cols, "\t")}
-		for _, r := range rows {
-			lines = append(lines, strings.Join(cells(r, false), "\t"))
-		}
-		_, err := fmt.Fprintln(w, strings.Join(lines, "\n"))
+	rows, err := report.Estimate(opts.successes, opts.trials, opts.confidence)
+	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(cols, "\t"))
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(cells(r, true), "\t"))
-	}
-	return tw.Flush()
+	return report.WriteEstimate(g.stdout, opts.format, rows)
 }

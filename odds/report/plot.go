@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"fmt"
@@ -15,21 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/genquorum/genquorum/userfile"
 )
-
-// checkPlotPath returns a usage error unless path ends in .svg or .png and can be written.
-func checkPlotPath(path string) error {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".svg", ".png":
-		if err := userfile.CheckWritable(path); err != nil {
-			return usagef("--plot: %v", err)
-		}
-		return nil
-	}
-	return usagef("--plot %q: want a .svg or .png file name", path)
-}
 
 // curveColors are distinguishable on screen and in grey print (Okabe-Ito palette).
 var curveColors = []color.Color{
@@ -47,10 +33,10 @@ var ruleTitles = map[string]string{
 	"supermajority": "(b) super-majority (> 2n/3)",
 }
 
-// oddsPanel builds one Figure 3 panel over tolerance, one curve per verifier count, for the
+// panel builds one Figure 3 panel over tolerance, one curve per verifier count, for the
 // rows of one rule: P(correct verdict) in percent, or with failure set, log10(1-P), which
 // separates the curves that crowd near 100%.
-func oddsPanel(rule string, rows []oddsRow, failure bool) (*plot.Plot, error) {
+func panel(rule string, rows []Row, failure bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = ruleTitles[rule]
 	p.X.Label.Text = "tolerance (Hamming distance)"
@@ -107,7 +93,7 @@ func oddsPanel(rule string, rows []oddsRow, failure bool) (*plot.Plot, error) {
 		points.Shape = draw.CircleGlyph{}
 		points.Radius = vg.Points(3)
 		p.Add(line, points)
-		p.Legend.Add(fmt.Sprintf("n = %d (need %d)", n, rows[slices.IndexFunc(rows, func(r oddsRow) bool { return r.N == n })].Need), line, points)
+		p.Legend.Add(fmt.Sprintf("n = %d (need %d)", n, rows[slices.IndexFunc(rows, func(r Row) bool { return r.N == n })].Need), line, points)
 	}
 	return p, nil
 }
@@ -132,25 +118,28 @@ func (powerTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// writeOddsPlot draws one column per rule to path (.svg or .png): P(correct verdict) in
+// Plot draws one column per rule to path (.svg or .png): P(correct verdict) in
 // percent on top, 1-P on a log scale below.
-func writeOddsPlot(path string, rows []oddsRow) error {
+func Plot(path string, rows []Row) error {
 	var rules []string
 	for _, r := range rows {
+		if r.Tolerance == nil {
+			return fmt.Errorf("odds: plot: a row without a tolerance (give p per tolerance)")
+		}
 		if !slices.Contains(rules, r.Rule) {
 			rules = append(rules, r.Rule)
 		}
 	}
 	panels := make([][]*plot.Plot, 2)
 	for _, rule := range rules {
-		var sub []oddsRow
+		var sub []Row
 		for _, r := range rows {
 			if r.Rule == rule {
 				sub = append(sub, r)
 			}
 		}
 		for i, failure := range []bool{false, true} {
-			p, err := oddsPanel(rule, sub, failure)
+			p, err := panel(rule, sub, failure)
 			if err != nil {
 				return fmt.Errorf("odds: plot: %w", err)
 			}
