@@ -49,8 +49,12 @@ func runEngineSelftest(ctx context.Context, g *globalOptions, specs []string) er
 		for _, k := range slices.Sorted(maps.Keys(rep.Settings)) {
 			fmt.Fprintf(g.stdout, "  pinned    %s=%s\n", k, rep.Settings[k])
 		}
-		fmt.Fprintf(g.stdout, "  probe     %s, %d token ids, identical in 3 runs (one beside another request), %d requests in %v\n",
-			rep.Probe.String()[:16], len(rep.Tokens), rep.Runs, rep.Elapsed.Round(1e6))
+		ids := ""
+		if len(rep.Tokens) > 0 {
+			ids = fmt.Sprintf(", %d token ids", len(rep.Tokens))
+		}
+		fmt.Fprintf(g.stdout, "  probe     %s%s, identical in 3 runs (one beside another request), %d requests in %v\n",
+			rep.Probe.String()[:16], ids, rep.Runs, rep.Elapsed.Round(1e6))
 		if ok, why := remote.NodeReady(e); ok {
 			fmt.Fprintf(g.stdout, "  node      accepts it: genquorum node --engine '%s'\n", e.Spec())
 		} else {
