@@ -52,7 +52,15 @@
 // on its own (no fused multiply-add), which is what the scalar C code does without contraction.
 // Other tensor types can be read as bytes but not dequantised ([ErrUnsupportedType]).
 //
-// The reader memory-maps nothing: it reads through [io.ReaderAt], so it works on any
-// platform and with any source. A [File] is safe for concurrent use by several goroutines
-// once opened (all its methods only read).
+// # Mapping
+//
+// [Open] memory-maps the file read-only on unix systems (falling back to reading through the
+// file elsewhere, or when mapping fails; [OpenWith] can ask for either): nothing is copied at
+// open, [File.TensorBytes] returns slices of the mapping and [File.Float32Data] views F32
+// data in place on little-endian hosts. Such slices must not be written to (the pages are
+// read-only) and die with [File.Close]; [File.TensorData] and [File.Dequantize] always return
+// fresh slices. A mapped file that another process truncates while it is mapped can fault
+// (SIGBUS) on access, as with any mapping (llama.cpp's included). [Read] over any
+// [io.ReaderAt] maps nothing. A [File] is safe for concurrent use by several goroutines once
+// opened (all its methods only read), except Close.
 package gguf

@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"math"
 	"math/bits"
 	"os"
+	"strconv"
+	"unsafe"
 )
 
 // Limits bounds what Read accepts, so that a malformed or hostile file cannot make it
@@ -63,14 +66,36 @@ type File struct {
 	Size int64
 
 	r       io.ReaderAt
+	data    []byte      // the whole file when mapped (Open), else nil
+	info    os.FileInfo // from Open
 	closer  io.Closer
 	kvIndex map[string]int
 	tIndex  map[string]int
 }
 
-// Open opens and parses the GGUF file at path with DefaultLimits. Tensor data stays on disk
-// and is read on demand; call Close when done.
-func Open(path string) (*File, error) {
+// OpenOptions configure OpenWith.
+type OpenOptions struct {
+	// Limits bound what the parser accepts; nil means DefaultLimits.
+	Limits *Limits
+	// NoMap reads tensor data through the file on demand instead of mapping it.
+	NoMap bool
+	// Prefault maps every page of the file at once (Linux MAP_POPULATE): cheaper than faulting
+	// pages in one by one for a caller that reads the whole file (a model loader), wasteful
+	// for one that reads only the metadata of a large file.
+	Prefault bool
+}
+
+// errNoMap reports that the file cannot be mapped here; Open then reads through the file.
+var errNoMap = errors.New("gguf: memory mapping not available")
+
+// Open opens and parses the GGUF file at path with DefaultLimits. Where the platform allows
+// (unix), the file is memory-mapped read-only: nothing is copied, tensor data comes from the
+// page cache when touched, and [File.TensorBytes] returns slices of the mapping. Otherwise (or
+// when mapping fails) tensor data stays on disk and is read on demand. Call Close when done.
+func Open(path string) (*File, error) { return OpenWith(path, OpenOptions{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, opts OpenOptions) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
@@ -80,22 +105,76 @@ func Open(path string) (*File, error) {
 		fh.Close()
 		return nil, fmt.Errorf("gguf: %w", err)
 	}
-	f, err := Read(fh, st.Size(), nil)
+	var (
+		data  []byte
+		unmap func() error
+	)
+	if !opts.NoMap {
+		data, unmap, err = mapFile(fh, st.Size(), opts.Prefault)
+		if err != nil {
+			data, unmap = nil, nil // fall back to reading through the file
+		}
+	}
+	var r io.ReaderAt = fh
+	if data != nil {
+		r = bytes.NewReader(data)
+	}
+	f, err := Read(r, st.Size(), opts.Limits)
 	if err != nil {
+		if unmap != nil {
+			unmap()
+		}
 		fh.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	f.closer = fh
+	f.info = st
+	if data != nil {
+		// The mapping outlives the descriptor.
+		fh.Close()
+		f.data = data
+		f.closer = closerFunc(unmap)
+	} else {
+		f.closer = fh
+	}
 	return f, nil
 }
 
-// Close closes the underlying file if the File came from Open.
+type closerFunc func() error
+
+func (c closerFunc) Close() error { return c() }
+
+// Close closes the underlying file if the File came from Open, and unmaps it if it was
+// mapped: slices returned by TensorBytes and Float32Data that alias the mapping must not be
+// used afterwards. Close is idempotent.
 func (f *File) Close() error {
-	if f.closer != nil {
-		return f.closer.Close()
+	c := f.closer
+	f.closer, f.data, f.r = nil, nil, nil
+	if c != nil {
+		return c.Close()
 	}
 	return nil
 }
+
+// Mapped reports whether the file is memory-mapped (opened by Open on a platform that maps),
+// so that TensorBytes and Float32Data alias the mapping instead of copying.
+func (f *File) Mapped() bool { return f.data != nil }
+
+// Bytes returns the whole mapped file (read-only: writing to it faults), or nil when the file
+// is not mapped.
+func (f *File) Bytes() []byte { return f.data }
+
+// ReadAt reads bytes of the file (any part: header or data) at off, so that a File is an
+// io.ReaderAt over the file it was read from.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if f.r == nil {
+		return 0, errors.New("gguf: file has no data reader")
+	}
+	return f.r.ReadAt(p, off)
+}
+
+// Stat returns the file information of the file opened by Open, taken from the open
+// descriptor (so it describes the bytes that were parsed), or nil for a File from Read.
+func (f *File) Stat() os.FileInfo { return f.info }
 
 // Read parses a GGUF file of the given size from r. A nil lim means DefaultLimits. The
 // returned File keeps r for reading tensor data.
@@ -177,17 +256,20 @@ func (p *parser) u64() (uint64, error) {
 	return binary.LittleEndian.Uint64(b), nil
 }
 
-func (p *parser) str(what string) (string, error) {
+// str reads a string. what names it in errors ("key", "tensor name"); for a metadata value it
+// is "" and key names the key (formatted only when there is an error: a vocabulary holds
+// tens of thousands of strings).
+func (p *parser) str(what, key string) (string, error) {
 	at := p.off
 	n, err := p.u64()
 	if err != nil {
 		return "", err
 	}
 	if n > p.lim.MaxStringLen {
-		return "", p.limitf(at, "%s: string length %d exceeds limit %d", what, n, p.lim.MaxStringLen)
+		return "", p.limitf(at, "%s: string length %d exceeds limit %d", strWhat(what, key), n, p.lim.MaxStringLen)
 	}
 	if n > p.remaining() {
-		return "", p.errf(at, "%s: string length %d extends past end of file", what, n)
+		return "", p.errf(at, "%s: string length %d extends past end of file", strWhat(what, key), n)
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(p.br, b); err != nil {
@@ -195,6 +277,13 @@ func (p *parser) str(what string) (string, error) {
 	}
 	p.off += int64(n)
 	return string(b), nil
+}
+
+func strWhat(what, key string) string {
+	if what == "" {
+		return "key " + strconv.Quote(key)
+	}
+	return what
 }
 
 func (p *parser) parse() (*File, error) {
@@ -235,7 +324,7 @@ func (p *parser) parse() (*File, error) {
 	f.KV = make([]KV, 0, nKV)
 	for i := uint64(0); i < nKV; i++ {
 		at := p.off
-		key, err := p.str("key")
+		key, err := p.str("key", "")
 		if err != nil {
 			return nil, err
 		}
@@ -302,7 +391,7 @@ func alignUp(x, a uint64) uint64 { return (x + a - 1) / a * a }
 
 func (p *parser) tensorInfo(alignment uint64) (TensorInfo, error) {
 	at := p.off
-	name, err := p.str("tensor name")
+	name, err := p.str("tensor name", "")
 	if err != nil {
 		return TensorInfo{}, err
 	}
@@ -391,7 +480,7 @@ func (p *parser) value(key string, typ ValueType, depth int) (any, error) {
 		}
 		return v == 1, nil
 	case TypeString:
-		return p.str(fmt.Sprintf("key %q", key))
+		return p.str("", key)
 	case TypeUint64:
 		return p.u64()
 	case TypeInt64:
@@ -438,7 +527,7 @@ func (p *parser) array(key string, depth int) (any, error) {
 	case TypeString:
 		vs := make([]string, n)
 		for i := range vs {
-			if vs[i], err = p.str(fmt.Sprintf("key %q", key)); err != nil {
+			if vs[i], err = p.str("", key); err != nil {
 				return nil, err
 			}
 		}
@@ -740,6 +829,54 @@ func (f *File) TensorData(name string) ([]byte, error) {
 	return b, nil
 }
 
+// TensorBytes returns the raw bytes of the named tensor. When the file is mapped the slice
+// aliases the mapping (no copy): it must not be written to, and must not be used after Close.
+// Otherwise it is a new slice, as from TensorData.
+func (f *File) TensorBytes(name string) ([]byte, error) {
+	if f.data == nil {
+		return f.TensorData(name)
+	}
+	ti, err := f.Tensor(name)
+	if err != nil {
+		return nil, err
+	}
+	off := f.DataOffset + int64(ti.Offset)
+	return f.data[off : off+int64(ti.Size()) : off+int64(ti.Size())], nil
+}
+
+// Float32Data returns the values of the named tensor, which must be of type F32 (else an
+// error wrapping ErrUnsupportedType). When the file is mapped, the host is little-endian and
+// the data is 4-byte aligned (GGUF aligns tensors to 32 bytes), the slice aliases the mapping
+// (no copy; read-only; valid until Close) and aliased reports true; otherwise it is a decoded
+// copy.
+func (f *File) Float32Data(name string) (vals []float32, aliased bool, err error) {
+	ti, err := f.Tensor(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if ti.Type != TypeF32 {
+		return nil, false, fmt.Errorf("%w %s (tensor %q is not F32)", ErrUnsupportedType, ti.Type, name)
+	}
+	n := int(ti.NumElements())
+	if f.data != nil && nativeLittleEndian && n > 0 {
+		b, err := f.TensorBytes(name)
+		if err != nil {
+			return nil, false, err
+		}
+		if uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+			return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n), true, nil
+		}
+	}
+	vals, err = f.Dequantize(name)
+	return vals, false, err
+}
+
+// nativeLittleEndian reports whether float32 values in memory have GGUF's byte order.
+var nativeLittleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
 // Dequantize reads the named tensor and converts it to float32, in storage order (row after
 // row, Shape[0] values per row).
 func (f *File) Dequantize(name string) ([]float32, error) {
@@ -750,7 +887,7 @@ func (f *File) Dequantize(name string) ([]float32, error) {
 	if !CanDequantize(ti.Type) {
 		return nil, fmt.Errorf("%w %s (tensor %q)", ErrUnsupportedType, ti.Type, name)
 	}
-	data, err := f.TensorData(name)
+	data, err := f.TensorBytes(name)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/genquorum/genquorum/tensor"
@@ -79,5 +80,41 @@ func reportCPU(b *testing.B) func() {
 		if c := cpuSeconds() - c0; c > 0 && c0 > 0 {
 			b.ReportMetric(c*1e3/float64(b.N), "cpu-ms/op")
 		}
+	}
+}
+
+// BenchmarkLoad measures Load (open, digest, parse, weight layout) of each shipped model, the
+// start-up cost of a one-shot generate text.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range benchModels {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				if _, err := Load(filepath.Join(refDir, "models", name), ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoadGenerate128 is what a one-shot `generate text --max-tokens 128` does in process:
+// load the model, then generate 128 greedy tokens.
+func BenchmarkLoadGenerate128(b *testing.B) {
+	for _, name := range benchModels {
+		b.Run(name, func(b *testing.B) {
+			defer reportCPU(b)()
+			for b.Loop() {
+				m, err := Load(filepath.Join(refDir, "models", name), "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				prompt := m.Tok.Encode("Hello", true, true)
+				if _, err := m.Generate(b.Context(), prompt, Params{Decode: DecodeGreedy, MaxTokens: 128, IgnoreEOG: true}, tensor.Exact); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -94,7 +94,7 @@ func (s *State) Eval(ids []int32, rows int) ([]float32, error) {
 	t, d, kvd := len(ids), c.Dim, c.KVHeads*c.HeadDim
 	x := tensor.New(t, d)
 	for i, id := range ids {
-		copy(x.Data[i*d:(i+1)*d], s.m.embd[int(id)*d:int(id+1)*d])
+		s.m.embedRow(int(id), x.Data[i*d:(i+1)*d])
 	}
 	s.prof.Storage.RoundSlice(x.Data)
 	pos := make([]int, t)
@@ -306,7 +306,7 @@ func (s *State) linear(x *input, w *weight) *tensor.Tensor {
 // otherwise.
 func (s *State) product(x *tensor.Tensor, w *weight, halfX bool) *tensor.Tensor {
 	if x.Len()%w.in != 0 || w.pan == nil || !fastProfile(&s.prof, w.in) {
-		return s.tp.Linear(x, w.w, nil)
+		return s.tp.Linear(x, w.dense(), nil)
 	}
 	rows := x.Len() / w.in
 	var out *tensor.Tensor

@@ -50,6 +50,30 @@ func packPanelsF16(w []float32, n, k int) *panels {
 	return p
 }
 
+// packPanelsF16Bits is packPanelsF16 for a matrix given as its F16 bytes (little-endian, [n, k]
+// row-major), without widening: the same panels bit for bit (NaNs become 0x7e00 with their
+// sign, as the round trip through float32 gives).
+func packPanelsF16Bits(raw []byte, n, k int) *panels {
+	np := (n + panelWidth - 1) / panelWidth
+	p := &panels{n: n, k: k, half: make([]uint16, np*k*panelWidth), finite: true}
+	for o := range n {
+		q, j := o/panelWidth, o%panelWidth
+		base := q * k * panelWidth
+		row := raw[2*o*k : 2*(o+1)*k]
+		for t := range k {
+			h := uint16(row[2*t]) | uint16(row[2*t+1])<<8
+			if h&0x7c00 == 0x7c00 { // Inf or NaN
+				p.finite = false
+				if h&0x3ff != 0 {
+					h = h&0x8000 | 0x7e00
+				}
+			}
+			p.half[base+t*panelWidth+j] = h
+		}
+	}
+	return p
+}
+
 // count returns the number of panels.
 func (p *panels) count() int { return (p.n + panelWidth - 1) / panelWidth }
 
@@ -78,9 +102,9 @@ func packPanels(w []float32, n, k int) *panels {
 	p := &panels{n: n, k: k, data: make([]float32, np*k*panelWidth)}
 	for o := range n {
 		q, j := o/panelWidth, o%panelWidth
-		base := q * k * panelWidth
-		for t := range k {
-			p.data[base+t*panelWidth+j] = w[o*k+t]
+		dst := p.data[q*k*panelWidth+j:]
+		for t, v := range w[o*k : (o+1)*k] {
+			dst[t*panelWidth] = v
 		}
 	}
 	return p

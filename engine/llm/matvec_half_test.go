@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/genquorum/genquorum/tensor"
@@ -98,6 +99,28 @@ func TestMulMatHalfSpecial(t *testing.T) {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("case %d output %d: mulMatHalf %#x, mulMat %#x", ci, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
 			}
+		}
+	}
+}
+
+// TestPackPanelsF16Bits checks that packing F16 bits directly gives the panels of widening
+// them to float32 and packing those, for every F16 value (NaNs, infinities and subnormals
+// included) and for partial panels.
+func TestPackPanelsF16Bits(t *testing.T) {
+	for _, sz := range []struct{ n, k int }{{1024, 64}, {70, 3}, {64, 1}, {1, 1}} {
+		raw := make([]byte, 2*sz.n*sz.k)
+		w := make([]float32, sz.n*sz.k)
+		for i := range w {
+			h := uint16(i*2654435761>>7) ^ uint16(i) // spread over all bit patterns
+			if i < 1<<16 && len(w) >= 1<<16 {
+				h = uint16(i)
+			}
+			raw[2*i], raw[2*i+1] = byte(h), byte(h>>8)
+			w[i] = tensor.Float16ToFloat32(h)
+		}
+		got, want := packPanelsF16Bits(raw, sz.n, sz.k), packPanelsF16(w, sz.n, sz.k)
+		if got.finite != want.finite || !slices.Equal(got.half, want.half) {
+			t.Fatalf("%dx%d: packed bits differ (finite %v vs %v)", sz.n, sz.k, got.finite, want.finite)
 		}
 	}
 }

@@ -1,15 +1,15 @@
 package llm
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/genquorum/genquorum/filedigest"
 	"github.com/genquorum/genquorum/gguf"
 	"github.com/genquorum/genquorum/tensor"
 	"github.com/genquorum/genquorum/tokenizer"
@@ -53,12 +53,39 @@ type Config struct {
 type weight struct {
 	typ     gguf.TensorType
 	out, in int
-	w       *tensor.Tensor // [out, in], F32 and F16
+	w       *tensor.Tensor // [out, in] as float32; nil for F16 until dense() widens it
+	f16     *lazyDense     // F16: widens the raw bits to w on first use (tensor's product)
 	pan     *panels        // w repacked for one-row products (decoding)
 	q       []int8         // Q8_0: the quants, row-major [out, in]
 	scales  []float32      // Q8_0: scales[o*nb+b] = d of row o, block b
 	scT     []float32      // Q8_0: the scales block-major, scT[b*out+o] = scales[o*nb+b]
 	lanes   []uint8        // Q8_0: the first out/32*32 rows in the lane layout of q8Lanes (batched passes)
+}
+
+// lazyDense widens an F16 matrix to float32 once, when a profile first needs tensor's product
+// (the Exact profile's products use the F16 panels and never do).
+type lazyDense struct {
+	once sync.Once
+	raw  []byte // the tensor's bytes (may alias the mapped file)
+	out  int
+	in   int
+	w    *tensor.Tensor
+}
+
+// dense returns W as a float32 [out, in] tensor.
+func (w *weight) dense() *tensor.Tensor {
+	if w.w != nil || w.f16 == nil {
+		return w.w
+	}
+	z := w.f16
+	z.once.Do(func() {
+		d := make([]float32, z.out*z.in)
+		if err := gguf.Dequantize(gguf.TypeF16, z.raw, d); err != nil {
+			panic(fmt.Sprintf("llm: widen F16 weight: %v", err)) // sizes were checked at load
+		}
+		z.w = tensor.FromData(d, z.out, z.in).Freeze()
+	})
+	return z.w
 }
 
 type layer struct {
@@ -80,10 +107,15 @@ type Model struct {
 	// ChatTemplate is the file's tokenizer.chat_template (a Jinja template), "" when absent.
 	ChatTemplate string
 
-	embd   []float32 // [Vocab, Dim], dequantised
-	norm   *tensor.Tensor
-	output weight
-	layers []layer
+	// The token embeddings [Vocab, Dim]: embd when stored as F32 (a view of the mapped file
+	// or a copy), else embdRaw in the file's type, one row dequantised per lookup (embedRow).
+	embd     []float32
+	embdRaw  []byte
+	embdType gguf.TensorType
+	embdRow  int // bytes per row of embdRaw
+	norm     *tensor.Tensor
+	output   weight
+	layers   []layer
 	// logitBufs holds *[]float32 buffers for the logits of the verifiers' batched passes
 	// (tens of MB are otherwise allocated and zeroed per verification).
 	logitBufs sync.Pool
@@ -101,43 +133,71 @@ func (m *Model) logitBuf(n int) *[]float32 {
 
 func (m *Model) putLogitBuf(b *[]float32) { m.logitBufs.Put(b) }
 
+// embedRow writes the embedding of token id into dst (Dim values): the same values as
+// dequantising the whole table, since every supported type is dequantised block by block and a
+// row is a whole number of blocks.
+func (m *Model) embedRow(id int, dst []float32) {
+	d := m.Config.Dim
+	if m.embd != nil {
+		copy(dst, m.embd[id*d:(id+1)*d])
+		return
+	}
+	if err := gguf.Dequantize(m.embdType, m.embdRaw[id*m.embdRow:(id+1)*m.embdRow], dst[:d]); err != nil {
+		panic(fmt.Sprintf("llm: embedding row %d: %v", id, err)) // sizes were checked at load
+	}
+}
+
 // Load reads a GGUF file and prepares its weights for inference. It fails with an error
 // wrapping ErrArchitecture for a non-llama model and ErrTensorType for weights of a type it
 // cannot compute with (supported: F32, F16, Q8_0; BF16, Q4_0, Q4_K and Q6_K weights are
 // dequantised to float32 and computed in plain float, see doc.go).
+//
+// Start-up cost: the file is memory-mapped (gguf.Open; read through where mapping is not
+// available) and F32 weights are used in place, without a copy; F16 matrices are packed into
+// decoding panels straight from their bits; other embeddings are dequantised a row at a time
+// when a token is looked up. The mapping lives as long as the Model. The digest is the
+// SHA-256 of the whole file, taken from the filedigest cache when the same file (by device,
+// inode, size, mtime and ctime) was hashed before, computed from the mapping otherwise.
 func Load(path string, name string) (*Model, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return nil, fmt.Errorf("llm: hash %s: %w", path, err)
-	}
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
-	}
-	f, err := gguf.Read(fh, st.Size(), nil)
+	f, err := gguf.OpenWith(path, gguf.OpenOptions{Prefault: true})
 	if err != nil {
 		return nil, fmt.Errorf("llm: load %s: %w", path, err)
+	}
+	hash := filedigest.Reader(f, f.Size)
+	if f.Mapped() {
+		hash = filedigest.Bytes(f.Bytes())
+	}
+	digest, _, err := filedigest.Default().SHA256(f.Stat(), hash)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("llm: hash %s: %w", path, err)
 	}
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(path), ".gguf")
 	}
-	m, err := FromGGUF(f)
+	m, err := fromGGUF(f, true)
 	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
+	if f.Mapped() {
+		// The model's weights may alias the mapping: unmap when the model is unreachable.
+		runtime.AddCleanup(m, func(f *gguf.File) { f.Close() }, f)
+	} else {
+		f.Close()
+	}
 	m.Name = name
-	copy(m.Digest[:], h.Sum(nil))
+	m.Digest = digest
 	return m, nil
 }
 
 // FromGGUF builds a model from an opened GGUF file (whose reader must stay open during the
-// call). Name and Digest are left empty.
-func FromGGUF(f *gguf.File) (*Model, error) {
+// call; the model keeps no reference to it). Name and Digest are left empty.
+func FromGGUF(f *gguf.File) (*Model, error) { return fromGGUF(f, false) }
+
+// fromGGUF is FromGGUF; with alias, weights may be views of f's mapping (f must then stay
+// open, and mapped, for the model's life).
+func fromGGUF(f *gguf.File, alias bool) (*Model, error) {
 	cfg, err := readConfig(f)
 	if err != nil {
 		return nil, err
@@ -150,7 +210,7 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	if v, ok := f.Value("tokenizer.chat_template"); ok {
 		m.ChatTemplate, _ = v.(string)
 	}
-	ld := loader{f: f}
+	ld := loader{f: f, alias: alias && f.Mapped()}
 	embInfo, err := f.Tensor("token_embd.weight")
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
@@ -162,7 +222,13 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	if tok.NumTokens() != cfg.Vocab {
 		return nil, fmt.Errorf("llm: tokenizer has %d tokens, token_embd.weight %d rows", tok.NumTokens(), cfg.Vocab)
 	}
-	m.embd = ld.floats("token_embd.weight", cfg.Dim*cfg.Vocab)
+	if embInfo.Type == gguf.TypeF32 {
+		m.embd = ld.floats("token_embd.weight", cfg.Dim*cfg.Vocab)
+	} else {
+		m.embdType = embInfo.Type
+		m.embdRaw = ld.raw("token_embd.weight", cfg.Dim*cfg.Vocab)
+		m.embdRow = cfg.Dim / embInfo.Type.BlockSize() * embInfo.Type.TypeSize()
+	}
 	m.norm = ld.vector("output_norm.weight", cfg.Dim)
 	outName := "output.weight"
 	if _, err := f.Tensor(outName); err != nil {
@@ -171,7 +237,7 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	m.output = ld.matrix(outName, cfg.Dim, cfg.Vocab)
 	kvDim := cfg.KVHeads * cfg.HeadDim
 	for i := range cfg.Layers {
-		p := fmt.Sprintf("blk.%d.", i)
+		p := "blk." + strconv.Itoa(i) + "."
 		l := layer{
 			attnNorm: ld.vector(p+"attn_norm.weight", cfg.Dim),
 			ffnNorm:  ld.vector(p+"ffn_norm.weight", cfg.Dim),
@@ -257,9 +323,11 @@ func readConfig(f *gguf.File) (Config, error) {
 	return c, nil
 }
 
-// loader reads tensors, remembering the first error.
+// loader reads tensors, remembering the first error. With alias, F32 data and raw bytes are
+// views of the mapped file instead of copies.
 type loader struct {
 	f     *gguf.File
+	alias bool
 	err   error
 	bytes int64
 }
@@ -284,30 +352,67 @@ func (ld *loader) info(name string, shape ...int) (gguf.TensorInfo, bool) {
 	return ti, true
 }
 
-func (ld *loader) floats(name string, n int) []float32 {
+// check returns the info of a tensor that must be dequantisable and hold n elements.
+func (ld *loader) check(name string, n int) (gguf.TensorInfo, bool) {
 	if ld.err != nil {
-		return nil
+		return gguf.TensorInfo{}, false
 	}
 	ti, err := ld.f.Tensor(name)
 	if err != nil {
 		ld.err = fmt.Errorf("llm: %w", err)
-		return nil
+		return ti, false
 	}
 	if !gguf.CanDequantize(ti.Type) {
 		ld.err = fmt.Errorf("%w %s (tensor %q)", ErrTensorType, ti.Type, name)
-		return nil
+		return ti, false
 	}
 	if int(ti.NumElements()) != n {
 		ld.err = fmt.Errorf("llm: tensor %q has %d elements, want %d", name, ti.NumElements(), n)
+		return ti, false
+	}
+	return ti, true
+}
+
+// floats returns the tensor as float32: a view of the mapping for F32 data when aliasing,
+// dequantised otherwise.
+func (ld *loader) floats(name string, n int) []float32 {
+	ti, ok := ld.check(name, n)
+	if !ok {
 		return nil
 	}
-	data, err := ld.f.Dequantize(name)
+	var data []float32
+	var err error
+	if ti.Type == gguf.TypeF32 && ld.alias {
+		data, _, err = ld.f.Float32Data(name)
+	} else {
+		data, err = ld.f.Dequantize(name)
+	}
 	if err != nil {
 		ld.err = fmt.Errorf("llm: %w", err)
 		return nil
 	}
 	ld.bytes += int64(4 * len(data))
 	return data
+}
+
+// raw returns the tensor's bytes (a view of the mapping when aliasing, else a copy).
+func (ld *loader) raw(name string, n int) []byte {
+	if _, ok := ld.check(name, n); !ok {
+		return nil
+	}
+	var b []byte
+	var err error
+	if ld.alias {
+		b, err = ld.f.TensorBytes(name)
+	} else {
+		b, err = ld.f.TensorData(name)
+	}
+	if err != nil {
+		ld.err = fmt.Errorf("llm: %w", err)
+		return nil
+	}
+	ld.bytes += int64(len(b))
+	return b
 }
 
 func (ld *loader) vector(name string, n int) *tensor.Tensor {
@@ -328,22 +433,28 @@ func (ld *loader) matrix(name string, in, out int) weight {
 		return weight{}
 	}
 	w := weight{typ: ti.Type, out: out, in: in}
-	if ti.Type != gguf.TypeQ8_0 {
+	switch ti.Type {
+	case gguf.TypeQ8_0:
+	case gguf.TypeF16:
+		raw := ld.raw(name, in*out)
+		if raw == nil {
+			return weight{}
+		}
+		w.f16 = &lazyDense{raw: raw, out: out, in: in}
+		w.pan = packPanelsF16Bits(raw, out, in)
+		ld.bytes += int64(2 * len(w.pan.half))
+		return w
+	default:
 		d := ld.floats(name, in*out)
 		if d == nil {
 			return weight{}
 		}
 		w.w = tensor.FromData(d, out, in).Freeze()
-		if ti.Type == gguf.TypeF16 {
-			w.pan = packPanelsF16(d, out, in)
-			ld.bytes += int64(2 * len(w.pan.half))
-		} else {
-			w.pan = packPanels(d, out, in)
-			ld.bytes += int64(4 * len(w.pan.data))
-		}
+		w.pan = packPanels(d, out, in)
+		ld.bytes += int64(4 * len(w.pan.data))
 		return w
 	}
-	raw, err := ld.f.TensorData(name)
+	raw, err := ld.f.TensorBytes(name)
 	if err != nil {
 		ld.err = fmt.Errorf("llm: %w", err)
 		return weight{}
