@@ -132,6 +132,28 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (*Inclusion, error) {
 	}
 }
 
+// Broadcast hands tx to a validator's mempool without waiting for a block. A transaction
+// CheckTx refuses returns *TxRejectedError with the refusal's code; one already in the
+// mempool cache counts as accepted. Failing endpoints are skipped in turn.
+func (c *Client) Broadcast(ctx context.Context, tx []byte) error {
+	var lastErr error
+	for range c.endpoints {
+		res, err := c.current().BroadcastTxSync(ctx, tx)
+		switch {
+		case err != nil && isAlreadyInCache(err):
+			return nil
+		case err != nil:
+			lastErr = err
+			c.failover(err)
+			continue
+		case res.Code != 0:
+			return &TxRejectedError{Code: res.Code, Log: res.Log}
+		}
+		return nil
+	}
+	return fmt.Errorf("chain: broadcast: every endpoint failed: %w", lastErr)
+}
+
 // Query runs an ABCI query on the first endpoint that answers.
 func (c *Client) Query(ctx context.Context, path string, data []byte) ([]byte, error) {
 	var lastErr error

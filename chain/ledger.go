@@ -135,30 +135,31 @@ const (
 
 // TaskView is the JSON answer to a task query.
 type TaskView struct {
-	ID          string         `json:"id"`
-	Submitter   string         `json:"submitter"`
-	Kind        string         `json:"kind"`
-	Model       string         `json:"model"`
-	ModelDigest string         `json:"model_digest"`
-	Prompt      []byte         `json:"prompt"`
-	Seed        uint64         `json:"seed"`
-	Params      []byte         `json:"params"`
-	Replicas    uint32         `json:"replicas"`
-	Tolerance   uint32         `json:"tolerance"`
-	Rule        string         `json:"rule"`
-	Fee         uint64         `json:"fee"`
-	Status      string         `json:"status"`
-	Round       uint8          `json:"round"`
-	SubmittedAt uint64         `json:"submitted_at"`
-	AssignedAt  uint64         `json:"assigned_at"`
-	CommitBy    uint64         `json:"commit_deadline"`
-	RevealBy    uint64         `json:"reveal_deadline"`
-	SettledAt   uint64         `json:"settled_at,omitempty"`
-	Value       string         `json:"value,omitempty"`
-	Support     uint32         `json:"support"`
-	Need        uint32         `json:"need"`
-	Reason      string         `json:"reason,omitempty"`
-	Executors   []ExecutorView `json:"executors"`
+	ID             string         `json:"id"`
+	Submitter      string         `json:"submitter"`
+	Kind           string         `json:"kind"`
+	Model          string         `json:"model"`
+	ModelDigest    string         `json:"model_digest"`
+	Prompt         []byte         `json:"prompt"`
+	Seed           uint64         `json:"seed"`
+	Params         []byte         `json:"params"`
+	Replicas       uint32         `json:"replicas"`
+	Tolerance      uint32         `json:"tolerance"`
+	FingerprintLen uint32         `json:"fingerprint_len"`
+	Rule           string         `json:"rule"`
+	Fee            uint64         `json:"fee"`
+	Status         string         `json:"status"`
+	Round          uint8          `json:"round"`
+	SubmittedAt    uint64         `json:"submitted_at"`
+	AssignedAt     uint64         `json:"assigned_at"`
+	CommitBy       uint64         `json:"commit_deadline"`
+	RevealBy       uint64         `json:"reveal_deadline"`
+	SettledAt      uint64         `json:"settled_at,omitempty"`
+	Value          string         `json:"value,omitempty"`
+	Support        uint32         `json:"support"`
+	Need           uint32         `json:"need"`
+	Reason         string         `json:"reason,omitempty"`
+	Executors      []ExecutorView `json:"executors"`
 }
 
 // ExecutorView is one executor of a task.
@@ -254,7 +255,7 @@ func viewTask(t ledger.Task) TaskView {
 		ID: t.ID.String(), Submitter: t.Submitter.String(), Kind: t.Spec.Kind,
 		Model: t.Spec.Model.Name, ModelDigest: hex.EncodeToString(t.Spec.Model.Digest[:]),
 		Prompt: t.Spec.Prompt, Seed: t.Spec.Seed, Params: t.Spec.Params,
-		Replicas: t.Spec.Replicas, Tolerance: t.Spec.Tolerance, Rule: t.Spec.Rule.String(), Fee: t.Spec.Fee,
+		Replicas: t.Spec.Replicas, Tolerance: t.Spec.Tolerance, FingerprintLen: t.Spec.FingerprintLen, Rule: t.Spec.Rule.String(), Fee: t.Spec.Fee,
 		Status: t.Status.String(), Round: t.Round, SubmittedAt: t.SubmittedAt, AssignedAt: t.AssignedAt,
 		CommitBy: t.CommitDeadline, RevealBy: t.RevealDeadline, SettledAt: t.SettledAt,
 		Support: t.Support, Need: t.Need, Reason: t.Reason,

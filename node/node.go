@@ -9,15 +9,31 @@
 //	  -> run the engine task (with this node's profile) -> artifact -> fingerprint
 //	  -> store the artifact, then persist (fingerprint, salt) BEFORE sending the commit,
 //	     so a crash between commit and reveal cannot lose the opening
-//	  -> commit tx: H(task, key, fingerprint, salt)
+//	  -> commitment H(task, key, fingerprint, salt) queued in the outbox
+//	committed (its own commitment on chain)
+//	  -> opening marked committed
 //	reveal-open (commit window closed)
-//	  -> reveal tx: (fingerprint, salt)
+//	  -> reveal (fingerprint, salt) queued in the outbox
 //	verdict / no-verdict
 //	  -> forget the opening; the artifact stays in the store
 //
-// The node holds no settlement rule: it only acts on the ledger's events. It follows blocks
-// from the height persisted in its store, so a restarted node resumes where it stopped.
-// Transactions of one node are signed and sent one at a time, in nonce order.
+// The outbox sends everything ready as one ledger.Batch transaction (all the commitments and
+// reveals of the moment, one signature and fee), flushed when work is queued and after every
+// block, without waiting for inclusion: several batches are in flight with increasing nonces.
+// An item leaves the outbox when the chain reports it (committed, revealed, or rejected with
+// a reason); one not included within a few blocks is sent again in a later batch.
+//
+// A task that cannot be run (parameters that do not decode, a kind its model's engine does
+// not run) gets a commitment to ledger.UnrunnableFingerprint: honest executors agree on it
+// and are paid by the submitter.
+//
+// The node holds no settlement rule: it only acts on the ledger's events and state. At start
+// it reconciles with the chain (Run, reconcile): assignments still in their commit window are
+// run or committed from their saved opening, its own commitments on chain are revealed from
+// their saved openings, openings of settled tasks are deleted; then it follows blocks from the
+// tip. Nothing depends on a saved height, so a crash at any point loses no work that is still
+// in its window. A node sees itself jailed (missed windows) and sends an unjail; it also
+// unjails itself at start (Register).
 //
 // For tests and the demo a node can misbehave (Config.Behaviour): a guesser runs a different
 // seed, a copier commits another executor's commitment bytes, a lazy node commits and never
@@ -102,6 +118,9 @@ type Config struct {
 	Behaviour Behaviour
 	// Workers is how many tasks run at once (default 1).
 	Workers int
+	// Capacity is the most open assignments the node declares on the ledger (RegisterNode
+	// Capacity): the ledger assigns it no more. 0 means DefaultCapacityPerWorker * Workers.
+	Capacity uint32
 	// Fingerprint bounds images when fingerprinting artifacts.
 	Fingerprint fingerprint.Options
 	// Addrs are the libp2p multiaddrs (with /p2p/ID) where this node serves its artifacts,
@@ -123,8 +142,16 @@ func (c Config) Validate() error {
 	if c.Workers < 0 {
 		return fmt.Errorf("node: config: %d workers", c.Workers)
 	}
+	if c.Capacity > 0 && int64(c.Capacity) < int64(c.Workers) {
+		return fmt.Errorf("node: config: capacity %d below %d workers", c.Capacity, c.Workers)
+	}
 	return nil
 }
+
+// DefaultCapacityPerWorker sets the default capacity: open assignments per worker. An
+// assignment stays open until it settles (after its reveal window), and runs take a fraction
+// of the commit window, so a worker can hold several.
+const DefaultCapacityPerWorker = 32
 
 // Stats count what a node did.
 type Stats struct {
@@ -140,12 +167,15 @@ type Node struct {
 	store   *store.Store
 	logger  *slog.Logger
 
-	sendMu sync.Mutex // serialises signing and sending
-	signer *ledger.Signer
+	sendMu      sync.Mutex // serialises signing and sending
+	signer      *ledger.Signer
+	nonceSynced bool
+	out         *outbox
 
 	mu       sync.Mutex
 	openings map[jobKey]*opening // committed, not yet revealed
 	copied   map[jobKey][32]byte // copier: commitments seen from other executors
+	started  map[jobKey]bool     // assignments queued for a worker (each runs once)
 
 	Stats Stats
 }
@@ -177,6 +207,7 @@ type opening struct {
 	Committed   bool         `json:"committed"`
 	RevealOpen  bool         `json:"reveal_open"`
 	Revealed    bool         `json:"revealed"`
+	Unrunnable  bool         `json:"unrunnable,omitempty"` // Fingerprint is ledger.UnrunnableFingerprint
 }
 
 // New returns a node. chainID is the ledger's chain ID (transactions are signed for it).
@@ -187,9 +218,13 @@ func New(cfg Config, chainID string, client *chain.Client, engines *engine.Regis
 	if cfg.Workers == 0 {
 		cfg.Workers = 1
 	}
+	if cfg.Capacity == 0 {
+		cfg.Capacity = uint32(DefaultCapacityPerWorker * cfg.Workers)
+	}
 	n := &Node{
 		cfg: cfg, client: client, engines: engines, store: st,
 		signer: ledger.NewSigner(cfg.Key, chainID), openings: map[jobKey]*opening{}, copied: map[jobKey][32]byte{},
+		started: map[jobKey]bool{}, out: newOutbox(),
 	}
 	n.key = n.signer.Key()
 	n.logger = logger.With("node", n.key.String()[:8])
@@ -202,14 +237,18 @@ func (n *Node) Key() ledger.PubKey { return n.key }
 // Behaviour returns how the node acts.
 func (n *Node) Behaviour() Behaviour { return n.cfg.Behaviour }
 
-// Register registers the node on the ledger, with its engines, models and addresses. A node
-// already registered only re-announces its addresses when they changed (e.g. after a restart
-// on new ports), bonding nothing more. The node's account must hold at least Stake.
+// Register registers the node on the ledger, with its engines, models, addresses and
+// capacity. A node already registered only re-announces them when its addresses or capacity
+// changed (e.g. after a restart on new ports), bonding nothing more, and sends an unjail if it
+// was jailed. The node's account must hold at least Stake.
 func (n *Node) Register(ctx context.Context) error {
-	reg := ledger.RegisterNode{Stake: n.cfg.Stake, Hardware: n.cfg.Profile, Class: n.cfg.Class, Addrs: n.cfg.Addrs}
+	reg := ledger.RegisterNode{Stake: n.cfg.Stake, Hardware: n.cfg.Profile, Class: n.cfg.Class, Addrs: n.cfg.Addrs, Capacity: n.cfg.Capacity}
 	var nv chain.NodeView
 	if err := n.client.QueryJSON(ctx, chain.QueryNode, n.key[:], &nv); err == nil {
-		if slices.Equal(nv.Addrs, n.cfg.Addrs) {
+		if nv.Jailed {
+			n.unjail(ctx)
+		}
+		if slices.Equal(nv.Addrs, n.cfg.Addrs) && nv.Capacity == n.cfg.Capacity {
 			return nil
 		}
 		reg.Stake = 0
@@ -227,18 +266,15 @@ func (n *Node) Register(ctx context.Context) error {
 	return nil
 }
 
-// send signs one transaction with the next nonce and waits for its inclusion. A nonce
+// send signs one transaction with the next nonce and waits for its inclusion (registration,
+// unjailing, a copier's commitment; commitments and reveals go through the outbox). A nonce
 // conflict (the account moved on, e.g. after a restart) resynchronises the nonce and retries.
 func (n *Node) send(ctx context.Context, build func(*ledger.Signer) []byte) (*chain.Inclusion, error) {
 	n.sendMu.Lock()
 	defer n.sendMu.Unlock()
 	for attempt := 0; ; attempt++ {
-		if attempt == 0 && n.signer.Nonce() == 0 || attempt > 0 {
-			var acct ledger.Account
-			if err := n.client.QueryJSON(ctx, chain.QueryAccount, n.key[:], &acct); err != nil {
-				return nil, err
-			}
-			n.signer.SetNonce(acct.Nonce)
+		if err := n.syncNonce(ctx, attempt > 0); err != nil {
+			return nil, err
 		}
 		in, err := n.client.Submit(ctx, build(n.signer))
 		var rej *chain.TxRejectedError
@@ -252,31 +288,70 @@ func (n *Node) send(ctx context.Context, build func(*ledger.Signer) []byte) (*ch
 const stateHeight = "height"
 
 // Run follows the chain until ctx is done, acting on the ledger's events.
+//
+// It first reconciles with the chain (see reconcile), then follows blocks from the height at
+// which it reconciled. Commitments and reveals go into an outbox that is flushed as one Batch
+// transaction whenever work is ready and after every block, without waiting for inclusion;
+// items are removed when the chain reports them and sent again if a few blocks pass without.
+// The saved height only records the last block followed (the store check compares it with the
+// chain); no work depends on it, since reconciliation reads the ledger's own state.
 func (n *Node) Run(ctx context.Context) error {
 	if n.cfg.Behaviour == Crashed {
 		n.logger.Info("crashed: not acting on anything")
 		<-ctx.Done()
 		return nil
 	}
-	height, err := n.loadHeight()
-	if err != nil {
-		return err
-	}
 	if err := n.loadOpenings(); err != nil {
 		return err
 	}
-	jobs := make(chan ledger.Event, 1024)
+	height, err := n.client.Height(ctx)
+	if err != nil {
+		return fmt.Errorf("node: chain height: %w", err)
+	}
+	// Follow one block behind the tip (see below), and re-read the block at which the state
+	// was reconciled: acting twice on an event is harmless.
+	height = max(height-2, 0)
+	work, err := n.reconcile(ctx)
+	if err != nil {
+		return err
+	}
+	jobs := make(chan jobKey, 1<<14)
 	g, ctx := errgroup.WithContext(ctx)
 	for range n.cfg.Workers {
 		g.Go(func() error {
-			for ev := range jobs {
-				n.execute(ctx, ev)
+			for k := range jobs {
+				n.execute(ctx, k)
 			}
 			return nil
 		})
 	}
+	var tip atomic.Int64
+	tip.Store(height)
+	g.Go(func() error { // the sender: flush when work is queued
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-n.out.kick:
+				n.flush(ctx, tip.Load())
+			}
+		}
+	})
 	g.Go(func() error {
 		defer close(jobs)
+		queue := func(ks []jobKey) error {
+			for _, k := range ks {
+				select {
+				case jobs <- k:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		}
+		if err := queue(work); err != nil {
+			return err
+		}
 		for {
 			// Block h+1 exists only once h's results are saved: follow one block behind the
 			// tip so that results are never asked for before they exist.
@@ -287,19 +362,16 @@ func (n *Node) Run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			work, reveals := n.react(act)
-			for _, k := range reveals {
-				// Reveals must not wait behind engine runs, or they could miss their window.
-				g.Go(func() error { n.reveal(ctx, k); return nil })
+			work, jailed := n.react(act)
+			if jailed {
+				g.Go(func() error { n.unjail(ctx); return nil })
 			}
-			for _, ev := range work {
-				select {
-				case jobs <- ev:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+			if err := queue(work); err != nil {
+				return err
 			}
 			height++
+			tip.Store(height + 1)
+			n.out.wake() // resend what a few blocks did not include
 			if err := n.store.PutState(stateHeight, []byte(strconv.FormatInt(height, 10))); err != nil {
 				return fmt.Errorf("node: save height: %w", err)
 			}
@@ -310,6 +382,91 @@ func (n *Node) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// reconcile brings the node in line with the ledger after a start (or a crash): every open
+// assignment of this key whose commit window is open and that it has not committed is run
+// (returned as work), or committed from its saved opening if it got that far; every
+// commitment of its own on chain is revealed from its saved opening once the reveal window is
+// open; openings of tasks that are settled (or unknown to this chain) are deleted.
+func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
+	var open []string
+	if err := n.client.QueryJSON(ctx, chain.QueryOpen, n.key[:], &open); err != nil {
+		return nil, fmt.Errorf("node: reconcile: open tasks: %w", err)
+	}
+	me := n.key.String()
+	var work []jobKey
+	seen := map[jobKey]bool{}
+	for _, idHex := range open {
+		b, err := hex.DecodeString(idHex)
+		if err != nil || len(b) != 32 {
+			return nil, fmt.Errorf("node: reconcile: task id %q", idHex)
+		}
+		var tv chain.TaskView
+		if err := n.client.QueryJSON(ctx, chain.QueryTask, b, &tv); err != nil {
+			return nil, fmt.Errorf("node: reconcile: %w", err)
+		}
+		k := jobKey{ledger.TaskID(b), tv.Round}
+		seen[k] = true
+		var x *chain.ExecutorView
+		for i := range tv.Executors {
+			if tv.Executors[i].Node == me {
+				x = &tv.Executors[i]
+			}
+		}
+		if x == nil {
+			continue
+		}
+		n.mu.Lock()
+		o := n.openings[k]
+		n.mu.Unlock()
+		switch {
+		case !x.Committed && tv.Status == ledger.StatusCommit.String() && o != nil:
+			n.logger.Info("reconcile: committing from the saved opening", "task", idHex[:12])
+			n.started[k] = true
+			n.queueCommit(k, o)
+		case !x.Committed && tv.Status == ledger.StatusCommit.String():
+			n.logger.Info("reconcile: running an assignment", "task", idHex[:12])
+			n.started[k] = true
+			n.Stats.Assigned.Add(1)
+			work = append(work, k)
+		case x.Committed && o == nil:
+			n.logger.Error("reconcile: committed but the opening is lost: cannot reveal", "task", idHex[:12])
+		case x.Committed:
+			n.started[k] = true
+			n.mu.Lock()
+			o.Committed = true
+			o.RevealOpen = tv.Status == ledger.StatusReveal.String()
+			n.mu.Unlock()
+			if err := n.saveOpening(k, o); err != nil {
+				return nil, err
+			}
+			if o.RevealOpen && !x.Revealed {
+				n.logger.Info("reconcile: revealing", "task", idHex[:12])
+				n.queueReveal(k)
+			}
+		}
+	}
+	n.mu.Lock()
+	var stale []jobKey
+	for k := range n.openings {
+		if !seen[k] {
+			stale = append(stale, k)
+		}
+	}
+	n.mu.Unlock()
+	for _, k := range stale {
+		var tv chain.TaskView
+		err := n.client.QueryJSON(ctx, chain.QueryTask, k.task[:], &tv)
+		settled := err == nil && (tv.Status == ledger.StatusAccepted.String() || tv.Status == ledger.StatusNoVerdict.String() || tv.Round != k.round)
+		if err != nil && !strings.Contains(err.Error(), "unknown task") {
+			return nil, fmt.Errorf("node: reconcile: %w", err)
+		}
+		if settled || err != nil {
+			n.forget(k)
+		}
+	}
+	return work, nil
 }
 
 func (n *Node) loadHeight() (int64, error) {
@@ -342,9 +499,27 @@ func (n *Node) loadOpenings() error {
 	return nil
 }
 
-// react handles one block's activity and returns the assignments to execute and the jobs to
-// reveal.
-func (n *Node) react(act *chain.BlockActivity) (work []ledger.Event, reveals []jobKey) {
+// forget deletes an opening and anything queued for its job.
+func (n *Node) forget(k jobKey) {
+	n.mu.Lock()
+	_, mine := n.openings[k]
+	delete(n.openings, k)
+	delete(n.copied, k)
+	delete(n.started, k)
+	n.mu.Unlock()
+	n.out.doneCommit(k)
+	n.out.doneReveal(k)
+	if mine {
+		if err := n.store.DeleteState(k.stateKey()); err != nil {
+			n.logger.Error("forget opening", "task", k.task.String()[:12], "err", err)
+		}
+	}
+}
+
+// react handles one block's activity: it returns the assignments to run, updates openings and
+// the outbox from this node's included commitments and reveals, queues reveals whose window
+// opened, forgets settled tasks, and reports whether this node was jailed.
+func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 	if n.cfg.Behaviour == Copier {
 		n.noteCommitments(act)
 	}
@@ -352,10 +527,38 @@ func (n *Node) react(act *chain.BlockActivity) (work []ledger.Event, reveals []j
 		k := jobKey{ev.Task, ev.Round}
 		switch ev.Type {
 		case ledger.EventTaskAssigned:
-			for _, node := range ev.Nodes {
-				if node == n.key {
-					n.Stats.Assigned.Add(1)
-					work = append(work, ev)
+			if !slices.Contains(ev.Nodes, n.key) {
+				continue
+			}
+			n.mu.Lock()
+			dup := n.started[k]
+			n.started[k] = true
+			n.mu.Unlock()
+			if !dup {
+				n.Stats.Assigned.Add(1)
+				work = append(work, k)
+			}
+		case ledger.EventCommitted:
+			if ev.Node == n.key {
+				n.committed(k)
+			}
+		case ledger.EventRevealed:
+			if ev.Node == n.key && n.out.doneReveal(k) {
+				n.Stats.Revealed.Add(1)
+			}
+		case ledger.EventItemRejected:
+			if ev.Node != n.key {
+				continue
+			}
+			switch ev.Amount {
+			case uint64(ledger.Code(ledger.ErrAlreadyCommitted)):
+				n.committed(k)
+			case uint64(ledger.Code(ledger.ErrAlreadyRevealed)):
+				n.out.doneReveal(k)
+			default:
+				if n.out.doneCommit(k) || n.out.doneReveal(k) {
+					n.Stats.Failed.Add(1)
+					n.logger.Warn("batch item rejected", "task", k.task.String()[:12], "err", ev.Reason)
 				}
 			}
 		case ledger.EventRevealOpen:
@@ -366,22 +569,67 @@ func (n *Node) react(act *chain.BlockActivity) (work []ledger.Event, reveals []j
 			}
 			n.mu.Unlock()
 			if o != nil && o.Committed {
-				reveals = append(reveals, k)
+				n.queueReveal(k)
 			}
 		case ledger.EventVerdict, ledger.EventNoVerdict:
-			n.mu.Lock()
-			_, mine := n.openings[k]
-			delete(n.openings, k)
-			delete(n.copied, k)
-			n.mu.Unlock()
-			if mine {
-				if err := n.store.DeleteState(k.stateKey()); err != nil {
-					n.logger.Error("forget opening", "task", k.task.String()[:12], "err", err)
-				}
-			}
+			n.forget(k)
+		case ledger.EventJailed:
+			jailed = jailed || ev.Node == n.key
 		}
 	}
-	return work, reveals
+	return work, jailed
+}
+
+// committed records that this node's commitment for k is on chain, and queues the reveal if
+// its window is already open.
+func (n *Node) committed(k jobKey) {
+	if n.out.doneCommit(k) {
+		n.Stats.Committed.Add(1)
+	}
+	n.mu.Lock()
+	o := n.openings[k]
+	revealNow := false
+	if o != nil && !o.Committed {
+		o.Committed = true
+		revealNow = o.RevealOpen
+	}
+	n.mu.Unlock()
+	if o != nil {
+		if err := n.saveOpening(k, o); err != nil {
+			n.logger.Error("save opening", "task", k.task.String()[:12], "err", err)
+		}
+	}
+	if revealNow {
+		n.queueReveal(k)
+	}
+}
+
+// queueCommit puts the commitment of a saved opening in the outbox.
+func (n *Node) queueCommit(k jobKey, o *opening) {
+	n.out.addCommit(k, ledger.Commit{Task: k.task, Commitment: ledger.CommitmentFor(k.task, n.key, o.Fingerprint, o.Salt)})
+}
+
+// queueReveal puts the reveal of a committed opening in the outbox (a lazy node never does).
+func (n *Node) queueReveal(k jobKey) {
+	if n.cfg.Behaviour == Lazy {
+		return
+	}
+	n.mu.Lock()
+	o := n.openings[k]
+	n.mu.Unlock()
+	if o == nil {
+		return
+	}
+	n.out.addReveal(k, ledger.Reveal{Task: k.task, Fingerprint: o.Fingerprint, Salt: o.Salt, Artifact: o.Artifact})
+}
+
+// unjail sends an unjail transaction: the node is evidently running again.
+func (n *Node) unjail(ctx context.Context) {
+	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.Unjail() }); err != nil && ctx.Err() == nil {
+		n.logger.Warn("unjail failed", "err", err)
+		return
+	}
+	n.logger.Warn("this node was jailed for missed windows; sent unjail")
 }
 
 // noteCommitments records, for a copier, the commitments other executors sent.
@@ -391,22 +639,28 @@ func (n *Node) noteCommitments(act *chain.BlockActivity) {
 		if err != nil || tx.Signer == n.key {
 			continue
 		}
-		if c, ok := tx.Body.(*ledger.Commit); ok {
-			n.mu.Lock()
+		var cs []ledger.Commit
+		switch b := tx.Body.(type) {
+		case *ledger.Commit:
+			cs = []ledger.Commit{*b}
+		case *ledger.Batch:
+			cs = b.Commits
+		}
+		n.mu.Lock()
+		for _, c := range cs {
 			for k := range n.copied {
 				if k.task == c.Task {
 					n.copied[k] = c.Commitment
 				}
 			}
-			n.mu.Unlock()
 		}
+		n.mu.Unlock()
 	}
 }
 
-// execute runs one assignment up to its commitment.
-func (n *Node) execute(ctx context.Context, ev ledger.Event) {
-	k := jobKey{ev.Task, ev.Round}
-	log := n.logger.With("task", ev.Task.String()[:12], "round", ev.Round)
+// execute runs one assignment up to its commitment (queued in the outbox).
+func (n *Node) execute(ctx context.Context, k jobKey) {
+	log := n.logger.With("task", k.task.String()[:12], "round", k.round)
 	if err := n.commitTo(ctx, k, log); err != nil {
 		if ctx.Err() == nil {
 			n.Stats.Failed.Add(1)
@@ -420,16 +674,58 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 	if err := n.client.QueryJSON(ctx, chain.QueryTask, k.task[:], &tv); err != nil {
 		return err
 	}
+	if tv.Round != k.round || tv.Status != ledger.StatusCommit.String() {
+		return fmt.Errorf("commit window of round %d closed (task %s, round %d)", k.round, tv.Status, tv.Round)
+	}
 	if n.cfg.Behaviour == Copier {
 		return n.copyCommitment(ctx, k, tv, log)
 	}
-	digest, _ := hex.DecodeString(tv.ModelDigest)
-	p, err := payloadOf(tv.Kind, tv.Model, [32]byte(digest), tv.Prompt, tv.Seed, tv.Params)
+	o, err := n.runTask(ctx, k, tv)
+	if errors.Is(err, errUnrunnable) && ctx.Err() == nil {
+		// Every honest executor finds the same: commit to the unrunnable fingerprint, so
+		// that a majority is paid by the submitter instead of being slashed (ledger doc).
+		log.Warn("task cannot be run: committing to the unrunnable fingerprint", "err", err)
+		o, err = &opening{Fingerprint: ledger.UnrunnableFingerprint(k.task, tv.FingerprintLen), Unrunnable: true}, nil
+	}
 	if err != nil {
 		return err
 	}
+	if _, err := rand.Read(o.Salt[:]); err != nil {
+		return err
+	}
+	if err := n.saveOpening(k, o); err != nil {
+		return err
+	}
+	if !o.Unrunnable {
+		if err := n.store.PutState("artifact/"+k.task.String(), o.Artifact[:]); err != nil {
+			return fmt.Errorf("node: persist artifact digest: %w", err)
+		}
+	}
+	n.queueCommit(k, o)
+	log.Debug("commitment queued", "fingerprint", hex.EncodeToString(o.Fingerprint))
+	return nil
+}
+
+// errUnrunnable marks a task that cannot be run whoever tries: its parameters do not decode,
+// it breaks the engine's rules, or no engine here runs its kind on its model.
+var errUnrunnable = errors.New("unrunnable task")
+
+// runTask runs the engine for an assignment and stores the artifact; it returns the opening
+// without its salt.
+func (n *Node) runTask(ctx context.Context, k jobKey, tv chain.TaskView) (*opening, error) {
+	digest, _ := hex.DecodeString(tv.ModelDigest)
+	if len(digest) != 32 {
+		return nil, fmt.Errorf("%w: model digest of %d bytes", errUnrunnable, len(digest))
+	}
+	p, err := payloadOf(tv.Kind, tv.Model, [32]byte(digest), tv.Prompt, tv.Seed, tv.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+	}
 	task := p.Task
 	task.Profile = n.cfg.Profile
+	if err := task.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+	}
 	var art *engine.Artifact
 	switch n.cfg.Behaviour {
 	case Guesser:
@@ -437,58 +733,34 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 	case WrongModel:
 		art, err = runOtherModel(ctx, n.engines, task)
 		if err != nil {
-			return fmt.Errorf("run another model: %w", err)
+			return nil, fmt.Errorf("run another model: %w", err)
 		}
 	}
 	if art == nil {
-		if art, err = n.engines.Run(ctx, task); err != nil {
-			return fmt.Errorf("run: %w", err)
+		art, err = n.engines.Run(ctx, task)
+		if errors.Is(err, engine.ErrUnsupported) || errors.Is(err, engine.ErrNoEngine) {
+			return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("run: %w", err)
 		}
 	}
 	fp, err := fingerprint.Of(art, p.Scheme, n.cfg.Fingerprint)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	data, mediaType, err := storedForm(art, p.Scheme)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n.cfg.Behaviour == Tamperer {
 		data = tamper(data, p.Scheme)
 	}
 	d, err := n.store.Put(ctx, data, store.ArtifactMeta{MediaType: mediaType, TaskID: tv.ID, Height: int64(tv.AssignedAt)})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	o := &opening{Fingerprint: fp, Artifact: d}
-	if _, err := rand.Read(o.Salt[:]); err != nil {
-		return err
-	}
-	if err := n.saveOpening(k, o); err != nil {
-		return err
-	}
-	if err := n.store.PutState("artifact/"+k.task.String(), d[:]); err != nil {
-		return fmt.Errorf("node: persist artifact digest: %w", err)
-	}
-	commitment := ledger.CommitmentFor(k.task, n.key, fp, o.Salt)
-	if _, err := n.send(ctx, func(s *ledger.Signer) []byte {
-		return s.Sign(&ledger.Commit{Task: k.task, Commitment: commitment})
-	}); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	n.Stats.Committed.Add(1)
-	log.Debug("committed", "fingerprint", hex.EncodeToString(fp), "artifact", d.Short())
-	n.mu.Lock()
-	o.Committed = true
-	revealNow := o.RevealOpen
-	n.mu.Unlock()
-	if err := n.saveOpening(k, o); err != nil {
-		return err
-	}
-	if revealNow {
-		n.reveal(ctx, k)
-	}
-	return nil
+	return &opening{Fingerprint: fp, Artifact: d}, nil
 }
 
 // storedForm returns the bytes a node stores, reveals the digest of and serves for an
@@ -576,30 +848,6 @@ func (n *Node) saveOpening(k jobKey, o *opening) error {
 		return fmt.Errorf("node: persist opening: %w", err)
 	}
 	return nil
-}
-
-// reveal sends the reveal of a committed job (a lazy node never does).
-func (n *Node) reveal(ctx context.Context, k jobKey) {
-	if n.cfg.Behaviour == Lazy {
-		return
-	}
-	n.mu.Lock()
-	o := n.openings[k]
-	if o == nil || o.Revealed {
-		n.mu.Unlock()
-		return
-	}
-	o.Revealed = true
-	fp, salt, art := o.Fingerprint, o.Salt, o.Artifact
-	n.mu.Unlock()
-	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.Reveal(k.task, fp, salt, art) }); err != nil {
-		if ctx.Err() == nil {
-			n.Stats.Failed.Add(1)
-			n.logger.Warn("reveal failed", "task", k.task.String()[:12], "err", err)
-		}
-		return
-	}
-	n.Stats.Revealed.Add(1)
 }
 
 // Artifact returns a stored artifact by digest (for serving to clients and peers).

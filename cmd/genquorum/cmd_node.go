@@ -24,6 +24,7 @@ type nodeOptions struct {
 	behaviour  string
 	stake      uint64
 	workers    int
+	capacity   uint32
 	p2pListen  []string
 	noExecutor bool
 }
@@ -53,6 +54,7 @@ catches up and continues.`,
 	f.StringVar(&o.behaviour, "behaviour", "honest", "honest, or for tests: guesser, copier, lazy, wrong-model, crashed, tamperer")
 	f.Uint64Var(&o.stake, "stake", 10_000, "stake to bond at registration")
 	f.IntVar(&o.workers, "workers", 1, "tasks run at once")
+	f.Uint32Var(&o.capacity, "capacity", 0, fmt.Sprintf("most open assignments declared on the ledger, which assigns no more (default %d per worker)", node.DefaultCapacityPerWorker))
 	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
 	f.BoolVar(&o.noExecutor, "no-executor", false, "run only the validator: register no executor, run no task")
 	o.engineOptions.addFlags(cmd)
@@ -122,7 +124,7 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	}
 	defer host.Close()
 	n, err := node.New(node.Config{Key: key, Stake: o.stake, Profile: o.profile, Class: o.class, Behaviour: b, Workers: o.workers,
-		Addrs: host.P2PAddrs()},
+		Capacity: o.capacity, Addrs: host.P2PAddrs()},
 		chainID, cc, engines, st, g.logger)
 	if err != nil {
 		return err
