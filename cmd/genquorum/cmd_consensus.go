@@ -1,29 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"regexp"
-	"slices"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/genquorum/genquorum/hashscan"
 	"github.com/genquorum/genquorum/study"
-	"github.com/genquorum/genquorum/userfile"
 )
-
-// maxManifestRows bounds a manifest, so a wrong file cannot exhaust memory.
-const maxManifestRows = 10_000_000
 
 type consensusOptions struct {
 	hashSpecOptions
@@ -87,13 +73,20 @@ func runConsensus(ctx context.Context, g *globalOptions, o consensusOptions, arg
 		if len(args) > 0 {
 			return usagef("consensus: --manifest takes no DIR arguments")
 		}
-		groups, err = readManifest(o.manifest)
+		groups, err = study.ReadGroups(o.manifest)
 	case o.groupBy != "":
 		if len(args) == 0 {
 			return usagef("consensus: --group-by needs at least one DIR")
 		}
+		re, rerr := regexp.Compile(o.groupBy)
+		if rerr != nil {
+			return usagef("--group-by: %v", rerr)
+		}
+		if re.NumSubexp() < 1 {
+			return usagef("--group-by %q: needs a capture group naming the group", o.groupBy)
+		}
 		var skipped int
-		groups, skipped, err = groupByRegexp(o.groupBy, args)
+		groups, skipped, err = study.GroupByRegexp(re, args)
 		if skipped > 0 {
 			g.logger.Warn("images not matching --group-by were skipped", "count", skipped)
 		}
@@ -122,165 +115,11 @@ func runConsensus(ctx context.Context, g *globalOptions, o consensusOptions, arg
 	for _, f := range failed {
 		fmt.Fprintf(g.stderr, "genquorum consensus: %s: %v\n", f.File, f.Err)
 	}
-	if err := writeConsensus(g.stdout, o.format, rows); err != nil {
+	if err := study.WriteConsensus(g.stdout, o.format, rows); err != nil {
 		return err
 	}
 	if len(failed) > 0 {
 		return partialError{failed: len(failed), total: total}
 	}
 	return nil
-}
-
-var consensusColumns = []string{"hash_name", "hash_size_or_binbits", "images", "consensus_t0", "consensus_t1",
-	"consensus_t2", "outliers_t0", "outliers_t1", "outliers_t2", "adist", "ms_per_hash"}
-
-func writeConsensus(w io.Writer, format string, rows []study.ConsensusRow) error {
-	bw := bufio.NewWriter(w)
-	if format == "json" {
-		enc := json.NewEncoder(bw)
-		for _, r := range rows {
-			m := map[string]any{"hash_name": r.Spec.Kind.String(), "hash_size_or_binbits": r.Spec.Size, "images": r.Images,
-				"adist": r.ADist, "ms_per_hash": r.MsPerHash}
-			for i, t := range study.Tolerances {
-				if i < len(r.Consensus) {
-					m[fmt.Sprintf("consensus_t%d", t)] = r.Consensus[i]
-					m[fmt.Sprintf("outliers_t%d", t)] = r.Outliers[i]
-				}
-			}
-			if err := enc.Encode(m); err != nil {
-				return err
-			}
-		}
-		return bw.Flush()
-	}
-	table := [][]string{consensusColumns}
-	for _, r := range rows {
-		cells := []string{r.Spec.Kind.String(), fmt.Sprint(r.Spec.Size), fmt.Sprint(r.Images)}
-		for i := range study.Tolerances {
-			if i < len(r.Consensus) {
-				cells = append(cells, fmt.Sprintf("%.2f", r.Consensus[i]))
-			} else {
-				cells = append(cells, "")
-			}
-		}
-		for i := range study.Tolerances {
-			if i < len(r.Outliers) {
-				cells = append(cells, fmt.Sprint(r.Outliers[i]))
-			} else {
-				cells = append(cells, "")
-			}
-		}
-		table = append(table, append(cells, fmt.Sprintf("%.3f", r.ADist), fmt.Sprintf("%.4f", r.MsPerHash)))
-	}
-	if format == "tsv" {
-		for _, cells := range table {
-			fmt.Fprintln(bw, strings.Join(cells, "\t"))
-		}
-		return bw.Flush()
-	}
-	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for _, cells := range table {
-		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-// readManifest reads a TSV with a header naming "group" and "file" columns (others ignored).
-func readManifest(path string) ([]study.Group, error) {
-	f, err := userfile.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	r.Comma = '\t'
-	r.LazyQuotes = true
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("manifest %s: header: %w", path, err)
-	}
-	gi, fi := slices.Index(header, "group"), slices.Index(header, "file")
-	if gi < 0 || fi < 0 {
-		return nil, fmt.Errorf("manifest %s: header %q lacks a group or file column", path, strings.Join(header, "\t"))
-	}
-	dir := filepath.Dir(path)
-	index := map[string]int{}
-	var groups []study.Group
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("manifest %s: %w", path, err)
-		}
-		if line > maxManifestRows {
-			return nil, fmt.Errorf("manifest %s: more than %d rows", path, maxManifestRows)
-		}
-		if len(rec) <= max(gi, fi) || rec[gi] == "" || rec[fi] == "" {
-			return nil, fmt.Errorf("manifest %s:%d: empty group or file", path, line)
-		}
-		file := rec[fi]
-		if !filepath.IsAbs(file) {
-			file = filepath.ToSlash(filepath.Join(dir, file))
-		}
-		i, ok := index[rec[gi]]
-		if !ok {
-			i = len(groups)
-			index[rec[gi]] = i
-			groups = append(groups, study.Group{Name: rec[gi]})
-		}
-		groups[i].Files = append(groups[i].Files, file)
-	}
-	if len(groups) == 0 {
-		return nil, fmt.Errorf("manifest %s: no rows", path)
-	}
-	return groups, nil
-}
-
-// groupByRegexp finds the images under dirs and groups them by the first capture group of re,
-// matched against each path relative to its directory. It returns how many images matched no group.
-func groupByRegexp(expr string, dirs []string) ([]study.Group, int, error) {
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return nil, 0, usagef("--group-by: %v", err)
-	}
-	if re.NumSubexp() < 1 {
-		return nil, 0, usagef("--group-by %q: needs a capture group naming the group", expr)
-	}
-	index := map[string]int{}
-	var groups []study.Group
-	skipped := 0
-	for _, dir := range dirs {
-		files, bad := hashscan.Files([]string{dir})
-		if len(bad) > 0 {
-			return nil, 0, fmt.Errorf("%s: %w", bad[0].File, bad[0].Err)
-		}
-		for _, file := range files {
-			rel, err := filepath.Rel(dir, file)
-			if err != nil {
-				rel = file
-			}
-			m := re.FindStringSubmatch(filepath.ToSlash(rel))
-			if m == nil || m[1] == "" {
-				skipped++
-				continue
-			}
-			i, ok := index[m[1]]
-			if !ok {
-				i = len(groups)
-				index[m[1]] = i
-				groups = append(groups, study.Group{Name: m[1]})
-			}
-			groups[i].Files = append(groups[i].Files, file)
-		}
-	}
-	if len(groups) == 0 {
-		return nil, skipped, fmt.Errorf("--group-by %q: no image under %s matched", expr, strings.Join(dirs, ", "))
-	}
-	return groups, skipped, nil
 }
