@@ -112,7 +112,7 @@ is the SHA-256 of manifest.jsonl. Runs are Ctrl-C safe: files are written atomic
 manifest line by line (fsynced); --resume continues where a run stopped.`,
 	}
 	cmd.AddCommand(newStudyTable1Command(g), newStudyTable2Command(g), newStudyType2Command(g), newStudyOddsCommand(g),
-		newStudyCheckCommand(g), newStudyReproduceCommand(g), newStudyReportCommand(g))
+		newStudyCheckCommand(g), newStudyReproduceCommand(g), newStudyReportCommand(g), newStudySubstitutionCommand(g))
 	return cmd
 }
 

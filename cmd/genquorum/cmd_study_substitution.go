@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/genquorum/genquorum/study"
+)
+
+func newStudySubstitutionCommand(g *globalOptions) *cobra.Command {
+	var o studyFlags
+	cfg := study.DefaultSubstitutionConfig("testdata/llamacpp/models")
+	var seeds []uint
+	cmd := &cobra.Command{
+		Use:   "substitution --out DIR [flags]",
+		Short: "Are cheap substitutes of a text model (q8_0, q4_0, another model, truncation, pre-fill) caught by the teacher-forced check?",
+		Long: `substitution makes claims for greedy and seeded-sampling text tasks with the task's model on
+each honest profile and with cheap substitutes (the model quantized to q8_0 and q4_0 by
+genquorum's quantizer, a different model with the same vocabulary, the model truncated to
+its first layer, and the pre-fill attack: a cheap model's greedy tokens claimed as the
+sample), checks every claim with VerifyGreedy / VerifySample on the task's model, and writes
+tables: acceptance at the default tolerances (Type I for honest claims, catch rate for
+substitutes), ROC AUC of the verifier's score, acceptance against tokens checked, and
+verification time over generation time. The substitute models are written to DIR/models.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Seeds = cfg.Seeds[:0]
+			for _, s := range seeds {
+				cfg.Seeds = append(cfg.Seeds, uint64(s))
+			}
+			if _, err := os.Stat(cfg.Reference); err != nil {
+				return usagef("--reference: %v", err)
+			}
+			r, err := o.open(g, "substitution")
+			if err != nil {
+				return err
+			}
+			err = study.RunSubstitution(cmd.Context(), r, cfg)
+			if err == nil {
+				if t, terr := study.ReadTable(r.Dir, "substitution"); terr == nil {
+					fmt.Fprint(g.stdout, string(t.Markdown()))
+				}
+			}
+			return finish(g, r, err)
+		},
+	}
+	f := cmd.Flags()
+	o.register(f)
+	f.StringVar(&cfg.Reference, "reference", cfg.Reference, "the task's model (GGUF; an f16 model makes the q8_0/q4_0 substitutes meaningful)")
+	f.StringVar(&cfg.Other, "other", cfg.Other, "a different model with the same vocabulary")
+	f.StringSliceVar(&cfg.Profiles, "profile", cfg.Profiles, "honest executors' numeric profiles")
+	f.StringVar(&cfg.Verifier, "verifier", cfg.Verifier, "the verifier's numeric profile")
+	f.StringArrayVar(&cfg.Prompts, "prompt", cfg.Prompts, "prompts (repeat)")
+	f.UintSliceVar(&seeds, "seed", []uint{1, 2, 3}, "seeds of the sampled tasks")
+	f.IntVar(&cfg.Tokens, "tokens", cfg.Tokens, "tokens per claim")
+	f.IntSliceVar(&cfg.Checked, "checked", cfg.Checked, "numbers of leading tokens checked (acceptance vs tokens checked)")
+	return cmd
+}
