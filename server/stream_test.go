@@ -2,10 +2,12 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -447,5 +449,40 @@ func TestEcho(t *testing.T) {
 	_, b = do(t, "POST", ts.URL+"/v1/completions", `{"prompt": "In the beginning", "max_tokens": 0, "echo": true}`)
 	if c := decode(t, b)["choices"].([]any)[0].(map[string]any); c["text"] != "In the beginning" {
 		t.Errorf("echo with max_tokens 0: %q", c["text"])
+	}
+}
+
+// hangUpWriter is a ResponseWriter whose client goes away (cancel) after its first event.
+type hangUpWriter struct {
+	*httptest.ResponseRecorder
+	cancel context.CancelFunc
+	events int
+}
+
+func (w *hangUpWriter) Write(b []byte) (int, error) {
+	w.events += strings.Count(string(b), "data: ")
+	w.cancel()
+	return w.ResponseRecorder.Write(b)
+}
+
+// TestStreamClientGone runs streams that would generate hundreds of tokens and cancels the
+// request's context when the first event is written, as when the client hangs up: the
+// generation stops at the next token and the slot is released.
+func TestStreamClientGone(t *testing.T) {
+	s, _ := newTest(t, Config{})
+	for _, tt := range []struct{ path, body string }{
+		{"/completion", `{"prompt": "x", "n_predict": 500, "ignore_eos": true, "stream": true}`},
+		{"/v1/completions", `{"prompt": "x", "max_tokens": 500, "stream": true}`},
+		{"/v1/chat/completions", `{"messages": [{"role": "user", "content": "x"}], "max_tokens": 500, "stream": true}`},
+	} {
+		ctx, cancel := context.WithCancel(t.Context())
+		w := &hangUpWriter{ResponseRecorder: httptest.NewRecorder(), cancel: cancel}
+		s.Handler().ServeHTTP(w, httptest.NewRequestWithContext(ctx, "POST", tt.path, strings.NewReader(tt.body)))
+		if w.events == 0 || w.events > 3 {
+			t.Errorf("%s: %d events written after the client left at the first (want the generation stopped):\n%s", tt.path, w.events, w.Body.String())
+		}
+		if len(s.slots) != cap(s.slots) {
+			t.Errorf("%s: slot not released", tt.path)
+		}
 	}
 }
