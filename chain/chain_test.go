@@ -213,6 +213,19 @@ func TestWriteTestnet(t *testing.T) {
 		if want := fmt.Sprintf("tcp://127.0.0.1:%d", 36656+2*i+1); c.RPC.ListenAddress != want {
 			t.Errorf("node%d rpc = %s, want %s", i, c.RPC.ListenAddress, want)
 		}
+		// CometBFT's instrumentation is on, each validator on its own port after the RPC ones.
+		if want := fmt.Sprintf("127.0.0.1:%d", 36656+8+i); !c.Instrumentation.Prometheus ||
+			c.Instrumentation.PrometheusListenAddr != want || tn.MetricsAddrs[i] != want {
+			t.Errorf("node%d prometheus %v at %s (reported %v), want on at %s", i, c.Instrumentation.Prometheus,
+				c.Instrumentation.PrometheusListenAddr, tn.MetricsAddrs, want)
+		}
+	}
+	off, err := WriteTestnet(t.TempDir(), TestnetOptions{Validators: 1, BasePort: 36656, MetricsBasePort: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := LoadConfig(off.Homes[0]); err != nil || c.Instrumentation.Prometheus || len(off.MetricsAddrs) != 0 {
+		t.Errorf("MetricsBasePort -1: prometheus %v, addrs %v, err %v", c.Instrumentation.Prometheus, off.MetricsAddrs, err)
 	}
 	if _, err := WriteTestnet(out, TestnetOptions{Validators: 4}); !errors.Is(err, ErrHomeExists) {
 		t.Errorf("WriteTestnet over existing homes = %v, want ErrHomeExists", err)

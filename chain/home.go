@@ -34,6 +34,9 @@ type Settings struct {
 	TimeoutPropose time.Duration
 	// Loopback relaxes address checks for networks whose validators share one host.
 	Loopback bool
+	// PrometheusAddr, when set (e.g. "127.0.0.1:26660"), switches on CometBFT's own
+	// Prometheus instrumentation, served at that address (path /metrics).
+	PrometheusAddr string
 	// AppState is the application's genesis (for Ledger: JSON of ledger.Genesis), written into
 	// genesis.json as app_state.
 	AppState json.RawMessage
@@ -109,7 +112,10 @@ func cometConfig(home string, s Settings) *cfg.Config {
 	// block must be recognised, or it is included again (and rejected as a replay).
 	c.Mempool.CacheSize = 100_000
 	c.TxIndex.Indexer = "kv"
-	c.Instrumentation.Prometheus = false
+	c.Instrumentation.Prometheus = s.PrometheusAddr != ""
+	if s.PrometheusAddr != "" {
+		c.Instrumentation.PrometheusListenAddr = s.PrometheusAddr
+	}
 	return c
 }
 

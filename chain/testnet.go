@@ -22,6 +22,10 @@ type TestnetOptions struct {
 	// BasePort is validator 0's P2P port; validator i uses BasePort+2i for P2P and
 	// BasePort+2i+1 for RPC. Zero means 26656.
 	BasePort int
+	// MetricsBasePort is where validator i serves CometBFT's Prometheus metrics:
+	// MetricsBasePort+i. Zero means right after the P2P and RPC ports (BasePort+2N+i);
+	// negative switches the instrumentation off.
+	MetricsBasePort int
 	Settings Settings
 	// AppState, if set, is called with every validator's node key (the identity the node
 	// daemon uses on the ledger) once the keys exist, and returns the genesis app_state.
@@ -32,6 +36,9 @@ type TestnetOptions struct {
 type Testnet struct {
 	Homes    []string // one home per validator, "node0" ...
 	RPCAddrs []string // each validator's RPC listen address
+	// MetricsAddrs are the validators' CometBFT Prometheus addresses (host:port), empty when
+	// switched off.
+	MetricsAddrs []string
 }
 
 // WriteTestnet writes one home per validator under out, with a shared genesis that gives every
@@ -48,6 +55,9 @@ func WriteTestnet(out string, o TestnetOptions) (*Testnet, error) {
 	}
 	if o.ChainID == "" {
 		o.ChainID = "genquorum-testnet"
+	}
+	if o.MetricsBasePort == 0 {
+		o.MetricsBasePort = o.BasePort + 2*o.Validators
 	}
 	host := func(i int) string {
 		if len(o.Hosts) > 0 {
@@ -74,6 +84,10 @@ func WriteTestnet(out string, o TestnetOptions) (*Testnet, error) {
 		s.P2PAddr = fmt.Sprintf("tcp://%s:%d", listenHost(host(i), loopback), o.BasePort+2*i)
 		s.RPCAddr = fmt.Sprintf("tcp://%s:%d", listenHost(host(i), loopback), o.BasePort+2*i+1)
 		s.Loopback = loopback
+		if o.MetricsBasePort > 0 {
+			s.PrometheusAddr = fmt.Sprintf("%s:%d", listenHost(host(i), loopback), o.MetricsBasePort+i)
+			tn.MetricsAddrs = append(tn.MetricsAddrs, s.PrometheusAddr)
+		}
 		c := cometConfig(home, s)
 		pk, err := writeKeys(c)
 		if err != nil {

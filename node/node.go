@@ -67,6 +67,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -126,7 +127,33 @@ type Config struct {
 	// Addrs are the libp2p multiaddrs (with /p2p/ID) where this node serves its artifacts,
 	// announced on the ledger at registration so that clients can fetch them.
 	Addrs []string
+	// Observer, if set, is told what the node sees and does (package metrics implements it).
+	Observer Observer
 }
+
+// Observer is told what a node sees and does, for monitoring. Its methods are called from the
+// node's goroutines, must be safe for concurrent use and must return quickly.
+type Observer interface {
+	// Block is called with the ledger activity of each block the node follows (events about
+	// every node, not only this one), before the node acts on it.
+	Block(act *chain.BlockActivity)
+	// Queue is called when the number of assignments waiting for a worker changes by delta.
+	Queue(delta int)
+	// EngineStarted and EngineDone bracket one engine run for model.
+	EngineStarted(model string)
+	EngineDone(model string, d time.Duration, err error)
+	// TxQueued is called when a commitment or reveal (kind "commit" or "reveal") of this node
+	// for task enters the outbox; its inclusion shows in a later Block.
+	TxQueued(kind string, task ledger.TaskID)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Block(*chain.BlockActivity)              {}
+func (nopObserver) Queue(int)                               {}
+func (nopObserver) EngineStarted(string)                    {}
+func (nopObserver) EngineDone(string, time.Duration, error) {}
+func (nopObserver) TxQueued(string, ledger.TaskID)          {}
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
@@ -217,6 +244,9 @@ func New(cfg Config, chainID string, client *chain.Client, engines *engine.Regis
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 1
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	if cfg.Capacity == 0 {
 		cfg.Capacity = uint32(DefaultCapacityPerWorker * cfg.Workers)
@@ -320,6 +350,7 @@ func (n *Node) Run(ctx context.Context) error {
 	for range n.cfg.Workers {
 		g.Go(func() error {
 			for k := range jobs {
+				n.cfg.Observer.Queue(-1)
 				n.execute(ctx, k)
 			}
 			return nil
@@ -341,9 +372,11 @@ func (n *Node) Run(ctx context.Context) error {
 		defer close(jobs)
 		queue := func(ks []jobKey) error {
 			for _, k := range ks {
+				n.cfg.Observer.Queue(1)
 				select {
 				case jobs <- k:
 				case <-ctx.Done():
+					n.cfg.Observer.Queue(-1)
 					return ctx.Err()
 				}
 			}
@@ -362,6 +395,7 @@ func (n *Node) Run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			n.cfg.Observer.Block(act)
 			work, jailed := n.react(act)
 			if jailed {
 				g.Go(func() error { n.unjail(ctx); return nil })
@@ -606,6 +640,7 @@ func (n *Node) committed(k jobKey) {
 
 // queueCommit puts the commitment of a saved opening in the outbox.
 func (n *Node) queueCommit(k jobKey, o *opening) {
+	n.cfg.Observer.TxQueued("commit", k.task)
 	n.out.addCommit(k, ledger.Commit{Task: k.task, Commitment: ledger.CommitmentFor(k.task, n.key, o.Fingerprint, o.Salt)})
 }
 
@@ -620,6 +655,7 @@ func (n *Node) queueReveal(k jobKey) {
 	if o == nil {
 		return
 	}
+	n.cfg.Observer.TxQueued("reveal", k.task)
 	n.out.addReveal(k, ledger.Reveal{Task: k.task, Fingerprint: o.Fingerprint, Salt: o.Salt, Artifact: o.Artifact})
 }
 
@@ -737,7 +773,10 @@ func (n *Node) runTask(ctx context.Context, k jobKey, tv chain.TaskView) (*openi
 		}
 	}
 	if art == nil {
+		n.cfg.Observer.EngineStarted(task.Model.Name)
+		start := time.Now()
 		art, err = n.engines.Run(ctx, task)
+		n.cfg.Observer.EngineDone(task.Model.Name, time.Since(start), err)
 		if errors.Is(err, engine.ErrUnsupported) || errors.Is(err, engine.ErrNoEngine) {
 			return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
 		}
