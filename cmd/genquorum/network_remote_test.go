@@ -59,9 +59,11 @@ func fileSHA256(t *testing.T, path string) string {
 // TestRemoteEnginesOnTestnet runs a 3-validator testnet as three node processes: node 0 on the
 // built-in engines (--llm, --image-model base), node 1 on the llamacpp and a1111 adapters and
 // node 2 on the openai and a1111 adapters, each against its own genquorum serve (package
-// server). Each node self-tests its remote engines at start. Text and image tasks submitted
-// through the CLI are accepted with all three executors agreeing, and the ledger records the
-// adapters' pinned settings in the engine names.
+// server). Each node self-tests its remote engines at start. Text (greedy, and sampled: serve
+// implements genquorum's sampler, detected from /props by the llamacpp adapter and declared with
+// sampler=genquorum to the openai one) and image tasks submitted through the CLI are accepted
+// with all three executors agreeing, and the ledger records the adapters' pinned settings in
+// the engine names.
 func TestRemoteEnginesOnTestnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 3 validator processes")
@@ -83,7 +85,7 @@ func TestRemoteEnginesOnTestnet(t *testing.T) {
 		{"--llm", remoteTextModel, "--image-model", "base"},
 		{"--engine", "tiny-llama-a-f32=llamacpp:" + srv1.URL + "?digest=" + textDigest + "&retries=10",
 			"--engine", "base=a1111:" + srv1.URL + "?digest=" + imageDigest + "&retries=10"},
-		{"--engine", "tiny-llama-a-f32=openai:" + srv2.URL + "?digest=" + textDigest + "&retries=10",
+		{"--engine", "tiny-llama-a-f32=openai:" + srv2.URL + "?digest=" + textDigest + "&retries=10&sampler=genquorum",
 			"--engine", "base=a1111:" + srv2.URL + "?digest=" + imageDigest + "&retries=10"},
 	}
 	rpc := func(i int) string { return fmt.Sprintf("tcp://127.0.0.1:%d", base+2*i+1) }
@@ -103,7 +105,7 @@ func TestRemoteEnginesOnTestnet(t *testing.T) {
 		engines = append(engines, nv.Engines...)
 	}
 	all := strings.Join(engines, " ")
-	for _, want := range []string{"remote/llamacpp:tiny-llama-a-f32{", "cache_prompt=false", "remote/openai:tiny-llama-a-f32{",
+	for _, want := range []string{"remote/llamacpp:tiny-llama-a-f32{", "cache_prompt=false", "slots=1", "sampler=genquorum", "remote/openai:tiny-llama-a-f32{",
 		"ids=response", "remote/a1111:base{", "randn_source=CPU", "sha256=checked"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("ledger engine names %q: want one with %q", engines, want)
@@ -116,6 +118,8 @@ func TestRemoteEnginesOnTestnet(t *testing.T) {
 	}{
 		{"text-greedy", []string{"--kind", "text", "--model", "tiny-llama-a-f32", "--prompt", "Once upon a time", "--max-tokens", "12", "--seed", "3"}},
 		{"text-greedy-2", []string{"--kind", "text", "--model", "tiny-llama-a-f32", "--prompt", "The capital of France is", "--max-tokens", "8", "--seed", "9"}},
+		{"text-sample", []string{"--kind", "text", "--model", "tiny-llama-a-f32", "--prompt", "The capital of France is", "--max-tokens", "8", "--seed", "9",
+			"--decode", "sample", "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95"}},
 		{"image", []string{"--kind", "image", "--model", "base", "--prompt", "A photo of a bag", "--steps", "3", "--seed", "5",
 			"--sampler", "euler", "--tolerance", "2"}},
 	} {

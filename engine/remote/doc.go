@@ -32,7 +32,7 @@
 //     samplers [top_k, top_p, temperature] with min_p 0, typical_p 1, repeat_penalty 1,
 //     dry/xtc/mirostat off; greedy is temperature 0 and top_k 1. GET /props must show one slot
 //     (total_slots 1, else Open fails: "-np 1") and the declared model (model_path); its
-//     build_info and n_ctx are recorded. A server without /props (genquorum serve before it
+//     build_info and n_ctx are recorded, and sampler (see below). A server without /props (genquorum serve before it
 //     had one) is checked through /v1/models and recorded as props=none. Token ids: exact
 //     (return_tokens, or completion_probabilities ids on servers without it).
 //   - openai: POST /v1/completions with seed, temperature, top_p, top_k, logprobs (default 2),
@@ -72,6 +72,16 @@
 //     or {"text", "tokens", "margins"} (kind=text, the default). A non-zero exit status is an
 //     *ExitError with the end of stderr; the program is killed at the time limit or when the
 //     task is cancelled. The program file's SHA-256 is recorded.
+//
+// # Sampled text tasks
+//
+// A sampled task (decode "sample") is defined by genquorum's seeded sampler
+// (engine/llm/SAMPLING.md): the same seed gives other tokens under llama.cpp's, vLLM's,
+// SGLang's or Ollama's samplers. So the text adapters run sampled tasks only on a server that
+// implements that sampler: the llamacpp adapter recognises genquorum serve by /props's
+// build_info ("genquorum ..."), the openai adapter needs sampler=genquorum; both record
+// sampler=genquorum or sampler=native. Elsewhere a sampled task is refused with
+// engine.ErrUnsupported. Greedy tasks (temperature 0, top_k 1) run everywhere.
 //
 // # Failures
 //

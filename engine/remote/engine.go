@@ -165,12 +165,19 @@ func (e *Engine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, erro
 }
 
 // textDecode maps a text task's decoding to temperature, top-k and top-p: greedy is
-// temperature 0; beam search is refused (no remote protocol here offers it reproducibly).
-func textDecode(p *engine.TextParams) (temp float32, topK int, topP float32, err error) {
+// temperature 0; beam search is refused (no remote protocol here offers it reproducibly). A
+// sampled task is defined by genquorum's seeded sampler (engine/llm/SAMPLING.md), so it is
+// refused unless the server implements that sampler (genquorum serve): llama.cpp's, vLLM's,
+// SGLang's and Ollama's samplers draw other tokens from the same seed.
+func textDecode(p *engine.TextParams, ourSampler bool) (temp float32, topK int, topP float32, err error) {
 	switch {
 	case p.Decode == "" || p.Decode == "greedy":
 		return 0, 1, 1, nil
 	case p.Decode == "sample":
+		if !ourSampler {
+			return 0, 0, 0, fmt.Errorf("%w: a sampled task needs genquorum's seeded sampler (engine/llm/SAMPLING.md); this server "+
+				"samples with its own (declare sampler=genquorum only for a server that implements it)", engine.ErrUnsupported)
+		}
 		if p.Temperature <= 0 {
 			return 0, 0, 0, fmt.Errorf("%w: sample with temperature %v", engine.ErrUnsupported, p.Temperature)
 		}
@@ -180,8 +187,20 @@ func textDecode(p *engine.TextParams) (temp float32, topK int, topP float32, err
 		}
 		return p.Temperature, p.TopK, topP, nil
 	default:
-		return 0, 0, 0, fmt.Errorf("%w: decode %q (remote engines take greedy or sample)", engine.ErrUnsupported, p.Decode)
+		return 0, 0, 0, fmt.Errorf("%w: decode %q (remote engines take greedy, or sample on genquorum's sampler)", engine.ErrUnsupported, p.Decode)
 	}
+}
+
+// samplerSetting reads the sampler= option (genquorum or native); def is the default.
+func samplerSetting(sp Spec, def string) (string, error) {
+	v := sp.Options.Get("sampler")
+	switch v {
+	case "":
+		return def, nil
+	case "genquorum", "native":
+		return v, nil
+	}
+	return "", fmt.Errorf("remote: %s: sampler=%q: want genquorum (the server implements engine/llm/SAMPLING.md) or native", sp.Name, v)
 }
 
 // margins returns, per position, the top-1 minus top-2 log-probability (equal to the logit

@@ -172,8 +172,8 @@ func TestCancelStopsRequest(t *testing.T) {
 	<-gone // the server saw the request end
 }
 
-// TestUnsupported: beam search, another kind and another model are refused with
-// engine.ErrUnsupported before any request.
+// TestUnsupported: beam search, sampling on an engine with its own sampler, another kind and
+// another model are refused with engine.ErrUnsupported before any request.
 func TestUnsupported(t *testing.T) {
 	e := openSpec(t, "m=llamacpp:"+fakeLlama(t, func(int64, http.ResponseWriter, *http.Request) []int32 { return []int32{1} }).URL)
 	beam := greedy("m")
@@ -182,7 +182,12 @@ func TestUnsupported(t *testing.T) {
 	other := greedy("other")
 	digest := greedy("m")
 	digest.Model.Digest = engine.Digest{9}
-	for _, task := range []engine.Task{beam, img, other, digest} {
+	sample := greedy("m")
+	sample.Text.Decode, sample.Text.Temperature = "sample", 0.8 // llama.cpp's own sampler: not genquorum's
+	if e.Settings()["sampler"] != "native" {
+		t.Errorf("settings %v: want sampler=native for a llama-server that is not genquorum serve", e.Settings())
+	}
+	for _, task := range []engine.Task{beam, img, other, digest, sample} {
 		if _, err := e.Run(t.Context(), task); !errors.Is(err, engine.ErrUnsupported) {
 			t.Errorf("Run(%s %s %v) = %v, want ErrUnsupported", task.Kind, task.Model, task.Text, err)
 		}

@@ -13,9 +13,10 @@ import (
 
 // llamaCpp speaks llama-server's native API: POST /tokenize, POST /completion, GET /props.
 type llamaCpp struct {
-	sp     Spec
-	c      *client
-	nProbs int
+	sp      Spec
+	c       *client
+	nProbs  int
+	sampler string // "genquorum" or "native"; "" until check: from the option, or build_info
 }
 
 func newLlamaCpp(sp Spec, c *client) (*llamaCpp, error) {
@@ -23,7 +24,11 @@ func newLlamaCpp(sp Spec, c *client) (*llamaCpp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &llamaCpp{sp: sp, c: c, nProbs: n}, nil
+	sampler, err := samplerSetting(sp, "")
+	if err != nil {
+		return nil, err
+	}
+	return &llamaCpp{sp: sp, c: c, nProbs: n, sampler: sampler}, nil
 }
 
 func (*llamaCpp) kind() engine.Kind { return engine.KindText }
@@ -91,6 +96,9 @@ func (l *llamaCpp) check(ctx context.Context) (map[string]string, error) {
 		if props.BuildInfo != "" {
 			set["build"] = props.BuildInfo
 		}
+		if l.sampler == "" && strings.HasPrefix(props.BuildInfo, "genquorum ") {
+			l.sampler = "genquorum" // genquorum serve: engine/llm's sampler
+		}
 		if props.Default.NCtx > 0 {
 			set["n_ctx"] = strconv.Itoa(props.Default.NCtx)
 		}
@@ -106,6 +114,10 @@ func (l *llamaCpp) check(ctx context.Context) (map[string]string, error) {
 	default:
 		return nil, err
 	}
+	if l.sampler == "" {
+		l.sampler = "native"
+	}
+	set["sampler"] = l.sampler
 	return set, nil
 }
 
@@ -225,7 +237,7 @@ func (l *llamaCpp) tokenize(ctx context.Context, text string) ([]int32, error) {
 }
 
 func (l *llamaCpp) run(ctx context.Context, t engine.Task) (*engine.Artifact, error) {
-	temp, topK, topP, err := textDecode(t.Text)
+	temp, topK, topP, err := textDecode(t.Text, l.sampler == "genquorum")
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func (o *ollama) run(ctx context.Context, t engine.Task) (*engine.Artifact, erro
 	if len(t.Text.PromptIDs) > 0 {
 		return nil, fmt.Errorf("%w: Ollama takes prompts as text, not token ids", engine.ErrUnsupported)
 	}
-	temp, topK, topP, err := textDecode(t.Text)
+	temp, topK, topP, err := textDecode(t.Text, false)
 	if err != nil {
 		return nil, err
 	}

@@ -34,8 +34,9 @@ type openAI struct {
 	c      *client
 	server string
 	ids    string
-	tok    *tokenizer.Tokenizer // ids=vocab
-	nProbs int
+	tok     *tokenizer.Tokenizer // ids=vocab
+	nProbs  int
+	sampler string // "genquorum" or "native"
 }
 
 func newOpenAI(sp Spec, c *client) (*openAI, error) {
@@ -74,6 +75,9 @@ func newOpenAI(sp Spec, c *client) (*openAI, error) {
 		return nil, fmt.Errorf("remote: %s: ids=%q: want response, tokenize or vocab", sp.Name, o.ids)
 	}
 	var err error
+	if o.sampler, err = samplerSetting(sp, "native"); err != nil {
+		return nil, err
+	}
 	if o.nProbs, err = sp.intOption("n_probs", 2, 0, 20); err != nil {
 		return nil, err
 	}
@@ -101,7 +105,7 @@ func (o *openAI) advice() string {
 }
 
 func (o *openAI) check(ctx context.Context) (map[string]string, error) {
-	set := map[string]string{"server": o.server, "ids": o.ids, "logprobs": strconv.Itoa(o.nProbs)}
+	set := map[string]string{"server": o.server, "ids": o.ids, "logprobs": strconv.Itoa(o.nProbs), "sampler": o.sampler}
 	var models openAIModels
 	if err := o.c.getJSON(ctx, "/v1/models", &models); err != nil {
 		return nil, err
@@ -274,7 +278,7 @@ func parseOpenAICompletion(b []byte) (*openAIResult, error) {
 }
 
 func (o *openAI) run(ctx context.Context, t engine.Task) (*engine.Artifact, error) {
-	temp, topK, topP, err := textDecode(t.Text)
+	temp, topK, topP, err := textDecode(t.Text, o.sampler == "genquorum")
 	if err != nil {
 		return nil, err
 	}

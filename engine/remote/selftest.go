@@ -38,8 +38,8 @@ type Report struct {
 }
 
 // ProbeTasks returns the self-test's tasks for e: a greedy text task or a 4-step image task
-// (the probe), and a different task (a seeded sampled text task, or another image prompt and
-// seed) to run beside it.
+// (the probe), and a different task (a longer greedy text task on another prompt, or another
+// image prompt and seed) to run beside it.
 func ProbeTasks(e *Engine) (probe, other engine.Task) {
 	m := e.spec.ModelRef()
 	if e.Kind() == engine.KindImage {
@@ -51,8 +51,8 @@ func ProbeTasks(e *Engine) (probe, other engine.Task) {
 	}
 	probe = engine.Task{Kind: engine.KindText, Model: m, Prompt: "The quick brown fox jumps over the lazy dog. Once upon a time", Seed: 1,
 		Text: &engine.TextParams{Decode: "greedy", MaxTokens: 8}}
-	other = engine.Task{Kind: engine.KindText, Model: m, Prompt: "In the beginning was the word, and", Seed: 7,
-		Text: &engine.TextParams{Decode: "sample", MaxTokens: 8, Temperature: 0.8, TopK: 40, TopP: 0.95}}
+	other = engine.Task{Kind: engine.KindText, Model: m, Prompt: "In the beginning was the word, and the word was", Seed: 7,
+		Text: &engine.TextParams{Decode: "greedy", MaxTokens: 16}}
 	return probe, other
 }
 

@@ -91,7 +91,14 @@ func TestTextAdaptersAgainstServe(t *testing.T) {
 	ref := eng.Models()[0]
 	for _, kind := range []string{KindLlamaCpp, KindOpenAI} {
 		t.Run(kind, func(t *testing.T) {
-			e := openSpec(t, ref.Name+"="+kind+":"+ts.URL+"?digest="+ref.Digest.String()+"&backoff=5ms&retries=10")
+			spec := ref.Name + "=" + kind + ":" + ts.URL + "?digest=" + ref.Digest.String() + "&backoff=5ms&retries=10"
+			if kind == KindOpenAI {
+				spec += "&sampler=genquorum" // the llamacpp adapter reads it from /props's build_info
+			}
+			e := openSpec(t, spec)
+			if e.Settings()["sampler"] != "genquorum" {
+				t.Errorf("settings %v: want sampler=genquorum", e.Settings())
+			}
 			if !e.ExactTokens() {
 				t.Errorf("%s: ExactTokens() = false, want true", kind)
 			}
