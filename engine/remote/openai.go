@@ -30,10 +30,10 @@ const (
 
 // openAI speaks the OpenAI-compatible completions API: GET /v1/models, POST /v1/completions.
 type openAI struct {
-	sp     Spec
-	c      *client
-	server string
-	ids    string
+	sp      Spec
+	c       *client
+	server  string
+	ids     string
 	tok     *tokenizer.Tokenizer // ids=vocab
 	nProbs  int
 	sampler string // "genquorum" or "native"
