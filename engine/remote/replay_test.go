@@ -220,6 +220,7 @@ func TestSGLangReplay(t *testing.T) {
 	if e.ExactTokens() {
 		t.Error("ids=tokenize: ExactTokens() = true, want false")
 	}
+	enginetest.Run(t, e, greedy("llama"))
 	a, err := e.Run(t.Context(), greedy("llama"))
 	if err != nil {
 		t.Fatal(err)
