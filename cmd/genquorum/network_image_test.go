@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,13 +14,18 @@ import (
 	"time"
 
 	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/imgdecode"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/p2p"
 )
 
 // TestImageTasksOnTestnet runs a 3-validator testnet as three node processes serving the
-// built-in image models (node --image-model base --image-model lora), submits image tasks
-// with non-default sampling flags through the CLI, and checks that each is settled by the
-// image fingerprint with all three executors agreeing, and that fetch returns exactly the PNG
-// that genquorum generate image writes with the same flags (the nodes run the exact profile).
+// built-in image models (node --image-model base --image-model lora; the third a tamperer
+// that serves doctored PNGs), submits image tasks with non-default sampling flags through the
+// CLI, and checks that each is settled by the image fingerprint with all three executors
+// agreeing, that fetch returns a PNG within the tolerance and exactly the one genquorum
+// generate image writes with the same flags when it comes from an honest node (the nodes run
+// the exact profile), and audits every executor's artifact.
 func TestImageTasksOnTestnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 3 validator processes")
@@ -32,8 +39,13 @@ func TestImageTasksOnTestnet(t *testing.T) {
 	rpc := func(i int) string { return fmt.Sprintf("tcp://127.0.0.1:%d", base+2*i+1) }
 	procs := make([]*proc, 3)
 	for i := range procs {
-		procs[i] = startProc(t, filepath.Join(dir, fmt.Sprintf("node%d.log", i)), "node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)),
-			"--image-model", "base", "--image-model", "lora", "--log-level", "warn")
+		args := []string{"node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)), "--image-model", "base", "--image-model", "lora", "--log-level", "warn"}
+		if i == 2 {
+			// Reveals the honest fingerprint but serves a doctored PNG: it agrees on the
+			// ledger, and fetch must pass it over (its bytes do not match the revealed digest).
+			args = append(args, "--behaviour", "tamperer")
+		}
+		procs[i] = startProc(t, filepath.Join(dir, fmt.Sprintf("node%d.log", i)), args...)
 	}
 	defer func() {
 		for _, p := range procs {
@@ -81,13 +93,61 @@ func TestImageTasksOnTestnet(t *testing.T) {
 			if !strings.Contains(stdout, "distance 0") {
 				t.Errorf("fetch output %q: want distance 0", stdout)
 			}
+			if stderr != "" {
+				t.Logf("fetch: %s", stderr) // the tamperer, when tried first
+			}
 			a, _ := os.ReadFile(want)
 			b, err := os.ReadFile(got)
-			if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
-				t.Errorf("fetched PNG (%d bytes, %v) differs from generate image's (%d bytes)", len(b), err, len(a))
+			if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+				t.Fatalf("fetched artifact (%d bytes, %v) is not a PNG", len(b), err)
 			}
-			if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
-				t.Errorf("fetched artifact is not a PNG")
+			wantImg, err := imgdecode.Decode(bytes.NewReader(a), imgdecode.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// fetch may deliver the tamperer's pixel-identical PNG (see below): compare pixels.
+			if gotImg, err := imgdecode.Decode(bytes.NewReader(b), imgdecode.Options{}); err != nil || !bytes.Equal(gotImg.Gray(), wantImg.Gray()) {
+				t.Errorf("fetched PNG's pixels differ from generate image's (%v)", err)
+			}
+			// Every agreeing executor, the tamperer included, audited one by one: the honest
+			// two deliver generate image's PNG byte for byte. The tamperer's PNG (the node
+			// package's tamperer flips the file's last byte, the IEND chunk's CRC) has other
+			// bytes; its revealed digest is of those bytes and its pixels, hence its perceptual
+			// hash, are the honest ones, so fetch's checks (digest, fingerprint within the
+			// tolerance) accept it: pixel-identical tampering is not detectable by design.
+			cc, _, err := (&rpcOptions{rpc: []string{rpc(0)}}).client(t.Context(), &globalOptions{logger: discardLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, key, _ := ed25519.GenerateKey(rand.Reader)
+			host, err := p2p.NewHost(t.Context(), p2p.Config{PrivateKey: key}, discardLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer host.Close()
+			id, err := parseTaskID(tv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact, doctored := 0, 0
+			for _, e := range tv.Executors {
+				f, err := node.FetchFromExecutor(t.Context(), cc, host, id, e.Node, node.FetchOptions{})
+				if err != nil {
+					t.Errorf("executor %s refused: %v", e.Node[:12], err)
+					continue
+				}
+				if bytes.Equal(f.Data, a) {
+					exact++
+					continue
+				}
+				doctored++
+				got, err := imgdecode.Decode(bytes.NewReader(f.Data), imgdecode.Options{})
+				if err != nil || !bytes.Equal(got.Gray(), wantImg.Gray()) {
+					t.Errorf("executor %s: a PNG with other pixels passed fetch's checks (%v)", e.Node[:12], err)
+				}
+			}
+			if exact != 2 || doctored != 1 {
+				t.Errorf("%d executors delivered generate image's PNG and %d another one, want 2 and 1 (the tamperer)", exact, doctored)
 			}
 		})
 	}
