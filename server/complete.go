@@ -199,8 +199,8 @@ func (s *Server) completeOpenAI(ctx context.Context, req openAIRequest, _ int, w
 				}
 				off := len(echo)
 				spec.onChunk = func(c chunk) error {
-					if c.text == "" {
-						return nil
+					if c.text == "" && req.Logprobs < 0 {
+						return nil // held back (a possible stop string); with logprobs its entry goes out
 					}
 					sc := streamChoice{Text: &c.text, Index: idx}
 					if req.Logprobs >= 0 {
@@ -348,8 +348,8 @@ func (s *Server) chat(ctx context.Context, req chatRequest, _ int, w http.Respon
 				return nil, nil
 			}
 			spec.onChunk = func(c chunk) error {
-				if c.text == "" {
-					return nil
+				if c.text == "" && !req.Logprobs {
+					return nil // held back (a possible stop string); with logprobs its entry goes out
 				}
 				sc := streamChoice{Delta: &chatDelta{Content: &c.text}, Index: j}
 				if req.Logprobs {

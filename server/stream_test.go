@@ -205,7 +205,7 @@ func TestStreamEqualsResponse(t *testing.T) {
 			}
 		})
 		t.Run("v1 stop "+stop, func(t *testing.T) {
-			body := `{"model": "m", "prompt": ["In the beginning", "Once upon"], "n": 2, "max_tokens": 5, "temperature": 0.9, "seed": 3, "stop": ` + stop
+			body := `{"model": "m", "prompt": ["In the beginning", "Once upon"], "n": 2, "max_tokens": 5, "temperature": 0.9, "seed": 3, "logprobs": 2, "stop": ` + stop
 			_, b := do(t, "POST", ts.URL+"/v1/completions", body+`}`)
 			want := decode(t, b)["choices"].([]any)
 			events, done := stream(t, ts.URL+"/v1/completions", body+`, "stream": true}`)
@@ -214,6 +214,8 @@ func TestStreamEqualsResponse(t *testing.T) {
 			}
 			texts := map[float64]string{}
 			finish := map[float64]any{}
+			lpTokens := map[float64][]any{}
+			lpOffsets := map[float64][]any{}
 			for i, e := range events {
 				if e["object"] != "text_completion" || e["model"] != "m" {
 					t.Errorf("event %d: object %v model %v", i, e["object"], e["model"])
@@ -221,6 +223,10 @@ func TestStreamEqualsResponse(t *testing.T) {
 				c := e["choices"].([]any)[0].(map[string]any)
 				idx := c["index"].(float64)
 				texts[idx] += c["text"].(string)
+				if lp, ok := c["logprobs"].(map[string]any); ok {
+					lpTokens[idx] = append(lpTokens[idx], lp["tokens"].([]any)...)
+					lpOffsets[idx] = append(lpOffsets[idx], lp["text_offset"].([]any)...)
+				}
 				if c["finish_reason"] != nil {
 					finish[idx] = c["finish_reason"]
 				}
@@ -233,6 +239,13 @@ func TestStreamEqualsResponse(t *testing.T) {
 				idx := w["index"].(float64)
 				if texts[idx] != w["text"] || finish[idx] != w["finish_reason"] {
 					t.Errorf("choice %v: streamed %q %v, want %q %v", idx, texts[idx], finish[idx], w["text"], w["finish_reason"])
+				}
+				wlp := w["logprobs"].(map[string]any)
+				// Streamed entries go out with each released token; without streaming the
+				// stop string's entries are dropped, so compare the stream's prefix.
+				n := len(wlp["tokens"].([]any))
+				if len(lpTokens[idx]) < n || fmt.Sprint(lpTokens[idx][:n]) != fmt.Sprint(wlp["tokens"]) || fmt.Sprint(lpOffsets[idx][:n]) != fmt.Sprint(wlp["text_offset"]) {
+					t.Errorf("choice %v: streamed logprobs tokens %q offsets %v, want %q %v", idx, lpTokens[idx], lpOffsets[idx], wlp["tokens"], wlp["text_offset"])
 				}
 			}
 		})
