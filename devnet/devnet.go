@@ -35,6 +35,8 @@ type NodeSpec struct {
 	Behaviour node.Behaviour
 	Stake     uint64 // default 10_000
 	Workers   int    // default 1
+	// Observer, if set, watches the node (node.Config.Observer), e.g. a metrics.Node.
+	Observer node.Observer
 }
 
 // Options describe a devnet.
@@ -169,7 +171,7 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		}
 		nw.Hosts = append(nw.Hosts, h)
 		n, err := node.New(node.Config{Key: Key("node", i), Stake: s.Stake, Profile: s.Profile, Class: s.Class,
-			Behaviour: b, Workers: s.Workers, Addrs: h.P2PAddrs()}, o.ChainID, cc, o.Engines, st, o.Logger)
+			Behaviour: b, Workers: s.Workers, Addrs: h.P2PAddrs(), Observer: s.Observer}, o.ChainID, cc, o.Engines, st, o.Logger)
 		if err != nil {
 			nw.Stop()
 			return nil, err

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -11,6 +13,8 @@ import (
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/metrics"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/store"
@@ -27,6 +31,7 @@ type nodeOptions struct {
 	capacity   uint32
 	p2pListen  []string
 	noExecutor bool
+	metrics    string
 }
 
 func newNodeCommand(g *globalOptions) *cobra.Command {
@@ -57,6 +62,7 @@ catches up and continues.`,
 	f.Uint32Var(&o.capacity, "capacity", 0, fmt.Sprintf("most open assignments declared on the ledger, which assigns no more (default %d per worker)", node.DefaultCapacityPerWorker))
 	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
 	f.BoolVar(&o.noExecutor, "no-executor", false, "run only the validator: register no executor, run no task")
+	f.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; README: Operations)")
 	o.engineOptions.addFlags(cmd)
 	return cmd
 }
@@ -100,6 +106,16 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	}
 	defer st.Close()
 
+	var observer node.Observer
+	if o.metrics != "" {
+		m, stop, err := serveMetrics(ctx, g, o.metrics, key, filepath.Join(o.home, "data", "genquorum.db"))
+		if err != nil {
+			return err
+		}
+		defer stop()
+		observer = m
+	}
+
 	v, err := chain.StartNode(ctx, o.home, chain.NewLedger(), g.logger)
 	if err != nil {
 		return err
@@ -124,7 +140,7 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	}
 	defer host.Close()
 	n, err := node.New(node.Config{Key: key, Stake: o.stake, Profile: o.profile, Class: o.class, Behaviour: b, Workers: o.workers,
-		Capacity: o.capacity, Addrs: host.P2PAddrs()},
+		Capacity: o.capacity, Addrs: host.P2PAddrs(), Observer: observer},
 		chainID, cc, engines, st, g.logger)
 	if err != nil {
 		return err
@@ -139,4 +155,31 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	err = n.Run(ctx)
 	g.logger.Info("node stopping", "assigned", n.Stats.Assigned.Load(), "committed", n.Stats.Committed.Load(), "revealed", n.Stats.Revealed.Load())
 	return err
+}
+
+// serveMetrics serves the node's metrics at addr until stop is called.
+func serveMetrics(ctx context.Context, g *globalOptions, addr string, key ed25519.PrivateKey, storePath string) (*metrics.Node, func(), error) {
+	var pub ledger.PubKey
+	copy(pub[:], key.Public().(ed25519.PublicKey))
+	m := metrics.New(pub, func() float64 {
+		st, err := os.Stat(storePath)
+		if err != nil {
+			return 0
+		}
+		return float64(st.Size())
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--metrics: %w", err)
+	}
+	g.logger.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := metrics.Serve(ctx, ln, metrics.Handler(m.Registry)); err != nil {
+			g.logger.Warn("metrics server", "err", err)
+		}
+	}()
+	return m, func() { cancel(); <-done }, nil
 }
