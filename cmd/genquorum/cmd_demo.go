@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -29,13 +27,6 @@ import (
 	"github.com/genquorum/genquorum/tensor"
 	"github.com/genquorum/genquorum/userfile"
 )
-
-// demoPrompts are the demo's text prompts (the models are tiny and random: the point is that
-// honest machines reproduce each other's tokens, not that the text reads well).
-var demoPrompts = []string{
-	"Once upon a time", "The capital of France is", "def fibonacci(n):", "In a hole in the ground there lived",
-	"The quick brown fox", "Reproducibility matters because", "A photo of a bag", "Consensus among machines",
-}
 
 type demoOptions struct {
 	tasks      int
@@ -163,7 +154,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	var textWork []demo.Workload
 	for _, m := range llms {
 		textWork = append(textWork, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
-			Prompts: demoPrompts, Text: tp})
+			Prompts: demo.TextPrompts, Text: tp})
 	}
 	workloads := textWork
 	if o.imageModel != "" {
@@ -192,15 +183,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		imageWork := demo.Workload{Kind: engine.KindImage, Model: img.Models()[0],
 			Scheme: fingerprint.ImageScheme(imghash.AverageHash, 8), Tolerance: 2,
 			Prompts: diffusion.ClassPrompts[:], Image: &engine.ImageParams{Sampler: "ddim", Steps: 20, CFGScale: 3}}
-		// One task in --image-share is an image task; the others cycle over the text models.
-		workloads = nil
-		for i := 0; len(workloads) < o.images*len(textWork); i++ {
-			if i%o.images == 0 {
-				workloads = append(workloads, imageWork)
-			} else {
-				workloads = append(workloads, textWork[(i-i/o.images-1)%len(textWork)])
-			}
-		}
+		workloads = demo.Mix(imageWork, textWork, o.images)
 	}
 	params := ledger.DefaultParams()
 	params.CommitWindow, params.RevealWindow = o.window, o.reveal
@@ -225,7 +208,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	writeDemoSummary(g.stdout, s)
+	demo.WriteSummary(g.stdout, s)
 	if o.jsonOut != "" {
 		b, err := json.MarshalIndent(s, "", "  ")
 		if err != nil {
@@ -280,54 +263,4 @@ func openGGUFModels(dir string) (*engine.Registry, []engine.ModelRef, error) {
 		models = append(models, e.Models()...)
 	}
 	return &reg, models, nil
-}
-
-func writeDemoSummary(w io.Writer, s *demo.Summary) {
-	fmt.Fprintf(w, "\ntasks      %d submitted, %d settled: %d accepted, %d no verdict (%d needed a second round)\n",
-		s.TasksSubmitted, s.TasksSettled, s.Accepted, s.NoVerdict, s.SecondRounds)
-	fmt.Fprintf(w, "network    %d nodes, %d replicas per task, %s, %d blocks in %.1f s\n", s.Nodes, s.Replicas, s.Rule, s.Blocks, s.ElapsedS)
-	fmt.Fprintf(w, "speed      %.2f tasks/s, latency p50 %.0f ms, p95 %.0f ms (submit to verdict, engine time included)\n",
-		s.TasksPerS, s.LatencyMsP50, s.LatencyMsP95)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\ncheater\tbehaviour\tassigned\tslashed\tcaught\tcaught by (tasks)\texpected check")
-	var notes []string
-	for _, c := range s.Cheaters {
-		caught := "yes"
-		if !c.Caught {
-			caught = "NO"
-			if c.Note != "" {
-				notes = append(notes, fmt.Sprintf("%s: %s", c.Behaviour, c.Note))
-			}
-		}
-		var by []string
-		counts := map[string]uint64{"outlier": c.Outliers, "no-commit": c.NoCommit, "no-reveal": c.NoReveal,
-			"copied-commitment": c.Copied, "artifact-mismatch": c.ArtifactMismatch}
-		for _, b := range c.CaughtBy {
-			by = append(by, fmt.Sprintf("%s (%d)", b, counts[b]))
-		}
-		expected := c.Expected
-		if !c.Right {
-			expected += " (NOT the reason)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", c.Node, c.Behaviour, c.Assigned, c.Slashed, caught,
-			strings.Join(by, ", "), expected)
-		if c.Caught && c.Note != "" {
-			notes = append(notes, fmt.Sprintf("%s: %s", c.Behaviour, c.Note))
-		}
-	}
-	tw.Flush()
-	for _, n := range notes {
-		fmt.Fprintf(w, "  note, %s\n", n)
-	}
-	if len(s.HonestPenalised) == 0 {
-		fmt.Fprintln(w, "\nhonest nodes penalised: none")
-		return
-	}
-	fmt.Fprintln(w, "\nhonest nodes penalised (profile drift flipped a near-tied token, or a missed window):")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\tprofile\toutliers\tno commit\tno reveal\tslashed")
-	for _, p := range s.HonestPenalised {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", p.Node, p.Profile, p.Outliers, p.NoCommit, p.NoReveal, p.Slashed)
-	}
-	tw.Flush()
 }

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
-	"io"
 	"os"
 	"runtime"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -249,35 +247,6 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	}
 	return f.Close()
 }
-
-// stepBar is a progress bar over the training steps from+1..to of one run: it counts this
-// run's steps, so that its rate and time left stay right after a resume.
-type stepBar struct {
-	bar      *progressbar.ProgressBar
-	from, to int
-}
-
-func newStepBar(w io.Writer, from, to int) *stepBar {
-	b := &stepBar{from: from, to: to}
-	w = barWriter(w)
-	b.bar = progressbar.NewOptions(max(to-from, 0), progressbar.OptionSetWriter(w),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
-	b.describe("")
-	return b
-}
-
-// describe sets the bar's label: the run's step range, then note.
-func (b *stepBar) describe(note string) {
-	d := fmt.Sprintf("training steps %d-%d", b.from+1, b.to)
-	if note != "" {
-		d += " (" + note + ")"
-	}
-	b.bar.Describe(d)
-}
-
-// set shows that step (an absolute step number) is done.
-func (b *stepBar) set(step int) { _ = b.bar.Set(step - b.from) }
 
 // parallelMap returns f(0), ..., f(n-1), computed GOMAXPROCS at a time: for independent
 // images, whose bits do not depend on what runs beside them. The first error cancels the rest.

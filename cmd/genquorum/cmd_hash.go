@@ -3,10 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -196,7 +193,7 @@ func runHash(ctx context.Context, g *globalOptions, opts hashOptions, paths []st
 			continue
 		}
 		for i, s := range specs {
-			if err := writeHashRow(w, opts.format, r.File, s, r.Hashes[i]); err != nil {
+			if err := hashscan.WriteRow(w, opts.format, r.File, s, r.Hashes[i]); err != nil {
 				return err
 			}
 		}
@@ -208,53 +205,4 @@ func runHash(ctx context.Context, g *globalOptions, opts hashOptions, paths []st
 		return partialError{failed: failed, total: len(res)}
 	}
 	return nil
-}
-
-// hashRow is one output row of hash in JSON form.
-type hashRow struct {
-	File     string `json:"file"`
-	HashName string `json:"hash_name"`
-	Size     int    `json:"hash_size_or_binbits"`
-	Hex      string `json:"hex"`
-}
-
-func writeHashRow(w io.Writer, format, file string, s imghash.Spec, h imghash.Hash) error {
-	if format == "json" {
-		b, err := json.Marshal(hashRow{file, s.Kind.String(), s.Size, h.String()})
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	_, err := fmt.Fprintf(w, "%s\t%v\t%d\t%v\n", tsvField(file), s.Kind, s.Size, h)
-	return err
-}
-
-// tsvField escapes the characters that would break a TSV row (tab, newline, backslash) the
-// way Python's csv-free TSV readers expect none: as \t, \n, \r and \\.
-func tsvField(s string) string {
-	if !strings.ContainsAny(s, "\t\n\r\\") {
-		return s
-	}
-	return strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(s)
-}
-
-// barWriter is where progress bars go: w when it is a terminal, else nowhere, since a bar
-// redraws itself with carriage returns that only a terminal shows as one line.
-func barWriter(w io.Writer) io.Writer {
-	if isTerminal(w) {
-		return w
-	}
-	return io.Discard
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
@@ -54,12 +51,4 @@ func (mf *imageModelFlags) register(f *pflag.FlagSet) {
 // load loads the model the flags name (see loadImageModel).
 func (mf *imageModelFlags) load() (diffusion.Named, error) {
 	return loadImageModel("", mf.model, mf.dirs, mf.base)
-}
-
-// samplingBar is the progress bar of a command that samples n images.
-func samplingBar(w io.Writer, n int) *progressbar.ProgressBar {
-	w = barWriter(w)
-	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("sampling"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
 }

@@ -1,0 +1,36 @@
+package demo
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestMix(t *testing.T) {
+	img := Workload{Prompts: []string{"img"}}
+	text := []Workload{{Prompts: []string{"a"}}, {Prompts: []string{"b"}}}
+	var got []string
+	for _, w := range Mix(img, text, 3) {
+		got = append(got, w.Prompts[0])
+	}
+	// One in three is the image workload; the text workloads alternate in between.
+	if want := "img a b img a b"; strings.Join(got, " ") != want {
+		t.Errorf("Mix = %v, want %s", got, want)
+	}
+	if n := len(Mix(img, text, 1)); n != 2 {
+		t.Errorf("Mix with share 1: %d workloads, want 2 (all image)", n)
+	}
+}
+
+func TestWriteSummary(t *testing.T) {
+	s := &Summary{TasksSubmitted: 3, TasksSettled: 3, Accepted: 2, NoVerdict: 1, Nodes: 4, Replicas: 3, Rule: "majority",
+		Cheaters: []Cheater{{Node: "c1", Behaviour: "lazy", Assigned: 2, Slashed: 10, Caught: false, Note: "never drawn"}}}
+	var buf bytes.Buffer
+	WriteSummary(&buf, s)
+	for _, want := range []string{"3 submitted, 3 settled: 2 accepted, 1 no verdict", "c1       lazy       2         10       NO", "note, lazy: never drawn",
+		"honest nodes penalised: none"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
