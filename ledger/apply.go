@@ -135,6 +135,8 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 		s.batch(tx, b, ev)
 	case *Unjail:
 		err = s.unjail(tx, ev)
+	case *Vote:
+		err = s.vote(tx, b, ev)
 	default:
 		panic(fmt.Sprintf("ledger: unhandled body %T", b))
 	}
@@ -514,6 +516,8 @@ func (s *State) endBlock(ev *[]Event) {
 			s.closeCommits(t, ev)
 		case t.Status == StatusReveal && t.RevealDeadline == s.height:
 			s.settle(t, ev)
+		case t.Status == StatusCheck && t.CheckDeadline == s.height:
+			s.settleCheck(t, ev)
 		}
 	}
 }
@@ -521,6 +525,9 @@ func (s *State) endBlock(ev *[]Event) {
 // settle decides the current round of t, pays and slashes its executors, and then either
 // records the verdict, starts an adaptive second round, or refunds the fee.
 func (s *State) settle(t *Task, ev *[]Event) {
+	if s.openCheck(t, ev) {
+		return
+	}
 	var fps [][]byte
 	var who []int
 	for j := range t.Executors {

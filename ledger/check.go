@@ -55,6 +55,8 @@ func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
 		_, _, err = s.openTask(b.Task, tx.Signer)
 	case *Reveal:
 		_, _, err = s.openTask(b.Task, tx.Signer)
+	case *Vote:
+		_, _, err = s.openTask(b.Task, tx.Signer)
 	case *Batch:
 		err = s.checkBatch(tx.Signer, b)
 	case *Unjail:

@@ -86,6 +86,29 @@
 //     again), round-0 reveals are not counted, and round-0 revealers are not slashed
 //     afterwards even if the final verdict disagrees with them. The Task keeps only the
 //     current round's executors; the events keep the history.
+//  7. Score-based verdicts (SubmitTask.Verify == VerifyScore, text tasks whose fingerprint is
+//     the token-sequence digest, tolerance 0). Exact equality stays the fast path: when every
+//     revealed fingerprint is the same, settlement is as above. When they differ, settlement
+//     opens a check round instead (StatusCheck, EventCheckOpen naming the revealers, votes
+//     accepted until CheckDeadline = that height + RevealWindow). The candidates are the
+//     distinct revealed fingerprints in the order of their first revealer (Candidates); each
+//     executor who revealed fetches every candidate's token ids over p2p (by the revealed
+//     artifact digest), checks them with one teacher-forced pass of the task's model on its own
+//     hardware (greedy: every token within a logit margin of its argmax; sampled: top-k/top-p
+//     membership and the replayed seeded draw inside the token's interval, see
+//     engine/llm/SAMPLING.md) and sends one Vote: a 64-bit mask, bit k set when candidate k
+//     passed. Only integers reach the ledger. The round settles when every revealer voted, or
+//     at CheckDeadline: candidate k is valid with at least need(rule, revealers) votes for it,
+//     invalid with as many votes without it, undetermined otherwise. Executors whose candidate
+//     is valid agree (the honest near-tie flip is paid), those whose candidate is invalid are
+//     outliers (slashed SlashOutlierBPS), revealers who did not vote lose SlashNoRevealBPS
+//     (ReasonNoVote); the verdict needs need(rule, executors) agreeing executors and its value
+//     is the valid candidate revealed most often. Without a verdict the fee is refunded (no
+//     adaptive round after a check round). Known limits: votes are not committed before they
+//     are revealed, so a voter who skips its check can copy votes already in blocks (a second
+//     commit-reveal of votes closes this at the price of one more window); a voter that votes
+//     against the majority is not penalised; a substitute whose tokens stay within the margin
+//     (a q8_0 quantisation of the task's model, see genquorum study substitution) is accepted.
 //
 // Nodes whose stake falls below MinStake are no longer assigned. Unbond returns stake to the
 // balance, but a node with open assignments must keep MinStake bonded.

@@ -57,6 +57,9 @@ var (
 	ErrNoCapacity = errors.New("ledger: network at capacity")
 	// ErrJail: an unjail from a node that is not jailed.
 	ErrJail = errors.New("ledger: jail rule")
+	// ErrCheck: a vote outside a check round, from an executor who did not reveal, a second
+	// vote, or one naming candidates that do not exist.
+	ErrCheck = errors.New("ledger: check round rule")
 )
 
 // codes maps each sentinel to its ABCI result code. Codes are part of the protocol: never
@@ -85,6 +88,7 @@ var codes = []error{
 	ErrUnknownAccount,
 	ErrNoCapacity,
 	ErrJail,
+	ErrCheck,
 }
 
 // CodeInternal is the code of an error that wraps none of the sentinels (a bug).

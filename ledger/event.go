@@ -48,11 +48,16 @@ const (
 	EventJailed
 	// EventUnjailed: Node.
 	EventUnjailed
+	// EventCheckOpen: Task, Round, RevealDeadline (the last height accepting votes), Nodes (the
+	// executors who revealed, who must vote). The revealed sequences differ: see check.go.
+	EventCheckOpen
+	// EventVoted: Task, Node, Amount (the bitmask of candidates it judged valid).
+	EventVoted
 )
 
 var eventNames = [...]string{"", "node-registered", "unbonded", "task-assigned", "committed",
 	"duplicate-commitment", "reveal-open", "revealed", "verdict", "no-verdict", "reward", "slash", "refund",
-	"item-rejected", "jailed", "unjailed"}
+	"item-rejected", "jailed", "unjailed", "check-open", "voted"}
 
 // String returns the event type's name.
 func (t EventType) String() string {
@@ -74,6 +79,8 @@ const (
 	ReasonQuorumError = "quorum error"
 	ReasonJailed      = "jailed for missed windows"
 	ReasonUnrunnable  = "unrunnable" // an accepted verdict that the task cannot be run
+	ReasonNoVote      = "no vote"    // revealed, but did not vote in the check round
+	ReasonNoValid     = "no valid candidate"
 )
 
 // Event is one effect of a transaction or of the end of a block, for the shell to log, index

@@ -300,12 +300,15 @@ func encodeTask(e *encoder, t *Task, full bool) {
 		e.bytes(x.Fingerprint)
 		e.fixed(x.Artifact[:])
 		e.u8(uint8(x.Outcome))
+		e.boolean(x.Voted)
+		e.u64(x.Valid)
 	}
 	e.u64(t.SettledAt)
 	e.bytes(t.Value)
 	e.u32(t.Support)
 	e.u32(t.Need)
 	e.str(t.Reason)
+	e.u64(t.CheckDeadline)
 }
 
 func decodeTask(d *decoder) *Task {
@@ -320,7 +323,7 @@ func decodeTask(d *decoder) *Task {
 	t.CommitDeadline = d.u64()
 	t.RevealDeadline = d.u64()
 	t.CommitClosedAt = d.u64()
-	n := d.count("executors", MaxReplicasLimit, 32+1+32+1+1+4+32+1)
+	n := d.count("executors", MaxReplicasLimit, 32+1+32+1+1+4+32+1+1+8)
 	if n > 0 {
 		t.Executors = make([]Executor, n)
 	}
@@ -337,6 +340,8 @@ func decodeTask(d *decoder) *Task {
 		}
 		x.Artifact = d.fixed32()
 		x.Outcome = Outcome(d.u8())
+		x.Voted = d.boolean("voted")
+		x.Valid = d.u64()
 	}
 	t.SettledAt = d.u64()
 	t.Value = d.bytes("value", MaxFingerprintBytes)
@@ -346,6 +351,7 @@ func decodeTask(d *decoder) *Task {
 	t.Support = d.u32()
 	t.Need = d.u32()
 	t.Reason = d.str("reason", 256)
+	t.CheckDeadline = d.u64()
 	return t
 }
 

@@ -154,9 +154,10 @@ const (
 	StatusReveal    TaskStatus = 2 // commit window closed, reveals accepted
 	StatusAccepted  TaskStatus = 3 // settled with a verdict
 	StatusNoVerdict TaskStatus = 4 // settled without a verdict; fee refunded
+	StatusCheck     TaskStatus = 5 // revealed sequences differ: verifiers vote on each candidate (check.go)
 )
 
-var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict"}
+var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check"}
 
 // String returns "commit", "reveal", "accepted" or "no-verdict".
 func (s TaskStatus) String() string {
@@ -181,9 +182,10 @@ const (
 	OutcomeNoCommit  Outcome = 4
 	OutcomeNoReveal  Outcome = 5
 	OutcomeCopied    Outcome = 6
+	OutcomeNoVote    Outcome = 7 // revealed, but cast no vote in the check round
 )
 
-var outcomeNames = [...]string{"pending", "agreed", "outlier", "undecided", "no-commit", "no-reveal", "copied"}
+var outcomeNames = [...]string{"pending", "agreed", "outlier", "undecided", "no-commit", "no-reveal", "copied", "no-vote"}
 
 // String returns the outcome's name.
 func (o Outcome) String() string {
@@ -203,6 +205,10 @@ type Executor struct {
 	Fingerprint []byte
 	Artifact    [32]byte // SHA-256 of the artifact, as revealed
 	Outcome     Outcome
+	// Check round (SubmitTask.Verify == VerifyScore): whether the executor voted, and the
+	// candidates (bit k: Candidates(t)[k]) it judged valid.
+	Voted bool
+	Valid uint64
 }
 
 // Task is a submitted task and its progress. Values returned by State.Task are copies.
@@ -228,6 +234,8 @@ type Task struct {
 	Support   uint32 // executors within tolerance of the best candidate
 	Need      uint32 // agreeing executors the rule needed
 	Reason    string // why there is no verdict
+	// CheckDeadline is the last height accepting votes of the check round (0: none opened).
+	CheckDeadline uint64
 
 	specDigest [32]byte // SHA-256 of the encoded Spec, cached for hashing
 }

@@ -25,9 +25,10 @@ const (
 	TxReveal   TxType = 6 // Reveal
 	TxBatch    TxType = 7 // Batch
 	TxUnjail   TxType = 8 // Unjail
+	TxVote     TxType = 9 // Vote
 )
 
-var txTypeNames = [...]string{"", "transfer", "register", "unbond", "submit", "commit", "reveal", "batch", "unjail"}
+var txTypeNames = [...]string{"", "transfer", "register", "unbond", "submit", "commit", "reveal", "batch", "unjail", "vote"}
 
 // String returns the type's lower-case name.
 func (t TxType) String() string {
@@ -108,6 +109,9 @@ type SubmitTask struct {
 	Rule           quorum.Rule // Majority or SuperMajority
 	FingerprintLen uint32      // bytes of every fingerprint revealed for the task
 	Fee            uint64      // escrowed, split among the agreeing executors
+	// Verify is VerifyEqual (settle on the revealed fingerprints) or VerifyScore (text: when
+	// the revealed sequences differ, the executors vote on each candidate; see check.go).
+	Verify uint8
 }
 
 // Commit binds an executor to a fingerprint without showing it:
@@ -239,6 +243,7 @@ func (b *SubmitTask) encode(e *encoder) {
 	e.u8(uint8(b.Rule))
 	e.u32(b.FingerprintLen)
 	e.u64(b.Fee)
+	e.u8(b.Verify)
 }
 
 func (b *SubmitTask) decode(d *decoder) {
@@ -253,6 +258,7 @@ func (b *SubmitTask) decode(d *decoder) {
 	b.Rule = quorum.Rule(d.u8())
 	b.FingerprintLen = d.u32()
 	b.Fee = d.u64()
+	b.Verify = d.u8()
 }
 
 func (b *SubmitTask) validate() error {
@@ -276,6 +282,10 @@ func (b *SubmitTask) validate() error {
 	case uint64(b.Tolerance) > 8*uint64(b.FingerprintLen):
 		return fmt.Errorf("%w: tolerance %d over %d fingerprint bits", ErrMalformedTx,
 			b.Tolerance, 8*b.FingerprintLen)
+	case b.Verify > VerifyScore:
+		return fmt.Errorf("%w: verify mode %d", ErrMalformedTx, b.Verify)
+	case b.Verify == VerifyScore && b.Tolerance != 0:
+		return fmt.Errorf("%w: score-verified tasks compare fingerprints exactly (tolerance %d)", ErrMalformedTx, b.Tolerance)
 	}
 	return nil
 }
@@ -365,6 +375,8 @@ func newBody(t TxType) Body {
 		return new(Batch)
 	case TxUnjail:
 		return new(Unjail)
+	case TxVote:
+		return new(Vote)
 	}
 	return nil
 }

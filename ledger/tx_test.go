@@ -34,6 +34,7 @@ func goldenTxs() [][]byte {
 		n.Batch(Batch{Commits: []Commit{{Task: task, Commitment: [32]byte{5}}},
 			Reveals: []Reveal{{Task: task, Fingerprint: []byte{1, 2}, Salt: salt, Artifact: [32]byte{9}}}}),
 		n.Unjail(),
+		n.Vote(task, 0b101),
 	}
 }
 
