@@ -258,3 +258,28 @@ func TestCatchProbability(t *testing.T) {
 		t.Errorf("simulated %g, formula %g", got, want)
 	}
 }
+
+func TestPCA(t *testing.T) {
+	// Points on a line in 3-D, plus a small orthogonal wiggle: PC1 is the line.
+	var pts [][]float32
+	for i := range 5 {
+		w := float32(0.01 * float64(i%2*2-1))
+		pts = append(pts, []float32{float32(i), float32(2 * i), w})
+	}
+	proj, ex, err := PCA(pts, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex[0] < 0.99 || ex[0]+ex[1] > 1+1e-9 {
+		t.Errorf("explained %v", ex)
+	}
+	for i := range pts {
+		want := (float64(i) - 2) * math.Sqrt(5)
+		if math.Abs(math.Abs(proj[i][0])-math.Abs(want)) > 1e-3 {
+			t.Errorf("point %d on PC1 %g, want +-%g", i, proj[i][0], want)
+		}
+	}
+	if _, _, err := PCA(pts[:1], 1); err == nil {
+		t.Error("PCA of one point did not fail")
+	}
+}

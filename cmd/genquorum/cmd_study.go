@@ -113,6 +113,7 @@ manifest line by line (fsynced); --resume continues where a run stopped.`,
 	}
 	cmd.AddCommand(newStudyTable1Command(g), newStudyTable2Command(g), newStudyType2Command(g), newStudyOddsCommand(g),
 		newStudyCheckCommand(g), newStudyReproduceCommand(g), newStudyReportCommand(g), newStudySubstitutionCommand(g))
+	cmd.AddCommand(newStudyTrainingCommand(g))
 	return cmd
 }
 
