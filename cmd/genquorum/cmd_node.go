@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/cliconfig"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/metrics"
@@ -32,6 +33,7 @@ type nodeOptions struct {
 	p2pListen  []string
 	noExecutor bool
 	metrics    string
+	config     string
 }
 
 func newNodeCommand(g *globalOptions) *cobra.Command {
@@ -49,6 +51,9 @@ It stops cleanly on SIGINT or SIGTERM; restarted with the same home it replays t
 catches up and continues.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyNodeConfig(cmd, g, &o); err != nil {
+				return err
+			}
 			return runNode(cmd.Context(), g, o)
 		},
 	}
@@ -62,6 +67,7 @@ catches up and continues.`,
 	f.Uint32Var(&o.capacity, "capacity", 0, fmt.Sprintf("most open assignments declared on the ledger, which assigns no more (default %d per worker)", node.DefaultCapacityPerWorker))
 	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
 	f.BoolVar(&o.noExecutor, "no-executor", false, "run only the validator: register no executor, run no task")
+	f.StringVar(&o.config, "config", "", "TOML or YAML file setting any of these flags by name (default $GENQUORUM_CONFIG); $GENQUORUM_<FLAG> (e.g. GENQUORUM_LOG_LEVEL) overrides it, a flag overrides both")
 	f.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; README: Operations)")
 	o.engineOptions.addFlags(cmd)
 	return cmd
@@ -182,4 +188,21 @@ func serveMetrics(ctx context.Context, g *globalOptions, addr string, key ed2551
 		}
 	}()
 	return m, func() { cancel(); <-done }, nil
+}
+
+// applyNodeConfig fills the flags not given from $GENQUORUM_* and the --config file (package
+// cliconfig), then rebuilds the logger in case they set --log-level or --log-format.
+func applyNodeConfig(cmd *cobra.Command, g *globalOptions, o *nodeOptions) error {
+	if o.config == "" {
+		o.config = os.Getenv("GENQUORUM_CONFIG")
+	}
+	if err := cliconfig.Apply(cmd.Flags(), o.config, "GENQUORUM", "config", "help"); err != nil {
+		return usageError{err}
+	}
+	logger, err := newLogger(g.stderr, g.logLevel, g.logFormat)
+	if err != nil {
+		return usageError{err}
+	}
+	g.logger = logger
+	return nil
 }
