@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -10,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
-	"github.com/genquorum/genquorum/imghash"
+	"github.com/genquorum/genquorum/study"
 	"github.com/genquorum/genquorum/tensor"
 )
 
@@ -223,87 +222,11 @@ func runDiffusionDrift(ctx context.Context, g *globalOptions, o diffusionDriftOp
 	if err != nil {
 		return err
 	}
-	specs := []imghash.Spec{{Kind: imghash.AverageHash, Size: 8}, {Kind: imghash.DHash, Size: 8},
-		{Kind: imghash.PHash, Size: 8}, {Kind: imghash.WHash, Size: 8}}
-	type result struct {
-		png    []byte
-		hashes []imghash.Hash
-	}
-	gen := func(prompt string, seed uint64, prof tensor.Profile) (result, error) {
-		img, err := nm.Model.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
-			CFGScale: o.cfg, Seed: seed}, prof)
-		if err != nil {
-			return result{}, err
-		}
-		data, err := diffusion.EncodePNG(img)
-		if err != nil {
-			return result{}, err
-		}
-		hs, err := imghash.Compute(imghash.Image{Width: img.Rect.Dx(), Height: img.Rect.Dy(), Gray: img.Pix}, specs...)
-		return result{data, hs}, err
-	}
-	n := diffusion.NumClasses * o.seeds
-	bar := samplingBar(g.stderr, n*(1+len(profs)))
-	// same[p] counts identical PNGs; dist[p][k][d] counts distance d of hash kind k.
-	same := make([]int, len(profs))
-	dist := make([][][]int, len(profs))
-	for p := range profs {
-		dist[p] = make([][]int, len(specs))
-		for k := range specs {
-			dist[p][k] = make([]int, 65)
-		}
-	}
-	// One job per prompt and seed: exact's image, then each profile's; jobs run in parallel.
-	rows, err := parallelMap(ctx, n, func(ctx context.Context, i int) ([]result, error) {
-		prompt, seed := diffusion.ClassPrompts[i/o.seeds], uint64(i%o.seeds+1)
-		rs := make([]result, 1+len(profs))
-		for p, prof := range append([]tensor.Profile{tensor.Exact}, profs...) {
-			r, err := gen(prompt, seed, prof)
-			if err != nil {
-				return nil, err
-			}
-			rs[p] = r
-			_ = bar.Add(1)
-		}
-		return rs, nil
-	})
+	bar := samplingBar(g.stderr, diffusion.NumClasses*o.seeds*(1+len(profs)))
+	r, err := study.ProfileDrift(ctx, nm.Model, study.DriftConfig{Seeds: o.seeds, Steps: o.steps, Sampler: o.sampler,
+		CFGScale: o.cfg, Profiles: profs, Progress: func() { _ = bar.Add(1) }})
 	if err != nil {
 		return err
 	}
-	for _, rs := range rows {
-		ref := rs[0]
-		for p, r := range rs[1:] {
-			if bytes.Equal(r.png, ref.png) {
-				same[p]++
-			}
-			for k := range specs {
-				d, err := r.hashes[k].Distance(ref.hashes[k])
-				if err != nil {
-					return err
-				}
-				dist[p][k][d]++
-			}
-		}
-	}
-	fmt.Fprintf(g.stdout, "%d images per profile (%s, %d steps), compared with exact\n", n, o.sampler, o.steps)
-	fmt.Fprintf(g.stdout, "%-16s %-10s %-12s %s\n", "profile", "same PNG", "hash", "Hamming distance to exact: count (d=0 / 1 / 2 / 3 / >3)")
-	for p, prof := range profs {
-		for k, sp := range specs {
-			h := dist[p][k]
-			more := 0
-			for _, c := range h[4:] {
-				more += c
-			}
-			col := ""
-			if k == 0 {
-				col = fmt.Sprintf("%d/%d", same[p], n)
-			}
-			name := prof.Name
-			if k > 0 {
-				name = ""
-			}
-			fmt.Fprintf(g.stdout, "%-16s %-10s %-12s %d / %d / %d / %d / %d\n", name, col, sp.Kind, h[0], h[1], h[2], h[3], more)
-		}
-	}
-	return nil
+	return r.WriteText(g.stdout)
 }
