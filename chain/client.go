@@ -86,8 +86,17 @@ type Inclusion struct {
 // executed with a non-zero code returns *TxRejectedError. Submitting the same bytes twice is
 // safe: the ledger's nonces reject a replay, and the mempool cache drops duplicates.
 func (c *Client) Submit(ctx context.Context, tx []byte) (*Inclusion, error) {
+	return c.SubmitAccepted(ctx, tx, nil)
+}
+
+// SubmitAccepted is Submit calling accepted (if not nil) once, when a validator's mempool
+// first admits tx. Once admitted, the same bytes are resent when they are not included, and a
+// resend refused for its nonce (the transaction itself was included meanwhile, on another
+// validator) keeps waiting for the inclusion: a retry never signs anything new.
+func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func()) (*Inclusion, error) {
 	hash := types.Tx(tx).Hash()
 	var sentAt int64 = -1
+	admitted := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -102,8 +111,16 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (*Inclusion, error) {
 					return nil, err
 				}
 				continue
+			case err == nil && res.Code == ledger.Code(ledger.ErrNonce) && admitted:
+				// Included since it was admitted: wait for the index to show it.
 			case err == nil && res.Code != 0:
 				return nil, &TxRejectedError{Code: res.Code, Log: res.Log}
+			}
+			if !admitted {
+				admitted = true
+				if accepted != nil {
+					accepted()
+				}
 			}
 			st, err := ep.Status(ctx)
 			if err != nil {

@@ -74,6 +74,7 @@ type submitOptions struct {
 	fee       uint64
 	adaptive  bool
 	wait      bool
+	waitCap   bool
 	timeout   time.Duration
 	format    string
 }
@@ -86,7 +87,11 @@ func newSubmitCommand(g *globalOptions) *cobra.Command {
 		Long: `submit signs a task with --key (e.g. the client.key that genquorum testnet writes), sends it
 to the first validator of --rpc that answers (resubmitting if it is not included, failing over
 to the next validator), and with --wait (default) polls until the task is settled, then prints
-the verdict: accepted fingerprint, agreeing executors and outliers.
+the verdict: accepted fingerprint, agreeing executors and outliers. The task ID is printed on
+stderr as soon as a mempool admits the submission. The signed submission is kept in
+KEY.pending until it is in a block, so running the same submit again after a timeout resends
+the same transaction and never pays twice. A network at capacity refuses with code 21; by
+default submit retries until --timeout (--wait-capacity=false fails at once).
 
 The model is named as the nodes registered it; its content digest is looked up on the ledger.
 Image tasks take genquorum generate image's flags and defaults (--steps, --sampler,
@@ -123,6 +128,7 @@ The fingerprint scheme defaults to text:tokens for text and image:average_hash/8
 	f.Uint64Var(&o.fee, "fee", 300, "fee paid to the agreeing executors")
 	f.BoolVar(&o.adaptive, "adaptive", false, "allow a second round with more executors when there is no verdict")
 	f.BoolVar(&o.wait, "wait", true, "wait for the verdict")
+	f.BoolVar(&o.waitCap, "wait-capacity", true, "when the network is at capacity (mempool code 21), retry until --timeout instead of failing")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up waiting after this long")
 	f.StringVar(&o.format, "format", "text", "output: text or json")
 	return cmd
@@ -183,6 +189,12 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	c := node.NewClient(key, chainID, cc)
+	c.WaitBusy = o.waitCap
+	// A retry of the same submission after a timeout resends the same signed bytes.
+	c.Journal = o.key + ".pending"
+	c.Accepted = func(id ledger.TaskID) {
+		fmt.Fprintf(g.stderr, "task %s accepted into the mempool\n", id)
+	}
 	id, err := c.Submit(ctx, node.Request{Task: task, Scheme: sch, Replicas: o.replicas, MaxRounds: o.adaptive,
 		Tolerance: o.tolerance, Rule: rule, Fee: o.fee})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,7 @@ import (
 // engineOptions are the flags that choose the engines a node serves.
 type engineOptions struct {
 	fakeModels  []string
+	fakeDelay   time.Duration
 	llm         []string
 	imageModels []string
 	imageBase   string
@@ -32,6 +34,7 @@ func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&o.llm, "llm", nil, "GGUF model files served by the built-in LLM engine (each named by its file name without .gguf)")
 	cmd.Flags().StringSliceVar(&o.fakeModels, "fake-models", nil,
 		"serve these model names with the deterministic test engine (for tests and benchmarks that exclude engine time)")
+	cmd.Flags().DurationVar(&o.fakeDelay, "fake-delay", 0, "--fake-models: time each task takes (imitates engine time, for load tests)")
 	cmd.Flags().StringArrayVar(&o.imageModels, "image-model", nil,
 		"diffusion model served by the built-in image engine, resolved as generate image --model: a file, NAME.gguf in --models-dir, or built in: base, finetuned, lora, ti (repeatable)")
 	cmd.Flags().StringVar(&o.imageBase, "image-base", "", "base model of an adapter (lora, ti) --image-model file (default base.gguf next to it)")
@@ -59,7 +62,11 @@ func (o *engineOptions) build(ctx context.Context, logger *slog.Logger) (*engine
 			}
 			refs = append(refs, fakeModelRef(n))
 		}
-		if err := r.Register(enginetest.NewFake(refs...)); err != nil {
+		var fake engine.Engine = enginetest.NewFake(refs...)
+		if o.fakeDelay > 0 {
+			fake = slowEngine{fake, o.fakeDelay}
+		}
+		if err := r.Register(fake); err != nil {
 			return nil, err
 		}
 	}
@@ -122,4 +129,19 @@ func modelRef(r *engine.Registry, name string) (engine.ModelRef, error) {
 		}
 	}
 	return engine.ModelRef{}, fmt.Errorf("unknown model %q", name)
+}
+
+// slowEngine delays every task of an engine (--fake-delay).
+type slowEngine struct {
+	engine.Engine
+	delay time.Duration
+}
+
+func (e slowEngine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(e.delay):
+	}
+	return e.Engine.Run(ctx, t)
 }
