@@ -56,7 +56,15 @@ func (t *dbTracker) closeAll() {
 // StartNode starts the validator whose home is dir (see InitHome and WriteTestnet) with sm as
 // its application. It returns once the node is started; blocks then follow on their own.
 // Stop it with Stop.
-func StartNode(ctx context.Context, home string, sm StateMachine, logger *slog.Logger) (*Node, error) {
+func StartNode(ctx context.Context, home string, sm StateMachine, logger *slog.Logger) (_ *Node, err error) {
+	defer func() {
+		// CometBFT panics on some damaged stores (e.g. a block store behind the state store)
+		// while it opens them: report it with what to do instead of a stack trace.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("chain: the CometBFT data of %s is damaged (%v); try 'genquorum node rollback --home %s', "+
+				"or 'genquorum node reset --keep-keys --home %s' to sync again from the other validators", home, r, home, home)
+		}
+	}()
 	c, err := LoadConfig(home)
 	if err != nil {
 		return nil, err

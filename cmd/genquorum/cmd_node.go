@@ -70,6 +70,74 @@ catches up and continues.`,
 	f.StringVar(&o.config, "config", "", "TOML or YAML file setting any of these flags by name (default $GENQUORUM_CONFIG); $GENQUORUM_<FLAG> (e.g. GENQUORUM_LOG_LEVEL) overrides it, a flag overrides both")
 	f.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; README: Operations)")
 	o.engineOptions.addFlags(cmd)
+	cmd.AddCommand(newNodeRollbackCommand(g), newNodeResetCommand(g))
+	return cmd
+}
+
+func newNodeRollbackCommand(g *globalOptions) *cobra.Command {
+	var home string
+	var removeBlock bool
+	cmd := &cobra.Command{
+		Use:   "rollback --home DIR",
+		Short: "Roll the validator's CometBFT state back one height (the node must be stopped)",
+		Long: `rollback runs CometBFT's rollback on the home: the consensus state goes back one height (and
+with --remove-block the last block is deleted), so that on the next start the validator
+re-executes the last block. Use it when a node refuses to start because its state store is
+ahead of its block store (e.g. "StateBlockHeight > StoreBlockHeight" after a crash). The ledger
+keeps no state on disk (it is rebuilt from the blocks) and DIR/data/genquorum.db is left as is.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if home == "" {
+				return usagef("node rollback: --home is required")
+			}
+			h, hash, err := chain.Rollback(home, removeBlock)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "rolled back %s to height %d, app hash %X\n", home, h, hash)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home (required)")
+	cmd.Flags().BoolVar(&removeBlock, "remove-block", false, "also delete the last block")
+	return cmd
+}
+
+func newNodeResetCommand(g *globalOptions) *cobra.Command {
+	var home string
+	var keepKeys, store bool
+	cmd := &cobra.Command{
+		Use:   "reset --keep-keys --home DIR",
+		Short: "Delete the validator's chain data, keeping its keys (the node must be stopped)",
+		Long: `reset deletes the CometBFT databases of the home (DIR/data: blockstore.db, state.db, cs.wal,
+evidence.db, tx_index.db) and resets the validator's last-signed state, keeping the validator
+and node keys, the genesis and the config (CometBFT's unsafe-reset-all without the keys). On
+the next start the node syncs the chain again from the other validators. --keep-keys is
+required, to say that the keys stay. DIR/data/genquorum.db (artifacts and saved openings)
+is kept unless --store is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if home == "" || !keepKeys {
+				return usagef("node reset: --home and --keep-keys are required")
+			}
+			removed, err := chain.ResetData(home)
+			if store && err == nil {
+				p := filepath.Join(home, "data", "genquorum.db")
+				if err = os.Remove(p); err == nil {
+					removed = append(removed, p)
+				} else if errors.Is(err, os.ErrNotExist) {
+					err = nil
+				}
+			}
+			for _, p := range removed {
+				fmt.Fprintf(g.stdout, "removed %s\n", p)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home (required)")
+	cmd.Flags().BoolVar(&keepKeys, "keep-keys", false, "keep the validator and node keys (required)")
+	cmd.Flags().BoolVar(&store, "store", false, "also delete DIR/data/genquorum.db (artifacts and saved openings)")
 	return cmd
 }
 
@@ -106,7 +174,7 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(o.home, "data", "genquorum.db"), store.Options{})
+	st, err := store.OpenVerified(ctx, filepath.Join(o.home, "data", "genquorum.db"), store.Options{})
 	if err != nil {
 		return err
 	}

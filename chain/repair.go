@@ -1,0 +1,54 @@
+package chain
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cometbft/cometbft/cmd/cometbft/commands"
+	"github.com/cometbft/cometbft/privval"
+)
+
+// Rollback rolls the CometBFT state of the home back by one height (CometBFT's rollback
+// command), and with removeBlock also deletes the last block. A validator that halted with a
+// state store ahead of its block store, or with an app hash mismatch after a bad upgrade,
+// then re-executes the last block on start. The ledger itself keeps no state on disk: it is
+// rebuilt by replaying the blocks. It returns the height and app hash rolled back to.
+func Rollback(home string, removeBlock bool) (int64, []byte, error) {
+	c, err := LoadConfig(home)
+	if err != nil {
+		return 0, nil, err
+	}
+	h, hash, err := commands.RollbackState(c, removeBlock)
+	if err != nil {
+		return 0, nil, fmt.Errorf("chain: rollback %s: %w", home, err)
+	}
+	return h, hash, nil
+}
+
+// ResetData deletes the CometBFT databases of the home (block store, state, consensus WAL,
+// evidence, transaction index) and resets the validator's last-signed state, keeping its
+// keys, genesis and configuration (CometBFT's unsafe-reset-all without touching keys). The
+// node then syncs the chain again from its peers. It returns the paths removed.
+func ResetData(home string) ([]string, error) {
+	c, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, name := range []string{"blockstore.db", "state.db", "cs.wal", "evidence.db", "tx_index.db"} {
+		p := filepath.Join(c.DBDir(), name)
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return removed, fmt.Errorf("chain: reset %s: %w", home, err)
+		}
+		removed = append(removed, p)
+	}
+	if _, err := os.Stat(c.PrivValidatorKeyFile()); err != nil {
+		return removed, fmt.Errorf("chain: reset %s: validator key: %w", home, err)
+	}
+	privval.LoadFilePVEmptyState(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile()).Reset()
+	return removed, nil
+}
