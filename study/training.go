@@ -142,11 +142,8 @@ func RunTraining(ctx context.Context, r *Run, cfg TrainingConfig) error {
 		vps = append(vps, p)
 	}
 	drift := make([][]float64, len(vps))
-	segSecs := make([]float64, len(vps))
 	err = r.Do(ctx, "segment drift", len(vps), func(ctx context.Context, i int) error {
-		start := time.Now()
 		d, err := train.SegmentDrift(ctx, trainer, cfg.Data, vps[i:i+1])
-		segSecs[i] = time.Since(start).Seconds() / float64(spec.Segments())
 		if err == nil {
 			drift[i] = d[0]
 		}
@@ -169,17 +166,6 @@ func RunTraining(ctx context.Context, r *Run, cfg TrainingConfig) error {
 	if err := WriteTable(r.Dir, td); err != nil {
 		return err
 	}
-	tc := &Table{Name: "training-cost", Order: 53, Columns: []string{"verifier_profile", "segments", "training_seconds", "segment_seconds", "fraction", "one_over_segments"},
-		Title: "Cost of verifying one segment against the whole training (wall time, loaded machine)",
-		Note:  "training_seconds: the trainer's run (profile " + cfg.DetProfiles[0] + "); segment_seconds: the mean over all segments of loading checkpoint k (digest, fingerprint checked) and re-running K steps; the fetch of the checkpoint is not included (in-process)."}
-	for i := range vps {
-		tc.Rows = append(tc.Rows, []string{cfg.Verifiers[i], itoa(spec.Segments()), f2(secs[0]), f3(segSecs[i]),
-			g4(segSecs[i] / secs[0]), g4(1 / float64(spec.Segments()))})
-	}
-	if err := WriteTable(r.Dir, tc); err != nil {
-		return err
-	}
-
 	// Figure 6: full replays with and without gossip.
 	type replay struct{ with, without *train.ReplayResult }
 	reps := make([]replay, len(vps))
@@ -228,8 +214,42 @@ func RunTraining(ctx context.Context, r *Run, cfg TrainingConfig) error {
 	if err != nil {
 		return err
 	}
-	return SavePlot(r.Dir, Figure{Name: "figure6", Order: 51,
-		Caption: fmt.Sprintf("Full replays on other profiles: distance to the trainer's checkpoint per checkpoint, with gossip sync every %d checkpoints (the verifier adopts the trainer's checkpoint when within tolerance) and without. %s", cfg.Gossip, t6.Note)}, p6)
+	if err := SavePlot(r.Dir, Figure{Name: "figure6", Order: 51,
+		Caption: fmt.Sprintf("Full replays on other profiles: distance to the trainer's checkpoint per checkpoint, with gossip sync every %d checkpoints (the verifier adopts the trainer's checkpoint when within tolerance) and without. %s", cfg.Gossip, t6.Note)}, p6); err != nil {
+		return err
+	}
+	return RunTrainingCost(ctx, r, cfg)
+}
+
+// RunTrainingCost measures what a verifier pays: the trainer's whole run, then every segment's
+// re-execution (load checkpoint k, check its digest and fingerprint, run K steps), all on the
+// trainer's profile, one after the other in this process (so both see the same machine), and
+// writes the training-cost table.
+func RunTrainingCost(ctx context.Context, r *Run, cfg TrainingConfig) error {
+	spec := train.Spec{Base: cfg.Base.Digest, Method: train.MethodTI, Dataset: cfg.Data.Digest(), Steps: cfg.Steps,
+		Batch: cfg.Batch, LR: cfg.LR, Seed: cfg.Seed, Every: cfg.Every, Profile: cfg.DetProfiles[0]}
+	start := time.Now()
+	s, err := train.Train(ctx, spec, cfg.Base, cfg.Data, train.Options{})
+	if err != nil {
+		return err
+	}
+	total := time.Since(start).Seconds()
+	t := &Table{Name: "training-cost", Order: 53, Columns: []string{"segment", "segment_seconds", "training_seconds", "fraction", "one_over_segments", "checkpoint_bytes"},
+		Title: fmt.Sprintf("Cost of verifying one segment against the whole training (%d steps, %d segments, profile %s; wall time, one after the other, loaded machine)", spec.Steps, spec.Segments(), spec.Profile),
+		Note:  "segment_seconds: loading checkpoint k from memory (SHA-256 and fingerprint checked), re-running K steps, comparing; the transfer of checkpoint_bytes over p2p is not included."}
+	cs := s.Commitments()
+	sum := 0.0
+	for k := range spec.Segments() {
+		st := time.Now()
+		if _, err := train.VerifySegment(ctx, spec, cfg.Data, cs, k, s.Checkpoints[k].State, train.Options{}, 0); err != nil {
+			return fmt.Errorf("study: training cost: honest segment %d: %w", k, err)
+		}
+		sec := time.Since(st).Seconds()
+		sum += sec
+		t.Rows = append(t.Rows, []string{itoa(k), f3(sec), f2(total), g4(sec / total), g4(1 / float64(spec.Segments())), itoa(len(s.Checkpoints[k].State))})
+	}
+	t.Note += fmt.Sprintf(" Mean fraction %.4g (1/segments %.4g); all segments together %.3g of the training.", sum/float64(spec.Segments())/total, 1/float64(spec.Segments()), sum/total)
+	return WriteTable(r.Dir, t)
 }
 
 func g4(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }

@@ -16,6 +16,7 @@ func newStudyTrainingCommand(g *globalOptions) *cobra.Command {
 	var class, images int
 	var switched []string
 	var lr float64
+	var costOnly bool
 	cmd := &cobra.Command{
 		Use:   "training --out DIR [flags]",
 		Short: "Figures 5 and 6: textual-inversion trajectories (PCA) and gossip-synchronised verifiers",
@@ -29,7 +30,8 @@ inversion of --images Fashion-MNIST images of --class (default: 8 bags of t10k):
            gossip every --gossip checkpoints and without: distance per checkpoint
 
 plus training-segments (segment re-execution distances, which calibrate the tolerance) and
-training-cost (one segment's re-execution against the whole run).`,
+training-cost (one segment's re-execution against the whole run, measured one after the
+other on the trainer's profile; --cost-only re-measures just that).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.LR = float32(lr)
@@ -49,9 +51,15 @@ training-cost (one segment's re-execution against the whole run).`,
 			if cfg.Data, err = train.FashionMNISTClass(data, split, class, images); err != nil {
 				return err
 			}
+			if costOnly {
+				o.resume = true
+			}
 			r, err := o.open(g, "training")
 			if err != nil {
 				return err
+			}
+			if costOnly {
+				return finish(g, r, study.RunTrainingCost(cmd.Context(), r, cfg))
 			}
 			return finish(g, r, study.RunTraining(cmd.Context(), r, cfg))
 		},
@@ -70,6 +78,7 @@ training-cost (one segment's re-execution against the whole run).`,
 	f.StringSliceVar(&cfg.DetProfiles, "det-profile", cfg.DetProfiles, "profiles of the deterministic runs (the first is the trainer's)")
 	f.StringSliceVar(&switched, "switch", []string{"flip", "shuffle", "sched-noise"}, "sources switched on, one per run: flip, template, shuffle, sample-noise, timestep, sched-noise, prompt-drop")
 	f.StringSliceVar(&cfg.Verifiers, "verifier", cfg.Verifiers, "verifier profiles of figure 6")
+	f.BoolVar(&costOnly, "cost-only", false, "only (re)measure the training-cost table, in an existing --out directory")
 	f.IntVar(&cfg.Gossip, "gossip", cfg.Gossip, "M: checkpoints between gossip syncs")
 	return cmd
 }
