@@ -90,7 +90,7 @@ func LinePlot(title, xLabel, yLabel string, series []Series, xLabels []string) (
 func SavePlot(dir string, fig Figure, p *plot.Plot) error {
 	base := filepath.Join(dir, PlotDir, fig.Name)
 	for _, ext := range []string{"svg", "png"} {
-		wt, err := p.WriterTo(16*vg.Centimeter, 10*vg.Centimeter, ext)
+		wt, err := p.WriterTo(20*vg.Centimeter, 11*vg.Centimeter, ext)
 		if err != nil {
 			return fmt.Errorf("study: plot %s: %w", fig.Name, err)
 		}

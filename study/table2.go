@@ -347,8 +347,12 @@ func AnalyzeTable2(dir string, entries []Entry) error {
 	if err := WriteTable(dir, pt); err != nil {
 		return err
 	}
+	labels := make([]string, len(decodings))
+	for i, d := range decodings {
+		labels[i] = strings.Replace(d, "-", "\n", 1)
+	}
 	p, err := LinePlot("Table 2: agreement across profiles (simulated hardware)", "decoding",
-		"pairs of profiles with identical output (%)", series, decodings)
+		"pairs of profiles with identical output (%)", series, labels)
 	if err != nil {
 		return err
 	}
