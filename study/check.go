@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path"
@@ -179,4 +180,16 @@ func short(h string) string {
 		return h[:16] + "..."
 	}
 	return h
+}
+
+// WriteText writes one "MISMATCH ..." line per problem and a summary line.
+func (res CheckResult) WriteText(w io.Writer) error {
+	for _, p := range res.Problems {
+		if _, err := fmt.Fprintf(w, "MISMATCH %s\n", p); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d entries, %d fingerprints recomputed, %d mismatches; dataset digest %s\n",
+		res.Entries, res.Fingerprints, len(res.Problems), res.DatasetDigest)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"runtime"
 	"slices"
@@ -176,4 +177,30 @@ func builtinImageEngine(ref engine.ModelRef) (engine.Engine, error) {
 func digestHex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// WriteReproduced writes one line per entry that was not reproduced within tolerance and a
+// summary line; it returns how many were not.
+func WriteReproduced(w io.Writer, res []Reproduced, tolerance int) (int, error) {
+	var identical, ok int
+	for _, r := range res {
+		var err error
+		switch {
+		case r.Err != nil:
+			_, err = fmt.Fprintf(w, "FAILED %s: %v\n", r.Key, r.Err)
+		case !r.OK:
+			_, err = fmt.Fprintf(w, "OUTSIDE %s: a fingerprint at distance %d\n", r.Key, r.MaxDistance)
+		default:
+			ok++
+		}
+		if err != nil {
+			return 0, err
+		}
+		if r.Identical {
+			identical++
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d regenerated: %d byte-identical, %d within tolerance %d, %d not\n",
+		len(res), identical, ok, tolerance, len(res)-ok)
+	return len(res) - ok, err
 }

@@ -60,6 +60,28 @@ func DefaultDecodings() []Decoding {
 	}
 }
 
+// DecodingNames returns the names of DefaultDecodings.
+func DecodingNames() []string {
+	var out []string
+	for _, d := range DefaultDecodings() {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// DecodingsByName returns the default decodings named, in the order given.
+func DecodingsByName(names ...string) ([]Decoding, error) {
+	var out []Decoding
+	for _, n := range names {
+		i := slices.IndexFunc(DefaultDecodings(), func(d Decoding) bool { return d.Name == n })
+		if i < 0 {
+			return nil, fmt.Errorf("study: decoding %q: want one of %s", n, strings.Join(DecodingNames(), ", "))
+		}
+		out = append(out, DefaultDecodings()[i])
+	}
+	return out, nil
+}
+
 // TextModel is a text model of table2 and the file it was loaded from (recorded, so that
 // reproduce can load it again).
 type TextModel struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -149,15 +148,10 @@ func newStudyCheckCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, p := range res.Problems {
-				fmt.Fprintf(g.stdout, "MISMATCH %s\n", p)
+			if err := res.WriteText(g.stdout); err != nil || len(res.Problems) == 0 {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "%d entries, %d fingerprints recomputed, %d mismatches; dataset digest %s\n",
-				res.Entries, res.Fingerprints, len(res.Problems), res.DatasetDigest)
-			if len(res.Problems) > 0 {
-				return partialError{failed: len(res.Problems), total: res.Entries}
-			}
-			return nil
+			return partialError{failed: len(res.Problems), total: res.Entries}
 		},
 	}
 }
@@ -216,14 +210,9 @@ func newStudyTable2Command(g *globalOptions) *cobra.Command {
 		Short: "Table 2: do text outputs agree across profiles, per model and decoding",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var decs []study.Decoding
-			for _, d := range study.DefaultDecodings() {
-				if slices.Contains(decodings, d.Name) {
-					decs = append(decs, d)
-				}
-			}
-			if len(decs) != len(decodings) {
-				return usagef("--decoding %v: want some of greedy-30, greedy-60, beam5-30, beam10-30, sample-seeded-30, sample-unseeded-30", decodings)
+			decs, err := study.DecodingsByName(decodings...)
+			if err != nil {
+				return usageError{err}
 			}
 			models, err := study.LoadTextModels(paths...)
 			if err != nil {
@@ -239,15 +228,11 @@ func newStudyTable2Command(g *globalOptions) *cobra.Command {
 	}
 	f := cmd.Flags()
 	o.register(f)
-	var names []string
-	for _, d := range study.DefaultDecodings() {
-		names = append(names, d.Name)
-	}
 	f.StringSliceVar(&paths, "model", []string{"testdata/llamacpp/models/tiny-llama-a-f32.gguf",
 		"testdata/llamacpp/models/tiny-llama-b-gqa-f16.gguf", "testdata/llamacpp/models/tiny-llama-a-q8_0.gguf"}, "GGUF model files")
 	f.StringSliceVar(&profiles, "profile", study.ProfileNames(), "numeric profiles (simulated hardware)")
 	f.StringArrayVar(&prompts, "prompt", study.DefaultTextPrompts, "prompts (repeat)")
-	f.StringSliceVar(&decodings, "decoding", names, "decodings")
+	f.StringSliceVar(&decodings, "decoding", study.DecodingNames(), "decodings")
 	return cmd
 }
 
@@ -262,26 +247,11 @@ func newStudyReproduceCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var identical, ok int
-			for _, r := range res {
-				switch {
-				case r.Err != nil:
-					fmt.Fprintf(g.stdout, "FAILED %s: %v\n", r.Key, r.Err)
-				case !r.OK:
-					fmt.Fprintf(g.stdout, "OUTSIDE %s: a fingerprint at distance %d\n", r.Key, r.MaxDistance)
-				default:
-					ok++
-				}
-				if r.Identical {
-					identical++
-				}
+			bad, err := study.WriteReproduced(g.stdout, res, opts.Tolerance)
+			if err == nil && bad > 0 {
+				err = partialError{failed: bad, total: len(res)}
 			}
-			fmt.Fprintf(g.stdout, "%d regenerated: %d byte-identical, %d within tolerance %d, %d not\n",
-				len(res), identical, ok, opts.Tolerance, len(res)-ok)
-			if ok < len(res) {
-				return partialError{failed: len(res) - ok, total: len(res)}
-			}
-			return nil
+			return err
 		},
 	}
 	f := cmd.Flags()
