@@ -32,9 +32,10 @@
 //     samplers [top_k, top_p, temperature] with min_p 0, typical_p 1, repeat_penalty 1,
 //     dry/xtc/mirostat off; greedy is temperature 0 and top_k 1. GET /props must show one slot
 //     (total_slots 1, else Open fails: "-np 1") and the declared model (model_path); its
-//     build_info and n_ctx are recorded, and sampler (see below). A server without /props (genquorum serve before it
-//     had one) is checked through /v1/models and recorded as props=none. Token ids: exact
-//     (return_tokens, or completion_probabilities ids on servers without it).
+//     build_info and n_ctx are recorded, and sampler (see below). A server without /props
+//     (genquorum serve before it had one) is checked through /v1/models and recorded as
+//     props=none. Token ids: exact (return_tokens, or completion_probabilities ids on servers
+//     without it).
 //   - openai: POST /v1/completions with seed, temperature, top_p, top_k, logprobs (default 2),
 //     n 1, and vLLM's return_token_ids and return_tokens_as_token_ids (ignored by servers that
 //     do not know them); the prompt is sent as text, or as ids when the task gives them. Ids
