@@ -108,6 +108,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 		newScoreCommand(g),
 		newQuantizeCommand(g),
 		newServeCommand(g),
+		newExplorerCommand(g),
 		newEngineCommand(g),
 		newStudyCommand(g),
 	)

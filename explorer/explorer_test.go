@@ -1,0 +1,194 @@
+package explorer
+
+import (
+	"context"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genquorum/genquorum/devnet"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/enginetest"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// hostile is a prompt that would inject an element if it were not escaped.
+const hostile = `<b id="injected">x</b><script>document.title="pwned"</script> once upon a time`
+
+// settledNetwork starts a one-node network, settles a text task with a hostile prompt, and
+// returns an explorer following it, served over HTTP, with the task's ID and fetched text.
+func settledNetwork(t *testing.T) (url string, id ledger.TaskID, text string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a CometBFT validator")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	t.Cleanup(cancel)
+	model := engine.ModelRef{Name: "fake-a", Digest: engine.Digest{0xa}}
+	var reg engine.Registry
+	if err := reg.Register(enginetest.NewFake(model)); err != nil {
+		t.Fatal(err)
+	}
+	nw, err := devnet.Start(ctx, devnet.Options{Dir: t.TempDir(), Nodes: []devnet.NodeSpec{{}}, Engines: &reg,
+		EmptyBlockInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nw.Stop() })
+	id, err = nw.Clients[0].Submit(ctx, node.Request{
+		Task: engine.Task{Kind: engine.KindText, Model: model, Prompt: hostile, Seed: 3,
+			Text: &engine.TextParams{Decode: "greedy", MaxTokens: 8}},
+		Scheme: fingerprint.TokenScheme, Replicas: 1, Rule: quorum.Majority, Fee: 300,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tv, err := nw.Clients[0].Wait(ctx, id); err != nil || tv.Status != "accepted" {
+		t.Fatalf("task: %+v %v", tv, err)
+	}
+	f, err := node.Fetch(ctx, nw.Chain, nw.ClientHost, id, node.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := New(nw.Chain, nw.ClientHost, slog.New(slog.DiscardHandler))
+	fctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- x.Follow(fctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("follow: %v", err)
+		}
+	})
+	for { // wait until the explorer has followed the task's assignment
+		x.mu.Lock()
+		ok := slices.Contains(x.tasks, id)
+		x.mu.Unlock()
+		if ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("explorer never saw the task")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	srv := httptest.NewServer(x.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL + "/", id, string(f.Data)
+}
+
+// TestExplorerInChromium loads the page in headless Chromium (Debian's chromium; skipped
+// with a message when it is not installed) after a one-validator network settled a task, and
+// checks the DOM: the task is listed as accepted with its verdict, its executor agreed, the
+// odds are shown, the text artifact was fetched from the agreeing node and shown, the hostile
+// prompt is shown as text (no injected element, no script run), and the node is listed.
+func TestExplorerInChromium(t *testing.T) {
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Skip("chromium not installed (apt-get install -y chromium): explorer browser test skipped")
+	}
+	url, id, text := settledNetwork(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-background-networking", "--disable-dev-shm-usage", "--no-first-run",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=8000", "--dump-dom", url).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	dom := string(out)
+	row := between(dom, `data-task="`+id.String()+`"`, "</tr>\n")
+	if row == "" {
+		t.Fatalf("task %s not on the page:\n%s", id.String()[:12], dom)
+	}
+	for _, want := range []string{
+		`class="status accepted"`,
+		`class="outcome">agreed<`,
+		html.EscapeString(text), // the artifact, fetched by the page's script and shown as text
+		`&lt;b id="injected"&gt;x&lt;/b&gt;&lt;script&gt;`,
+	} {
+		if !strings.Contains(row, want) {
+			t.Errorf("task row lacks %q:\n%s", want, row)
+		}
+	}
+	if strings.Contains(row, "loading…") {
+		t.Errorf("artifact never loaded:\n%s", row)
+	}
+	if strings.Contains(dom, `<b id="injected">`) || strings.Contains(dom, "<title>pwned</title>") {
+		t.Errorf("the prompt was injected into the page")
+	}
+	if !strings.Contains(row, `class="verdict"><code>`) || strings.Contains(between(row, `class="odds">`, "</td>"), "-") {
+		t.Errorf("verdict or odds missing:\n%s", row)
+	}
+	if !strings.Contains(dom, `class="node"`) || !strings.Contains(dom, `class="jailed">no<`) {
+		t.Errorf("node not listed")
+	}
+}
+
+// TestExplorerPlainHTTP checks the server side without a browser: the page and the live
+// content are HTML with the escaped prompt, and the artifact endpoint serves the text.
+func TestExplorerPlainHTTP(t *testing.T) {
+	url, id, text := settledNetwork(t)
+	for _, path := range []string{"", "content"} {
+		body := get(t, url+path)
+		if !strings.Contains(body, id.String()) || !strings.Contains(body, `class="status accepted"`) ||
+			!strings.Contains(body, "&lt;b id=&#34;injected&#34;&gt;") || strings.Contains(body, `<b id="injected">`) {
+			t.Errorf("/%s: task missing or prompt not escaped:\n%s", path, body)
+		}
+	}
+	if got := get(t, url+"artifact/"+id.String()); got != text {
+		t.Errorf("artifact %q, want %q", got, text)
+	}
+	resp, err := http.Get(url + "artifact/zz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad id: status %d", resp.StatusCode)
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return string(b)
+}
+
+// between returns s from the first from to the next to after it, or "".
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(s[i:], to)
+	if j < 0 {
+		return s[i:]
+	}
+	return s[i : i+j]
+}
