@@ -171,7 +171,7 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		}
 		nw.Hosts = append(nw.Hosts, h)
 		n, err := node.New(node.Config{Key: Key("node", i), Stake: s.Stake, Profile: s.Profile, Class: s.Class,
-			Behaviour: b, Workers: s.Workers, Addrs: h.P2PAddrs(), Observer: s.Observer}, o.ChainID, cc, o.Engines, st, o.Logger)
+			Behaviour: b, Workers: s.Workers, Addrs: h.P2PAddrs(), Observer: s.Observer, Host: h}, o.ChainID, cc, o.Engines, st, o.Logger)
 		if err != nil {
 			nw.Stop()
 			return nil, err

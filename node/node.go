@@ -75,6 +75,7 @@ import (
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/store"
 )
 
@@ -129,6 +130,9 @@ type Config struct {
 	Addrs []string
 	// Observer, if set, is told what the node sees and does (package metrics implements it).
 	Observer Observer
+	// Host, when set, fetches other executors' artifacts to check them in a check round
+	// (check.go); without it the node votes by equality.
+	Host *p2p.Host
 }
 
 // Observer is told what a node sees and does, for monitoring. Its methods are called from the
@@ -183,6 +187,7 @@ const DefaultCapacityPerWorker = 32
 // Stats count what a node did.
 type Stats struct {
 	Assigned, Committed, Revealed, Failed atomic.Int64
+	Voted                                 atomic.Int64 // votes sent in check rounds
 }
 
 // Node is a running daemon. Create it with New, then call Register once and Run.
@@ -203,6 +208,7 @@ type Node struct {
 	openings map[jobKey]*opening // committed, not yet revealed
 	copied   map[jobKey][32]byte // copier: commitments seen from other executors
 	started  map[jobKey]bool     // assignments queued for a worker (each runs once)
+	checks   []jobKey            // check rounds to vote in (check.go)
 
 	Stats Stats
 }
@@ -399,6 +405,9 @@ func (n *Node) Run(ctx context.Context) error {
 			work, jailed := n.react(act)
 			if jailed {
 				g.Go(func() error { n.unjail(ctx); return nil })
+			}
+			for _, k := range n.takeChecks() {
+				g.Go(func() error { n.vote(ctx, k); return nil })
 			}
 			if err := queue(work); err != nil {
 				return err
@@ -604,6 +613,10 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			n.mu.Unlock()
 			if o != nil && o.Committed {
 				n.queueReveal(k)
+			}
+		case ledger.EventCheckOpen:
+			if slices.Contains(ev.Nodes, n.key) {
+				n.queueCheck(k)
 			}
 		case ledger.EventVerdict, ledger.EventNoVerdict:
 			n.forget(k)

@@ -62,6 +62,9 @@ type Request struct {
 	Tolerance uint32 // Hamming bits
 	Rule      quorum.Rule
 	Fee       uint64
+	// ScoreCheck asks for score-based verdicts (text:tokens only): when the executors' token
+	// sequences differ, they check each other's with the task's model (ledger.VerifyScore).
+	ScoreCheck bool
 }
 
 // Spec returns the ledger submission for r.
@@ -93,6 +96,12 @@ func (r Request) Spec() (ledger.SubmitTask, error) {
 	}
 	if r.MaxRounds {
 		spec.MaxReplicas = 2*r.Replicas + 1
+	}
+	if r.ScoreCheck {
+		if r.Task.Kind != engine.KindText || r.Scheme.Family != fingerprint.Tokens {
+			return ledger.SubmitTask{}, fmt.Errorf("node: score checks are for text:tokens tasks, not %s %s", r.Task.Kind, r.Scheme)
+		}
+		spec.Verify = ledger.VerifyScore
 	}
 	return spec, nil
 }

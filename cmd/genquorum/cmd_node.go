@@ -214,7 +214,7 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	}
 	defer host.Close()
 	n, err := node.New(node.Config{Key: key, Stake: o.stake, Profile: o.profile, Class: o.class, Behaviour: b, Workers: o.workers,
-		Capacity: o.capacity, Addrs: host.P2PAddrs(), Observer: observer},
+		Capacity: o.capacity, Addrs: host.P2PAddrs(), Observer: observer, Host: host},
 		chainID, cc, engines, st, g.logger)
 	if err != nil {
 		return err
