@@ -1,0 +1,466 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// Chaos tests: 4 validator processes (each also an executor with --fake-models), faults
+// injected with SIGKILL, and at the end: every task settled or refused with a reason, no
+// honest node slashed, every validator at the same app hash. They wait on conditions, never
+// on sleeps alone, and pick free ports; testing.Short() skips them.
+
+type chaosNet struct {
+	t     *testing.T
+	dir   string
+	base  int
+	procs []*proc
+	args  func(i int) []string
+	eps   []rpcclient.Client
+	cc    *chain.Client
+}
+
+// startChaos writes a 4-validator testnet with testnetArgs and starts every node with
+// nodeArgs(i) after "node --home DIR/nodeI".
+func startChaos(t *testing.T, testnetArgs []string, nodeArgs func(i int) []string) *chaosNet {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("chaos test: starts 4 validator processes")
+	}
+	c := &chaosNet{t: t, dir: t.TempDir(), base: freeBasePort(t, 4)}
+	args := append([]string{"testnet", "--validators", "4", "--out", c.dir, "--base-port", fmt.Sprint(c.base)}, testnetArgs...)
+	if _, stderr, code := runCLI(t, args...); code != 0 {
+		t.Fatal(stderr)
+	}
+	c.args = func(i int) []string {
+		return append([]string{"node", "--home", c.home(i), "--log-level", "warn"}, nodeArgs(i)...)
+	}
+	c.procs = make([]*proc, 4)
+	for i := range c.procs {
+		c.start(i)
+	}
+	t.Cleanup(func() {
+		for _, p := range c.procs {
+			if p != nil && p.cmd.ProcessState == nil {
+				p.cmd.Process.Kill()
+				p.cmd.Wait()
+			}
+		}
+	})
+	var rpcs []string
+	for i := range 4 {
+		rpcs = append(rpcs, c.rpc(i))
+	}
+	eps, err := chain.DialHTTP(rpcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.eps = eps
+	if c.cc, err = chain.NewClient(discardLogger(), eps...); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		c.waitFor(fmt.Sprintf("validator %d at height 3", i), 90*time.Second, func() bool { return height(t, c.rpc(i)) >= 3 })
+	}
+	// Every executor registered.
+	c.waitFor("4 registered nodes", 90*time.Second, func() bool {
+		var nodes []chain.NodeView
+		return c.cc.QueryJSON(t.Context(), chain.QueryNodes, nil, &nodes) == nil && len(nodes) == 4
+	})
+	return c
+}
+
+func (c *chaosNet) home(i int) string { return filepath.Join(c.dir, fmt.Sprintf("node%d", i)) }
+func (c *chaosNet) rpc(i int) string  { return fmt.Sprintf("tcp://127.0.0.1:%d", c.base+2*i+1) }
+
+func (c *chaosNet) start(i int) {
+	c.procs[i] = startProc(c.t, filepath.Join(c.dir, fmt.Sprintf("node%d.log", i)), c.args(i)...)
+}
+
+// kill sends SIGKILL (no clean shutdown) and waits for the process to die.
+func (c *chaosNet) kill(i int) {
+	c.procs[i].cmd.Process.Kill()
+	c.procs[i].cmd.Wait()
+}
+
+// waitFor polls cond every 200 ms until it holds, failing the test after limit.
+func (c *chaosNet) waitFor(what string, limit time.Duration, cond func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			var logs strings.Builder
+			for i := range c.procs {
+				b, _ := os.ReadFile(filepath.Join(c.dir, fmt.Sprintf("node%d.log", i)))
+				fmt.Fprintf(&logs, "--- node%d.log\n%s\n", i, tail(string(b), 1500))
+			}
+			c.t.Fatalf("timed out after %v waiting for %s\n%s", limit, what, logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// nodeKey returns validator i's ledger key (its CometBFT node identity).
+func (c *chaosNet) nodeKey(i int) string {
+	k, err := chain.Identity(c.home(i))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return hex.EncodeToString(k.Public().(ed25519.PublicKey))
+}
+
+// burst signs n submissions of model m with the client key and broadcasts them all at once
+// without waiting. It returns each submission's task ID and, for those CheckTx refused, the
+// refusal.
+func (c *chaosNet) burst(n int, m string, replicas uint32) (ids []ledger.TaskID, txs [][]byte, refused map[int]*chain.TxRejectedError) {
+	c.t.Helper()
+	key, err := readKeyFile(filepath.Join(c.dir, "client.key"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	model, err := ledgerModel(c.t.Context(), c.cc, m)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s := ledger.NewSigner(key, "genquorum-testnet")
+	var acct ledger.Account
+	k := s.Key()
+	if err := c.cc.QueryJSON(c.t.Context(), chain.QueryAccount, k[:], &acct); err != nil {
+		c.t.Fatal(err)
+	}
+	s.SetNonce(acct.Nonce)
+	refused = map[int]*chain.TxRejectedError{}
+	sch, err := fingerprint.ParseScheme("text:tokens")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for i := range n {
+		spec, err := node.Request{Task: engine.Task{Kind: engine.KindText, Model: model, Prompt: fmt.Sprintf("burst task %d", i),
+			Seed: uint64(i), Text: &engine.TextParams{Decode: "greedy", MaxTokens: 8}},
+			Scheme: sch, Replicas: replicas, Rule: quorum.Majority, Fee: 30}.Spec()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		tx, id := s.SubmitTask(spec)
+		ids, txs = append(ids, id), append(txs, tx)
+	}
+	for i, tx := range txs {
+		err := c.cc.Broadcast(c.t.Context(), tx)
+		var rej *chain.TxRejectedError
+		switch {
+		case errors.As(err, &rej):
+			refused[i] = rej
+		case err != nil:
+			c.t.Fatalf("broadcast %d: %v", i, err)
+		}
+	}
+	return ids, txs, refused
+}
+
+// outcome waits until the admitted submission tx is in a block and returns its code (0: the
+// task exists).
+func (c *chaosNet) outcome(tx []byte) uint32 {
+	c.t.Helper()
+	var code uint32
+	c.waitFor("a submission's block", 120*time.Second, func() bool {
+		for _, ep := range c.eps {
+			res, err := ep.Tx(c.t.Context(), types.Tx(tx).Hash(), false)
+			if err == nil {
+				code = res.TxResult.Code
+				return true
+			}
+		}
+		return false
+	})
+	return code
+}
+
+// task returns the task's view.
+func (c *chaosNet) task(id ledger.TaskID) (chain.TaskView, error) {
+	var tv chain.TaskView
+	err := c.cc.QueryJSON(c.t.Context(), chain.QueryTask, id[:], &tv)
+	return tv, err
+}
+
+// waitSettled waits until every task settled and returns their views.
+func (c *chaosNet) waitSettled(ids []ledger.TaskID, limit time.Duration) []chain.TaskView {
+	c.t.Helper()
+	out := make([]chain.TaskView, len(ids))
+	c.waitFor(fmt.Sprintf("%d tasks settled", len(ids)), limit, func() bool {
+		for i, id := range ids {
+			if out[i].SettledAt != 0 {
+				continue
+			}
+			tv, err := c.task(id)
+			if err != nil || tv.SettledAt == 0 {
+				return false
+			}
+			out[i] = tv
+		}
+		return true
+	})
+	return out
+}
+
+// checkEnd asserts that no node other than those in mayJail was slashed at all (those may be
+// slashed once, for jailing), and that every validator reports the same app hash at a common
+// height.
+func (c *chaosNet) checkEnd(mayJail ...int) {
+	c.t.Helper()
+	var nodes []chain.NodeView
+	if err := c.cc.QueryJSON(c.t.Context(), chain.QueryNodes, nil, &nodes); err != nil {
+		c.t.Fatal(err)
+	}
+	allowed := map[string]bool{}
+	for _, i := range mayJail {
+		allowed[c.nodeKey(i)] = true
+	}
+	for _, n := range nodes {
+		r := n.Record
+		switch {
+		case allowed[n.Key] && r.Slashed > 0 && r.Jailed == 1 && r.Outliers+r.NoReveal+r.Copied == 0:
+			c.t.Logf("node %s (down) jailed once, slashed %d", n.Key[:8], r.Slashed)
+		case r.Slashed > 0:
+			c.t.Errorf("node %s slashed %d: record %+v", n.Key[:8], r.Slashed, r)
+		}
+	}
+	var h int64 = 1 << 62
+	for i := range 4 {
+		c.waitFor(fmt.Sprintf("validator %d answers", i), 60*time.Second, func() bool { return height(c.t, c.rpc(i)) > 0 })
+		h = min(h, height(c.t, c.rpc(i)))
+	}
+	var first []byte
+	for i, ep := range c.eps {
+		blk, err := ep.Block(c.t.Context(), &h)
+		if err != nil {
+			c.t.Fatalf("validator %d block %d: %v", i, h, err)
+		}
+		if i == 0 {
+			first = blk.Block.AppHash
+		} else if !bytes.Equal(blk.Block.AppHash, first) {
+			c.t.Errorf("validator %d app hash %X at height %d, validator 0 %X", i, blk.Block.AppHash, h, first)
+		}
+	}
+}
+
+// stopAll stops every running node cleanly.
+func (c *chaosNet) stopAll() {
+	for _, p := range c.procs {
+		p.stop(c.t)
+	}
+}
+
+var chaosTestnet = []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "3", "--min-reveal-seconds", "2"}
+
+// TestChaosBurstOverCapacity: a burst of 60 submissions at once on executors that take 100 ms
+// per task and declare a capacity of 6 open assignments: each submission is accepted or refused
+// with a reason (at CheckTx or in its block, mostly "network at capacity"), no node holds more
+// than its capacity, every accepted task is accepted by the executors, nobody is slashed, and
+// the app hashes agree.
+func TestChaosBurstOverCapacity(t *testing.T) {
+	c := startChaos(t, chaosTestnet, func(int) []string {
+		return []string{"--fake-models", "fake-a", "--fake-delay", "100ms", "--workers", "2", "--capacity", "6"}
+	})
+	ids, txs, refused := c.burst(60, "fake-a", 3)
+	var live []ledger.TaskID
+	codes := map[uint32]int{}
+	for i, tx := range txs {
+		if r := refused[i]; r != nil {
+			codes[r.Code]++
+			continue
+		}
+		code := c.outcome(tx)
+		codes[code]++
+		if code == 0 {
+			live = append(live, ids[i])
+		}
+	}
+	t.Logf("%d submissions: %d accepted, outcome codes %v", len(ids), len(live), codes)
+	for code := range codes {
+		if code != 0 && code != ledger.Code(ledger.ErrNoCapacity) {
+			t.Errorf("submission refused with code %d, want only %d (network at capacity)", code, ledger.Code(ledger.ErrNoCapacity))
+		}
+	}
+	if len(live) == 0 || codes[ledger.Code(ledger.ErrNoCapacity)] == 0 {
+		t.Errorf("want some accepted and some refused for capacity, got %v", codes)
+	}
+	for _, tv := range c.waitSettled(live, 180*time.Second) {
+		if tv.Status != ledger.StatusAccepted.String() {
+			t.Errorf("task %s: %s (%s)", tv.ID[:12], tv.Status, tv.Reason)
+		}
+	}
+	c.checkEnd()
+	c.stopAll()
+}
+
+// TestChaosExecutorKilledBetweenCommitAndReveal: executor 3 commits, is killed with SIGKILL
+// before the reveal window opens (executor 2 is slow), and restarts: it reveals from its saved
+// openings, so every task is accepted with it agreeing and nobody is slashed.
+func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
+	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "60"},
+		func(i int) []string {
+			if i == 2 {
+				return []string{"--fake-models", "fake-a", "--fake-delay", "8s"}
+			}
+			return []string{"--fake-models", "fake-a"}
+		})
+	ids, txs, refused := c.burst(3, "fake-a", 4)
+	if len(refused) > 0 {
+		t.Fatalf("refused: %v", refused)
+	}
+	for _, tx := range txs {
+		if code := c.outcome(tx); code != 0 {
+			t.Fatalf("submission code %d", code)
+		}
+	}
+	k3, k2 := c.nodeKey(3), c.nodeKey(2)
+	committed := func(key string, id ledger.TaskID) bool {
+		tv, err := c.task(id)
+		if err != nil {
+			return false
+		}
+		for _, x := range tv.Executors {
+			if x.Node == key {
+				return x.Committed
+			}
+		}
+		return false
+	}
+	c.waitFor("executor 3 committed", 60*time.Second, func() bool {
+		for _, id := range ids {
+			if !committed(k3, id) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, id := range ids {
+		if tv, _ := c.task(id); tv.Status != ledger.StatusCommit.String() {
+			t.Fatalf("task %s already %s before the kill: executor 2 was not slow enough", tv.ID[:12], tv.Status)
+		}
+	}
+	c.kill(3)
+	c.waitFor("reveal windows open", 90*time.Second, func() bool {
+		for _, id := range ids {
+			if !committed(k2, id) {
+				return false
+			}
+		}
+		return true
+	})
+	c.start(3)
+	for _, tv := range c.waitSettled(ids, 120*time.Second) {
+		if tv.Status != ledger.StatusAccepted.String() {
+			t.Errorf("task %s: %s (%s)", tv.ID[:12], tv.Status, tv.Reason)
+		}
+		for _, x := range tv.Executors {
+			if x.Outcome != ledger.OutcomeAgreed.String() {
+				t.Errorf("task %s: executor %s %s", tv.ID[:12], x.Node[:8], x.Outcome)
+			}
+		}
+	}
+	c.checkEnd()
+	c.stopAll()
+}
+
+// TestChaosTwoOfFourDown: with two of four validators killed the chain halts (no height
+// advances, so no window passes); restarted, it resumes and every task in flight is accepted
+// without a slash.
+func TestChaosTwoOfFourDown(t *testing.T) {
+	c := startChaos(t, chaosTestnet, func(int) []string {
+		return []string{"--fake-models", "fake-a", "--fake-delay", "1s"}
+	})
+	ids, txs, refused := c.burst(4, "fake-a", 3)
+	if len(refused) > 0 {
+		t.Fatalf("refused: %v", refused)
+	}
+	for _, tx := range txs {
+		if code := c.outcome(tx); code != 0 {
+			t.Fatalf("submission code %d", code)
+		}
+	}
+	c.kill(2)
+	c.kill(3)
+	h0 := height(t, c.rpc(0))
+	// Give the two survivors time in which they could have made blocks if they had power.
+	deadline := time.Now().Add(4 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if h := height(t, c.rpc(0)); h > h0+1 {
+		t.Errorf("chain advanced from %d to %d with 2 of 4 validators", h0, h)
+	}
+	c.start(2)
+	c.start(3)
+	for _, tv := range c.waitSettled(ids, 180*time.Second) {
+		if tv.Status != ledger.StatusAccepted.String() {
+			t.Errorf("task %s: %s (%s)", tv.ID[:12], tv.Status, tv.Reason)
+		}
+	}
+	c.checkEnd()
+	c.stopAll()
+}
+
+// TestChaosCorruptStore: a node whose store file was damaged refuses to start with one line
+// naming the file and exit status 1, and does not panic; the same with an emptied file.
+func TestChaosCorruptStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a validator process")
+	}
+	dir := t.TempDir()
+	base := freeBasePort(t, 1)
+	if _, stderr, code := runCLI(t, "testnet", "--validators", "1", "--out", dir, "--base-port", fmt.Sprint(base)); code != 0 {
+		t.Fatal(stderr)
+	}
+	home := filepath.Join(dir, "node0")
+	rpc := fmt.Sprintf("tcp://127.0.0.1:%d", base+1)
+	p := startProc(t, filepath.Join(dir, "node0.log"), "node", "--home", home, "--fake-models", "fake-a", "--log-level", "warn")
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	for height(t, rpc) < 3 && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.stop(t)
+	db := filepath.Join(home, "data", "genquorum.db")
+	orig, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"header pages zeroed", append(make([]byte, 8192), orig[8192:]...)},
+		{"truncated", orig[:len(orig)/2]},
+		{"empty", nil},
+	} {
+		if err := os.WriteFile(db, c.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := runCLI(t, "node", "--home", home, "--fake-models", "fake-a", "--log-level", "error")
+		t.Logf("%s: exit %d: %s", c.name, code, strings.TrimSpace(stderr))
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 1 || len(lines) != 1 || !strings.Contains(stderr, db) || strings.Contains(stderr, "panic") {
+			t.Errorf("%s: exit %d, stderr %q: want exit 1 and one line naming %s", c.name, code, stderr, db)
+		}
+	}
+}
