@@ -164,6 +164,35 @@ func (d *Dataset) Has(key string) bool {
 	return ok
 }
 
+// Lookup returns the entry with key.
+func (d *Dataset) Lookup(key string) (Entry, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i, ok := d.keys[key]
+	if !ok {
+		return Entry{}, false
+	}
+	return d.entries[i], true
+}
+
+// Done reports whether key is in the manifest for task t. A key that holds another task is an
+// error (ErrKeyConflict): a resumed run whose grid differs (keys name prompts by position)
+// must not skip work it has not done.
+func (d *Dataset) Done(key string, t engine.Task) (bool, error) {
+	e, ok := d.Lookup(key)
+	if !ok {
+		return false, nil
+	}
+	if got := t.Digest().String(); e.Task.Digest != got {
+		return false, fmt.Errorf("%w: %s holds task %s, this run's task is %s (resume with the same prompts and settings, or another --out)",
+			ErrKeyConflict, key, short(e.Task.Digest), short(got))
+	}
+	return true, nil
+}
+
+// ErrKeyConflict is returned by Done for a key that names another task.
+var ErrKeyConflict = errors.New("study: work item already done with another task")
+
 // Entries returns the entries of study (all when study is ""), in manifest order. The slice is
 // a copy; the entries' maps are shared and must not be changed.
 func (d *Dataset) Entries(study string) []Entry {

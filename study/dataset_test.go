@@ -54,6 +54,17 @@ func TestDatasetResumeAndCheck(t *testing.T) {
 	f.WriteString(`{"study":"table1","key":"cut sh`)
 	f.Close()
 	runTable1(t, dir, true, tinyImageConfig(t, 1, 2))
+	// Resuming with another prompt at the same position is refused, not skipped.
+	other := tinyImageConfig(t, 1)
+	other.Prompts = []string{"A photo of a coat"}
+	r, err := Open("table1", Options{Dir: dir, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RunTable1(t.Context(), r, other); !errors.Is(err, ErrKeyConflict) {
+		t.Errorf("resume with another prompt: %v, want ErrKeyConflict", err)
+	}
+	r.Dataset.Close()
 	ds, err := OpenDataset(dir, true)
 	if err != nil {
 		t.Fatal(err)

@@ -129,7 +129,11 @@ func generateImages(ctx context.Context, r *Run, study string, items []imageItem
 		if err := it.task.Validate(); err != nil {
 			return fmt.Errorf("study: %s: %w", it.key, err)
 		}
-		if !r.Dataset.Has(it.key) {
+		done, err := r.Dataset.Done(it.key, it.task)
+		if err != nil {
+			return err
+		}
+		if !done {
 			todo = append(todo, it)
 		}
 	}

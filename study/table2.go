@@ -122,6 +122,14 @@ type textItem struct {
 	params llm.Params
 }
 
+// task is the engine task of the item.
+func (it textItem) task(prompt string) engine.Task {
+	return engine.Task{Kind: engine.KindText, Model: engine.ModelRef{Name: it.model.Model.Name, Digest: it.model.Model.Digest},
+		Prompt: prompt, Seed: it.params.Seed, Profile: it.prof.Name,
+		Text: &engine.TextParams{Decode: it.params.Decode, MaxTokens: it.params.MaxTokens,
+			Temperature: it.params.Temperature, TopK: it.params.TopK, TopP: it.params.TopP}}
+}
+
 // RunTable2 runs every model, decoding, profile and prompt of cfg (skipping those already in
 // the dataset), stores each output as a text record with its per-position margins, and writes
 // Table 2: per model and decoding, the share of profile pairs whose outputs agree token for
@@ -148,9 +156,14 @@ func RunTable2(ctx context.Context, r *Run, cfg TextConfig) error {
 					return fmt.Errorf("study: %s: %w", d.Name, err)
 				}
 				for k := range cfg.Prompts {
-					key := fmt.Sprintf("table2/%s/%s/%s/p%d", m.Model.Name, d.Name, name, k)
-					if !r.Dataset.Has(key) {
-						items = append(items, textItem{key: key, model: m, dec: d, prof: prof, prompt: k, params: params})
+					it := textItem{key: fmt.Sprintf("table2/%s/%s/%s/p%d", m.Model.Name, d.Name, name, k),
+						model: m, dec: d, prof: prof, prompt: k, params: params}
+					done, err := r.Dataset.Done(it.key, it.task(cfg.Prompts[k]))
+					if err != nil {
+						return err
+					}
+					if !done {
+						items = append(items, it)
 					}
 				}
 			}
@@ -175,10 +188,7 @@ func RunTable2(ctx context.Context, r *Run, cfg TextConfig) error {
 		for j, s := range res.Steps {
 			margins[j], slack[j] = float64(s.Margin), float64(s.Slack)
 		}
-		task := engine.Task{Kind: engine.KindText, Model: engine.ModelRef{Name: it.model.Model.Name, Digest: it.model.Model.Digest},
-			Prompt: prompt, Seed: it.params.Seed, Profile: it.prof.Name,
-			Text: &engine.TextParams{Decode: it.params.Decode, MaxTokens: it.params.MaxTokens,
-				Temperature: it.params.Temperature, TopK: it.params.TopK, TopP: it.params.TopP}}
+		task := it.task(prompt)
 		abs, _ := filepath.Abs(it.model.Path)
 		settings := map[string]string{"engine": textEngineName, "model_path": abs, "top_n": "2",
 			"decoding": it.dec.Name, "shared_seed": fmt.Sprint(it.dec.SharedSeed), "profile": it.prof.Name}
