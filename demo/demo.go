@@ -41,6 +41,9 @@ type Workload struct {
 	Image *engine.ImageParams
 	// Tolerance in bits for this kind's fingerprints.
 	Tolerance uint32
+	// ScoreCheck asks for score-based verdicts (text): differing token sequences are checked
+	// by the executors with the task's model instead of settling on equality.
+	ScoreCheck bool
 }
 
 // Options configure a demo run.
@@ -183,7 +186,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		g.Go(func() error {
 			t0 := time.Now()
 			id, err := client.Submit(gctx, node.Request{Task: task, Scheme: w.Scheme, Replicas: o.Replicas,
-				Tolerance: w.Tolerance, Rule: o.Rule, Fee: 300, MaxRounds: o.Adaptive})
+				Tolerance: w.Tolerance, Rule: o.Rule, Fee: 300, MaxRounds: o.Adaptive, ScoreCheck: w.ScoreCheck})
 			if err != nil {
 				return fmt.Errorf("demo: task %d: %w", i, err)
 			}

@@ -75,7 +75,7 @@ func TestRunCatchesCheaters(t *testing.T) {
 	s, err := Run(t.Context(), Options{
 		Dir: t.TempDir(), Engines: &reg, Nodes: nodes, Tasks: tasks, Replicas: uint32(len(nodes)),
 		Workloads: []Workload{{Kind: engine.KindText, Model: a, Scheme: fingerprint.TokenScheme,
-			Prompts: []string{"a", "b", "c"}, Text: &engine.TextParams{Decode: "greedy", MaxTokens: 4}}},
+			Prompts: []string{"a", "b", "c"}, Text: &engine.TextParams{Decode: "greedy", MaxTokens: 4}, ScoreCheck: true}},
 	})
 	if err != nil {
 		t.Fatal(err)

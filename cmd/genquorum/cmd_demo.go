@@ -44,6 +44,7 @@ type demoOptions struct {
 	jsonOut    string
 	dir        string
 	adaptive   bool
+	scoreCheck bool
 	window     uint64
 	reveal     uint64
 	imageModel string
@@ -91,6 +92,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringVar(&o.imageAlt, "image-alt", "finetuned",
 		"a second diffusion model every node serves, which the wrong-model cheater substitutes on image tasks (\"\" for none)")
 	f.IntVar(&o.images, "image-share", 3, "one task in N is an image task (when an image model is given)")
+	f.BoolVar(&o.scoreCheck, "score-check", true, "text tasks: when executors' tokens differ, they check each other's with the model (score-based verdicts) instead of settling on equality")
 	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with max(2n-1, n+1) executors (if enough nodes)")
 	f.Uint64Var(&o.window, "window", 300, "commit window in blocks (executors run the task within it)")
 	f.Uint64Var(&o.reveal, "reveal-window", 50, "reveal window in blocks (a task whose executors all reveal settles at once)")
@@ -154,7 +156,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	var textWork []demo.Workload
 	for _, m := range llms {
 		textWork = append(textWork, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
-			Prompts: demo.TextPrompts, Text: tp})
+			ScoreCheck: o.scoreCheck, Prompts: demo.TextPrompts, Text: tp})
 	}
 	workloads := textWork
 	if o.imageModel != "" {

@@ -61,6 +61,7 @@ type submitOptions struct {
 	temp      float32
 	topK      int
 	topP      float32
+	verify    string
 	steps     int
 	sampler   string
 	cfgScale  float32
@@ -115,6 +116,7 @@ The fingerprint scheme defaults to text:tokens for text and image:average_hash/8
 	f.Float32Var(&o.temp, "temperature", 1, "text, sample: temperature (> 0)")
 	f.IntVar(&o.topK, "top-k", 0, "text, sample: keep the K most likely tokens (0 = all)")
 	f.Float32Var(&o.topP, "top-p", 1, "text, sample: keep the smallest set of tokens with mass >= P (1 = all)")
+	f.StringVar(&o.verify, "verify", "equal", "text: equal (settle on identical tokens) or score (when executors' tokens differ, they check each other's with the model)")
 	f.IntVar(&o.steps, "steps", 20, "image: sampling steps")
 	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "image: sampler: "+strings.Join(diffusion.Samplers, ", "))
 	f.Float32Var(&o.cfgScale, "cfg-scale", diffusion.DefaultCFGScale, "image: classifier-free guidance scale (1 = none)")
@@ -144,6 +146,9 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 	rule, err := quorum.ParseRule(o.rule)
 	if err != nil {
 		return usagef("--rule: %v", err)
+	}
+	if o.verify != "equal" && o.verify != "score" {
+		return usagef("--verify %q: want equal or score", o.verify)
 	}
 	task := engine.Task{Kind: engine.Kind(o.kind), Prompt: o.prompt, Seed: o.seed}
 	scheme := o.scheme
@@ -196,7 +201,7 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 		fmt.Fprintf(g.stderr, "task %s accepted into the mempool\n", id)
 	}
 	id, err := c.Submit(ctx, node.Request{Task: task, Scheme: sch, Replicas: o.replicas, MaxRounds: o.adaptive,
-		Tolerance: o.tolerance, Rule: rule, Fee: o.fee})
+		Tolerance: o.tolerance, Rule: rule, Fee: o.fee, ScoreCheck: o.verify == "score"})
 	if err != nil {
 		return err
 	}
