@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -281,5 +282,44 @@ func TestPCA(t *testing.T) {
 	}
 	if _, _, err := PCA(pts[:1], 1); err == nil {
 		t.Error("PCA of one point did not fail")
+	}
+}
+
+func TestSeriesRootAndPicks(t *testing.T) {
+	spec := Spec{Method: MethodTI, Steps: 4, Batch: 1, LR: 0.01, Every: 2}
+	cs := []Commitment{{Step: 0, Fingerprint: []float32{0.5, -1}}, {Step: 2, Fingerprint: []float32{0.25, 1}}, {Step: 4, Fingerprint: []float32{1, 2}}}
+	root := SeriesRoot(&spec, cs)
+	if got := QuantizeFingerprint([]float32{0.5, -1, 1e30}); got[0] != FingerprintScale/2 || got[1] != -FingerprintScale || got[2] != math.MaxInt32 {
+		t.Errorf("QuantizeFingerprint = %v", got)
+	}
+	for name, mod := range map[string]func(c []Commitment){
+		"step":        func(c []Commitment) { c[1].Step = 3 },
+		"digest":      func(c []Commitment) { c[2].Digest[0] ^= 1 },
+		"fingerprint": func(c []Commitment) { c[0].Fingerprint = []float32{0.5, -0.99} },
+	} {
+		c := append([]Commitment(nil), cs...)
+		mod(c)
+		if SeriesRoot(&spec, c) == root {
+			t.Errorf("changing the %s left the series root unchanged", name)
+		}
+	}
+	a, err := PickSegments([]byte("block randomness"), 0, 12, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := PickSegments([]byte("block randomness"), 0, 12, 4)
+	c, _ := PickSegments([]byte("block randomness"), 1, 12, 4)
+	if !slices.Equal(a, b) || slices.Equal(a, c) {
+		t.Errorf("picks %v %v (same inputs), %v (another verifier)", a, b, c)
+	}
+	all, _ := PickSegments([]byte("x"), 3, 12, 12)
+	slices.Sort(all)
+	for i, s := range all {
+		if s != i {
+			t.Fatalf("picking all 12 segments gave %v", all)
+		}
+	}
+	if _, err := PickSegments(nil, 0, 3, 4); err == nil {
+		t.Error("picking 4 of 3 segments did not fail")
 	}
 }
