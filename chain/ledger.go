@@ -171,6 +171,10 @@ type ExecutorView struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Artifact    string `json:"artifact,omitempty"` // SHA-256 of the artifact, as revealed
 	Outcome     string `json:"outcome"`
+	// Check round of a score-verified text task: whether the executor voted, and the bitmask
+	// of candidates (distinct revealed fingerprints, in executor order) it judged valid.
+	Voted bool   `json:"voted,omitempty"`
+	Valid uint64 `json:"valid,omitempty"`
 }
 
 // NodeView is the JSON answer to a node query.
@@ -264,7 +268,8 @@ func viewTask(t ledger.Task) TaskView {
 		v.Value = hex.EncodeToString(t.Value)
 	}
 	for _, e := range t.Executors {
-		ev := ExecutorView{Node: e.Node.String(), Committed: e.Committed, Revealed: e.Revealed, Outcome: e.Outcome.String()}
+		ev := ExecutorView{Node: e.Node.String(), Committed: e.Committed, Revealed: e.Revealed, Outcome: e.Outcome.String(),
+			Voted: e.Voted, Valid: e.Valid}
 		if e.Committed {
 			ev.Commitment = hex.EncodeToString(e.Commitment[:])
 		}

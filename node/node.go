@@ -460,6 +460,10 @@ func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
 		if x == nil {
 			continue
 		}
+		if tv.Status == ledger.StatusCheck.String() && x.Revealed && !x.Voted {
+			n.logger.Info("reconcile: voting in the check round", "task", idHex[:12])
+			n.queueCheck(k)
+		}
 		n.mu.Lock()
 		o := n.openings[k]
 		n.mu.Unlock()
