@@ -286,7 +286,7 @@ func AnalyzeTable2(dir string, entries []Entry) error {
 	}
 	t := &Table{Name: "table2", Order: 20, Columns: Table2Columns,
 		Title: "Table 2: do text outputs agree across numeric profiles (simulated hardware)?",
-		Note: "agree_pct: pairs of profiles whose outputs are identical token for token, over prompts; " +
+		Note: "prompts: prompts with an output under every profile; agree_pct: pairs of profiles whose outputs are identical token for token, over those prompts; " +
 			"all_profiles_agree_pct: prompts on which every profile gave the same output; first_div: first differing " +
 			"position; margin_at_div: top-1 minus top-2 logit of the first profile at that position (sampling: the draw's slack, a share of the mass)."}
 	pt := &Table{Name: "table2-pairs", Order: 21, Columns: append([]string{"model", "profile_a", "profile_b"}, decodings...),
@@ -296,7 +296,14 @@ func AnalyzeTable2(dir string, entries []Entry) error {
 		ser := Series{Name: m}
 		pairAgree := map[[2]string][]string{}
 		for di, d := range decodings {
-			prompts := slices.Sorted(maps.Keys(outs[m][d]))
+			// Only prompts with an output of every profile count (an interrupted run leaves
+			// incomplete ones, which a resumed run completes).
+			var prompts []string
+			for _, pr := range slices.Sorted(maps.Keys(outs[m][d])) {
+				if len(outs[m][d][pr]) == len(profiles) {
+					prompts = append(prompts, pr)
+				}
+			}
 			var pairs, agree, allAgree, divs int
 			var divPos, divMargins []float64
 			for _, pr := range prompts {
