@@ -34,3 +34,13 @@ func TestWriteSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenTextModels(t *testing.T) {
+	reg, refs, err := OpenTextModels("../testdata/llamacpp/models")
+	if err != nil || len(refs) != 3 || len(reg.Models()) != 3 {
+		t.Fatalf("OpenTextModels: %v, %d models", err, len(refs))
+	}
+	if _, _, err := OpenTextModels(t.TempDir()); err == nil || !strings.Contains(err.Error(), "GENQUORUM_LLM_MODELS") {
+		t.Errorf("empty folder: %v", err)
+	}
+}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,7 +15,6 @@ import (
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/diffusion"
-	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/imghash"
 	"github.com/genquorum/genquorum/ledger"
@@ -138,7 +135,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		}
 		nodes = append(nodes, devnet.NodeSpec{Profile: o.profiles[i%len(o.profiles)], Class: "cheater", Behaviour: b})
 	}
-	reg, llms, err := openGGUFModels(o.modelsDir)
+	reg, llms, err := demo.OpenTextModels(o.modelsDir)
 	if err != nil {
 		return err
 	}
@@ -233,36 +230,4 @@ func checkProfile(flag, name string) error {
 		return usagef("%s %q: unknown profile (known: %s)", flag, name, strings.Join(names, ", "))
 	}
 	return nil
-}
-
-// openGGUFModels opens every .gguf file in dir ("": models.LLMDir) with the built-in LLM engine.
-func openGGUFModels(dir string) (*engine.Registry, []engine.ModelRef, error) {
-	if dir == "" {
-		dir, _ = models.LLMDir()
-	}
-	paths, err := filepath.Glob(filepath.Join(dir, "*.gguf"))
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(paths) == 0 {
-		return nil, nil, fmt.Errorf("demo: no .gguf model in %s: give --models-dir DIR or set %s=DIR "+
-			"(a clone has the test models in testdata/llamacpp/models)", dir, models.LLMDirEnv)
-	}
-	slices.Sort(paths)
-	var reg engine.Registry
-	var models []engine.ModelRef
-	for _, p := range paths {
-		if err := userfile.Check(p, 0); err != nil {
-			return nil, nil, fmt.Errorf("demo: %w", err)
-		}
-		e, err := llm.Open(p, llm.Options{})
-		if err != nil {
-			return nil, nil, fmt.Errorf("demo: %w", err)
-		}
-		if err := reg.Register(e); err != nil {
-			return nil, nil, err
-		}
-		models = append(models, e.Models()...)
-	}
-	return &reg, models, nil
 }
