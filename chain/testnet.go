@@ -26,7 +26,7 @@ type TestnetOptions struct {
 	// MetricsBasePort+i. Zero means right after the P2P and RPC ports (BasePort+2N+i);
 	// negative switches the instrumentation off.
 	MetricsBasePort int
-	Settings Settings
+	Settings        Settings
 	// AppState, if set, is called with every validator's node key (the identity the node
 	// daemon uses on the ledger) once the keys exist, and returns the genesis app_state.
 	AppState func(keys []ed25519.PublicKey) (json.RawMessage, error)
