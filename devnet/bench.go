@@ -36,6 +36,9 @@ type BenchOptions struct {
 	// for it. Required when Validators > 1.
 	Spawn  func(ctx context.Context, home string) (stop func(), err error)
 	Logger *slog.Logger
+	// Single sends one transaction per commitment and per reveal instead of ledger.Batch
+	// transactions (what executors sent before batches), for comparison.
+	Single bool
 }
 
 // BenchResult is what Bench measured.
@@ -64,7 +67,8 @@ type BenchResult struct {
 const benchExecutors = 3
 
 // Bench measures the verification network without engines: n=3 tasks whose fingerprints are
-// given, submitted, committed and revealed through real CometBFT validators running the
+// given, submitted, committed and revealed (in ledger.Batch transactions of up to 400 items
+// per executor, as node outboxes send them, unless o.Single) through real CometBFT validators running the
 // ledger: one in this process, or o.Validators processes started by o.Spawn (transactions are
 // broadcast to the first, which gossips them). All transactions are signed before the clock starts. The throughput run sends every
 // submission, then every commitment, then every reveal (each phase waits for the previous one
@@ -123,7 +127,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	sub := ledger.NewSigner(submitter, chainID)
 	res := &BenchResult{Validators: o.Validators, Tasks: o.Tasks}
 	// Throughput run.
-	submits, commits, reveals, ids := presign(sub, execs, m, o.Tasks)
+	submits, commits, reveals, ids := presign(sub, execs, m, o.Tasks, o.Single)
 	res.Txs = len(submits) + len(commits) + len(reveals)
 	h0, _ := cc.Height(ctx)
 	scanned := h0
@@ -161,7 +165,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	// Latency run: one task at a time.
 	var lat []float64
 	for range o.Latency {
-		s1, c1, r1, id := presign(sub, execs, m, 1)
+		s1, c1, r1, id := presign(sub, execs, m, 1, o.Single)
 		t0 := time.Now()
 		if _, err := cc.Submit(ctx, s1[0]); err != nil {
 			return nil, err
@@ -190,8 +194,15 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	return res, nil
 }
 
-// presign signs n tasks' submissions, the executors' commitments and their reveals.
-func presign(sub *ledger.Signer, execs []*ledger.Signer, m ledger.Model, n int) (submits, commits, reveals [][]byte, ids []ledger.TaskID) {
+// benchBatch is how many commitments or reveals one executor's batch carries in the bench:
+// what a node's outbox sends when that many are ready at once (ledger.Batch), within the
+// transaction size limit.
+const benchBatch = 400
+
+// presign signs n tasks' submissions, the executors' commitments and their reveals: one
+// transaction per commitment and reveal if single, else ledger.Batch transactions of up to
+// benchBatch items per executor.
+func presign(sub *ledger.Signer, execs []*ledger.Signer, m ledger.Model, n int, single bool) (submits, commits, reveals [][]byte, ids []ledger.TaskID) {
 	fp := []byte{1, 2, 3, 4, 5, 6, 7, 8}
 	for range n {
 		tx, id := sub.SubmitTask(ledger.SubmitTask{Kind: "text", Model: m, Prompt: binary.BigEndian.AppendUint64(nil, sub.Nonce()),
@@ -201,13 +212,33 @@ func presign(sub *ledger.Signer, execs []*ledger.Signer, m ledger.Model, n int) 
 	}
 	salt := func(id ledger.TaskID, j int) [32]byte { return sha256.Sum256(append(id[:], byte(j))) }
 	for j, e := range execs {
-		for _, id := range ids {
-			commits = append(commits, e.Sign(&ledger.Commit{Task: id, Commitment: ledger.CommitmentFor(id, e.Key(), fp, salt(id, j))}))
+		for lo := 0; lo < len(ids); lo += benchBatch {
+			var b ledger.Batch
+			for _, id := range ids[lo:min(lo+benchBatch, len(ids))] {
+				c := ledger.Commit{Task: id, Commitment: ledger.CommitmentFor(id, e.Key(), fp, salt(id, j))}
+				if single {
+					commits = append(commits, e.Sign(&c))
+				}
+				b.Commits = append(b.Commits, c)
+			}
+			if !single {
+				commits = append(commits, e.Batch(b))
+			}
 		}
 	}
 	for j, e := range execs {
-		for _, id := range ids {
-			reveals = append(reveals, e.Reveal(id, fp, salt(id, j), sha256.Sum256(fp)))
+		for lo := 0; lo < len(ids); lo += benchBatch {
+			var b ledger.Batch
+			for _, id := range ids[lo:min(lo+benchBatch, len(ids))] {
+				r := ledger.Reveal{Task: id, Fingerprint: fp, Salt: salt(id, j), Artifact: sha256.Sum256(fp)}
+				if single {
+					reveals = append(reveals, e.Sign(&r))
+				}
+				b.Reveals = append(b.Reveals, r)
+			}
+			if !single {
+				reveals = append(reveals, e.Batch(b))
+			}
 		}
 	}
 	return submits, commits, reveals, ids
