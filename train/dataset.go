@@ -159,3 +159,54 @@ func Synthetic(n int, seed uint64) *Dataset {
 	}
 	return d
 }
+
+// ParseDataset returns the dataset a command-line spec names: "synthetic:N:SEED" (Synthetic),
+// "fashion-mnist:CLASS:N[:SPLIT]" (FashionMNISTClass from the default directory, split t10k
+// unless given), or a folder of PNG images (label 8).
+func ParseDataset(spec string) (*Dataset, error) {
+	parts := strings.Split(spec, ":")
+	atoi := func(s string) (int, error) {
+		var v int
+		_, err := fmt.Sscanf(s, "%d", &v)
+		if err != nil {
+			return 0, fmt.Errorf("train: dataset %q: %q is not a number", spec, s)
+		}
+		return v, nil
+	}
+	switch parts[0] {
+	case "synthetic":
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("train: dataset %q: want synthetic:N:SEED", spec)
+		}
+		n, err := atoi(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		seed, err := atoi(parts[2])
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 || n > MaxImages || seed < 0 {
+			return nil, fmt.Errorf("train: dataset %q: N from 1 to %d, SEED not negative", spec, MaxImages)
+		}
+		return Synthetic(n, uint64(seed)), nil
+	case "fashion-mnist":
+		if len(parts) != 3 && len(parts) != 4 {
+			return nil, fmt.Errorf("train: dataset %q: want fashion-mnist:CLASS:N[:SPLIT]", spec)
+		}
+		c, err := atoi(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		n, err := atoi(parts[2])
+		if err != nil {
+			return nil, err
+		}
+		split := "t10k"
+		if len(parts) == 4 {
+			split = parts[3]
+		}
+		return FashionMNISTClass("", split, c, n)
+	}
+	return Folder(spec, 8)
+}

@@ -288,13 +288,15 @@ func (r *Run) Series(ctx context.Context) (*Series, error) {
 
 // fingerprint returns the vector fingerprint of the trainer's trainable weights: for a
 // textual inversion the learned embedding itself; otherwise a fixed random projection
-// (Achlioptas' +-1 signs, from the spec's digest) of all trainable weights onto ProjDim
+// (Achlioptas' +-1 signs, from the digest of the spec without its profile) of all trainable weights onto ProjDim
 // dimensions, summed in float64 in canonical order and scaled by 1/sqrt(ProjDim).
 func fingerprint(spec *Spec, tr *diffusion.Trainer) []float32 {
 	if spec.Method == MethodTI {
 		return append([]float32(nil), tr.Model.Param("text.ti_emb").Data...)
 	}
-	d := spec.Digest()
+	ps := *spec
+	ps.Profile = "" // the projection must not depend on who trains: one per task
+	d := ps.Digest()
 	g := newRNG(seedOf(d), 0x9f)
 	var acc [ProjDim]float64
 	for _, n := range tr.Trainable() {

@@ -19,6 +19,7 @@ import (
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
+	"github.com/genquorum/genquorum/train"
 )
 
 // rpcOptions choose the validators a client talks to.
@@ -78,6 +79,10 @@ type submitOptions struct {
 	waitCap   bool
 	timeout   time.Duration
 	format    string
+	method    string // train
+	trainStep int
+	every     int
+	dataset   string
 }
 
 func newSubmitCommand(g *globalOptions) *cobra.Command {
@@ -98,7 +103,11 @@ The model is named as the nodes registered it; its content digest is looked up o
 Image tasks take genquorum generate image's flags and defaults (--steps, --sampler,
 --cfg-scale, --width/--height, --negative-prompt), so that the accepted PNG is the one
 generate image writes with the same values and the executors' --profile.
-The fingerprint scheme defaults to text:tokens for text and image:average_hash/8 for images.`,
+Training tasks (--kind train, model train-NAME as node --train-model registers it) run the
+whole fine-tune on every executor, all randomness switches off (package train); the artifact is
+the learned change of the fingerprint, compared as a vector:simhash/256 sketch.
+The fingerprint scheme defaults to text:tokens for text, image:average_hash/8 for images and
+vector:simhash/256 for training.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSubmit(cmd.Context(), g, o)
@@ -107,7 +116,11 @@ The fingerprint scheme defaults to text:tokens for text and image:average_hash/8
 	f := cmd.Flags()
 	o.rpcOptions.addFlags(cmd)
 	f.StringVar(&o.key, "key", "", "client key file (required)")
-	f.StringVar(&o.kind, "kind", "text", "task kind: text or image")
+	f.StringVar(&o.kind, "kind", "text", "task kind: text, image or train")
+	f.StringVar(&o.method, "method", "ti", "train: ti, lora or full")
+	f.IntVar(&o.trainStep, "train-steps", 20, "train: training steps")
+	f.IntVar(&o.every, "checkpoint-every", 10, "train: steps between checkpoints (divides --train-steps)")
+	f.StringVar(&o.dataset, "dataset", "", "train: the dataset, as node --train-data names it (its digest goes in the task; executors must hold it)")
 	f.StringVar(&o.model, "model", "", "model name (required)")
 	f.StringVar(&o.prompt, "prompt", "", "prompt (required)")
 	f.Uint64Var(&o.seed, "seed", 42, "seed")
@@ -173,8 +186,17 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 		if scheme == "" {
 			scheme = "image:average_hash/8"
 		}
+	case engine.KindTrain:
+		data, err := train.ParseDataset(o.dataset)
+		if err != nil {
+			return usagef("--dataset: %v", err)
+		}
+		task.Train = &engine.TrainParams{Method: o.method, Steps: o.trainStep, Checkpoint: o.every, Dataset: data.Digest()}
+		if scheme == "" {
+			scheme = "vector:simhash/256"
+		}
 	default:
-		return usagef("--kind %q: want text or image", o.kind)
+		return usagef("--kind %q: want text, image or train", o.kind)
 	}
 	sch, err := fingerprint.ParseScheme(scheme)
 	if err != nil {

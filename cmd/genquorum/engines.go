@@ -16,6 +16,7 @@ import (
 	"github.com/genquorum/genquorum/engine/enginetest"
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/engine/remote"
+	"github.com/genquorum/genquorum/train"
 	"github.com/genquorum/genquorum/userfile"
 )
 
@@ -28,6 +29,8 @@ type engineOptions struct {
 	imageBase   string
 	modelsDir   string
 	remote      []string // --engine specs (package engine/remote)
+	trainModels []string // --train-model: base models served for training tasks as train-NAME
+	trainData   []string // --train-data: datasets held for training tasks
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
@@ -40,6 +43,10 @@ func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.imageBase, "image-base", "", "base model of an adapter (lora, ti) --image-model file (default base.gguf next to it)")
 	cmd.Flags().StringArrayVar(&o.remote, "engine", nil,
 		"remote engine NAME=KIND:URL[?options] with KIND llamacpp, openai, ollama, a1111, comfyui or exec and digest=HEX the model's declared digest; self-tested at start, refused if not reproducible (repeatable; README, Engines)")
+	cmd.Flags().StringArrayVar(&o.trainModels, "train-model", nil,
+		"diffusion base model (as --image-model) served for training tasks (kind train) under the name train-NAME (repeatable)")
+	cmd.Flags().StringArrayVar(&o.trainData, "train-data", nil,
+		"dataset held for training tasks: synthetic:N:SEED, fashion-mnist:CLASS:N[:SPLIT] or a folder of 28x28 PNGs (repeatable)")
 	cmd.Flags().StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for --image-model names (default $GENQUORUM_MODELS)")
 }
 
@@ -91,6 +98,15 @@ func (o *engineOptions) build(ctx context.Context, logger *slog.Logger) (*engine
 			return nil, err
 		}
 	}
+	if len(o.trainModels) > 0 {
+		e, err := o.trainEngine()
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Register(e); err != nil {
+			return nil, err
+		}
+	}
 	for _, spec := range o.remote {
 		e, err := remote.Start(ctx, spec, logger)
 		if err != nil {
@@ -104,6 +120,28 @@ func (o *engineOptions) build(ctx context.Context, logger *slog.Logger) (*engine
 		return nil, usagef("no engine: give --llm FILE.gguf, --image-model NAME|FILE, --engine NAME=KIND:URL (or --fake-models for tests)")
 	}
 	return &r, nil
+}
+
+// trainEngine loads the --train-model bases and --train-data datasets into a training engine.
+func (o *engineOptions) trainEngine() (*train.Engine, error) {
+	var bases []diffusion.Named
+	for _, name := range o.trainModels {
+		nm, err := loadImageModel("", name, o.modelsDir, o.imageBase)
+		if err != nil {
+			return nil, fmt.Errorf("--train-model: %w", err)
+		}
+		nm.Name = "train-" + nm.Name
+		bases = append(bases, nm)
+	}
+	var data []*train.Dataset
+	for _, spec := range o.trainData {
+		d, err := train.ParseDataset(spec)
+		if err != nil {
+			return nil, fmt.Errorf("--train-data: %w", err)
+		}
+		data = append(data, d)
+	}
+	return train.NewEngine(bases, data...)
 }
 
 // imageEngine loads the --image-model models into one diffusion engine, each resolved as
