@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -307,6 +308,17 @@ func TestChaosBurstOverCapacity(t *testing.T) {
 		if tv.Status != ledger.StatusAccepted.String() {
 			t.Errorf("task %s: %s (%s)", tv.ID[:12], tv.Status, tv.Reason)
 		}
+	}
+	// bench --rpc against the same network: a second burst, measured.
+	stdout, stderr, code := runCLI(t, "bench", "--rpc", c.rpc(1), "--key", filepath.Join(c.dir, "client.key"),
+		"--model", "fake-a", "--tasks", "12", "--format", "json")
+	var r struct{ Tasks, Accepted, Refused, Settled, Verdicts int }
+	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil {
+		t.Fatalf("bench --rpc: exit %d: %s %s", code, stdout, stderr)
+	}
+	t.Logf("bench --rpc: %s", strings.TrimSpace(stdout))
+	if r.Accepted+r.Refused != 12 || r.Accepted == 0 || r.Settled != r.Accepted || r.Verdicts != r.Accepted {
+		t.Errorf("bench --rpc: %+v", r)
 	}
 	c.checkEnd()
 	c.stopAll()

@@ -12,7 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/devnet"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
 )
 
 type benchOptions struct {
@@ -21,6 +26,10 @@ type benchOptions struct {
 	latency    int
 	format     string
 	single     bool
+	rpc        []string
+	key        string
+	model      string
+	replicas   uint32
 }
 
 func newBenchCommand(g *globalOptions) *cobra.Command {
@@ -48,6 +57,10 @@ blocks between the last reveal and the verdict.`,
 	f.IntVar(&o.latency, "latency-tasks", 20, "tasks in the sequential latency run")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.BoolVar(&o.single, "single", false, "one transaction per commitment and reveal instead of batches (for comparison)")
+	f.StringSliceVar(&o.rpc, "rpc", nil, "measure an existing network at these validator RPC addresses instead (with its own executors); needs --key and --model")
+	f.StringVar(&o.key, "key", "", "--rpc: funded client key file that pays the tasks")
+	f.StringVar(&o.model, "model", "", "--rpc: model of the text tasks (greedy, 8 tokens)")
+	f.Uint32Var(&o.replicas, "replicas", 3, "--rpc: executors per task")
 	return cmd
 }
 
@@ -57,6 +70,9 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 	}
 	if o.format != "text" && o.format != "json" {
 		return usagef("--format %q: want text or json", o.format)
+	}
+	if len(o.rpc) > 0 {
+		return runBenchRPC(ctx, g, o)
 	}
 	if o.format == "text" {
 		fmt.Fprintln(g.stdout, "validators  tasks  settled  seconds  tasks/s   txs/s  blocks  latency p50 ms  max ms  verdict blocks after last reveal  rejected txs  nonce lag max")
@@ -122,4 +138,47 @@ func validatorSpawner(g *globalOptions) func(ctx context.Context, home string) (
 				"sys_s", cmd.ProcessState.SystemTime().Seconds())
 		}, nil
 	}
+}
+
+// runBenchRPC is bench --rpc: a burst of --tasks text tasks on an existing network.
+func runBenchRPC(ctx context.Context, g *globalOptions, o benchOptions) error {
+	if o.key == "" || o.model == "" {
+		return usagef("bench --rpc: --key and --model are required")
+	}
+	key, err := readKeyFile(o.key)
+	if err != nil {
+		return err
+	}
+	ro := rpcOptions{rpc: o.rpc}
+	cc, chainID, err := ro.client(ctx, g)
+	if err != nil {
+		return err
+	}
+	model, err := ledgerModel(ctx, cc, o.model)
+	if err != nil {
+		return err
+	}
+	sch, err := fingerprint.ParseScheme("text:tokens")
+	if err != nil {
+		return err
+	}
+	spec, err := node.Request{Task: engine.Task{Kind: engine.KindText, Model: model, Prompt: "bench", Seed: 1,
+		Text: &engine.TextParams{Decode: "greedy", MaxTokens: 8}}, Scheme: sch, Replicas: o.replicas, Rule: quorum.Majority, Fee: 30}.Spec()
+	if err != nil {
+		return err
+	}
+	eps, err := chain.DialHTTP(o.rpc...)
+	if err != nil {
+		return err
+	}
+	r, err := devnet.BenchRPC(ctx, eps, key, chainID, spec, o.tasks)
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		return json.NewEncoder(g.stdout).Encode(r)
+	}
+	fmt.Fprintf(g.stdout, "tasks %d  accepted %d  refused %d %v  settled %d  verdicts %d  seconds %.2f  settled tasks/s %.1f\n",
+		r.Tasks, r.Accepted, r.Refused, r.Codes, r.Settled, r.Verdicts, r.Seconds, r.TasksPerS)
+	return nil
 }

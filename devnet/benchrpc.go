@@ -1,0 +1,126 @@
+package devnet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/ledger"
+)
+
+// RPCBenchResult is what BenchRPC measured on an existing network.
+type RPCBenchResult struct {
+	Tasks     int            `json:"tasks"`
+	Accepted  int            `json:"accepted"` // submissions that became tasks
+	Refused   int            `json:"refused"`  // refused at CheckTx or in their block (code in Codes)
+	Settled   int            `json:"settled"`  // accepted tasks settled with a verdict or without
+	Verdicts  int            `json:"verdicts"` // settled with an accepted verdict
+	Seconds   float64        `json:"seconds"`  // first broadcast to last settlement
+	TasksPerS float64        `json:"tasks_per_s"`
+	Codes     map[uint32]int `json:"codes"`
+}
+
+// BenchRPC measures an existing network through its RPC endpoints, with its own executors
+// and engines: it signs n submissions of spec with key (prompts made distinct by the index),
+// broadcasts them all at once, waits for each to be in a block or refused, then for every
+// accepted task to settle, and reports settled tasks per second of wall time. The key's
+// account pays the fees; the network's capacity may refuse part of the burst (code 21).
+func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKey, chainID string, spec ledger.SubmitTask, n int) (*RPCBenchResult, error) {
+	cc, err := chain.NewClient(slog.New(slog.DiscardHandler), eps...)
+	if err != nil {
+		return nil, err
+	}
+	s := ledger.NewSigner(key, chainID)
+	var acct ledger.Account
+	k := s.Key()
+	if err := cc.QueryJSON(ctx, chain.QueryAccount, k[:], &acct); err != nil {
+		return nil, err
+	}
+	s.SetNonce(acct.Nonce)
+	var txs [][]byte
+	var ids []ledger.TaskID
+	base := spec.Prompt
+	for i := range n {
+		sp := spec
+		sp.Prompt = fmt.Appendf(append([]byte(nil), base...), " #%d", i)
+		tx, id := s.SubmitTask(sp)
+		txs, ids = append(txs, tx), append(ids, id)
+	}
+	res := &RPCBenchResult{Tasks: n, Codes: map[uint32]int{}}
+	start := time.Now()
+	pending := map[int]bool{}
+	for i, tx := range txs {
+		err := cc.Broadcast(ctx, tx)
+		var rej *chain.TxRejectedError
+		switch {
+		case errors.As(err, &rej):
+			res.Codes[rej.Code]++
+			res.Refused++
+		case err != nil:
+			return nil, err
+		default:
+			pending[i] = true
+		}
+	}
+	var live []ledger.TaskID
+	for len(pending) > 0 {
+		for i := range pending {
+			r, err := eps[0].Tx(ctx, types.Tx(txs[i]).Hash(), false)
+			if err != nil {
+				continue
+			}
+			delete(pending, i)
+			res.Codes[r.TxResult.Code]++
+			if r.TxResult.Code == 0 {
+				live = append(live, ids[i])
+			} else {
+				res.Refused++
+			}
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+	res.Accepted = len(live)
+	for len(live) > 0 {
+		rest := live[:0]
+		for _, id := range live {
+			var tv chain.TaskView
+			if err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv); err != nil || tv.SettledAt == 0 {
+				rest = append(rest, id)
+				continue
+			}
+			res.Settled++
+			if tv.Status == ledger.StatusAccepted.String() {
+				res.Verdicts++
+			}
+		}
+		live = rest
+		if len(live) > 0 {
+			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	res.TasksPerS = float64(res.Settled) / res.Seconds
+	return res, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
