@@ -49,5 +49,13 @@
 // tolerance (gossip sync). A failed segment goes to Bisect: trainer and challenger exchange
 // state digests at midpoints under the declared profile (any node can emulate any profile
 // bit for bit, as Verde's RepOps), down to one step that a referee re-executes.
-// CatchProbability gives the odds of checking a falsified segment.
+// CatchProbability gives the odds of checking a falsified segment. SeriesRoot,
+// QuantizeFingerprint and PickSegments are what a ledger would use for the segment protocol
+// (commit, integer fingerprints, segments drawn from block randomness); it does not yet.
+//
+// # On the network
+//
+// Engine runs training tasks (engine.KindTrain) by full replication: every executor trains the
+// whole task, all switches off, and its artifact is what it learned (final fingerprint minus
+// the initial one), which the ledger compares as a vector:simhash sketch.
 package train
