@@ -166,8 +166,9 @@
 // decided block:
 //
 //	cache := ledger.NewSigCache(chainID, 1<<16)
-//	// CheckTx (mempool, may run concurrently with blocks): stateless, remembers good signatures.
-//	if _, err := ledger.CheckTx(chainID, raw, cache); err != nil {
+//	// CheckTx (mempool; serialised with blocks): against the committed state, remembers good
+//	// signatures. (The package function ledger.CheckTx is the stateless part alone.)
+//	if _, err := st.CheckTx(raw, cache); err != nil {
 //		return reject(ledger.Code(err), err)
 //	}
 //	// FinalizeBlock: the state machine; signatures found in the cache are not checked again.
@@ -179,7 +180,8 @@
 //
 // The cache memoizes a pure function (ed25519 verification of exact bytes for one chain ID),
 // so a validator with a cold cache reaches the same results, only more slowly. A State is not
-// safe for concurrent use; CheckTx, DecodeTx, TaskIDFor, CommitmentFor and SigCache are.
+// safe for concurrent use (State.CheckTx only reads, so it may run beside other readers); the
+// package functions CheckTx, DecodeTx, TaskIDFor, CommitmentFor and SigCache are.
 //
 // Clients use a Signer:
 //
