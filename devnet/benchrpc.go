@@ -70,10 +70,18 @@ func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKe
 		}
 	}
 	var live []ledger.TaskID
-	for len(pending) > 0 {
+	for round := 1; len(pending) > 0; round++ {
 		for i := range pending {
 			r, err := eps[0].Tx(ctx, types.Tx(txs[i]).Hash(), false)
 			if err != nil {
+				// CometBFT rechecks the mempool after each block and drops what the state now
+				// refuses (capacity filled up): broadcast again now and then to learn it.
+				var rej *chain.TxRejectedError
+				if round%20 == 0 && errors.As(cc.Broadcast(ctx, txs[i]), &rej) && rej.Code != ledger.Code(ledger.ErrNonce) {
+					delete(pending, i)
+					res.Codes[rej.Code]++
+					res.Refused++
+				}
 				continue
 			}
 			delete(pending, i)
