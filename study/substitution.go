@@ -295,7 +295,7 @@ func writeSubstitutionTables(dir string, cfg SubstitutionConfig, claims []subCla
 			llm.DefaultGreedyTol, llm.DefaultSampleTol),
 		Columns: []string{"substitute", "decoding", "claims", "accepted_pct", "caught_pct", "auc", "need_median", "verify_over_generate"}}
 	ct := &Table{Name: "substitution-checked", Order: 41,
-		Title: "Substitution (text): share of claims accepted when the verifier checks only the first k tokens",
+		Title:   "Substitution (text): share of claims accepted when the verifier checks only the first k tokens",
 		Columns: []string{"substitute", "decoding"}}
 	for _, k := range cfg.Checked {
 		ct.Columns = append(ct.Columns, fmt.Sprintf("k=%d", k))
