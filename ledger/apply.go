@@ -491,6 +491,9 @@ func (s *State) endBlock(ev *[]Event) {
 	ids = slices.Compact(ids)
 	for _, id := range ids {
 		t := s.tasks[id]
+		if t == nil { // pruned after it settled early
+			continue
+		}
 		switch {
 		case t.Status == StatusCommit && t.CommitDeadline == s.height && s.now < t.AssignedTime+s.params.MinCommitMillis:
 			// Blocks came faster than the window's wall-time floor: keep it open one more block.
@@ -520,6 +523,7 @@ func (s *State) endBlock(ev *[]Event) {
 			s.settleCheck(t, ev)
 		}
 	}
+	s.pruneTasks()
 }
 
 // settle decides the current round of t, pays and slashes its executors, and then either
@@ -598,6 +602,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 	s.touch(kindTask, t.ID)
 	if reason == "" {
 		t.Status, t.SettledAt, t.Value = StatusAccepted, s.height, v.Value
+		s.settled(t)
 		if bytes.Equal(v.Value, UnrunnableFingerprint(t.ID, t.Spec.FingerprintLen)) {
 			t.Reason = ReasonUnrunnable
 		}
@@ -635,6 +640,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		return
 	}
 	t.Status, t.SettledAt, t.Reason = StatusNoVerdict, s.height, reason
+	s.settled(t)
 	s.refund(t, t.Spec.Fee, ev)
 }
 

@@ -25,12 +25,17 @@ type settleWorkload struct {
 
 var workloads sync.Map // key string -> *settleWorkload
 
-func settleBlocks(b *testing.B, perBlock, batches, nNodes int) *settleWorkload {
-	key := fmt.Sprint(perBlock, batches, nNodes)
+func settleBlocks(b testing.TB, perBlock, batches, nNodes int) *settleWorkload {
+	return settleBlocksWith(b, DefaultParams(), perBlock, batches, nNodes)
+}
+
+// settleBlocksWith is settleBlocks under params p.
+func settleBlocksWith(b testing.TB, p Params, perBlock, batches, nNodes int) *settleWorkload {
+	key := fmt.Sprint(p, perBlock, batches, nNodes)
 	if w, ok := workloads.Load(key); ok {
 		return w.(*settleWorkload)
 	}
-	g := Genesis{ChainID: "bench", Params: DefaultParams()}
+	g := Genesis{ChainID: "bench", Params: p}
 	mk := func(s string) *Signer {
 		seed := sha256.Sum256([]byte(s))
 		return NewSigner(ed25519.NewKeyFromSeed(seed[:]), g.ChainID)

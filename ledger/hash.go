@@ -199,6 +199,9 @@ func (s *State) encodeMeta(e *encoder) {
 	e.str(s.chainID)
 	encodeParams(e, s.params)
 	e.u64(s.burned)
+	if s.params.PruneAfter != 0 { // absent when 0: app hashes of chains without pruning unchanged
+		e.u64(s.params.PruneAfter)
+	}
 }
 
 func encodeParams(e *encoder, p Params) {
@@ -362,7 +365,10 @@ func specDigest(spec *SubmitTask) [32]byte {
 }
 
 // stateMagic starts every MarshalState output.
-const stateMagic = "genquorum/ledger/state/v3"
+const stateMagic = "genquorum/ledger/state/v4"
+
+// stateMagicV3 is the previous encoding: v4 without PruneAfter (read as 0).
+const stateMagicV3 = "genquorum/ledger/state/v3"
 
 // ErrMalformedState reports bytes that UnmarshalState cannot restore.
 var ErrMalformedState = errors.New("ledger: malformed state")
@@ -371,8 +377,8 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 // block: equal states give equal bytes. A chain saves it at Commit (or every few blocks, and
 // replays the blocks since) and restores it with UnmarshalState.
 //
-//	magic "genquorum/ledger/state/v3"
-//	str chain ID, params, u64 height, u64 burned
+//	magic "genquorum/ledger/state/v4"
+//	str chain ID, params, u64 prune after, u64 height, u64 burned
 //	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, NonceWindow/64 u64 used-nonce bits
 //	u32 count, nodes sorted by key
 //	u32 count, tasks sorted by ID (with the full spec)
@@ -389,6 +395,7 @@ func (s *State) marshal() []byte {
 	e.fixed([]byte(stateMagic))
 	e.str(s.chainID)
 	encodeParams(e, s.params)
+	e.u64(s.params.PruneAfter)
 	e.u64(s.height)
 	e.u64(s.burned)
 	ak := sortedKeys(s.accounts)
@@ -421,12 +428,16 @@ func sortedKeys[K ~[32]byte, V any](m map[K]V) []K {
 // keys, valid params, sizes before allocation) and recomputes the app hash from the entries;
 // errors wrap ErrMalformedState.
 func UnmarshalState(b []byte) (*State, error) {
-	if len(b) < len(stateMagic) || string(b[:len(stateMagic)]) != stateMagic {
+	v3 := len(b) >= len(stateMagicV3) && string(b[:len(stateMagicV3)]) == stateMagicV3
+	if !v3 && (len(b) < len(stateMagic) || string(b[:len(stateMagic)]) != stateMagic) {
 		return nil, fmt.Errorf("%w: bad magic", ErrMalformedState)
 	}
 	d := &decoder{b: b[len(stateMagic):]}
 	chainID := d.str("chain id", MaxChainIDBytes)
 	p := decodeParams(d)
+	if !v3 {
+		p.PruneAfter = d.u64()
+	}
 	if d.err == nil {
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformedState, err)
@@ -467,7 +478,7 @@ func UnmarshalState(b []byte) (*State, error) {
 			d.fail(fmt.Errorf("tasks not sorted"))
 		}
 		prev = t.ID
-		if t.Status < StatusCommit || t.Status > StatusNoVerdict {
+		if t.Status < StatusCommit || t.Status > StatusCheck {
 			d.fail(fmt.Errorf("task %v: status %d", t.ID, t.Status))
 		}
 		t.specDigest = specDigest(&t.Spec)
@@ -478,6 +489,12 @@ func UnmarshalState(b []byte) (*State, error) {
 			s.addDue(t.RevealDeadline, t.ID)
 		case StatusReveal:
 			s.addDue(t.RevealDeadline, t.ID)
+		case StatusCheck:
+			s.addDue(t.CheckDeadline, t.ID)
+		case StatusAccepted, StatusNoVerdict:
+			if p.PruneAfter != 0 && t.SettledAt+p.PruneAfter > s.height {
+				s.settled(t)
+			}
 		}
 	}
 	if err := d.done(); err != nil {

@@ -210,10 +210,12 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 		*ev = append(*ev, Event{Type: EventNoVerdict, Task: t.ID, Round: t.Round, Support: t.Support, Need: t.Need, Reason: reason})
 		*ev = append(*ev, slashes...)
 		t.Status, t.SettledAt, t.Reason = StatusNoVerdict, s.height, reason
+		s.settled(t)
 		s.refund(t, t.Spec.Fee, ev)
 		return
 	}
 	t.Status, t.SettledAt, t.Value = StatusAccepted, s.height, slices.Clone(fps[best])
+	s.settled(t)
 	*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(t.Value),
 		Support: t.Support, Need: t.Need, Nodes: agreed})
 	*ev = append(*ev, slashes...)

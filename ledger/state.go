@@ -43,6 +43,13 @@ type Params struct {
 	// 0 keeps the per-task SlashNoCommitBPS instead.
 	JailAfterMisses uint32
 	SlashJailBPS    uint32
+	// PruneAfter, when not 0, deletes a settled task from the state PruneAfter blocks after
+	// the block that settled it (at the end of that block, once a block of that height comes).
+	// Its verdict, rewards and slashes stay in the block's events (CometBFT's indexer: tx and
+	// block search by "verdict.task"); the ledger answers "unknown task" afterwards. A
+	// transaction about a pruned task is refused as about an unknown task. 0 keeps settled
+	// tasks for ever.
+	PruneAfter uint64
 }
 
 // DefaultParams returns the rules used by tests and a default local chain.
@@ -283,6 +290,9 @@ type State struct {
 
 	// due[h] lists tasks with a deadline at height h (derived from tasks; never hashed).
 	due map[uint64][]TaskID
+	// prune[h] lists settled tasks deleted at the end of block h (Params.PruneAfter; derived
+	// from tasks; never hashed).
+	prune map[uint64][]TaskID
 
 	pending bool // a block was finalized and not yet committed
 
@@ -326,6 +336,7 @@ func newEmpty(chainID string, p Params) *State {
 		nodes:    make(map[PubKey]*Node),
 		tasks:    make(map[TaskID]*Task),
 		due:      make(map[uint64][]TaskID),
+		prune:    make(map[uint64][]TaskID),
 		dirty:    make(map[entryKey]struct{}),
 		hash:     newHasher(),
 	}
@@ -384,7 +395,7 @@ func (s *State) OpenTasks(node PubKey) []TaskID {
 	for _, list := range s.due {
 		for _, id := range list {
 			t := s.tasks[id]
-			if !t.Status.Settled() && t.executor(node) >= 0 && !slices.Contains(ids, id) {
+			if t != nil && !t.Status.Settled() && t.executor(node) >= 0 && !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
 		}
@@ -404,6 +415,43 @@ func (s *State) NextDeadline() (uint64, bool) {
 		}
 	}
 	return best, best != 0
+}
+
+// Waiting reports whether some task is not settled yet: its windows end at heights still to
+// come, so the chain must keep making blocks (a chain that makes no empty blocks makes paced
+// ones while Waiting is true; see package chain).
+func (s *State) Waiting() bool {
+	for _, list := range s.due {
+		for _, id := range list {
+			if t := s.tasks[id]; t != nil && !t.Status.Settled() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TaskCount returns the number of tasks in the state, settled ones not yet pruned included.
+func (s *State) TaskCount() int { return len(s.tasks) }
+
+// settled records that t was settled in this block: with Params.PruneAfter it is deleted at
+// the end of block SettledAt+PruneAfter.
+func (s *State) settled(t *Task) {
+	if s.params.PruneAfter != 0 {
+		h := t.SettledAt + s.params.PruneAfter
+		s.prune[h] = append(s.prune[h], t.ID)
+	}
+}
+
+// pruneTasks deletes the settled tasks whose pruning height is this block's.
+func (s *State) pruneTasks() {
+	for _, id := range s.prune[s.height] {
+		if t := s.tasks[id]; t != nil && t.Status.Settled() {
+			delete(s.tasks, id)
+			s.touch(kindTask, id)
+		}
+	}
+	delete(s.prune, s.height)
 }
 
 func compareKeys(a, b [32]byte) int {

@@ -445,6 +445,7 @@ func withoutHeight(b []byte) []byte {
 	d := decoder{b: b[len(stateMagic):]}
 	d.str("chain id", MaxChainIDBytes)
 	decodeParams(&d)
+	d.u64() // prune after
 	off := len(b) - len(d.b)
 	clear(b[off : off+8])
 	return b
