@@ -2,23 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/cliconfig"
 	"github.com/genquorum/genquorum/engine"
-	"github.com/genquorum/genquorum/ledger"
-	"github.com/genquorum/genquorum/metrics"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/p2p"
-	"github.com/genquorum/genquorum/store"
 )
 
 type nodeOptions struct {
@@ -120,15 +113,7 @@ is kept unless --store is given.`,
 			if home == "" || !keepKeys {
 				return usagef("node reset: --home and --keep-keys are required")
 			}
-			removed, err := chain.ResetData(home)
-			if store && err == nil {
-				p := filepath.Join(home, "data", "genquorum.db")
-				if err = os.Remove(p); err == nil {
-					removed = append(removed, p)
-				} else if errors.Is(err, os.ErrNotExist) {
-					err = nil
-				}
-			}
+			removed, err := node.ResetHome(home, store)
 			for _, p := range removed {
 				fmt.Fprintf(g.stdout, "removed %s\n", p)
 			}
@@ -158,104 +143,8 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 			return err
 		}
 	}
-	key, err := chain.Identity(o.home)
-	if err != nil {
-		return err
-	}
-	cfg, err := chain.LoadConfig(o.home)
-	if err != nil {
-		return err
-	}
-	gen, err := os.ReadFile(cfg.GenesisFile())
-	if err != nil {
-		return fmt.Errorf("node: %w", err)
-	}
-	chainID, err := chain.GenesisChainID(gen)
-	if err != nil {
-		return err
-	}
-	st, err := store.OpenVerified(ctx, filepath.Join(o.home, "data", "genquorum.db"), store.Options{})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	var observer node.Observer
-	if o.metrics != "" {
-		m, stop, err := serveMetrics(ctx, g, o.metrics, key, filepath.Join(o.home, "data", "genquorum.db"))
-		if err != nil {
-			return err
-		}
-		defer stop()
-		observer = m
-	}
-
-	v, err := chain.StartNode(ctx, o.home, chain.NewLedger(), g.logger)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := v.Stop(); err != nil {
-			g.logger.Error("stop validator", "err", err)
-		}
-	}()
-	if o.noExecutor {
-		g.logger.Info("validator running, no executor", "home", o.home, "rpc", v.RPCAddr())
-		<-ctx.Done()
-		return nil
-	}
-	cc, err := chain.NewClient(g.logger, v.Local())
-	if err != nil {
-		return err
-	}
-	host, err := p2p.NewHost(ctx, p2p.Config{PrivateKey: key, ListenAddrs: o.p2pListen, Source: st}, g.logger)
-	if err != nil {
-		return err
-	}
-	defer host.Close()
-	n, err := node.New(node.Config{Key: key, Stake: o.stake, Profile: o.profile, Class: o.class, Behaviour: b, Workers: o.workers,
-		Capacity: o.capacity, Addrs: host.P2PAddrs(), Observer: observer, Host: host},
-		chainID, cc, engines, st, g.logger)
-	if err != nil {
-		return err
-	}
-	g.logger.Info("node starting", "home", o.home, "key", n.Key().String()[:16], "rpc", v.RPCAddr(), "profile", o.profile, "behaviour", b)
-	if err := n.Register(ctx); err != nil {
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
-	}
-	err = n.Run(ctx)
-	g.logger.Info("node stopping", "assigned", n.Stats.Assigned.Load(), "committed", n.Stats.Committed.Load(), "revealed", n.Stats.Revealed.Load())
-	return err
-}
-
-// serveMetrics serves the node's metrics at addr until stop is called.
-func serveMetrics(ctx context.Context, g *globalOptions, addr string, key ed25519.PrivateKey, storePath string) (*metrics.Node, func(), error) {
-	var pub ledger.PubKey
-	copy(pub[:], key.Public().(ed25519.PublicKey))
-	m := metrics.New(pub, func() float64 {
-		st, err := os.Stat(storePath)
-		if err != nil {
-			return 0
-		}
-		return float64(st.Size())
-	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--metrics: %w", err)
-	}
-	g.logger.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := metrics.Serve(ctx, ln, metrics.Handler(m.Registry)); err != nil {
-			g.logger.Warn("metrics server", "err", err)
-		}
-	}()
-	return m, func() { cancel(); <-done }, nil
+	return node.RunHome(ctx, node.HomeConfig{Home: o.home, Profile: o.profile, Class: o.class, Behaviour: b, Stake: o.stake,
+		Workers: o.workers, Capacity: o.capacity, P2PListen: o.p2pListen, NoExecutor: o.noExecutor, Metrics: o.metrics}, engines, g.logger)
 }
 
 // applyNodeConfig fills the flags not given from $GENQUORUM_* and the --config file (package

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/node"
 )
 
 // TestNoVerdictFails: submit --wait exits non-zero when the task settles without a verdict.
@@ -18,9 +19,9 @@ func TestNoVerdictFails(t *testing.T) {
 		{chain.TaskView{ID: "ab", Status: "refunded"}, "task ab: no verdict: status refunded"},
 	}
 	for _, tt := range tests {
-		err := noVerdict(tt.tv)
+		err := node.NoVerdict(tt.tv)
 		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("noVerdict(%+v) = %v, want %q", tt.tv, err, tt.want)
+			t.Errorf("NoVerdict(%+v) = %v, want %q", tt.tv, err, tt.want)
 		}
 		if err != nil && exitCode(t.Context(), err) != exitError {
 			t.Errorf("exit %d, want %d", exitCode(t.Context(), err), exitError)
