@@ -137,6 +137,8 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 		err = s.unjail(tx, ev)
 	case *Vote:
 		err = s.vote(tx, b, ev)
+	case *Bisect:
+		err = s.bisect(tx, b, ev)
 	default:
 		panic(fmt.Sprintf("ledger: unhandled body %T", b))
 	}
@@ -414,6 +416,9 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 	if x.Committed {
 		return fmt.Errorf("%w: task %v", ErrAlreadyCommitted, t.ID)
 	}
+	if t.Spec.Verify == VerifySegments && i != 0 {
+		return fmt.Errorf("%w: task %v: only the trainer (executor 0) commits; verifiers vote", ErrNotCommitted, t.ID)
+	}
 	x.Committed, x.Commitment = true, b.Commitment
 	*ev = append(*ev, Event{Type: EventCommitted, Task: t.ID, Round: t.Round, Node: tx.Signer})
 	var same []PubKey
@@ -424,7 +429,7 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 			y.Duplicate, x.Duplicate = true, true
 			same = append(same, y.Node)
 		}
-		all = all && y.Committed
+		all = all && (y.Committed || (t.Spec.Verify == VerifySegments && j != 0))
 	}
 	if same != nil {
 		*ev = append(*ev, Event{Type: EventDuplicateCommitment, Task: t.ID, Round: t.Round, Node: tx.Signer, Nodes: same})
@@ -521,6 +526,14 @@ func (s *State) endBlock(ev *[]Event) {
 			s.settle(t, ev)
 		case t.Status == StatusCheck && t.CheckDeadline == s.height:
 			s.settleCheck(t, ev)
+		case t.Status == StatusSegments && t.CheckDeadline == s.height && s.now < t.ClosedTime+s.params.MinCommitMillis:
+			t.CheckDeadline = s.height + 1
+			s.addDue(t.CheckDeadline, t.ID)
+			s.touch(kindTask, t.ID)
+		case t.Status == StatusSegments && t.CheckDeadline == s.height:
+			s.nextDispute(t, 1, ev)
+		case t.Status == StatusDispute && t.Dispute.Deadline == s.height:
+			s.disputeTimeout(t, ev)
 		}
 	}
 	s.pruneTasks()
@@ -529,6 +542,9 @@ func (s *State) endBlock(ev *[]Event) {
 // settle decides the current round of t, pays and slashes its executors, and then either
 // records the verdict, starts an adaptive second round, or refunds the fee.
 func (s *State) settle(t *Task, ev *[]Event) {
+	if s.openSegments(t, ev) {
+		return
+	}
 	if s.openCheck(t, ev) {
 		return
 	}

@@ -113,6 +113,39 @@
 // Nodes whose stake falls below MinStake are no longer assigned. Unbond returns stake to the
 // balance, but a node with open assignments must keep MinStake bonded.
 //
+// # Training tasks
+//
+// A training task (SubmitTask.Verify == VerifySegments, segments.go; package train computes
+// everything off-ledger) carries a SegmentSpec: Segments S, SegmentSteps K, Checks c. Executor 0 of the round is the trainer, the others are verifiers; only the
+// trainer commits (the commit window closes with its commitment) and reveals its series
+// (SeriesBytes: per checkpoint 0..S the SHA-256 of its state and its integer fingerprint;
+// FingerprintLen = SeriesLen(S, dim)). The reveal opens verification (StatusSegments): the
+// reveal block's randomness (Task.SegmentRand) picks c segments per verifier
+// (SegmentPicks); each verifier fetches checkpoint k over p2p, checks it against the
+// revealed digest, re-runs K steps on its own hardware, judges the distance to checkpoint
+// k+1 off-ledger and sends one Vote (bit j: its j-th pick passed) within CommitWindow
+// blocks. When every verifier voted (or at the deadline; non-voters lose SlashNoRevealBPS),
+// each verifier that failed a segment, in executor order, opens a Dispute over its earliest
+// failed segment (StatusDispute): state digests under the spec's declared profile, exact,
+// exchanged as Bisect transactions. For segment 0 the challenger first gives its digest of
+// the initial state (if it differs from checkpoint 0, step 0 itself is disputed); then its
+// digest after the segment's end (equal to the trainer's: it concedes, neither paid nor
+// slashed); then both sides give their digests at the midpoint each round (RevealWindow
+// blocks per round), the ledger keeping the half where they part, until one step is left
+// (ceil(log2 K) rounds). A referee drawn by stake among the other eligible nodes
+// (SHA-256 of the block randomness, the task and the challenger) re-executes that step from
+// the agreed state and sends its digest within CommitWindow blocks; a side whose digest
+// differs lied (SlashOutlierBPS, ReasonLied). A trainer that lied ends the task rejected
+// (StatusNoVerdict, Reason naming the step, fee refunded); a challenger that lied is slashed
+// and the next challenger's dispute opens; when none is left the task is accepted, Value is
+// the series, and the trainer and every verifier that voted (a lying challenger excepted)
+// share the fee. A side silent in its phase loses (SlashNoRevealBPS, ReasonNoAnswer); a
+// silent referee ends the task without verdict (only the referee slashed); no eligible
+// referee ends it without verdict. Only digests, step numbers and bitmasks reach the
+// ledger: distances are judged by the verifiers. Known limits: verifier votes are not
+// committed before they are shown; the referee is not paid; the series must fit
+// MaxFingerprintBytes (S+1 checkpoints of 32 + 4 dim bytes).
+//
 // # Load: batches, time floors, capacity
 //
 // An executor keeps up with many tasks by sending one Batch per block carrying all its ready

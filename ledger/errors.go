@@ -89,6 +89,7 @@ var codes = []error{
 	ErrNoCapacity,
 	ErrJail,
 	ErrCheck,
+	ErrDispute, // segments.go
 }
 
 // CodeInternal is the code of an error that wraps none of the sentinels (a bug).

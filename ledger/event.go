@@ -53,11 +53,29 @@ const (
 	EventCheckOpen
 	// EventVoted: Task, Node, Amount (the bitmask of candidates it judged valid).
 	EventVoted
+	// EventSegmentsOpen: Task, Round, RevealDeadline (the last height accepting votes), Nodes
+	// (the verifiers), Value (the randomness that picked the segments: see SegmentPicks).
+	EventSegmentsOpen
+	// EventDisputeOpen: Task, Node (the challenger), Amount (the failed segment),
+	// RevealDeadline (the last height of the first phase).
+	EventDisputeOpen
+	// EventBisectQuery: Task, Amount (the step whose state digest both sides must send),
+	// RevealDeadline.
+	EventBisectQuery
+	// EventBisected: Task, Node, Amount (step), Value (its digest after the step).
+	EventBisected
+	// EventRefereeDrawn: Task, Node (the referee), Amount (the disputed step), Value (the
+	// agreed digest of the state before it), RevealDeadline.
+	EventRefereeDrawn
+	// EventDisputeResolved: Task, Node (the referee, or the conceding challenger), Amount
+	// (step), Reason.
+	EventDisputeResolved
 )
 
 var eventNames = [...]string{"", "node-registered", "unbonded", "task-assigned", "committed",
 	"duplicate-commitment", "reveal-open", "revealed", "verdict", "no-verdict", "reward", "slash", "refund",
-	"item-rejected", "jailed", "unjailed", "check-open", "voted"}
+	"item-rejected", "jailed", "unjailed", "check-open", "voted",
+	"segments-open", "dispute-open", "bisect-query", "bisected", "referee-drawn", "dispute-resolved"}
 
 // String returns the event type's name.
 func (t EventType) String() string {
@@ -164,6 +182,25 @@ func (e Event) Attributes() []Attribute {
 	case EventJailed:
 		add("node", e.Node.String())
 		num("amount", e.Amount)
+	case EventSegmentsOpen:
+		nodes("nodes", e.Nodes)
+		num("reveal_deadline", e.RevealDeadline)
+		add("value", hex.EncodeToString(e.Value))
+	case EventDisputeOpen, EventBisectQuery, EventRefereeDrawn:
+		add("node", e.Node.String())
+		num("amount", e.Amount)
+		num("reveal_deadline", e.RevealDeadline)
+		if e.Value != nil {
+			add("value", hex.EncodeToString(e.Value))
+		}
+	case EventBisected:
+		add("node", e.Node.String())
+		num("amount", e.Amount)
+		add("value", hex.EncodeToString(e.Value))
+	case EventDisputeResolved:
+		add("node", e.Node.String())
+		num("amount", e.Amount)
+		add("reason", e.Reason)
 	}
 	return a
 }

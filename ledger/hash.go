@@ -312,6 +312,10 @@ func encodeTask(e *encoder, t *Task, full bool) {
 	e.u32(t.Need)
 	e.str(t.Reason)
 	e.u64(t.CheckDeadline)
+	if t.Spec.Verify == VerifySegments {
+		e.fixed(t.SegmentRand[:])
+		encodeDispute(e, t.Dispute)
+	}
 }
 
 func decodeTask(d *decoder) *Task {
@@ -355,6 +359,10 @@ func decodeTask(d *decoder) *Task {
 	t.Need = d.u32()
 	t.Reason = d.str("reason", 256)
 	t.CheckDeadline = d.u64()
+	if t.Spec.Verify == VerifySegments {
+		t.SegmentRand = d.fixed32()
+		t.Dispute = decodeDispute(d)
+	}
 	return t
 }
 
@@ -478,7 +486,7 @@ func UnmarshalState(b []byte) (*State, error) {
 			d.fail(fmt.Errorf("tasks not sorted"))
 		}
 		prev = t.ID
-		if t.Status < StatusCommit || t.Status > StatusCheck {
+		if t.Status < StatusCommit || t.Status > StatusDispute || (t.Status == StatusDispute && t.Dispute == nil) {
 			d.fail(fmt.Errorf("task %v: status %d", t.ID, t.Status))
 		}
 		t.specDigest = specDigest(&t.Spec)
@@ -489,8 +497,10 @@ func UnmarshalState(b []byte) (*State, error) {
 			s.addDue(t.RevealDeadline, t.ID)
 		case StatusReveal:
 			s.addDue(t.RevealDeadline, t.ID)
-		case StatusCheck:
+		case StatusCheck, StatusSegments:
 			s.addDue(t.CheckDeadline, t.ID)
+		case StatusDispute:
+			s.addDue(t.Dispute.Deadline, t.ID)
 		case StatusAccepted, StatusNoVerdict:
 			if p.PruneAfter != 0 && t.SettledAt+p.PruneAfter > s.height {
 				s.settled(t)

@@ -86,6 +86,9 @@ func (s *State) vote(tx *Tx, b *Vote, ev *[]Event) error {
 	if err != nil {
 		return err
 	}
+	if t.Spec.Verify == VerifySegments {
+		return s.segmentVote(tx, t, i, b, ev)
+	}
 	x := &t.Executors[i]
 	fps, _ := Candidates(t)
 	switch {

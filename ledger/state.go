@@ -162,9 +162,11 @@ const (
 	StatusAccepted  TaskStatus = 3 // settled with a verdict
 	StatusNoVerdict TaskStatus = 4 // settled without a verdict; fee refunded
 	StatusCheck     TaskStatus = 5 // revealed sequences differ: verifiers vote on each candidate (check.go)
+	StatusSegments  TaskStatus = 6 // training: verifiers re-execute their segments and vote (segments.go)
+	StatusDispute   TaskStatus = 7 // training: a failed segment is being bisected (segments.go)
 )
 
-var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check"}
+var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check", "segments", "dispute"}
 
 // String returns "commit", "reveal", "accepted" or "no-verdict".
 func (s TaskStatus) String() string {
@@ -243,6 +245,10 @@ type Task struct {
 	Reason    string // why there is no verdict
 	// CheckDeadline is the last height accepting votes of the check round (0: none opened).
 	CheckDeadline uint64
+	// Training tasks (Verify == VerifySegments): the randomness that picked the segments, and
+	// the current (or last) dispute.
+	SegmentRand [32]byte
+	Dispute     *Dispute
 
 	specDigest [32]byte // SHA-256 of the encoded Spec, cached for hashing
 }
@@ -257,6 +263,10 @@ func (t *Task) clone() Task {
 		c.Executors[i].Fingerprint = slices.Clone(c.Executors[i].Fingerprint)
 	}
 	c.Value = slices.Clone(t.Value)
+	if t.Dispute != nil {
+		d := *t.Dispute
+		c.Dispute = &d
+	}
 	return c
 }
 

@@ -110,8 +110,11 @@ type SubmitTask struct {
 	FingerprintLen uint32      // bytes of every fingerprint revealed for the task
 	Fee            uint64      // escrowed, split among the agreeing executors
 	// Verify is VerifyEqual (settle on the revealed fingerprints) or VerifyScore (text: when
-	// the revealed sequences differ, the executors vote on each candidate; see check.go).
+	// the revealed sequences differ, the executors vote on each candidate; see check.go), or
+	// VerifySegments (training: segments re-executed by verifiers; see segments.go).
 	Verify uint8
+	// Segment is encoded only when Verify == VerifySegments.
+	Segment SegmentSpec
 }
 
 // Commit binds an executor to a fingerprint without showing it:
@@ -244,6 +247,11 @@ func (b *SubmitTask) encode(e *encoder) {
 	e.u32(b.FingerprintLen)
 	e.u64(b.Fee)
 	e.u8(b.Verify)
+	if b.Verify == VerifySegments {
+		e.u32(b.Segment.Segments)
+		e.u32(b.Segment.SegmentSteps)
+		e.u32(b.Segment.Checks)
+	}
 }
 
 func (b *SubmitTask) decode(d *decoder) {
@@ -259,6 +267,11 @@ func (b *SubmitTask) decode(d *decoder) {
 	b.FingerprintLen = d.u32()
 	b.Fee = d.u64()
 	b.Verify = d.u8()
+	if b.Verify == VerifySegments {
+		b.Segment.Segments = d.u32()
+		b.Segment.SegmentSteps = d.u32()
+		b.Segment.Checks = d.u32()
+	}
 }
 
 func (b *SubmitTask) validate() error {
@@ -282,7 +295,9 @@ func (b *SubmitTask) validate() error {
 	case uint64(b.Tolerance) > 8*uint64(b.FingerprintLen):
 		return fmt.Errorf("%w: tolerance %d over %d fingerprint bits", ErrMalformedTx,
 			b.Tolerance, 8*b.FingerprintLen)
-	case b.Verify > VerifyScore:
+	case b.Verify == VerifySegments:
+		return b.Segment.validate(b)
+	case b.Verify > VerifySegments:
 		return fmt.Errorf("%w: verify mode %d", ErrMalformedTx, b.Verify)
 	case b.Verify == VerifyScore && b.Tolerance != 0:
 		return fmt.Errorf("%w: score-verified tasks compare fingerprints exactly (tolerance %d)", ErrMalformedTx, b.Tolerance)
@@ -377,6 +392,8 @@ func newBody(t TxType) Body {
 		return new(Unjail)
 	case TxVote:
 		return new(Vote)
+	case TxBisect:
+		return new(Bisect)
 	}
 	return nil
 }

@@ -1,0 +1,299 @@
+package ledger_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// A synthetic training run for the ledger's segment protocol: the state digest after step s
+// of an honest run is H("honest", s); a party that diverges from step c on (c >= 0) has
+// H("bad", s) for every s >= c. Integers stand for fingerprints.
+func honestDigest(s uint32) [32]byte { return sha256.Sum256(fmt.Appendf(nil, "honest %d", s)) }
+
+func partyDigest(from int, s uint32) [32]byte {
+	if from >= 0 && int(s) >= from {
+		return sha256.Sum256(fmt.Appendf(nil, "bad %d", s))
+	}
+	return honestDigest(s)
+}
+
+const segS, segK = 3, 4 // 3 segments of 4 steps: 12 steps, checkpoints at 0, 4, 8, 12
+
+func seriesOf(from int) []byte {
+	var ds [][32]byte
+	var fps [][]int32
+	for i := range segS + 1 {
+		d := partyDigest(from, uint32(i*segK))
+		ds = append(ds, d)
+		fps = append(fps, []int32{int32(binary.BigEndian.Uint32(d[:4])), -7})
+	}
+	return ledger.SeriesBytes(ds, fps)
+}
+
+// segRun drives one training task on a checkNet-like ledger with four nodes: the trainer
+// diverges from step trainerFrom (-1: honest), verifiers diverge from challengerFrom (-1:
+// honest); silent lists the roles ("trainer", "referee") that stop answering in disputes.
+type segRun struct {
+	trainerFrom, challengerFrom int
+	silent                      string
+}
+
+func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet) {
+	t.Helper()
+	n := newCheckNet(t)
+	d := ledger.NewSigner(key("d"), checkChain)
+	n.block(n.client.Transfer(d.Key(), 2000))
+	n.block(d.RegisterNode(ledger.RegisterNode{Stake: 1000, Models: []ledger.Model{n.model}}))
+	n.nodes = append(n.nodes, d)
+	byKey := map[ledger.PubKey]*ledger.Signer{}
+	for _, s := range n.nodes {
+		byKey[s.Key()] = s
+	}
+	submit, id := n.client.SubmitTask(ledger.SubmitTask{Kind: "train", Model: n.model, Prompt: []byte("ti spec"),
+		Replicas: 3, Rule: quorum.Majority, FingerprintLen: ledger.SeriesLen(segS, 2), Fee: 300,
+		Verify: ledger.VerifySegments, Segment: ledger.SegmentSpec{Segments: segS, SegmentSteps: segK, Checks: segS}})
+	var events []ledger.Event
+	collect := func(res ledger.BlockResult) {
+		for _, tx := range res.TxResults {
+			events = append(events, tx.Events...)
+		}
+		events = append(events, res.Events...)
+	}
+	collect(n.block(submit))
+	series := seriesOf(r.trainerFrom)
+	var salt [32]byte
+	for range 60 {
+		task, _ := n.st.Task(id)
+		if task.Status.Settled() {
+			break
+		}
+		tr := byKey[task.Executors[0].Node]
+		var txs [][]byte
+		switch task.Status {
+		case ledger.StatusCommit:
+			txs = append(txs, tr.Commit(id, series, salt))
+		case ledger.StatusReveal:
+			if !task.Executors[0].Revealed {
+				txs = append(txs, tr.Reveal(id, series, salt, [32]byte{}))
+			}
+		case ledger.StatusSegments:
+			for v := 1; v < len(task.Executors); v++ {
+				if task.Executors[v].Voted {
+					continue
+				}
+				var mask uint64
+				for j, k := range ledger.SegmentPicks(task.SegmentRand, id, task.Spec.Segment, v) {
+					d0, _ := ledger.SeriesCheckpoint(task.Executors[0].Fingerprint, segS, int(k))
+					d1, _ := ledger.SeriesCheckpoint(task.Executors[0].Fingerprint, segS, int(k)+1)
+					ok := d1 == partyDigest(r.challengerFrom, (k+1)*segK)
+					if k == 0 {
+						ok = ok && d0 == partyDigest(r.challengerFrom, 0)
+					}
+					if ok {
+						mask |= 1 << j
+					}
+				}
+				txs = append(txs, byKey[task.Executors[v].Node].Vote(id, mask))
+			}
+		case ledger.StatusDispute:
+			dp := task.Dispute
+			ch := byKey[task.Executors[dp.Challenger].Node]
+			switch dp.Phase {
+			case ledger.PhaseInit, ledger.PhaseOpen, ledger.PhaseMid:
+				if !dp.ChallSent {
+					txs = append(txs, ch.Bisect(id, dp.Query, partyDigest(r.challengerFrom, dp.Query)))
+				}
+				if !dp.TrainerSent && r.silent != "trainer" {
+					txs = append(txs, tr.Bisect(id, dp.Query, partyDigest(r.trainerFrom, dp.Query)))
+				}
+			case ledger.PhaseReferee:
+				if r.silent != "referee" {
+					// The referee re-executes the step honestly from the agreed state.
+					txs = append(txs, byKey[dp.Referee].Bisect(id, dp.Step, honestDigest(dp.Step)))
+				}
+			}
+		}
+		collect(n.block(txs...))
+		// The state, mid-protocol, survives a round trip with the same app hash.
+		b := n.st.MarshalState()
+		back, err := ledger.UnmarshalState(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.AppHash() != n.st.AppHash() || !bytes.Equal(back.MarshalState(), b) {
+			t.Fatalf("height %d: state does not round-trip", n.height)
+		}
+	}
+	task, _ := n.st.Task(id)
+	if !task.Status.Settled() {
+		t.Fatalf("task not settled: status %s", task.Status)
+	}
+	return task, events, n
+}
+
+func slashReasons(events []ledger.Event, node ledger.PubKey) []string {
+	var out []string
+	for _, e := range events {
+		if e.Type == ledger.EventSlash && e.Node == node {
+			out = append(out, e.Reason)
+		}
+	}
+	return out
+}
+
+// TestSegmentsHonest: an honest trainer's series is accepted after every verifier's picks
+// pass; trainer and verifiers share the fee, nobody is slashed.
+func TestSegmentsHonest(t *testing.T) {
+	task, events, _ := runSegments(t, segRun{trainerFrom: -1, challengerFrom: -1})
+	if task.Status != ledger.StatusAccepted || task.Dispute != nil {
+		t.Fatalf("status %s reason %q dispute %+v", task.Status, task.Reason, task.Dispute)
+	}
+	for _, x := range task.Executors {
+		if x.Outcome != ledger.OutcomeAgreed {
+			t.Errorf("executor %v: %s", x.Node, x.Outcome)
+		}
+	}
+	for _, e := range events {
+		if e.Type == ledger.EventSlash {
+			t.Errorf("slash %+v", e)
+		}
+	}
+	if !bytes.Equal(task.Value, seriesOf(-1)) {
+		t.Error("accepted value is not the trainer's series")
+	}
+}
+
+// TestSegmentsBisectionFindsStep: a trainer whose state diverged from step c on is rejected
+// and slashed for lying, and the bisection ends at exactly step c, for c at the initial
+// state, inside and at the ends of segments; the rounds are log2 of the segment's steps.
+func TestSegmentsBisectionFindsStep(t *testing.T) {
+	for _, c := range []int{0, 1, 3, 4, 5, 7, 8, 12} {
+		t.Run(fmt.Sprint(c), func(t *testing.T) {
+			task, events, _ := runSegments(t, segRun{trainerFrom: c, challengerFrom: -1})
+			d := task.Dispute
+			if task.Status != ledger.StatusNoVerdict || d == nil || !d.TrainerLied || d.ChallengerLied {
+				t.Fatalf("status %s reason %q dispute %+v", task.Status, task.Reason, d)
+			}
+			if int(d.Step) != c {
+				t.Errorf("bisection ended at step %d, the trainer diverged at %d", d.Step, c)
+			}
+			if want := fmt.Sprintf("after step %d", c); !strings.Contains(task.Reason, want) {
+				t.Errorf("reason %q lacks %q", task.Reason, want)
+			}
+			if c > 0 && d.Rounds > 2 { // K = 4: at most log2(4) = 2 midpoints
+				t.Errorf("%d rounds", d.Rounds)
+			}
+			if got := slashReasons(events, task.Executors[0].Node); len(got) != 1 || got[0] != ledger.ReasonLied {
+				t.Errorf("trainer slashes %q", got)
+			}
+			if got := slashReasons(events, task.Executors[d.Challenger].Node); len(got) != 0 {
+				t.Errorf("honest challenger slashed: %q", got)
+			}
+			if task.Executors[0].Outcome != ledger.OutcomeOutlier || task.Executors[d.Challenger].Outcome != ledger.OutcomeAgreed {
+				t.Errorf("outcomes: trainer %s, challenger %s", task.Executors[0].Outcome, task.Executors[d.Challenger].Outcome)
+			}
+		})
+	}
+}
+
+// TestSegmentsFalseAlarm: verifiers that claim a wrong digest against an honest trainer are
+// slashed for lying (by the referee), and the trainer is paid.
+func TestSegmentsFalseAlarm(t *testing.T) {
+	task, events, _ := runSegments(t, segRun{trainerFrom: -1, challengerFrom: 6})
+	if task.Status != ledger.StatusAccepted {
+		t.Fatalf("status %s reason %q", task.Status, task.Reason)
+	}
+	d := task.Dispute
+	if d == nil || d.TrainerLied || !d.ChallengerLied || d.Step != 6 {
+		t.Fatalf("dispute %+v", d)
+	}
+	for v := 1; v < len(task.Executors); v++ {
+		if got := slashReasons(events, task.Executors[v].Node); len(got) != 1 || got[0] != ledger.ReasonLied {
+			t.Errorf("verifier %d slashes %q", v, got)
+		}
+	}
+	if task.Executors[0].Outcome != ledger.OutcomeAgreed || len(slashReasons(events, task.Executors[0].Node)) != 0 {
+		t.Errorf("trainer %s", task.Executors[0].Outcome)
+	}
+}
+
+// TestSegmentsSilence: a trainer that stops answering in a dispute loses it; a silent
+// referee ends the task without verdict and slashes only the referee.
+func TestSegmentsSilence(t *testing.T) {
+	task, events, _ := runSegments(t, segRun{trainerFrom: 5, challengerFrom: -1, silent: "trainer"})
+	if task.Status != ledger.StatusNoVerdict || !strings.Contains(task.Reason, "did not answer") {
+		t.Fatalf("silent trainer: status %s reason %q", task.Status, task.Reason)
+	}
+	if got := slashReasons(events, task.Executors[0].Node); len(got) != 1 || got[0] != ledger.ReasonNoAnswer {
+		t.Errorf("trainer slashes %q", got)
+	}
+	task, events, _ = runSegments(t, segRun{trainerFrom: 5, challengerFrom: -1, silent: "referee"})
+	if task.Status != ledger.StatusNoVerdict || task.Reason != "referee did not answer" {
+		t.Fatalf("silent referee: status %s reason %q", task.Status, task.Reason)
+	}
+	if got := slashReasons(events, task.Dispute.Referee); len(got) != 1 || got[0] != ledger.ReasonNoAnswer {
+		t.Errorf("referee slashes %q", got)
+	}
+	for _, x := range task.Executors {
+		if got := slashReasons(events, x.Node); len(got) != 0 && x.Node != task.Dispute.Referee {
+			t.Errorf("%v slashed %q", x.Node, got)
+		}
+	}
+}
+
+// TestSegmentPicks: picks are distinct segments, differ between verifiers, and cover every
+// segment when Checks == Segments.
+func TestSegmentPicks(t *testing.T) {
+	seg := ledger.SegmentSpec{Segments: 10, SegmentSteps: 5, Checks: 3}
+	a := ledger.SegmentPicks([32]byte{1}, ledger.TaskID{2}, seg, 1)
+	b := ledger.SegmentPicks([32]byte{1}, ledger.TaskID{2}, seg, 2)
+	if len(a) != 3 || fmt.Sprint(a) == fmt.Sprint(b) {
+		t.Fatalf("picks %v %v", a, b)
+	}
+	seg.Checks = 10
+	seen := map[uint32]bool{}
+	for _, k := range ledger.SegmentPicks([32]byte{1}, ledger.TaskID{2}, seg, 1) {
+		if k >= 10 || seen[k] {
+			t.Fatalf("pick %d", k)
+		}
+		seen[k] = true
+	}
+}
+
+// TestSegmentSpecValidation: malformed training tasks are refused before reaching the state.
+func TestSegmentSpecValidation(t *testing.T) {
+	s := ledger.NewSigner(key("client"), checkChain)
+	good := ledger.SubmitTask{Kind: "train", Model: ledger.Model{Name: "m"}, Replicas: 3, Rule: quorum.Majority,
+		FingerprintLen: ledger.SeriesLen(3, 2), Fee: 1, Verify: ledger.VerifySegments,
+		Segment: ledger.SegmentSpec{Segments: 3, SegmentSteps: 4, Checks: 2}}
+	for _, tc := range []struct {
+		name string
+		mod  func(*ledger.SubmitTask)
+		ok   bool
+	}{
+		{"good", func(*ledger.SubmitTask) {}, true},
+		{"no verifier", func(b *ledger.SubmitTask) { b.Replicas = 1 }, false},
+		{"checks over segments", func(b *ledger.SubmitTask) { b.Segment.Checks = 4 }, false},
+		{"zero steps", func(b *ledger.SubmitTask) { b.Segment.SegmentSteps = 0 }, false},
+		{"series length", func(b *ledger.SubmitTask) { b.FingerprintLen++ }, false},
+		{"tolerance", func(b *ledger.SubmitTask) { b.Tolerance = 1 }, false},
+	} {
+		b := good
+		tc.mod(&b)
+		raw, _ := s.SubmitTask(b)
+		tx, err := ledger.DecodeTx(raw)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if err == nil && tx.Body.(*ledger.SubmitTask).Segment != b.Segment {
+			t.Errorf("%s: segment spec does not round-trip", tc.name)
+		}
+	}
+}
