@@ -49,9 +49,18 @@
 // tolerance (gossip sync). A failed segment goes to Bisect: trainer and challenger exchange
 // state digests at midpoints under the declared profile (any node can emulate any profile
 // bit for bit, as Verde's RepOps), down to one step that a referee re-executes.
-// CatchProbability gives the odds of checking a falsified segment. SeriesRoot,
-// QuantizeFingerprint and PickSegments are what a ledger would use for the segment protocol
-// (commit, integer fingerprints, segments drawn from block randomness); it does not yet.
+// CatchProbability gives the odds of checking a falsified segment.
+//
+// # On the ledger
+//
+// The ledger runs the segment protocol for tasks with ledger.VerifySegments (see the ledger
+// package doc, "Training tasks"); this package computes every side's part off-ledger:
+// LedgerSubmit and LedgerSeries (the trainer's committed and revealed series: state digests
+// and QuantizeFingerprint'ed fingerprints), VerifyLedgerSegment (a verifier's check of one
+// picked segment against the revealed series, on its own profile, within a tolerance),
+// Replayer (either side's digests at the midpoints the ledger asks), and RefereeStep (the
+// referee's re-execution of the one disputed step). SeriesRoot and PickSegments are the
+// earlier in-process versions of the commitment and the picks (TestProtocolInProcess).
 //
 // # On the network
 //

@@ -68,6 +68,13 @@ type SegmentResult struct {
 // runs K steps on opt's profile, and compares the resulting fingerprint with the committed
 // fingerprint of checkpoint k+1 within tol. A rejection wraps ErrRejected and says why.
 func VerifySegment(ctx context.Context, spec Spec, data *Dataset, cs []Commitment, k int, state []byte, opt Options, tol float64) (SegmentResult, error) {
+	return verifySegment(ctx, spec, data, cs, k, state, opt, tol, func(fp []float32) bool { return slices.Equal(fp, cs[k].Fingerprint) })
+}
+
+// verifySegment is VerifySegment with the check of checkpoint k's fingerprint given (exact
+// floats, or the integers of a series revealed on the ledger).
+func verifySegment(ctx context.Context, spec Spec, data *Dataset, cs []Commitment, k int, state []byte, opt Options, tol float64,
+	sameFP func([]float32) bool) (SegmentResult, error) {
 	res := SegmentResult{Segment: k}
 	if k < 0 || k+1 >= len(cs) {
 		return res, fmt.Errorf("train: segment %d of %d checkpoints", k, len(cs))
@@ -82,7 +89,7 @@ func VerifySegment(ctx context.Context, spec Spec, data *Dataset, cs []Commitmen
 	if r.Steps() != cs[k].Step {
 		return res, reject("checkpoint %d records step %d, committed at step %d", k, r.Steps(), cs[k].Step)
 	}
-	if fp := fingerprint(&r.Spec, r.tr); !slices.Equal(fp, cs[k].Fingerprint) {
+	if fp := fingerprint(&r.Spec, r.tr); !sameFP(fp) {
 		return res, reject("checkpoint %d: fingerprint of the state differs from the committed one", k)
 	}
 	if err := r.RunTo(ctx, cs[k+1].Step); err != nil {
