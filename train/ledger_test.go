@@ -148,7 +148,7 @@ func (n *ledgerNet) run(spec Spec, base diffusion.Named, data *Dataset, tr train
 				disputed = d.Challenger
 				tp = NewReplayer(spec, data, tr.series.Checkpoints[k].State, tr.opt)
 				start := tr.series.Checkpoints[k].State // the challenger fetched checkpoint k
-				if k == 0 {                               // ... except the initial state, which it builds itself
+				if k == 0 {                             // ... except the initial state, which it builds itself
 					r, err := NewRun(spec, base, data, Options{})
 					if err != nil {
 						t.Fatal(err)
