@@ -57,6 +57,12 @@ func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
 		_, _, err = s.openTask(b.Task, tx.Signer)
 	case *Vote:
 		_, _, err = s.openTask(b.Task, tx.Signer)
+	case *Bisect:
+		if t := s.tasks[b.Task]; t == nil {
+			err = fmt.Errorf("%w: %v", ErrUnknownTask, b.Task)
+		} else if t.Status != StatusDispute {
+			err = fmt.Errorf("%w: task %v has no open dispute (status %s)", ErrDispute, t.ID, t.Status)
+		}
 	case *Batch:
 		err = s.checkBatch(tx.Signer, b)
 	case *Unjail:

@@ -78,7 +78,9 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 		var txs [][]byte
 		switch task.Status {
 		case ledger.StatusCommit:
-			txs = append(txs, tr.Commit(id, series, salt))
+			if r.silent != "commit" {
+				txs = append(txs, tr.Commit(id, series, salt))
+			}
 		case ledger.StatusReveal:
 			if !task.Executors[0].Revealed {
 				txs = append(txs, tr.Reveal(id, series, salt, [32]byte{}))
@@ -245,6 +247,30 @@ func TestSegmentsSilence(t *testing.T) {
 		if got := slashReasons(events, x.Node); len(got) != 0 && x.Node != task.Dispute.Referee {
 			t.Errorf("%v slashed %q", x.Node, got)
 		}
+	}
+}
+
+// TestSegmentsNoTrainer: a trainer that never commits ends the task without verdict, fee
+// refunded; the verifiers, who had nothing to check, are neither paid nor slashed.
+func TestSegmentsNoTrainer(t *testing.T) {
+	task, events, _ := runSegments(t, segRun{trainerFrom: -1, challengerFrom: -1, silent: "commit"})
+	if task.Status != ledger.StatusNoVerdict || task.Reason != ledger.ReasonNoReveals {
+		t.Fatalf("status %s reason %q", task.Status, task.Reason)
+	}
+	if task.Executors[0].Outcome != ledger.OutcomeNoCommit {
+		t.Errorf("trainer %s", task.Executors[0].Outcome)
+	}
+	for _, x := range task.Executors[1:] {
+		if x.Outcome != ledger.OutcomeUndecided || len(slashReasons(events, x.Node)) != 0 {
+			t.Errorf("verifier %s, slashes %q", x.Outcome, slashReasons(events, x.Node))
+		}
+	}
+	refunded := false
+	for _, e := range events {
+		refunded = refunded || (e.Type == ledger.EventRefund && e.Amount == 300)
+	}
+	if !refunded {
+		t.Error("fee not refunded")
 	}
 }
 
