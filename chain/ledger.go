@@ -160,6 +160,12 @@ type TaskView struct {
 	Need           uint32         `json:"need"`
 	Reason         string         `json:"reason,omitempty"`
 	Executors      []ExecutorView `json:"executors"`
+	// Training tasks with segment verification (ledger.VerifySegments): the segment layout,
+	// the randomness that picked each verifier's segments (hex), and the current dispute.
+	Verify      uint8               `json:"verify,omitempty"`
+	Segment     *ledger.SegmentSpec `json:"segment,omitempty"`
+	SegmentRand string              `json:"segment_rand,omitempty"`
+	Dispute     *ledger.Dispute     `json:"dispute,omitempty"`
 }
 
 // ExecutorView is one executor of a task.
@@ -266,6 +272,11 @@ func viewTask(t ledger.Task) TaskView {
 	}
 	if t.Value != nil {
 		v.Value = hex.EncodeToString(t.Value)
+	}
+	v.Verify = t.Spec.Verify
+	if t.Spec.Verify == ledger.VerifySegments {
+		seg := t.Spec.Segment
+		v.Segment, v.SegmentRand, v.Dispute = &seg, hex.EncodeToString(t.SegmentRand[:]), t.Dispute
 	}
 	for _, e := range t.Executors {
 		ev := ExecutorView{Node: e.Node.String(), Committed: e.Committed, Revealed: e.Revealed, Outcome: e.Outcome.String(),

@@ -37,6 +37,8 @@ type NodeSpec struct {
 	Workers   int    // default 1
 	// Observer, if set, watches the node (node.Config.Observer), e.g. a metrics.Node.
 	Observer node.Observer
+	// TrainCheat makes the node cheat when it trains (node.Config.TrainCheat).
+	TrainCheat string
 }
 
 // Options describe a devnet.
@@ -171,7 +173,7 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		}
 		nw.Hosts = append(nw.Hosts, h)
 		n, err := node.New(node.Config{Key: Key("node", i), Stake: s.Stake, Profile: s.Profile, Class: s.Class,
-			Behaviour: b, Workers: s.Workers, Addrs: h.P2PAddrs(), Observer: s.Observer, Host: h}, o.ChainID, cc, o.Engines, st, o.Logger)
+			Behaviour: b, Workers: s.Workers, Addrs: h.P2PAddrs(), Observer: s.Observer, Host: h, TrainCheat: s.TrainCheat}, o.ChainID, cc, o.Engines, st, o.Logger)
 		if err != nil {
 			nw.Stop()
 			return nil, err

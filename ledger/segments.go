@@ -342,6 +342,7 @@ func (s *State) advance(t *Task, ev *[]Event) {
 		d.Agreed = d.TrainerAt
 		d.Phase, d.Query, d.TrainerAt, d.TrainerSent, d.ChallSent = PhaseOpen, d.Hi, d.TrainerHi, true, false
 		s.disputeDeadline(t)
+		*ev = append(*ev, Event{Type: EventBisectQuery, Task: t.ID, Amount: uint64(d.Query), RevealDeadline: d.Deadline})
 		return
 	case PhaseOpen:
 		if same { // the challenger's digest under the declared profile is the trainer's: it concedes

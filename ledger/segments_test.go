@@ -198,6 +198,22 @@ func TestSegmentsBisectionFindsStep(t *testing.T) {
 			if got := slashReasons(events, task.Executors[d.Challenger].Node); len(got) != 0 {
 				t.Errorf("honest challenger slashed: %q", got)
 			}
+			// Nodes act on events: every digest asked has its event (segment 0: the initial
+			// state, then the segment's end, then the midpoints).
+			asked := map[uint64]bool{}
+			for _, e := range events {
+				if e.Type == ledger.EventDisputeOpen {
+					asked[uint64(d.Segment)*segK+uint64(segK)*uint64(min(d.Segment, 1))] = true // k > 0: the end; k = 0: step 0
+				}
+				if e.Type == ledger.EventBisectQuery {
+					asked[e.Amount] = true
+				}
+			}
+			for _, e := range events {
+				if e.Type == ledger.EventBisected && e.Node != d.Referee && !asked[e.Amount] {
+					t.Errorf("digest after step %d sent with no event asking for it", e.Amount)
+				}
+			}
 			if task.Executors[0].Outcome != ledger.OutcomeOutlier || task.Executors[d.Challenger].Outcome != ledger.OutcomeAgreed {
 				t.Errorf("outcomes: trainer %s, challenger %s", task.Executors[0].Outcome, task.Executors[d.Challenger].Outcome)
 			}

@@ -133,6 +133,10 @@ type Config struct {
 	// Host, when set, fetches other executors' artifacts to check them in a check round
 	// (check.go); without it the node votes by equality.
 	Host *p2p.Host
+	// TrainCheat, for tests and demos, makes the node cheat as the trainer of training tasks
+	// with segment verification (a train.ParseCheat name: skip-steps, fewer-steps, other-lr,
+	// other-seed, noise-weights, copy); as a verifier or referee it stays honest.
+	TrainCheat string
 }
 
 // Observer is told what a node sees and does, for monitoring. Its methods are called from the
@@ -209,6 +213,7 @@ type Node struct {
 	copied   map[jobKey][32]byte // copier: commitments seen from other executors
 	started  map[jobKey]bool     // assignments queued for a worker (each runs once)
 	checks   []jobKey            // check rounds to vote in (check.go)
+	segs     []jobKey            // training tasks with something to do (segments.go)
 
 	Stats Stats
 }
@@ -408,6 +413,9 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 			for _, k := range n.takeChecks() {
 				g.Go(func() error { n.vote(ctx, k); return nil })
+			}
+			for _, k := range n.takeSegments() {
+				g.Go(func() error { n.segmentWork(ctx, k); return nil })
 			}
 			if err := queue(work); err != nil {
 				return err
@@ -622,6 +630,10 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			if slices.Contains(ev.Nodes, n.key) {
 				n.queueCheck(k)
 			}
+		case ledger.EventSegmentsOpen, ledger.EventDisputeOpen, ledger.EventBisectQuery, ledger.EventRefereeDrawn:
+			if ev.Type != ledger.EventSegmentsOpen || slices.Contains(ev.Nodes, n.key) {
+				n.queueSegment(k)
+			}
 		case ledger.EventVerdict, ledger.EventNoVerdict:
 			n.forget(k)
 		case ledger.EventJailed:
@@ -733,7 +745,18 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 	if n.cfg.Behaviour == Copier {
 		return n.copyCommitment(ctx, k, tv, log)
 	}
-	o, err := n.runTask(ctx, k, tv)
+	var o *opening
+	var err error
+	if tv.Verify == ledger.VerifySegments { // only the trainer (executor 0) commits
+		if len(tv.Executors) == 0 || tv.Executors[0].Node != n.key.String() {
+			return nil
+		}
+		if o, err = n.trainSegments(ctx, tv); err != nil {
+			return err
+		}
+	} else {
+		o, err = n.runTask(ctx, k, tv)
+	}
 	if errors.Is(err, errUnrunnable) && ctx.Err() == nil {
 		// Every honest executor finds the same: commit to the unrunnable fingerprint, so
 		// that a majority is paid by the submitter instead of being slashed (ledger doc).

@@ -65,6 +65,12 @@ type Request struct {
 	// ScoreCheck asks for score-based verdicts (text:tokens only): when the executors' token
 	// sequences differ, they check each other's with the task's model (ledger.VerifyScore).
 	ScoreCheck bool
+	// SegmentChecks > 0 asks for segment verification of a training task (ledger.VerifySegments):
+	// one trainer, Replicas-1 verifiers each re-executing SegmentChecks of its segments (one per
+	// Task.Train.Checkpoint steps), fingerprints of SegmentDim numbers (the engine's
+	// FingerprintDim). Scheme and Tolerance are not used.
+	SegmentChecks int
+	SegmentDim    int
 }
 
 // Spec returns the ledger submission for r.
@@ -96,6 +102,16 @@ func (r Request) Spec() (ledger.SubmitTask, error) {
 	}
 	if r.MaxRounds {
 		spec.MaxReplicas = 2*r.Replicas + 1
+	}
+	if r.SegmentChecks > 0 {
+		tp := r.Task.Train
+		if r.Task.Kind != engine.KindTrain || tp == nil || tp.Checkpoint <= 0 || tp.Steps%tp.Checkpoint != 0 || r.SegmentDim <= 0 {
+			return ledger.SubmitTask{}, fmt.Errorf("node: segment verification needs a training task with steps a multiple of its checkpoint interval and a fingerprint dimension")
+		}
+		S := tp.Steps / tp.Checkpoint
+		spec.Verify, spec.Tolerance = ledger.VerifySegments, 0
+		spec.Segment = ledger.SegmentSpec{Segments: uint32(S), SegmentSteps: uint32(tp.Checkpoint), Checks: uint32(r.SegmentChecks)}
+		spec.FingerprintLen = ledger.SeriesLen(S, r.SegmentDim)
 	}
 	if r.ScoreCheck {
 		if r.Task.Kind != engine.KindText || r.Scheme.Family != fingerprint.Tokens {

@@ -23,14 +23,18 @@ const MediaTypeFingerprint = "application/x-genquorum-fingerprint-f32"
 // engine's (Batch, and LRTI or LR by method) until tasks carry them. The artifact is the learned
 // change of the fingerprint (MediaTypeFingerprint); Info records the spec digest, the series root and the
 // final checkpoint's digest. This is the full-replication mode: every executor trains the
-// whole task and the ledger compares SimHash sketches of the final fingerprints; segment
-// verification is not wired into the ledger.
+// whole task and the ledger compares SimHash sketches of the final fingerprints. Tasks with
+// segment verification (ledger.VerifySegments) use TrainSeries, VerifySegment and StateAt.
 type Engine struct {
 	Batch    int
 	LRTI, LR float32
-	bases    []diffusion.Named
-	mu       sync.RWMutex
-	datasets map[engine.Digest]*Dataset
+	// Tolerance is the largest fingerprint distance a verifier accepts between its
+	// re-executed checkpoint and the committed one (segment verification; calibrate it from
+	// honest runs across profiles, see SegmentDrift). 0: this engine does not verify.
+	Tolerance float64
+	bases     []diffusion.Named
+	mu        sync.RWMutex
+	datasets  map[engine.Digest]*Dataset
 }
 
 // NewEngine returns an engine serving bases (unique names) and datasets.

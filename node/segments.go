@@ -1,0 +1,267 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/p2p"
+	"github.com/genquorum/genquorum/store"
+)
+
+// SegmentEngine is implemented by engines that run training tasks with segment verification
+// (ledger.VerifySegments; train.Engine). The task's Profile is the trainer's declared profile
+// (its registered hardware) in every call.
+type SegmentEngine interface {
+	// TrainSeries trains the task as its trainer (cheat: a behaviour name for tests, "" honest)
+	// and returns the series revealed on the ledger and every checkpoint's state.
+	TrainSeries(ctx context.Context, task engine.Task, cheat string) (series []byte, states [][]byte, err error)
+	// VerifySegment re-executes segment k on profile from the fetched state of checkpoint k
+	// and judges it against the revealed series: ok, or not ok with the reason.
+	VerifySegment(ctx context.Context, task engine.Task, profile string, series []byte, k int, state []byte) (ok bool, reason string, err error)
+	// StateAt replays the task from start (nil: the initial state) to step under the declared
+	// profile, as the trainer with cheat would ("" honest), and returns the state.
+	StateAt(ctx context.Context, task engine.Task, start []byte, step int, cheat string) ([]byte, error)
+}
+
+// SetTrainCheat changes how the node cheats when it trains (Config.TrainCheat), for tests
+// that run several cheats on one network.
+func (n *Node) SetTrainCheat(cheat string) {
+	n.mu.Lock()
+	n.cfg.TrainCheat = cheat
+	n.mu.Unlock()
+}
+
+func (n *Node) trainCheat() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cfg.TrainCheat
+}
+
+// queueSegment notes a training task whose verification or dispute moved on; Run starts
+// segmentWork.
+func (n *Node) queueSegment(k jobKey) {
+	n.mu.Lock()
+	n.segs = append(n.segs, k)
+	n.mu.Unlock()
+}
+
+// takeSegments returns and clears the queued training tasks.
+func (n *Node) takeSegments() []jobKey {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ks := n.segs
+	n.segs = nil
+	return ks
+}
+
+// segmentTask returns the engine task of a training task with segment verification, its
+// SegmentEngine, and the trainer's declared profile (its registered hardware).
+func (n *Node) segmentTask(ctx context.Context, tv chain.TaskView) (engine.Task, SegmentEngine, error) {
+	digest, _ := hex.DecodeString(tv.ModelDigest)
+	if len(digest) != 32 || len(tv.Executors) == 0 {
+		return engine.Task{}, nil, fmt.Errorf("%w: training task without model digest or trainer", errUnrunnable)
+	}
+	p, err := payloadOf(tv.Kind, tv.Model, [32]byte(digest), tv.Prompt, tv.Seed, tv.Params)
+	if err != nil {
+		return engine.Task{}, nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+	}
+	task := p.Task
+	key, _ := hex.DecodeString(tv.Executors[0].Node)
+	var nv chain.NodeView
+	if err := n.client.QueryJSON(ctx, chain.QueryNode, key, &nv); err != nil {
+		return engine.Task{}, nil, err
+	}
+	task.Profile = nv.Hardware
+	e, err := n.engines.ForTask(task)
+	if err != nil {
+		return engine.Task{}, nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+	}
+	se, ok := e.(SegmentEngine)
+	if !ok {
+		return engine.Task{}, nil, fmt.Errorf("%w: engine %s does not verify segments", errUnrunnable, e.Name())
+	}
+	return task, se, nil
+}
+
+// trainSegments is the trainer's part of a training task with segment verification: train,
+// keep every checkpoint's state in the store (served over p2p by digest), and return the
+// opening of the series.
+func (n *Node) trainSegments(ctx context.Context, tv chain.TaskView) (*opening, error) {
+	task, se, err := n.segmentTask(ctx, tv)
+	if err != nil {
+		return nil, err
+	}
+	series, states, err := se.TrainSeries(ctx, task, n.trainCheat())
+	if err != nil {
+		return nil, err
+	}
+	if len(series) != int(tv.FingerprintLen) {
+		return nil, fmt.Errorf("%w: series of %d bytes, the task wants %d", errUnrunnable, len(series), tv.FingerprintLen)
+	}
+	var last store.Digest
+	for _, s := range states {
+		if last, err = n.store.Put(ctx, s, store.ArtifactMeta{MediaType: "application/x-genquorum-train-state", TaskID: tv.ID}); err != nil {
+			return nil, err
+		}
+	}
+	return &opening{Fingerprint: series, Artifact: last}, nil
+}
+
+// segmentWork is this node's part in a training task's verification or dispute, by the
+// task's current state: a verifier votes on its picked segments; in a dispute the trainer
+// and the challenger give their digests at the step asked, the referee re-executes the one
+// disputed step. Queued on segments-open, dispute-open, bisect-query and referee-drawn; it
+// does nothing when it has nothing (more) to send.
+func (n *Node) segmentWork(ctx context.Context, k jobKey) {
+	log := n.logger.With("task", k.task.String()[:12])
+	if err := n.segmentStep(ctx, k, log); err != nil && ctx.Err() == nil {
+		log.Warn("training task: nothing sent", "err", err)
+	}
+}
+
+func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) error {
+	var tv chain.TaskView
+	if err := n.client.QueryJSON(ctx, chain.QueryTask, k.task[:], &tv); err != nil {
+		return err
+	}
+	me := slices.IndexFunc(tv.Executors, func(e chain.ExecutorView) bool { return e.Node == n.key.String() })
+	if tv.Verify != ledger.VerifySegments || tv.Segment == nil {
+		return nil
+	}
+	series, err := hex.DecodeString(tv.Executors[0].Fingerprint)
+	if err != nil || len(series) == 0 {
+		return fmt.Errorf("no revealed series")
+	}
+	task, se, err := n.segmentTask(ctx, tv)
+	if err != nil {
+		return err
+	}
+	ck := func(i int) [32]byte { d, _ := ledger.SeriesCheckpoint(series, tv.Segment.Segments, i); return d }
+	switch {
+	case tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].Voted:
+		rnd, _ := hex.DecodeString(tv.SegmentRand)
+		var mask uint64
+		for j, seg := range ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me) {
+			state, err := n.fetchState(ctx, ck(int(seg)), tv.Executors[0].Node)
+			if err != nil { // the trainer does not serve its checkpoint: the segment fails
+				log.Info("segment: checkpoint not fetched, judged failed", "segment", seg, "err", err)
+				continue
+			}
+			ok, reason, err := se.VerifySegment(ctx, task, n.cfg.Profile, series, int(seg), state)
+			if err != nil {
+				return err
+			}
+			if ok {
+				mask |= 1 << j
+			} else {
+				log.Info("segment rejected", "segment", seg, "reason", reason)
+			}
+		}
+		return n.sendSeg(ctx, func(s *ledger.Signer) []byte { return s.Vote(k.task, mask) })
+	case tv.Status != ledger.StatusDispute.String() || tv.Dispute == nil:
+		return nil
+	}
+	d := tv.Dispute
+	seg := int(d.Segment)
+	challenger := tv.Executors[d.Challenger].Node
+	switch {
+	case d.Phase == ledger.PhaseReferee && d.Referee == n.key:
+		var agreed []byte
+		if d.Step > 0 {
+			if agreed, err = n.fetchState(ctx, d.Agreed, tv.Executors[0].Node, challenger); err != nil {
+				return fmt.Errorf("referee: agreed state: %w", err)
+			}
+		}
+		state, err := se.StateAt(ctx, task, agreed, int(d.Step), "")
+		if err != nil {
+			return err
+		}
+		return n.sendSeg(ctx, func(s *ledger.Signer) []byte { return s.Bisect(k.task, d.Step, sha256.Sum256(state)) })
+	case d.Phase == ledger.PhaseReferee:
+		return nil
+	case me == 0 && !d.TrainerSent:
+		start, err := n.fetchState(ctx, ck(seg), "") // its own checkpoint, from its store
+		if err != nil {
+			return err
+		}
+		return n.answer(ctx, k, se, task, start, int(d.Query), n.trainCheat())
+	case me == int(d.Challenger) && !d.ChallSent:
+		var start []byte // segment 0: the initial state, built here
+		if seg > 0 {
+			if start, err = n.fetchState(ctx, ck(seg), tv.Executors[0].Node); err != nil {
+				return err
+			}
+		}
+		return n.answer(ctx, k, se, task, start, int(d.Query), "")
+	}
+	return nil
+}
+
+// answer replays to step, keeps the state (the referee may fetch it) and sends its digest.
+func (n *Node) answer(ctx context.Context, k jobKey, se SegmentEngine, task engine.Task, start []byte, step int, cheat string) error {
+	state, err := se.StateAt(ctx, task, start, step, cheat)
+	if err != nil {
+		return err
+	}
+	if _, err := n.store.Put(ctx, state, store.ArtifactMeta{MediaType: "application/x-genquorum-train-state", TaskID: k.task.String()}); err != nil {
+		return err
+	}
+	return n.sendSeg(ctx, func(s *ledger.Signer) []byte { return s.Bisect(k.task, uint32(step), sha256.Sum256(state)) })
+}
+
+func (n *Node) sendSeg(ctx context.Context, build func(*ledger.Signer) []byte) error {
+	_, err := n.send(ctx, build)
+	var rej *chain.TxRejectedError
+	if errors.As(err, &rej) {
+		return nil // answered already (a second event for the same phase)
+	}
+	return err
+}
+
+// fetchState returns the state with digest d from this node's store, or over p2p from the
+// nodes (hex keys) listed, checked against d.
+func (n *Node) fetchState(ctx context.Context, d [32]byte, from ...string) ([]byte, error) {
+	if b, _, err := n.store.Get(store.Digest(d)); err == nil {
+		return b, nil
+	}
+	if n.cfg.Host == nil {
+		return nil, errors.New("no p2p host to fetch states")
+	}
+	var peers []peer.AddrInfo
+	for _, f := range from {
+		if f == "" {
+			continue
+		}
+		key, _ := hex.DecodeString(f)
+		var nv chain.NodeView
+		if err := n.client.QueryJSON(ctx, chain.QueryNode, key, &nv); err != nil {
+			return nil, err
+		}
+		for _, a := range nv.Addrs {
+			if ai, err := p2p.ParseAddrInfo(a); err == nil {
+				peers = append(peers, ai)
+			}
+		}
+	}
+	if len(peers) == 0 {
+		return nil, fmt.Errorf("state %x: not held here, no peer to fetch it from", d[:6])
+	}
+	b, err := n.cfg.Host.FetchAny(ctx, peers, store.Digest(d))
+	if err != nil {
+		return nil, err
+	}
+	if sha256.Sum256(b) != d {
+		return nil, fmt.Errorf("state %x: fetched bytes do not match", d[:6])
+	}
+	return b, nil
+}
