@@ -33,6 +33,8 @@ type HomeConfig struct {
 	NoExecutor bool
 	// Metrics, if set, is the address where Prometheus metrics are served (/metrics).
 	Metrics string
+	// TrainCheat: Config.TrainCheat (tests and demos).
+	TrainCheat string
 }
 
 // StorePath is where a home keeps its artifacts and saved openings.
@@ -98,7 +100,7 @@ func RunHome(ctx context.Context, c HomeConfig, engines *engine.Registry, logger
 	}
 	defer host.Close()
 	n, err := New(Config{Key: key, Stake: c.Stake, Profile: c.Profile, Class: c.Class, Behaviour: c.Behaviour, Workers: c.Workers,
-		Capacity: c.Capacity, Addrs: host.P2PAddrs(), Observer: observer, Host: host},
+		Capacity: c.Capacity, Addrs: host.P2PAddrs(), Observer: observer, Host: host, TrainCheat: c.TrainCheat},
 		chainID, cc, engines, st, logger)
 	if err != nil {
 		return err

@@ -44,6 +44,10 @@ type TaskSpec struct {
 	TrainSteps      int
 	CheckpointEvery int
 	Dataset         string // as train.ParseDataset reads it
+	// Verify segments: one trainer, Replicas-1 verifiers each re-executing Checks segments
+	// (0: all), fingerprints of SegmentDim numbers (0: train.ProjDim for lora and full).
+	Checks     int
+	SegmentDim int
 	// settlement
 	Scheme    string // "" for the kind's default
 	Replicas  uint32
@@ -79,8 +83,8 @@ func (s TaskSpec) Request() (Request, error) {
 	if err != nil {
 		return Request{}, specErrorf("--rule: %v", err)
 	}
-	if s.Verify != "equal" && s.Verify != "score" {
-		return Request{}, specErrorf("--verify %q: want equal or score", s.Verify)
+	if s.Verify != "equal" && s.Verify != "score" && !(s.Verify == "segments" && s.Kind == string(engine.KindTrain)) {
+		return Request{}, specErrorf("--verify %q: want equal or score (or segments for --kind train)", s.Verify)
 	}
 	task := engine.Task{Kind: engine.Kind(s.Kind), Prompt: s.Prompt, Seed: s.Seed}
 	switch task.Kind {
@@ -115,8 +119,24 @@ func (s TaskSpec) Request() (Request, error) {
 	if err != nil {
 		return Request{}, specErrorf("--scheme: %v", err)
 	}
-	return Request{Task: task, Scheme: sch, Replicas: s.Replicas, MaxRounds: s.Adaptive,
-		Tolerance: s.Tolerance, Rule: rule, Fee: s.Fee, ScoreCheck: s.Verify == "score"}, nil
+	req := Request{Task: task, Scheme: sch, Replicas: s.Replicas, MaxRounds: s.Adaptive,
+		Tolerance: s.Tolerance, Rule: rule, Fee: s.Fee, ScoreCheck: s.Verify == "score"}
+	if s.Verify == "segments" {
+		if s.CheckpointEvery <= 0 || s.TrainSteps%s.CheckpointEvery != 0 {
+			return Request{}, specErrorf("--verify segments: --checkpoint-every must divide --train-steps")
+		}
+		req.SegmentChecks, req.SegmentDim, req.Tolerance = s.Checks, s.SegmentDim, 0
+		if req.SegmentChecks == 0 {
+			req.SegmentChecks = s.TrainSteps / s.CheckpointEvery
+		}
+		if req.SegmentDim == 0 {
+			if s.Method == train.MethodTI {
+				return Request{}, specErrorf("--verify segments with --method ti: give --segment-dim (the base's TI embedding width)")
+			}
+			req.SegmentDim = train.ProjDim
+		}
+	}
+	return req, nil
 }
 
 // Dial connects to the first of the validator RPC addresses (tcp://HOST:PORT, tried in order,

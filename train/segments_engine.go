@@ -183,3 +183,25 @@ func optionsFor(profile string) (Options, error) {
 	}
 	return Options{Profile: p}, nil
 }
+
+// FingerprintDimOf returns the length of the fingerprints of a method's runs on base: the
+// textual-inversion embedding's width, or ProjDim for lora and full.
+func FingerprintDimOf(base diffusion.Named, method string) (int, error) {
+	m, err := ParseMethod(method)
+	if err != nil {
+		return 0, err
+	}
+	if m != MethodTI {
+		return ProjDim, nil
+	}
+	spec := Spec{Base: base.Digest, Method: m}
+	model, err := prepare(&spec, base)
+	if err != nil {
+		return 0, err
+	}
+	p := model.Param("text.ti_emb")
+	if p == nil {
+		return 0, fmt.Errorf("train: %s has no textual-inversion row", base.Name)
+	}
+	return len(p.Data), nil
+}

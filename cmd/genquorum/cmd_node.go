@@ -20,6 +20,7 @@ type nodeOptions struct {
 	profile    string
 	class      string
 	behaviour  string
+	trainCheat string
 	stake      uint64
 	workers    int
 	capacity   uint32
@@ -55,6 +56,7 @@ catches up and continues.`,
 	f.StringVar(&o.profile, "profile", "exact", "numeric profile this node's hardware imitates")
 	f.StringVar(&o.class, "class", "cpu", "hardware class label recorded on the ledger")
 	f.StringVar(&o.behaviour, "behaviour", "honest", "honest, or for tests: guesser, copier, lazy, wrong-model, crashed, tamperer")
+	f.StringVar(&o.trainCheat, "train-cheat", "", "for tests: cheat as the trainer of training tasks with segment verification: skip-steps, fewer-steps, other-lr, other-seed, noise-weights or copy")
 	f.Uint64Var(&o.stake, "stake", 10_000, "stake to bond at registration")
 	f.IntVar(&o.workers, "workers", 1, "tasks run at once")
 	f.Uint32Var(&o.capacity, "capacity", 0, fmt.Sprintf("most open assignments declared on the ledger, which assigns no more (default %d per worker)", node.DefaultCapacityPerWorker))
@@ -144,7 +146,8 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 		}
 	}
 	return node.RunHome(ctx, node.HomeConfig{Home: o.home, Profile: o.profile, Class: o.class, Behaviour: b, Stake: o.stake,
-		Workers: o.workers, Capacity: o.capacity, P2PListen: o.p2pListen, NoExecutor: o.noExecutor, Metrics: o.metrics}, engines, g.logger)
+		Workers: o.workers, Capacity: o.capacity, P2PListen: o.p2pListen, NoExecutor: o.noExecutor, Metrics: o.metrics,
+		TrainCheat: o.trainCheat}, engines, g.logger)
 }
 
 // applyNodeConfig fills the flags not given from $GENQUORUM_* and the --config file (package

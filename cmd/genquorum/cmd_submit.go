@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/train"
 )
 
 // rpcOptions choose the validators a client talks to.
@@ -61,7 +63,10 @@ Image tasks take genquorum generate image's flags and defaults (--steps, --sampl
 generate image writes with the same values and the executors' --profile.
 Training tasks (--kind train, model train-NAME as node --train-model registers it) run the
 whole fine-tune on every executor, all randomness switches off (package train); the artifact is
-the learned change of the fingerprint, compared as a vector:simhash/256 sketch.
+the learned change of the fingerprint, compared as a vector:simhash/256 sketch. With --verify
+segments one executor trains and the others re-execute --checks of its segments from its
+checkpoints (fetched over p2p) on their own hardware; a failed segment is bisected to one step
+that a referee re-executes, and the side that lied is slashed (ledger doc, "Training tasks").
 The fingerprint scheme defaults to text:tokens for text, image:average_hash/8 for images and
 vector:simhash/256 for training.`,
 		Args: cobra.NoArgs,
@@ -85,7 +90,9 @@ vector:simhash/256 for training.`,
 	f.Float32Var(&o.Temperature, "temperature", 1, "text, sample: temperature (> 0)")
 	f.IntVar(&o.TopK, "top-k", 0, "text, sample: keep the K most likely tokens (0 = all)")
 	f.Float32Var(&o.TopP, "top-p", 1, "text, sample: keep the smallest set of tokens with mass >= P (1 = all)")
-	f.StringVar(&o.Verify, "verify", "equal", "text: equal (settle on identical tokens) or score (when executors' tokens differ, they check each other's with the model)")
+	f.StringVar(&o.Verify, "verify", "equal", "text: equal (settle on identical tokens) or score (when executors' tokens differ, they check each other's with the model); train: segments (one trainer, the other replicas verify segments, disputes bisected and refereed)")
+	f.IntVar(&o.Checks, "checks", 0, "train, verify segments: segments each verifier re-executes (0: all)")
+	f.IntVar(&o.SegmentDim, "segment-dim", 0, "train, verify segments: numbers in a checkpoint fingerprint (0: read from the model, loaded here as node --train-model loads it)")
 	f.IntVar(&o.Steps, "steps", 20, "image: sampling steps")
 	f.StringVar(&o.Sampler, "sampler", diffusion.SamplerDDIM, "image: sampler: "+strings.Join(diffusion.Samplers, ", "))
 	f.Float32Var(&o.CFGScale, "cfg-scale", diffusion.DefaultCFGScale, "image: classifier-free guidance scale (1 = none)")
@@ -111,6 +118,16 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 	}
 	if !slices.Contains(node.TaskFormats, o.format) {
 		return usagef("--format %q: want text or json", o.format)
+	}
+	if o.Verify == "segments" && o.SegmentDim == 0 {
+		// The fingerprint's width is the base's: read it from the model as the nodes load it.
+		nm, err := loadImageModel("", strings.TrimPrefix(o.model, "train-"), os.Getenv("GENQUORUM_MODELS"), "")
+		if err != nil {
+			return usagef("--verify segments: give --segment-dim, or a --model this machine can load: %v", err)
+		}
+		if o.SegmentDim, err = train.FingerprintDimOf(nm, o.Method); err != nil {
+			return usageError{err}
+		}
 	}
 	req, err := o.Request()
 	if err != nil {

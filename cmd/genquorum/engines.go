@@ -31,6 +31,7 @@ type engineOptions struct {
 	remote      []string // --engine specs (package engine/remote)
 	trainModels []string // --train-model: base models served for training tasks as train-NAME
 	trainData   []string // --train-data: datasets held for training tasks
+	trainTol    float64  // --train-tolerance: segment verification tolerance
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
@@ -47,6 +48,8 @@ func (o *engineOptions) addFlags(cmd *cobra.Command) {
 		"diffusion base model (as --image-model) served for training tasks (kind train) under the name train-NAME (repeatable)")
 	cmd.Flags().StringArrayVar(&o.trainData, "train-data", nil,
 		"dataset held for training tasks: synthetic:N:SEED, fashion-mnist:CLASS:N[:SPLIT] or a folder of 28x28 PNGs (repeatable)")
+	cmd.Flags().Float64Var(&o.trainTol, "train-tolerance", 0.0082,
+		"training tasks with segment verification: largest fingerprint distance accepted between a re-executed checkpoint and the committed one (default: the built-in base's TI, 2 x the largest honest segment drift across profiles in study training's Figure 6)")
 	cmd.Flags().StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for --image-model names (default $GENQUORUM_MODELS)")
 }
 
@@ -141,7 +144,12 @@ func (o *engineOptions) trainEngine() (*train.Engine, error) {
 		}
 		data = append(data, d)
 	}
-	return train.NewEngine(bases, data...)
+	e, err := train.NewEngine(bases, data...)
+	if err != nil {
+		return nil, err
+	}
+	e.Tolerance = o.trainTol
+	return e, nil
 }
 
 // imageEngine loads the --image-model models into one diffusion engine, each resolved as

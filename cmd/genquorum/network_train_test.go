@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/genquorum/genquorum/chain"
@@ -67,4 +68,79 @@ func TestTrainTaskOnTestnet(t *testing.T) {
 	if outcomes["agreed"] != 2 || outcomes["outlier"] != 1 {
 		t.Errorf("outcomes %v: want the two honest nodes agreed and the guesser an outlier", outcomes)
 	}
+}
+
+// TestTrainSegmentsOnTestnet runs a 3-validator testnet as three node processes (exact,
+// cpu-avx512, ampere-fp16) serving the built-in base for training, and submits textual-
+// inversion tasks with segment verification through the CLI (--verify segments, one trainer and
+// one verifier checking all 3 segments; the third node is there to referee): with honest
+// nodes the task is accepted; after restarting every node with --train-cheat noise-weights
+// (whoever trains adds noise to the weights after step 6), the task is rejected, the trainer
+// is the outlier, and the dispute ends at step 6, where the noise went in.
+func TestTrainSegmentsOnTestnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 3 validator processes twice")
+	}
+	dir := t.TempDir()
+	base := freeBasePort(t, 3)
+	if _, stderr, code := runCLI(t, "testnet", "--validators", "3", "--out", dir, "--base-port", fmt.Sprint(base),
+		"--commit-window", "200", "--reveal-window", "100"); code != 0 {
+		t.Fatal(stderr)
+	}
+	rpc := func(i int) string { return fmt.Sprintf("tcp://127.0.0.1:%d", base+2*i+1) }
+	profiles := []string{"exact", "cpu-avx512", "ampere-fp16"}
+	start := func(cheat string) []*proc {
+		procs := make([]*proc, 3)
+		for i := range procs {
+			args := []string{"node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)),
+				"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--log-level", "warn"}
+			if cheat != "" {
+				args = append(args, "--train-cheat", cheat)
+			}
+			procs[i] = startProc(t, filepath.Join(dir, fmt.Sprintf("node%d.log", i)), args...)
+		}
+		return procs
+	}
+	submit := func(seed int) chain.TaskView {
+		stdout, stderr, code := runCLI(t, "submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "train",
+			"--model", "train-base", "--prompt", "<concept>", "--seed", fmt.Sprint(seed), "--method", "ti", "--train-steps", "12",
+			"--checkpoint-every", "4", "--dataset", "synthetic:12:1", "--verify", "segments", "--replicas", "2",
+			"--timeout", "300s", "--format", "json")
+		var tv chain.TaskView
+		if err := json.Unmarshal([]byte(stdout), &tv); err != nil { // exit 1 for a task without verdict, with its JSON
+			t.Fatalf("submit: exit %d: %s (%v)", code, stderr, err)
+		}
+		t.Logf("task %.12s: %s %q (submit exit %d)", tv.ID, tv.Status, tv.Reason, code)
+		for _, e := range tv.Executors {
+			t.Logf("  %.12s: %s", e.Node, e.Outcome)
+		}
+		return tv
+	}
+	procs := start("")
+	waitModelNodes(t, rpc(0), procs, 3, "train-base")
+	tv := submit(3)
+	if tv.Status != "accepted" || tv.Verify != 2 || tv.Dispute != nil || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
+		t.Errorf("honest: want accepted with trainer and verifier agreed, no dispute")
+	}
+	for _, p := range procs {
+		p.stop(t)
+	}
+	procs = start("noise-weights")
+	defer func() {
+		for _, p := range procs {
+			p.stop(t)
+		}
+	}()
+	for i := range procs {
+		waitModelNodes(t, rpc(i), procs, 3, "train-base")
+	}
+	tv = submit(4)
+	d := tv.Dispute
+	if tv.Status != "no-verdict" || d == nil || !d.TrainerLied || d.ChallengerLied || tv.Executors[0].Outcome != "outlier" {
+		t.Fatalf("noise-weights: want rejected, trainer lied and outlier")
+	}
+	if d.Step != 6 || !strings.Contains(tv.Reason, "after step 6 ") {
+		t.Errorf("dispute ended at step %d (%q), the noise went in at step 6", d.Step, tv.Reason)
+	}
+	t.Logf("dispute: segment %d, step %d, %d rounds", d.Segment, d.Step, d.Rounds)
 }
