@@ -472,6 +472,10 @@ func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
 			n.logger.Info("reconcile: voting in the check round", "task", idHex[:12])
 			n.queueCheck(k)
 		}
+		if tv.Status == ledger.StatusSegments.String() || tv.Status == ledger.StatusDispute.String() {
+			n.logger.Info("reconcile: training task in verification or dispute", "task", idHex[:12])
+			n.queueSegment(k)
+		}
 		n.mu.Lock()
 		o := n.openings[k]
 		n.mu.Unlock()
