@@ -345,6 +345,9 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.loadOpenings(); err != nil {
 		return err
 	}
+	if err := n.serveDatasets(ctx); err != nil {
+		return err
+	}
 	height, err := n.client.Height(ctx)
 	if err != nil {
 		return fmt.Errorf("node: chain height: %w", err)
@@ -805,6 +808,9 @@ func (n *Node) runTask(ctx context.Context, k jobKey, tv chain.TaskView) (*openi
 	task.Profile = n.cfg.Profile
 	if err := task.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+	}
+	if err := n.EnsureDataset(ctx, task); err != nil {
+		return nil, err
 	}
 	var art *engine.Artifact
 	switch n.cfg.Behaviour {

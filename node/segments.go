@@ -90,6 +90,9 @@ func (n *Node) segmentTask(ctx context.Context, tv chain.TaskView) (engine.Task,
 	if !ok {
 		return engine.Task{}, nil, fmt.Errorf("%w: engine %s does not verify segments", errUnrunnable, e.Name())
 	}
+	if err := n.EnsureDataset(ctx, task); err != nil {
+		return engine.Task{}, nil, err
+	}
 	return task, se, nil
 }
 

@@ -26,7 +26,7 @@ const segmentTolerance = 0.003
 // and ampere-fp16, each with its own store and libp2p host): the trainer drawn by the ledger
 // trains and commits its series, the verifier fetches checkpoint states over p2p and
 // re-executes its segments on its own profile, disputes are bisected by transactions and a
-// drawn referee re-executes one step. An honest task is accepted and the trainer paid; with
+// drawn referee re-executes one step. The dataset reaches the engine over p2p, by digest. An honest task is accepted and the trainer paid; with
 // every node cheating whenever it trains (each cheat in turn), the task is rejected, the
 // trainer is the outlier, and the bisection ends at the step where that cheat diverges from an
 // honest run inside the disputed segment (computed here step by step).
@@ -43,7 +43,7 @@ func TestTrainingSegmentsOnDevnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := train.Synthetic(12, 1)
-	eng, err := train.NewEngine([]diffusion.Named{base}, data)
+	eng, err := train.NewEngine([]diffusion.Named{base}) // the dataset comes over p2p, below
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,15 @@ func TestTrainingSegmentsOnDevnet(t *testing.T) {
 	}
 	task := engine.Task{Kind: engine.KindTrain, Model: engine.ModelRef{Name: "base", Digest: base.Digest}, Prompt: "<concept>", Seed: 3,
 		Train: &engine.TrainParams{Method: "ti", Steps: 12, Checkpoint: 4, Dataset: data.Digest()}}
-	dim, err := eng.FingerprintDim(task)
+	// Dataset exchange: node 0 serves the dataset; node 2, whose engine and store lack it,
+	// fetches it by digest over p2p. (The engine is shared by the devnet's nodes.)
+	if _, err := nw.Nodes[0].ServeDataset(ctx, data.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.Nodes[2].EnsureDataset(ctx, task); err != nil || !eng.HasDataset(data.Digest()) {
+		t.Fatalf("dataset not fetched: %v", err)
+	}
+	dim, err := train.FingerprintDimOf(base, "ti")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/diffusion"
@@ -204,4 +206,37 @@ func FingerprintDimOf(base diffusion.Named, method string) (int, error) {
 		return 0, fmt.Errorf("train: %s has no textual-inversion row", base.Name)
 	}
 	return len(p.Data), nil
+}
+
+// HasDataset reports whether the engine holds the dataset with digest d.
+func (e *Engine) HasDataset(d engine.Digest) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.datasets[d] != nil
+}
+
+// AddDatasetBytes decodes a dataset's canonical encoding (Dataset.Encode, as nodes exchange
+// it over p2p by its digest) and adds it; it returns the digest.
+func (e *Engine) AddDatasetBytes(b []byte) (engine.Digest, error) {
+	d, err := DecodeDataset(b)
+	if err != nil {
+		return engine.Digest{}, err
+	}
+	return d.Digest(), e.AddDataset(d)
+}
+
+// DatasetBytes returns the canonical encodings of the datasets held, in digest order.
+func (e *Engine) DatasetBytes() [][]byte {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	keys := make([]engine.Digest, 0, len(e.datasets))
+	for k := range e.datasets {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b engine.Digest) int { return bytes.Compare(a[:], b[:]) })
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = e.datasets[k].Encode()
+	}
+	return out
 }
