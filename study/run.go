@@ -25,6 +25,9 @@ type Options struct {
 	// Progress, when not nil, is called when a long step starts, with a label and the number of
 	// items; it returns the function called (serialised) with the items done so far.
 	Progress func(label string, total int) func(done int)
+	// Reuse, when not nil, supplies images that earlier runs (other directories) made for the
+	// same task digest, instead of generating them again (see ReuseIndex).
+	Reuse *ReuseIndex
 }
 
 // Run is one run of a study over a directory: the dataset, the tables and plots it writes,

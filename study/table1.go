@@ -139,6 +139,9 @@ func generateImages(ctx context.Context, r *Run, study string, items []imageItem
 	}
 	return r.Do(ctx, "generating", len(todo), func(ctx context.Context, i int) error {
 		it := todo[i]
+		if done, err := r.reuseImage(study, it, specs); done || err != nil {
+			return err
+		}
 		start := time.Now()
 		a, err := it.model.Engine.Run(ctx, it.task)
 		if err != nil {

@@ -65,6 +65,7 @@ type imageStudyFlags struct {
 	sampler          string
 	steps            int
 	cfg              float32
+	reuse            []string
 }
 
 func (o *imageStudyFlags) register(cmd *cobra.Command, defaultSeeds string, defaultProfiles []string) {
@@ -78,6 +79,24 @@ func (o *imageStudyFlags) register(cmd *cobra.Command, defaultSeeds string, defa
 	f.StringVar(&o.sampler, "sampler", diffusion.SamplerDDIM, "sampler")
 	f.IntVar(&o.steps, "steps", 20, "sampling steps")
 	f.Float32Var(&o.cfg, "cfg-scale", diffusion.DefaultCFGScale, "classifier-free guidance scale")
+	f.StringArrayVar(&o.reuse, "reuse", nil, "study directory whose images of the same task digest (and engine version) are taken instead of generated (repeat)")
+}
+
+// openImage is open with the --reuse index.
+func (o *imageStudyFlags) openImage(g *globalOptions, name string) (*study.Run, error) {
+	var ix *study.ReuseIndex
+	if len(o.reuse) > 0 {
+		var err error
+		if ix, err = study.OpenReuse(o.reuse, diffusion.Version); err != nil {
+			return nil, err
+		}
+	}
+	r, err := o.open(g, name)
+	if err != nil {
+		return nil, err
+	}
+	r.Reuse = ix
+	return r, nil
 }
 
 // config builds the grid. The models run on the built-in engine; the engines helper's --engine
@@ -111,7 +130,7 @@ is the SHA-256 of manifest.jsonl. Runs are Ctrl-C safe: files are written atomic
 manifest line by line (fsynced); --resume continues where a run stopped.`,
 	}
 	cmd.AddCommand(newStudyTable1Command(g), newStudyTable2Command(g), newStudyType2Command(g), newStudyOddsCommand(g),
-		newStudyCheckCommand(g), newStudyReproduceCommand(g), newStudyReportCommand(g), newStudySubstitutionCommand(g))
+		newStudyCheckCommand(g), newStudyReproduceCommand(g), newStudyReportCommand(g), newStudySubstitutionCommand(g), newStudyPolicyCommand(g))
 	cmd.AddCommand(newStudyTrainingCommand(g))
 	return cmd
 }
@@ -127,7 +146,7 @@ func newStudyTable1Command(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := o.open(g, "table1")
+			r, err := o.openImage(g, "table1")
 			if err != nil {
 				return err
 			}
@@ -168,7 +187,7 @@ func newStudyType2Command(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := o.open(g, "type2")
+			r, err := o.openImage(g, "type2")
 			if err != nil {
 				return err
 			}

@@ -84,35 +84,11 @@ func (m *Model) Sample(ctx context.Context, p SampleParams, prof tensor.Profile)
 	if err := prof.Validate(); err != nil {
 		return nil, err
 	}
-	tp := tensor.NoGrad(prof)
-	s := m.sched
-	n := p.Width * p.Height
-	cond, uncond := m.TokenIDs(p.Prompt), m.TokenIDs(p.NegativePrompt)
-	// guided returns the guided noise prediction at step t for the model input xin.
-	guided := func(xin []float32, t int) []float32 {
-		if p.CFGScale == 1 {
-			return m.Eps(tp, tensor.FromData(xin, 1, 1, p.Height, p.Width), []int{t}, [][]int{cond}).Data
-		}
-		both := make([]float32, 2*n)
-		copy(both, xin)
-		copy(both[n:], xin)
-		out := m.Eps(tp, tensor.FromData(both, 2, 1, p.Height, p.Width), []int{t, t}, [][]int{cond, uncond}).Data
-		e := make([]float32, n)
-		for i := range e {
-			ec, eu := out[i], out[n+i]
-			e[i] = eu + float32(p.CFGScale*(ec-eu))
-		}
-		return e
-	}
-	x, err := s.sample(ctx, p, n, guided)
+	x, err := m.sched.sample(ctx, p, p.Width*p.Height, m.guidedEps(tensor.NoGrad(prof), p))
 	if err != nil {
 		return nil, err
 	}
-	img := image.NewGray(image.Rect(0, 0, p.Width, p.Height))
-	for i, v := range x {
-		img.Pix[i] = toByte(v)
-	}
-	return img, nil
+	return stateImage(x, p), nil
 }
 
 // toByte maps [-1, 1] to [0, 255], rounding half up and clamping.
@@ -167,15 +143,57 @@ func Grid(rows [][]Image, scale int) *image.Gray {
 // sample runs p's sampler over n pixels with the noise predictor eps (given the model input
 // and the timestep) and returns the final image in [-1, 1] (not clamped).
 func (s *Schedule) sample(ctx context.Context, p SampleParams, n int, guided func(xin []float32, t int) []float32) ([]float32, error) {
+	x := s.initState(p, n)
+	if err := s.steps(ctx, p, x, 0, p.Steps, guided); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// initState returns the sampler's state before its first step: the seed's noise (DDIM), scaled
+// to the first noise level of the variance-exploding view for the Euler samplers.
+func (s *Schedule) initState(p SampleParams, n int) []float32 {
 	x := make([]float32, n)
 	newRNG(p.Seed, 1).normals(x)
+	if p.Sampler != SamplerDDIM {
+		ts := s.Timesteps(p.Steps)
+		scale := float32(math.Sqrt(1 + s.sigma(ts[0])*s.sigma(ts[0])))
+		for i := range x {
+			x[i] = float32(x[i] * scale)
+		}
+	}
+	return x
+}
+
+// eulerLevels returns, for step i of an Euler sampler, the noise level sig, the level to step
+// down to and the ancestral noise level sup (0 for plain Euler and at the last step).
+func (s *Schedule) eulerLevels(p SampleParams, ts []int, i int) (sig, down, sup float64) {
+	sig = s.sigma(ts[i])
+	next := 0.0
+	if i+1 < len(ts) {
+		next = s.sigma(ts[i+1])
+	}
+	down = next
+	if p.Sampler == SamplerEulerA && next > 0 {
+		sup = math.Min(next, math.Sqrt(next*next*(sig*sig-next*next)/(sig*sig)))
+		down = math.Sqrt(next*next - sup*sup)
+	}
+	return sig, down, sup
+}
+
+// steps runs steps from..to-1 of p's sampler on the state x in place (the whole sampling is
+// steps 0..p.Steps-1 from initState). The ancestral sampler's noise stream is advanced past the
+// draws of the steps before from, so a segment continues exactly where a full run would be.
+func (s *Schedule) steps(ctx context.Context, p SampleParams, x []float32, from, to int, guided func(xin []float32, t int) []float32) error {
 	ts := s.Timesteps(p.Steps)
+	n := len(x)
 	switch p.Sampler {
 	case SamplerDDIM:
-		for i, t := range ts {
+		for i := from; i < to; i++ {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
+			t := ts[i]
 			prev := -1
 			if i+1 < len(ts) {
 				prev = ts[i+1]
@@ -185,30 +203,23 @@ func (s *Schedule) sample(ctx context.Context, p SampleParams, n int, guided fun
 	default: // Euler and Euler ancestral, in the variance-exploding view x_ve = x / sqrt(alphaBar).
 		noise := newRNG(p.Seed, 2)
 		up := make([]float32, n)
-		scale := float32(math.Sqrt(1 + s.sigma(ts[0])*s.sigma(ts[0])))
-		for i := range x {
-			x[i] = float32(x[i] * scale)
+		for i := range from {
+			if _, _, sup := s.eulerLevels(p, ts, i); sup > 0 {
+				noise.normals(up)
+			}
 		}
 		xin := make([]float32, n)
-		for i, t := range ts {
+		for i := from; i < to; i++ {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
-			sig := s.sigma(t)
-			next := 0.0
-			if i+1 < len(ts) {
-				next = s.sigma(ts[i+1])
-			}
+			t := ts[i]
+			sig, down, sup := s.eulerLevels(p, ts, i)
 			cin := float32(1 / math.Sqrt(1+sig*sig))
 			for j := range x {
 				xin[j] = float32(x[j] * cin)
 			}
 			eps := guided(xin, t)
-			down, sup := next, 0.0
-			if p.Sampler == SamplerEulerA && next > 0 {
-				sup = math.Min(next, math.Sqrt(next*next*(sig*sig-next*next)/(sig*sig)))
-				down = math.Sqrt(next*next - sup*sup)
-			}
 			dt := float32(down - sig)
 			for j := range x {
 				// denoised = x - sig*eps; d = (x - denoised)/sig = eps.
@@ -223,5 +234,5 @@ func (s *Schedule) sample(ctx context.Context, p SampleParams, n int, guided fun
 			}
 		}
 	}
-	return x, nil
+	return nil
 }
