@@ -177,10 +177,13 @@ type ExecutorView struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Artifact    string `json:"artifact,omitempty"` // SHA-256 of the artifact, as revealed
 	Outcome     string `json:"outcome"`
-	// Check round of a score-verified text task: whether the executor voted, and the bitmask
-	// of candidates (distinct revealed fingerprints, in executor order) it judged valid.
-	Voted bool   `json:"voted,omitempty"`
-	Valid uint64 `json:"valid,omitempty"`
+	// Check round of a score-verified text task: whether the executor committed its vote,
+	// whether it revealed it, and the bitmasks of candidates (distinct revealed fingerprints,
+	// in executor order) it judged valid and unsure.
+	VoteCommitted bool   `json:"vote_committed,omitempty"`
+	Voted         bool   `json:"voted,omitempty"`
+	Valid         uint64 `json:"valid,omitempty"`
+	Unsure        uint64 `json:"unsure,omitempty"`
 }
 
 // NodeView is the JSON answer to a node query.
@@ -280,7 +283,7 @@ func viewTask(t ledger.Task) TaskView {
 	}
 	for _, e := range t.Executors {
 		ev := ExecutorView{Node: e.Node.String(), Committed: e.Committed, Revealed: e.Revealed, Outcome: e.Outcome.String(),
-			Voted: e.Voted, Valid: e.Valid}
+			VoteCommitted: e.VoteCommitted, Voted: e.Voted, Valid: e.Valid, Unsure: e.Unsure}
 		if e.Committed {
 			ev.Commitment = hex.EncodeToString(e.Commitment[:])
 		}

@@ -139,6 +139,8 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 		err = s.vote(tx, b, ev)
 	case *Bisect:
 		err = s.bisect(tx, b, ev)
+	case *VoteCommit:
+		err = s.voteCommit(tx, b, ev)
 	default:
 		panic(fmt.Sprintf("ledger: unhandled body %T", b))
 	}
@@ -524,8 +526,8 @@ func (s *State) endBlock(ev *[]Event) {
 			s.closeCommits(t, ev)
 		case t.Status == StatusReveal && t.RevealDeadline == s.height:
 			s.settle(t, ev)
-		case t.Status == StatusCheck && t.CheckDeadline == s.height:
-			s.settleCheck(t, ev)
+		case (t.Status == StatusCheck || t.Status == StatusCheckReveal) && t.CheckDeadline == s.height:
+			s.endCheck(t, ev)
 		case t.Status == StatusSegments && t.CheckDeadline == s.height && s.now < t.ClosedTime+s.params.MinCommitMillis:
 			t.CheckDeadline = s.height + 1
 			s.addDue(t.CheckDeadline, t.ID)

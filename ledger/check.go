@@ -63,6 +63,8 @@ func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
 		} else if t.Status != StatusDispute {
 			err = fmt.Errorf("%w: task %v has no open dispute (status %s)", ErrDispute, t.ID, t.Status)
 		}
+	case *VoteCommit:
+		_, _, err = s.openTask(b.Task, tx.Signer)
 	case *Batch:
 		err = s.checkBatch(tx.Signer, b)
 	case *Unjail:

@@ -96,19 +96,38 @@
 //     artifact digest), checks them with one teacher-forced pass of the task's model on its own
 //     hardware (greedy: every token within a logit margin of its argmax; sampled: top-k/top-p
 //     membership and the replayed seeded draw inside the token's interval, see
-//     engine/llm/SAMPLING.md) and sends one Vote: a 64-bit mask, bit k set when candidate k
-//     passed. Only integers reach the ledger. The round settles when every revealer voted, or
-//     at CheckDeadline: candidate k is valid with at least need(rule, revealers) votes for it,
-//     invalid with as many votes without it, undetermined otherwise. Executors whose candidate
-//     is valid agree (the honest near-tie flip is paid), those whose candidate is invalid are
-//     outliers (slashed SlashOutlierBPS), revealers who did not vote lose SlashNoRevealBPS
-//     (ReasonNoVote); the verdict needs need(rule, executors) agreeing executors and its value
-//     is the valid candidate revealed most often. Without a verdict the fee is refunded (no
-//     adaptive round after a check round). Known limits: votes are not committed before they
-//     are revealed, so a voter who skips its check can copy votes already in blocks (a second
-//     commit-reveal of votes closes this at the price of one more window); a voter that votes
-//     against the majority is not penalised; a substitute whose tokens stay within the margin
-//     (a q8_0 quantisation of the task's model, see genquorum study substitution) is accepted.
+//     engine/llm/SAMPLING.md) and votes, per candidate, valid, invalid or unsure (two 64-bit
+//     masks, Valid and Unsure; a bit in neither is invalid). Votes are committed before they
+//     are revealed, like outputs, so a voter that skips its checks cannot copy votes already in
+//     blocks: a VoteCommit (VoteCommitmentFor(task, node, valid, unsure, salt)) in the
+//     RevealWindow blocks after the round opened (closing early when every revealer committed:
+//     StatusCheckReveal, EventVoteRevealOpen), then a Vote opening it, from the next block up
+//     to CheckDeadline = close + RevealWindow. The round settles when every committed vote is
+//     revealed, or at CheckDeadline. Tally: candidate k is determined valid with at least
+//     need(rule, revealers) valid votes, invalid with as many invalid votes, undetermined
+//     otherwise (unsure votes count neither way). Each revealer is then, in this order: no-vote
+//     when it committed or revealed no vote (SlashNoRevealBPS, ReasonNoVote); an outlier when
+//     its candidate is invalid (SlashOutlierBPS); contrary when its vote marked valid a
+//     candidate determined invalid or invalid one determined valid (SlashOutlierBPS,
+//     ReasonContrary, not paid: it judged wrong, or did not judge); abstained when it voted
+//     unsure on a determined candidate (neither paid nor slashed); agreed (paid) when its
+//     candidate is valid; undecided otherwise. The verdict needs need(rule, executors)
+//     revealers whose candidate is valid (contrary and abstained ones included: their output is
+//     valid); its value is the valid candidate revealed most often; the fee is split among the
+//     agreed executors, the rest refunded. Without a verdict the fee is refunded (no adaptive
+//     round after a check round). Honest near-tie disagreement: a verifier votes unsure when
+//     the tolerance a claim needs lies in a band above the tolerance that is wider than the
+//     largest drift measured between honest profiles (engine/llm.JudgeTokens:
+//     DefaultGreedyBand 0.4 logits above DefaultGreedyTol 0.5, DefaultSampleBand 0.07 of mass
+//     above DefaultSampleTol 0.05). If one honest verifier finds a claim valid, no honest
+//     verifier finds it beyond the band, and the other way round, so honest voters never
+//     firmly contradict each other and are never slashed as contrary; an honest abstention
+//     costs at most that task's reward (a lazy voter that always abstains earns nothing in
+//     check rounds). A candidate whose check lands in the band for most voters stays
+//     undetermined: its revealer is neither paid nor slashed. Known limits: the drift bound is
+//     measured on the preset profiles, not proven for all hardware; a substitute whose tokens
+//     stay within the margin (a q8_0 quantisation of the task's model, see genquorum study
+//     substitution) is accepted; the vote windows have no wall-time floor.
 //
 // Nodes whose stake falls below MinStake are no longer assigned. Unbond returns stake to the
 // balance, but a node with open assignments must keep MinStake bonded.

@@ -51,7 +51,8 @@ const (
 	// EventCheckOpen: Task, Round, RevealDeadline (the last height accepting votes), Nodes (the
 	// executors who revealed, who must vote). The revealed sequences differ: see check.go.
 	EventCheckOpen
-	// EventVoted: Task, Node, Amount (the bitmask of candidates it judged valid).
+	// EventVoted: Task, Round, Node, Amount (the bitmask of candidates it judged valid), Value
+	// (8 bytes big-endian: the bitmask of candidates it was unsure about). A revealed vote.
 	EventVoted
 	// EventSegmentsOpen: Task, Round, RevealDeadline (the last height accepting votes), Nodes
 	// (the verifiers), Value (the randomness that picked the segments: see SegmentPicks).
@@ -70,12 +71,17 @@ const (
 	// EventDisputeResolved: Task, Node (the referee, or the conceding challenger), Amount
 	// (step), Reason.
 	EventDisputeResolved
+	// EventVoteCommitted: Task, Round, Node. A vote commitment of the check round.
+	EventVoteCommitted
+	// EventVoteRevealOpen: Task, Round, RevealDeadline (the last height accepting vote
+	// reveals). The vote commitments closed: voters reveal from the next block on.
+	EventVoteRevealOpen
 )
 
 var eventNames = [...]string{"", "node-registered", "unbonded", "task-assigned", "committed",
 	"duplicate-commitment", "reveal-open", "revealed", "verdict", "no-verdict", "reward", "slash", "refund",
 	"item-rejected", "jailed", "unjailed", "check-open", "voted",
-	"segments-open", "dispute-open", "bisect-query", "bisected", "referee-drawn", "dispute-resolved"}
+	"segments-open", "dispute-open", "bisect-query", "bisected", "referee-drawn", "dispute-resolved", "vote-committed", "vote-reveal-open"}
 
 // String returns the event type's name.
 func (t EventType) String() string {
@@ -99,6 +105,7 @@ const (
 	ReasonUnrunnable  = "unrunnable" // an accepted verdict that the task cannot be run
 	ReasonNoVote      = "no vote"    // revealed, but did not vote in the check round
 	ReasonNoValid     = "no valid candidate"
+	ReasonContrary    = "contrary vote" // voted against a candidate the check round determined
 )
 
 // Event is one effect of a transaction or of the end of a block, for the shell to log, index
@@ -201,6 +208,21 @@ func (e Event) Attributes() []Attribute {
 		add("node", e.Node.String())
 		num("amount", e.Amount)
 		add("reason", e.Reason)
+	case EventCheckOpen:
+		num("round", uint64(e.Round))
+		num("vote_commit_deadline", e.RevealDeadline)
+		nodes("voters", e.Nodes)
+	case EventVoteCommitted:
+		num("round", uint64(e.Round))
+		add("node", e.Node.String())
+	case EventVoteRevealOpen:
+		num("round", uint64(e.Round))
+		num("vote_reveal_deadline", e.RevealDeadline)
+	case EventVoted:
+		num("round", uint64(e.Round))
+		add("node", e.Node.String())
+		num("valid", e.Amount)
+		add("unsure", hex.EncodeToString(e.Value))
 	}
 	return a
 }

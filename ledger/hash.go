@@ -305,6 +305,11 @@ func encodeTask(e *encoder, t *Task, full bool) {
 		e.u8(uint8(x.Outcome))
 		e.boolean(x.Voted)
 		e.u64(x.Valid)
+		if t.Spec.Verify == VerifyScore { // absent otherwise: other tasks' encodings unchanged
+			e.boolean(x.VoteCommitted)
+			e.fixed(x.VoteCommitment[:])
+			e.u64(x.Unsure)
+		}
 	}
 	e.u64(t.SettledAt)
 	e.bytes(t.Value)
@@ -315,6 +320,9 @@ func encodeTask(e *encoder, t *Task, full bool) {
 	if t.Spec.Verify == VerifySegments {
 		e.fixed(t.SegmentRand[:])
 		encodeDispute(e, t.Dispute)
+	}
+	if t.Spec.Verify == VerifyScore {
+		e.u64(t.VoteClosedAt)
 	}
 }
 
@@ -349,6 +357,11 @@ func decodeTask(d *decoder) *Task {
 		x.Outcome = Outcome(d.u8())
 		x.Voted = d.boolean("voted")
 		x.Valid = d.u64()
+		if t.Spec.Verify == VerifyScore {
+			x.VoteCommitted = d.boolean("vote committed")
+			x.VoteCommitment = d.fixed32()
+			x.Unsure = d.u64()
+		}
 	}
 	t.SettledAt = d.u64()
 	t.Value = d.bytes("value", MaxFingerprintBytes)
@@ -362,6 +375,9 @@ func decodeTask(d *decoder) *Task {
 	if t.Spec.Verify == VerifySegments {
 		t.SegmentRand = d.fixed32()
 		t.Dispute = decodeDispute(d)
+	}
+	if t.Spec.Verify == VerifyScore {
+		t.VoteClosedAt = d.u64()
 	}
 	return t
 }
@@ -486,7 +502,7 @@ func UnmarshalState(b []byte) (*State, error) {
 			d.fail(fmt.Errorf("tasks not sorted"))
 		}
 		prev = t.ID
-		if t.Status < StatusCommit || t.Status > StatusDispute || (t.Status == StatusDispute && t.Dispute == nil) {
+		if t.Status < StatusCommit || t.Status > StatusCheckReveal || (t.Status == StatusDispute && t.Dispute == nil) {
 			d.fail(fmt.Errorf("task %v: status %d", t.ID, t.Status))
 		}
 		t.specDigest = specDigest(&t.Spec)
@@ -497,7 +513,7 @@ func UnmarshalState(b []byte) (*State, error) {
 			s.addDue(t.RevealDeadline, t.ID)
 		case StatusReveal:
 			s.addDue(t.RevealDeadline, t.ID)
-		case StatusCheck, StatusSegments:
+		case StatusCheck, StatusCheckReveal, StatusSegments:
 			s.addDue(t.CheckDeadline, t.ID)
 		case StatusDispute:
 			s.addDue(t.Dispute.Deadline, t.ID)

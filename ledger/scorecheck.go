@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 )
@@ -19,23 +21,85 @@ const (
 // MaxCandidates bounds the distinct fingerprints of a check round (one bit each in a Vote).
 const MaxCandidates = 64
 
-// Vote is an executor's judgement in a check round: bit k of Valid is set when candidate k
-// (Candidates of the task, in order) passed its teacher-forced check on its own hardware.
+// VoteCommit binds an executor of a check round to its vote without showing it:
+// Commitment = VoteCommitmentFor(Task, signer, valid, unsure, salt). Votes are committed
+// before any is revealed, so a voter that skips its checks cannot copy the others' votes.
+type VoteCommit struct {
+	Task       TaskID
+	Commitment [32]byte
+}
+
+// Type returns TxVoteCommit.
+func (*VoteCommit) Type() TxType { return TxVoteCommit }
+
+func (b *VoteCommit) encode(e *encoder) { e.fixed(b.Task[:]); e.fixed(b.Commitment[:]) }
+func (b *VoteCommit) decode(d *decoder) { b.Task = d.fixed32(); b.Commitment = d.fixed32() }
+func (b *VoteCommit) validate() error   { return nil }
+
+// Vote reveals an executor's judgement in a check round, opening its VoteCommit: bit k of
+// Valid is set when candidate k (Candidates of the task, in order) passed its teacher-forced
+// check on the voter's own hardware, bit k of Unsure when the check landed in the band next
+// to the tolerance where honest hardware may disagree (an abstention on candidate k). A bit
+// set in neither is a vote that candidate k is invalid. Valid and Unsure are disjoint.
 type Vote struct {
-	Task  TaskID
-	Valid uint64
+	Task   TaskID
+	Valid  uint64
+	Unsure uint64
+	Salt   [32]byte
 }
 
 // Type returns TxVote.
 func (*Vote) Type() TxType { return TxVote }
 
-func (b *Vote) encode(e *encoder) { e.fixed(b.Task[:]); e.u64(b.Valid) }
-func (b *Vote) decode(d *decoder) { b.Task = d.fixed32(); b.Valid = d.u64() }
-func (b *Vote) validate() error   { return nil }
+func (b *Vote) encode(e *encoder) {
+	e.fixed(b.Task[:])
+	e.u64(b.Valid)
+	e.u64(b.Unsure)
+	e.fixed(b.Salt[:])
+}
+func (b *Vote) decode(d *decoder) {
+	b.Task = d.fixed32()
+	b.Valid = d.u64()
+	b.Unsure = d.u64()
+	b.Salt = d.fixed32()
+}
+func (b *Vote) validate() error {
+	if b.Valid&b.Unsure != 0 {
+		return fmt.Errorf("%w: vote marks candidates %#x both valid and unsure", ErrMalformedTx, b.Valid&b.Unsure)
+	}
+	return nil
+}
 
-// Vote returns a signed Vote.
+// VoteCommitmentFor returns the commitment of node to a vote in task's check round:
+// SHA-256("genquorum/vote/v1" || task || node || u64 valid || u64 unsure || salt). As for
+// fingerprints, the node's key is inside (a copied commitment cannot be opened by the copier)
+// and the salt must be secret and random until the reveal (a vote has few possible values).
+func VoteCommitmentFor(task TaskID, node PubKey, valid, unsure uint64, salt [32]byte) [32]byte {
+	var m [17 + 32 + 32 + 8 + 8 + 32]byte
+	copy(m[:], "genquorum/vote/v1")
+	copy(m[17:], task[:])
+	copy(m[49:], node[:])
+	binary.BigEndian.PutUint64(m[81:], valid)
+	binary.BigEndian.PutUint64(m[89:], unsure)
+	copy(m[97:], salt[:])
+	return sha256.Sum256(m[:])
+}
+
+// VoteCommit returns a signed VoteCommit of the vote (valid, unsure) under salt.
+func (s *Signer) VoteCommit(task TaskID, valid, unsure uint64, salt [32]byte) []byte {
+	return s.Sign(&VoteCommit{Task: task, Commitment: VoteCommitmentFor(task, s.Key(), valid, unsure, salt)})
+}
+
+// Vote returns a signed Vote of valid with no salt: a training task's segment vote, which is
+// not committed first (see segments.go).
 func (s *Signer) Vote(task TaskID, valid uint64) []byte {
 	return s.Sign(&Vote{Task: task, Valid: valid})
+}
+
+// VoteReveal returns a signed Vote revealing (valid, unsure) under salt: it opens the
+// VoteCommit of a check round.
+func (s *Signer) VoteReveal(task TaskID, valid, unsure uint64, salt [32]byte) []byte {
+	return s.Sign(&Vote{Task: task, Valid: valid, Unsure: unsure, Salt: salt})
 }
 
 // Candidates returns the distinct fingerprints revealed in the task's current round, in the
@@ -58,7 +122,9 @@ func Candidates(t *Task) (fps [][]byte, first []int) {
 // differ (the fast path, all equal, settles by quorum.Decide as usual). It reports whether it
 // did. More than MaxCandidates distinct fingerprints cannot happen (replicas <= 255 but a
 // round with more distinct values than that has no majority anyway): settle then decides as
-// usual.
+// usual. The round has two windows, like the outputs: vote commitments up to CheckDeadline =
+// now + RevealWindow (closing early when every revealer committed), then vote reveals up to
+// CheckDeadline = (height the commitments closed) + RevealWindow.
 func (s *State) openCheck(t *Task, ev *[]Event) bool {
 	if t.Spec.Verify != VerifyScore || t.Status != StatusReveal {
 		return false
@@ -69,6 +135,7 @@ func (s *State) openCheck(t *Task, ev *[]Event) bool {
 	}
 	t.Status = StatusCheck
 	t.CheckDeadline = s.height + max(1, s.params.RevealWindow)
+	t.VoteClosedAt = 0
 	s.addDue(t.CheckDeadline, t.ID)
 	s.touch(kindTask, t.ID)
 	var voters []PubKey
@@ -79,6 +146,43 @@ func (s *State) openCheck(t *Task, ev *[]Event) bool {
 	}
 	*ev = append(*ev, Event{Type: EventCheckOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.CheckDeadline, Nodes: voters})
 	return true
+}
+
+func (s *State) voteCommit(tx *Tx, b *VoteCommit, ev *[]Event) error {
+	t, i, err := s.openTask(b.Task, tx.Signer)
+	if err != nil {
+		return err
+	}
+	x := &t.Executors[i]
+	switch {
+	case t.Status != StatusCheck:
+		return fmt.Errorf("%w: task %v is in status %s, not check (vote commitments)", ErrCheck, t.ID, t.Status)
+	case !x.Revealed:
+		return fmt.Errorf("%w: task %v: only executors who revealed vote", ErrCheck, t.ID)
+	case x.VoteCommitted:
+		return fmt.Errorf("%w: task %v: vote already committed", ErrCheck, t.ID)
+	}
+	x.VoteCommitted, x.VoteCommitment = true, b.Commitment
+	s.touch(kindTask, t.ID)
+	*ev = append(*ev, Event{Type: EventVoteCommitted, Task: t.ID, Round: t.Round, Node: tx.Signer})
+	for j := range t.Executors {
+		if y := &t.Executors[j]; y.Revealed && !y.VoteCommitted {
+			return nil
+		}
+	}
+	s.closeVotes(t, ev) // every revealer committed its vote
+	return nil
+}
+
+// closeVotes ends the vote commitments of a check round at the current height and opens the
+// vote reveals from the next block up to CheckDeadline = now + RevealWindow.
+func (s *State) closeVotes(t *Task, ev *[]Event) {
+	t.Status = StatusCheckReveal
+	t.VoteClosedAt = s.height
+	t.CheckDeadline = s.height + max(1, s.params.RevealWindow)
+	s.addDue(t.CheckDeadline, t.ID)
+	s.touch(kindTask, t.ID)
+	*ev = append(*ev, Event{Type: EventVoteRevealOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.CheckDeadline})
 }
 
 func (s *State) vote(tx *Tx, b *Vote, ev *[]Event) error {
@@ -92,68 +196,137 @@ func (s *State) vote(tx *Tx, b *Vote, ev *[]Event) error {
 	x := &t.Executors[i]
 	fps, _ := Candidates(t)
 	switch {
-	case t.Status != StatusCheck:
-		return fmt.Errorf("%w: task %v is in status %s, not check", ErrCheck, t.ID, t.Status)
-	case !x.Revealed:
-		return fmt.Errorf("%w: task %v: only executors who revealed vote", ErrCheck, t.ID)
+	case t.Status != StatusCheckReveal:
+		return fmt.Errorf("%w: task %v is in status %s, not check-reveal", ErrCheck, t.ID, t.Status)
+	case t.VoteClosedAt == s.height:
+		return fmt.Errorf("%w: task %v: vote commitments closed in this block, reveal votes from height %d", ErrCheck, t.ID, s.height+1)
+	case !x.VoteCommitted:
+		return fmt.Errorf("%w: task %v: no vote commitment to open", ErrCheck, t.ID)
 	case x.Voted:
 		return fmt.Errorf("%w: task %v: already voted", ErrCheck, t.ID)
-	case b.Valid>>len(fps) != 0:
-		return fmt.Errorf("%w: task %v: vote %#x names candidates beyond the %d", ErrCheck, t.ID, b.Valid, len(fps))
+	case (b.Valid|b.Unsure)>>len(fps) != 0:
+		return fmt.Errorf("%w: task %v: vote %#x/%#x names candidates beyond the %d", ErrCheck, t.ID, b.Valid, b.Unsure, len(fps))
+	case VoteCommitmentFor(t.ID, tx.Signer, b.Valid, b.Unsure, b.Salt) != x.VoteCommitment:
+		return fmt.Errorf("%w: task %v: vote does not open its commitment", ErrCheck, t.ID)
 	}
-	x.Voted, x.Valid = true, b.Valid
+	x.Voted, x.Valid, x.Unsure = true, b.Valid, b.Unsure
 	s.touch(kindTask, t.ID)
-	*ev = append(*ev, Event{Type: EventVoted, Task: t.ID, Round: t.Round, Node: tx.Signer, Amount: b.Valid})
+	var unsure [8]byte
+	binary.BigEndian.PutUint64(unsure[:], b.Unsure)
+	*ev = append(*ev, Event{Type: EventVoted, Task: t.ID, Round: t.Round, Node: tx.Signer, Amount: b.Valid, Value: unsure[:]})
 	for j := range t.Executors {
-		if y := &t.Executors[j]; y.Revealed && !y.Voted {
+		if y := &t.Executors[j]; y.VoteCommitted && !y.Voted {
 			return nil
 		}
 	}
-	s.settleCheck(t, ev) // every revealer voted
+	s.settleCheck(t, ev) // every committed vote is revealed
 	return nil
 }
 
-// settleCheck decides a check round: candidate k is valid when at least need(rule, revealers)
-// of the executors who revealed voted it valid, invalid when at least as many voted without
-// it, undetermined otherwise. An executor who revealed a valid candidate and voted agrees
-// (paid when there is a verdict), one who revealed an invalid candidate is an outlier
-// (slashed), one whose candidate is undetermined is undecided, one who did not vote loses
-// SlashNoRevealBPS (ReasonNoVote) and is not paid. The verdict needs
-// need(rule, executors) agreeing executors, as the fast path does; its value is the valid
-// candidate revealed by the most executors (ties: the first). Executors who did not commit,
-// did not reveal or copied are treated as in settle. Without a verdict the fee is refunded
-// (no adaptive round after a check round).
-func (s *State) settleCheck(t *Task, ev *[]Event) {
+// endCheck runs at a check round's CheckDeadline: the vote commitments close (or, if nobody
+// committed a vote, the round settles at once), or the vote reveals end and the round settles.
+func (s *State) endCheck(t *Task, ev *[]Event) {
+	if t.Status == StatusCheck {
+		for j := range t.Executors {
+			if t.Executors[j].VoteCommitted {
+				s.closeVotes(t, ev)
+				return
+			}
+		}
+	}
+	s.settleCheck(t, ev)
+}
+
+// CheckTally is how the revealed votes of a check round determined each candidate. Valid[k]
+// counts votes that candidate k is valid, Invalid[k] votes that it is not (neither its Valid
+// nor its Unsure bit set); abstentions count in neither. A candidate is determined valid with
+// at least Need votes for it, invalid with at least Need against it (both cannot happen:
+// Need is more than half the revealers), undetermined otherwise.
+type CheckTally struct {
+	Valid, Invalid []int
+	Need           int
+}
+
+// Determined returns +1 when candidate k is determined valid, -1 when invalid, 0 otherwise.
+func (c CheckTally) Determined(k int) int {
+	switch {
+	case k < 0 || k >= len(c.Valid):
+		return 0
+	case c.Valid[k] >= c.Need:
+		return 1
+	case c.Invalid[k] >= c.Need:
+		return -1
+	}
+	return 0
+}
+
+// Contrary reports whether a revealed vote contradicts a determined candidate: it marked
+// valid a candidate determined invalid, or invalid (neither bit) a candidate determined
+// valid. Abstained reports whether it abstained (Unsure) on a determined candidate.
+func (c CheckTally) Contrary(valid, unsure uint64) (contrary, abstained bool) {
+	for k := range c.Valid {
+		v, u := valid>>k&1 == 1, unsure>>k&1 == 1
+		switch d := c.Determined(k); {
+		case d != 0 && u:
+			abstained = true
+		case d > 0 && !v, d < 0 && v:
+			contrary = true
+		}
+	}
+	return contrary, abstained
+}
+
+// Tally counts the revealed votes of t's check round (see CheckTally).
+func Tally(t *Task) CheckTally {
 	fps, _ := Candidates(t)
-	var revealers int
-	votes, against := make([]int, len(fps)), make([]int, len(fps))
+	c := CheckTally{Valid: make([]int, len(fps)), Invalid: make([]int, len(fps))}
+	revealers := 0
 	for j := range t.Executors {
 		x := &t.Executors[j]
 		if !x.Revealed {
 			continue
 		}
 		revealers++
-		if x.Voted {
-			for k := range fps {
-				if x.Valid>>k&1 == 1 {
-					votes[k]++
-				} else {
-					against[k]++
-				}
+		if !x.Voted {
+			continue
+		}
+		for k := range fps {
+			switch {
+			case x.Valid>>k&1 == 1:
+				c.Valid[k]++
+			case x.Unsure>>k&1 == 0:
+				c.Invalid[k]++
 			}
 		}
 	}
-	needValid := int(ruleNeed(t.Spec.Rule, revealers))
+	c.Need = int(ruleNeed(t.Spec.Rule, revealers))
+	return c
+}
+
+// settleCheck decides a check round (see the package doc, step 7). With the Tally of the
+// revealed votes, each executor is, in this order: no-commit, copied or no-reveal as in
+// settle; no-vote when it did not commit or did not reveal its vote (SlashNoRevealBPS); an
+// outlier when its candidate is determined invalid (SlashOutlierBPS); contrary when its vote
+// contradicts a determined candidate (SlashOutlierBPS, not paid: it judged wrong, or did not
+// judge); abstained when it voted unsure on a determined candidate (not paid, not slashed);
+// agreed when its candidate is determined valid (paid); undecided otherwise. The support of the
+// verdict is the number of voters whose own candidate is determined valid (contrary and
+// abstained voters included: their output is valid), and the verdict needs
+// need(rule, executors) of them, as the fast path does; its value is the valid candidate
+// revealed by the most executors (ties: the first). The fee is split among the agreed
+// executors; what is left (the remainder, or all of it when nobody is paid) goes back to the
+// submitter. Without a verdict the fee is refunded (no adaptive round after a check round).
+func (s *State) settleCheck(t *Task, ev *[]Event) {
+	fps, _ := Candidates(t)
+	tally := Tally(t)
 	cand := func(fp []byte) int {
 		return slices.IndexFunc(fps, func(f []byte) bool { return bytes.Equal(f, fp) })
 	}
-	valid := func(k int) bool { return k >= 0 && votes[k] >= needValid }
-	invalid := func(k int) bool { return k >= 0 && against[k] >= needValid }
 	support, best, bestN := 0, -1, 0
 	count := make([]int, len(fps))
 	for j := range t.Executors {
 		x := &t.Executors[j]
-		if k := cand(x.Fingerprint); x.Revealed && x.Voted && valid(k) {
+		if k := cand(x.Fingerprint); x.Revealed && x.Voted && tally.Determined(k) > 0 {
 			support++
 			count[k]++
 			if count[k] > bestN || (count[k] == bestN && k < best) {
@@ -168,6 +341,7 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 	for j := range t.Executors {
 		x := &t.Executors[j]
 		nd := s.nodes[x.Node]
+		contrary, abstained := tally.Contrary(x.Valid, x.Unsure)
 		switch {
 		case !x.Committed:
 			x.Outcome = OutcomeNoCommit
@@ -185,11 +359,18 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 			x.Outcome = OutcomeNoVote
 			nd.Record.NoReveal++
 			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoVote, &slashes)
-		case invalid(cand(x.Fingerprint)):
+		case tally.Determined(cand(x.Fingerprint)) < 0:
 			x.Outcome = OutcomeOutlier
 			nd.Record.Outliers++
 			s.slash(t, nd, s.params.SlashOutlierBPS, ReasonOutlier, &slashes)
-		case accepted && valid(cand(x.Fingerprint)):
+		case contrary:
+			x.Outcome = OutcomeContrary
+			nd.Record.Outliers++
+			s.slash(t, nd, s.params.SlashOutlierBPS, ReasonContrary, &slashes)
+		case abstained:
+			x.Outcome = OutcomeAbstained
+			nd.Record.Undecided++
+		case accepted && tally.Determined(cand(x.Fingerprint)) > 0:
 			x.Outcome = OutcomeAgreed
 			nd.Record.Agreed++
 			agreed = append(agreed, x.Node)
@@ -222,6 +403,10 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 	*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(t.Value),
 		Support: t.Support, Need: t.Need, Nodes: agreed})
 	*ev = append(*ev, slashes...)
+	if len(agreed) == 0 {
+		s.refund(t, t.Spec.Fee, ev)
+		return
+	}
 	share := t.Spec.Fee / uint64(len(agreed))
 	for _, k := range agreed {
 		if share > 0 {

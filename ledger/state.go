@@ -142,7 +142,7 @@ func (n *Node) serves(m Model) bool {
 type Record struct {
 	Assigned  uint64 // executor slots ever assigned
 	Agreed    uint64 // revealed within tolerance of an accepted verdict
-	Outliers  uint64 // revealed outside the accepted group
+	Outliers  uint64 // revealed outside the accepted group (or voted contrary in a check round)
 	Undecided uint64 // revealed, but the round reached no verdict
 	NoCommit  uint64
 	NoReveal  uint64
@@ -161,14 +161,16 @@ const (
 	StatusReveal    TaskStatus = 2 // commit window closed, reveals accepted
 	StatusAccepted  TaskStatus = 3 // settled with a verdict
 	StatusNoVerdict TaskStatus = 4 // settled without a verdict; fee refunded
-	StatusCheck     TaskStatus = 5 // revealed sequences differ: verifiers vote on each candidate (check.go)
+	StatusCheck     TaskStatus = 5 // revealed sequences differ: executors commit votes on each candidate (scorecheck.go)
 	StatusSegments  TaskStatus = 6 // training: verifiers re-execute their segments and vote (segments.go)
 	StatusDispute   TaskStatus = 7 // training: a failed segment is being bisected (segments.go)
+	// StatusCheckReveal: the vote commitments of the check round closed; votes are revealed.
+	StatusCheckReveal TaskStatus = 8
 )
 
-var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check", "segments", "dispute"}
+var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check", "segments", "dispute", "check-reveal"}
 
-// String returns "commit", "reveal", "accepted" or "no-verdict".
+// String returns "commit", "reveal", "accepted", "no-verdict", "check" or "check-reveal".
 func (s TaskStatus) String() string {
 	if s >= 1 && int(s) < len(statusNames) {
 		return statusNames[s]
@@ -191,10 +193,13 @@ const (
 	OutcomeNoCommit  Outcome = 4
 	OutcomeNoReveal  Outcome = 5
 	OutcomeCopied    Outcome = 6
-	OutcomeNoVote    Outcome = 7 // revealed, but cast no vote in the check round
+	OutcomeNoVote    Outcome = 7 // revealed, but committed or revealed no vote in the check round
+	OutcomeContrary  Outcome = 8 // its vote contradicted a candidate the check round determined
+	OutcomeAbstained Outcome = 9 // its output is valid, but it abstained on a determined candidate
 )
 
-var outcomeNames = [...]string{"pending", "agreed", "outlier", "undecided", "no-commit", "no-reveal", "copied", "no-vote"}
+var outcomeNames = [...]string{"pending", "agreed", "outlier", "undecided", "no-commit", "no-reveal", "copied", "no-vote",
+	"contrary", "abstained"}
 
 // String returns the outcome's name.
 func (o Outcome) String() string {
@@ -214,10 +219,14 @@ type Executor struct {
 	Fingerprint []byte
 	Artifact    [32]byte // SHA-256 of the artifact, as revealed
 	Outcome     Outcome
-	// Check round (SubmitTask.Verify == VerifyScore): whether the executor voted, and the
-	// candidates (bit k: Candidates(t)[k]) it judged valid.
-	Voted bool
-	Valid uint64
+	// Check round (SubmitTask.Verify == VerifyScore): whether the executor committed its vote
+	// and the commitment, whether it revealed the vote, the candidates (bit k:
+	// Candidates(t)[k]) it judged valid and those it was unsure about.
+	VoteCommitted  bool
+	VoteCommitment [32]byte
+	Voted          bool
+	Valid          uint64
+	Unsure         uint64
 }
 
 // Task is a submitted task and its progress. Values returned by State.Task are copies.
@@ -243,12 +252,16 @@ type Task struct {
 	Support   uint32 // executors within tolerance of the best candidate
 	Need      uint32 // agreeing executors the rule needed
 	Reason    string // why there is no verdict
-	// CheckDeadline is the last height accepting votes of the check round (0: none opened).
+	// CheckDeadline is the last height accepting vote commitments (StatusCheck) or vote
+	// reveals (StatusCheckReveal) of the check round (0: none opened).
 	CheckDeadline uint64
 	// Training tasks (Verify == VerifySegments): the randomness that picked the segments, and
 	// the current (or last) dispute.
 	SegmentRand [32]byte
 	Dispute     *Dispute
+	// VoteClosedAt is the height at which the check round's vote commitments closed (0 while
+	// open).
+	VoteClosedAt uint64
 
 	specDigest [32]byte // SHA-256 of the encoded Spec, cached for hashing
 }

@@ -25,10 +25,13 @@ const (
 	TxReveal   TxType = 6 // Reveal
 	TxBatch    TxType = 7 // Batch
 	TxUnjail   TxType = 8 // Unjail
-	TxVote     TxType = 9 // Vote
+	TxVote     TxType = 9 // Vote (opens a VoteCommit)
+	// TxVoteCommit is a VoteCommit.
+	TxVoteCommit TxType = 11
 )
 
-var txTypeNames = [...]string{"", "transfer", "register", "unbond", "submit", "commit", "reveal", "batch", "unjail", "vote"}
+var txTypeNames = [...]string{"", "transfer", "register", "unbond", "submit", "commit", "reveal", "batch", "unjail", "vote",
+	"bisect", "vote-commit"}
 
 // String returns the type's lower-case name.
 func (t TxType) String() string {
@@ -394,6 +397,8 @@ func newBody(t TxType) Body {
 		return new(Vote)
 	case TxBisect:
 		return new(Bisect)
+	case TxVoteCommit:
+		return new(VoteCommit)
 	}
 	return nil
 }

@@ -34,7 +34,8 @@ func goldenTxs() [][]byte {
 		n.Batch(Batch{Commits: []Commit{{Task: task, Commitment: [32]byte{5}}},
 			Reveals: []Reveal{{Task: task, Fingerprint: []byte{1, 2}, Salt: salt, Artifact: [32]byte{9}}}}),
 		n.Unjail(),
-		n.Vote(task, 0b101),
+		n.VoteReveal(task, 0b101, 0b010, salt),
+		n.VoteCommit(task, 0b101, 0b010, salt),
 	}
 }
 

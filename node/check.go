@@ -3,9 +3,14 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/engine"
@@ -20,6 +25,26 @@ import (
 type TokenVerifier interface {
 	VerifyTokens(ctx context.Context, task engine.Task, claim []int32) (bool, error)
 }
+
+// TokenJudge is a TokenVerifier that can also abstain: JudgeTokens returns 1 (valid), -1
+// (invalid) or 0 (unsure: the check landed in the band next to the tolerance where honest
+// hardware may disagree; engine/llm.JudgeTokens). A node whose engine has it votes unsure on
+// such candidates, so that it never firmly contradicts an honest voter on other hardware
+// (ledger: contrary votes are slashed).
+type TokenJudge interface {
+	JudgeTokens(ctx context.Context, task engine.Task, claim []int32) (int, error)
+}
+
+// ballot is this node's vote in one check round: what it committed, under which salt, and
+// whether the vote reveals are open. It is saved in the store (key "vote/TASK/ROUND") until
+// the task settles, so a restarted node can still reveal the vote it committed.
+type ballot struct {
+	Valid, Unsure uint64
+	Salt          [32]byte
+	RevealOpen    bool
+}
+
+func (k jobKey) voteKey() string { return "vote/" + k.task.String() + "/" + strconv.Itoa(int(k.round)) }
 
 // queueCheck notes a check round this node must vote in; Run starts the vote.
 func (n *Node) queueCheck(k jobKey) {
@@ -37,36 +62,154 @@ func (n *Node) takeChecks() []jobKey {
 	return ks
 }
 
-// vote judges every candidate of task k's check round and sends the Vote. Candidates are the
-// distinct revealed fingerprints in executor order (ledger.Candidates); each is fetched from
-// its first revealer over p2p (Config.Host), its token ids checked against the fingerprint,
-// then verified by the task's engine on this node's profile.
+// queueVoteReveal notes a committed vote whose reveal window is open; Run sends it.
+func (n *Node) queueVoteReveal(k jobKey) {
+	n.mu.Lock()
+	n.voteReveals = append(n.voteReveals, k)
+	n.mu.Unlock()
+}
+
+// takeVoteReveals returns and clears the queued vote reveals.
+func (n *Node) takeVoteReveals() []jobKey {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ks := n.voteReveals
+	n.voteReveals = nil
+	return ks
+}
+
+// voteRevealOpen records that task k's vote reveals are open and queues this node's reveal if
+// it committed a vote.
+func (n *Node) voteRevealOpen(k jobKey) {
+	n.mu.Lock()
+	b := n.ballots[k]
+	if b != nil {
+		b.RevealOpen = true
+	}
+	n.mu.Unlock()
+	if b != nil {
+		n.queueVoteReveal(k)
+	}
+}
+
+// vote judges every candidate of task k's check round and commits the vote (VoteCommit under
+// a fresh random salt, saved first); the reveal follows when the vote reveals open (or at once
+// if they opened while the commitment was on its way). Candidates are the distinct revealed
+// fingerprints in executor order (ledger.Candidates); each is fetched from its first revealer
+// over p2p (Config.Host), its token ids checked against the fingerprint, then verified by the
+// task's engine on this node's profile.
 func (n *Node) vote(ctx context.Context, k jobKey) {
 	log := n.logger.With("task", k.task.String()[:12], "round", k.round)
-	mask, err := n.judge(ctx, k, log)
+	valid, unsure, err := n.judge(ctx, k, log)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Warn("check round: no vote", "err", err)
 		}
 		return
 	}
-	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.Vote(k.task, mask) }); err != nil && ctx.Err() == nil {
-		log.Warn("check round: vote not sent", "err", err)
+	b := &ballot{Valid: valid, Unsure: unsure}
+	if _, err := rand.Read(b.Salt[:]); err != nil {
+		log.Error("check round: salt", "err", err)
+		return
+	}
+	if err := n.saveBallot(k, b); err != nil {
+		log.Error("check round: save vote", "err", err)
+		return
+	}
+	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.VoteCommit(k.task, valid, unsure, b.Salt) }); err != nil && ctx.Err() == nil {
+		log.Warn("check round: vote commitment not sent", "err", err)
+		return
+	}
+	log.Debug("vote committed", "valid", fmt.Sprintf("%b", valid), "unsure", fmt.Sprintf("%b", unsure))
+	n.mu.Lock()
+	open := b.RevealOpen
+	n.mu.Unlock()
+	if open {
+		n.revealVote(ctx, k)
+	}
+}
+
+// revealVote sends the Vote opening this node's committed vote in task k's check round.
+func (n *Node) revealVote(ctx context.Context, k jobKey) {
+	n.mu.Lock()
+	b := n.ballots[k]
+	var c ballot
+	if b != nil {
+		c = *b
+	}
+	n.mu.Unlock()
+	if b == nil {
+		return
+	}
+	log := n.logger.With("task", k.task.String()[:12], "round", k.round)
+	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.VoteReveal(k.task, c.Valid, c.Unsure, c.Salt) }); err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ledger.ErrCheck) {
+			log.Warn("check round: vote not revealed", "err", err)
+		}
 		return
 	}
 	n.Stats.Voted.Add(1)
-	log.Debug("voted", "valid", fmt.Sprintf("%b", mask))
+	log.Debug("voted", "valid", fmt.Sprintf("%b", c.Valid), "unsure", fmt.Sprintf("%b", c.Unsure))
 }
 
-func (n *Node) judge(ctx context.Context, k jobKey, log *slog.Logger) (uint64, error) {
+func (n *Node) saveBallot(k jobKey, b *ballot) error {
+	n.mu.Lock()
+	n.ballots[k] = b
+	raw, err := json.Marshal(b)
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := n.store.PutState(k.voteKey(), raw); err != nil {
+		return fmt.Errorf("node: persist vote: %w", err)
+	}
+	return nil
+}
+
+// loadBallots restores the votes saved by saveBallot.
+func (n *Node) loadBallots() error {
+	entries, err := n.store.States("vote/")
+	if err != nil {
+		return fmt.Errorf("node: load votes: %w", err)
+	}
+	for _, e := range entries {
+		k, ok := parseJobKey("job/" + strings.TrimPrefix(e.Key, "vote/"))
+		if !ok {
+			continue
+		}
+		var b ballot
+		if err := json.Unmarshal(e.Value, &b); err != nil {
+			return fmt.Errorf("node: vote %s: %w", e.Key, err)
+		}
+		n.ballots[k] = &b
+	}
+	return nil
+}
+
+// forgetBallot deletes the vote of a settled task.
+func (n *Node) forgetBallot(k jobKey) {
+	n.mu.Lock()
+	_, ok := n.ballots[k]
+	delete(n.ballots, k)
+	n.mu.Unlock()
+	if ok {
+		if err := n.store.DeleteState(k.voteKey()); err != nil {
+			n.logger.Error("forget vote", "task", k.task.String()[:12], "err", err)
+		}
+	}
+}
+
+// judge returns the candidates this node finds valid and those it is unsure about. A
+// LazyVoter skips the checks and finds only its own candidate valid.
+func (n *Node) judge(ctx context.Context, k jobKey, log *slog.Logger) (valid, unsure uint64, err error) {
 	var tv chain.TaskView
 	if err := n.client.QueryJSON(ctx, chain.QueryTask, k.task[:], &tv); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	digest, _ := hex.DecodeString(tv.ModelDigest)
 	p, err := payloadOf(tv.Kind, tv.Model, [32]byte(digest), tv.Prompt, tv.Seed, tv.Params)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	task := p.Task
 	task.Profile = n.cfg.Profile
@@ -80,8 +223,17 @@ func (n *Node) judge(ctx context.Context, k jobKey, log *slog.Logger) (uint64, e
 	if e, err := n.engines.ForTask(task); err == nil {
 		verifier, _ = e.(TokenVerifier)
 	}
+	judgeOne := func(claim []int32) (int, error) {
+		if j, ok := verifier.(TokenJudge); ok {
+			return j.JudgeTokens(ctx, task, claim)
+		}
+		ok, err := verifier.VerifyTokens(ctx, task, claim)
+		if ok {
+			return 1, err
+		}
+		return -1, err
+	}
 	var seen []string
-	var mask uint64
 	for _, e := range tv.Executors {
 		if !e.Revealed || contains(seen, e.Fingerprint) {
 			continue
@@ -90,13 +242,13 @@ func (n *Node) judge(ctx context.Context, k jobKey, log *slog.Logger) (uint64, e
 		seen = append(seen, e.Fingerprint)
 		fp, err := hex.DecodeString(e.Fingerprint)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if bytes.Equal(fp, mine) {
-			mask |= 1 << idx
+			valid |= 1 << idx
 			continue
 		}
-		if verifier == nil || n.cfg.Host == nil {
+		if verifier == nil || n.cfg.Host == nil || n.cfg.Behaviour == LazyVoter {
 			continue // equality voter: only its own sequence
 		}
 		f, err := fetchFrom(ctx, n.client, n.cfg.Host, e, p, fp, 0, FetchOptions{})
@@ -104,16 +256,19 @@ func (n *Node) judge(ctx context.Context, k jobKey, log *slog.Logger) (uint64, e
 			log.Info("check round: candidate not fetched, judged invalid", "candidate", idx, "err", err)
 			continue
 		}
-		ok, err := verifier.VerifyTokens(ctx, task, f.Tokens)
+		j, err := judgeOne(f.Tokens)
 		if err != nil {
 			log.Info("check round: candidate not verifiable, judged invalid", "candidate", idx, "err", err)
 			continue
 		}
-		if ok {
-			mask |= 1 << idx
+		switch j {
+		case 1:
+			valid |= 1 << idx
+		case 0:
+			unsure |= 1 << idx
 		}
 	}
-	return mask, nil
+	return valid, unsure, nil
 }
 
 func contains(xs []string, s string) bool {

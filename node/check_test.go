@@ -14,12 +14,15 @@ import (
 )
 
 // TestScoreCheckPaysDriftSlashesSubstitute runs a score-verified greedy text task on the real
-// GGUF engine with four executors: two on the exact profile, one on hopper-bf16 (whose bf16
-// rounding flips a near-tied token of this prompt: its 16 tokens differ from exact's) and a
-// wrong-model cheater (runs tiny-llama-b for a tiny-llama-a task). Exact equality gives no
-// majority (2 of the 3 needed); in the check round every executor scores the other sequences
-// with tiny-llama-a on its own profile: the drifting sequence passes, the substitute does not.
-// So the three honest executors are paid and the cheater is slashed as an outlier.
+// GGUF engine with five executors: two on the exact profile, one on hopper-bf16 (whose bf16
+// rounding flips a near-tied token of this prompt: its 16 tokens differ from exact's), a
+// wrong-model cheater (runs tiny-llama-b for a tiny-llama-a task) and a lazy voter (runs the
+// task honestly on exact, votes without checking). Exact equality gives 3 equal sequences of 5,
+// a majority, but a score-verified task checks whenever sequences differ; in the check round
+// every executor commits, then reveals, its vote after scoring the other sequences with
+// tiny-llama-a on its own profile: the drifting sequence passes, the substitute does not. So the three honest executors are paid,
+// the cheater is slashed as an outlier, and the lazy voter, whose vote rejects the honest flip
+// that the others determined valid, is slashed for a contrary vote and not paid.
 func TestScoreCheckPaysDriftSlashesSubstitute(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a validator and 4 nodes running a GGUF model")
@@ -37,7 +40,7 @@ func TestScoreCheckPaysDriftSlashesSubstitute(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	specs := []devnet.NodeSpec{{Profile: "exact"}, {Profile: "exact"}, {Profile: "hopper-bf16"},
-		{Profile: "exact", Behaviour: node.WrongModel}}
+		{Profile: "exact", Behaviour: node.WrongModel}, {Profile: "exact", Behaviour: node.LazyVoter}}
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: t.TempDir(), Nodes: specs, Engines: &reg, EmptyBlockInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +56,7 @@ func TestScoreCheckPaysDriftSlashesSubstitute(t *testing.T) {
 	}
 	req := node.Request{Task: engine.Task{Kind: engine.KindText, Model: model, Prompt: "Once upon a time",
 		Text: &engine.TextParams{Decode: "greedy", MaxTokens: 16}},
-		Scheme: fingerprint.TokenScheme, Replicas: 4, Rule: quorum.Majority, Fee: 300, ScoreCheck: true}
+		Scheme: fingerprint.TokenScheme, Replicas: 5, Rule: quorum.Majority, Fee: 300, ScoreCheck: true}
 	c := nw.Clients[0]
 	id, err := c.Submit(ctx, req)
 	if err != nil {
@@ -74,8 +77,14 @@ func TestScoreCheckPaysDriftSlashesSubstitute(t *testing.T) {
 		distinct[e.Fingerprint] = true
 		t.Logf("%s %s: %s, fingerprint %.16s", behaviour[e.Node], profile[e.Node], e.Outcome, e.Fingerprint)
 		want := "agreed"
-		if behaviour[e.Node] == string(node.WrongModel) {
+		switch behaviour[e.Node] {
+		case string(node.WrongModel):
 			want = "outlier"
+		case string(node.LazyVoter): // voted the honest flip invalid without checking it
+			want = "contrary"
+		}
+		if !e.VoteCommitted || !e.Voted {
+			t.Errorf("%s node: vote committed %v, revealed %v", behaviour[e.Node], e.VoteCommitted, e.Voted)
 		}
 		if e.Outcome != want {
 			t.Errorf("%s node on %s: outcome %s, want %s", behaviour[e.Node], profile[e.Node], e.Outcome, want)
@@ -84,7 +93,7 @@ func TestScoreCheckPaysDriftSlashesSubstitute(t *testing.T) {
 	if len(distinct) != 3 {
 		t.Errorf("%d distinct sequences, want 3 (exact, the hopper-bf16 flip, the substitute): the test lost its drift", len(distinct))
 	}
-	if tv.Status != "accepted" || tv.Support != 3 {
-		t.Errorf("status %s support %d need %d (%s), want accepted with support 3", tv.Status, tv.Support, tv.Need, tv.Reason)
+	if tv.Status != "accepted" || tv.Support != 4 {
+		t.Errorf("status %s support %d need %d (%s), want accepted with support 4 (the lazy voter's output is valid)", tv.Status, tv.Support, tv.Need, tv.Reason)
 	}
 }

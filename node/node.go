@@ -91,14 +91,18 @@ const (
 	WrongModel Behaviour = "wrong-model" // runs another model than the task names
 	Crashed    Behaviour = "crashed"     // registers, then never acts
 	Tamperer   Behaviour = "tamperer"    // commits and reveals the honest fingerprint, serves a doctored artifact
+	// LazyVoter runs its tasks honestly but votes in check rounds without checking: only its
+	// own candidate valid. It differs from Honest only when a check round opens, so it is not
+	// in Behaviours (which the demo runs on every task); ParseBehaviour accepts it.
+	LazyVoter Behaviour = "lazy-voter"
 )
 
-// Behaviours lists every behaviour.
+// Behaviours lists every behaviour of an executor's output (all but LazyVoter).
 var Behaviours = []Behaviour{Honest, Guesser, Copier, Lazy, WrongModel, Crashed, Tamperer}
 
 // ParseBehaviour reads a behaviour name.
 func ParseBehaviour(s string) (Behaviour, error) {
-	for _, b := range Behaviours {
+	for _, b := range append(slices.Clip(Behaviours), LazyVoter) {
 		if string(b) == s {
 			return b, nil
 		}
@@ -214,6 +218,9 @@ type Node struct {
 	started  map[jobKey]bool     // assignments queued for a worker (each runs once)
 	checks   []jobKey            // check rounds to vote in (check.go)
 	segs     []jobKey            // training tasks with something to do (segments.go)
+	ballots  map[jobKey]*ballot  // votes committed in check rounds, not yet settled
+	// voteReveals are committed votes whose reveal window opened, to send.
+	voteReveals []jobKey
 
 	Stats Stats
 }
@@ -264,7 +271,7 @@ func New(cfg Config, chainID string, client *chain.Client, engines *engine.Regis
 	}
 	n := &Node{
 		cfg: cfg, client: client, engines: engines, store: st,
-		signer: ledger.NewSigner(cfg.Key, chainID), openings: map[jobKey]*opening{}, copied: map[jobKey][32]byte{},
+		signer: ledger.NewSigner(cfg.Key, chainID), openings: map[jobKey]*opening{}, ballots: map[jobKey]*ballot{}, copied: map[jobKey][32]byte{},
 		started: map[jobKey]bool{}, out: newOutbox(),
 	}
 	n.key = n.signer.Key()
@@ -348,6 +355,9 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.serveDatasets(ctx); err != nil {
 		return err
 	}
+	if err := n.loadBallots(); err != nil {
+		return err
+	}
 	height, err := n.client.Height(ctx)
 	if err != nil {
 		return fmt.Errorf("node: chain height: %w", err)
@@ -420,6 +430,9 @@ func (n *Node) Run(ctx context.Context) error {
 			for _, k := range n.takeSegments() {
 				g.Go(func() error { n.segmentWork(ctx, k); return nil })
 			}
+			for _, k := range n.takeVoteReveals() {
+				g.Go(func() error { n.revealVote(ctx, k); return nil })
+			}
 			if err := queue(work); err != nil {
 				return err
 			}
@@ -471,13 +484,17 @@ func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
 		if x == nil {
 			continue
 		}
-		if tv.Status == ledger.StatusCheck.String() && x.Revealed && !x.Voted {
+		if tv.Status == ledger.StatusCheck.String() && x.Revealed && !x.VoteCommitted {
 			n.logger.Info("reconcile: voting in the check round", "task", idHex[:12])
 			n.queueCheck(k)
 		}
 		if tv.Status == ledger.StatusSegments.String() || tv.Status == ledger.StatusDispute.String() {
 			n.logger.Info("reconcile: training task in verification or dispute", "task", idHex[:12])
 			n.queueSegment(k)
+		}
+		if tv.Status == ledger.StatusCheckReveal.String() && x.VoteCommitted && !x.Voted {
+			n.logger.Info("reconcile: revealing the vote of the check round", "task", idHex[:12])
+			n.voteRevealOpen(k)
 		}
 		n.mu.Lock()
 		o := n.openings[k]
@@ -641,8 +658,11 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			if ev.Type != ledger.EventSegmentsOpen || slices.Contains(ev.Nodes, n.key) {
 				n.queueSegment(k)
 			}
+		case ledger.EventVoteRevealOpen:
+			n.voteRevealOpen(k)
 		case ledger.EventVerdict, ledger.EventNoVerdict:
 			n.forget(k)
+			n.forgetBallot(k)
 		case ledger.EventJailed:
 			jailed = jailed || ev.Node == n.key
 		}
