@@ -10,10 +10,12 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/llm"
+	"github.com/genquorum/genquorum/engine/remote"
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/tensor"
 )
@@ -26,6 +28,29 @@ type ReproduceOptions struct {
 	// ImageEngine returns the engine that runs image model ref; nil: the built-in models
 	// (the hook for other engines).
 	ImageEngine func(ref engine.ModelRef) (engine.Engine, error)
+	// Remote engines rerun the entries a remote engine made (profile "remote@..."): the one
+	// with the entry's label, else the first serving the entry's model name.
+	Remote []RemoteEngine
+}
+
+// remoteFor returns the remote engine that reruns an entry made by a remote engine.
+func (o *ReproduceOptions) remoteFor(label, model string) (*remote.Engine, error) {
+	var byName *remote.Engine
+	for _, r := range o.Remote {
+		if r.Ref().Name != model {
+			continue
+		}
+		if r.Label == label {
+			return r.Engine, nil
+		}
+		if byName == nil {
+			byName = r.Engine
+		}
+	}
+	if byName == nil {
+		return nil, fmt.Errorf("study: made by remote engine %s: give --engine for model %s to rerun it", label, model)
+	}
+	return byName, nil
 }
 
 // Reproduced is the outcome of one regenerated entry.
@@ -76,6 +101,17 @@ func Reproduce(ctx context.Context, dir string, opts ReproduceOptions) ([]Reprod
 			t, err := e.Task.EngineTask()
 			if err != nil {
 				return nil, err
+			}
+			if strings.HasPrefix(t.Profile, remoteLabelPrefix) {
+				eng, err := opts.remoteFor(t.Profile, t.Model.Name)
+				if err != nil {
+					return nil, err
+				}
+				a, err := eng.Run(ctx, t)
+				if err != nil || t.Kind != engine.KindText {
+					return artifactData(a), err
+				}
+				return fingerprint.TextRecord{Text: a.Data, Tokens: a.Tokens}.MarshalBinary()
 			}
 			switch t.Kind {
 			case engine.KindImage:
@@ -203,4 +239,12 @@ func WriteReproduced(w io.Writer, res []Reproduced, tolerance int) (int, error) 
 	_, err := fmt.Fprintf(w, "%d regenerated: %d byte-identical, %d within tolerance %d, %d not\n",
 		len(res), identical, ok, tolerance, len(res)-ok)
 	return len(res) - ok, err
+}
+
+// artifactData is a's bytes, nil for no artifact.
+func artifactData(a *engine.Artifact) []byte {
+	if a == nil {
+		return nil
+	}
+	return a.Data
 }

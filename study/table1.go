@@ -23,6 +23,9 @@ import (
 type ImageModel struct {
 	Ref    engine.ModelRef
 	Engine engine.Engine
+	// Profiles, when set, are the profiles this model runs under instead of the config's: a
+	// remote engine runs under its one label (RemoteImageModels).
+	Profiles []string
 }
 
 // BuiltinImageModels returns the built-in diffusion models names (base, finetuned, lora, ti),
@@ -104,7 +107,11 @@ type imageItem struct {
 func (c *ImageConfig) items(study string) []imageItem {
 	var out []imageItem
 	for _, m := range c.Models {
-		for _, prof := range c.Profiles {
+		profiles := c.Profiles
+		if len(m.Profiles) > 0 {
+			profiles = m.Profiles
+		}
+		for _, prof := range profiles {
 			for pi, p := range c.Prompts {
 				for _, s := range c.Seeds {
 					params := c.Params

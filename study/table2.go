@@ -3,6 +3,7 @@ package study
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -108,6 +109,10 @@ type TextConfig struct {
 	Profiles  []string
 	Prompts   []string
 	Decodings []Decoding
+	// Remote text engines run every prompt and decoding they support (no beam search; sampling
+	// only where the server has genquorum's sampler) as one more column labelled by the
+	// engine; a remote engine serving a model under a Models model's name joins its rows.
+	Remote []RemoteEngine
 }
 
 // textEngineName names the engine in table2 records.
@@ -115,17 +120,34 @@ const textEngineName = "builtin-llm"
 
 type textItem struct {
 	key    string
-	model  TextModel
+	model  TextModel     // a built-in model, or
+	remote *RemoteEngine // a remote engine
 	dec    Decoding
-	prof   tensor.Profile
+	prof   tensor.Profile // built-in: the profile
 	prompt int
 	params llm.Params
 }
 
+// ref is the model of the item.
+func (it textItem) ref() engine.ModelRef {
+	if it.remote != nil {
+		return it.remote.Ref()
+	}
+	return engine.ModelRef{Name: it.model.Model.Name, Digest: it.model.Model.Digest}
+}
+
+// profile is the item's profile label.
+func (it textItem) profile() string {
+	if it.remote != nil {
+		return it.remote.Label
+	}
+	return it.prof.Name
+}
+
 // task is the engine task of the item.
 func (it textItem) task(prompt string) engine.Task {
-	return engine.Task{Kind: engine.KindText, Model: engine.ModelRef{Name: it.model.Model.Name, Digest: it.model.Model.Digest},
-		Prompt: prompt, Seed: it.params.Seed, Profile: it.prof.Name,
+	return engine.Task{Kind: engine.KindText, Model: it.ref(),
+		Prompt: prompt, Seed: it.params.Seed, Profile: it.profile(),
 		Text: &engine.TextParams{Decode: it.params.Decode, MaxTokens: it.params.MaxTokens,
 			Temperature: it.params.Temperature, TopK: it.params.TopK, TopP: it.params.TopP}}
 }
@@ -136,8 +158,8 @@ func (it textItem) task(prompt string) engine.Task {
 // token, where the first disagreements fall and the margin (top-1 minus top-2 logit; for
 // sampling, the draw's slack) of the first differing position.
 func RunTable2(ctx context.Context, r *Run, cfg TextConfig) error {
-	if len(cfg.Models) == 0 || len(cfg.Profiles) < 2 || len(cfg.Prompts) == 0 || len(cfg.Decodings) == 0 {
-		return fmt.Errorf("study: table2 needs models, two profiles or more, prompts and decodings")
+	if len(cfg.Models)+len(cfg.Remote) == 0 || len(cfg.Profiles)+len(cfg.Remote) < 2 || len(cfg.Prompts) == 0 || len(cfg.Decodings) == 0 {
+		return fmt.Errorf("study: table2 needs models, two profiles or engines or more, prompts and decodings")
 	}
 	var items []textItem
 	for _, m := range cfg.Models {
@@ -169,9 +191,35 @@ func RunTable2(ctx context.Context, r *Run, cfg TextConfig) error {
 			}
 		}
 	}
+	for ri := range cfg.Remote {
+		rm := &cfg.Remote[ri]
+		for _, d := range cfg.Decodings {
+			if strings.HasPrefix(d.Params.Decode, "beam") {
+				continue // no remote protocol offers beam search reproducibly (engine/remote)
+			}
+			params := d.Params
+			if !d.SharedSeed {
+				params.Seed += uint64(len(cfg.Profiles) + ri)
+			}
+			for k := range cfg.Prompts {
+				it := textItem{key: fmt.Sprintf("table2/%s/%s/%s/p%d", rm.Ref().Name, d.Name, rm.Label, k),
+					remote: rm, dec: d, prompt: k, params: params}
+				done, err := r.Dataset.Done(it.key, it.task(cfg.Prompts[k]))
+				if err != nil {
+					return err
+				}
+				if !done {
+					items = append(items, it)
+				}
+			}
+		}
+	}
 	err := r.Do(ctx, "decoding", len(items), func(ctx context.Context, i int) error {
 		it := items[i]
 		prompt := cfg.Prompts[it.prompt]
+		if it.remote != nil {
+			return runRemoteText(ctx, r, it, prompt)
+		}
 		ids := it.model.Model.Tok.Encode(prompt, true, true)
 		start := time.Now()
 		res, err := it.model.Model.Generate(ctx, ids, it.params, it.prof)
@@ -259,14 +307,23 @@ func AnalyzeTable2(dir string, entries []Entry) error {
 	// outs[model][decoding][prompt][profile]
 	type cell = map[string]textOutput
 	outs := map[string]map[string]map[string]cell{}
-	var models, decodings, profiles []string
+	var models, decodings []string
+	// profilesOf[m][d]: the profiles with outputs of model m and decoding d, in first-seen order
+	// (a remote engine gives no beam search, so its column is missing from those rows).
+	profilesOf := map[string]map[string][]string{}
 	shared := map[string]string{}
 	for _, e := range entries {
 		m, d, p := e.Task.Model, fmt.Sprint(e.Extra["decoding"]), e.Task.Profile
+		if profilesOf[m] == nil {
+			profilesOf[m] = map[string][]string{}
+		}
+		if !slices.Contains(profilesOf[m][d], p) {
+			profilesOf[m][d] = append(profilesOf[m][d], p)
+		}
 		for _, s := range []struct {
 			list *[]string
 			v    string
-		}{{&models, m}, {&decodings, d}, {&profiles, p}} {
+		}{{&models, m}, {&decodings, d}} {
 			if !slices.Contains(*s.list, s.v) {
 				*s.list = append(*s.list, s.v)
 			}
@@ -296,6 +353,7 @@ func AnalyzeTable2(dir string, entries []Entry) error {
 		ser := Series{Name: m}
 		pairAgree := map[[2]string][]string{}
 		for di, d := range decodings {
+			profiles := profilesOf[m][d]
 			// Only prompts with an output of every profile count (an interrupted run leaves
 			// incomplete ones, which a resumed run completes).
 			var prompts []string
@@ -368,6 +426,14 @@ func AnalyzeTable2(dir string, entries []Entry) error {
 			t.Rows = append(t.Rows, row)
 		}
 		series = append(series, ser)
+		var profiles []string // of m, every decoding
+		for _, d := range decodings {
+			for _, p := range profilesOf[m][d] {
+				if !slices.Contains(profiles, p) {
+					profiles = append(profiles, p)
+				}
+			}
+		}
 		for a := range profiles {
 			for b := a + 1; b < len(profiles); b++ {
 				k := [2]string{profiles[a], profiles[b]}
@@ -425,4 +491,42 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// runRemoteText runs a table2 item on its remote engine and records the output (tokens as the
+// engine reports them, margins from its log-probabilities where it gives them). A decoding
+// the engine cannot honour (engine.ErrUnsupported: sampling without genquorum's sampler) is
+// skipped: no record, so the engine's column is missing from that row.
+func runRemoteText(ctx context.Context, r *Run, it textItem, prompt string) error {
+	task := it.task(prompt)
+	start := time.Now()
+	a, err := it.remote.Engine.Run(ctx, task)
+	if errors.Is(err, engine.ErrUnsupported) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("study: %s: %w", it.key, err)
+	}
+	ms := float64(time.Since(start).Nanoseconds()) / 1e6
+	rec := fingerprint.TextRecord{Text: a.Data, Tokens: a.Tokens}
+	data, err := rec.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("study: %s: %w", it.key, err)
+	}
+	margins := make([]float64, len(a.Margins))
+	for j, m := range a.Margins {
+		margins[j] = float64(m)
+	}
+	settings := map[string]string{}
+	for k, v := range a.Info {
+		settings[k] = v
+	}
+	settings["decoding"], settings["shared_seed"] = it.dec.Name, fmt.Sprint(it.dec.SharedSeed)
+	e := Entry{Study: "table2", Key: it.key, MediaType: fingerprint.MediaTypeTextRecord,
+		Task:         NewTaskRecord(task, it.remote.Engine.Name(), settings),
+		Fingerprints: map[string]string{fingerprint.TokenScheme.String(): hex.EncodeToString(rec.Fingerprint())},
+		Timings:      map[string]float64{"generate": ms},
+		Extra:        map[string]any{"decoding": it.dec.Name, "margins": margins, "slack": []float64{}, "tokens": a.Tokens}}
+	_, err = r.Dataset.Put(e, data, ".gqtr")
+	return err
 }

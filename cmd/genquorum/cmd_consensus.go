@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/genquorum/genquorum/progress"
 	"github.com/genquorum/genquorum/study"
 )
 
@@ -101,13 +101,7 @@ func runConsensus(ctx context.Context, g *globalOptions, o consensusOptions, arg
 		total += len(gr.Files)
 	}
 	opts := study.ConsensusOptions{Decode: dec, Workers: o.workers}
-	if isTerminal(g.stderr) {
-		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(barWriter(g.stderr)),
-			progressbar.OptionSetDescription("hashing"), progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100_000_000),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
-		opts.Progress = func(done, _ int) { _ = bar.Set(done) }
-	}
+	opts.Progress = progress.Callback(g.stderr, total, "hashing")
 	rows, failed, err := study.Consensus(ctx, groups, specs, opts)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/demo"
@@ -20,6 +19,7 @@ import (
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/models"
 	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/progress"
 	"github.com/genquorum/genquorum/quorum"
 	"github.com/genquorum/genquorum/tensor"
 	"github.com/genquorum/genquorum/userfile"
@@ -196,9 +196,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	}
 	fmt.Fprintf(g.stderr, "genquorum demo: 1 validator, %d nodes (%d honest, %d misbehaving), %d tasks on %d models, %d replicas, %s\n",
 		len(nodes), len(o.profiles), len(o.cheaters), o.tasks, len(reg.Models()), o.replicas, rule)
-	bar := progressbar.NewOptions(o.tasks, progressbar.OptionSetWriter(barWriter(g.stderr)), progressbar.OptionSetDescription("settling"),
-		progressbar.OptionShowCount(), progressbar.OptionThrottle(100_000_000),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
+	bar := progress.New(g.stderr, o.tasks, "settling")
 	s, err := demo.Run(ctx, demo.Options{
 		Dir: dir, Engines: reg, Nodes: nodes, Workloads: workloads, Tasks: o.tasks, Replicas: o.replicas,
 		Rule: rule, InFlight: o.inFlight, Params: params, Logger: netLogger, Adaptive: o.adaptive,

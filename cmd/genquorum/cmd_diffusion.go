@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/progress"
 	"github.com/genquorum/genquorum/tensor"
 )
 
@@ -131,7 +132,7 @@ func runDiffusionTrain(ctx context.Context, g *globalOptions, o diffusionTrainOp
 		}
 		defer logf.Close()
 	}
-	bar := newStepBar(g.stderr, tr.Steps(), o.steps)
+	bar := progress.NewSteps(g.stderr, tr.Steps(), o.steps)
 	start := time.Now()
 	var avg float32
 	progress := func(step int, loss float32) {
@@ -139,8 +140,8 @@ func runDiffusionTrain(ctx context.Context, g *globalOptions, o diffusionTrainOp
 			avg = loss
 		}
 		avg = 0.98*avg + 0.02*loss
-		bar.describe(fmt.Sprintf("loss %.4f", avg))
-		bar.set(step)
+		bar.Describe(fmt.Sprintf("loss %.4f", avg))
+		bar.Set(step)
 		if logf != nil {
 			fmt.Fprintf(logf, "%d,%.6f,%.1f\n", step, loss, time.Since(start).Seconds())
 		}
@@ -222,7 +223,7 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	if len(o.prompts) > 0 {
 		prompts = o.prompts
 	}
-	bar := samplingBar(g.stderr, len(prompts)*o.seeds)
+	bar := progress.New(g.stderr, len(prompts)*o.seeds, "sampling")
 	imgs, err := parallelMap(ctx, len(prompts)*o.seeds, func(ctx context.Context, i int) (diffusion.Image, error) {
 		defer bar.Add(1)
 		return m.Sample(ctx, diffusion.SampleParams{Prompt: prompts[i/o.seeds], Steps: o.steps, Sampler: o.sampler,

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/progress"
 	"github.com/genquorum/genquorum/study"
 	"github.com/genquorum/genquorum/tensor"
 )
@@ -55,9 +55,7 @@ func runDiffusionClassifier(ctx context.Context, g *globalOptions, o diffusionCl
 		return err
 	}
 	c := diffusion.NewClassifier(o.seed)
-	bar := progressbar.NewOptions(o.steps, progressbar.OptionSetWriter(barWriter(g.stderr)),
-		progressbar.OptionSetDescription("training classifier"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
+	bar := progress.New(g.stderr, o.steps, "training classifier")
 	start := time.Now()
 	if err := c.Train(ctx, train, o.steps, o.batch, o.lr, o.seed, func(step int, _ float32) { _ = bar.Set(step) }); err != nil {
 		return err
@@ -140,7 +138,7 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 		}
 		prompts, targets = []string{"A photo of a " + diffusion.ConceptToken}, []int{o.concept}
 	}
-	bar := samplingBar(g.stderr, len(prompts)*o.seeds)
+	bar := progress.New(g.stderr, len(prompts)*o.seeds, "sampling")
 	total := 0
 	fmt.Fprintf(g.stdout, "%-26s %s\n", "prompt", "classified as the prompt's class")
 	for pi, prompt := range prompts {
@@ -222,7 +220,7 @@ func runDiffusionDrift(ctx context.Context, g *globalOptions, o diffusionDriftOp
 	if err != nil {
 		return err
 	}
-	bar := samplingBar(g.stderr, diffusion.NumClasses*o.seeds*(1+len(profs)))
+	bar := progress.New(g.stderr, diffusion.NumClasses*o.seeds*(1+len(profs)), "sampling")
 	r, err := study.ProfileDrift(ctx, nm.Model, study.DriftConfig{Seeds: o.seeds, Steps: o.steps, Sampler: o.sampler,
 		CFGScale: o.cfg, Profiles: profs, Progress: func() { _ = bar.Add(1) }})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/progress"
 	"github.com/genquorum/genquorum/tensor"
 )
 
@@ -148,10 +149,10 @@ func runDiffusionVariant(ctx context.Context, g *globalOptions, o diffusionVaria
 	}
 	g.logger.Info("training variant", "method", o.method, "base", base.Digest.String()[:12], "images", data.Len(),
 		"from_step", tr.Steps(), "to_step", o.steps)
-	bar := newStepBar(g.stderr, tr.Steps(), o.steps)
-	bar.describe(o.method)
+	bar := progress.NewSteps(g.stderr, tr.Steps(), o.steps)
+	bar.Describe(o.method)
 	checkpoint := func() error { return tr.SaveCheckpoint(o.ckpt) }
-	err = tr.Run(ctx, o.steps, o.every, func(step int, _ float32) { bar.set(step) }, checkpoint)
+	err = tr.Run(ctx, o.steps, o.every, func(step int, _ float32) { bar.Set(step) }, checkpoint)
 	if errors.Is(err, context.Canceled) {
 		err = errors.Join(err, checkpoint())
 	}

@@ -12,12 +12,12 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/progress"
 )
 
 type generateImageOptions struct {
@@ -140,9 +140,7 @@ func runGenerateImage(ctx context.Context, g *globalOptions, o generateImageOpti
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
 		return err
 	}
-	bar := progressbar.NewOptions(len(o.prompts)*len(seeds), progressbar.OptionSetWriter(barWriter(g.stderr)),
-		progressbar.OptionSetDescription("generating"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(barWriter(g.stderr)) }))
+	bar := progress.New(g.stderr, len(o.prompts)*len(seeds), "generating")
 	// Images are independent, so a batch runs GOMAXPROCS of them at once (each one's bits do
 	// not depend on that); lines are printed in prompt-then-seed order as they complete.
 	type job struct {

@@ -7,12 +7,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/hashscan"
 	"github.com/genquorum/genquorum/imgdecode"
 	"github.com/genquorum/genquorum/imghash"
+	"github.com/genquorum/genquorum/progress"
 )
 
 // hashSpecOptions are the flags that choose hashes, shared by hash and compare.
@@ -162,15 +162,8 @@ func runHash(ctx context.Context, g *globalOptions, opts hashOptions, paths []st
 
 	files, bad := hashscan.Files(paths)
 	scan := hashscan.Options{Decode: dec, Workers: opts.workers}
-	if opts.progress == "always" || opts.progress == "auto" && isTerminal(g.stderr) {
-		bar := progressbar.NewOptions(len(files),
-			progressbar.OptionSetWriter(g.stderr),
-			progressbar.OptionSetDescription("hashing"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100_000_000),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }),
-		)
+	if opts.progress == "always" || opts.progress == "auto" && progress.IsTerminal(g.stderr) {
+		bar := progress.Always(g.stderr, len(files), "hashing")
 		scan.Progress = func(done, total int) { _ = bar.Set(done) }
 	}
 	g.logger.Debug("hashing", "files", len(files), "specs", len(specs), "bad_paths", len(bad))

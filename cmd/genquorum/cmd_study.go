@@ -1,16 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/progress"
 	"github.com/genquorum/genquorum/study"
 )
 
@@ -32,16 +32,8 @@ func (sf *studyFlags) open(g *globalOptions, name string) (*study.Run, error) {
 	if sf.out == "" {
 		return nil, usagef("--out DIR is required")
 	}
-	opts := study.Options{Dir: sf.out, Resume: sf.resume, Workers: sf.workers, Command: os.Args}
-	if isTerminal(g.stderr) {
-		opts.Progress = func(label string, total int) func(int) {
-			bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(g.stderr),
-				progressbar.OptionSetDescription(label), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-				progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(g.stderr) }))
-			return func(done int) { _ = bar.Set(done) }
-		}
-	}
-	return study.Open(name, opts)
+	return study.Open(name, study.Options{Dir: sf.out, Resume: sf.resume, Workers: sf.workers, Command: os.Args,
+		Progress: progress.Factory(g.stderr)})
 }
 
 // finish closes r (writing report.html) and prints where the results are.
@@ -66,6 +58,7 @@ type imageStudyFlags struct {
 	steps            int
 	cfg              float32
 	reuse            []string
+	engines          []string
 }
 
 func (o *imageStudyFlags) register(cmd *cobra.Command, defaultSeeds string, defaultProfiles []string) {
@@ -80,6 +73,7 @@ func (o *imageStudyFlags) register(cmd *cobra.Command, defaultSeeds string, defa
 	f.IntVar(&o.steps, "steps", 20, "sampling steps")
 	f.Float32Var(&o.cfg, "cfg-scale", diffusion.DefaultCFGScale, "classifier-free guidance scale")
 	f.StringArrayVar(&o.reuse, "reuse", nil, "study directory whose images of the same task digest (and engine version) are taken instead of generated (repeat)")
+	addStudyEngineFlag(f, &o.engines)
 }
 
 // openImage is open with the --reuse index.
@@ -99,9 +93,15 @@ func (o *imageStudyFlags) openImage(g *globalOptions, name string) (*study.Run, 
 	return r, nil
 }
 
-// config builds the grid. The models run on the built-in engine; the engines helper's --engine
-// flags (as node takes them) plug in here by returning other study.ImageModel values.
-func (o *imageStudyFlags) config() (study.ImageConfig, error) {
+// addStudyEngineFlag registers --engine, the remote engines a study runs besides its models.
+func addStudyEngineFlag(f *pflag.FlagSet, engines *[]string) {
+	f.StringArrayVar(engines, "engine", nil, "remote engine NAME=KIND:URL[?options] as node takes it (README, Engines), run as one more "+
+		"column labelled remote@HOST:PORT; digest= makes its outputs join the built-in model's groups (repeatable)")
+}
+
+// config builds the grid: the --model built-in models under --profile, and the --engine
+// remote engines each under its own label.
+func (o *imageStudyFlags) config(ctx context.Context) (study.ImageConfig, error) {
 	specs, err := o.specs()
 	if err != nil {
 		return study.ImageConfig{}, err
@@ -114,6 +114,11 @@ func (o *imageStudyFlags) config() (study.ImageConfig, error) {
 	if err != nil {
 		return study.ImageConfig{}, usageError{err}
 	}
+	rs, err := study.OpenRemote(ctx, engine.KindImage, o.engines...)
+	if err != nil {
+		return study.ImageConfig{}, err
+	}
+	models = append(models, study.RemoteImageModels(rs)...)
 	return study.ImageConfig{Models: models, Profiles: o.profiles, Prompts: o.prompts, Seeds: seeds, Specs: specs,
 		Params: engine.ImageParams{Sampler: o.sampler, Steps: o.steps, CFGScale: o.cfg}}, nil
 }
@@ -142,7 +147,7 @@ func newStudyTable1Command(g *globalOptions) *cobra.Command {
 		Short: "Table 1: consensus of one task's images across profiles, per model and hash kind",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := o.config()
+			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -157,24 +162,6 @@ func newStudyTable1Command(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func newStudyCheckCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "check DIR",
-		Short: "Recompute every artifact digest, task digest and fingerprint of a study directory (exit 3 on a mismatch)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := study.Check(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if err := res.WriteText(g.stdout); err != nil || len(res.Problems) == 0 {
-				return err
-			}
-			return partialError{failed: len(res.Problems), total: res.Entries}
-		},
-	}
-}
-
 func newStudyType2Command(g *globalOptions) *cobra.Command {
 	var o imageStudyFlags
 	var maxTol int
@@ -183,7 +170,7 @@ func newStudyType2Command(g *globalOptions) *cobra.Command {
 		Short: "Type II: how often images of one prompt with different seeds hash within tolerance",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := o.config()
+			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -223,7 +210,7 @@ func newStudyOddsCommand(g *globalOptions) *cobra.Command {
 
 func newStudyTable2Command(g *globalOptions) *cobra.Command {
 	var o studyFlags
-	var paths, profiles, prompts, decodings []string
+	var paths, profiles, prompts, decodings, engines []string
 	cmd := &cobra.Command{
 		Use:   "table2 --out DIR [flags]",
 		Short: "Table 2: do text outputs agree across profiles, per model and decoding",
@@ -237,11 +224,15 @@ func newStudyTable2Command(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			rs, err := study.OpenRemote(cmd.Context(), engine.KindText, engines...)
+			if err != nil {
+				return err
+			}
 			r, err := o.open(g, "table2")
 			if err != nil {
 				return err
 			}
-			cfg := study.TextConfig{Models: models, Profiles: profiles, Prompts: prompts, Decodings: decs}
+			cfg := study.TextConfig{Models: models, Profiles: profiles, Prompts: prompts, Decodings: decs, Remote: rs}
 			return finish(g, r, study.RunTable2(cmd.Context(), r, cfg))
 		},
 	}
@@ -252,41 +243,6 @@ func newStudyTable2Command(g *globalOptions) *cobra.Command {
 	f.StringSliceVar(&profiles, "profile", study.ProfileNames(), "numeric profiles (simulated hardware)")
 	f.StringArrayVar(&prompts, "prompt", study.DefaultTextPrompts, "prompts (repeat)")
 	f.StringSliceVar(&decodings, "decoding", study.DecodingNames(), "decodings")
+	addStudyEngineFlag(f, &engines)
 	return cmd
-}
-
-func newStudyReproduceCommand(g *globalOptions) *cobra.Command {
-	var opts study.ReproduceOptions
-	cmd := &cobra.Command{
-		Use:   "reproduce DIR",
-		Short: "Regenerate a sample of a study directory's tasks and compare within tolerance (exit 3 if any is not reproduced)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := study.Reproduce(cmd.Context(), args[0], opts)
-			if err != nil {
-				return err
-			}
-			bad, err := study.WriteReproduced(g.stdout, res, opts.Tolerance)
-			if err == nil && bad > 0 {
-				err = partialError{failed: bad, total: len(res)}
-			}
-			return err
-		},
-	}
-	f := cmd.Flags()
-	f.IntVar(&opts.Sample, "sample", 20, "entries to regenerate, spread over the manifest (0: all)")
-	f.IntVar(&opts.Tolerance, "tolerance", 0, "largest image fingerprint distance accepted (text: always 0)")
-	f.IntVar(&opts.Workers, "workers", 0, "tasks at once (0: GOMAXPROCS)")
-	return cmd
-}
-
-func newStudyReportCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "report DIR",
-		Short: "Rewrite DIR/report.html from the tables and plots DIR holds",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return study.WriteReport(args[0])
-		},
-	}
 }

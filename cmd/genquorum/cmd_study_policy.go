@@ -25,7 +25,7 @@ into tables/policy.md and writes tables/policy-<model>.json (chosen scheme, tole
 Type II in parts per million, dataset digest) for registration on the ledger.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ic, err := o.config()
+			ic, err := o.config(cmd.Context())
 			if err != nil {
 				return err
 			}
