@@ -331,6 +331,21 @@ type Engine interface {
 	Run(ctx context.Context, task Task) (*Artifact, error)
 }
 
+// Kinder is implemented by engines that say which kinds of task they run, so that a node can
+// declare them on the ledger (tasks of other kinds are then never assigned to it).
+type Kinder interface {
+	Kinds() []Kind
+}
+
+// KindsOf returns the kinds of task e runs, or nil when e does not say (engines that do not
+// implement Kinder).
+func KindsOf(e Engine) []Kind {
+	if k, ok := e.(Kinder); ok {
+		return k.Kinds()
+	}
+	return nil
+}
+
 // ErrUnsupported is wrapped by errors for tasks an engine cannot run.
 var ErrUnsupported = errors.New("engine: unsupported task")
 
@@ -391,10 +406,14 @@ func (r *Registry) Models() []ModelRef {
 	return all
 }
 
-// ForTask returns the first registered engine that lists the task's model. A task whose model
+// ForTask returns the first registered engine that lists the task's model and runs its kind
+// (engines that do not say which kinds they run are taken to run any). A task whose model
 // digest is zero matches by name alone.
 func (r *Registry) ForTask(t Task) (Engine, error) {
 	for _, e := range r.Engines() {
+		if ks := KindsOf(e); ks != nil && !slices.Contains(ks, t.Kind) {
+			continue
+		}
 		for _, m := range e.Models() {
 			if m.Name == t.Model.Name && (t.Model.Digest.IsZero() || m.Digest == t.Model.Digest) {
 				return e, nil

@@ -254,6 +254,7 @@ func (s *State) register(tx *Tx, b *RegisterNode, ev *[]Event) error {
 	n.Hardware, n.Class = b.Hardware, b.Class
 	n.Addrs = slices.Clone(b.Addrs)
 	n.Capacity = b.Capacity
+	n.Kinds = slices.Clone(b.Kinds)
 	s.touch(kindNode, n.Key)
 	*ev = append(*ev, Event{Type: EventNodeRegistered, Node: n.Key, Amount: n.Stake})
 	return nil
@@ -290,7 +291,7 @@ func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
 	if _, ok := s.tasks[id]; ok {
 		panic("ledger: task ID reused") // each nonce is accepted at most once
 	}
-	cands, err := s.candidates(b.Model, tx.Signer, int(b.Replicas))
+	cands, err := s.candidates(b.Model, b.Kind, tx.Signer, int(b.Replicas))
 	if err != nil {
 		return err
 	}
@@ -302,37 +303,45 @@ func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
 	return nil
 }
 
-// eligible returns the nodes that may execute a task for model submitted by submitter, in key
-// order: serving the model, staked at least MinStake, not jailed, under their capacity, not
-// the submitter.
-func (s *State) eligible(model Model, submitter PubKey) []*Node {
+// eligible returns the nodes that may execute a task of kind for model submitted by
+// submitter, in key order: running kind on the model, staked at least MinStake, not jailed,
+// under their capacity, not the submitter.
+func (s *State) eligible(model Model, kind string, submitter PubKey) []*Node {
 	var c []*Node
 	for _, k := range s.nodeKeys {
 		n := s.nodes[k]
-		if k != submitter && n.free(s.params.MinStake) && n.serves(model) {
+		if k != submitter && n.free(s.params.MinStake) && n.runs(model, kind) {
 			c = append(c, n)
 		}
 	}
 	return c
 }
 
-// candidates returns the eligible nodes for a task needing replicas executors, or
-// ErrNoCapacity when enough nodes serve the model but too few are free (busy or jailed), or
-// ErrNotEnoughNodes when too few serve it at all.
-func (s *State) candidates(model Model, submitter PubKey, replicas int) ([]*Node, error) {
-	cands := s.eligible(model, submitter)
+// candidates returns the eligible nodes for a task of kind needing replicas executors, or
+// ErrNoCapacity when enough nodes run the kind on the model but too few are free (busy or
+// jailed), ErrKindNotServed when enough nodes serve the model but too few run the kind on it,
+// or ErrNotEnoughNodes when too few serve the model at all.
+func (s *State) candidates(model Model, kind string, submitter PubKey, replicas int) ([]*Node, error) {
+	cands := s.eligible(model, kind, submitter)
 	if len(cands) >= replicas {
 		return cands, nil
 	}
-	serving := 0
+	serving, running := 0, 0
 	for _, k := range s.nodeKeys {
 		if n := s.nodes[k]; k != submitter && n.Stake >= s.params.MinStake && n.serves(model) {
 			serving++
+			if n.runs(model, kind) {
+				running++
+			}
 		}
 	}
-	if serving >= replicas {
-		return nil, fmt.Errorf("%w: %d of %d nodes serving %v are free (not jailed, under capacity), %d replicas asked; retry later",
-			ErrNoCapacity, len(cands), serving, model, replicas)
+	switch {
+	case running >= replicas:
+		return nil, fmt.Errorf("%w: %d of %d nodes running %s tasks on %v are free (not jailed, under capacity), %d replicas asked; retry later",
+			ErrNoCapacity, len(cands), running, kind, model, replicas)
+	case serving >= replicas:
+		return nil, fmt.Errorf("%w: %d nodes serve %v but %d run %q tasks on it, %d replicas asked", ErrKindNotServed,
+			serving, model, running, kind, replicas)
 	}
 	return nil, fmt.Errorf("%w: %d eligible for %v, %d replicas asked", ErrNotEnoughNodes, serving, model, replicas)
 }
@@ -645,7 +654,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 	next := max(2*n-1, n+1)
 	retry := t.Round == 0 && next <= int(t.Spec.MaxReplicas)
 	if retry {
-		if cands = s.eligible(t.Spec.Model, t.Submitter); len(cands) < next {
+		if cands = s.eligible(t.Spec.Model, t.Spec.Kind, t.Submitter); len(cands) < next {
 			retry = false
 			reason += "; second round: " + ReasonNotEnough
 		}

@@ -83,7 +83,7 @@ func TestAssignMatchesReference(t *testing.T) {
 		n := 1 + i%6
 		st.rand = sha256.Sum256([]byte(fmt.Sprint("rand", i)))
 		task := &Task{ID: sha256.Sum256([]byte(fmt.Sprint("task", i))), Round: uint8(i % 2)}
-		cands := st.eligible(modelFor("m1"), submitter)
+		cands := st.eligible(modelFor("m1"), "text", submitter)
 		if len(cands) != 6 {
 			t.Fatalf("%d eligible, want 6", len(cands))
 		}
@@ -110,7 +110,7 @@ func TestAssignMatchesReference(t *testing.T) {
 func TestAssignStakeWeighted(t *testing.T) {
 	stakes := []uint64{100, 200, 300, 400}
 	st, _ := assignState(t, stakes)
-	cands := st.eligible(modelFor("m1"), PubKey{})
+	cands := st.eligible(modelFor("m1"), "text", PubKey{})
 	count := map[PubKey]int{}
 	const draws = 20000
 	for i := range draws {

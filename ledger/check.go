@@ -10,7 +10,8 @@ import (
 // what makes a transaction pay its fee in a block (the signer's account exists, the nonce is
 // unused, the balance covers TxFee), then the cheap body rules whose failure would only burn
 // the fee: the balance covers TxFee plus a transfer, stake or task fee; a task has enough
-// free nodes (ErrNoCapacity, ErrNotEnoughNodes); a commit or reveal names an open task of
+// free nodes running its kind on its model (ErrNoCapacity, ErrKindNotServed,
+// ErrNotEnoughNodes); a commit or reveal names an open task of
 // the signer (a Batch: at least one of its items does); an unjail comes from a jailed node.
 //
 // A transaction it refuses would be rejected by FinalizeBlock on this state; one it admits
@@ -48,7 +49,7 @@ func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
 				err = fmt.Errorf("%w: replicas %d (max %d) over the chain's limit %d", ErrInvalidTask,
 					b.Replicas, b.MaxReplicas, s.params.MaxReplicas)
 			} else {
-				_, err = s.candidates(b.Model, tx.Signer, int(b.Replicas))
+				_, err = s.candidates(b.Model, b.Kind, tx.Signer, int(b.Replicas))
 			}
 		}
 	case *Commit:

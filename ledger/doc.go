@@ -205,6 +205,14 @@
 // executor claiming it alone on a runnable task is an outlier. Clients check parameters before
 // submitting (package node), so an honest submission is not refused this way.
 //
+// What the ledger can check it refuses at submission: a node declares, per model it serves,
+// the kinds of task its engines run on it (RegisterNode.Kinds, strings like "text" or
+// "text,image"), a task is assigned only to nodes running its kind on its model, and a task
+// for which fewer than Replicas staked nodes do is refused with ErrKindNotServed (code 25) in
+// CheckTx and in its block, before any executor is drawn (ErrNotEnoughNodes when too few
+// serve the model at all, ErrNoCapacity when enough run it but too few are free). A node that
+// declares no kinds for a model is taken to run every kind on it, at its own risk.
+//
 // # App hash
 //
 // The app hash commits to every state entry through an LtHash accumulator updated in O(changed

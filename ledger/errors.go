@@ -60,6 +60,9 @@ var (
 	// ErrCheck: a vote outside a check round, from an executor who did not reveal, a second
 	// vote, or one naming candidates that do not exist.
 	ErrCheck = errors.New("ledger: check round rule")
+	// ErrKindNotServed: enough nodes serve the task's model, but too few of them declared that
+	// they run the task's kind on it (RegisterNode.Kinds): nobody could run the task.
+	ErrKindNotServed = errors.New("ledger: no node runs this kind of task on the model")
 )
 
 // codes maps each sentinel to its ABCI result code. Codes are part of the protocol: never
@@ -90,6 +93,7 @@ var codes = []error{
 	ErrJail,
 	ErrCheck,
 	ErrDispute, // segments.go
+	ErrKindNotServed,
 }
 
 // CodeInternal is the code of an error that wraps none of the sentinels (a bug).

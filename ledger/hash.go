@@ -250,6 +250,7 @@ func encodeNode(e *encoder, n *Node) {
 	e.u32(n.Capacity)
 	e.u32(n.Missed)
 	e.boolean(n.Jailed)
+	e.strs(n.Kinds)
 	r := &n.Record
 	for _, v := range [...]uint64{r.Assigned, r.Agreed, r.Outliers, r.Undecided, r.NoCommit, r.NoReveal, r.Copied, r.Earned, r.Slashed, r.Jailed} {
 		e.u64(v)
@@ -268,6 +269,7 @@ func decodeNode(d *decoder) *Node {
 	n.Capacity = d.u32()
 	n.Missed = d.u32()
 	n.Jailed = d.boolean("jailed")
+	n.Kinds = d.strs("kinds", MaxListItems, MaxNameBytes)
 	r := &n.Record
 	for _, p := range [...]*uint64{&r.Assigned, &r.Agreed, &r.Outliers, &r.Undecided, &r.NoCommit, &r.NoReveal, &r.Copied, &r.Earned, &r.Slashed, &r.Jailed} {
 		*p = d.u64()

@@ -363,3 +363,112 @@ func TestUnrunnable(t *testing.T) {
 		}
 	}
 }
+
+// TestKindNotServed: a task is assigned only to nodes that declared its kind on its model, and
+// refused (CheckTx and in its block, ErrKindNotServed) when too few did, so that nobody can
+// make honest executors fail a task none of them can run. A node that declares no kinds runs
+// every kind; a malformed kind list is refused.
+func TestKindNotServed(t *testing.T) {
+	g := Genesis{ChainID: "kinds", Params: DefaultParams()}
+	client := NewSigner(keyFor("kinds client"), g.ChainID)
+	g.Accounts = append(g.Accounts, GenesisAccount{Key: client.Key(), Balance: 1 << 40})
+	kinds := [][]string{{"text"}, {"text,image"}, {"text"}, nil} // node 3 declares nothing
+	var txs [][]byte
+	var nodes []*Signer
+	for i, k := range kinds {
+		s := NewSigner(keyFor(fmt.Sprintf("kinds node %d", i)), g.ChainID)
+		nodes = append(nodes, s)
+		g.Accounts = append(g.Accounts, GenesisAccount{Key: s.Key(), Balance: 1 << 30})
+		txs = append(txs, s.RegisterNode(RegisterNode{Stake: 10000, Models: []Model{modelFor("m1")}, Kinds: k}))
+	}
+	st, err := New(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.FinalizeBlock(Block{Height: 1, Time: 1000, Txs: txs}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.TxResults {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if err := st.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	submit := func(kind string, replicas uint32) []byte {
+		raw, _ := client.SubmitTask(SubmitTask{Kind: kind, Model: modelFor("m1"), Replicas: replicas,
+			Rule: quorum.Majority, FingerprintLen: 4, Fee: 90})
+		return raw
+	}
+	for _, tc := range []struct {
+		kind     string
+		replicas uint32
+		want     error
+	}{
+		{"text", 4, nil},
+		{"image", 2, nil},                   // node 1 declares image, node 3 declares nothing
+		{"image", 3, ErrKindNotServed},      // four serve m1, two run images on it
+		{"train", 2, ErrKindNotServed},      // only node 3 (no declaration)
+		{"text", 5, ErrNotEnoughNodes},      // four serve m1 at all
+		{"image", 5, ErrNotEnoughNodes},     // model count comes first
+		{"audio", 1, nil},                   // node 3 declares nothing: runs anything
+		{"train", 1, nil},                   // likewise
+		{"imag", 3, ErrKindNotServed},       // a kind is matched whole
+		{"text,image", 3, ErrKindNotServed}, // and never as a list
+	} {
+		raw := submit(tc.kind, tc.replicas)
+		if _, err := st.CheckTx(raw, nil); !errors.Is(err, tc.want) {
+			t.Errorf("CheckTx(%s, %d replicas) = %v, want %v", tc.kind, tc.replicas, err, tc.want)
+		}
+		if tc.want == nil {
+			continue
+		}
+		// In a block (a state that moved on after CheckTx): rejected with the same code,
+		// the fee paid, no task.
+		res, err := st.FinalizeBlock(Block{Height: st.Height() + 1, Time: 1000 * (st.Height() + 2), Txs: [][]byte{raw}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if r := res.TxResults[0]; !errors.Is(r.Err, tc.want) || Code(r.Err) != Code(tc.want) {
+			t.Errorf("block(%s, %d replicas) = %v, want %v", tc.kind, tc.replicas, r.Err, tc.want)
+		}
+	}
+	// An image task of 2 goes to nodes 1 and 3 only.
+	raw := submit("image", 2)
+	res, err = st.FinalizeBlock(Block{Height: st.Height() + 1, Time: 1000 * (st.Height() + 2), Txs: [][]byte{raw}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.TxResults[0]; r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	assigned := 0
+	for _, e := range res.TxResults[0].Events {
+		if e.Type != EventTaskAssigned {
+			continue
+		}
+		for _, k := range e.Nodes {
+			assigned++
+			if k != nodes[1].Key() && k != nodes[3].Key() {
+				t.Errorf("image task assigned to node %v, which runs only text", k)
+			}
+		}
+	}
+	if assigned != 2 {
+		t.Errorf("image task assigned to %d nodes, want 2", assigned)
+	}
+	if Code(ErrKindNotServed) != 25 {
+		t.Errorf("code of ErrKindNotServed = %d, want 25 (codes are never renumbered)", Code(ErrKindNotServed))
+	}
+	for _, k := range [][]string{{"text", "image"}, {"text,"}, {",text"}, {"a,,b"}} {
+		raw := nodes[0].RegisterNode(RegisterNode{Stake: 1, Models: []Model{modelFor("m1")}, Kinds: k})
+		if _, err := CheckTx(g.ChainID, raw, nil); !errors.Is(err, ErrMalformedTx) {
+			t.Errorf("register with kinds %q: %v, want ErrMalformedTx", k, err)
+		}
+	}
+}

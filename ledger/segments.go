@@ -382,7 +382,7 @@ func (s *State) drawReferee(t *Task, ev *[]Event) {
 	d.Phase, d.Step = PhaseReferee, d.Hi
 	var pool []*Node
 	var total uint64
-	for _, n := range s.eligible(t.Spec.Model, t.Submitter) {
+	for _, n := range s.eligible(t.Spec.Model, t.Spec.Kind, t.Submitter) {
 		if n.Key != t.Executors[0].Node && n.Key != t.Executors[d.Challenger].Node {
 			pool = append(pool, n)
 			total += n.Stake

@@ -3,6 +3,7 @@ package ledger
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/genquorum/genquorum/quorum"
 )
@@ -120,6 +121,7 @@ type Node struct {
 	Capacity     uint32   // most open assignments it accepts (0: no limit)
 	Missed       uint32   // assignments in a row that ended without its commitment
 	Jailed       bool     // not assigned until it sends Unjail
+	Kinds        []string // per model, the kinds it runs (RegisterNode.Kinds)
 	Record       Record
 }
 
@@ -132,6 +134,32 @@ func (n *Node) free(minStake uint64) bool {
 func (n *Node) serves(m Model) bool {
 	for _, x := range n.Models {
 		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// runs reports whether n serves model m for tasks of kind: it serves m and declared kind for
+// it, or declared no kinds for it.
+func (n *Node) runs(m Model, kind string) bool {
+	for i, x := range n.Models {
+		if x == m {
+			return i >= len(n.Kinds) || kindListed(n.Kinds[i], kind)
+		}
+	}
+	return false
+}
+
+// kindListed reports whether the comma-separated list has kind; an empty list has every kind.
+func kindListed(list, kind string) bool {
+	if list == "" {
+		return true
+	}
+	for list != "" {
+		var k string
+		k, list, _ = strings.Cut(list, ",")
+		if k == kind {
 			return true
 		}
 	}
@@ -394,6 +422,7 @@ func (s *State) Node(key PubKey) (Node, bool) {
 	c := *n
 	c.Engines = slices.Clone(n.Engines)
 	c.Models = slices.Clone(n.Models)
+	c.Kinds = slices.Clone(n.Kinds)
 	c.Addrs = slices.Clone(n.Addrs)
 	return c, true
 }

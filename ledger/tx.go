@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/genquorum/genquorum/quorum"
 )
@@ -90,6 +92,12 @@ type RegisterNode struct {
 	// Capacity is the most assignments the node holds open at once (0: no limit). The ledger
 	// assigns it no task while it has Capacity open assignments (see the package doc).
 	Capacity uint32
+	// Kinds says which kinds of task (SubmitTask.Kind: "text", "image", "train") the node runs
+	// on each model: empty, or one entry per Models entry, a comma-separated list of kinds
+	// ("text,image"). An empty entry (or no Kinds at all) declares nothing: the node is taken
+	// to run every kind on that model. A task is assigned only to nodes that run its kind on
+	// its model, and refused at submission (ErrKindNotServed) when too few do.
+	Kinds []string
 }
 
 // Unbond moves Amount of the signer's stake back to its balance.
@@ -180,6 +188,7 @@ func (b *RegisterNode) encode(e *encoder) {
 	e.str(b.Class)
 	e.strs(b.Addrs)
 	e.u32(b.Capacity)
+	e.strs(b.Kinds)
 }
 
 func (b *RegisterNode) decode(d *decoder) {
@@ -190,6 +199,7 @@ func (b *RegisterNode) decode(d *decoder) {
 	b.Class = d.str("class", MaxNameBytes)
 	b.Addrs = d.strs("addrs", MaxAddrs, MaxAddrBytes)
 	b.Capacity = d.u32()
+	b.Kinds = d.strs("kinds", MaxListItems, MaxNameBytes)
 }
 
 func (b *RegisterNode) validate() error {
@@ -224,6 +234,17 @@ func (b *RegisterNode) validate() error {
 	}
 	if len(b.Hardware) > MaxNameBytes || len(b.Class) > MaxNameBytes {
 		return fmt.Errorf("%w: hardware name too long", ErrMalformedTx)
+	}
+	if len(b.Kinds) != 0 && len(b.Kinds) != len(b.Models) {
+		return fmt.Errorf("%w: %d kind lists for %d models", ErrMalformedTx, len(b.Kinds), len(b.Models))
+	}
+	for _, k := range b.Kinds {
+		if len(k) > MaxNameBytes {
+			return fmt.Errorf("%w: kind list of %d bytes", ErrMalformedTx, len(k))
+		}
+		if k != "" && slices.Contains(strings.Split(k, ","), "") {
+			return fmt.Errorf("%w: kind list %q has an empty kind", ErrMalformedTx, k)
+		}
 	}
 	return nil
 }

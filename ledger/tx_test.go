@@ -24,7 +24,8 @@ func goldenTxs() [][]byte {
 	return [][]byte{
 		a.Transfer(n.Key(), 1000),
 		n.RegisterNode(RegisterNode{Stake: 500, Engines: []string{"llm", "diffusion"},
-			Models: []Model{modelFor("tiny-llama")}, Hardware: "cpu-split4", Class: "cpu", Capacity: 8}),
+			Models: []Model{modelFor("tiny-llama")}, Hardware: "cpu-split4", Class: "cpu", Capacity: 8,
+			Kinds: []string{"text,train"}}),
 		n.Unbond(20),
 		first(a.SubmitTask(SubmitTask{Kind: "text", Model: modelFor("tiny-llama"), Prompt: []byte("Once upon"),
 			Seed: 42, Params: []byte{1, 2, 3}, Replicas: 3, MaxReplicas: 5, Tolerance: 2,

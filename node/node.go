@@ -286,32 +286,70 @@ func (n *Node) Key() ledger.PubKey { return n.key }
 func (n *Node) Behaviour() Behaviour { return n.cfg.Behaviour }
 
 // Register registers the node on the ledger, with its engines, models, addresses and
-// capacity. A node already registered only re-announces them when its addresses or capacity
-// changed (e.g. after a restart on new ports), bonding nothing more, and sends an unjail if it
-// was jailed. The node's account must hold at least Stake.
+// capacity. A node already registered only re-announces them when its addresses, capacity or
+// task kinds changed (e.g. after a restart on new ports), bonding nothing more, and sends an
+// unjail if it was jailed. The node's account must hold at least Stake.
 func (n *Node) Register(ctx context.Context) error {
 	reg := ledger.RegisterNode{Stake: n.cfg.Stake, Hardware: n.cfg.Profile, Class: n.cfg.Class, Addrs: n.cfg.Addrs, Capacity: n.cfg.Capacity}
 	var nv chain.NodeView
-	if err := n.client.QueryJSON(ctx, chain.QueryNode, n.key[:], &nv); err == nil {
+	registered := n.client.QueryJSON(ctx, chain.QueryNode, n.key[:], &nv) == nil
+	if registered {
 		if nv.Jailed {
 			n.unjail(ctx)
 		}
-		if slices.Equal(nv.Addrs, n.cfg.Addrs) && nv.Capacity == n.cfg.Capacity {
-			return nil
-		}
 		reg.Stake = 0
 	}
-	for _, e := range n.engines.Engines() {
-		reg.Engines = append(reg.Engines, e.Name())
-	}
-	for _, m := range n.engines.Models() {
-		reg.Models = append(reg.Models, ledger.Model{Name: m.Name, Digest: m.Digest})
+	reg.Engines, reg.Models, reg.Kinds = servedModels(n.engines)
+	if registered && slices.Equal(nv.Addrs, n.cfg.Addrs) && nv.Capacity == n.cfg.Capacity && slices.Equal(nv.Kinds, reg.Kinds) {
+		return nil
 	}
 	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.RegisterNode(reg) }); err != nil {
 		return fmt.Errorf("node: register: %w", err)
 	}
 	n.logger.Info("registered", "stake", n.cfg.Stake, "profile", n.cfg.Profile, "models", len(reg.Models))
 	return nil
+}
+
+// servedModels lists what a node registers: its engines' names, the models they serve (each
+// once, sorted) and, per model, the kinds of task its engines run on it, comma-separated in
+// sorted order ("" when an engine serving it does not say: the ledger then takes every kind).
+func servedModels(r *engine.Registry) (engines []string, models []ledger.Model, kinds []string) {
+	byModel := map[ledger.Model][]string{}
+	unknown := map[ledger.Model]bool{}
+	for _, e := range r.Engines() {
+		engines = append(engines, e.Name())
+		ks := engine.KindsOf(e)
+		for _, m := range e.Models() {
+			lm := ledger.Model{Name: m.Name, Digest: m.Digest}
+			if _, ok := byModel[lm]; !ok {
+				models = append(models, lm)
+				byModel[lm] = nil
+			}
+			if ks == nil {
+				unknown[lm] = true
+			}
+			for _, k := range ks {
+				if !slices.Contains(byModel[lm], string(k)) {
+					byModel[lm] = append(byModel[lm], string(k))
+				}
+			}
+		}
+	}
+	slices.SortFunc(models, func(a, b ledger.Model) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.Digest[:], b.Digest[:])
+	})
+	for _, m := range models {
+		ks := byModel[m]
+		slices.Sort(ks)
+		if unknown[m] {
+			ks = nil
+		}
+		kinds = append(kinds, strings.Join(ks, ","))
+	}
+	return engines, models, kinds
 }
 
 // send signs one transaction with the next nonce and waits for its inclusion (registration,
@@ -822,6 +860,9 @@ func (n *Node) runTask(ctx context.Context, k jobKey, tv chain.TaskView) (*openi
 	}
 	p, err := payloadOf(tv.Kind, tv.Model, [32]byte(digest), tv.Prompt, tv.Seed, tv.Params)
 	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+	}
+	if err := checkPayload(p, tv.FingerprintLen); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
 	}
 	task := p.Task

@@ -4,14 +4,20 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/enginetest"
+	"github.com/genquorum/genquorum/engine/remote"
 	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/imghash"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
@@ -218,5 +224,118 @@ func TestOnlyTamperersFetchFails(t *testing.T) {
 	_, err = node.Fetch(ctx, nw.Chain, nw.ClientHost, id, node.FetchOptions{})
 	if !errors.Is(err, node.ErrTokenMismatch) || strings.Count(err.Error(), "token ids hash to") != 2 {
 		t.Errorf("fetch = %v, want ErrTokenMismatch for both executors", err)
+	}
+}
+
+// textOnly is the fake engine declaring that it runs text tasks only.
+type textOnly struct{ *enginetest.Fake }
+
+func (textOnly) Kinds() []engine.Kind { return []engine.Kind{engine.KindText} }
+
+// refusingLlama is a llama-server double that answers every completion with HTTP 400 (a task
+// the server refuses, as a real one does for a prompt over its context).
+func refusingLlama(t *testing.T) string {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /props", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"total_slots":1,"model_path":"m.gguf","build_info":"fake"}`))
+	})
+	mux.HandleFunc("POST /tokenize", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"tokens":[1,2,3]}`)) })
+	mux.HandleFunc("POST /completion", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"error":{"code":400,"message":"the request exceeds the available context size"}}`, 400)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestNoFreeGriefing: nodes declare the kinds their engines run on each model, so a task of a
+// kind no node runs on its model is refused at submission (code 25) and costs nobody
+// anything; a task that every node's remote engine refuses (HTTP 400) is committed to as
+// unrunnable by every executor and settles "unrunnable" with nobody slashed, the submitter's
+// fee paying the executors.
+func TestNoFreeGriefing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT validator and a network of nodes")
+	}
+	sp, err := remote.ParseSpec("m=llamacpp:" + refusingLlama(t) + "?retries=0&digest=" + strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rem, err := remote.Open(t.Context(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r engine.Registry
+	if err := r.Register(textOnly{enginetest.NewFake(modelA)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Register(rem); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	nw, err := devnet.Start(ctx, devnet.Options{Dir: t.TempDir(), Nodes: []devnet.NodeSpec{{Profile: "exact"}, {Profile: "exact"}, {Profile: "exact"}},
+		Engines: &r, EmptyBlockInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := nw.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	c := nw.Clients[0]
+
+	img := node.Request{Task: engine.Task{Kind: engine.KindImage, Model: modelA, Prompt: "a cat", Seed: 1,
+		Image: &engine.ImageParams{Sampler: "ddim", Steps: 2, CFGScale: 7, Width: 64, Height: 64}},
+		Scheme: fingerprint.ImageScheme(imghash.AverageHash, 8), Replicas: 3, Rule: quorum.Majority, Fee: 300}
+	var rej *chain.TxRejectedError
+	if _, err := c.Submit(ctx, img); !errors.As(err, &rej) || rej.Code != ledger.Code(ledger.ErrKindNotServed) {
+		t.Fatalf("image task on a text-only model: %v, want refused with code %d", err, ledger.Code(ledger.ErrKindNotServed))
+	}
+
+	req := textRequest("Once upon a time", 1, 3)
+	req.Task.Model = rem.Models()[0]
+	id, err := c.Submit(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv, err := c.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tv.Status != "accepted" || tv.Reason != ledger.ReasonUnrunnable || tv.Support != 3 {
+		t.Errorf("refused task: status %s reason %q support %d, want accepted as %q by 3", tv.Status, tv.Reason, tv.Support, ledger.ReasonUnrunnable)
+	}
+	var nodes []chain.NodeView
+	if err := nw.Chain.QueryJSON(ctx, chain.QueryNodes, nil, &nodes); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.Record.Slashed != 0 || n.Record.Earned == 0 {
+			t.Errorf("node %s: slashed %d, earned %d; want 0 slashed and paid", n.Key[:8], n.Record.Slashed, n.Record.Earned)
+		}
+		if !slices.Equal(n.Kinds, []string{"text", "text"}) {
+			t.Errorf("node %s declares kinds %q for %q, want text for both models", n.Key[:8], n.Kinds, n.Models)
+		}
+	}
+}
+
+// TestSpecRefusesUnrunnable: a client refuses, before signing, what executors would find
+// unrunnable: a scheme that does not read the kind's artifacts, invalid engine parameters.
+func TestSpecRefusesUnrunnable(t *testing.T) {
+	for name, mod := range map[string]func(*node.Request){
+		"image scheme on text": func(r *node.Request) { r.Scheme = fingerprint.ImageScheme(imghash.AverageHash, 8) },
+		"no tokens":            func(r *node.Request) { r.Task.Text.MaxTokens = 0 },
+		"text params on image": func(r *node.Request) { r.Task.Kind = engine.KindImage },
+	} {
+		r := textRequest("x", 1, 3)
+		mod(&r)
+		if _, err := r.Spec(); err == nil {
+			t.Errorf("%s: Spec accepted it", name)
+		}
+	}
+	if _, err := textRequest("x", 1, 3).Spec(); err != nil {
+		t.Errorf("a runnable request: %v", err)
 	}
 }

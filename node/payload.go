@@ -73,7 +73,36 @@ type Request struct {
 	SegmentDim    int
 }
 
-// Spec returns the ledger submission for r.
+// familyOf is the fingerprint family each kind of task's artifacts are read with.
+var familyOf = map[engine.Kind]fingerprint.Family{
+	engine.KindText:  fingerprint.Tokens,
+	engine.KindImage: fingerprint.Image,
+	engine.KindTrain: fingerprint.Vector,
+}
+
+// checkPayload is what an executor checks of a task before running it, and a client before
+// submitting it: the engine task is valid, the scheme is valid and reads the kind's artifacts,
+// and the ledger's fingerprint length is the scheme's. A task failing it can be run by no
+// one (executors commit to ledger.UnrunnableFingerprint).
+func checkPayload(p Payload, fingerprintLen uint32) error {
+	if err := p.Task.Validate(); err != nil {
+		return err
+	}
+	if err := p.Scheme.Validate(); err != nil {
+		return err
+	}
+	if f, ok := familyOf[p.Task.Kind]; !ok || f != p.Scheme.Family {
+		return fmt.Errorf("%w: scheme %s does not read %s artifacts", ErrPayload, p.Scheme, p.Task.Kind)
+	}
+	if want := uint32((p.Scheme.Bits() + 7) / 8); fingerprintLen != want {
+		return fmt.Errorf("%w: fingerprints of %d bytes, scheme %s gives %d", ErrPayload, fingerprintLen, p.Scheme, want)
+	}
+	return nil
+}
+
+// Spec returns the ledger submission for r. It refuses what executors could not run: the
+// parameters are encoded, decoded back as an executor decodes them, and checked as an
+// executor checks them (checkPayload).
 func (r Request) Spec() (ledger.SubmitTask, error) {
 	if err := r.Task.Validate(); err != nil {
 		return ledger.SubmitTask{}, err
@@ -102,6 +131,13 @@ func (r Request) Spec() (ledger.SubmitTask, error) {
 	}
 	if r.MaxRounds {
 		spec.MaxReplicas = 2*r.Replicas + 1
+	}
+	p, err := payloadOf(spec.Kind, spec.Model.Name, spec.Model.Digest, spec.Prompt, spec.Seed, spec.Params)
+	if err == nil {
+		err = checkPayload(p, spec.FingerprintLen)
+	}
+	if err != nil {
+		return ledger.SubmitTask{}, fmt.Errorf("node: executors could not run this task: %w", err)
 	}
 	if r.SegmentChecks > 0 {
 		tp := r.Task.Train

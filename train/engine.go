@@ -69,6 +69,9 @@ func (e *Engine) AddDataset(d *Dataset) error {
 // Name returns "train".
 func (e *Engine) Name() string { return "train" }
 
+// Kinds returns the one kind the engine runs: train.
+func (e *Engine) Kinds() []engine.Kind { return []engine.Kind{engine.KindTrain} }
+
 // Models lists the base models.
 func (e *Engine) Models() []engine.ModelRef {
 	refs := make([]engine.ModelRef, len(e.bases))

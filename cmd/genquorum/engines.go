@@ -191,3 +191,6 @@ func (e slowEngine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, e
 	}
 	return e.Engine.Run(ctx, t)
 }
+
+// Kinds passes on the wrapped engine's kinds.
+func (e slowEngine) Kinds() []engine.Kind { return engine.KindsOf(e.Engine) }

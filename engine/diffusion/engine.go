@@ -95,6 +95,9 @@ func Open(name, path string) (*Engine, error) {
 // Name returns "diffusion".
 func (e *Engine) Name() string { return "diffusion" }
 
+// Kinds returns the one kind the engine runs: image.
+func (e *Engine) Kinds() []engine.Kind { return []engine.Kind{engine.KindImage} }
+
 // Models returns the models served, in the order given to New.
 func (e *Engine) Models() []engine.ModelRef {
 	refs := make([]engine.ModelRef, len(e.models))

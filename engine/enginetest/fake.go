@@ -27,6 +27,9 @@ func (f *Fake) Name() string { return "fake" }
 // Models returns the models given to NewFake.
 func (f *Fake) Models() []engine.ModelRef { return slices.Clone(f.models) }
 
+// Kinds returns text and image: the fake runs both.
+func (f *Fake) Kinds() []engine.Kind { return []engine.Kind{engine.KindText, engine.KindImage} }
+
 // Run returns the fake artifact of t.
 func (f *Fake) Run(ctx context.Context, t engine.Task) (*engine.Artifact, error) {
 	if err := ctx.Err(); err != nil {

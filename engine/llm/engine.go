@@ -49,6 +49,9 @@ func (e *Engine) Model() *Model { return e.m }
 // model.
 func (e *Engine) Name() string { return "llm:" + e.ref.Name }
 
+// Kinds returns the one kind the engine runs: text.
+func (e *Engine) Kinds() []engine.Kind { return []engine.Kind{engine.KindText} }
+
 // Models returns the one model the engine serves.
 func (e *Engine) Models() []engine.ModelRef { return []engine.ModelRef{e.ref} }
 

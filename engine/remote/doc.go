@@ -91,7 +91,10 @@
 // unreachable or answers 429 or 5xx; 4xx answers are not retried. Errors wrap one of
 // ErrUnreachable, ErrWrongModel, ErrNondeterministic or ErrBadResponse (HTTP answers are a
 // *StatusError), or engine.ErrUnsupported for tasks an adapter cannot run (beam search, a
-// kind or model it does not serve). When the task's context ends, the request in flight is
+// kind or model it does not serve) or that the server refuses: an HTTP 400, 413 or 422 answer,
+// or an exec program exiting with status 65 (ExitRefused). A node commits to the ledger's
+// unrunnable fingerprint for those, so a task every honest server refuses is settled as
+// unrunnable (paid by its submitter) instead of every executor missing its window. When the task's context ends, the request in flight is
 // cancelled and Run returns the context's error.
 //
 // # Not done here

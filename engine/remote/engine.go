@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -124,9 +126,13 @@ func (e *Engine) Advice() string { return e.proto.advice() }
 // Models returns the one model the engine serves, with the operator-declared digest.
 func (e *Engine) Models() []engine.ModelRef { return []engine.ModelRef{e.spec.ModelRef()} }
 
+// Kinds returns the kind of task the adapter runs (text or image).
+func (e *Engine) Kinds() []engine.Kind { return []engine.Kind{e.proto.kind()} }
+
 // Run sends the task to the remote engine. It returns an error wrapping engine.ErrUnsupported
-// for another model or kind of task, or parameters the engine cannot honour (beam search;
-// prompt ids on Ollama); ErrUnreachable, ErrWrongModel or ErrBadResponse when the server
+// for another model or kind of task, parameters the engine cannot honour (beam search;
+// prompt ids on Ollama), or a task the server refuses (see refused: a node then commits to the
+// ledger's unrunnable fingerprint instead of missing the window); ErrUnreachable, ErrWrongModel or ErrBadResponse when the server
 // fails; ctx's error when ctx ends (the request in flight is cancelled). The profile of the
 // task is recorded in Info but cannot change a remote engine's numerics.
 func (e *Engine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, error) {
@@ -147,6 +153,9 @@ func (e *Engine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, erro
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if refused(err) {
+			return nil, fmt.Errorf("%w: %s refused the task: %w", engine.ErrUnsupported, e.spec.Kind, err)
+		}
 		return nil, err
 	}
 	if a.Info == nil {
@@ -162,6 +171,23 @@ func (e *Engine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, erro
 		a.Info["pinned."+k] = v
 	}
 	return a, nil
+}
+
+// ExitRefused is the exit status by which an exec engine's program refuses a task it cannot
+// run (sysexits' EX_DATAERR): Run then returns an error wrapping engine.ErrUnsupported.
+const ExitRefused = 65
+
+// refused reports whether err is the remote engine refusing the task itself, not failing:
+// an HTTP 400, 413 or 422 answer (the request as built from the task is bad, too large or
+// unprocessable; every honest server of the same kind refuses it alike), or an exec program
+// exiting with ExitRefused. Authentication, missing models (401, 403, 404) and server errors
+// are the operator's problem, not the task's, and are not refusals.
+func refused(err error) bool {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Status == ExitRefused
+	}
+	return isStatus(err, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity)
 }
 
 // textDecode maps a text task's decoding to temperature, top-k and top-p: greedy is

@@ -48,6 +48,9 @@ func execHelper(mode string) int {
 	case "fail":
 		fmt.Fprintln(os.Stderr, "out of GPU memory")
 		return 3
+	case "refuse":
+		fmt.Fprintln(os.Stderr, "cannot run this task")
+		return ExitRefused
 	case "hang":
 		io.Copy(io.Discard, os.Stdin)
 		time.Sleep(time.Hour) // killed by the engine long before
@@ -90,6 +93,12 @@ func TestExec(t *testing.T) {
 	var ee *ExitError
 	if _, err := execSpec(t, "fail", "").Run(t.Context(), task); !errors.As(err, &ee) || ee.Status != 3 || !strings.Contains(ee.Stderr, "out of GPU memory") {
 		t.Errorf("failing program: %v, want an ExitError with status 3 and its stderr", err)
+	}
+	if _, err := execSpec(t, "fail", "").Run(t.Context(), task); errors.Is(err, engine.ErrUnsupported) {
+		t.Errorf("failing program: %v is a refusal, want a failure", err)
+	}
+	if _, err := execSpec(t, "refuse", "").Run(t.Context(), task); !errors.Is(err, engine.ErrUnsupported) || !errors.As(err, &ee) || ee.Status != ExitRefused {
+		t.Errorf("refusing program: %v, want ErrUnsupported and an ExitError with status %d", err, ExitRefused)
 	}
 	if _, err := execSpec(t, "hang", "&timeout=200ms").Run(t.Context(), task); !errors.As(err, &ee) || ee.Status != -1 || !strings.Contains(err.Error(), "time limit") {
 		t.Errorf("hanging program: %v, want an ExitError naming the time limit", err)

@@ -109,8 +109,8 @@ func TestRetries(t *testing.T) {
 	})
 	e = openSpec(t, "m=llamacpp:"+bad.URL+"?backoff=1ms")
 	var se *StatusError
-	if _, err := e.Run(t.Context(), greedy("m")); !errors.As(err, &se) || se.Code != 400 || calls.Load() != 1 {
-		t.Errorf("Run on a 400 = %v after %d calls, want one call and a StatusError 400", err, calls.Load())
+	if _, err := e.Run(t.Context(), greedy("m")); !errors.As(err, &se) || se.Code != 400 || calls.Load() != 1 || !errors.Is(err, engine.ErrUnsupported) {
+		t.Errorf("Run on a 400 = %v after %d calls, want one call and a StatusError 400 that is a refusal (ErrUnsupported)", err, calls.Load())
 	}
 
 	always := fakeLlama(t, func(n int64, w http.ResponseWriter, _ *http.Request) []int32 {
@@ -131,6 +131,27 @@ func TestRetries(t *testing.T) {
 	sp, _ := ParseSpec("m=llamacpp:http://" + addr + "?backoff=1ms&retries=1")
 	if _, err := Open(t.Context(), sp); !errors.Is(err, ErrUnreachable) {
 		t.Errorf("Open on a closed port = %v, want ErrUnreachable", err)
+	}
+}
+
+// TestRefusals: a server's answers that refuse the task itself (400, 413, 422) wrap
+// engine.ErrUnsupported, so that a node commits to the unrunnable fingerprint instead of
+// missing its window; answers that say the operator's setup is wrong (401, 403, 404) or the
+// server failed (500) do not.
+func TestRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		code    int
+		refusal bool
+	}{{400, true}, {413, true}, {422, true}, {401, false}, {403, false}, {500, false}} {
+		srv := fakeLlama(t, func(n int64, w http.ResponseWriter, _ *http.Request) []int32 {
+			http.Error(w, `{"error":{"message":"no"}}`, tc.code)
+			return nil
+		})
+		e := openSpec(t, "m=llamacpp:"+srv.URL+"?backoff=1ms&retries=0")
+		_, err := e.Run(t.Context(), greedy("m"))
+		if err == nil || errors.Is(err, engine.ErrUnsupported) != tc.refusal {
+			t.Errorf("Run on HTTP %d = %v, want refusal %v", tc.code, err, tc.refusal)
+		}
 	}
 }
 
