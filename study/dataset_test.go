@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -180,5 +181,33 @@ func TestInterruptLeavesValidDataset(t *testing.T) {
 	runTable1(t, dir, true, tinyImageConfig(t, 1, 2))
 	if res, err = Check(t.Context(), dir); err != nil || len(res.Problems) > 0 || res.Entries != 4 {
 		t.Fatalf("after resume: %v, %d entries, problems %v", err, res.Entries, res.Problems)
+	}
+}
+
+// TestVCSRevision: the build info's revision first, then git's, else a plain "unknown".
+func TestVCSRevision(t *testing.T) {
+	withRev := &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc"}, {Key: "vcs.modified", Value: "true"}}}
+	gitOK := func() (string, bool, error) { return "def", false, nil }
+	gitDirty := func() (string, bool, error) { return "def", true, nil }
+	gitNone := func() (string, bool, error) { return "", false, errors.New("not a git repository") }
+	tests := []struct {
+		bi   *debug.BuildInfo
+		git  func() (string, bool, error)
+		want string
+	}{
+		{withRev, gitOK, "abc+modified"},
+		{&debug.BuildInfo{}, gitOK, "def (git, working directory)"},
+		{nil, gitDirty, "def+modified (git, working directory)"},
+		{&debug.BuildInfo{}, gitNone, UnknownVCS},
+		{nil, nil, UnknownVCS},
+	}
+	for i, tt := range tests {
+		if got := vcsRevision(tt.bi, tt.git); got != tt.want {
+			t.Errorf("%d: %q, want %q", i, got, tt.want)
+		}
+	}
+	// Under go test the build info has no revision: the field is never empty.
+	if _, vcs := buildVersions(); vcs == "" {
+		t.Error("empty VCS field")
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,22 +144,58 @@ func ReadRuns(dir string) ([]RunRecord, error) {
 
 func buildVersions() (module, vcs string) {
 	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "", ""
+	if ok {
+		module = bi.Main.Path + " " + bi.Main.Version
 	}
-	module = bi.Main.Path + " " + bi.Main.Version
+	return module, vcsRevision(bi, gitRevision)
+}
+
+// UnknownVCS is the VCS field of a run whose revision neither the binary nor git knows.
+const UnknownVCS = "unknown (not built from a VCS checkout)"
+
+// vcsRevision is the revision the binary was built from (and "+modified"), as its build
+// info records it; "go run" and "go test" record none, so then the working directory's git
+// revision (git, "+modified" when the tree has changes, "(git)" noted) is used, else
+// UnknownVCS.
+func vcsRevision(bi *debug.BuildInfo, git func() (rev string, modified bool, err error)) string {
 	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "+modified"
+	if bi != nil {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = "+modified"
+				}
 			}
 		}
 	}
-	return module, rev + modified
+	if rev != "" {
+		return rev + modified
+	}
+	if git != nil {
+		if r, mod, err := git(); err == nil && r != "" {
+			if mod {
+				r += "+modified"
+			}
+			return r + " (git, working directory)"
+		}
+	}
+	return UnknownVCS
+}
+
+// gitRevision asks git for the working directory's HEAD and whether the tree has changes.
+func gitRevision() (string, bool, error) {
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "", false, err
+	}
+	st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil {
+		return "", false, err
+	}
+	return strings.TrimSpace(string(out)), len(bytes.TrimSpace(st)) > 0, nil
 }
 
 // appendLine appends v as one JSON line to path and syncs it.
