@@ -69,7 +69,7 @@ scale below; it needs per-tolerance p.`,
 	f.StringSliceVar(&opts.rules, "rule", []string{"majority"}, "voting rules: majority, supermajority, or both comma-separated")
 	f.StringVar(&opts.format, "format", "text", "output format: text, tsv or json (JSON Lines)")
 	f.StringVar(&opts.plot, "plot", "", "also draw P over tolerance to this .svg or .png file")
-	cmd.AddCommand(newOddsPlanCommand(g), newOddsAttackCommand(g), newOddsEstimateCommand(g))
+	cmd.AddCommand(newOddsPlanCommand(g), newOddsAttackCommand(g), newOddsEstimateCommand(g), newOddsSpotCommand(g))
 	return cmd
 }
 

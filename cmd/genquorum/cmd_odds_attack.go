@@ -145,3 +145,69 @@ func runOddsEstimate(ctx context.Context, g *globalOptions, opts oddsEstimateOpt
 	}
 	return report.WriteEstimate(g.stdout, opts.format, rows)
 }
+
+// oddsSpotOptions are the flags of odds spot.
+type oddsSpotOptions struct {
+	q                  []string
+	collision          string
+	fee, cost, penalty float64
+	tasks              int
+	format             string
+}
+
+func newOddsSpotCommand(g *globalOptions) *cobra.Command {
+	var opts oddsSpotOptions
+	cmd := &cobra.Command{
+		Use:   "spot --q Q[,Q...] [flags]",
+		Short: "Odds and economics of spot-checking: one executor, verified with probability q",
+		Long: `spot prints, for each check probability q, the probability that one cheated task is
+caught, q (1 - collision), the probability of being caught at least once in --tasks cheated
+tasks, and the expected earnings per task of an honest executor (fee - cost) and of a cheater
+whose cheat costs nothing ((1 - c) fee - c penalty, c the catch probability): cheating pays
+on average exactly when cost > c (fee + penalty). min_q is the least q that deters the cheat
+(-1 when none does). --collision is the probability that the cheat passes when checked (its
+Type II rate; 0 for a random guess on exact-equality fingerprints). Model: odds.Spot.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runOddsSpot(g, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.q, "q", nil, "check probabilities, decimal or fraction (required)")
+	f.StringVar(&opts.collision, "collision", "0", "probability that a cheat passes when it is checked")
+	f.Float64Var(&opts.fee, "fee", 100, "what the executor earns for a task")
+	f.Float64Var(&opts.cost, "cost", 50, "what honest execution costs the executor (a free cheat saves it)")
+	f.Float64Var(&opts.penalty, "penalty", 1000, "stake lost when caught (ledger: SlashOutlierBPS of the stake)")
+	f.IntVar(&opts.tasks, "tasks", 100, "cheated tasks for catch_within")
+	f.StringVar(&opts.format, "format", "text", "output format: text, tsv or json (JSON Lines)")
+	return cmd
+}
+
+func runOddsSpot(g *globalOptions, opts oddsSpotOptions) error {
+	if len(opts.q) == 0 {
+		return usagef("--q: required")
+	}
+	var qs []float64
+	for _, s := range opts.q {
+		q, err := parseProb("--q", s)
+		if err != nil {
+			return err
+		}
+		qs = append(qs, q)
+	}
+	collision, err := parseProb("--collision", opts.collision)
+	if err != nil {
+		return err
+	}
+	if opts.tasks < 0 {
+		return usagef("--tasks %d: want >= 0", opts.tasks)
+	}
+	if err := checkOddsFormat(opts.format); err != nil {
+		return err
+	}
+	rows, err := report.Spot(qs, collision, opts.fee, opts.cost, opts.penalty, opts.tasks)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return report.WriteSpot(g.stdout, opts.format, rows)
+}

@@ -144,3 +144,27 @@ func TestOddsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOddsSpot: at q = 0.05 a free cheat (fee 100, cost 50, penalty 1000) is caught once in
+// 20 tasks and does not pay (0.95*100 - 0.05*1000 = 45 < 50); at q = 0.01 it pays; the least
+// deterring q is 50/1100.
+func TestOddsSpot(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "odds", "spot", "--q", "0.01,0.05", "--fee", "100", "--cost", "50",
+		"--penalty", "1000", "--tasks", "20", "--format", "tsv")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("output:\n%s", stdout)
+	}
+	for i, want := range []struct{ catch, pays string }{{"0.01", "true"}, {"0.05", "false"}} {
+		f := strings.Split(lines[i+1], "\t")
+		if f[2] != want.catch || f[7] != want.pays || !strings.HasPrefix(f[8], "0.04545") {
+			t.Errorf("row %d: %q, want catch %s, cheating_pays %s, min_q 0.04545...", i, lines[i+1], want.catch, want.pays)
+		}
+	}
+	if _, _, code := runCLI(t, "odds", "spot"); code == exitOK {
+		t.Error("odds spot without --q succeeded")
+	}
+}
