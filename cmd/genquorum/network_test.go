@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/genquorum/genquorum/chain"
 )
 
 // TestMain lets the test binary act as the genquorum command, so that integration tests can
@@ -191,6 +193,18 @@ func TestFourValidatorsSurviveOneKilled(t *testing.T) {
 	} else if b, err := os.ReadFile(out); err != nil || len(b) == 0 {
 		t.Errorf("fetched artifact: %v (%d bytes)", err, len(b))
 	}
+	// As every chaos test: no honest node slashed (node 3, really down, may be jailed once),
+	// every validator at the same app hash.
+	c := &chaosNet{t: t, dir: dir, base: base, procs: procs}
+	eps, err := chain.DialHTTP(rpc(0), rpc(1), rpc(2), rpc(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.eps = eps
+	if c.cc, err = chain.NewClient(discardLogger(), eps...); err != nil {
+		t.Fatal(err)
+	}
+	c.checkEnd(3)
 }
 
 func height(t *testing.T, rpc string) int64 {
