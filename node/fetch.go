@@ -167,19 +167,28 @@ func fetchFrom(ctx context.Context, c *chain.Client, host *p2p.Host, e chain.Exe
 		}
 		return f, nil
 	}
-	fp, err := fingerprint.Of(&engine.Artifact{Data: data}, p.Scheme, opts.Fingerprint)
-	if err != nil {
+	if err := checkFingerprint(f, p.Scheme, accepted, tol, opts); err != nil {
 		return nil, err
 	}
+	return f, nil
+}
+
+// checkFingerprint recomputes the fingerprint of f.Data (an image, a vector) under scheme and
+// checks it is within tol bits of the accepted one; it sets f.Distance.
+func checkFingerprint(f *Fetched, scheme fingerprint.Scheme, accepted []byte, tol int, opts FetchOptions) error {
+	fp, err := fingerprint.Of(&engine.Artifact{Data: f.Data}, scheme, opts.Fingerprint)
+	if err != nil {
+		return err
+	}
 	if len(fp) != len(accepted) {
-		return nil, fmt.Errorf("fingerprint of %d bytes, accepted one has %d", len(fp), len(accepted))
+		return fmt.Errorf("fingerprint of %d bytes, accepted one has %d", len(fp), len(accepted))
 	}
 	f.Distance = quorum.Distance(fp, accepted)
 	if f.Distance > tol {
-		return nil, fmt.Errorf("%w: the artifact's %s fingerprint %x is %d bits from the accepted %x (tolerance %d)",
-			ErrFingerprintMismatch, p.Scheme, fp, f.Distance, accepted, tol)
+		return fmt.Errorf("%w: the artifact's %s fingerprint %x is %d bits from the accepted %x (tolerance %d)",
+			ErrFingerprintMismatch, scheme, fp, f.Distance, accepted, tol)
 	}
-	return f, nil
+	return nil
 }
 
 // checkText decodes f.Data as a text record, checks that its ids hash to the accepted
