@@ -3,9 +3,11 @@ package chain
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -66,6 +68,37 @@ type Attribute struct{ Key, Value string }
 // CodeBadTx is the CheckTx code for a transaction the state machine refuses.
 const CodeBadTx = 1
 
+// Waiter is implemented by state machines whose deadlines are counted in blocks: Waiting
+// reports whether some open work needs more blocks to come (ledger: an open task has a window
+// that has not ended). A chain that makes no empty blocks (see Settings.EmptyBlockInterval)
+// then makes paced tick blocks (TickTx) while Waiting is true, and none while it is false.
+type Waiter interface {
+	Waiting() bool
+}
+
+// tickMagic starts a tick transaction; the 8 bytes after it are the height it is for.
+const tickMagic = "genquorum/tick/v1:"
+
+// TickTx returns the tick transaction for height: a transaction that only exists to make
+// consensus produce a block while the state machine waits for a deadline. It carries no
+// signature and no fee, changes no state and never reaches the state machine: App strips
+// ticks from every block before FinalizeBlock (a pure function of the block's bytes, so every
+// validator agrees). CheckTx admits it only for the next height and only while the state
+// machine is Waiting, so the mempool holds at most one tick per height; a flood of ticks can
+// at most make blocks come back to back while tasks are open, which windows' wall-time floors
+// already absorb.
+func TickTx(height int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(tickMagic), uint64(height))
+}
+
+// parseTick reports the height of a tick transaction, and false if tx is not one.
+func parseTick(tx []byte) (int64, bool) {
+	if len(tx) != len(tickMagic)+8 || string(tx[:len(tickMagic)]) != tickMagic {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(tx[len(tickMagic):])), true
+}
+
 // App is the ABCI++ application: an adapter from CometBFT to a StateMachine. It is safe for
 // CometBFT's concurrent connections: the consensus connection is serialised by CometBFT and
 // takes the write lock; CheckTx (mempool) and queries take the read lock, so they see the
@@ -75,6 +108,15 @@ type App struct {
 	mu     sync.RWMutex
 	sm     StateMachine
 	logger *slog.Logger
+	// retain, when > 0, is how many of the newest blocks CometBFT keeps (see NodeOptions).
+	retain int64
+}
+
+// Snapshotter is implemented by state machines that persist their state (Ledger.Open):
+// SnapshotHeight is the height from which a restart replays blocks, so blocks above it must
+// be kept.
+type Snapshotter interface {
+	SnapshotHeight() int64
 }
 
 var _ abci.Application = (*App)(nil)
@@ -110,6 +152,13 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 
 // CheckTx admits or refuses a transaction to the mempool.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	if h, ok := parseTick(req.Tx); ok {
+		height, waiting := a.waiting()
+		if h != height+1 || !waiting {
+			return &abci.ResponseCheckTx{Code: CodeBadTx, Log: fmt.Sprintf("chain: tick for height %d not needed (height %d, waiting %v)", h, height, waiting)}, nil
+		}
+		return &abci.ResponseCheckTx{Code: abci.CodeTypeOK}, nil
+	}
 	a.mu.RLock()
 	err := a.sm.CheckTx(req.Tx)
 	a.mu.RUnlock()
@@ -137,23 +186,53 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	if t := req.Time.UnixMilli(); t > 0 {
 		ms = uint64(t)
 	}
-	res, err := a.sm.FinalizeBlock(req.Height, randomness, ms, req.Txs)
+	// Ticks never reach the state machine (see TickTx).
+	txs := req.Txs
+	var at []int // at[j]: index in req.Txs of the j-th transaction handed on
+	for i, tx := range req.Txs {
+		if _, tick := parseTick(tx); tick && at == nil {
+			at = make([]int, 0, len(req.Txs))
+			for k := range i {
+				at = append(at, k)
+			}
+			txs = slices.Clone(req.Txs[:i])
+		} else if !tick && at != nil {
+			at = append(at, i)
+			txs = append(txs, tx)
+		}
+	}
+	res, err := a.sm.FinalizeBlock(req.Height, randomness, ms, txs)
 	if err != nil {
 		// No deterministic way to make progress: halt (STYLE.md §4).
 		return nil, fmt.Errorf("chain: finalize block %d: %w", req.Height, err)
 	}
-	if len(res.Txs) != len(req.Txs) {
-		return nil, fmt.Errorf("chain: finalize block %d: %d results for %d txs", req.Height, len(res.Txs), len(req.Txs))
+	if len(res.Txs) != len(txs) {
+		return nil, fmt.Errorf("chain: finalize block %d: %d results for %d txs", req.Height, len(res.Txs), len(txs))
 	}
 	out := &abci.ResponseFinalizeBlock{
-		TxResults: make([]*abci.ExecTxResult, len(res.Txs)),
+		TxResults: make([]*abci.ExecTxResult, len(req.Txs)),
 		Events:    toABCIEvents(res.Events),
 		AppHash:   res.AppHash,
 	}
-	for i, r := range res.Txs {
+	for i := range out.TxResults {
+		out.TxResults[i] = &abci.ExecTxResult{Code: abci.CodeTypeOK, Log: "tick"}
+	}
+	for j, r := range res.Txs {
+		i := j
+		if at != nil {
+			i = at[j]
+		}
 		out.TxResults[i] = &abci.ExecTxResult{Code: r.Code, Log: r.Log, Events: toABCIEvents(r.Events)}
 	}
 	return out, nil
+}
+
+// waiting returns the committed height and whether the state machine waits for blocks.
+func (a *App) waiting() (int64, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	w, ok := a.sm.(Waiter)
+	return a.sm.Height(), ok && w.Waiting()
 }
 
 // Commit persists the staged state.
@@ -163,7 +242,22 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if err := a.sm.Commit(); err != nil {
 		return nil, fmt.Errorf("chain: commit: %w", err)
 	}
-	return &abci.ResponseCommit{}, nil
+	return &abci.ResponseCommit{RetainHeight: a.retainHeight()}, nil
+}
+
+// retainHeight is the lowest height CometBFT must keep: the newest a.retain blocks, and every
+// block a restart would replay (above the state machine's snapshot). 0 (keep all) when
+// pruning is off or the state machine has no snapshots (it replays from genesis).
+func (a *App) retainHeight() int64 {
+	s, ok := a.sm.(Snapshotter)
+	if a.retain <= 0 || !ok {
+		return 0
+	}
+	h := min(a.sm.Height()-a.retain+1, s.SnapshotHeight()+1)
+	if h <= 1 {
+		return 0
+	}
+	return h
 }
 
 // Query answers read-only queries on the committed state.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
@@ -315,4 +316,74 @@ func (c *Client) QueryJSON(ctx context.Context, path string, data []byte, v any)
 		return fmt.Errorf("chain: query %s: %w", path, err)
 	}
 	return nil
+}
+
+// Settlement is what the indexed events say about how a task settled; it is how a task
+// pruned from the ledger state (ledger.Params.PruneAfter) is still answered.
+type Settlement struct {
+	Height int64 // block of the settling event
+	// Event is the "verdict" event (accepted: value, support, need, agreeing nodes) or the
+	// last "no-verdict" event (reason). When only the block search found it and the block's
+	// results are pruned, Event has its Type and Task only and Detailed is false.
+	Event    ledger.Event
+	InTx     bool // settled in a transaction (the last reveal or vote), not at a deadline
+	Detailed bool
+}
+
+// ErrNoSettlement is returned by Settlement when no settling event of the task is indexed.
+var ErrNoSettlement = errors.New("chain: no settlement event indexed for the task")
+
+// Settlement searches the validators' event index (CometBFT's kv indexer: tx_search and
+// block_search) for the event that settled task id: a verdict, else the last no-verdict.
+// Transaction events come with their attributes from the index itself, which block pruning
+// does not remove; end-of-block events (settlement at a deadline) are found only while their
+// block is kept (block_search skips pruned blocks), with their attributes from the block's
+// results.
+func (c *Client) Settlement(ctx context.Context, id ledger.TaskID) (*Settlement, error) {
+	ep := c.current()
+	for _, typ := range []ledger.EventType{ledger.EventVerdict, ledger.EventNoVerdict} {
+		q := fmt.Sprintf("%s.task='%s'", typ, id)
+		find := func(evs []abci.Event) (ledger.Event, bool) {
+			var found ledger.Event
+			ok := false
+			for _, e := range evs {
+				if ev, isLedger := ParseLedgerEvent(e); isLedger && ev.Type == typ && ev.Task == id {
+					found, ok = ev, true // the last one: a no-verdict of round 1 follows round 0's
+				}
+			}
+			return found, ok
+		}
+		var best *Settlement
+		per := 10
+		txs, err := ep.TxSearch(ctx, q, false, nil, &per, "desc")
+		if err != nil {
+			return nil, fmt.Errorf("chain: search %s: %w", q, err)
+		}
+		for _, r := range txs.Txs {
+			if ev, ok := find(r.TxResult.Events); ok && (best == nil || r.Height > best.Height) {
+				best = &Settlement{Height: r.Height, Event: ev, InTx: true, Detailed: true}
+			}
+		}
+		blocks, err := ep.BlockSearch(ctx, q, nil, &per, "desc")
+		if err != nil {
+			return nil, fmt.Errorf("chain: search %s: %w", q, err)
+		}
+		for _, b := range blocks.Blocks {
+			h := b.Block.Height
+			if best != nil && h <= best.Height {
+				continue
+			}
+			s := &Settlement{Height: h, Event: ledger.Event{Type: typ, Task: id}}
+			if res, err := ep.BlockResults(ctx, &h); err == nil {
+				if ev, ok := find(res.FinalizeBlockEvents); ok {
+					s.Event, s.Detailed = ev, true
+				}
+			}
+			best = s
+		}
+		if best != nil {
+			return best, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %s", ErrNoSettlement, id)
 }

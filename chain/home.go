@@ -27,8 +27,12 @@ type Settings struct {
 	P2PAddr, RPCAddr string
 	// PersistentPeers is CometBFT's "id@host:port,..." list.
 	PersistentPeers string
-	// EmptyBlockInterval is how long consensus waits before making a block with no
-	// transactions; ledger windows are counted in blocks, so they must keep coming.
+	// EmptyBlockInterval, when > 0, makes CometBFT create a block with no transactions after
+	// waiting this long (create_empty_blocks_interval: blocks come at this pace for ever, idle
+	// or not; tests use tens of milliseconds). 0, the default, makes no empty blocks
+	// (create_empty_blocks = false): an idle chain makes none, and while a task waits for a
+	// deadline the node makes paced tick blocks instead (TickTx, NodeOptions.TickInterval).
+	// See the package doc for the reasoning.
 	EmptyBlockInterval time.Duration
 	// TimeoutPropose bounds how long validators wait for a proposer (matters when one is down).
 	TimeoutPropose time.Duration
@@ -57,12 +61,11 @@ func (s Settings) genesisTime() time.Time {
 // DefaultSettings are the measured defaults: one local validator on loopback.
 func DefaultSettings() Settings {
 	return Settings{
-		ChainID:            "genquorum-local",
-		P2PAddr:            "tcp://127.0.0.1:26656",
-		RPCAddr:            "tcp://127.0.0.1:26657",
-		EmptyBlockInterval: 200 * time.Millisecond,
-		TimeoutPropose:     500 * time.Millisecond,
-		Loopback:           true,
+		ChainID:        "genquorum-local",
+		P2PAddr:        "tcp://127.0.0.1:26656",
+		RPCAddr:        "tcp://127.0.0.1:26657",
+		TimeoutPropose: 500 * time.Millisecond,
+		Loopback:       true,
 	}
 }
 
@@ -76,9 +79,6 @@ func (s Settings) withDefaults() Settings {
 	}
 	if s.RPCAddr == "" {
 		s.RPCAddr = d.RPCAddr
-	}
-	if s.EmptyBlockInterval == 0 {
-		s.EmptyBlockInterval = d.EmptyBlockInterval
 	}
 	if s.TimeoutPropose == 0 {
 		s.TimeoutPropose = d.TimeoutPropose
@@ -103,8 +103,8 @@ func cometConfig(home string, s Settings) *cfg.Config {
 	c.Consensus.TimeoutCommit = 0
 	c.Consensus.SkipTimeoutCommit = true
 	c.Consensus.TimeoutPropose = s.TimeoutPropose
-	c.Consensus.CreateEmptyBlocks = true
-	c.Consensus.CreateEmptyBlocksInterval = s.EmptyBlockInterval
+	c.Consensus.CreateEmptyBlocks = s.EmptyBlockInterval > 0
+	c.Consensus.CreateEmptyBlocksInterval = max(s.EmptyBlockInterval, 0)
 	c.Consensus.PeerGossipSleepDuration = 10 * time.Millisecond
 	c.Mempool.Size = 50000
 	c.Mempool.MaxTxsBytes = 256 << 20

@@ -15,12 +15,20 @@ import (
 
 // Ledger adapts a ledger.State to StateMachine. The ledger's genesis arrives in CometBFT's
 // genesis file as app_state (JSON of ledger.Genesis) and is applied at InitChain; after a
-// restart the state is rebuilt from genesis by CometBFT's block replay. Signatures checked by
+// restart the state is loaded from the newest snapshot (Open; StartNode opens it in the
+// home) and CometBFT replays the blocks above it, or, in memory only, all blocks from genesis. Signatures checked by
 // CheckTx are remembered in a SigCache so FinalizeBlock does not verify them again; the cache
 // only memoises a pure function, so the state stays deterministic.
 type Ledger struct {
 	st    *ledger.State
 	cache *ledger.SigCache
+
+	// SnapshotEvery is how many blocks apart a persistent Ledger (Open) writes a snapshot
+	// (DefaultSnapshotEvery when 0).
+	SnapshotEvery int64
+	dir           string // snapshots (snapshot.go); "" keeps the state in memory only
+	snapshot      int64  // newest snapshot height
+	oldest        int64  // oldest snapshot kept
 }
 
 // sigCacheSize bounds the verified-signature cache.
@@ -103,8 +111,20 @@ func (l *Ledger) FinalizeBlock(height int64, randomness []byte, timeMillis uint6
 	return out, nil
 }
 
-// Commit commits the finalized block.
-func (l *Ledger) Commit() error { return l.st.Commit() }
+// Commit commits the finalized block, and writes a snapshot every SnapshotEvery blocks when
+// the Ledger is persistent.
+func (l *Ledger) Commit() error {
+	if err := l.st.Commit(); err != nil {
+		return err
+	}
+	if l.dir != "" && int64(l.st.Height())%l.SnapshotEvery == 0 {
+		return l.saveSnapshot()
+	}
+	return nil
+}
+
+// Waiting reports whether an open task waits for blocks (see Waiter).
+func (l *Ledger) Waiting() bool { return l.st != nil && l.st.Waiting() }
 
 // Height is the last committed height.
 func (l *Ledger) Height() int64 {
@@ -166,6 +186,30 @@ type TaskView struct {
 	Segment     *ledger.SegmentSpec `json:"segment,omitempty"`
 	SegmentRand string              `json:"segment_rand,omitempty"`
 	Dispute     *ledger.Dispute     `json:"dispute,omitempty"`
+	// Pruned marks a view rebuilt from the settlement's event (PrunedView) after the ledger
+	// deleted the task: only the fields the event carries are set.
+	Pruned bool `json:"pruned,omitempty"`
+}
+
+// PrunedView is the TaskView of a task pruned from the ledger state, from its settlement
+// event: status, settlement height, and when the event's attributes are known the verdict
+// value, support, need, reason and agreeing executors (outcome "agreed"); the spec and the
+// other executors are not in the event.
+func PrunedView(id ledger.TaskID, s *Settlement) TaskView {
+	v := TaskView{ID: id.String(), Pruned: true, SettledAt: uint64(s.Height), Round: s.Event.Round,
+		Support: s.Event.Support, Need: s.Event.Need, Reason: s.Event.Reason, Status: ledger.StatusNoVerdict.String()}
+	if s.Event.Type == ledger.EventVerdict {
+		v.Status = ledger.StatusAccepted.String()
+	}
+	if s.Event.Value != nil {
+		v.Value = hex.EncodeToString(s.Event.Value)
+	}
+	for _, k := range s.Event.Nodes {
+		if s.Event.Type == ledger.EventVerdict {
+			v.Executors = append(v.Executors, ExecutorView{Node: k.String(), Outcome: ledger.OutcomeAgreed.String()})
+		}
+	}
+	return v
 }
 
 // ExecutorView is one executor of a task.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
 
@@ -23,7 +24,31 @@ type Node struct {
 	config *cfg.Config
 	local  *local.Local
 	dbs    *dbTracker
+	stop   context.CancelFunc // stops the pacer
+	paced  sync.WaitGroup
 }
+
+// NodeOptions are the node-local settings of StartNodeWith (not consensus rules: validators
+// may differ).
+type NodeOptions struct {
+	// RetainBlocks, when > 0, prunes CometBFT's blocks (and the state kept per height) below
+	// the newest RetainBlocks, through ABCI's Commit retain height; blocks a restart replays
+	// (above the ledger's older kept snapshot) are always kept. 0 keeps every block. A pruned
+	// node cannot serve old blocks to a validator syncing from genesis.
+	RetainBlocks int64
+	// TickInterval paces blocks on a chain that makes no empty blocks while the state machine
+	// is Waiting (DefaultTickInterval when 0): when no block came for this long, the node puts
+	// the tick of the next height in its mempool.
+	TickInterval time.Duration
+	// InMemory keeps the ledger state in memory only (no snapshots; restarts replay every
+	// block from genesis), as before snapshots existed.
+	InMemory bool
+}
+
+// DefaultTickInterval is the default NodeOptions.TickInterval: with the windows of generated
+// testnets (30 blocks, floors of 60 s and 20 s) a commit window of an absent executor closes
+// after about 60 s and a reveal window after 30-60 s of ticks.
+const DefaultTickInterval = time.Second
 
 // dbTracker opens CometBFT's databases and remembers them: CometBFT v0.40 does not close its
 // transaction-index database on Stop, so a node restarted in the same process would find the
@@ -56,7 +81,13 @@ func (t *dbTracker) closeAll() {
 // StartNode starts the validator whose home is dir (see InitHome and WriteTestnet) with sm as
 // its application. It returns once the node is started; blocks then follow on their own.
 // Stop it with Stop.
-func StartNode(ctx context.Context, home string, sm StateMachine, logger *slog.Logger) (_ *Node, err error) {
+func StartNode(ctx context.Context, home string, sm StateMachine, logger *slog.Logger) (*Node, error) {
+	return StartNodeWith(ctx, home, sm, logger, NodeOptions{})
+}
+
+// StartNodeWith is StartNode with node-local options. A state machine with an Open(dir)
+// method (Ledger) is opened on DIR/data/ledger first (snapshots), unless o.InMemory.
+func StartNodeWith(ctx context.Context, home string, sm StateMachine, logger *slog.Logger, o NodeOptions) (_ *Node, err error) {
 	defer func() {
 		// CometBFT panics on some damaged stores (e.g. a block store behind the state store)
 		// while it opens them: report it with what to do instead of a stack trace.
@@ -73,8 +104,14 @@ func StartNode(ctx context.Context, home string, sm StateMachine, logger *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("chain: node key of %s: %w", home, err)
 	}
+	if p, ok := sm.(interface{ Open(dir string) error }); ok && !o.InMemory {
+		if err := p.Open(LedgerDir(c.DBDir())); err != nil {
+			return nil, err
+		}
+	}
 	pv := privval.LoadFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	app := NewApp(sm, logger)
+	app.retain = o.RetainBlocks
 	dbs := &dbTracker{}
 	n, err := node.NewNodeWithContext(ctx, c, pv, nodeKey,
 		proxy.NewConnSyncLocalClientCreator(app),
@@ -91,7 +128,44 @@ func StartNode(ctx context.Context, home string, sm StateMachine, logger *slog.L
 		dbs.closeAll()
 		return nil, fmt.Errorf("chain: start node %s: %w", home, err)
 	}
-	return &Node{node: n, config: c, local: local.New(n), dbs: dbs}, nil
+	nd := &Node{node: n, config: c, local: local.New(n), dbs: dbs}
+	if _, ok := sm.(Waiter); ok && !c.Consensus.CreateEmptyBlocks && c.Consensus.CreateEmptyBlocksInterval == 0 {
+		every := o.TickInterval
+		if every <= 0 {
+			every = DefaultTickInterval
+		}
+		pctx, cancel := context.WithCancel(context.Background())
+		nd.stop = cancel
+		nd.paced.Add(1)
+		go func() {
+			defer nd.paced.Done()
+			nd.pace(pctx, app, every)
+		}()
+	}
+	return nd, nil
+}
+
+// pace puts the tick of the next height in the mempool whenever the app is Waiting and no
+// block came for one interval: blocks keep coming, one per interval or two, while a task
+// waits for a deadline, and none on an idle chain.
+func (n *Node) pace(ctx context.Context, app *App, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := int64(-1)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h, waiting := app.waiting()
+		if waiting && h == last {
+			// Refusals are expected (the tick is already in the mempool, or the block
+			// came meanwhile) and harmless.
+			_, _ = n.local.BroadcastTxAsync(ctx, TickTx(h+1))
+		}
+		last = h
+	}
 }
 
 // Local returns an RPC client that calls this node directly, without HTTP.
@@ -102,6 +176,10 @@ func (n *Node) RPCAddr() string { return n.config.RPC.ListenAddress }
 
 // Stop stops the node and waits for it. It is safe to call more than once.
 func (n *Node) Stop() error {
+	if n.stop != nil {
+		n.stop()
+		n.paced.Wait()
+	}
 	if !n.node.IsRunning() {
 		return nil
 	}

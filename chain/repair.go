@@ -12,8 +12,9 @@ import (
 // Rollback rolls the CometBFT state of the home back by one height (CometBFT's rollback
 // command), and with removeBlock also deletes the last block. A validator that halted with a
 // state store ahead of its block store, or with an app hash mismatch after a bad upgrade,
-// then re-executes the last block on start. The ledger itself keeps no state on disk: it is
-// rebuilt by replaying the blocks. It returns the height and app hash rolled back to.
+// then re-executes the last block on start. Ledger snapshots above that height are deleted;
+// the ledger restarts from the older one kept and replays the blocks above it. It returns the
+// height and app hash rolled back to.
 func Rollback(home string, removeBlock bool) (int64, []byte, error) {
 	c, err := LoadConfig(home)
 	if err != nil {
@@ -22,6 +23,11 @@ func Rollback(home string, removeBlock bool) (int64, []byte, error) {
 	h, hash, err := commands.RollbackState(c, removeBlock)
 	if err != nil {
 		return 0, nil, fmt.Errorf("chain: rollback %s: %w", home, err)
+	}
+	// The ledger must not start above the rolled-back height: drop newer snapshots (the one
+	// kept below is replayed from).
+	if _, err := DropSnapshotsAbove(LedgerDir(c.DBDir()), h); err != nil {
+		return h, hash, err
 	}
 	return h, hash, nil
 }
@@ -36,7 +42,7 @@ func ResetData(home string) ([]string, error) {
 		return nil, err
 	}
 	var removed []string
-	for _, name := range []string{"blockstore.db", "state.db", "cs.wal", "evidence.db", "tx_index.db"} {
+	for _, name := range []string{"blockstore.db", "state.db", "cs.wal", "evidence.db", "tx_index.db", "ledger"} {
 		p := filepath.Join(c.DBDir(), name)
 		if _, err := os.Stat(p); err != nil {
 			continue

@@ -35,6 +35,10 @@ type HomeConfig struct {
 	Metrics string
 	// TrainCheat: Config.TrainCheat (tests and demos).
 	TrainCheat string
+	// RetainBlocks and SnapshotEvery: chain.NodeOptions.RetainBlocks and
+	// chain.Ledger.SnapshotEvery (0: keep every block; snapshot every
+	// chain.DefaultSnapshotEvery blocks).
+	RetainBlocks, SnapshotEvery int64
 }
 
 // StorePath is where a home keeps its artifacts and saved openings.
@@ -76,7 +80,9 @@ func RunHome(ctx context.Context, c HomeConfig, engines *engine.Registry, logger
 		observer = m
 	}
 
-	v, err := chain.StartNode(ctx, c.Home, chain.NewLedger(), logger)
+	l := chain.NewLedger()
+	l.SnapshotEvery = c.SnapshotEvery
+	v, err := chain.StartNodeWith(ctx, c.Home, l, logger, chain.NodeOptions{RetainBlocks: c.RetainBlocks})
 	if err != nil {
 		return err
 	}

@@ -213,8 +213,13 @@ func WriteTask(w io.Writer, format string, tv chain.TaskView) error {
 	default:
 		return specErrorf("--format %q: want text or json", format)
 	}
-	fmt.Fprintf(w, "task      %s\nstatus    %s (round %d)\nkind      %s, model %s, seed %d\nrule      %s, tolerance %d, %d replicas\n",
-		tv.ID, tv.Status, tv.Round, tv.Kind, tv.Model, tv.Seed, tv.Rule, tv.Tolerance, tv.Replicas)
+	if tv.Pruned {
+		fmt.Fprintf(w, "task      %s\nstatus    %s (round %d), settled at height %d; pruned from the ledger state, read from the event index\n",
+			tv.ID, tv.Status, tv.Round, tv.SettledAt)
+	} else {
+		fmt.Fprintf(w, "task      %s\nstatus    %s (round %d)\nkind      %s, model %s, seed %d\nrule      %s, tolerance %d, %d replicas\n",
+			tv.ID, tv.Status, tv.Round, tv.Kind, tv.Model, tv.Seed, tv.Rule, tv.Tolerance, tv.Replicas)
+	}
 	if tv.Value != "" {
 		fmt.Fprintf(w, "verdict   %s (support %d, need %d)\n", tv.Value, tv.Support, tv.Need)
 	} else if tv.Reason != "" {

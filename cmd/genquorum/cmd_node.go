@@ -28,6 +28,8 @@ type nodeOptions struct {
 	noExecutor bool
 	metrics    string
 	config     string
+
+	retainBlocks, snapshotEvery int64
 }
 
 func newNodeCommand(g *globalOptions) *cobra.Command {
@@ -63,6 +65,8 @@ catches up and continues.`,
 	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
 	f.BoolVar(&o.noExecutor, "no-executor", false, "run only the validator: register no executor, run no task")
 	f.StringVar(&o.config, "config", "", "TOML or YAML file setting any of these flags by name (default $GENQUORUM_CONFIG); $GENQUORUM_<FLAG> (e.g. GENQUORUM_LOG_LEVEL) overrides it, a flag overrides both")
+	f.Int64Var(&o.retainBlocks, "retain-blocks", 0, "keep only the newest N blocks of CometBFT's store (and every block above the ledger's older snapshot); 0 keeps all (README: Operations, pruning)")
+	f.Int64Var(&o.snapshotEvery, "snapshot-every", chain.DefaultSnapshotEvery, "write the ledger state to DIR/data/ledger every N blocks (restarts replay only the blocks above it)")
 	f.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; README: Operations)")
 	o.engineOptions.addFlags(cmd)
 	cmd.AddCommand(newNodeRollbackCommand(g), newNodeResetCommand(g))
@@ -147,7 +151,7 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 	}
 	return node.RunHome(ctx, node.HomeConfig{Home: o.home, Profile: o.profile, Class: o.class, Behaviour: b, Stake: o.stake,
 		Workers: o.workers, Capacity: o.capacity, P2PListen: o.p2pListen, NoExecutor: o.noExecutor, Metrics: o.metrics,
-		TrainCheat: o.trainCheat}, engines, g.logger)
+		TrainCheat: o.trainCheat, RetainBlocks: o.retainBlocks, SnapshotEvery: o.snapshotEvery}, engines, g.logger)
 }
 
 // applyNodeConfig fills the flags not given from $GENQUORUM_* and the --config file (package

@@ -216,7 +216,15 @@ func runTask(ctx context.Context, g *globalOptions, o taskOptions, arg string) e
 	}
 	var tv chain.TaskView
 	if err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv); err != nil {
-		return err
+		if !strings.Contains(err.Error(), "unknown task") {
+			return err
+		}
+		// Pruned from the ledger state (or never submitted): ask the event index.
+		s, serr := cc.Settlement(ctx, id)
+		if serr != nil {
+			return fmt.Errorf("%w (and %v)", err, serr)
+		}
+		tv = chain.PrunedView(id, s)
 	}
 	return node.WriteTask(g.stdout, o.format, tv)
 }

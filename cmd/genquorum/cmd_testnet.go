@@ -28,6 +28,8 @@ type testnetOptions struct {
 	txFee                      uint64
 	jailAfter, jailSlashBPS    uint32
 	genesisTime                string
+	pruneAfter                 uint64
+	emptyBlockInterval         time.Duration
 }
 
 // defaultLedgerParams are the ledger rules of generated networks: the defaults with commit and
@@ -78,6 +80,8 @@ Start each validator with: genquorum node --home DIR/nodeI`,
 	f.Uint64Var(&o.txFee, "tx-fee", d.TxFee, "fee every transaction pays (burned)")
 	f.Uint32Var(&o.jailAfter, "jail-after", d.JailAfterMisses, "missed commit windows in a row that jail a node (0: slash each miss instead)")
 	f.Uint32Var(&o.jailSlashBPS, "jail-slash-bps", d.SlashJailBPS, "stake slashed once at jailing, in basis points")
+	f.Uint64Var(&o.pruneAfter, "prune-after", d.PruneAfter, "delete settled tasks from the ledger state this many blocks after settlement (0: keep; verdicts stay in the event index)")
+	f.DurationVar(&o.emptyBlockInterval, "empty-block-interval", 0, "make an empty block after this long without transactions (0: no empty blocks; blocks are paced only while a task is open)")
 	f.StringVar(&o.genesisTime, "genesis-time", "", "genesis time, RFC 3339 (default: now; a fixed time makes genesis files reproducible)")
 	f.Uint64Var(&o.nodeBalance, "node-balance", 1_000_000, "genesis balance of each validator's node identity")
 	f.Uint64Var(&o.clientBalance, "client-balance", 1<<40, "genesis balance of the client key (DIR/client.key)")
@@ -101,10 +105,12 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 	}
 	p.MinCommitMillis, p.MinRevealMillis = uint64(o.minCommitSec*1000), uint64(o.minRevealSec*1000)
 	p.TxFee, p.JailAfterMisses, p.SlashJailBPS = o.txFee, o.jailAfter, o.jailSlashBPS
+	p.PruneAfter = o.pruneAfter
 	if err := p.Validate(); err != nil {
 		return usagef("testnet: %v", err)
 	}
 	opts := chain.TestnetOptions{Validators: o.validators, ChainID: o.chainID, BasePort: o.basePort}
+	opts.Settings.EmptyBlockInterval = o.emptyBlockInterval
 	if o.genesisTime != "" {
 		t, err := time.Parse(time.RFC3339, o.genesisTime)
 		if err != nil {
