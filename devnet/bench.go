@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +41,10 @@ type BenchOptions struct {
 	// Single sends one transaction per commitment and per reveal instead of ledger.Batch
 	// transactions (what executors sent before batches), for comparison.
 	Single bool
+	// PruneAfter is the ledger's ledger.Params.PruneAfter, RetainBlocks the validator's
+	// chain.NodeOptions.RetainBlocks (one validator only); with either set, the throughput run
+	// is followed by PruneAfter+RetainBlocks more blocks before the state is measured.
+	PruneAfter, RetainBlocks int64
 }
 
 // BenchResult is what Bench measured.
@@ -60,6 +66,13 @@ type BenchResult struct {
 	// transactions out of order (the ledger accepts up to ledger.NonceWindow).
 	NonceLagMax    uint64 `json:"nonce_lag_max"`
 	LatencySamples int    `json:"latency_samples"`
+	// Growth, measured with one validator after the runs: the ledger state (MarshalState
+	// bytes: what a snapshot holds), the tasks still in it, and the bytes on disk of the
+	// validator's data directory (CometBFT's block store, state, index and WAL, and the
+	// ledger snapshots).
+	StateBytes int64 `json:"state_bytes,omitempty"`
+	StateTasks int   `json:"state_tasks,omitempty"`
+	DataBytes  int64 `json:"data_bytes,omitempty"`
 }
 
 // benchExecutors is the number of executors: with exactly n=3 registered, every task is
@@ -93,6 +106,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	// machine with timeout_commit 0, 40 blocks passed before the last submission of 2000
 	// reached four validators, and early tasks expired before their commitments were sent.
 	gen.Params.CommitWindow, gen.Params.RevealWindow = 2000, 2000
+	gen.Params.PruneAfter = uint64(max(o.PruneAfter, 0))
 	gen.Accounts = append(gen.Accounts, ledger.GenesisAccount{Key: pubKey(submitter), Balance: 1 << 50})
 	for i := range benchExecutors {
 		k := Key("bench-node", i)
@@ -106,11 +120,16 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if o.Validators == 0 {
 		o.Validators = 1
 	}
-	eps, stop, err := startBenchNetwork(ctx, o, chainID, appState)
+	eps, stop, local, err := startBenchNetwork(ctx, o, chainID, appState)
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
 	ep := eps[0]
 	cc, err := chain.NewClient(o.Logger, eps...)
 	if err != nil {
@@ -191,7 +210,41 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		slices.Sort(lat)
 		res.LatencyMsP50, res.LatencyMsMax, res.LatencySamples = lat[len(lat)/2], lat[len(lat)-1], len(lat)
 	}
+	if local != nil {
+		// Blocks keep coming (EmptyBlockInterval): let pruning catch up, then measure.
+		if h, err := cc.Height(ctx); err == nil && o.PruneAfter+o.RetainBlocks > 0 {
+			if err := cc.WaitHeight(ctx, h+o.PruneAfter+o.RetainBlocks+2); err != nil {
+				return nil, err
+			}
+		}
+		stop()
+		stopped = true
+		if st := local.ledger.State(); st != nil {
+			res.StateBytes, res.StateTasks = int64(len(st.MarshalState())), st.TaskCount()
+		}
+		res.DataBytes = dirBytes(filepath.Join(local.home, "data"))
+	}
 	return res, nil
+}
+
+// benchLocal is the validator Bench runs in this process (one validator).
+type benchLocal struct {
+	ledger *chain.Ledger
+	home   string
+}
+
+// dirBytes returns the total size of the regular files under dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // benchBatch is how many commitments or reveals one executor's batch carries in the bench:
@@ -376,11 +429,20 @@ func waitSettled(ctx context.Context, cc *chain.Client, ids []ledger.TaskID) (in
 	for _, id := range ids {
 		for {
 			var tv chain.TaskView
-			if err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv); err == nil && tv.SettledAt > 0 {
+			err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv)
+			if err == nil && tv.SettledAt > 0 {
 				if tv.Status == ledger.StatusAccepted.String() {
 					settled++
 				}
 				break
+			}
+			if err != nil && strings.Contains(err.Error(), "unknown task") { // pruned (PruneAfter)
+				if s, serr := cc.Settlement(ctx, id); serr == nil {
+					if s.Event.Type == ledger.EventVerdict {
+						settled++
+					}
+					break
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -422,35 +484,36 @@ func submitParallelHeight(ctx context.Context, cc *chain.Client, txs [][]byte) (
 
 // startBenchNetwork starts the validators and returns an RPC client for each, and a function
 // that stops them all.
-func startBenchNetwork(ctx context.Context, o BenchOptions, chainID string, appState []byte) ([]rpcclient.Client, func(), error) {
+func startBenchNetwork(ctx context.Context, o BenchOptions, chainID string, appState []byte) ([]rpcclient.Client, func(), *benchLocal, error) {
 	settings := chain.Settings{ChainID: chainID, AppState: appState, EmptyBlockInterval: 50 * time.Millisecond}
 	if o.Validators == 1 {
 		ports, err := freePorts(2)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		home := filepath.Join(o.Dir, "validator")
 		settings.P2PAddr, settings.RPCAddr = fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), fmt.Sprintf("tcp://127.0.0.1:%d", ports[1])
 		if err := chain.InitHome(home, settings); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		v, err := chain.StartNode(ctx, home, chain.NewLedger(), o.Logger)
+		l := chain.NewLedger()
+		v, err := chain.StartNodeWith(ctx, home, l, o.Logger, chain.NodeOptions{RetainBlocks: o.RetainBlocks})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return []rpcclient.Client{v.Local()}, func() { v.Stop() }, nil
+		return []rpcclient.Client{v.Local()}, func() { v.Stop() }, &benchLocal{ledger: l, home: home}, nil
 	}
 	if o.Spawn == nil {
-		return nil, nil, fmt.Errorf("devnet: bench of %d validators needs Spawn", o.Validators)
+		return nil, nil, nil, fmt.Errorf("devnet: bench of %d validators needs Spawn", o.Validators)
 	}
 	base, err := freeBasePort(2 * o.Validators)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tn, err := chain.WriteTestnet(filepath.Join(o.Dir, "testnet"), chain.TestnetOptions{Validators: o.Validators, ChainID: chainID,
 		BasePort: base, Settings: settings})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var stops []func()
 	stopAll := func() {
@@ -462,14 +525,14 @@ func startBenchNetwork(ctx context.Context, o BenchOptions, chainID string, appS
 		s, err := o.Spawn(ctx, h)
 		if err != nil {
 			stopAll()
-			return nil, nil, fmt.Errorf("devnet: bench: start validator %s: %w", h, err)
+			return nil, nil, nil, fmt.Errorf("devnet: bench: start validator %s: %w", h, err)
 		}
 		stops = append(stops, s)
 	}
 	eps, err := chain.DialHTTP(tn.RPCAddrs...)
 	if err != nil {
 		stopAll()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Wait for every validator to serve RPC and the chain to make blocks.
 	for _, ep := range eps {
@@ -481,12 +544,12 @@ func startBenchNetwork(ctx context.Context, o BenchOptions, chainID string, appS
 			select {
 			case <-ctx.Done():
 				stopAll()
-				return nil, nil, ctx.Err()
+				return nil, nil, nil, ctx.Err()
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
 	}
-	return eps, stopAll, nil
+	return eps, stopAll, nil, nil
 }
 
 // freeBasePort finds n consecutive free TCP ports on 127.0.0.1.

@@ -30,6 +30,9 @@ type benchOptions struct {
 	key        string
 	model      string
 	replicas   uint32
+
+	pruneAfter, retainBlocks int64
+	growth                   bool
 }
 
 func newBenchCommand(g *globalOptions) *cobra.Command {
@@ -61,6 +64,9 @@ blocks between the last reveal and the verdict.`,
 	f.StringVar(&o.key, "key", "", "--rpc: funded client key file that pays the tasks")
 	f.StringVar(&o.model, "model", "", "--rpc: model of the text tasks (greedy, 8 tokens)")
 	f.Uint32Var(&o.replicas, "replicas", 3, "--rpc: executors per task")
+	f.Int64Var(&o.pruneAfter, "prune-after", 0, "ledger PruneAfter of the bench chain (settled tasks deleted this many blocks after settlement)")
+	f.Int64Var(&o.retainBlocks, "retain-blocks", 0, "one validator: keep only the newest N blocks")
+	f.BoolVar(&o.growth, "growth", false, "one validator: after the runs, print the ledger state bytes, tasks left in it and the data directory's bytes")
 	return cmd
 }
 
@@ -88,7 +94,7 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 			return err
 		}
 		r, err := devnet.Bench(ctx, devnet.BenchOptions{Dir: dir, Tasks: o.tasks, Latency: o.latency, Validators: v,
-			Spawn: validatorSpawner(g), Logger: g.logger, Single: o.single})
+			Spawn: validatorSpawner(g), Logger: g.logger, Single: o.single, PruneAfter: o.pruneAfter, RetainBlocks: o.retainBlocks})
 		os.RemoveAll(dir)
 		if err != nil {
 			return err
@@ -101,6 +107,10 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 		}
 		fmt.Fprintf(g.stdout, "%10d  %5d  %7d  %7.2f  %7.0f  %6.0f  %6d  %14.1f  %6.1f  %32d  %12d  %13d\n", r.Validators, r.Tasks, r.Settled,
 			r.Seconds, r.TasksPerS, r.TxsPerS, r.Blocks, r.LatencyMsP50, r.LatencyMsMax, r.VerdictBlocks, r.Rejected, r.NonceLagMax)
+		if o.growth && v == 1 {
+			fmt.Fprintf(g.stdout, "growth: ledger state %d bytes (%d tasks in it), data directory %d bytes (prune-after %d, retain-blocks %d)\n",
+				r.StateBytes, r.StateTasks, r.DataBytes, o.pruneAfter, o.retainBlocks)
+		}
 	}
 	return nil
 }
