@@ -13,6 +13,9 @@ func newStudySubstitutionCommand(g *globalOptions) *cobra.Command {
 	var o studyFlags
 	cfg := study.DefaultSubstitutionConfig("testdata/llamacpp/models")
 	var seeds []uint
+	var image bool
+	icfg := study.DefaultImageSubstitutionConfig()
+	var imageSeeds []uint
 	cmd := &cobra.Command{
 		Use:   "substitution --out DIR [flags]",
 		Short: "Are cheap substitutes of a text model (q8_0, q4_0, another model, truncation, pre-fill) caught by the teacher-forced check?",
@@ -26,6 +29,25 @@ substitutes), ROC AUC of the verifier's score, acceptance against tokens checked
 verification time over generation time. The substitute models are written to DIR/models.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if image {
+				icfg.Seeds = icfg.Seeds[:0]
+				for _, s := range imageSeeds {
+					icfg.Seeds = append(icfg.Seeds, uint64(s))
+				}
+				r, err := o.open(g, "substitution-image")
+				if err != nil {
+					return err
+				}
+				err = study.RunImageSubstitution(cmd.Context(), r, icfg)
+				if err == nil {
+					for _, name := range []string{"imgsub", "imgsub-hash"} {
+						if t, terr := study.ReadTable(r.Dir, name); terr == nil {
+							fmt.Fprint(g.stdout, string(t.Markdown()))
+						}
+					}
+				}
+				return finish(g, r, err)
+			}
 			cfg.Seeds = cfg.Seeds[:0]
 			for _, s := range seeds {
 				cfg.Seeds = append(cfg.Seeds, uint64(s))
@@ -56,5 +78,8 @@ verification time over generation time. The substitute models are written to DIR
 	f.UintSliceVar(&seeds, "seed", []uint{1, 2, 3}, "seeds of the sampled tasks")
 	f.IntVar(&cfg.Tokens, "tokens", cfg.Tokens, "tokens per claim")
 	f.IntSliceVar(&cfg.Checked, "checked", cfg.Checked, "numbers of leading tokens checked (acceptance vs tokens checked)")
+	f.BoolVar(&image, "image", false, "run the image half instead: fewer steps, another sampler, other guidance, base instead of finetuned/lora/ti, judged by the image policy and by trajectory segments")
+	f.UintSliceVar(&imageSeeds, "image-seed", []uint{1, 2}, "--image: seeds of the class-prompt tasks (ti tasks: as many seeds of its <concept> prompt)")
+	f.IntVar(&icfg.Segments, "segments", icfg.Segments, "--image: trajectory segments")
 	return cmd
 }
