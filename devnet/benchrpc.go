@@ -13,6 +13,7 @@ import (
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/node"
 )
 
 // RPCBenchResult is what BenchRPC measured on an existing network.
@@ -22,6 +23,9 @@ type RPCBenchResult struct {
 	Refused   int            `json:"refused"`  // refused at CheckTx or in their block (code in Codes)
 	Settled   int            `json:"settled"`  // accepted tasks settled with a verdict or without
 	Verdicts  int            `json:"verdicts"` // settled with an accepted verdict
+	// Unrunnable counts the verdicts (included in Verdicts) that the executors agreed the task
+	// could not be run: a bench whose tasks really run reports 0.
+	Unrunnable int `json:"unrunnable"`
 	Seconds   float64        `json:"seconds"`  // first broadcast to last settlement
 	TasksPerS float64        `json:"tasks_per_s"`
 	Codes     map[uint32]int `json:"codes"`
@@ -46,10 +50,11 @@ func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKe
 	s.SetNonce(acct.Nonce)
 	var txs [][]byte
 	var ids []ledger.TaskID
-	base := spec.Prompt
 	for i := range n {
-		sp := spec
-		sp.Prompt = fmt.Appendf(append([]byte(nil), base...), " #%d", i)
+		sp, err := VaryPrompt(spec, i)
+		if err != nil {
+			return nil, err
+		}
 		tx, id := s.SubmitTask(sp)
 		txs, ids = append(txs, tx), append(ids, id)
 	}
@@ -108,6 +113,9 @@ func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKe
 			res.Settled++
 			if tv.Status == ledger.StatusAccepted.String() {
 				res.Verdicts++
+				if tv.Reason == ledger.ReasonUnrunnable {
+					res.Unrunnable++
+				}
 			}
 		}
 		live = rest
@@ -120,6 +128,28 @@ func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKe
 	res.Seconds = time.Since(start).Seconds()
 	res.TasksPerS = float64(res.Settled) / res.Seconds
 	return res, nil
+}
+
+// VaryPrompt returns spec with " #i" appended to its prompt, in the ledger's spec and, when
+// spec.Params holds a node.Payload, in the engine task it carries too: executors refuse a task
+// whose payload disagrees with the ledger's spec (as unrunnable), so both must change together.
+func VaryPrompt(spec ledger.SubmitTask, i int) (ledger.SubmitTask, error) {
+	sp := spec
+	sp.Prompt = fmt.Appendf(append([]byte(nil), spec.Prompt...), " #%d", i)
+	if len(spec.Params) == 0 {
+		return sp, nil
+	}
+	var p node.Payload
+	if err := p.UnmarshalBinary(spec.Params); err != nil {
+		return sp, nil // not a node payload: opaque bytes, kept as they are
+	}
+	p.Task.Prompt = string(sp.Prompt)
+	b, err := p.MarshalBinary()
+	if err != nil {
+		return ledger.SubmitTask{}, fmt.Errorf("devnet: vary prompt: %w", err)
+	}
+	sp.Params = b
+	return sp, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -188,7 +188,7 @@ func runBenchRPC(ctx context.Context, g *globalOptions, o benchOptions) error {
 	if o.format == "json" {
 		return json.NewEncoder(g.stdout).Encode(r)
 	}
-	fmt.Fprintf(g.stdout, "tasks %d  accepted %d  refused %d %v  settled %d  verdicts %d  seconds %.2f  settled tasks/s %.1f\n",
-		r.Tasks, r.Accepted, r.Refused, r.Codes, r.Settled, r.Verdicts, r.Seconds, r.TasksPerS)
+	fmt.Fprintf(g.stdout, "tasks %d  accepted %d  refused %d %v  settled %d  verdicts %d (unrunnable %d)  seconds %.2f  settled tasks/s %.1f\n",
+		r.Tasks, r.Accepted, r.Refused, r.Codes, r.Settled, r.Verdicts, r.Unrunnable, r.Seconds, r.TasksPerS)
 	return nil
 }
