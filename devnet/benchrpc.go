@@ -18,17 +18,17 @@ import (
 
 // RPCBenchResult is what BenchRPC measured on an existing network.
 type RPCBenchResult struct {
-	Tasks     int            `json:"tasks"`
-	Accepted  int            `json:"accepted"` // submissions that became tasks
-	Refused   int            `json:"refused"`  // refused at CheckTx or in their block (code in Codes)
-	Settled   int            `json:"settled"`  // accepted tasks settled with a verdict or without
-	Verdicts  int            `json:"verdicts"` // settled with an accepted verdict
+	Tasks    int `json:"tasks"`
+	Accepted int `json:"accepted"` // submissions that became tasks
+	Refused  int `json:"refused"`  // refused at CheckTx or in their block (code in Codes)
+	Settled  int `json:"settled"`  // accepted tasks settled with a verdict or without
+	Verdicts int `json:"verdicts"` // settled with an accepted verdict
 	// Unrunnable counts the verdicts (included in Verdicts) that the executors agreed the task
 	// could not be run: a bench whose tasks really run reports 0.
-	Unrunnable int `json:"unrunnable"`
-	Seconds   float64        `json:"seconds"`  // first broadcast to last settlement
-	TasksPerS float64        `json:"tasks_per_s"`
-	Codes     map[uint32]int `json:"codes"`
+	Unrunnable int            `json:"unrunnable"`
+	Seconds    float64        `json:"seconds"` // first broadcast to last settlement
+	TasksPerS  float64        `json:"tasks_per_s"`
+	Codes      map[uint32]int `json:"codes"`
 }
 
 // BenchRPC measures an existing network through its RPC endpoints, with its own executors

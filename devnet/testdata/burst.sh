@@ -8,10 +8,8 @@
 #   GQ=./genquorum TASKS=200 devnet/testdata/burst.sh            # burst only
 #   GQ=./genquorum TASKS=200 KILL=60 devnet/testdata/burst.sh    # validator 3 down for 60 s
 #
-# Known problems (loaded machine, 5 Dec 2026): bench --rpc's tasks are refused by the
-# executors as unrunnable ("engine task disagrees with the ledger's spec": its payload does not
-# match its spec), so the verdicts are unrunnable verdicts and engine time is not exercised; with
-# KILL, validator 3 had stake 67 of 100 on restart (slashed while down: commitments it could not
+# Known problem (5 Dec 2026; bench --rpc's payload bug, which made every task an agreed
+# "unrunnable" verdict, is fixed and bench now reports unrunnable verdicts): with KILL, validator 3 had stake 67 of 100 on restart (slashed while down: commitments it could not
 # reveal) and its re-registration was refused (code 7), so the node exits and the catch-up wait
 # runs until the outer timeout. Both are open in issue 12.
 #
