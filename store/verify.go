@@ -28,6 +28,9 @@ func OpenVerified(ctx context.Context, path string, opts Options) (s *Store, err
 	}()
 	old := debug.SetPanicOnFault(true) // a truncated mmap faults: make it a panic we recover
 	defer debug.SetPanicOnFault(old)
+	if err := checkLength(path, opts); err != nil {
+		return nil, err
+	}
 	s, err = Open(path, opts)
 	if err != nil {
 		return nil, damaged(path, err.Error())
@@ -37,6 +40,35 @@ func OpenVerified(ctx context.Context, path string, opts Options) (s *Store, err
 		return nil, damaged(path, err.Error())
 	}
 	return s, nil
+}
+
+// checkLength refuses a file shorter than its own high-water mark (the pages bbolt's newest
+// meta page says are in use): the tail was cut off. It reads the file read-only, before Open's
+// first write transaction could grow the file back over the hole and hide the loss. A file
+// truncated only in its unused tail is intact and passes. Missing files pass (Open creates
+// them); errors bbolt reports here are left to Open, which reports them with the same words.
+func checkLength(path string, opts Options) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = defaultLockTimeout
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	var used int64
+	if err := db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+		return nil
+	}
+	if fi.Size() < used {
+		return damaged(path, fmt.Sprintf("the file is %d bytes but its pages in use reach %d bytes: it was truncated", fi.Size(), used))
+	}
+	return nil
 }
 
 // damaged formats the error of a store that cannot be used.

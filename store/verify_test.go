@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestOpenVerifiedRefusesDamage: damaged store files (header pages, data pages, truncation,
@@ -36,6 +38,7 @@ func TestOpenVerifiedRefusesDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	const page = 4096
+	used := UsedBytes(t, good)
 	cases := []struct {
 		name   string
 		damage func([]byte) []byte
@@ -54,6 +57,9 @@ func TestOpenVerifiedRefusesDamage(t *testing.T) {
 		}},
 		{"truncated to half", func(b []byte) []byte { return b[:len(b)/2] }},
 		{"empty file", func([]byte) []byte { return nil }},
+		// One page short of the pages in use: bbolt alone would open it and grow the file back
+		// over the hole.
+		{"last page in use cut off", func(b []byte) []byte { return b[:used-page] }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -76,4 +82,31 @@ func TestOpenVerifiedRefusesDamage(t *testing.T) {
 		t.Fatalf("intact store: %v", err)
 	}
 	s.Close()
+	// Cutting only the unused tail (bbolt grows files ahead of use) loses nothing: it opens.
+	if int64(len(orig)) > used {
+		tail := filepath.Join(t.TempDir(), "tail.db")
+		if err := os.WriteFile(tail, orig[:used], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenVerified(ctx, tail, Options{})
+		if err != nil {
+			t.Fatalf("store cut at its high-water mark: %v", err)
+		}
+		s.Close()
+	}
+}
+
+// UsedBytes is the size of the pages in use in the bbolt file at path (its high-water mark).
+func UsedBytes(t testing.TB, path string) int64 {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var used int64
+	if err := db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return used
 }
