@@ -145,11 +145,17 @@ type Verdict struct {
 // Decide uses integer arithmetic only, takes O(len(fps)^2) distance computations and allocates
 // only the result. Errors wrap ErrRule, ErrTolerance, ErrReplicas or ErrLength.
 func Decide(fps [][]byte, replicas, tolerance int, rule Rule) (Verdict, error) {
-	if !rule.Valid() {
-		return Verdict{}, fmt.Errorf("quorum: decide: %w %d", ErrRule, uint8(rule))
-	}
 	if tolerance < 0 {
 		return Verdict{}, fmt.Errorf("quorum: decide: %w %d", ErrTolerance, tolerance)
+	}
+	return decide(fps, replicas, rule, func(a, b []byte) bool { return Distance(a, b) <= tolerance })
+}
+
+// decide is Decide with the acceptance test within(candidate, submission) in place of a
+// single Hamming tolerance. within must be symmetric and reflexive.
+func decide(fps [][]byte, replicas int, rule Rule, within func(a, b []byte) bool) (Verdict, error) {
+	if !rule.Valid() {
+		return Verdict{}, fmt.Errorf("quorum: decide: %w %d", ErrRule, uint8(rule))
 	}
 	if replicas < 1 || replicas < len(fps) {
 		return Verdict{}, fmt.Errorf("quorum: decide: %w: %d replicas for %d submissions",
@@ -165,7 +171,7 @@ func Decide(fps [][]byte, replicas, tolerance int, rule Rule) (Verdict, error) {
 		}
 		s := 0
 		for _, f := range fps {
-			if Distance(c, f) <= tolerance {
+			if within(c, f) {
 				s++
 			}
 		}
@@ -187,7 +193,7 @@ func Decide(fps [][]byte, replicas, tolerance int, rule Rule) (Verdict, error) {
 	v.Value = bytes.Clone(fps[v.Best])
 	a, o := 0, len(fps)-1
 	for i, f := range fps { // agreeing fill idx from the front, outliers from the back
-		if Distance(v.Value, f) <= tolerance {
+		if within(v.Value, f) {
 			idx[a] = i
 			a++
 		} else {
