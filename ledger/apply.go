@@ -287,6 +287,9 @@ func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
 	if bal := s.balance(tx.Signer); bal < b.Fee {
 		return fmt.Errorf("%w: balance %d, fee %d", ErrInsufficientFunds, bal, b.Fee)
 	}
+	if err := s.checkPolicy(b); err != nil {
+		return err
+	}
 	id := TaskIDFor(tx.Signer, tx.Nonce)
 	if _, ok := s.tasks[id]; ok {
 		panic("ledger: task ID reused") // each nonce is accepted at most once
@@ -575,7 +578,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		v.Need = int(ruleNeed(t.Spec.Rule, n))
 	} else {
 		var err error
-		v, err = quorum.Decide(fps, n, int(t.Spec.Tolerance), t.Spec.Rule)
+		v, err = s.decideTask(t, fps, n)
 		switch {
 		case err != nil: // cannot happen: lengths, rule and tolerance were checked
 			reason = ReasonQuorumError + ": " + err.Error()

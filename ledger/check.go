@@ -48,7 +48,7 @@ func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
 			if b.Replicas > s.params.MaxReplicas || b.MaxReplicas > s.params.MaxReplicas {
 				err = fmt.Errorf("%w: replicas %d (max %d) over the chain's limit %d", ErrInvalidTask,
 					b.Replicas, b.MaxReplicas, s.params.MaxReplicas)
-			} else {
+			} else if err = s.checkPolicy(b); err == nil {
 				_, err = s.candidates(b.Model, b.Kind, tx.Signer, int(b.Replicas))
 			}
 		}

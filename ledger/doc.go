@@ -22,6 +22,10 @@
 //   - A task asks for Replicas executors to run a model on a prompt and seed and reveal
 //     fingerprints of FingerprintLen bytes; a Rule (majority or super-majority) and a Hamming
 //     Tolerance decide it (package quorum). Its Fee is escrowed at submission.
+//   - A policy is a model's verification policy for one kind of task, registered at genesis:
+//     its fingerprint scheme (one or several hashes, each with a tolerance) and the measured
+//     Type I and Type II rates in parts per million. A task on a model with a policy must
+//     declare the policy's fingerprint length and tolerance, and settles under it (policy.go).
 //   - A round is one set of executors for a task: round 0, and at most one adaptive round 1.
 //   - A commitment is CommitmentFor(task, node, fingerprint, salt); a reveal opens it.
 //

@@ -63,6 +63,10 @@ var (
 	// ErrKindNotServed: enough nodes serve the task's model, but too few of them declared that
 	// they run the task's kind on it (RegisterNode.Kinds): nobody could run the task.
 	ErrKindNotServed = errors.New("ledger: no node runs this kind of task on the model")
+	// ErrPolicy: a task that disagrees with its model's registered verification policy
+	// (fingerprint length, tolerance, verify mode), or a genesis policy that breaks a rule
+	// (policy.go).
+	ErrPolicy = errors.New("ledger: verification policy rule")
 )
 
 // codes maps each sentinel to its ABCI result code. Codes are part of the protocol: never
@@ -94,6 +98,7 @@ var codes = []error{
 	ErrCheck,
 	ErrDispute, // segments.go
 	ErrKindNotServed,
+	ErrPolicy, // policy.go
 }
 
 // CodeInternal is the code of an error that wraps none of the sentinels (a bug).

@@ -10,7 +10,7 @@ import (
 )
 
 // The app hash commits to the whole state without re-reading it each block. Each state entry
-// (the chain's parameters, an account, a node, a task) is a leaf with digest
+// (the chain's parameters, an account, a node, a task, a verification policy) is a leaf with digest
 // SHA-256(kind || canonical encoding). The state's accumulator is the LtHash16 of the set of
 // leaf digests (Lewi et al., "Securing Update Propagation with Homomorphic Hashing", 2019):
 // each digest is expanded with SHAKE128 to 1024 16-bit words, and the accumulator is their
@@ -32,6 +32,7 @@ const (
 	kindAccount = 1
 	kindNode    = 2
 	kindTask    = 3
+	kindPolicy  = 4 // policy.go: the key is policyKey
 )
 
 // entryKey names one state entry: a kind and a 32-byte key (zero for meta).
@@ -119,6 +120,12 @@ func (s *State) leafDigest(k entryKey) ([32]byte, bool) {
 			return [32]byte{}, false
 		}
 		encodeTask(e, t, false)
+	case kindPolicy:
+		p := s.policies[id]
+		if p == nil {
+			return [32]byte{}, false
+		}
+		encodePolicy(e, p)
 	default:
 		panic(fmt.Sprintf("ledger: unknown entry kind %d", k[0]))
 	}
@@ -158,6 +165,9 @@ func (s *State) allKeys() []entryKey {
 	}
 	for k := range s.tasks {
 		keys = append(keys, keyOf(kindTask, k))
+	}
+	for k := range s.policies {
+		keys = append(keys, keyOf(kindPolicy, k))
 	}
 	return keys
 }
@@ -408,6 +418,7 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 //	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, NonceWindow/64 u64 used-nonce bits
 //	u32 count, nodes sorted by key
 //	u32 count, tasks sorted by ID (with the full spec)
+//	only when there are policies: u32 count, policies sorted by policyKey
 func (s *State) MarshalState() []byte {
 	if len(s.dirty) != 0 {
 		panic("ledger: MarshalState in the middle of a block")
@@ -437,6 +448,13 @@ func (s *State) marshal() []byte {
 	e.u32(uint32(len(tk)))
 	for _, k := range tk {
 		encodeTask(e, s.tasks[k], true)
+	}
+	if len(s.policies) > 0 { // absent when none: states without policies encode as before
+		pk := sortedKeys(s.policies)
+		e.u32(uint32(len(pk)))
+		for _, k := range pk {
+			encodePolicy(e, s.policies[k])
+		}
 	}
 	return e.b
 }
@@ -523,6 +541,28 @@ func UnmarshalState(b []byte) (*State, error) {
 			if p.PruneAfter != 0 && t.SettledAt+p.PruneAfter > s.height {
 				s.settled(t)
 			}
+		}
+	}
+	if d.err == nil && len(d.b) > 0 { // policies, when there are any
+		n = d.count("policies", maxEntries, 36+4+4+36)
+		if n == 0 && d.err == nil {
+			d.fail(fmt.Errorf("policy section of no policies"))
+		}
+		for i := 0; i < n && d.err == nil; i++ {
+			p := decodePolicy(d)
+			if d.err != nil {
+				break
+			}
+			if err := p.Validate(); err != nil {
+				d.fail(err)
+				break
+			}
+			k := policyKey(p.Model, p.Kind)
+			if i > 0 && compareKeys(prev, k) >= 0 {
+				d.fail(fmt.Errorf("policies not sorted"))
+			}
+			prev = k
+			s.policies[k] = p
 		}
 	}
 	if err := d.done(); err != nil {

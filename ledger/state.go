@@ -90,6 +90,9 @@ type Genesis struct {
 	ChainID  string
 	Params   Params
 	Accounts []GenesisAccount // distinct keys
+	// Policies are the models' verification policies (policy.go), at most one per model and
+	// kind; they cannot change afterwards.
+	Policies []Policy `json:",omitempty"`
 }
 
 // GenesisAccount funds one key at genesis.
@@ -338,6 +341,7 @@ type State struct {
 	nodes    map[PubKey]*Node
 	nodeKeys []PubKey // sorted: the deterministic iteration order for assignment
 	tasks    map[TaskID]*Task
+	policies map[[32]byte]*Policy // by policyKey; fixed at genesis
 
 	// due[h] lists tasks with a deadline at height h (derived from tasks; never hashed).
 	due map[uint64][]TaskID
@@ -375,6 +379,9 @@ func New(g Genesis) (*State, error) {
 		supply += a.Balance
 		s.accounts[a.Key] = &Account{Balance: a.Balance}
 	}
+	if err := s.addPolicies(g.Policies); err != nil {
+		return nil, err
+	}
 	s.rehash()
 	return s, nil
 }
@@ -386,6 +393,7 @@ func newEmpty(chainID string, p Params) *State {
 		accounts: make(map[PubKey]*Account),
 		nodes:    make(map[PubKey]*Node),
 		tasks:    make(map[TaskID]*Task),
+		policies: make(map[[32]byte]*Policy),
 		due:      make(map[uint64][]TaskID),
 		prune:    make(map[uint64][]TaskID),
 		dirty:    make(map[entryKey]struct{}),
