@@ -151,6 +151,9 @@ const (
 	QueryAccount = "account" // data: key -> ledger.Account
 	QueryOpen    = "open"    // data: node key -> []string of open task IDs (hex)
 	QueryNodes   = "nodes"   // no data -> []NodeView
+	// QueryPolicies answers every registered verification policy (ledger.Policy), no data ->
+	// []PolicyView.
+	QueryPolicies = "policies"
 )
 
 // TaskView is the JSON answer to a task query.
@@ -189,6 +192,39 @@ type TaskView struct {
 	// Pruned marks a view rebuilt from the settlement's event (PrunedView) after the ledger
 	// deleted the task: only the fields the event carries are set.
 	Pruned bool `json:"pruned,omitempty"`
+	// Policy is the verification policy the task is settled under: its model's registered
+	// policy for its kind (nil: none; the task's own tolerance decides).
+	Policy *PolicyView `json:"policy,omitempty"`
+}
+
+// PolicyView is a registered verification policy (ledger.Policy) as queries answer it.
+type PolicyView struct {
+	Model       string              `json:"model"`
+	ModelDigest string              `json:"model_digest"`
+	Kind        string              `json:"kind"`
+	Parts       []ledger.PolicyPart `json:"parts"`
+	TypeIPPM    uint32              `json:"type1_ppm"`
+	TypeIPairs  uint64              `json:"type1_pairs"`
+	TypeIIPPM   uint32              `json:"type2_ppm"`
+	TypeIIUpper uint32              `json:"type2_upper95_ppm"`
+	TypeIIPairs uint64              `json:"type2_pairs"`
+	Dataset     string              `json:"dataset_digest"`
+}
+
+// Scheme returns the policy's scheme name: its parts' schemes joined by "+".
+func (p *PolicyView) Scheme() string {
+	var names []string
+	for _, x := range p.Parts {
+		names = append(names, x.Scheme)
+	}
+	return strings.Join(names, "+")
+}
+
+// ViewPolicy returns the view of p.
+func ViewPolicy(p ledger.Policy) PolicyView {
+	return PolicyView{Model: p.Model.Name, ModelDigest: hex.EncodeToString(p.Model.Digest[:]), Kind: p.Kind,
+		Parts: p.Parts, TypeIPPM: p.TypeIPPM, TypeIPairs: p.TypeIPairs, TypeIIPPM: p.TypeIIPPM,
+		TypeIIUpper: p.TypeIIUpperPPM, TypeIIPairs: p.TypeIIPairs, Dataset: hex.EncodeToString(p.Dataset[:])}
 }
 
 // PrunedView is the TaskView of a task pruned from the ledger state, from its settlement
@@ -270,7 +306,12 @@ func (l *Ledger) Query(path string, data []byte) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("chain: unknown task %x", id)
 		}
-		return json.Marshal(viewTask(t))
+		v := viewTask(t)
+		if p, ok := l.st.Policy(t.Spec.Model, t.Spec.Kind); ok && t.Spec.Verify == ledger.VerifyEqual {
+			pv := ViewPolicy(p)
+			v.Policy = &pv
+		}
+		return json.Marshal(v)
 	case QueryNode:
 		k, err := key()
 		if err != nil {
@@ -286,6 +327,12 @@ func (l *Ledger) Query(path string, data []byte) ([]byte, error) {
 		for _, k := range l.st.Nodes() {
 			n, _ := l.st.Node(k)
 			out = append(out, viewNode(n))
+		}
+		return json.Marshal(out)
+	case QueryPolicies:
+		out := []PolicyView{}
+		for _, p := range l.st.Policies() {
+			out = append(out, ViewPolicy(p))
 		}
 		return json.Marshal(out)
 	case QueryAccount:
