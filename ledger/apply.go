@@ -545,7 +545,7 @@ func (s *State) endBlock(ev *[]Event) {
 			s.addDue(t.CheckDeadline, t.ID)
 			s.touch(kindTask, t.ID)
 		case t.Status == StatusSegments && t.CheckDeadline == s.height:
-			s.nextDispute(t, 1, ev)
+			s.nextDispute(t, 1, -1, ev)
 		case t.Status == StatusDispute && t.Dispute.Deadline == s.height:
 			s.disputeTimeout(t, ev)
 		}

@@ -149,7 +149,8 @@
 // k+1 off-ledger and sends one Vote (bit j: its j-th pick passed) within CommitWindow
 // blocks. When every verifier voted (or at the deadline; non-voters lose SlashNoRevealBPS),
 // each verifier that failed a segment, in executor order, opens a Dispute over its earliest
-// failed segment (StatusDispute): state digests under the spec's declared profile, exact,
+// failed segment, then (after conceding it) over its next failed one, so that honest drift on
+// one segment cannot shield a cheat on another (StatusDispute): state digests under the spec's declared profile, exact,
 // exchanged as Bisect transactions. For segment 0 the challenger first gives its digest of
 // the initial state (if it differs from checkpoint 0, step 0 itself is disputed); then its
 // digest after the segment's end (equal to the trainer's: it concedes, neither paid nor

@@ -233,12 +233,13 @@ func (s *State) segmentVote(tx *Tx, t *Task, i int, b *Vote, ev *[]Event) error 
 			return nil
 		}
 	}
-	s.nextDispute(t, 1, ev)
+	s.nextDispute(t, 1, -1, ev)
 	return nil
 }
 
-// failedSegment returns verifier v's earliest failed segment, or -1.
-func (t *Task) failedSegment(v int) int {
+// failedSegment returns verifier v's earliest failed segment after segment after (-1: from
+// the first), or -1 when none is left.
+func (t *Task) failedSegment(v, after int) int {
 	x := &t.Executors[v]
 	all := uint64(1)<<t.Spec.Segment.Checks - 1
 	if !x.Voted || x.Valid == all {
@@ -246,18 +247,21 @@ func (t *Task) failedSegment(v int) int {
 	}
 	k := -1
 	for j, p := range SegmentPicks(t.SegmentRand, t.ID, t.Spec.Segment, v) {
-		if x.Valid>>j&1 == 0 && (k < 0 || int(p) < k) {
+		if x.Valid>>j&1 == 0 && int(p) > after && (k < 0 || int(p) < k) {
 			k = int(p)
 		}
 	}
 	return k
 }
 
-// nextDispute opens the dispute of the first verifier from index v on that failed a
-// segment, or accepts the task when none is left.
-func (s *State) nextDispute(t *Task, v int, ev *[]Event) {
-	for ; v < len(t.Executors); v++ {
-		k := t.failedSegment(v)
+// nextDispute opens the next dispute: on verifier v's earliest failed segment after segment
+// after (-1: from its first), else on the earliest failed segment of the next verifier that
+// failed one; it accepts the task when none is left. Every failed segment is disputed in turn
+// until the trainer is found to have lied, so a challenger's concession on one segment (honest
+// drift beyond its tolerance there) cannot let a cheat pass in a later segment it also failed.
+func (s *State) nextDispute(t *Task, v, after int, ev *[]Event) {
+	for ; v < len(t.Executors); v, after = v+1, -1 {
+		k := t.failedSegment(v, after)
 		if k < 0 {
 			continue
 		}
@@ -348,11 +352,15 @@ func (s *State) advance(t *Task, ev *[]Event) {
 		if same { // the challenger's digest under the declared profile is the trainer's: it concedes
 			d.Resolved = true
 			s.touch(kindTask, t.ID)
-			t.Executors[d.Challenger].Outcome = OutcomeUndecided
-			s.nodes[t.Executors[d.Challenger].Node].Record.Undecided++
 			*ev = append(*ev, Event{Type: EventDisputeResolved, Task: t.ID, Node: t.Executors[d.Challenger].Node,
 				Amount: uint64(d.Hi), Reason: "challenger conceded"})
-			s.nextDispute(t, int(d.Challenger)+1, ev)
+			v := int(d.Challenger)
+			if t.failedSegment(v, int(d.Segment)) < 0 { // nothing left to dispute: its vote is moot
+				t.Executors[v].Outcome = OutcomeUndecided
+				s.nodes[t.Executors[v].Node].Record.Undecided++
+				s.touch(kindNode, t.Executors[v].Node)
+			}
+			s.nextDispute(t, v, int(d.Segment), ev)
 			return
 		}
 		d.ChallengerHi = d.ChallengerAt
@@ -430,13 +438,14 @@ func (s *State) resolve(t *Task, ev *[]Event) {
 	if d.ChallengerLied {
 		t.Executors[d.Challenger].Outcome = OutcomeOutlier
 		c.Record.Outliers++
+		s.touch(kindNode, c.Key)
 		s.slash(t, c, s.params.SlashOutlierBPS, ReasonLied, ev)
 	}
 	if d.TrainerLied {
 		s.finishSegments(t, settleReject, fmt.Sprintf("trainer's state after step %d is not the referee's (segment %d)", d.Step, d.Segment), ev)
 		return
 	}
-	s.nextDispute(t, int(d.Challenger)+1, ev)
+	s.nextDispute(t, int(d.Challenger)+1, -1, ev) // a challenger that lied is not heard again
 }
 
 // disputeTimeout ends a dispute phase whose deadline passed: a side that owed an answer
@@ -451,6 +460,7 @@ func (s *State) disputeTimeout(t *Task, ev *[]Event) {
 		ref := s.nodes[d.Referee]
 		ref.Open--
 		ref.Record.NoReveal++
+		s.touch(kindNode, ref.Key)
 		s.slash(t, ref, s.params.SlashNoRevealBPS, ReasonNoAnswer, ev)
 		s.finishSegments(t, settleNone, "referee did not answer", ev)
 		return
@@ -458,17 +468,19 @@ func (s *State) disputeTimeout(t *Task, ev *[]Event) {
 	if !d.ChallSent {
 		cx.Outcome = OutcomeNoVote
 		c.Record.NoReveal++
+		s.touch(kindNode, c.Key)
 		s.slash(t, c, s.params.SlashNoRevealBPS, ReasonNoAnswer, ev)
 	}
 	if !d.TrainerSent {
 		tx := &t.Executors[0]
 		tx.Outcome = OutcomeNoReveal
 		s.nodes[tx.Node].Record.NoReveal++
+		s.touch(kindNode, tx.Node)
 		s.slash(t, s.nodes[tx.Node], s.params.SlashNoRevealBPS, ReasonNoAnswer, ev)
 		s.finishSegments(t, settleReject, fmt.Sprintf("trainer did not answer the digest after step %d", d.Query), ev)
 		return
 	}
-	s.nextDispute(t, int(d.Challenger)+1, ev)
+	s.nextDispute(t, int(d.Challenger)+1, -1, ev) // a silent challenger forfeits its other segments
 }
 
 // How finishSegments settles a training task.

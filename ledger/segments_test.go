@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,6 +44,7 @@ func seriesOf(from int) []byte {
 type segRun struct {
 	trainerFrom, challengerFrom int
 	silent                      string
+	drift                       []uint32 // segments every verifier fails on its own hardware although its digests agree
 }
 
 func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet) {
@@ -98,6 +100,9 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 					if k == 0 {
 						ok = ok && d0 == partyDigest(r.challengerFrom, 0)
 					}
+					if slices.Contains(r.drift, k) {
+						ok = false
+					}
 					if ok {
 						mask |= 1 << j
 					}
@@ -130,7 +135,12 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 			t.Fatal(err)
 		}
 		if back.AppHash() != n.st.AppHash() || !bytes.Equal(back.MarshalState(), b) {
-			t.Fatalf("height %d: state does not round-trip", n.height)
+			b2 := back.MarshalState()
+			i := 0
+			for i < len(b) && i < len(b2) && b[i] == b2[i] {
+				i++
+			}
+			t.Fatalf("height %d: state does not round-trip (hash equal %v, len %d vs %d, first diff at %d: %x vs %x)", n.height, back.AppHash() == n.st.AppHash(), len(b), len(b2), i, b[max(0, i-40):min(len(b), i+8)], b2[max(0, i-40):min(len(b2), i+8)])
 		}
 	}
 	task, _ := n.st.Task(id)
@@ -218,6 +228,50 @@ func TestSegmentsBisectionFindsStep(t *testing.T) {
 				t.Errorf("outcomes: trainer %s, challenger %s", task.Executors[0].Outcome, task.Executors[d.Challenger].Outcome)
 			}
 		})
+	}
+}
+
+// TestSegmentsEveryFailedSegmentDisputed: verifiers whose own hardware drifts beyond the
+// tolerance on segment 0 (their digests under the declared profile agree with the trainer's)
+// also fail segment 1, where the trainer cheated from step 6: the dispute on segment 0 ends
+// with the challenger conceding, and the dispute on segment 1 then finds the trainer lied at
+// step 6 (before the fix, the concession accepted the cheat). With an honest trainer the
+// drift alone ends in concessions and acceptance, nobody slashed.
+func TestSegmentsEveryFailedSegmentDisputed(t *testing.T) {
+	task, events, _ := runSegments(t, segRun{trainerFrom: 6, challengerFrom: -1, drift: []uint32{0}})
+	d := task.Dispute
+	if task.Status != ledger.StatusNoVerdict || d == nil || !d.TrainerLied || d.ChallengerLied || d.Step != 6 || d.Segment != 1 {
+		t.Fatalf("cheat after drift: status %s reason %q dispute %+v", task.Status, task.Reason, d)
+	}
+	conceded := 0
+	for _, e := range events {
+		if e.Type == ledger.EventDisputeResolved && e.Reason == "challenger conceded" {
+			conceded++
+		}
+	}
+	if conceded != 1 {
+		t.Errorf("%d concessions, want 1 (segment 0)", conceded)
+	}
+	if got := slashReasons(events, task.Executors[0].Node); len(got) != 1 || got[0] != ledger.ReasonLied {
+		t.Errorf("trainer slashes %q", got)
+	}
+	if x := task.Executors[d.Challenger]; x.Outcome != ledger.OutcomeAgreed || len(slashReasons(events, x.Node)) != 0 {
+		t.Errorf("challenger %s, slashes %q", x.Outcome, slashReasons(events, x.Node))
+	}
+
+	task, events, _ = runSegments(t, segRun{trainerFrom: -1, challengerFrom: -1, drift: []uint32{0, 2}})
+	if task.Status != ledger.StatusAccepted {
+		t.Fatalf("honest with drift: status %s reason %q", task.Status, task.Reason)
+	}
+	for _, e := range events {
+		if e.Type == ledger.EventSlash {
+			t.Errorf("slash %+v", e)
+		}
+	}
+	for v := 1; v < len(task.Executors); v++ {
+		if task.Executors[v].Outcome != ledger.OutcomeUndecided {
+			t.Errorf("verifier %d: %s, want undecided (conceded every failed segment)", v, task.Executors[v].Outcome)
+		}
 	}
 }
 

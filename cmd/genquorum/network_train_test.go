@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/ledger"
 )
 
 // TestTrainTaskOnTestnet runs a 3-validator testnet as three node processes that serve the
@@ -73,13 +75,17 @@ func TestTrainTaskOnTestnet(t *testing.T) {
 // TestTrainSegmentsOnTestnet runs a 3-validator testnet as three node processes (exact,
 // cpu-avx512, ampere-fp16) serving the built-in base for training, and submits textual-
 // inversion tasks with segment verification through the CLI (--verify segments, one trainer and
-// one verifier checking all 3 segments; the third node is there to referee): with honest
-// nodes the task is accepted; after restarting every node with --train-cheat noise-weights
-// (whoever trains adds noise to the weights after step 6), the task is rejected, the trainer
-// is the outlier, and the dispute ends at step 6, where the noise went in.
+// one verifier checking all 3 segments; the third node is there to referee). With honest nodes
+// the task is accepted and both agree. Then, for each of the trainer cheats of package train
+// (skip-steps, fewer-steps, other-lr, other-seed, noise-weights, copy), every node is restarted
+// with --train-cheat (whoever trains cheats; verifiers and referees stay honest) and a task is
+// submitted: it is rejected because the verifier's re-execution disagreed and the referee found
+// the trainer lied (not because a run failed or a window passed: every executor committed and
+// revealed), the trainer is the outlier and slashed for it, the honest challenger is not
+// slashed, and the dispute narrowed to one step (noise-weights: step 6, where the noise went in).
 func TestTrainSegmentsOnTestnet(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts 3 validator processes twice")
+		t.Skip("starts 3 validator processes seven times")
 	}
 	dir := t.TempDir()
 	base := freeBasePort(t, 3)
@@ -89,8 +95,16 @@ func TestTrainSegmentsOnTestnet(t *testing.T) {
 	}
 	rpc := func(i int) string { return fmt.Sprintf("tcp://127.0.0.1:%d", base+2*i+1) }
 	profiles := []string{"exact", "cpu-avx512", "ampere-fp16"}
-	start := func(cheat string) []*proc {
-		procs := make([]*proc, 3)
+	var procs []*proc
+	stop := func() {
+		for _, p := range procs {
+			p.stop(t)
+		}
+		procs = nil
+	}
+	defer stop()
+	start := func(cheat string) {
+		procs = make([]*proc, 3)
 		for i := range procs {
 			args := []string{"node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)),
 				"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--log-level", "warn"}
@@ -99,7 +113,9 @@ func TestTrainSegmentsOnTestnet(t *testing.T) {
 			}
 			procs[i] = startProc(t, filepath.Join(dir, fmt.Sprintf("node%d.log", i)), args...)
 		}
-		return procs
+		for i := range procs {
+			waitModelNodes(t, rpc(i), procs, 3, "train-base")
+		}
 	}
 	submit := func(seed int) chain.TaskView {
 		stdout, stderr, code := runCLI(t, "submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "train",
@@ -116,31 +132,58 @@ func TestTrainSegmentsOnTestnet(t *testing.T) {
 		}
 		return tv
 	}
-	procs := start("")
-	waitModelNodes(t, rpc(0), procs, 3, "train-base")
+	records := func() map[string]ledger.Record {
+		out := map[string]ledger.Record{}
+		for _, nv := range waitModelNodes(t, rpc(0), procs, 3, "train-base") {
+			out[nv.Key] = nv.Record
+		}
+		return out
+	}
+	start("")
 	tv := submit(3)
 	if tv.Status != "accepted" || tv.Verify != 2 || tv.Dispute != nil || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
 		t.Errorf("honest: want accepted with trainer and verifier agreed, no dispute")
 	}
-	for _, p := range procs {
-		p.stop(t)
+	for i, cheat := range []string{"skip-steps", "fewer-steps", "other-lr", "other-seed", "noise-weights", "copy"} {
+		t.Run(cheat, func(t *testing.T) {
+			stop()
+			start(cheat)
+			before := records()
+			tv := submit(4 + i)
+			d := tv.Dispute
+			if tv.Status != "no-verdict" || d == nil || !d.Resolved || !d.TrainerLied || d.ChallengerLied {
+				t.Fatalf("want rejected with a resolved dispute where the trainer lied and the challenger did not; dispute %+v", d)
+			}
+			trainer, challenger := tv.Executors[0], tv.Executors[d.Challenger]
+			if !trainer.Committed || !trainer.Revealed || !challenger.Voted {
+				t.Errorf("trainer committed %v revealed %v, challenger voted %v: a cheat must be caught by re-execution, not by a missed window",
+					trainer.Committed, trainer.Revealed, challenger.Voted)
+			}
+			if trainer.Outcome != "outlier" {
+				t.Errorf("trainer outcome %q, want outlier", trainer.Outcome)
+			}
+			// Node 0's view may lag the validator that answered submit by a block: wait until it
+			// counts the trainer's outlier.
+			after := records()
+			for deadline := time.Now().Add(60 * time.Second); after[trainer.Node].Outliers == before[trainer.Node].Outliers; after = records() {
+				if time.Now().After(deadline) {
+					t.Fatalf("node 0 never counted the trainer %.12s's outlier", trainer.Node)
+				}
+				<-time.After(100 * time.Millisecond)
+			}
+			if got := after[trainer.Node].Slashed - before[trainer.Node].Slashed; got == 0 {
+				t.Errorf("trainer %.12s not slashed", trainer.Node)
+			}
+			if got := after[challenger.Node].Slashed - before[challenger.Node].Slashed; got != 0 {
+				t.Errorf("honest challenger %.12s slashed %d", challenger.Node, got)
+			}
+			if d.Step < 1 || d.Step > 12 || !strings.Contains(tv.Reason, fmt.Sprintf("after step %d ", d.Step)) {
+				t.Errorf("dispute ended at step %d (%q), want one step of the 12", d.Step, tv.Reason)
+			}
+			if cheat == "noise-weights" && d.Step != 6 {
+				t.Errorf("dispute ended at step %d, the noise went in at step 6", d.Step)
+			}
+			t.Logf("%s: dispute on segment %d ended at step %d after %d rounds", cheat, d.Segment, d.Step, d.Rounds)
+		})
 	}
-	procs = start("noise-weights")
-	defer func() {
-		for _, p := range procs {
-			p.stop(t)
-		}
-	}()
-	for i := range procs {
-		waitModelNodes(t, rpc(i), procs, 3, "train-base")
-	}
-	tv = submit(4)
-	d := tv.Dispute
-	if tv.Status != "no-verdict" || d == nil || !d.TrainerLied || d.ChallengerLied || tv.Executors[0].Outcome != "outlier" {
-		t.Fatalf("noise-weights: want rejected, trainer lied and outlier")
-	}
-	if d.Step != 6 || !strings.Contains(tv.Reason, "after step 6 ") {
-		t.Errorf("dispute ended at step %d (%q), the noise went in at step 6", d.Step, tv.Reason)
-	}
-	t.Logf("dispute: segment %d, step %d, %d rounds", d.Segment, d.Step, d.Rounds)
 }
