@@ -115,7 +115,12 @@ func (o *engineOptions) build(ctx context.Context, logger *slog.Logger) (*engine
 		if err != nil {
 			return nil, fmt.Errorf("--engine: %w", err)
 		}
-		if err := r.Register(e); err != nil {
+		var reg engine.Engine = e
+		if v, ok := e.Verifier(); ok { // its server scores claims: the node votes in check rounds with it
+			reg = v
+			logger.Info("remote engine checks claimed text by teacher-forced scoring", "engine", e.Name())
+		}
+		if err := r.Register(reg); err != nil {
 			return nil, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
@@ -39,6 +40,7 @@ type Engine struct {
 	proto    protocol
 	settings map[string]string
 	label    string
+	log      *slog.Logger // set by Start; nil: slog.Default
 }
 
 // Open checks the server of sp (reachable, the declared model loaded, launch-time settings)

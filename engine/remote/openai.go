@@ -36,7 +36,9 @@ type openAI struct {
 	ids     string
 	tok     *tokenizer.Tokenizer // ids=vocab
 	nProbs  int
-	sampler string // "genquorum" or "native"
+	sampler string         // "genquorum" or "native"
+	native  bool           // api=native: SGLang's POST /generate instead of /v1/completions
+	eogIDs  map[int32]bool // eog=ID,...: end-of-generation ids (nil: unknown, or from vocab=)
 }
 
 func newOpenAI(sp Spec, c *client) (*openAI, error) {
@@ -62,6 +64,10 @@ func newOpenAI(sp Spec, c *client) (*openAI, error) {
 		if vocab == "" {
 			return nil, fmt.Errorf("remote: %s: ids=vocab needs vocab=FILE.gguf", sp.Name)
 		}
+	default:
+		return nil, fmt.Errorf("remote: %s: ids=%q: want response, tokenize or vocab", sp.Name, o.ids)
+	}
+	if vocab != "" { // re-tokenizing (ids=vocab); end-of-generation ids and vocabulary size for checks
 		f, err := gguf.Open(vocab)
 		if err != nil {
 			return nil, fmt.Errorf("remote: %s: vocab: %w", sp.Name, err)
@@ -71,8 +77,6 @@ func newOpenAI(sp Spec, c *client) (*openAI, error) {
 		if err != nil {
 			return nil, fmt.Errorf("remote: %s: vocab %s: %w", sp.Name, vocab, err)
 		}
-	default:
-		return nil, fmt.Errorf("remote: %s: ids=%q: want response, tokenize or vocab", sp.Name, o.ids)
 	}
 	var err error
 	if o.sampler, err = samplerSetting(sp, "native"); err != nil {
@@ -80,6 +84,29 @@ func newOpenAI(sp Spec, c *client) (*openAI, error) {
 	}
 	if o.nProbs, err = sp.intOption("n_probs", 2, 0, 20); err != nil {
 		return nil, err
+	}
+	switch api := sp.Options.Get("api"); api {
+	case "", "openai":
+	case "native":
+		if o.server != serverSGLang {
+			return nil, fmt.Errorf("remote: %s: api=native is SGLang's /generate: it needs server=sglang", sp.Name)
+		}
+		if o.ids != idsResponse {
+			return nil, fmt.Errorf("remote: %s: api=native gives the server's own ids: set ids=response (vocab= alone implies ids=vocab)", sp.Name)
+		}
+		o.native = true
+	default:
+		return nil, fmt.Errorf("remote: %s: api=%q: want openai (/v1/completions) or native (SGLang's /generate)", sp.Name, api)
+	}
+	if v := sp.Options.Get("eog"); v != "" {
+		o.eogIDs = map[int32]bool{}
+		for f := range strings.SplitSeq(v, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("remote: %s: eog=%q: want end-of-generation token ids, comma-separated", sp.Name, v)
+			}
+			o.eogIDs[int32(n)] = true
+		}
 	}
 	if v := sp.Options.Get("batch_invariant"); v != "" && v != "1" && v != "0" {
 		return nil, fmt.Errorf("remote: %s: batch_invariant=%q: want 1 (the vLLM server runs with VLLM_BATCH_INVARIANT=1) or 0", sp.Name, v)
@@ -106,6 +133,9 @@ func (o *openAI) advice() string {
 
 func (o *openAI) check(ctx context.Context) (map[string]string, error) {
 	set := map[string]string{"server": o.server, "ids": o.ids, "logprobs": strconv.Itoa(o.nProbs), "sampler": o.sampler}
+	if o.native {
+		set["api"] = "native"
+	}
 	var models openAIModels
 	if err := o.c.getJSON(ctx, "/v1/models", &models); err != nil {
 		return nil, err
@@ -287,6 +317,9 @@ func (o *openAI) run(ctx context.Context, t engine.Task) (*engine.Artifact, erro
 	if topK > 0 {
 		req.TopK = topK
 	}
+	if o.native {
+		return o.sglangRun(ctx, t, temp, topK, topP)
+	}
 	if len(t.Text.PromptIDs) > 0 {
 		req.Prompt = t.Text.PromptIDs
 	}
@@ -341,4 +374,42 @@ func (o *openAI) serverTokenize(ctx context.Context, text string) ([]int32, erro
 		return nil, err
 	}
 	return r.Tokens, nil
+}
+
+// canScore: vLLM (prompt_logprobs) and SGLang (/generate with logprob_start_len) score a
+// claimed continuation in one request; llama-server, Ollama and unnamed servers do not.
+func (o *openAI) canScore() bool { return o.server == serverVLLM || o.server == serverSGLang }
+
+func (o *openAI) promptIDs(ctx context.Context, t engine.Task) ([]int32, error) {
+	if len(t.Text.PromptIDs) > 0 {
+		return t.Text.PromptIDs, nil
+	}
+	if o.server == serverSGLang {
+		return o.sglangPromptIDs(ctx, t.Prompt)
+	}
+	return o.vllmPromptIDs(ctx, t.Prompt)
+}
+
+func (o *openAI) score(ctx context.Context, prompt, claim []int32, topN int) ([]TokenScore, error) {
+	if o.server == serverSGLang {
+		return o.sglangScore(ctx, prompt, claim, topN)
+	}
+	return o.vllmScore(ctx, prompt, claim, topN)
+}
+
+func (o *openAI) eog(id int32) (isEOG, known bool) {
+	switch {
+	case o.eogIDs != nil:
+		return o.eogIDs[id], true
+	case o.tok != nil:
+		return o.tok.IsEOG(id), true
+	}
+	return false, false
+}
+
+func (o *openAI) vocabSize() int {
+	if o.tok != nil {
+		return o.tok.NumTokens()
+	}
+	return 0
 }

@@ -49,7 +49,7 @@ const (
 //	max_bytes=N    limit of one response body (default 64 MiB)
 //
 // and per kind (see the adapters' documentation in doc.go): llamacpp n_probs, sampler; openai
-// ids, vocab, server, batch_invariant, n_probs, sampler; ollama num_ctx; a1111 scheduler; comfyui workflow; exec
+// ids, vocab, server, batch_invariant, n_probs, sampler, api, eog; ollama num_ctx; a1111 scheduler; comfyui workflow; exec
 // arg (repeatable), kind, env (repeatable).
 type Spec struct {
 	Name     string        // model name in tasks
@@ -67,7 +67,7 @@ type Spec struct {
 // kindOptions are the options each kind accepts besides the common ones.
 var kindOptions = map[string][]string{
 	KindLlamaCpp: {"n_probs", "sampler"},
-	KindOpenAI:   {"ids", "vocab", "server", "batch_invariant", "n_probs", "sampler"},
+	KindOpenAI:   {"ids", "vocab", "server", "batch_invariant", "n_probs", "sampler", "api", "eog"},
 	KindOllama:   {"num_ctx"},
 	KindA1111:    {"scheduler"},
 	KindComfyUI:  {"workflow"},

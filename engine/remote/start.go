@@ -29,6 +29,7 @@ func Start(ctx context.Context, spec string, log *slog.Logger) (*Engine, error) 
 	if err != nil {
 		return nil, err
 	}
+	e.log = log
 	if ok, why := NodeReady(e); !ok {
 		return nil, fmt.Errorf("remote: engine %s: %s", sp.Name, why)
 	}
