@@ -1,6 +1,8 @@
 package remote
 
 import (
+	"encoding/json"
+	"math"
 	"testing"
 )
 
@@ -101,6 +103,84 @@ func FuzzParseSpec(f *testing.F) {
 		back, err := ParseSpec(sp.String())
 		if err != nil || back.String() != sp.String() {
 			t.Errorf("ParseSpec(%q).String() = %q does not read back: %v", s, sp.String(), err)
+		}
+	})
+}
+
+// The scoring parsers must return one evaluation per claimed token, for the claimed id, with a
+// finite or +Inf margin and a rank of at least 0, or an error.
+func checkScores(t *testing.T, sc []TokenScore, claim []int32) {
+	t.Helper()
+	if len(sc) != len(claim) {
+		t.Fatalf("%d scores for %d claimed tokens", len(sc), len(claim))
+	}
+	for i, s := range sc {
+		if s.ID != claim[i] || math.IsNaN(s.Margin) || math.IsInf(s.Margin, -1) && !math.IsInf(s.LogProb, -1) || s.Rank < 0 || len(s.Top) == 0 {
+			t.Errorf("score %d: %+v for claimed id %d", i, s, claim[i])
+		}
+	}
+}
+
+func FuzzParseVLLMScore(f *testing.F) {
+	f.Add(readReplay(f, "vllm-prompt-logprobs.json"), 5)
+	f.Add([]byte(`{"choices":[{"prompt_logprobs":[null,{"2":{"logprob":-1,"rank":1}},{"3":{"logprob":null,"rank":9},"4":{"logprob":-0.5}}]}]}`), 2)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		input := []int32{12522, 5193, 264, 882, 1052, 572, 264, 2632, 3743}
+		if n < 0 || n > len(input) {
+			return
+		}
+		sc, err := parseVLLMScore(b, input, n)
+		if err == nil {
+			checkScores(t, sc, input[len(input)-n:])
+		}
+	})
+}
+
+func FuzzParseSGLangScore(f *testing.F) {
+	f.Add(readReplay(f, "sglang-generate-score.json"))
+	f.Add(readReplay(f, "sglang-generate.json"))
+	f.Add([]byte(`{"meta_info":{"input_token_logprobs":[[null,374],[-1,12366]],"input_top_logprobs":[null,[[-0.5,3]]]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		prompt, claim := []int32{128000, 791, 6864, 315, 9822, 374}, []int32{12366, 11, 279, 3363, 315}
+		for _, c := range [][]int32{claim, claim[:1]} {
+			sc, err := parseSGLangScore(b, prompt, c)
+			if err == nil {
+				checkScores(t, sc, c)
+			}
+		}
+	})
+}
+
+func FuzzParseSGLangGenerate(f *testing.F) {
+	for _, n := range []string{"sglang-generate.json", "sglang-generate-prompt.json", "sglang-generate-score.json"} {
+		f.Add(readReplay(f, n))
+	}
+	f.Add([]byte(`{"text":"a","output_ids":[1],"meta_info":{"completion_tokens":1,"output_token_logprobs":[[-1,2,null]]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res, err := parseSGLangGenerate(b)
+		if err != nil {
+			return
+		}
+		if res.margins != nil && len(res.margins) != len(res.ids) {
+			t.Errorf("%d margins for %d ids", len(res.margins), len(res.ids))
+		}
+		var a sglangAnswer
+		if json.Unmarshal(b, &a) != nil || a.Meta == nil || a.Meta.CompletionTokens != len(res.ids) {
+			t.Errorf("%d ids accepted from an answer that does not count them", len(res.ids))
+		}
+		if a.OutputIDs != nil && !equalIDs(*a.OutputIDs, res.ids) {
+			t.Errorf("ids %v, output_ids %v", res.ids, *a.OutputIDs)
+		}
+	})
+}
+
+func FuzzParseSGLangTok(f *testing.F) {
+	f.Add([]byte(`[-0.5, 12, null]`))
+	f.Add([]byte(`[null, 0, "a"]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tk sglangTok
+		if tk.UnmarshalJSON(b) == nil && tk.ID < 0 {
+			t.Errorf("accepted negative id %d", tk.ID)
 		}
 	})
 }
