@@ -49,7 +49,12 @@
 //     (the ledger records ids=tokenize or ids=vocab in the engine's name). server=vllm|sglang|llamacpp|ollama|other names the server for the
 //     checks and the advice: with sglang, GET /get_server_info must show
 //     enable_deterministic_inference; with vllm, batch_invariant=1 records that the operator
-//     runs VLLM_BATCH_INVARIANT=1 (it cannot be seen over HTTP).
+//     runs VLLM_BATCH_INVARIANT=1 (it cannot be seen over HTTP). With server=sglang, api=native
+//     generates with SGLang's own POST /generate instead (text or input_ids, sampling_params
+//     {max_new_tokens, temperature, top_p, top_k}, return_logprob, top_logprobs_num): its ids are
+//     exact (output_ids, which must agree with the ids of meta_info.output_token_logprobs and
+//     with completion_tokens), recorded as api=native. eog=ID,... (or vocab=FILE.gguf with
+//     ids=response) gives the end-of-generation ids the claim checks need (see below).
 //   - ollama: POST /api/show (the model exists; its quantization is recorded), then POST
 //     /api/generate with raw:true, stream:false and options {seed, temperature, top_k, top_p,
 //     num_predict, num_ctx (default 2048), repeat_penalty 1, min_p 0, typical_p 1, mirostat
@@ -83,6 +88,24 @@
 // build_info ("genquorum ..."), the openai adapter needs sampler=genquorum; both record
 // sampler=genquorum or sampler=native. Elsewhere a sampled task is refused with
 // engine.ErrUnsupported. Greedy tasks (temperature 0, top_k 1) run everywhere.
+//
+// # Checking claims: teacher-forced scoring
+//
+// A node votes in check rounds by scoring the other executors' claimed token sequences on its
+// own engine. An openai engine with server=vllm or server=sglang can do that on its server:
+// Engine.Verifier returns it as a *Verifier (VerifyTokens, JudgeTokens), which a node registers
+// instead of the Engine. It sends prompt + claim as token ids in one request (vLLM:
+// /v1/completions with prompt_logprobs and max_tokens 1; SGLang: /generate with return_logprob,
+// logprob_start_len = len(prompt)-1 and top_logprobs_num), a text prompt being tokenized by the
+// server first (vLLM's POST /tokenize; SGLang: a /generate whose input_token_logprobs list the
+// prompt's ids), and applies the built-in greedy check (llm.Model.VerifyGreedy) with the
+// built-in tolerance and band to the returned log-probs. It abstains (llm.JudgeUnsure) where it
+// cannot check: sampled and beam claims (their check needs the whole distribution), short claims
+// whose end-of-generation id it cannot recognise (no eog= or vocab=), and servers that fail,
+// refuse or answer out of shape. llama-server and Ollama return no prompt log-probs: no Verifier.
+// The tolerances were measured between CPU profiles of the built-in engine, not between GPU
+// servers; no vLLM or SGLang server was run for this code (tests: model-backed in-test servers in
+// those shapes, and replay files).
 //
 // # Failures
 //
