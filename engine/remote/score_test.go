@@ -58,15 +58,40 @@ func modelServer(t *testing.T, eng *llm.Engine, server string) *replay {
 		})
 		routes["POST /v1/completions"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var in struct {
-				Prompt         []int32 `json:"prompt"`
-				PromptLogprobs *int    `json:"prompt_logprobs"`
-				MaxTokens      int     `json:"max_tokens"`
+				Prompt         json.RawMessage `json:"prompt"`
+				PromptLogprobs *int            `json:"prompt_logprobs"`
+				MaxTokens      int             `json:"max_tokens"`
+				ReturnIDs      bool            `json:"return_token_ids"`
 			}
-			if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.PromptLogprobs == nil || len(in.Prompt) < 2 {
-				fail(w, 400, "this test server only scores: token-id prompt with prompt_logprobs")
+			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+				fail(w, 400, "bad request")
 				return
 			}
-			sc := scoreAll(in.Prompt, *in.PromptLogprobs)
+			var ids []int32
+			if json.Unmarshal(in.Prompt, &ids) != nil {
+				var text string
+				json.Unmarshal(in.Prompt, &text)
+				ids = m.Tok.Encode(text, true, true)
+			}
+			if in.PromptLogprobs == nil { // generation (greedy), in vLLM 0.10.2's shape with return_token_ids
+				a, err := eng.Run(r.Context(), engine.Task{Kind: engine.KindText, Model: ref, Prompt: "ids",
+					Text: &engine.TextParams{PromptIDs: ids, Decode: "greedy", MaxTokens: in.MaxTokens}})
+				if err != nil || !in.ReturnIDs {
+					fail(w, 400, "this test server generates greedily with return_token_ids")
+					return
+				}
+				json.NewEncoder(w).Encode(map[string]any{"id": "cmpl-2", "object": "text_completion", "model": ref.Name,
+					"choices": []any{map[string]any{"index": 0, "text": string(a.Data), "logprobs": nil, "finish_reason": "length",
+						"token_ids": a.Tokens, "prompt_token_ids": ids}},
+					"usage": map[string]any{"prompt_tokens": len(ids), "completion_tokens": len(a.Tokens), "total_tokens": len(ids) + len(a.Tokens)}})
+				return
+			}
+			in.Prompt = nil
+			if len(ids) < 2 {
+				fail(w, 400, "prompt_logprobs on fewer than 2 ids")
+				return
+			}
+			sc := scoreAll(ids, *in.PromptLogprobs)
 			pl := []any{nil}
 			for _, s := range sc {
 				pos := map[string]any{}
@@ -79,7 +104,7 @@ func modelServer(t *testing.T, eng *llm.Engine, server string) *replay {
 			json.NewEncoder(w).Encode(map[string]any{"id": "cmpl-1", "object": "text_completion", "model": ref.Name,
 				"choices": []any{map[string]any{"index": 0, "text": "x", "logprobs": nil, "finish_reason": "length", "stop_reason": nil,
 					"prompt_logprobs": pl}},
-				"usage": map[string]any{"prompt_tokens": len(in.Prompt), "completion_tokens": 1, "total_tokens": len(in.Prompt) + 1}})
+				"usage": map[string]any{"prompt_tokens": len(ids), "completion_tokens": 1, "total_tokens": len(ids) + 1}})
 		})
 	case serverSGLang:
 		routes["GET /get_server_info"] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
