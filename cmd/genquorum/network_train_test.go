@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -186,4 +188,57 @@ func TestTrainSegmentsOnTestnet(t *testing.T) {
 			t.Logf("%s: dispute on segment %d ended at step %d after %d rounds", cheat, d.Segment, d.Step, d.Rounds)
 		})
 	}
+	// kill -9 of every node process (validators, trainer, challenger and referee alike) while
+	// the dispute runs, then restart: each reconciles with the ledger and the dispute goes on to
+	// the same end.
+	t.Run("noise-weights-killed-mid-dispute", func(t *testing.T) {
+		stop()
+		start("noise-weights")
+		stdout, stderr, code := runCLI(t, "submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "train",
+			"--model", "train-base", "--prompt", "<concept>", "--seed", "20", "--method", "ti", "--train-steps", "12",
+			"--checkpoint-every", "4", "--dataset", "synthetic:12:1", "--verify", "segments", "--replicas", "2", "--wait=false")
+		if code != 0 {
+			t.Fatalf("submit: exit %d: %s", code, stderr)
+		}
+		raw, err := hex.DecodeString(strings.TrimSpace(stdout))
+		if err != nil || len(raw) != 32 {
+			t.Fatalf("submit printed %q, want a task ID", stdout)
+		}
+		id := ledger.TaskID(raw)
+		waitTask := func(what string, ok func(chain.TaskView) bool) chain.TaskView {
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Second)
+			defer cancel()
+			for {
+				var tv chain.TaskView
+				if cc, _, err := (&rpcOptions{rpc: []string{rpc(0)}}).client(ctx, &globalOptions{logger: discardLogger()}); err == nil {
+					if err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv); err == nil && ok(tv) {
+						return tv
+					}
+				}
+				select {
+				case <-ctx.Done():
+					t.Fatalf("task %.12s never %s (last status %q)", id.String(), what, tv.Status)
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}
+		tv := waitTask("in dispute or settled", func(tv chain.TaskView) bool {
+			return tv.Status == ledger.StatusDispute.String() || tv.SettledAt != 0
+		})
+		if tv.Status != ledger.StatusDispute.String() {
+			t.Fatalf("task settled %s before a dispute: %q", tv.Status, tv.Reason)
+		}
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+		t.Logf("killed every node in dispute phase %d (segment %d, query step %d)", tv.Dispute.Phase, tv.Dispute.Segment, tv.Dispute.Query)
+		start("noise-weights")
+		tv = waitTask("settled", func(tv chain.TaskView) bool { return tv.SettledAt != 0 })
+		d := tv.Dispute
+		if tv.Status != "no-verdict" || d == nil || !d.TrainerLied || d.ChallengerLied || d.Step != 6 {
+			t.Fatalf("after the restart: %s %q, dispute %+v; want rejected, the trainer lied at step 6", tv.Status, tv.Reason, d)
+		}
+		t.Logf("after the restart: %s %q", tv.Status, tv.Reason)
+	})
 }
