@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -36,8 +37,12 @@ type BenchOptions struct {
 	// Spawn starts a validator process for the home written by chain.WriteTestnet (for example
 	// "genquorum node --home HOME --no-executor") and returns a function that stops it and waits
 	// for it. Required when Validators > 1.
-	Spawn  func(ctx context.Context, home string) (stop func(), err error)
-	Logger *slog.Logger
+	Spawn func(ctx context.Context, home string) (stop func(), err error)
+	// SpawnedCPU, if set, returns the CPU time (user+system) the processes started by Spawn
+	// have used so far; the throughput run's CPUSeconds then counts theirs with this
+	// process's.
+	SpawnedCPU func() time.Duration
+	Logger     *slog.Logger
 	// Single sends one transaction per commitment and per reveal instead of ledger.Batch
 	// transactions (what executors sent before batches), for comparison.
 	Single bool
@@ -49,12 +54,18 @@ type BenchOptions struct {
 
 // BenchResult is what Bench measured.
 type BenchResult struct {
-	Validators    int     `json:"validators"`
-	Tasks         int     `json:"tasks"`
-	Settled       int     `json:"settled"`
-	Txs           int     `json:"txs"`
-	Rejected      int     `json:"rejected_txs"`
-	Seconds       float64 `json:"seconds"`
+	Validators int     `json:"validators"`
+	Tasks      int     `json:"tasks"`
+	Settled    int     `json:"settled"`
+	Txs        int     `json:"txs"`
+	Rejected   int     `json:"rejected_txs"`
+	Seconds    float64 `json:"seconds"`
+	// CPUSeconds is the CPU time (user+system) the throughput run used: this process's (the
+	// client, and the validator when it runs here) plus the spawned validators' when
+	// BenchOptions.SpawnedCPU reports it. TasksPerCPUS is Settled / CPUSeconds: on a machine
+	// shared with other work it varies less than TasksPerS.
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	TasksPerCPUS  float64 `json:"tasks_per_cpu_s"`
 	TasksPerS     float64 `json:"tasks_per_s"`
 	TxsPerS       float64 `json:"txs_per_s"`
 	Blocks        int64   `json:"blocks"`
@@ -151,16 +162,28 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	h0, _ := cc.Height(ctx)
 	scanned := h0
 	lag := &nonceLag{highest: map[ledger.PubKey]uint64{}}
+	cpu := func() time.Duration {
+		d := selfCPU()
+		if o.SpawnedCPU != nil {
+			d += o.SpawnedCPU()
+		}
+		return d
+	}
+	cpu0 := cpu()
 	start := time.Now()
 	var live []ledger.TaskID // tasks whose submission was accepted
 	for p, phase := range [][][]byte{submits, commits, reveals} {
+		t0, hb := time.Now(), scanned
 		if err := broadcastAll(ctx, ep, phase); err != nil {
 			return nil, err
 		}
+		t1 := time.Now()
 		rejected, err := waitAllIncluded(ctx, o.Logger, ep, &scanned, lag, phase)
 		if err != nil {
 			return nil, err
 		}
+		o.Logger.Info("bench: phase", "phase", []string{"submit", "commit", "reveal"}[p], "txs", len(phase),
+			"broadcast_s", t1.Sub(t0).Seconds(), "included_s", time.Since(t1).Seconds(), "blocks", scanned-hb)
 		res.Rejected += len(rejected)
 		if p == 0 {
 			for i, id := range ids {
@@ -176,9 +199,13 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, err
 	}
 	res.Seconds = time.Since(start).Seconds()
+	res.CPUSeconds = (cpu() - cpu0).Seconds()
 	h1, _ := cc.Height(ctx)
 	res.Settled, res.Blocks = settled, h1-h0
 	res.TasksPerS = float64(settled) / res.Seconds
+	if res.CPUSeconds > 0 {
+		res.TasksPerCPUS = float64(settled) / res.CPUSeconds
+	}
 	res.TxsPerS = float64(res.Txs) / res.Seconds
 
 	// Latency run: one task at a time.
@@ -231,6 +258,15 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 type benchLocal struct {
 	ledger *chain.Ledger
 	home   string
+}
+
+// selfCPU returns the CPU time (user+system, all threads) this process used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // dirBytes returns the total size of the regular files under dir.

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -81,7 +85,7 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 		return runBenchRPC(ctx, g, o)
 	}
 	if o.format == "text" {
-		fmt.Fprintln(g.stdout, "validators  tasks  settled  seconds  tasks/s   txs/s  blocks  latency p50 ms  max ms  verdict blocks after last reveal  rejected txs  nonce lag max")
+		fmt.Fprintln(g.stdout, "validators  tasks  settled  seconds  tasks/s   txs/s  blocks   cpu s  tasks/cpu-s  latency p50 ms  max ms  verdict blocks after last reveal  rejected txs  nonce lag max")
 	}
 	for _, v := range o.validators {
 		if v < 1 || v > 64 {
@@ -93,8 +97,9 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 		if err != nil {
 			return err
 		}
+		sp := &spawnedProcs{}
 		r, err := devnet.Bench(ctx, devnet.BenchOptions{Dir: dir, Tasks: o.tasks, Latency: o.latency, Validators: v,
-			Spawn: validatorSpawner(g), Logger: g.logger, Single: o.single, PruneAfter: o.pruneAfter, RetainBlocks: o.retainBlocks})
+			Spawn: validatorSpawner(g, sp), SpawnedCPU: sp.cpu, Logger: g.logger, Single: o.single, PruneAfter: o.pruneAfter, RetainBlocks: o.retainBlocks})
 		os.RemoveAll(dir)
 		if err != nil {
 			return err
@@ -105,8 +110,8 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 			}
 			continue
 		}
-		fmt.Fprintf(g.stdout, "%10d  %5d  %7d  %7.2f  %7.0f  %6.0f  %6d  %14.1f  %6.1f  %32d  %12d  %13d\n", r.Validators, r.Tasks, r.Settled,
-			r.Seconds, r.TasksPerS, r.TxsPerS, r.Blocks, r.LatencyMsP50, r.LatencyMsMax, r.VerdictBlocks, r.Rejected, r.NonceLagMax)
+		fmt.Fprintf(g.stdout, "%10d  %5d  %7d  %7.2f  %7.0f  %6.0f  %6d  %6.2f  %11.0f  %14.1f  %6.1f  %32d  %12d  %13d\n", r.Validators, r.Tasks, r.Settled,
+			r.Seconds, r.TasksPerS, r.TxsPerS, r.Blocks, r.CPUSeconds, r.TasksPerCPUS, r.LatencyMsP50, r.LatencyMsMax, r.VerdictBlocks, r.Rejected, r.NonceLagMax)
 		if o.growth && v == 1 {
 			fmt.Fprintf(g.stdout, "growth: ledger state %d bytes (%d tasks in it), data directory %d bytes (prune-after %d, retain-blocks %d)\n",
 				r.StateBytes, r.StateTasks, r.DataBytes, o.pruneAfter, o.retainBlocks)
@@ -118,7 +123,7 @@ func runBench(ctx context.Context, g *globalOptions, o benchOptions) error {
 // validatorSpawner returns a devnet.Bench Spawn that runs "genquorum node --home HOME
 // --no-executor" as a child process of this executable, logging to HOME/node.log, and logs the
 // CPU time each used when it stops.
-func validatorSpawner(g *globalOptions) func(ctx context.Context, home string) (func(), error) {
+func validatorSpawner(g *globalOptions, sp *spawnedProcs) func(ctx context.Context, home string) (func(), error) {
 	return func(_ context.Context, home string) (func(), error) {
 		exe, err := os.Executable()
 		if err != nil {
@@ -129,11 +134,17 @@ func validatorSpawner(g *globalOptions) func(ctx context.Context, home string) (
 			return nil, err
 		}
 		defer f.Close()
-		cmd := exec.Command(exe, "node", "--home", home, "--no-executor", "--log-level", "warn")
+		args := []string{"node", "--home", home, "--no-executor", "--log-level", "warn"}
+		if g.cpuProfile != "" {
+			// Each validator process profiles itself next to the bench's own profile.
+			args = append(args, "--cpuprofile", g.cpuProfile+"."+filepath.Base(home))
+		}
+		cmd := exec.Command(exe, args...)
 		cmd.Stdout, cmd.Stderr = f, f
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("bench: start validator: %w", err)
 		}
+		sp.add(cmd.Process.Pid)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
 		return func() {
@@ -148,6 +159,48 @@ func validatorSpawner(g *globalOptions) func(ctx context.Context, home string) (
 				"sys_s", cmd.ProcessState.SystemTime().Seconds())
 		}, nil
 	}
+}
+
+// spawnedProcs are the validator processes a bench started.
+type spawnedProcs struct {
+	mu   sync.Mutex
+	pids []int
+}
+
+func (s *spawnedProcs) add(pid int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pids = append(s.pids, pid)
+}
+
+// cpu returns the CPU time (user+system) the running processes used so far, read from
+// /proc/PID/stat (Linux; 0 elsewhere or for a process that ended).
+func (s *spawnedProcs) cpu() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var d time.Duration
+	for _, pid := range s.pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the parenthesised command name: state is field 3, utime 14, stime 15,
+		// in clock ticks of 1/100 s (USER_HZ).
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, err1 := strconv.ParseInt(f[11], 10, 64)
+		st, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 == nil && err2 == nil {
+			d += time.Duration(ut+st) * 10 * time.Millisecond
+		}
+	}
+	return d
 }
 
 // runBenchRPC is bench --rpc: a burst of --tasks text tasks on an existing network.

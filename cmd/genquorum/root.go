@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -25,6 +27,10 @@ const (
 type globalOptions struct {
 	logLevel  string
 	logFormat string
+	// cpuProfile, when set, is the file a CPU profile of the whole command is written to
+	// (runtime/pprof, read with "go tool pprof").
+	cpuProfile string
+	stopProf   func() error
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -75,6 +81,9 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 				return usageError{err}
 			}
 			g.logger = logger
+			if err := g.startCPUProfile(); err != nil {
+				return err
+			}
 			return checkWorkers(cmd)
 		},
 	}
@@ -85,6 +94,7 @@ Exit statuses: 0 success, 1 error, 2 bad usage, 3 some inputs failed, 130 interr
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error (client commands: warn unless given)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 
 	root.AddCommand(
 		newVersionCommand(g),
@@ -138,6 +148,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if g.stopProf != nil {
+		err = errors.Join(err, g.stopProf())
+	}
 	code := exitCode(ctx, err)
 	if err != nil {
 		fmt.Fprintf(stderr, "genquorum: %v\n", err)
@@ -166,6 +179,30 @@ func exitCode(ctx context.Context, err error) int {
 	default:
 		return exitError
 	}
+}
+
+// startCPUProfile starts the CPU profile named by --cpuprofile, if any; run stops it when the
+// command returns.
+func (g *globalOptions) startCPUProfile() error {
+	if g.cpuProfile == "" || g.stopProf != nil {
+		return nil
+	}
+	f, err := os.Create(g.cpuProfile)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	g.stopProf = func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return nil
+	}
+	return nil
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
