@@ -271,6 +271,14 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	return &abci.ResponseQuery{Code: abci.CodeTypeOK, Value: v, Height: a.sm.Height()}, nil
 }
 
+// indexedAttr is the one event attribute CometBFT's kv indexer indexes: every event of a task
+// can be searched by its task ID (tx_search / block_search "verdict.task='...'", as
+// Client.Settlement does). The other attributes (nodes, amounts, deadlines, values) are kept
+// in each block's results and returned with the events found, but not indexed: indexing all
+// of them made the index writes the largest cost of a validator under load (4-5 index
+// entries per event, a dozen events per task).
+const indexedAttr = attrTask
+
 func toABCIEvents(evs []Event) []abci.Event {
 	if len(evs) == 0 {
 		return nil
@@ -279,7 +287,7 @@ func toABCIEvents(evs []Event) []abci.Event {
 	for i, e := range evs {
 		attrs := make([]abci.EventAttribute, len(e.Attributes))
 		for j, kv := range e.Attributes {
-			attrs[j] = abci.EventAttribute{Key: kv.Key, Value: kv.Value, Index: true}
+			attrs[j] = abci.EventAttribute{Key: kv.Key, Value: kv.Value, Index: kv.Key == indexedAttr}
 		}
 		out[i] = abci.Event{Type: e.Type, Attributes: attrs}
 	}

@@ -56,6 +56,8 @@
 // tx_search (settled in a transaction, the usual case: the last reveal; kept for ever, the
 // index is not pruned) or block_search (settled at a deadline: found only while that block is
 // kept). genquorum task ID answers a pruned task from there (PrunedView).
+// Only the "task" attribute of events is indexed (any event of a task is found by
+// "TYPE.task='ID'"); searching by node, amount or other attributes is not supported.
 //
 // Other settings that matter (measured on a 2-core machine, see DESIGN.md): timeout_commit 0;
 // on loopback addr_book_strict=false, allow_duplicate_ip=true, PEX off with persistent peers,

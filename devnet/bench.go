@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 
 	"github.com/genquorum/genquorum/chain"
@@ -43,8 +44,9 @@ type BenchOptions struct {
 	// process's.
 	SpawnedCPU func() time.Duration
 	Logger     *slog.Logger
-	// Single sends one transaction per commitment and per reveal instead of ledger.Batch
-	// transactions (what executors sent before batches), for comparison.
+	// Single sends one transaction per submission, commitment and reveal instead of
+	// ledger.SubmitBatch and ledger.Batch transactions (what clients and executors sent
+	// before batches), for comparison.
 	Single bool
 	// PruneAfter is the ledger's ledger.Params.PruneAfter, RetainBlocks the validator's
 	// chain.NodeOptions.RetainBlocks (one validator only); with either set, the throughput run
@@ -91,15 +93,19 @@ type BenchResult struct {
 const benchExecutors = 3
 
 // Bench measures the verification network without engines: n=3 tasks whose fingerprints are
-// given, submitted, committed and revealed (in ledger.Batch transactions of up to 400 items
-// per executor, as node outboxes send them, unless o.Single) through real CometBFT validators running the
-// ledger: one in this process, or o.Validators processes started by o.Spawn (transactions are
-// broadcast to the first, which gossips them). All transactions are signed before the clock starts. The throughput run sends every
-// submission, then every commitment, then every reveal (each phase waits for the previous one
-// to be in blocks, since a reveal is only valid after the commit window closed) and counts
-// settled tasks per second of wall time. The latency run then settles tasks one at a time and
-// reports the time from submission to verdict and the blocks between the last reveal and the
-// verdict.
+// given, submitted (in ledger.SubmitBatch transactions of up to 400 tasks, as a client with
+// many tasks sends them), committed and revealed (in ledger.Batch transactions of up to 400
+// items per executor, as node outboxes send them), unless o.Single, through real CometBFT
+// validators running the ledger: one in this process, or o.Validators processes started by
+// o.Spawn (transactions are broadcast to the first, which gossips them). All transactions
+// are signed before the clock starts. The throughput run sends every submission, then every
+// commitment, then every reveal (each phase waits for the previous one to be in blocks,
+// since a reveal is only valid after the commit window closed) and counts settled tasks per
+// second of wall time: the clock stops when the client has read every task's settling event
+// in the blocks (the reveal that completes a task settles it in its transaction), and every
+// task's state is then queried to count the verdicts. The latency run then settles tasks
+// one at a time and reports the time from submission to verdict and the blocks between the
+// last reveal and the verdict.
 func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if o.Tasks < 1 {
 		return nil, errors.New("devnet: bench needs tasks")
@@ -157,7 +163,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	sub := ledger.NewSigner(submitter, chainID)
 	res := &BenchResult{Validators: o.Validators, Tasks: o.Tasks}
 	// Throughput run.
-	submits, commits, reveals, ids := presign(sub, execs, m, o.Tasks, o.Single)
+	submits, commits, reveals, ids, submitOf := presign(sub, execs, m, o.Tasks, o.Single)
 	res.Txs = len(submits) + len(commits) + len(reveals)
 	h0, _ := cc.Height(ctx)
 	scanned := h0
@@ -171,14 +177,15 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	cpu0 := cpu()
 	start := time.Now()
-	var live []ledger.TaskID // tasks whose submission was accepted
+	var live []ledger.TaskID                     // tasks whose submission was accepted
+	seen := map[ledger.TaskID]ledger.EventType{} // settling and item-rejected events read in blocks
 	for p, phase := range [][][]byte{submits, commits, reveals} {
 		t0, hb := time.Now(), scanned
 		if err := broadcastAll(ctx, ep, phase); err != nil {
 			return nil, err
 		}
 		t1 := time.Now()
-		rejected, err := waitAllIncluded(ctx, o.Logger, ep, &scanned, lag, phase)
+		rejected, err := waitAllIncluded(ctx, o.Logger, ep, &scanned, lag, phase, seen)
 		if err != nil {
 			return nil, err
 		}
@@ -187,19 +194,36 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		res.Rejected += len(rejected)
 		if p == 0 {
 			for i, id := range ids {
-				if !rejected[i] {
-					live = append(live, id)
+				if rejected[submitOf[i]] || seen[id] == ledger.EventItemRejected {
+					res.Rejected++
+					continue
 				}
+				live = append(live, id)
 			}
 		}
 	}
 	res.NonceLagMax = lag.max
+	// The clock stops when the blocks read so far hold a settling event (verdict or no
+	// verdict) of every live task, which is the usual case: a task settles in the transaction
+	// of its last reveal. Otherwise (a task settled at a deadline, in end-of-block events) it
+	// stops when the state queries below find every task settled.
+	allSeen := true
+	for _, id := range live {
+		if t := seen[id]; t != ledger.EventVerdict && t != ledger.EventNoVerdict {
+			allSeen = false
+			break
+		}
+	}
+	if allSeen {
+		res.Seconds, res.CPUSeconds = time.Since(start).Seconds(), (cpu() - cpu0).Seconds()
+	}
 	settled, err := waitSettled(ctx, cc, live)
 	if err != nil {
 		return nil, err
 	}
-	res.Seconds = time.Since(start).Seconds()
-	res.CPUSeconds = (cpu() - cpu0).Seconds()
+	if !allSeen {
+		res.Seconds, res.CPUSeconds = time.Since(start).Seconds(), (cpu() - cpu0).Seconds()
+	}
 	h1, _ := cc.Height(ctx)
 	res.Settled, res.Blocks = settled, h1-h0
 	res.TasksPerS = float64(settled) / res.Seconds
@@ -211,7 +235,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	// Latency run: one task at a time.
 	var lat []float64
 	for range o.Latency {
-		s1, c1, r1, id := presign(sub, execs, m, 1, o.Single)
+		s1, c1, r1, id, _ := presign(sub, execs, m, 1, o.Single)
 		t0 := time.Now()
 		if _, err := cc.Submit(ctx, s1[0]); err != nil {
 			return nil, err
@@ -283,21 +307,40 @@ func dirBytes(dir string) int64 {
 	return n
 }
 
-// benchBatch is how many commitments or reveals one executor's batch carries in the bench:
-// what a node's outbox sends when that many are ready at once (ledger.Batch), within the
-// transaction size limit.
+// benchBatch is how many commitments or reveals one executor's batch carries in the bench
+// (what a node's outbox sends when that many are ready at once, ledger.Batch), and how many
+// tasks the client's ledger.SubmitBatch carries, within the transaction size limit.
 const benchBatch = 400
 
 // presign signs n tasks' submissions, the executors' commitments and their reveals: one
-// transaction per commitment and reveal if single, else ledger.Batch transactions of up to
-// benchBatch items per executor.
-func presign(sub *ledger.Signer, execs []*ledger.Signer, m ledger.Model, n int, single bool) (submits, commits, reveals [][]byte, ids []ledger.TaskID) {
+// transaction per submission, commitment and reveal if single, else ledger.SubmitBatch and
+// ledger.Batch transactions of up to benchBatch items. submitOf[i] is the index in submits
+// of task ids[i]'s submission.
+func presign(sub *ledger.Signer, execs []*ledger.Signer, m ledger.Model, n int, single bool) (submits, commits, reveals [][]byte, ids []ledger.TaskID, submitOf []int) {
 	fp := []byte{1, 2, 3, 4, 5, 6, 7, 8}
-	for range n {
-		tx, id := sub.SubmitTask(ledger.SubmitTask{Kind: "text", Model: m, Prompt: binary.BigEndian.AppendUint64(nil, sub.Nonce()),
-			Replicas: benchExecutors, Rule: quorum.Majority, FingerprintLen: uint32(len(fp)), Fee: 30})
-		submits = append(submits, tx)
-		ids = append(ids, id)
+	spec := func(i int) ledger.SubmitTask {
+		return ledger.SubmitTask{Kind: "text", Model: m, Prompt: binary.BigEndian.AppendUint64(nil, uint64(i)),
+			Replicas: benchExecutors, Rule: quorum.Majority, FingerprintLen: uint32(len(fp)), Fee: 30}
+	}
+	// Prompts differ within a run (i) and between runs (the submitter's nonce).
+	first := sub.Nonce() << 20
+	if single || n == 1 {
+		for i := range n {
+			tx, id := sub.SubmitTask(spec(int(first) + i))
+			submits, ids, submitOf = append(submits, tx), append(ids, id), append(submitOf, len(submits))
+		}
+	} else {
+		for lo := 0; lo < n; lo += benchBatch {
+			var tasks []ledger.SubmitTask
+			for i := lo; i < min(lo+benchBatch, n); i++ {
+				tasks = append(tasks, spec(int(first)+i))
+			}
+			tx, bids := sub.SubmitBatch(tasks)
+			for range bids {
+				submitOf = append(submitOf, len(submits))
+			}
+			submits, ids = append(submits, tx), append(ids, bids...)
+		}
 	}
 	salt := func(id ledger.TaskID, j int) [32]byte { return sha256.Sum256(append(id[:], byte(j))) }
 	for j, e := range execs {
@@ -330,7 +373,7 @@ func presign(sub *ledger.Signer, execs []*ledger.Signer, m ledger.Model, n int, 
 			}
 		}
 	}
-	return submits, commits, reveals, ids
+	return submits, commits, reveals, ids, submitOf
 }
 
 // broadcastAll hands txs to the validator's mempool in order, without waiting for blocks.
@@ -351,8 +394,10 @@ func broadcastAll(ctx context.Context, ep rpcclient.Client, txs [][]byte) error 
 
 // waitAllIncluded waits until every tx is in a block, reading the blocks after *scanned (and
 // advancing it) rather than asking for each transaction, and returns the indices of the txs
-// whose first inclusion executed with a non-zero code, logging each.
-func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Client, scanned *int64, lag *nonceLag, txs [][]byte) (rejected map[int]bool, err error) {
+// whose first inclusion executed with a non-zero code, logging each. The accepted txs'
+// settling (verdict, no-verdict) and item-rejected events are recorded in seen by task.
+func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Client, scanned *int64, lag *nonceLag, txs [][]byte,
+	seen map[ledger.TaskID]ledger.EventType) (rejected map[int]bool, err error) {
 	pending := make(map[[32]byte]int, len(txs))
 	for i, tx := range txs {
 		pending[sha256.Sum256(tx)] = i
@@ -364,23 +409,30 @@ func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Clie
 			return rejected, fmt.Errorf("devnet: bench: status: %w", err)
 		}
 		for h := *scanned + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
-			order, codes, logs, ok, err := txCodes(ctx, ep, h, h == st.SyncInfo.LatestBlockHeight, pending)
+			order, results, ok, err := txResults(ctx, ep, h, h == st.SyncInfo.LatestBlockHeight, pending)
 			if err != nil {
 				return rejected, err
 			}
 			if !ok {
-				break // the latest block's results are not there yet
+				break // the latest block's results are not saved yet
 			}
 			for _, hash := range order {
-				code := codes[hash]
+				r := results[hash]
 				i := pending[hash]
 				delete(pending, hash)
-				if code == 0 {
-					lag.observe(txs[i])
-				}
-				if code != 0 {
+				if r.Code != 0 {
 					rejected[i] = true
-					logger.Warn("bench: transaction rejected", "height", h, "code", code, "log", logs[hash])
+					logger.Warn("bench: transaction rejected", "height", h, "code", r.Code, "log", r.Log)
+					continue
+				}
+				lag.observe(txs[i])
+				for _, e := range r.Events {
+					if ev, ok := chain.ParseLedgerEvent(e); ok {
+						switch ev.Type {
+						case ledger.EventVerdict, ledger.EventNoVerdict, ledger.EventItemRejected:
+							seen[ev.Task] = ev.Type
+						}
+					}
 				}
 			}
 			*scanned = h
@@ -397,48 +449,51 @@ func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Clie
 	return rejected, nil
 }
 
-// txCodes returns the result codes of the pending transactions in block h. The results of a
-// block are saved before the next block is made, so below the latest height they are read in
-// one call; in the latest block each pending transaction is looked up in the index, and ok is
-// false while one is not indexed yet.
-func txCodes(ctx context.Context, ep rpcclient.Client, h int64, latest bool, pending map[[32]byte]int) (order [][32]byte, codes map[[32]byte]uint32, logs map[[32]byte]string, ok bool, err error) {
+// txResults returns the results of the pending transactions in block h, read in one call
+// with the block's results. CometBFT stores a block, then executes it and saves its results,
+// then moves to the next height: below the latest height the results are there; for the
+// latest block, ok is false while they are not (asked only when the block holds a pending
+// transaction).
+func txResults(ctx context.Context, ep rpcclient.Client, h int64, latest bool, pending map[[32]byte]int) (order [][32]byte, results map[[32]byte]*abci.ExecTxResult, ok bool, err error) {
 	blk, err := ep.Block(ctx, &h)
 	if err != nil {
-		return nil, nil, nil, false, fmt.Errorf("devnet: bench: block %d: %w", h, err)
+		return nil, nil, false, fmt.Errorf("devnet: bench: block %d: %w", h, err)
 	}
-	codes, logs = map[[32]byte]uint32{}, map[[32]byte]string{}
-	if !latest {
-		br, err := ep.BlockResults(ctx, &h)
-		if err != nil {
-			return nil, nil, nil, false, fmt.Errorf("devnet: bench: results of block %d: %w", h, err)
+	mine := false
+	for _, tx := range blk.Block.Txs {
+		if _, mine = pending[sha256.Sum256(tx)]; mine {
+			break
 		}
-		for k, tx := range blk.Block.Txs {
-			if hash := sha256.Sum256(tx); k < len(br.TxsResults) {
-				if _, mine := pending[hash]; mine {
-					if _, seen := codes[hash]; !seen { // a duplicate inclusion does not count
-						codes[hash], logs[hash] = br.TxsResults[k].Code, br.TxsResults[k].Log
-						order = append(order, hash)
-					}
+	}
+	if !mine {
+		return nil, nil, true, nil
+	}
+	if latest {
+		// The application reports the height it executed (not yet committed) once
+		// FinalizeBlock returned; CometBFT saves the results right after.
+		if info, err := ep.ABCIInfo(ctx); err != nil || info.Response.LastBlockHeight < h {
+			return nil, nil, false, nil
+		}
+	}
+	br, err := ep.BlockResults(ctx, &h)
+	if err != nil {
+		if latest {
+			return nil, nil, false, nil
+		}
+		return nil, nil, false, fmt.Errorf("devnet: bench: results of block %d: %w", h, err)
+	}
+	results = map[[32]byte]*abci.ExecTxResult{}
+	for k, tx := range blk.Block.Txs {
+		if hash := sha256.Sum256(tx); k < len(br.TxsResults) {
+			if _, mine := pending[hash]; mine {
+				if _, seen := results[hash]; !seen { // a duplicate inclusion does not count
+					results[hash] = br.TxsResults[k]
+					order = append(order, hash)
 				}
 			}
 		}
-		return order, codes, logs, true, nil
 	}
-	for _, tx := range blk.Block.Txs {
-		hash := sha256.Sum256(tx)
-		if _, mine := pending[hash]; !mine {
-			continue
-		}
-		res, err := ep.Tx(ctx, hash[:], false)
-		if err != nil {
-			return nil, nil, nil, false, nil
-		}
-		if _, seen := codes[hash]; !seen {
-			codes[hash], logs[hash] = res.TxResult.Code, res.TxResult.Log
-			order = append(order, hash)
-		}
-	}
-	return order, codes, logs, true, nil
+	return order, results, true, nil
 }
 
 // nonceLag follows, in block order, each signer's highest accepted nonce and the most by which

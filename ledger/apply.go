@@ -133,6 +133,8 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 		err = s.reveal(tx, b, ev)
 	case *Batch:
 		s.batch(tx, b, ev)
+	case *SubmitBatch:
+		s.submitBatch(tx, b, ev)
 	case *Unjail:
 		err = s.unjail(tx, ev)
 	case *Vote:
@@ -181,6 +183,20 @@ func (s *State) batch(tx *Tx, b *Batch, ev *[]Event) {
 	for i := range b.Reveals {
 		r := &b.Reveals[i]
 		one(r.Task, func(e *[]Event) error { return s.reveal(tx, r, e) })
+	}
+}
+
+// submitBatch applies a SubmitBatch's tasks in order, item i as task BatchTaskID(signer,
+// nonce, i); a failing item is reported by an EventItemRejected and skipped.
+func (s *State) submitBatch(tx *Tx, b *SubmitBatch, ev *[]Event) {
+	for i := range b.Tasks {
+		id := BatchTaskID(tx.Signer, tx.Nonce, i)
+		var sub []Event
+		if err := s.submitAs(tx, &b.Tasks[i], id, &sub); err != nil {
+			*ev = append(*ev, Event{Type: EventItemRejected, Task: id, Node: tx.Signer, Amount: uint64(Code(err)), Reason: err.Error()})
+			continue
+		}
+		*ev = append(*ev, sub...)
 	}
 }
 
@@ -280,6 +296,11 @@ func (s *State) unbond(tx *Tx, b *Unbond, ev *[]Event) error {
 }
 
 func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
+	return s.submitAs(tx, b, TaskIDFor(tx.Signer, tx.Nonce), ev)
+}
+
+// submitAs is submit with the task's ID given (a single submission's or a batch item's).
+func (s *State) submitAs(tx *Tx, b *SubmitTask, id TaskID, ev *[]Event) error {
 	if b.Replicas > s.params.MaxReplicas || b.MaxReplicas > s.params.MaxReplicas {
 		return fmt.Errorf("%w: replicas %d (max %d) over the chain's limit %d", ErrInvalidTask,
 			b.Replicas, b.MaxReplicas, s.params.MaxReplicas)
@@ -290,9 +311,8 @@ func (s *State) submit(tx *Tx, b *SubmitTask, ev *[]Event) error {
 	if err := s.checkPolicy(b); err != nil {
 		return err
 	}
-	id := TaskIDFor(tx.Signer, tx.Nonce)
 	if _, ok := s.tasks[id]; ok {
-		panic("ledger: task ID reused") // each nonce is accepted at most once
+		panic("ledger: task ID reused") // each nonce is accepted at most once, and IDs hash it
 	}
 	cands, err := s.candidates(b.Model, b.Kind, tx.Signer, int(b.Replicas))
 	if err != nil {

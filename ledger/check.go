@@ -12,7 +12,8 @@ import (
 // the fee: the balance covers TxFee plus a transfer, stake or task fee; a task has enough
 // free nodes running its kind on its model (ErrNoCapacity, ErrKindNotServed,
 // ErrNotEnoughNodes); a commit or reveal names an open task of
-// the signer (a Batch: at least one of its items does); an unjail comes from a jailed node.
+// the signer (a Batch: at least one of its items does; a SubmitBatch: at least one of its
+// tasks passes the submission rules); an unjail comes from a jailed node.
 //
 // A transaction it refuses would be rejected by FinalizeBlock on this state; one it admits
 // may still fail in its block (the state moves on, other transactions come first), and then
@@ -44,13 +45,17 @@ func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
 			err = fmt.Errorf("%w: %v", ErrUnknownNode, tx.Signer)
 		}
 	case *SubmitTask:
-		if err = need(b.Fee, "task fee"); err == nil {
-			if b.Replicas > s.params.MaxReplicas || b.MaxReplicas > s.params.MaxReplicas {
-				err = fmt.Errorf("%w: replicas %d (max %d) over the chain's limit %d", ErrInvalidTask,
-					b.Replicas, b.MaxReplicas, s.params.MaxReplicas)
-			} else if err = s.checkPolicy(b); err == nil {
-				_, err = s.candidates(b.Model, b.Kind, tx.Signer, int(b.Replicas))
+		err = s.checkSubmit(tx.Signer, b, need)
+	case *SubmitBatch:
+		// Like a Batch: refused when no task of it could be accepted; the tasks that fail
+		// in the block are skipped there.
+		for i := range b.Tasks {
+			if err = s.checkSubmit(tx.Signer, &b.Tasks[i], need); err == nil {
+				break
 			}
+		}
+		if err != nil {
+			err = fmt.Errorf("no task of the batch can be accepted: %w", err)
 		}
 	case *Commit:
 		_, _, err = s.openTask(b.Task, tx.Signer)
@@ -79,6 +84,25 @@ func (s *State) CheckTx(raw []byte, cache *SigCache) (*Tx, error) {
 		return nil, err
 	}
 	return tx, nil
+}
+
+// checkSubmit is CheckTx's rule for one submission: the balance left after the
+// transaction fee (need) covers the task fee, the replicas are within the chain's limit, the
+// task meets its verification policy (if any) and enough free nodes run the task's kind on
+// its model.
+func (s *State) checkSubmit(signer PubKey, b *SubmitTask, need func(uint64, string) error) error {
+	if err := need(b.Fee, "task fee"); err != nil {
+		return err
+	}
+	if b.Replicas > s.params.MaxReplicas || b.MaxReplicas > s.params.MaxReplicas {
+		return fmt.Errorf("%w: replicas %d (max %d) over the chain's limit %d", ErrInvalidTask,
+			b.Replicas, b.MaxReplicas, s.params.MaxReplicas)
+	}
+	if err := s.checkPolicy(b); err != nil {
+		return err
+	}
+	_, err := s.candidates(b.Model, b.Kind, signer, int(b.Replicas))
+	return err
 }
 
 // checkBatch refuses a batch none of whose items names an open task of signer.

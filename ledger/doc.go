@@ -187,6 +187,14 @@
 // network can run is refused at submission (ErrNoCapacity) instead of being handed to nodes
 // that cannot finish in time.
 //
+// A client submits many tasks at once in a SubmitBatch: one signature, nonce and TxFee for up
+// to MaxBatchItems tasks (within MaxTxBytes), each escrowing its own Fee; item i becomes
+// task BatchTaskID(signer, nonce, i), known to the client before inclusion. Items apply in
+// order like a Batch's: one that fails (ErrNoCapacity once the free capacity is used, funds,
+// replicas) is skipped with an EventItemRejected, so a burst larger than the capacity is
+// accepted up to it and the rest refused item by item. CheckTx refuses a SubmitBatch none of
+// whose tasks passes the submission rules.
+//
 // # Downtime
 //
 // With Params.JailAfterMisses = k > 0, a node whose assignments ended k times in a row without

@@ -51,6 +51,17 @@ func (s *Signer) Transfer(to PubKey, amount uint64) []byte {
 // RegisterNode signs a node registration or update.
 func (s *Signer) RegisterNode(r RegisterNode) []byte { return s.Sign(&r) }
 
+// SubmitBatch signs the submission of tasks in one SubmitBatch transaction and returns it
+// with the IDs the tasks will have, in order.
+func (s *Signer) SubmitBatch(tasks []SubmitTask) ([]byte, []TaskID) {
+	tx := s.Sign(&SubmitBatch{Tasks: tasks})
+	ids := make([]TaskID, len(tasks))
+	for i := range ids {
+		ids[i] = BatchTaskID(s.pub, s.nonce, i)
+	}
+	return tx, ids
+}
+
 // Unbond signs an unbonding of amount.
 func (s *Signer) Unbond(amount uint64) []byte { return s.Sign(&Unbond{Amount: amount}) }
 

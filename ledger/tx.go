@@ -30,10 +30,12 @@ const (
 	TxVote     TxType = 9 // Vote (opens a VoteCommit)
 	// TxVoteCommit is a VoteCommit.
 	TxVoteCommit TxType = 11
+	// TxSubmitBatch is a SubmitBatch.
+	TxSubmitBatch TxType = 12
 )
 
 var txTypeNames = [...]string{"", "transfer", "register", "unbond", "submit", "commit", "reveal", "batch", "unjail", "vote",
-	"bisect", "vote-commit"}
+	"bisect", "vote-commit", "submit-batch"}
 
 // String returns the type's lower-case name.
 func (t TxType) String() string {
@@ -159,6 +161,19 @@ type Batch struct {
 	Reveals []Reveal
 }
 
+// SubmitBatch carries several task submissions of one client in one transaction: one
+// signature, one nonce and one TxFee for all of them; each task pays its own Fee. Item i
+// (0-based) becomes the task BatchTaskID(signer, nonce, i). Items are applied in order; one
+// that fails (no capacity, funds, ...) is skipped with an EventItemRejected and the others
+// still apply, as in a Batch.
+type SubmitBatch struct {
+	Tasks []SubmitTask
+}
+
+// minSubmitBytes is the shortest encoding of a SubmitTask (empty strings and byte fields,
+// no segments): the decoder's bound on a SubmitBatch's item count before allocating.
+const minSubmitBytes = 4 + 4 + 32 + 4 + 8 + 4 + 3*4 + 1 + 4 + 8 + 1
+
 // Unjail asks for the signer's node, jailed for missed windows, to be assigned tasks again.
 type Unjail struct{}
 
@@ -170,6 +185,7 @@ func (*Commit) Type() TxType       { return TxCommit }
 func (*Reveal) Type() TxType       { return TxReveal }
 func (*Batch) Type() TxType        { return TxBatch }
 func (*Unjail) Type() TxType       { return TxUnjail }
+func (*SubmitBatch) Type() TxType  { return TxSubmitBatch }
 
 func (b *Transfer) encode(e *encoder) { e.fixed(b.To[:]); e.u64(b.Amount) }
 func (b *Transfer) decode(d *decoder) { b.To = d.fixed32(); b.Amount = d.u64() }
@@ -391,6 +407,34 @@ func (b *Batch) validate() error {
 	return nil
 }
 
+func (b *SubmitBatch) encode(e *encoder) {
+	e.u32(uint32(len(b.Tasks)))
+	for i := range b.Tasks {
+		b.Tasks[i].encode(e)
+	}
+}
+
+func (b *SubmitBatch) decode(d *decoder) {
+	if n := d.count("tasks", MaxBatchItems, minSubmitBytes); n > 0 {
+		b.Tasks = make([]SubmitTask, n)
+		for i := range b.Tasks {
+			b.Tasks[i].decode(d)
+		}
+	}
+}
+
+func (b *SubmitBatch) validate() error {
+	if n := len(b.Tasks); n == 0 || n > MaxBatchItems {
+		return fmt.Errorf("%w: submit batch of %d tasks (want 1..%d)", ErrMalformedTx, n, MaxBatchItems)
+	}
+	for i := range b.Tasks {
+		if err := b.Tasks[i].validate(); err != nil {
+			return fmt.Errorf("task %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 func (*Unjail) encode(*encoder) {}
 func (*Unjail) decode(*decoder) {}
 func (*Unjail) validate() error { return nil }
@@ -420,6 +464,8 @@ func newBody(t TxType) Body {
 		return new(Bisect)
 	case TxVoteCommit:
 		return new(VoteCommit)
+	case TxSubmitBatch:
+		return new(SubmitBatch)
 	}
 	return nil
 }
@@ -508,6 +554,19 @@ func TaskIDFor(submitter PubKey, nonce uint64) TaskID {
 	copy(m[:], "genquorum/task/v1")
 	copy(m[17:], submitter[:])
 	binary.BigEndian.PutUint64(m[49:], nonce)
+	return sha256.Sum256(m[:])
+}
+
+// BatchTaskID returns the ID of the task submitted as item i of the SubmitBatch transaction
+// of submitter with nonce: SHA-256("genquorum/task-batch/v1" || submitter || u64 nonce ||
+// u32 i). The tag differs from TaskIDFor's, so a batch's tasks never share an ID with a
+// single submission. A client knows them before the transaction is included.
+func BatchTaskID(submitter PubKey, nonce uint64, i int) TaskID {
+	var m [23 + 32 + 8 + 4]byte
+	copy(m[:], "genquorum/task-batch/v1")
+	copy(m[23:], submitter[:])
+	binary.BigEndian.PutUint64(m[55:], nonce)
+	binary.BigEndian.PutUint32(m[63:], uint32(i))
 	return sha256.Sum256(m[:])
 }
 

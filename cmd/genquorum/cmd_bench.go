@@ -48,11 +48,17 @@ func newBenchCommand(g *globalOptions) *cobra.Command {
 (one runs in this process; more run as "genquorum node --no-executor" child processes of this
 executable, since several validators in one process do not reach consensus), registers
 three executors and settles n=3 tasks whose fingerprints are given, with every transaction
-signed before the clock starts. Executors' commitments and reveals go in batch transactions
-(up to 400 items each, as node outboxes send them); --single sends one each. Throughput: all submissions, then all commitments, then all
-reveals (a reveal is valid only after its commit window closed), settled tasks per second of
-wall time. Latency: tasks settled one at a time, submission to verdict, and the number of
-blocks between the last reveal and the verdict.`,
+signed before the clock starts. The client submits its tasks in submit-batch transactions
+(up to 400 tasks each, one signature and transaction fee for all); executors' commitments
+and reveals go in batch transactions (up to 400 items each, as node outboxes send them);
+--single sends one transaction per submission, commitment and reveal. Throughput: all
+submissions, then all commitments, then all reveals (a reveal is valid only after its commit
+window closed), settled tasks per second of wall time, the clock stopped when the client has
+read every task's verdict in the blocks (every task's state is then queried to count them),
+and per CPU-second of this process and the validator processes together (steadier than wall
+time on a shared machine). Latency: tasks settled one at a time, submission to verdict, and
+the number of blocks between the last reveal and the verdict. --cpuprofile FILE also profiles
+each validator process, to FILE.nodeN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBench(cmd.Context(), g, o)
@@ -63,7 +69,7 @@ blocks between the last reveal and the verdict.`,
 	f.IntVar(&o.tasks, "tasks", 2000, "tasks in the throughput run")
 	f.IntVar(&o.latency, "latency-tasks", 20, "tasks in the sequential latency run")
 	f.StringVar(&o.format, "format", "text", "text or json")
-	f.BoolVar(&o.single, "single", false, "one transaction per commitment and reveal instead of batches (for comparison)")
+	f.BoolVar(&o.single, "single", false, "one transaction per submission, commitment and reveal instead of batches (for comparison)")
 	f.StringSliceVar(&o.rpc, "rpc", nil, "measure an existing network at these validator RPC addresses instead (with its own executors); needs --key and --model")
 	f.StringVar(&o.key, "key", "", "--rpc: funded client key file that pays the tasks")
 	f.StringVar(&o.model, "model", "", "--rpc: model of the text tasks (greedy, 8 tokens)")
