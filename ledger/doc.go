@@ -159,7 +159,9 @@
 // (ceil(log2 K) rounds). A referee drawn by stake among the other eligible nodes
 // (SHA-256 of the block randomness, the task and the challenger) re-executes that step from
 // the agreed state and sends its digest within CommitWindow blocks; a side whose digest
-// differs lied (SlashOutlierBPS, ReasonLied). A trainer that lied ends the task rejected
+// differs lied (SlashOutlierBPS, ReasonLied); half of what a liar loses pays whoever caught it
+// (the referee, and the challenger when the trainer lied, in equal shares), the rest is
+// burned. A trainer that lied ends the task rejected
 // (StatusNoVerdict, Reason naming the step, fee refunded); a challenger that lied is slashed
 // and the next challenger's dispute opens; when none is left the task is accepted, Value is
 // the series, and the trainer and every verifier that voted (a lying challenger excepted)

@@ -439,7 +439,7 @@ func (s *State) resolve(t *Task, ev *[]Event) {
 		t.Executors[d.Challenger].Outcome = OutcomeOutlier
 		c.Record.Outliers++
 		s.touch(kindNode, c.Key)
-		s.slash(t, c, s.params.SlashOutlierBPS, ReasonLied, ev)
+		s.slashPaying(t, c, s.params.SlashOutlierBPS, ReasonLied, ev, d.Referee)
 	}
 	if d.TrainerLied {
 		s.finishSegments(t, settleReject, fmt.Sprintf("trainer's state after step %d is not the referee's (segment %d)", d.Step, d.Segment), ev)
@@ -519,6 +519,10 @@ func (s *State) finishSegments(t *Task, how int, reason string, ev *[]Event) {
 		case j == 0 && how == settleNone:
 			x.Outcome = OutcomeUndecided
 			nd.Record.Undecided++
+		case j == 0 && t.Dispute != nil && t.Dispute.TrainerLied: // the referee found it lied
+			x.Outcome = OutcomeOutlier
+			nd.Record.Outliers++
+			s.slashPaying(t, nd, s.params.SlashOutlierBPS, ReasonLied, &slashes, t.Executors[t.Dispute.Challenger].Node, t.Dispute.Referee)
 		case j == 0:
 			x.Outcome = OutcomeOutlier
 			nd.Record.Outliers++
@@ -628,4 +632,30 @@ func decodeDispute(dc *decoder) *Dispute {
 	d.TrainerLied = dc.boolean("trainer lied")
 	d.ChallengerLied = dc.boolean("challenger lied")
 	return d
+}
+
+// slashPaying slashes nd as slash does and pays half of the stake taken, in equal shares
+// (rounded down), to payees as rewards (EventReward, Record.Earned); the rest is burned. A
+// dispute's referee is paid this way from the side that lied, and a challenger that caught a
+// lying trainer shares the trainer's: the work of catching a liar is paid by the liar, while
+// the burned half keeps framing an honest side a loss even for colluders that win a dispute.
+func (s *State) slashPaying(t *Task, nd *Node, bps uint32, reason string, ev *[]Event, payees ...PubKey) {
+	before := nd.Record.Slashed
+	s.slash(t, nd, bps, reason, ev)
+	if len(payees) == 0 {
+		return
+	}
+	share := (nd.Record.Slashed - before) / 2 / uint64(len(payees))
+	if share == 0 {
+		return
+	}
+	for _, k := range payees {
+		s.burned -= share
+		s.account(k).Balance += share
+		if p := s.nodes[k]; p != nil {
+			p.Record.Earned += share
+			s.touch(kindNode, k)
+		}
+		*ev = append(*ev, Event{Type: EventReward, Task: t.ID, Node: k, Amount: share})
+	}
 }

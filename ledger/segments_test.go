@@ -150,6 +150,17 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 	return task, events, n
 }
 
+// sumEvents sums the amounts of node's events of type typ.
+func sumEvents(events []ledger.Event, typ ledger.EventType, node ledger.PubKey) uint64 {
+	var n uint64
+	for _, e := range events {
+		if e.Type == typ && e.Node == node {
+			n += e.Amount
+		}
+	}
+	return n
+}
+
 func slashReasons(events []ledger.Event, node ledger.PubKey) []string {
 	var out []string
 	for _, e := range events {
@@ -207,6 +218,13 @@ func TestSegmentsBisectionFindsStep(t *testing.T) {
 			}
 			if got := slashReasons(events, task.Executors[d.Challenger].Node); len(got) != 0 {
 				t.Errorf("honest challenger slashed: %q", got)
+			}
+			// The liar pays for catching it: half its slash to the challenger and the referee.
+			taken := sumEvents(events, ledger.EventSlash, task.Executors[0].Node)
+			for _, who := range []ledger.PubKey{task.Executors[d.Challenger].Node, d.Referee} {
+				if got := sumEvents(events, ledger.EventReward, who); taken == 0 || got != taken/4 {
+					t.Errorf("%v rewarded %d, want a quarter of the trainer's %d", who, got, taken)
+				}
 			}
 			// Nodes act on events: every digest asked has its event (segment 0: the initial
 			// state, then the segment's end, then the midpoints).
@@ -290,6 +308,23 @@ func TestSegmentsFalseAlarm(t *testing.T) {
 		if got := slashReasons(events, task.Executors[v].Node); len(got) != 1 || got[0] != ledger.ReasonLied {
 			t.Errorf("verifier %d slashes %q", v, got)
 		}
+	}
+	// Each lying challenger's slash pays half to the referee of its dispute (the rest burned).
+	var referee ledger.PubKey
+	paid := 0
+	for i, e := range events {
+		switch {
+		case e.Type == ledger.EventRefereeDrawn:
+			referee = e.Node
+		case e.Type == ledger.EventSlash && e.Reason == ledger.ReasonLied:
+			if i+1 >= len(events) || events[i+1].Type != ledger.EventReward || events[i+1].Node != referee || events[i+1].Amount != e.Amount/2 {
+				t.Errorf("slash of %d from %v not followed by a reward of %d to the referee %v", e.Amount, e.Node, e.Amount/2, referee)
+			}
+			paid++
+		}
+	}
+	if paid != 2 {
+		t.Errorf("%d referees paid, want 2", paid)
 	}
 	if task.Executors[0].Outcome != ledger.OutcomeAgreed || len(slashReasons(events, task.Executors[0].Node)) != 0 {
 		t.Errorf("trainer %s", task.Executors[0].Outcome)
