@@ -346,8 +346,12 @@ func (o *openAI) run(ctx context.Context, t engine.Task) (*engine.Artifact, erro
 	case o.ids == idsVocab:
 		ids, from, res.margins = o.tok.Encode(res.text, false, true), "re-tokenized (vocab "+o.sp.Options.Get("vocab")+")", nil
 	case ids == nil:
+		hint := ""
+		if o.server == serverSGLang {
+			hint = "api=native (SGLang's /generate gives its own, exact ids), or "
+		}
 		return nil, fmt.Errorf("%w: the %s server gave no token ids (it lacks vLLM's return_token_ids and llama-server's logprobs ids): "+
-			"set ids=tokenize or vocab=FILE.gguf to accept re-tokenized ids, which are not exact", ErrBadResponse, o.server)
+			"set %sids=tokenize or vocab=FILE.gguf to accept re-tokenized ids, which are not exact", ErrBadResponse, o.server, hint)
 	}
 	if o.ids != idsResponse && res.completion >= 0 && res.completion != len(ids) {
 		return nil, fmt.Errorf("%w: re-tokenizing the text gave %d ids, the server generated %d tokens: ids would not be exact",

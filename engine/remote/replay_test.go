@@ -212,8 +212,8 @@ func TestSGLangReplay(t *testing.T) {
 		t.Errorf("settings %v: want deterministic_inference on", e.Settings())
 	}
 	_, err := e.Run(t.Context(), greedy("llama"))
-	if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "ids=tokenize") {
-		t.Errorf("Run without ids = %v, want ErrBadResponse naming ids=tokenize", err)
+	if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "ids=tokenize") || !strings.Contains(err.Error(), "api=native") {
+		t.Errorf("Run without ids = %v, want ErrBadResponse naming api=native and ids=tokenize", err)
 	}
 
 	e = openSpec(t, base+"&ids=tokenize")

@@ -216,7 +216,11 @@ func (v *Verifier) JudgeTokens(ctx context.Context, task engine.Task, claim []in
 	case errors.Is(err, engine.ErrUnsupported) && v.checkTask(task) != nil:
 		return llm.JudgeInvalid, err // not this engine's task: the node should not have asked
 	}
-	v.logger().Warn("remote check: cannot check the claim, voting unsure", "engine", v.Name(), "tokens", len(claim), "err", err)
+	level := slog.LevelWarn // the server failed or answered out of shape
+	if errors.Is(err, engine.ErrUnsupported) && !refused(err) {
+		level = slog.LevelInfo // a claim no server's top log-probs can check (sampled, beam, unknown end ids)
+	}
+	v.logger().Log(ctx, level, "remote check: cannot check the claim, voting unsure", "engine", v.Name(), "tokens", len(claim), "err", err)
 	return llm.JudgeUnsure, nil
 }
 
