@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -104,10 +105,12 @@ func (n *Node) trainSegments(ctx context.Context, tv chain.TaskView) (*opening, 
 	if err != nil {
 		return nil, err
 	}
+	t0 := time.Now()
 	series, states, err := se.TrainSeries(ctx, task, n.trainCheat())
 	if err != nil {
 		return nil, err
 	}
+	n.logger.Info("trained", "task", tv.ID[:12], "checkpoints", len(states), "train_ms", float64(time.Since(t0).Microseconds())/1000)
 	if len(series) != int(tv.FingerprintLen) {
 		return nil, fmt.Errorf("%w: series of %d bytes, the task wants %d", errUnrunnable, len(series), tv.FingerprintLen)
 	}
@@ -155,15 +158,20 @@ func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) erro
 		rnd, _ := hex.DecodeString(tv.SegmentRand)
 		var mask uint64
 		for j, seg := range ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me) {
+			t0 := time.Now()
 			state, err := n.fetchState(ctx, ck(int(seg)), tv.Executors[0].Node)
 			if err != nil { // the trainer does not serve its checkpoint: the segment fails
 				log.Info("segment: checkpoint not fetched, judged failed", "segment", seg, "err", err)
 				continue
 			}
+			t1 := time.Now()
 			ok, reason, err := se.VerifySegment(ctx, task, n.cfg.Profile, series, int(seg), state)
 			if err != nil {
 				return err
 			}
+			// What verification costs: the checkpoint's fetch and the segment's re-execution.
+			log.Info("segment checked", "segment", seg, "ok", ok, "state_bytes", len(state),
+				"fetch_ms", float64(t1.Sub(t0).Microseconds())/1000, "verify_ms", float64(time.Since(t1).Microseconds())/1000)
 			if ok {
 				mask |= 1 << j
 			} else {

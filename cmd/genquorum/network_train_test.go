@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,7 +110,7 @@ func TestTrainSegmentsOnTestnet(t *testing.T) {
 		procs = make([]*proc, 3)
 		for i := range procs {
 			args := []string{"node", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i)),
-				"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--log-level", "warn"}
+				"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--log-level", "info"}
 			if cheat != "" {
 				args = append(args, "--train-cheat", cheat)
 			}
@@ -145,6 +146,16 @@ func TestTrainSegmentsOnTestnet(t *testing.T) {
 	tv := submit(3)
 	if tv.Status != "accepted" || tv.Verify != 2 || tv.Dispute != nil || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
 		t.Errorf("honest: want accepted with trainer and verifier agreed, no dispute")
+	}
+	// What verification cost against training (the logs' measurements: the trainer's run, each
+	// segment's checkpoint fetch over libp2p from another process and its re-execution).
+	for i := range procs {
+		b, _ := os.ReadFile(procs[i].log)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, `msg=trained`) || strings.Contains(line, `msg="segment checked"`) {
+				t.Logf("node %d: %s", i, line[strings.Index(line, "msg="):])
+			}
+		}
 	}
 	for i, cheat := range []string{"skip-steps", "fewer-steps", "other-lr", "other-seed", "noise-weights", "copy"} {
 		t.Run(cheat, func(t *testing.T) {
