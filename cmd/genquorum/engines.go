@@ -115,9 +115,8 @@ func (o *engineOptions) build(ctx context.Context, logger *slog.Logger) (*engine
 		if err != nil {
 			return nil, fmt.Errorf("--engine: %w", err)
 		}
-		var reg engine.Engine = e
-		if v, ok := e.Verifier(); ok { // its server scores claims: the node votes in check rounds with it
-			reg = v
+		reg := e.NodeEngine()
+		if _, ok := reg.(*remote.Verifier); ok { // its server scores claims: the node votes in check rounds with it
 			logger.Info("remote engine checks claimed text by teacher-forced scoring", "engine", e.Name())
 		}
 		if err := r.Register(reg); err != nil {

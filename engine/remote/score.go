@@ -109,6 +109,16 @@ func (e *Engine) Verifier() (*Verifier, bool) {
 	return &Verifier{Engine: e, sc: sc}, true
 }
 
+// NodeEngine is what a node registers for e: its Verifier when the server scores claims (so
+// that the node votes in check rounds by scoring on it), else e itself (the node then votes by
+// equality).
+func (e *Engine) NodeEngine() engine.Engine {
+	if v, ok := e.Verifier(); ok {
+		return v
+	}
+	return e
+}
+
 // Verdict is a Verifier's decision on a claimed greedy continuation, as llm.Verdict.
 type Verdict struct {
 	Accept bool

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -340,9 +341,20 @@ func TestVerifierAbstains(t *testing.T) {
 	}
 
 	for _, spec := range []string{"m=openai:" + r.URL, "m=openai:" + r.URL + "?server=llamacpp"} {
-		if _, ok := openSpec(t, strings.Replace(spec, "m=", ref.Name+"=", 1)).Verifier(); ok {
+		e := openSpec(t, strings.Replace(spec, "m=", ref.Name+"=", 1))
+		if _, ok := e.Verifier(); ok {
 			t.Errorf("%s: Verifier() = true, want false (no scoring API)", spec)
 		}
+		if _, ok := e.NodeEngine().(interface {
+			JudgeTokens(context.Context, engine.Task, []int32) (int, error)
+		}); ok {
+			t.Errorf("%s: NodeEngine() judges tokens, want the plain engine (equality votes)", spec)
+		}
+	}
+	if _, ok := e.NodeEngine().(interface {
+		JudgeTokens(context.Context, engine.Task, []int32) (int, error)
+	}); !ok {
+		t.Error("server=vllm: NodeEngine() does not judge tokens")
 	}
 }
 
