@@ -314,6 +314,9 @@ func (s *State) submitAs(tx *Tx, b *SubmitTask, id TaskID, ev *[]Event) error {
 	if _, ok := s.tasks[id]; ok {
 		panic("ledger: task ID reused") // each nonce is accepted at most once, and IDs hash it
 	}
+	if err := s.checkSpot(b); err != nil {
+		return err
+	}
 	cands, err := s.candidates(b.Model, b.Kind, tx.Signer, int(b.Replicas))
 	if err != nil {
 		return err
@@ -411,6 +414,7 @@ func (s *State) assign(t *Task, cands []*Node, n int, ev *[]Event) {
 		s.touch(kindNode, pick.Key)
 	}
 	t.Status = StatusCommit
+	t.Spot.From = 0
 	t.AssignedAt, t.AssignedTime, t.ClosedTime = s.height, s.now, 0
 	t.CommitDeadline = s.height + s.params.CommitWindow
 	t.RevealDeadline = t.CommitDeadline + s.params.RevealWindow
@@ -453,6 +457,9 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 	if t.Spec.Verify == VerifySegments && i != 0 {
 		return fmt.Errorf("%w: task %v: only the trainer (executor 0) commits; verifiers vote", ErrNotCommitted, t.ID)
 	}
+	if err := t.mayCommit(i); err != nil {
+		return err
+	}
 	x.Committed, x.Commitment = true, b.Commitment
 	*ev = append(*ev, Event{Type: EventCommitted, Task: t.ID, Round: t.Round, Node: tx.Signer})
 	var same []PubKey
@@ -463,7 +470,7 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 			y.Duplicate, x.Duplicate = true, true
 			same = append(same, y.Node)
 		}
-		all = all && (y.Committed || (t.Spec.Verify == VerifySegments && j != 0))
+		all = all && !t.waitsCommit(j)
 	}
 	if same != nil {
 		*ev = append(*ev, Event{Type: EventDuplicateCommitment, Task: t.ID, Round: t.Round, Node: tx.Signer, Nodes: same})
@@ -480,6 +487,9 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 // deadline forward, so that one executor that never reveals delays the verdict by RevealWindow
 // blocks, not by what was left of the commit window as well.
 func (s *State) closeCommits(t *Task, ev *[]Event) {
+	if s.holdForDraw(t, ev) {
+		return
+	}
 	t.Status = StatusReveal
 	t.CommitClosedAt, t.ClosedTime = s.height, s.now
 	if d := s.height + s.params.RevealWindow; d < t.RevealDeadline {
@@ -501,6 +511,8 @@ func (s *State) reveal(tx *Tx, b *Reveal, ev *[]Event) error {
 		return fmt.Errorf("%w: task %v", ErrNotCommitted, t.ID)
 	case t.Status == StatusCommit:
 		return fmt.Errorf("%w: task %v commit window open until height %d", ErrRevealTooEarly, t.ID, t.CommitDeadline)
+	case t.Status == StatusSpotDraw:
+		return fmt.Errorf("%w: task %v waits for its spot-check draw at height %d", ErrRevealTooEarly, t.ID, t.Spot.DrawAt)
 	case t.CommitClosedAt == s.height:
 		return fmt.Errorf("%w: task %v commit window closed in this block, reveal from height %d", ErrRevealTooEarly, t.ID, s.height+1)
 	case x.Revealed:
@@ -558,6 +570,8 @@ func (s *State) endBlock(ev *[]Event) {
 			s.closeCommits(t, ev)
 		case t.Status == StatusReveal && t.RevealDeadline == s.height:
 			s.settle(t, ev)
+		case t.Status == StatusSpotDraw && t.Spot.DrawAt == s.height:
+			s.spotDraw(t, ev)
 		case (t.Status == StatusCheck || t.Status == StatusCheckReveal) && t.CheckDeadline == s.height:
 			s.endCheck(t, ev)
 		case t.Status == StatusSegments && t.CheckDeadline == s.height && s.now < t.ClosedTime+s.params.MinCommitMillis:
@@ -605,6 +619,9 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		case !v.Accepted:
 			reason = ReasonNoQuorum
 		}
+	}
+	if reason == "" && s.escalate(t, v, fps, ev) {
+		return // more verifiers commit and reveal; the round settles over all its executors
 	}
 	agreeing := make([]bool, n)
 	if reason == "" {
@@ -656,6 +673,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		if bytes.Equal(v.Value, UnrunnableFingerprint(t.ID, t.Spec.FingerprintLen)) {
 			t.Reason = ReasonUnrunnable
 		}
+		t.Reason = t.spotReason(t.Reason)
 		*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(v.Value),
 			Support: t.Support, Need: t.Need, Nodes: agreed})
 		*ev = append(*ev, slashes...)

@@ -101,6 +101,9 @@ func (s *State) checkSubmit(signer PubKey, b *SubmitTask, need func(uint64, stri
 	if err := s.checkPolicy(b); err != nil {
 		return err
 	}
+	if err := s.checkSpot(b); err != nil {
+		return err
+	}
 	_, err := s.candidates(b.Model, b.Kind, signer, int(b.Replicas))
 	return err
 }

@@ -76,12 +76,20 @@ const (
 	// EventVoteRevealOpen: Task, Round, RevealDeadline (the last height accepting vote
 	// reveals). The vote commitments closed: voters reveal from the next block on.
 	EventVoteRevealOpen
+	// EventSpotDrawn: Task, Round, Amount (1: verification drawn, 0: not), Nodes (the
+	// verifiers, when drawn), Reason (ReasonSpotNoVerifiers when drawn but too few were free).
+	// A spot-checked task's draw (spot.go).
+	EventSpotDrawn
+	// EventEscalated: Task, Round, Support, Need, Reason (ReasonThin or ReasonNearEdge). The
+	// verdict was not settled: more verifiers were drawn (EventTaskAssigned follows).
+	EventEscalated
 )
 
 var eventNames = [...]string{"", "node-registered", "unbonded", "task-assigned", "committed",
 	"duplicate-commitment", "reveal-open", "revealed", "verdict", "no-verdict", "reward", "slash", "refund",
 	"item-rejected", "jailed", "unjailed", "check-open", "voted",
-	"segments-open", "dispute-open", "bisect-query", "bisected", "referee-drawn", "dispute-resolved", "vote-committed", "vote-reveal-open"}
+	"segments-open", "dispute-open", "bisect-query", "bisected", "referee-drawn", "dispute-resolved", "vote-committed", "vote-reveal-open",
+	"spot-drawn", "escalated"}
 
 // String returns the event type's name.
 func (t EventType) String() string {
@@ -218,6 +226,18 @@ func (e Event) Attributes() []Attribute {
 	case EventVoteRevealOpen:
 		num("round", uint64(e.Round))
 		num("vote_reveal_deadline", e.RevealDeadline)
+	case EventSpotDrawn:
+		num("round", uint64(e.Round))
+		num("verify", e.Amount)
+		nodes("verifiers", e.Nodes)
+		if e.Reason != "" {
+			add("reason", e.Reason)
+		}
+	case EventEscalated:
+		num("round", uint64(e.Round))
+		num("support", uint64(e.Support))
+		num("need", uint64(e.Need))
+		add("reason", e.Reason)
 	case EventVoted:
 		num("round", uint64(e.Round))
 		add("node", e.Node.String())

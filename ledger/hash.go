@@ -212,6 +212,16 @@ func (s *State) encodeMeta(e *encoder) {
 	if s.params.PruneAfter != 0 { // absent when 0: app hashes of chains without pruning unchanged
 		e.u64(s.params.PruneAfter)
 	}
+	if p := s.params; p.SpotVerifiers != 0 || p.EscalateVerifiers != 0 || p.EscalateMarginBits != 0 { // likewise
+		e.u8(spotFlag)
+		encodeSpotParams(e, p)
+	}
+}
+
+func encodeSpotParams(e *encoder, p Params) {
+	e.u32(p.SpotVerifiers)
+	e.u32(p.EscalateVerifiers)
+	e.u32(p.EscalateMarginBits)
 }
 
 func encodeParams(e *encoder, p Params) {
@@ -336,9 +346,13 @@ func encodeTask(e *encoder, t *Task, full bool) {
 	if t.Spec.Verify == VerifyScore {
 		e.u64(t.VoteClosedAt)
 	}
+	if full || t.Spot != (SpotState{}) { // absent from leaves when zero: other tasks' hashes unchanged
+		e.u8(spotFlag)
+		encodeSpot(e, &t.Spot)
+	}
 }
 
-func decodeTask(d *decoder) *Task {
+func decodeTask(d *decoder, v5 bool) *Task {
 	t := &Task{ID: d.fixed32(), Submitter: d.fixed32()}
 	t.Spec.decode(d)
 	t.SubmittedAt = d.u64()
@@ -391,6 +405,12 @@ func decodeTask(d *decoder) *Task {
 	if t.Spec.Verify == VerifyScore {
 		t.VoteClosedAt = d.u64()
 	}
+	if v5 {
+		if d.u8() != spotFlag {
+			d.fail(errors.New("task: spot state tag"))
+		}
+		t.Spot = decodeSpot(d)
+	}
 	return t
 }
 
@@ -401,7 +421,11 @@ func specDigest(spec *SubmitTask) [32]byte {
 }
 
 // stateMagic starts every MarshalState output.
-const stateMagic = "genquorum/ledger/state/v4"
+const stateMagic = "genquorum/ledger/state/v5"
+
+// stateMagicV4 is the previous encoding: v5 without the spot parameters and tasks' spot
+// states (read as zero).
+const stateMagicV4 = "genquorum/ledger/state/v4"
 
 // stateMagicV3 is the previous encoding: v4 without PruneAfter (read as 0).
 const stateMagicV3 = "genquorum/ledger/state/v3"
@@ -413,8 +437,8 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 // block: equal states give equal bytes. A chain saves it at Commit (or every few blocks, and
 // replays the blocks since) and restores it with UnmarshalState.
 //
-//	magic "genquorum/ledger/state/v4"
-//	str chain ID, params, u64 prune after, u64 height, u64 burned
+//	magic "genquorum/ledger/state/v5"
+//	str chain ID, params, u64 prune after, spot params (3 u32), u64 height, u64 burned
 //	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, NonceWindow/64 u64 used-nonce bits
 //	u32 count, nodes sorted by key
 //	u32 count, tasks sorted by ID (with the full spec)
@@ -433,6 +457,7 @@ func (s *State) marshal() []byte {
 	e.str(s.chainID)
 	encodeParams(e, s.params)
 	e.u64(s.params.PruneAfter)
+	encodeSpotParams(e, s.params)
 	e.u64(s.height)
 	e.u64(s.burned)
 	ak := sortedKeys(s.accounts)
@@ -473,7 +498,9 @@ func sortedKeys[K ~[32]byte, V any](m map[K]V) []K {
 // errors wrap ErrMalformedState.
 func UnmarshalState(b []byte) (*State, error) {
 	v3 := len(b) >= len(stateMagicV3) && string(b[:len(stateMagicV3)]) == stateMagicV3
-	if !v3 && (len(b) < len(stateMagic) || string(b[:len(stateMagic)]) != stateMagic) {
+	v4 := len(b) >= len(stateMagicV4) && string(b[:len(stateMagicV4)]) == stateMagicV4
+	v5 := len(b) >= len(stateMagic) && string(b[:len(stateMagic)]) == stateMagic
+	if !v3 && !v4 && !v5 {
 		return nil, fmt.Errorf("%w: bad magic", ErrMalformedState)
 	}
 	d := &decoder{b: b[len(stateMagic):]}
@@ -481,6 +508,9 @@ func UnmarshalState(b []byte) (*State, error) {
 	p := decodeParams(d)
 	if !v3 {
 		p.PruneAfter = d.u64()
+	}
+	if v5 {
+		p.SpotVerifiers, p.EscalateVerifiers, p.EscalateMarginBits = d.u32(), d.u32(), d.u32()
 	}
 	if d.err == nil {
 		if err := p.Validate(); err != nil {
@@ -517,12 +547,12 @@ func UnmarshalState(b []byte) (*State, error) {
 	}
 	n = d.count("tasks", maxEntries, 150)
 	for i := 0; i < n && d.err == nil; i++ {
-		t := decodeTask(d)
+		t := decodeTask(d, v5)
 		if i > 0 && compareKeys(prev, t.ID) >= 0 {
 			d.fail(fmt.Errorf("tasks not sorted"))
 		}
 		prev = t.ID
-		if t.Status < StatusCommit || t.Status > StatusCheckReveal || (t.Status == StatusDispute && t.Dispute == nil) {
+		if t.Status < StatusCommit || t.Status > StatusSpotDraw || (t.Status == StatusDispute && t.Dispute == nil) {
 			d.fail(fmt.Errorf("task %v: status %d", t.ID, t.Status))
 		}
 		t.specDigest = specDigest(&t.Spec)
@@ -533,6 +563,8 @@ func UnmarshalState(b []byte) (*State, error) {
 			s.addDue(t.RevealDeadline, t.ID)
 		case StatusReveal:
 			s.addDue(t.RevealDeadline, t.ID)
+		case StatusSpotDraw:
+			s.addDue(t.Spot.DrawAt, t.ID)
 		case StatusCheck, StatusCheckReveal, StatusSegments:
 			s.addDue(t.CheckDeadline, t.ID)
 		case StatusDispute:

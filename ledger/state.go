@@ -51,6 +51,17 @@ type Params struct {
 	// transaction about a pruned task is refused as about an unknown task. 0 keeps settled
 	// tasks for ever.
 	PruneAfter uint64
+	// SpotVerifiers is the number of verifiers drawn when a spot-checked task (SubmitTask.SpotPPM)
+	// is drawn for verification; with the executor they make the round (e.g. 2: three
+	// executors, so that a majority can outvote a cheating executor). 0 turns spot checks off:
+	// spot-checked submissions are refused.
+	SpotVerifiers uint32
+	// EscalateVerifiers is the number of verifiers a thin or near-edge verdict draws before
+	// settling (see the package doc); 0 turns escalation off. EscalateMarginBits: an agreeing
+	// fingerprint at Hamming distance d > 0 from the value with d + EscalateMarginBits >=
+	// Tolerance is near the edge (0: only thin verdicts escalate).
+	EscalateVerifiers  uint32
+	EscalateMarginBits uint32
 }
 
 // DefaultParams returns the rules used by tests and a default local chain.
@@ -79,6 +90,9 @@ func (p Params) Validate() error {
 	case p.SlashOutlierBPS > 10000 || p.SlashNoRevealBPS > 10000 || p.SlashNoCommitBPS > 10000 || p.SlashCopyBPS > 10000 ||
 		p.SlashJailBPS > 10000:
 		return fmt.Errorf("ledger: params: slash rate over 10000 basis points")
+	case p.SpotVerifiers != 0 && p.SpotVerifiers >= p.MaxReplicas, p.EscalateVerifiers != 0 && p.EscalateVerifiers >= p.MaxReplicas:
+		return fmt.Errorf("ledger: params: spot verifiers %d or escalation verifiers %d leave no room under max replicas %d",
+			p.SpotVerifiers, p.EscalateVerifiers, p.MaxReplicas)
 	}
 	return nil
 }
@@ -197,11 +211,16 @@ const (
 	StatusDispute   TaskStatus = 7 // training: a failed segment is being bisected (segments.go)
 	// StatusCheckReveal: the vote commitments of the check round closed; votes are revealed.
 	StatusCheckReveal TaskStatus = 8
+	// StatusSpotDraw: a spot-checked task's executor committed; the next block's randomness
+	// decides whether verifiers are drawn (spot.go).
+	StatusSpotDraw TaskStatus = 9
 )
 
-var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check", "segments", "dispute", "check-reveal"}
+var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check", "segments", "dispute", "check-reveal",
+	"spot-draw"}
 
-// String returns "commit", "reveal", "accepted", "no-verdict", "check" or "check-reveal".
+// String returns the status's name: "commit", "reveal", "accepted", "no-verdict", "check",
+// "segments", "dispute", "check-reveal" or "spot-draw".
 func (s TaskStatus) String() string {
 	if s >= 1 && int(s) < len(statusNames) {
 		return statusNames[s]
@@ -293,6 +312,8 @@ type Task struct {
 	// VoteClosedAt is the height at which the check round's vote commitments closed (0 while
 	// open).
 	VoteClosedAt uint64
+	// Spot is the spot-check draw and escalation state (spot.go).
+	Spot SpotState
 
 	specDigest [32]byte // SHA-256 of the encoded Spec, cached for hashing
 }

@@ -446,6 +446,9 @@ func withoutHeight(b []byte) []byte {
 	d.str("chain id", MaxChainIDBytes)
 	decodeParams(&d)
 	d.u64() // prune after
+	d.u32() // spot verifiers
+	d.u32() // escalate verifiers
+	d.u32() // escalate margin
 	off := len(b) - len(d.b)
 	clear(b[off : off+8])
 	return b

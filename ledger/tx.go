@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -128,6 +129,11 @@ type SubmitTask struct {
 	Verify uint8
 	// Segment is encoded only when Verify == VerifySegments.
 	Segment SegmentSpec
+	// SpotPPM, when not 0, makes a spot-checked task (Replicas 1, VerifyEqual): the executor
+	// commits, then the next block's randomness draws verification with probability SpotPPM
+	// parts per million (1..1000000; see SpotDrawn and the package doc). Encoded only when not
+	// 0 (flagged in the Verify byte), so other tasks' encodings are unchanged.
+	SpotPPM uint32
 }
 
 // Commit binds an executor to a fingerprint without showing it:
@@ -286,11 +292,18 @@ func (b *SubmitTask) encode(e *encoder) {
 	e.u8(uint8(b.Rule))
 	e.u32(b.FingerprintLen)
 	e.u64(b.Fee)
-	e.u8(b.Verify)
+	if b.SpotPPM != 0 {
+		e.u8(b.Verify | spotFlag)
+	} else {
+		e.u8(b.Verify)
+	}
 	if b.Verify == VerifySegments {
 		e.u32(b.Segment.Segments)
 		e.u32(b.Segment.SegmentSteps)
 		e.u32(b.Segment.Checks)
+	}
+	if b.SpotPPM != 0 {
+		e.u32(b.SpotPPM)
 	}
 }
 
@@ -306,11 +319,17 @@ func (b *SubmitTask) decode(d *decoder) {
 	b.Rule = quorum.Rule(d.u8())
 	b.FingerprintLen = d.u32()
 	b.Fee = d.u64()
-	b.Verify = d.u8()
+	v := d.u8()
+	b.Verify = v &^ spotFlag
 	if b.Verify == VerifySegments {
 		b.Segment.Segments = d.u32()
 		b.Segment.SegmentSteps = d.u32()
 		b.Segment.Checks = d.u32()
+	}
+	if v&spotFlag != 0 {
+		if b.SpotPPM = d.u32(); b.SpotPPM == 0 {
+			d.fail(errors.New("spot flag with probability 0 (not canonical)"))
+		}
 	}
 }
 
@@ -335,6 +354,11 @@ func (b *SubmitTask) validate() error {
 	case uint64(b.Tolerance) > 8*uint64(b.FingerprintLen):
 		return fmt.Errorf("%w: tolerance %d over %d fingerprint bits", ErrMalformedTx,
 			b.Tolerance, 8*b.FingerprintLen)
+	case b.SpotPPM > PPM:
+		return fmt.Errorf("%w: spot probability %d ppm over %d", ErrMalformedTx, b.SpotPPM, PPM)
+	case b.SpotPPM != 0 && (b.Replicas != 1 || b.Verify != VerifyEqual):
+		return fmt.Errorf("%w: a spot-checked task has 1 replica and verify equal (replicas %d, verify %d)",
+			ErrMalformedTx, b.Replicas, b.Verify)
 	case b.Verify == VerifySegments:
 		return b.Segment.validate(b)
 	case b.Verify > VerifySegments:
