@@ -133,6 +133,37 @@
 //     stay within the margin (a q8_0 quantisation of the task's model, see genquorum study
 //     substitution) is accepted; the vote windows have no wall-time floor.
 //
+// # Spot checks and escalation
+//
+// A spot-checked task (SubmitTask.SpotPPM = q in parts per million, Replicas 1, VerifyEqual;
+// refused unless Params.SpotVerifiers > 0) has one executor. When its commitment closes the
+// commit window (block h) the task waits (StatusSpotDraw) and reveals are refused; at the end of
+// block h+1 the draw takes that block's randomness, which did not exist when the commitment
+// was sent: verified when floor(x * 10^6 / 2^64) < q, x the first 8 bytes of
+// SHA-256("genquorum/spot/v1" || block rand || task ID) (SpotDrawn; EventSpotDrawn). Verified:
+// SpotVerifiers nodes (by stake, never the executor or the submitter, capacity and jailing
+// apply) join the round, commit within CommitWindow blocks (the executor's commitment stands),
+// then all reveal and the round settles under the task's rule like any other: a cheating
+// executor outvoted by honest verifiers is an outlier (SlashOutlierBPS), no verdict may start
+// the adaptive round. Not verified: the reveal window opens for the executor alone and its
+// reveal settles the task, accepted with Reason "unverified" (and paid the whole fee). Drawn
+// but fewer than SpotVerifiers nodes free: settled unverified too, Reason saying so. The odds
+// of catching a cheater and when cheating pays are computed off-chain (package odds, Spot).
+//
+// Escalation (Params.EscalateVerifiers = K > 0, VerifyEqual tasks): a verdict of a round of at
+// least two executors that is thin (its agreeing executors are exactly the rule's need, e.g.
+// 2 of 3) or near the tolerance edge (an agreeing fingerprint at distance d > 0 from the
+// value with d + EscalateMarginBits >= Tolerance; margin 0: off) is not settled: K more
+// verifiers, not among the executors, are drawn (EventEscalated, EventTaskAssigned naming
+// them), commit and reveal, and the round settles over all its executors (the rule's need
+// grows with them). Earlier executors that did not commit cannot commit any more. A round
+// escalates at most once; with fewer than K free nodes, or no room under MaxReplicas, it
+// settles as before with Reason "escalation skipped: too few free nodes". Known limits: the
+// escalation verifiers see the revealed fingerprints, so a lazy one can copy the majority's
+// value instead of computing (it then shares the fee without work, as in an adaptive round);
+// a validator that proposes the draw block can bias the draw by choosing its contents, as it
+// can bias any assignment.
+//
 // Nodes whose stake falls below MinStake are no longer assigned. Unbond returns stake to the
 // balance, but a node with open assignments must keep MinStake bonded.
 //
