@@ -57,6 +57,7 @@ func (l *Ledger) InitChain(chainID string, appState []byte) ([]byte, error) {
 	}
 	if g.Params == (ledger.Params{}) {
 		g.Params = ledger.DefaultParams()
+		g.Params.SpotVerifiers = 2 // spot-checked tasks on (escalation stays off)
 	}
 	st, err := ledger.New(g)
 	if err != nil {
@@ -189,6 +190,10 @@ type TaskView struct {
 	Segment     *ledger.SegmentSpec `json:"segment,omitempty"`
 	SegmentRand string              `json:"segment_rand,omitempty"`
 	Dispute     *ledger.Dispute     `json:"dispute,omitempty"`
+	// Spot-checked tasks (SubmitTask.SpotPPM): the probability of verification in parts per
+	// million, and the draw's and escalation's state (also set for a task that escalated).
+	SpotPPM uint32            `json:"spot_ppm,omitempty"`
+	Spot    *ledger.SpotState `json:"spot,omitempty"`
 	// Pruned marks a view rebuilt from the settlement's event (PrunedView) after the ledger
 	// deleted the task: only the fields the event carries are set.
 	Pruned bool `json:"pruned,omitempty"`
@@ -369,6 +374,10 @@ func viewTask(t ledger.Task) TaskView {
 		v.Value = hex.EncodeToString(t.Value)
 	}
 	v.Verify = t.Spec.Verify
+	v.SpotPPM = t.Spec.SpotPPM
+	if sp := t.Spot; t.Spec.SpotPPM != 0 || sp != (ledger.SpotState{}) {
+		v.Spot = &sp
+	}
 	if t.Spec.Verify == ledger.VerifySegments {
 		seg := t.Spec.Segment
 		v.Segment, v.SegmentRand, v.Dispute = &seg, hex.EncodeToString(t.SegmentRand[:]), t.Dispute

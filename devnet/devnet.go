@@ -46,7 +46,8 @@ type Options struct {
 	// Dir holds the validator's home and the nodes' stores (required).
 	Dir     string
 	ChainID string // default "genquorum-devnet"
-	// Params are the ledger rules (default ledger.DefaultParams with windows of 20 blocks).
+	// Params are the ledger rules (default ledger.DefaultParams with a commit window of 200
+	// blocks, a reveal window of 20 and spot checks on: SpotVerifiers 2).
 	Params ledger.Params
 	Nodes  []NodeSpec
 	// Clients is the number of funded client accounts (default 1), each with ClientBalance.
@@ -105,6 +106,7 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		// let 20 blocks pass before an honest executor has run its task; a long commit window
 		// costs nothing when everyone commits (the reveal phase then opens at once).
 		o.Params.CommitWindow, o.Params.RevealWindow = 200, 20
+		o.Params.SpotVerifiers = 2
 	}
 	if o.Clients == 0 {
 		o.Clients = 1

@@ -660,9 +660,17 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 				n.committed(k)
 			}
 		case ledger.EventRevealed:
-			if ev.Node == n.key && n.out.doneReveal(k) {
+			if ev.Node != n.key {
+				continue
+			}
+			if n.out.doneReveal(k) {
 				n.Stats.Revealed.Add(1)
 			}
+			n.mu.Lock()
+			if o := n.openings[k]; o != nil {
+				o.Revealed = true
+			}
+			n.mu.Unlock()
 		case ledger.EventItemRejected:
 			if ev.Node != n.key {
 				continue
@@ -685,7 +693,9 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 				o.RevealOpen = true
 			}
 			n.mu.Unlock()
-			if o != nil && o.Committed {
+			// A round that escalated (or a spot check that drew verifiers after this node revealed)
+			// opens its reveals again: this node's reveal is already on chain.
+			if o != nil && o.Committed && !o.Revealed {
 				n.queueReveal(k)
 			}
 		case ledger.EventCheckOpen:

@@ -71,6 +71,10 @@ type Request struct {
 	// FingerprintDim). Scheme and Tolerance are not used.
 	SegmentChecks int
 	SegmentDim    int
+	// SpotPPM > 0 asks for a spot-checked task (Replicas 1): verified by the chain's
+	// SpotVerifiers with probability SpotPPM parts per million, drawn after the executor
+	// committed (ledger doc, "Spot checks and escalation").
+	SpotPPM uint32
 }
 
 // familyOf is the fingerprint family each kind of task's artifacts are read with.
@@ -128,6 +132,7 @@ func (r Request) Spec() (ledger.SubmitTask, error) {
 		Rule:           r.Rule,
 		FingerprintLen: uint32((r.Scheme.Bits() + 7) / 8),
 		Fee:            r.Fee,
+		SpotPPM:        r.SpotPPM,
 	}
 	if r.MaxRounds {
 		spec.MaxReplicas = 2*r.Replicas + 1

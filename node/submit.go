@@ -55,6 +55,8 @@ type TaskSpec struct {
 	Rule      string
 	Fee       uint64
 	Adaptive  bool
+	// SpotPPM > 0: one executor, verified with this probability in parts per million.
+	SpotPPM uint32
 }
 
 // DefaultScheme is the fingerprint scheme of a kind's tasks when none is named.
@@ -120,7 +122,11 @@ func (s TaskSpec) Request() (Request, error) {
 		return Request{}, specErrorf("--scheme: %v", err)
 	}
 	req := Request{Task: task, Scheme: sch, Replicas: s.Replicas, MaxRounds: s.Adaptive,
-		Tolerance: s.Tolerance, Rule: rule, Fee: s.Fee, ScoreCheck: s.Verify == "score"}
+		Tolerance: s.Tolerance, Rule: rule, Fee: s.Fee, ScoreCheck: s.Verify == "score", SpotPPM: s.SpotPPM}
+	if s.SpotPPM > 0 && (s.Replicas != 1 || s.Verify != "equal" || s.SpotPPM > ledger.PPM) {
+		return Request{}, specErrorf("--spot-ppm %d: a spot-checked task has --replicas 1 and --verify equal, and at most %d ppm",
+			s.SpotPPM, ledger.PPM)
+	}
 	if s.Verify == "segments" {
 		if s.CheckpointEvery <= 0 || s.TrainSteps%s.CheckpointEvery != 0 {
 			return Request{}, specErrorf("--verify segments: --checkpoint-every must divide --train-steps")
@@ -222,6 +228,9 @@ func WriteTask(w io.Writer, format string, tv chain.TaskView) error {
 	}
 	if tv.Value != "" {
 		fmt.Fprintf(w, "verdict   %s (support %d, need %d)\n", tv.Value, tv.Support, tv.Need)
+		if tv.Reason != "" {
+			fmt.Fprintf(w, "note      %s\n", tv.Reason)
+		}
 	} else if tv.Reason != "" {
 		fmt.Fprintf(w, "verdict   none: %s (support %d, need %d)\n", tv.Reason, tv.Support, tv.Need)
 	}

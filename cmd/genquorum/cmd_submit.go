@@ -71,6 +71,9 @@ The fingerprint scheme defaults to text:tokens for text, image:average_hash/8 fo
 vector:simhash/256 for training.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.SpotPPM > 0 && !cmd.Flags().Changed("replicas") {
+				o.Replicas = 1
+			}
 			return runSubmit(cmd.Context(), g, o)
 		},
 	}
@@ -105,6 +108,7 @@ vector:simhash/256 for training.`,
 	f.StringVar(&o.Rule, "rule", "majority", "majority or supermajority")
 	f.Uint64Var(&o.Fee, "fee", 300, "fee paid to the agreeing executors")
 	f.BoolVar(&o.Adaptive, "adaptive", false, "allow a second round with more executors when there is no verdict")
+	f.Uint32Var(&o.SpotPPM, "spot-ppm", 0, "spot check: one executor (--replicas defaults to 1), verified by the chain's spot verifiers with this probability in parts per million (1..1000000), drawn after its commitment; unverified tasks settle on its reveal, status note \"unverified\"")
 	f.BoolVar(&o.wait, "wait", true, "wait for the verdict")
 	f.BoolVar(&o.waitCap, "wait-capacity", true, "when the network is at capacity (mempool code 21), retry until --timeout instead of failing")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up waiting after this long")
