@@ -69,6 +69,15 @@ func TestTaskSpecRequest(t *testing.T) {
 		wantErr string
 		check   func(*testing.T, Request)
 	}{
+		{"spot check", with(text, func(s *TaskSpec) { s.Replicas, s.SpotPPM = 1, 50_000 }), "", func(t *testing.T, r Request) {
+			r.Task.Model = engine.ModelRef{Name: "m", Digest: engine.Digest{1}}
+			spec, err := r.Spec()
+			if err != nil || spec.SpotPPM != 50_000 || spec.Replicas != 1 {
+				t.Errorf("spec %+v, %v", spec, err)
+			}
+		}},
+		{"spot check with 3 replicas", with(text, func(s *TaskSpec) { s.SpotPPM = 50_000 }), "--spot-ppm", nil},
+		{"spot check over 1e6", with(text, func(s *TaskSpec) { s.Replicas, s.SpotPPM = 1, 1_000_001 }), "--spot-ppm", nil},
 		{"text greedy", text, "", func(t *testing.T, r Request) {
 			if r.Scheme.String() != "text:tokens" || r.Task.Text.Decode != "greedy" || r.Task.Text.Temperature != 0 || r.ScoreCheck || r.Rule != quorum.Majority {
 				t.Errorf("request %+v %+v", r, r.Task.Text)

@@ -12,11 +12,19 @@ import (
 // (the Type II rate of its cheat: a seed guess's collision rate, a substitute's acceptance).
 // Fee is what the executor earns for the task, Cost what honest execution costs it (the
 // saving of a cheat that costs nothing), Penalty the stake it loses when caught. Amounts are
-// in any one unit.
+// in any one unit. Verifiers is the number of verifiers a check draws (the ledger's
+// Params.SpotVerifiers): when a task is checked and they agree with the executor, the fee is
+// shared among the 1 + Verifiers agreeing executors (the ledger rounds each share down and
+// refunds the remainder); 0 keeps the whole fee with the executor. A caught executor is paid
+// nothing.
 type Spot struct {
 	Q, Collision       float64
 	Fee, Cost, Penalty float64
+	Verifiers          int
 }
+
+// share is the executor's fee when its task is checked and it agrees with the verifiers.
+func (s Spot) share() float64 { return s.Fee / float64(1+s.Verifiers) }
 
 func (s Spot) check() error {
 	if err := checkProb("q", s.Q); err != nil {
@@ -29,6 +37,9 @@ func (s Spot) check() error {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return fmt.Errorf("%w: fee, cost and penalty must be finite and >= 0", ErrArgument)
 		}
+	}
+	if s.Verifiers < 0 {
+		return fmt.Errorf("%w: %d verifiers", ErrArgument, s.Verifiers)
 	}
 	return nil
 }
@@ -57,19 +68,23 @@ func (s Spot) CatchWithin(k int) (float64, error) {
 	return -math.Expm1(float64(k) * math.Log1p(-c)), nil
 }
 
-// Expected returns the expected earnings per task of an honest executor, Fee - Cost, and of a
-// cheater whose cheat costs nothing, (1 - c) Fee - c Penalty with c = Catch(). Cheating pays
-// on average exactly when Cost > c (Fee + Penalty).
+// Expected returns the expected earnings per task of an honest executor, (1 - Q) Fee + Q S -
+// Cost, and of a cheater whose cheat costs nothing, (1 - Q) Fee + Q Collision S - c Penalty,
+// with S = Fee / (1 + Verifiers) its share when checked and c = Catch(). Cheating pays on
+// average exactly when Cost > c (S + Penalty). With Verifiers 0: Fee - Cost and (1 - c) Fee -
+// c Penalty.
 func (s Spot) Expected() (honest, cheat float64, err error) {
 	c, err := s.Catch()
 	if err != nil {
 		return 0, 0, err
 	}
-	return s.Fee - s.Cost, (1-c)*s.Fee - c*s.Penalty, nil
+	sh := s.share()
+	return (1-s.Q)*s.Fee + s.Q*sh - s.Cost, (1-s.Q)*s.Fee + s.Q*s.Collision*sh - c*s.Penalty, nil
 }
 
 // MinQ returns the least check probability at which cheating does not pay on average:
-// Cost / ((1 - Collision)(Fee + Penalty)), and an error wrapping ErrUnreachable when that is
+// Cost / ((1 - Collision)(S + Penalty)) with S = Fee / (1 + Verifiers), and an error
+// wrapping ErrUnreachable when that is
 // above 1 (no spot-check rate deters the cheat: raise the penalty or replicate every task).
 // Q is ignored.
 func (s Spot) MinQ() (float64, error) {
@@ -77,7 +92,7 @@ func (s Spot) MinQ() (float64, error) {
 	if err := s.check(); err != nil {
 		return 0, err
 	}
-	d := (1 - s.Collision) * (s.Fee + s.Penalty)
+	d := (1 - s.Collision) * (s.share() + s.Penalty)
 	if s.Cost == 0 {
 		return 0, nil
 	}

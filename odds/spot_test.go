@@ -40,3 +40,26 @@ func TestSpot(t *testing.T) {
 		t.Errorf("q 1.5: %v, want ErrArgument", err)
 	}
 }
+
+// TestSpotVerifiersShare: with the ledger's verifiers, a checked task's fee is shared among
+// the executor and its Verifiers: the honest executor earns (1-q) F + q F/(1+V) - cost, the
+// free cheat (1-q) F + q collision F/(1+V) - c P, and they meet at MinQ = cost / ((1 -
+// collision)(F/(1+V) + P)).
+func TestSpotVerifiersShare(t *testing.T) {
+	s := Spot{Q: 0.1, Collision: 0.2, Fee: 90, Cost: 20, Penalty: 1000, Verifiers: 2}
+	honest, cheat, err := s.Expected()
+	if err != nil || math.Abs(honest-(0.9*90+0.1*30-20)) > 1e-12 || math.Abs(cheat-(0.9*90+0.1*0.2*30-0.08*1000)) > 1e-12 {
+		t.Errorf("Expected = %v, %v, %v; want 64, 1.6", honest, cheat, err)
+	}
+	q, err := s.MinQ()
+	if err != nil || math.Abs(q-20/(0.8*1030)) > 1e-15 {
+		t.Fatalf("MinQ = %v, %v", q, err)
+	}
+	s.Q = q
+	if h, c, _ := s.Expected(); math.Abs(h-c) > 1e-9 {
+		t.Errorf("at MinQ: honest %v, cheat %v", h, c)
+	}
+	if _, err := (Spot{Verifiers: -1}).Catch(); !errors.Is(err, ErrArgument) {
+		t.Errorf("verifiers -1: %v, want ErrArgument", err)
+	}
+}

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"math/big"
+	"math/bits"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/odds/report"
 )
 
@@ -153,6 +155,9 @@ type oddsSpotOptions struct {
 	fee, cost, penalty float64
 	tasks              int
 	format             string
+	verifiers          int
+	stake              uint64
+	slashBPS           uint32
 }
 
 func newOddsSpotCommand(g *globalOptions) *cobra.Command {
@@ -166,9 +171,29 @@ tasks, and the expected earnings per task of an honest executor (fee - cost) and
 whose cheat costs nothing ((1 - c) fee - c penalty, c the catch probability): cheating pays
 on average exactly when cost > c (fee + penalty). min_q is the least q that deters the cheat
 (-1 when none does). --collision is the probability that the cheat passes when checked (its
-Type II rate; 0 for a random guess on exact-equality fingerprints). Model: odds.Spot.`,
+Type II rate; 0 for a random guess on exact-equality fingerprints). Model: odds.Spot.
+
+The ledger's rules (submit --spot-ppm; ledger doc, "Spot checks and escalation"): a checked
+task draws --verifiers verifiers (the chain's SpotVerifiers, 2 by default), and when they agree
+with the executor the fee is shared among all of them, so the honest executor earns
+(1 - q) fee + q fee/(1+verifiers) - cost and a free cheat pays when cost > c (fee/(1+verifiers) +
+penalty). A caught executor is an outlier: it is paid nothing and loses the chain's
+SlashOutlierBPS of its stake: give --stake (and --slash-bps if the chain's differs from the
+default 1000) instead of --penalty. --verifiers 0 is the model without sharing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.stake > 0 {
+				if cmd.Flags().Changed("penalty") {
+					return usagef("--penalty and --stake: give one (the penalty is stake * slash-bps / 10000)")
+				}
+				if opts.slashBPS > 10000 {
+					return usagef("--slash-bps %d: want at most 10000", opts.slashBPS)
+				}
+				// As the ledger slashes: stake * bps / 10000, rounded down.
+				hi, lo := bits.Mul64(opts.stake, uint64(opts.slashBPS))
+				amt, _ := bits.Div64(hi, lo, 10000)
+				opts.penalty = float64(amt)
+			}
 			return runOddsSpot(g, opts)
 		},
 	}
@@ -179,6 +204,9 @@ Type II rate; 0 for a random guess on exact-equality fingerprints). Model: odds.
 	f.Float64Var(&opts.cost, "cost", 50, "what honest execution costs the executor (a free cheat saves it)")
 	f.Float64Var(&opts.penalty, "penalty", 1000, "stake lost when caught (ledger: SlashOutlierBPS of the stake)")
 	f.IntVar(&opts.tasks, "tasks", 100, "cheated tasks for catch_within")
+	f.IntVar(&opts.verifiers, "verifiers", 2, "verifiers a check draws (the chain's SpotVerifiers); the fee is shared among the executor and them when checked")
+	f.Uint64Var(&opts.stake, "stake", 0, "the executor's bonded stake: penalty = stake * --slash-bps / 10000 (instead of --penalty)")
+	f.Uint32Var(&opts.slashBPS, "slash-bps", ledger.DefaultParams().SlashOutlierBPS, "the chain's SlashOutlierBPS, with --stake")
 	f.StringVar(&opts.format, "format", "text", "output format: text, tsv or json (JSON Lines)")
 	return cmd
 }
@@ -205,7 +233,7 @@ func runOddsSpot(g *globalOptions, opts oddsSpotOptions) error {
 	if err := checkOddsFormat(opts.format); err != nil {
 		return err
 	}
-	rows, err := report.Spot(qs, collision, opts.fee, opts.cost, opts.penalty, opts.tasks)
+	rows, err := report.Spot(qs, collision, opts.fee, opts.cost, opts.penalty, opts.verifiers, opts.tasks)
 	if err != nil {
 		return usagef("%v", err)
 	}

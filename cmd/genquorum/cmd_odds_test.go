@@ -150,7 +150,7 @@ func TestOddsErrors(t *testing.T) {
 // deterring q is 50/1100.
 func TestOddsSpot(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "odds", "spot", "--q", "0.01,0.05", "--fee", "100", "--cost", "50",
-		"--penalty", "1000", "--tasks", "20", "--format", "tsv")
+		"--penalty", "1000", "--tasks", "20", "--format", "tsv", "--verifiers", "0")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -166,5 +166,23 @@ func TestOddsSpot(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, "odds", "spot"); code == exitOK {
 		t.Error("odds spot without --q succeeded")
+	}
+}
+
+// TestOddsSpotLedgerParams: with the ledger's rules (2 verifiers share a checked task's fee;
+// a caught executor loses SlashOutlierBPS 1000 of its stake 10000, i.e. 1000), the least
+// deterring q is 50 / (100/3 + 1000) = 0.04839, and --penalty with --stake is refused.
+func TestOddsSpotLedgerParams(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "odds", "spot", "--q", "0.05", "--fee", "100", "--cost", "50",
+		"--stake", "10000", "--format", "tsv")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f := strings.Split(strings.Split(strings.TrimSpace(stdout), "\n")[1], "\t")
+	if !strings.HasPrefix(f[5], "46.66") || f[6] != "45" || f[7] != "false" || !strings.HasPrefix(f[8], "0.04838") {
+		t.Errorf("row %q: want honest 46.66..., cheat 45, cheating_pays false, min_q 0.04838...", f)
+	}
+	if _, _, code := runCLI(t, "odds", "spot", "--q", "0.05", "--stake", "10", "--penalty", "5"); code == exitOK {
+		t.Error("--stake with --penalty succeeded")
 	}
 }

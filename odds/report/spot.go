@@ -24,10 +24,11 @@ type SpotRow struct {
 }
 
 // Spot returns one row per check probability in qs.
-func Spot(qs []float64, collision, fee, cost, penalty float64, tasks int) ([]SpotRow, error) {
+// verifiers is the ledger's SpotVerifiers (see odds.Spot).
+func Spot(qs []float64, collision, fee, cost, penalty float64, verifiers, tasks int) ([]SpotRow, error) {
 	var rows []SpotRow
 	for _, q := range qs {
-		s := odds.Spot{Q: q, Collision: collision, Fee: fee, Cost: cost, Penalty: penalty}
+		s := odds.Spot{Q: q, Collision: collision, Fee: fee, Cost: cost, Penalty: penalty, Verifiers: verifiers}
 		c, err := s.Catch()
 		if err != nil {
 			return nil, fmt.Errorf("odds spot: %w", err)
