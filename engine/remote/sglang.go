@@ -168,7 +168,9 @@ func decodeSGLang(b []byte) (*sglangAnswer, error) {
 // input_ids = prompt + claim with return_logprob, logprob_start_len = len(prompt)-1 and
 // top_logprobs_num > 0. SGLang returns one entry per input position from logprob_start_len
 // on, the first with a null logprob (the logits of a position score the next token), so entry
-// j >= 1 scores claim[j-1]; each entry's id must be the input's.
+// j >= 1 scores claim[j-1]; each entry's id must be the input's. (SGLang's scheduler reports
+// ids >= vocab_size-1 as 0 in these entries; a claim holding the last vocabulary id therefore
+// reads as a mismatch, a bad response, on which the Verifier abstains.)
 func parseSGLangScore(b []byte, prompt, claim []int32) ([]TokenScore, error) {
 	a, err := decodeSGLang(b)
 	if err != nil {
