@@ -875,6 +875,11 @@ func (n *Node) runTask(ctx context.Context, k jobKey, tv chain.TaskView) (*openi
 	if err := checkPayload(p, tv.FingerprintLen); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
 	}
+	if tv.Policy != nil {
+		if err := checkPolicy(p, tv.Policy); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+		}
+	}
 	task := p.Task
 	task.Profile = n.cfg.Profile
 	if err := task.Validate(); err != nil {

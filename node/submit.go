@@ -226,6 +226,25 @@ func WriteTask(w io.Writer, format string, tv chain.TaskView) error {
 		fmt.Fprintf(w, "task      %s\nstatus    %s (round %d)\nkind      %s, model %s, seed %d\nrule      %s, tolerance %d, %d replicas\n",
 			tv.ID, tv.Status, tv.Round, tv.Kind, tv.Model, tv.Seed, tv.Rule, tv.Tolerance, tv.Replicas)
 	}
+	if p := tv.Policy; p != nil {
+		fmt.Fprint(w, "policy    ")
+		for i, x := range p.Parts {
+			if i > 0 {
+				fmt.Fprint(w, " + ")
+			}
+			fmt.Fprintf(w, "%s (tolerance %d)", x.Scheme, x.Tolerance)
+		}
+		fmt.Fprintf(w, "; Type I %d ppm of %d honest pairs, Type II %d ppm of %d pairs (95%% upper %d ppm), dataset %.16s\n",
+			p.TypeIPPM, p.TypeIPairs, p.TypeIIPPM, p.TypeIIPairs, p.TypeIIUpper, p.Dataset)
+		n := len(tv.Executors)
+		if n == 0 {
+			n = int(tv.Replicas)
+		}
+		if o, err := VerdictOdds(p, n, tv.Rule); err == nil {
+			fmt.Fprintf(w, "odds      correct verdict %.6g (%.6g at Type I's 95%% lower bound %.4f), a guess passing <= %.3g (n %d, need %d)\n",
+				o.Correct, o.CorrectLow, o.TypeILow, o.Guess, o.N, o.Need)
+		}
+	}
 	if tv.Value != "" {
 		fmt.Fprintf(w, "verdict   %s (support %d, need %d)\n", tv.Value, tv.Support, tv.Need)
 		if tv.Reason != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/quorum"
 )
 
@@ -26,7 +28,18 @@ var goldenTaskViews = []chain.TaskView{
 	{ID: "ffee", Status: "settled", Kind: "image", Model: "base", Seed: 7, Rule: "supermajority", Tolerance: 2, Replicas: 5,
 		Reason: "no value reached the quorum", Support: 1, Need: 4},
 	{ID: "01", Status: "open", Kind: "train", Model: "train-base", Rule: "majority", Replicas: 3},
+	// An image task under the built-in base model's measured policy: policy and odds lines.
+	{ID: "0b", Status: "accepted", Kind: "image", Model: "base", Seed: 9, Rule: "majority", Tolerance: 10, Replicas: 3,
+		Value: "c0ffee", Support: 3, Need: 2, Policy: &basePolicyView, Executors: []chain.ExecutorView{
+			{Node: "00112233445566778899aabbccddeeff", Outcome: "agreed", Fingerprint: "c0ffee"},
+			{Node: "ffeeddccbbaa99887766554433221100", Outcome: "agreed", Fingerprint: "c0ffef"},
+			{Node: "0123456789abcdef0123456789abcdef", Outcome: "agreed", Fingerprint: "c0ffee"}}},
 }
+
+// basePolicyView is models/diffusion/policy-base.json as the ledger answers it.
+var basePolicyView = chain.PolicyView{Model: "base", ModelDigest: "86005ccb1703cc6e52ac10be3f9c8a08e042011fcbea5c6e6f972acf0366fa83",
+	Kind: "image", Parts: []ledger.PolicyPart{{Scheme: "image:phash/16", Tolerance: 10}}, TypeIPPM: 1_000_000, TypeIPairs: 1500,
+	TypeIIPPM: 0, TypeIIUpper: 20, TypeIIPairs: 149_500, Dataset: "d942863f96380f779a5488502d59e6df34aa457e16868db3312796014de0412d"}
 
 // TestWriteTaskGolden: genquorum submit/task print a task as they did when the code lived in
 // cmd/genquorum (testdata/task.*.golden were written by that code).
@@ -150,5 +163,27 @@ func TestNoVerdict(t *testing.T) {
 	}
 	if err := NoVerdict(chain.TaskView{ID: "ab", Status: "refunded"}); err == nil || err.Error() != "task ab: no verdict: status refunded" {
 		t.Errorf("refunded: %v", err)
+	}
+}
+
+// TestVerdictOdds checks VerdictOdds against hand calculations for n = 3, majority (need 2):
+// a correct verdict has probability 3p^2 - 2p^3; a lone guesser among two honest executors is
+// accepted exactly when it lands within tolerance (probability c) and an honest one agrees,
+// so at p = 1 the guess passes with probability c; 1500 of 1500 honest pairs give a one-sided
+// 95 % lower bound of 0.05^(1/1500).
+func TestVerdictOdds(t *testing.T) {
+	o, err := VerdictOdds(&basePolicyView, 3, "majority")
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := math.Pow(0.05, 1.0/1500)
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+	if o.N != 3 || o.Need != 2 || o.Correct != 1 || !near(o.TypeILow, low) ||
+		!near(o.CorrectLow, 3*low*low-2*low*low*low) || !near(o.Guess, 20e-6) {
+		t.Errorf("VerdictOdds = %+v; want need 2, correct 1, lower bound %v, correct there %v, guess 2e-05",
+			o, low, 3*low*low-2*low*low*low)
+	}
+	if _, err := VerdictOdds(&basePolicyView, 3, "unanimous"); err == nil {
+		t.Error("an unknown rule gave odds")
 	}
 }
