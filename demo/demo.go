@@ -60,6 +60,10 @@ type Options struct {
 	// Adaptive lets a task without a verdict get a second round with more executors.
 	Adaptive bool
 	Params   ledger.Params
+	// Policies are the verification policies registered at genesis (devnet.Options.Policies);
+	// a workload on a model with a policy for its kind must use the policy's scheme and
+	// tolerance (Workload.UsePolicy).
+	Policies []ledger.Policy
 	// Progress, if set, is called after each settled task (serialised).
 	Progress func(settled, total int)
 	Logger   *slog.Logger
@@ -130,6 +134,28 @@ type Summary struct {
 	Rule            string      `json:"rule"`
 	Blocks          int64       `json:"blocks"`
 	Verdicts        []Verdict   `json:"verdicts"`
+	// HonestByKind counts, per task kind, the honest nodes' executor slots in settled tasks
+	// and how many of them ended as outliers (image tasks: to compare with the verification
+	// policy's measured Type I).
+	HonestByKind map[string]HonestSlots `json:"honest_by_kind"`
+}
+
+// HonestSlots are honest executor slots of one kind of task and the outliers among them.
+type HonestSlots struct {
+	Slots    int `json:"slots"`
+	Outliers int `json:"outliers"`
+}
+
+// UsePolicy sets w's fingerprint scheme and tolerance to those of p, its model's verification
+// policy (one part: the node computes one scheme).
+func (w *Workload) UsePolicy(p ledger.Policy) error {
+	pv := chain.ViewPolicy(p)
+	var r node.Request
+	if err := r.UsePolicy(&pv); err != nil {
+		return err
+	}
+	w.Scheme, w.Tolerance = r.Scheme, r.Tolerance
+	return nil
 }
 
 // Verdict is one settled task.
@@ -164,7 +190,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: o.Dir, Nodes: o.Nodes, Engines: o.Engines, Params: o.Params,
-		Clients: 1, Logger: o.Logger})
+		Clients: 1, Logger: o.Logger, Policies: o.Policies})
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +203,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	var mu sync.Mutex
 	settled := 0
 	agreedBy := map[ledger.TaskID][]string{} // accepted task -> agreeing executors (hex keys)
+	honest := map[string]bool{}
+	for _, n := range nw.Nodes {
+		if n.Behaviour() == node.Honest {
+			honest[n.Key().String()] = true
+		}
+	}
+	byKind := map[string]HonestSlots{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.InFlight)
 	for i := range o.Tasks {
@@ -204,6 +237,16 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				}
 			}
 			mu.Lock()
+			for _, e := range tv.Executors {
+				if honest[e.Node] {
+					h := byKind[tv.Kind]
+					h.Slots++
+					if e.Outcome == ledger.OutcomeOutlier.String() {
+						h.Outliers++
+					}
+					byKind[tv.Kind] = h
+				}
+			}
 			verdicts[i] = v
 			if v.Status == ledger.StatusAccepted.String() {
 				agreedBy[id] = agreed
@@ -224,7 +267,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 
 	s := &Summary{TasksSubmitted: o.Tasks, TasksSettled: settled, Nodes: len(o.Nodes), Replicas: o.Replicas,
 		Rule: o.Rule.String(), Verdicts: verdicts, ElapsedS: elapsed.Seconds(), Blocks: endHeight - startHeight,
-		Cheaters: []Cheater{}, HonestPenalised: []Penalised{}}
+		Cheaters: []Cheater{}, HonestPenalised: []Penalised{}, HonestByKind: byKind}
 	var lat []float64
 	for _, v := range verdicts {
 		switch v.Status {

@@ -3,6 +3,8 @@ package demo
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -36,6 +38,10 @@ func WriteSummary(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "network    %d nodes, %d replicas per task, %s, %d blocks in %.1f s\n", s.Nodes, s.Replicas, s.Rule, s.Blocks, s.ElapsedS)
 	fmt.Fprintf(w, "speed      %.2f tasks/s, latency p50 %.0f ms, p95 %.0f ms (submit to verdict, engine time included)\n",
 		s.TasksPerS, s.LatencyMsP50, s.LatencyMsP95)
+	for _, k := range slices.Sorted(maps.Keys(s.HonestByKind)) {
+		h := s.HonestByKind[k]
+		fmt.Fprintf(w, "honest     %s tasks: %d outliers in %d honest executor slots\n", k, h.Outliers, h.Slots)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\ncheater\tbehaviour\tassigned\tslashed\tcaught\tcaught by (tasks)\texpected check")
 	var notes []string

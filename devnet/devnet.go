@@ -55,6 +55,8 @@ type Options struct {
 	ClientBalance uint64
 	// Engines serve every node; each node registers all their models.
 	Engines *engine.Registry
+	// Policies are registered at genesis: the models' verification policies (ledger.Policy).
+	Policies []ledger.Policy
 	// EmptyBlockInterval paces blocks while nothing happens (default 100 ms).
 	EmptyBlockInterval time.Duration
 	Logger             *slog.Logger
@@ -120,7 +122,7 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	gen := ledger.Genesis{ChainID: o.ChainID, Params: o.Params}
+	gen := ledger.Genesis{ChainID: o.ChainID, Params: o.Params, Policies: o.Policies}
 	for i, s := range o.Nodes {
 		if s.Stake == 0 {
 			o.Nodes[i].Stake = 10_000

@@ -47,6 +47,7 @@ type demoOptions struct {
 	imageModel string
 	imageAlt   string
 	images     int
+	policy     bool
 }
 
 func newDemoCommand(g *globalOptions) *cobra.Command {
@@ -88,6 +89,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 		"diffusion model for the image tasks: built-in base, finetuned, lora, ti, or a file (\"\" for text tasks only)")
 	f.StringVar(&o.imageAlt, "image-alt", "finetuned",
 		"a second diffusion model every node serves, which the wrong-model cheater substitutes on image tasks (\"\" for none)")
+	f.BoolVar(&o.policy, "image-policy", true, "register the built-in image model's measured verification policy (pHash/16 at tolerance 10 for base) and settle image tasks under it; false, or a model without one: aHash/8 at tolerance 2")
 	f.IntVar(&o.images, "image-share", 3, "one task in N is an image task (when an image model is given)")
 	f.BoolVar(&o.scoreCheck, "score-check", true, "text tasks: when executors' tokens differ, they check each other's with the model (score-based verdicts) instead of settling on equality")
 	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with max(2n-1, n+1) executors (if enough nodes)")
@@ -156,6 +158,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 			ScoreCheck: o.scoreCheck, Prompts: demo.TextPrompts, Text: tp})
 	}
 	workloads := textWork
+	var policies []ledger.Policy
 	if o.imageModel != "" {
 		if o.images < 1 {
 			return usagef("--image-share %d: want at least 1", o.images)
@@ -182,6 +185,20 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		imageWork := demo.Workload{Kind: engine.KindImage, Model: img.Models()[0],
 			Scheme: fingerprint.ImageScheme(imghash.AverageHash, 8), Tolerance: 2,
 			Prompts: diffusion.ClassPrompts[:], Image: &engine.ImageParams{Sampler: "ddim", Steps: 20, CFGScale: 3}}
+		if o.policy {
+			if policies, err = builtinPolicies(); err != nil {
+				return err
+			}
+			p, ok := policyOf(policies, imageWork.Model, engine.KindImage)
+			if ok {
+				if err := imageWork.UsePolicy(p); err != nil {
+					return fmt.Errorf("demo: %w", err)
+				}
+			} else {
+				fmt.Fprintf(g.stderr, "genquorum demo: image model %s has no measured policy: image tasks use %s at tolerance %d\n",
+					imageWork.Model.Name, imageWork.Scheme, imageWork.Tolerance)
+			}
+		}
 		workloads = demo.Mix(imageWork, textWork, o.images)
 	}
 	params := ledger.DefaultParams()
@@ -199,7 +216,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	bar := progress.New(g.stderr, o.tasks, "settling")
 	s, err := demo.Run(ctx, demo.Options{
 		Dir: dir, Engines: reg, Nodes: nodes, Workloads: workloads, Tasks: o.tasks, Replicas: o.replicas,
-		Rule: rule, InFlight: o.inFlight, Params: params, Logger: netLogger, Adaptive: o.adaptive,
+		Rule: rule, InFlight: o.inFlight, Params: params, Logger: netLogger, Adaptive: o.adaptive, Policies: policies,
 		Progress: func(done, _ int) { _ = bar.Set(done) },
 	})
 	if err != nil {

@@ -41,6 +41,8 @@ type submitOptions struct {
 	waitCap bool
 	timeout time.Duration
 	format  string
+	// toleranceSet: --tolerance was given (a model's policy then must have the same).
+	toleranceSet bool
 }
 
 func newSubmitCommand(g *globalOptions) *cobra.Command {
@@ -68,12 +70,16 @@ segments one executor trains and the others re-execute --checks of its segments 
 checkpoints (fetched over p2p) on their own hardware; a failed segment is bisected to one step
 that a referee re-executes, and the side that lied is slashed (ledger doc, "Training tasks").
 The fingerprint scheme defaults to text:tokens for text, image:average_hash/8 for images and
-vector:simhash/256 for training.`,
+vector:simhash/256 for training. An image model with a verification policy on the ledger (its
+measured scheme and tolerance, registered at genesis: genquorum testnet registers the built-in
+base model's, pHash/16 at tolerance 10) settles its tasks under the policy: without --scheme
+and --tolerance the task takes them; a task naming others is refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.SpotPPM > 0 && !cmd.Flags().Changed("replicas") {
 				o.Replicas = 1
 			}
+			o.toleranceSet = cmd.Flags().Changed("tolerance")
 			return runSubmit(cmd.Context(), g, o)
 		},
 	}
@@ -147,6 +153,18 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 	}
 	if req.Task.Model, err = ledgerModel(ctx, cc, o.model); err != nil {
 		return err
+	}
+	if req.SegmentChecks == 0 && !req.ScoreCheck {
+		pv, err := node.LookupPolicy(ctx, cc, req.Task.Model, req.Task.Kind)
+		if err != nil {
+			return err
+		}
+		if pv != nil && o.Scheme == "" && !o.toleranceSet {
+			if err := req.UsePolicy(pv); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stderr, "model %s: verification policy %s at tolerance %d\n", o.model, req.Scheme, req.Tolerance)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()

@@ -30,6 +30,8 @@ type testnetOptions struct {
 	genesisTime                string
 	pruneAfter                 uint64
 	emptyBlockInterval         time.Duration
+	builtinPolicies            bool
+	policies                   []string
 }
 
 // defaultLedgerParams are the ledger rules of generated networks: the defaults with commit and
@@ -59,6 +61,10 @@ address per validator) each listens on all interfaces and dials the others by ad
 The ledger genesis funds each validator's node identity (its CometBFT node key, which the
 node daemon also uses on the ledger) and a client key written to DIR/client.key, for
 genquorum submit --key.
+The genesis registers the verification policies of image models (ledger/policy.go): the
+built-in base model's measured one (models/diffusion/policy-base.json: pHash/16 at tolerance
+10) unless --builtin-policies=false, and those of --policy files (genquorum study policy's
+tables/policy-MODEL.json). Image tasks on those models settle under them.
 
 Start each validator with: genquorum node --home DIR/nodeI`,
 		Args: cobra.NoArgs,
@@ -72,6 +78,8 @@ Start each validator with: genquorum node --home DIR/nodeI`,
 	f.StringVar(&o.hosts, "hosts", "", "comma-separated address of each validator (default: all on 127.0.0.1)")
 	f.IntVar(&o.basePort, "base-port", 26656, "first P2P port")
 	f.StringVar(&o.chainID, "chain-id", "genquorum-testnet", "chain ID of the network")
+	f.BoolVar(&o.builtinPolicies, "builtin-policies", true, "register the built-in image model's measured verification policy at genesis")
+	f.StringSliceVar(&o.policies, "policy", nil, "also register this measured policy (genquorum study policy's tables/policy-MODEL.json); repeatable")
 	f.Uint64Var(&o.commitWindow, "commit-window", defaultLedgerParams().CommitWindow, "blocks in which executors commit")
 	f.Uint64Var(&o.revealWindow, "reveal-window", defaultLedgerParams().RevealWindow, "blocks in which executors reveal")
 	d := defaultLedgerParams()
@@ -109,6 +117,10 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 	if err := p.Validate(); err != nil {
 		return usagef("testnet: %v", err)
 	}
+	policies, err := genesisPolicies(o.builtinPolicies, o.policies)
+	if err != nil {
+		return err
+	}
 	opts := chain.TestnetOptions{Validators: o.validators, ChainID: o.chainID, BasePort: o.basePort}
 	opts.Settings.EmptyBlockInterval = o.emptyBlockInterval
 	if o.genesisTime != "" {
@@ -133,7 +145,7 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 		return err
 	}
 	opts.AppState = func(keys []ed25519.PublicKey) (json.RawMessage, error) {
-		gen := ledger.Genesis{ChainID: o.chainID, Params: p}
+		gen := ledger.Genesis{ChainID: o.chainID, Params: p, Policies: policies}
 		for _, k := range keys {
 			gen.Accounts = append(gen.Accounts, ledger.GenesisAccount{Key: ledger.PubKey(k), Balance: o.nodeBalance})
 		}

@@ -25,7 +25,11 @@ import (
 // CLI, and checks that each is settled by the image fingerprint with all three executors
 // agreeing, that fetch returns a PNG within the tolerance and exactly the one genquorum
 // generate image writes with the same flags when it comes from an honest node (the nodes run
-// the exact profile), and audits every executor's artifact.
+// the exact profile), and audits every executor's artifact. The testnet's genesis registers
+// the built-in base model's measured verification policy, so base's task (no --scheme, no
+// --tolerance) settles under pHash/16 at tolerance 10 and genquorum task prints the policy and
+// the verdict's odds; a base task asking for aHash/8 at tolerance 2 is refused. lora has no
+// policy and keeps the submitter's aHash/8 at 2.
 func TestImageTasksOnTestnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 3 validator processes")
@@ -54,18 +58,27 @@ func TestImageTasksOnTestnet(t *testing.T) {
 	}()
 	waitImageNodes(t, rpc(0), procs, 3)
 
+	submit := func(model string, flags ...string) []string {
+		return append([]string{"submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "image",
+			"--model", model, "--prompt", "A photo of a bag", "--replicas", "3", "--timeout", "120s", "--format", "json"}, flags...)
+	}
+	if _, stderr, code := runCLI(t, submit("base", "--tolerance", "2")...); code == 0 || !strings.Contains(stderr, "verification policy") {
+		t.Errorf("a base task at aHash/8, tolerance 2: exit %d, %s; want refused for the model's policy", code, stderr)
+	}
 	for _, tt := range []struct {
-		model string
-		flags []string
+		model  string
+		flags  []string
+		submit []string // settlement flags
+		policy string   // the policy's scheme, "" for none
+		hexLen int      // of the accepted fingerprint
 	}{
-		{"base", []string{"--seed", "7", "--steps", "6", "--sampler", "euler", "--cfg-scale", "2.5"}},
+		{"base", []string{"--seed", "7", "--steps", "6", "--sampler", "euler", "--cfg-scale", "2.5"}, nil, "image:phash/16", 64},
 		{"lora", []string{"--seed", "11", "--steps", "4", "--sampler", "euler_a", "--cfg-scale", "1.5", "--width", "32", "--height", "64",
-			"--negative-prompt", "A photo of a shirt"}},
+			"--negative-prompt", "A photo of a shirt"}, []string{"--tolerance", "2"}, "", 16},
 	} {
 		t.Run(tt.model, func(t *testing.T) {
 			prompt := "A photo of a bag"
-			args := append([]string{"submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "image",
-				"--model", tt.model, "--prompt", prompt, "--replicas", "3", "--tolerance", "2", "--timeout", "120s", "--format", "json"}, tt.flags...)
+			args := append(submit(tt.model, tt.submit...), tt.flags...)
 			stdout, stderr, code := runCLI(t, args...)
 			if code != 0 {
 				t.Fatalf("submit: exit %d: %s", code, stderr)
@@ -77,8 +90,19 @@ func TestImageTasksOnTestnet(t *testing.T) {
 			if tv.Status != "accepted" || tv.Support != 3 || tv.Kind != "image" {
 				t.Fatalf("task %s: %s %s with support %d, want an accepted image task with support 3", tv.ID, tv.Kind, tv.Status, tv.Support)
 			}
-			if len(tv.Value) != 16 {
-				t.Errorf("accepted fingerprint %q: want the 64-bit average hash in hex", tv.Value)
+			if len(tv.Value) != tt.hexLen {
+				t.Errorf("accepted fingerprint %q: want %d hex digits", tv.Value, tt.hexLen)
+			}
+			switch {
+			case tt.policy == "" && tv.Policy != nil:
+				t.Errorf("task settled under policy %s, want none", tv.Policy.Scheme())
+			case tt.policy != "" && (tv.Policy == nil || tv.Policy.Scheme() != tt.policy || tv.Tolerance != tv.Policy.Parts[0].Tolerance):
+				t.Errorf("task's policy %+v, tolerance %d; want %s at its tolerance", tv.Policy, tv.Tolerance, tt.policy)
+			case tt.policy != "":
+				out, stderr, code := runCLI(t, "task", tv.ID, "--rpc", rpc(0))
+				if code != 0 || !strings.Contains(out, "policy    "+tt.policy+" (tolerance 10)") || !strings.Contains(out, "odds      correct verdict 1 ") {
+					t.Errorf("genquorum task: exit %d, %s%s; want the policy and the odds", code, out, stderr)
+				}
 			}
 			want := filepath.Join(dir, tt.model+"-local.png")
 			gen := append([]string{"generate", "image", "--model", tt.model, "--prompt", prompt, "--out", want}, tt.flags...)
