@@ -41,7 +41,7 @@ type submitOptions struct {
 	waitCap bool
 	timeout time.Duration
 	format  string
-	// toleranceSet: --tolerance was given (a model's policy then must have the same).
+	// toleranceSet: --tolerance was given (a model's policy overrides it, with a note).
 	toleranceSet bool
 }
 
@@ -73,7 +73,8 @@ The fingerprint scheme defaults to text:tokens for text, image:average_hash/8 fo
 vector:simhash/256 for training. An image model with a verification policy on the ledger (its
 measured scheme and tolerance, registered at genesis: genquorum testnet registers the built-in
 base model's, pHash/16 at tolerance 10) settles its tasks under the policy: without --scheme
-and --tolerance the task takes them; a task naming others is refused.`,
+the task takes the policy's scheme and tolerance (a --tolerance that differs is not used, and
+submit says so); a task naming another --scheme is refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.SpotPPM > 0 && !cmd.Flags().Changed("replicas") {
@@ -159,11 +160,16 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 		if err != nil {
 			return err
 		}
-		if pv != nil && o.Scheme == "" && !o.toleranceSet {
+		if pv != nil && o.Scheme == "" {
+			asked := req.Tolerance
 			if err := req.UsePolicy(pv); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stderr, "model %s: verification policy %s at tolerance %d\n", o.model, req.Scheme, req.Tolerance)
+			note := ""
+			if o.toleranceSet && asked != req.Tolerance {
+				note = fmt.Sprintf(" (not --tolerance %d: the chain settles this model's tasks under its policy)", asked)
+			}
+			fmt.Fprintf(g.stderr, "model %s: verification policy %s at tolerance %d%s\n", o.model, req.Scheme, req.Tolerance, note)
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)

@@ -28,8 +28,8 @@ import (
 // the exact profile), and audits every executor's artifact. The testnet's genesis registers
 // the built-in base model's measured verification policy, so base's task (no --scheme, no
 // --tolerance) settles under pHash/16 at tolerance 10 and genquorum task prints the policy and
-// the verdict's odds; a base task asking for aHash/8 at tolerance 2 is refused. lora has no
-// policy and keeps the submitter's aHash/8 at 2.
+// the verdict's odds; a base task asking for --scheme image:average_hash/8 is refused. lora
+// has no policy and keeps the submitter's aHash/8 at 2.
 func TestImageTasksOnTestnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 3 validator processes")
@@ -62,7 +62,7 @@ func TestImageTasksOnTestnet(t *testing.T) {
 		return append([]string{"submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "image",
 			"--model", model, "--prompt", "A photo of a bag", "--replicas", "3", "--timeout", "120s", "--format", "json"}, flags...)
 	}
-	if _, stderr, code := runCLI(t, submit("base", "--tolerance", "2")...); code == 0 || !strings.Contains(stderr, "verification policy") {
+	if _, stderr, code := runCLI(t, submit("base", "--scheme", "image:average_hash/8", "--tolerance", "2")...); code == 0 || !strings.Contains(stderr, "verification policy") {
 		t.Errorf("a base task at aHash/8, tolerance 2: exit %d, %s; want refused for the model's policy", code, stderr)
 	}
 	for _, tt := range []struct {
@@ -72,7 +72,8 @@ func TestImageTasksOnTestnet(t *testing.T) {
 		policy string   // the policy's scheme, "" for none
 		hexLen int      // of the accepted fingerprint
 	}{
-		{"base", []string{"--seed", "7", "--steps", "6", "--sampler", "euler", "--cfg-scale", "2.5"}, nil, "image:phash/16", 64},
+		// --tolerance 2 (as the README's walk-through gives it) gives way to the policy's.
+		{"base", []string{"--seed", "7", "--steps", "6", "--sampler", "euler", "--cfg-scale", "2.5"}, []string{"--tolerance", "2"}, "image:phash/16", 64},
 		{"lora", []string{"--seed", "11", "--steps", "4", "--sampler", "euler_a", "--cfg-scale", "1.5", "--width", "32", "--height", "64",
 			"--negative-prompt", "A photo of a shirt"}, []string{"--tolerance", "2"}, "", 16},
 	} {
@@ -82,6 +83,9 @@ func TestImageTasksOnTestnet(t *testing.T) {
 			stdout, stderr, code := runCLI(t, args...)
 			if code != 0 {
 				t.Fatalf("submit: exit %d: %s", code, stderr)
+			}
+			if tt.policy != "" && !strings.Contains(stderr, "verification policy "+tt.policy+" at tolerance 10 (not --tolerance 2") {
+				t.Errorf("submit's stderr %q does not name the policy that replaced --tolerance 2", stderr)
 			}
 			var tv chain.TaskView
 			if err := json.Unmarshal([]byte(stdout), &tv); err != nil {
