@@ -75,12 +75,12 @@ func (s *State) beginBlock(b Block) {
 }
 
 func (s *State) deliverTx(raw []byte, cache *SigCache) TxResult {
-	var ev []Event
-	err := s.deliver(raw, cache, &ev)
+	var pre, ev []Event // pre: effects of admission, which stand whatever the body does
+	err := s.deliver(raw, cache, &pre, &ev)
 	if err != nil {
 		ev = nil
 	}
-	return TxResult{Code: Code(err), Err: err, Events: ev}
+	return TxResult{Code: Code(err), Err: err, Events: append(pre, ev...)}
 }
 
 // Commit marks the finalized block as committed. The caller persists MarshalState (or the
@@ -97,8 +97,10 @@ func (s *State) Commit() error {
 // verifies, its signer has an account, its nonce is unused and the balance covers TxFee
 // (admit); an admitted transaction uses its nonce and pays TxFee even if its body then fails.
 // A body that fails changes nothing else: every handler checks all its conditions before it
-// writes anything. A transaction that is not admitted changes nothing at all.
-func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
+// writes anything. A transaction that is not admitted changes nothing at all. An admitted
+// transaction of a node is a sign of life: the node's deferred no-reveal slashes are charged
+// (their events go to pre, kept even when the body fails) before the body runs.
+func (s *State) deliver(raw []byte, cache *SigCache, pre, ev *[]Event) error {
 	tx, err := DecodeTx(raw)
 	if err != nil {
 		return err
@@ -117,6 +119,9 @@ func (s *State) deliver(raw []byte, cache *SigCache, ev *[]Event) error {
 		a.Balance -= s.params.TxFee
 		s.burned += s.params.TxFee
 		s.touch(kindMeta, [32]byte{})
+	}
+	if nd := s.nodes[tx.Signer]; nd != nil {
+		s.alive(nd, pre)
 	}
 	switch b := tx.Body.(type) {
 	case *Transfer:
@@ -646,7 +651,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		case !x.Revealed:
 			x.Outcome = OutcomeNoReveal
 			nd.Record.NoReveal++
-			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, &slashes)
+			s.noReveal(t, nd, &slashes)
 		case reason != "":
 			x.Outcome = OutcomeUndecided
 			nd.Record.Undecided++
@@ -659,9 +664,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 			nd.Record.Outliers++
 			s.slash(t, nd, s.params.SlashOutlierBPS, ReasonOutlier, &slashes)
 		}
-		if x.Committed {
-			nd.Missed = 0
-		}
+		s.worked(nd, x.Revealed)
 		nd.Open--
 		s.touch(kindNode, nd.Key)
 	}
@@ -713,24 +716,92 @@ func (s *State) settle(t *Task, ev *[]Event) {
 }
 
 // missed handles an executor that did not commit: the per-task SlashNoCommitBPS without
-// jailing (JailAfterMisses 0); with jailing, no per-task slash, and the JailAfterMisses-th
-// miss in a row jails the node and slashes SlashJailBPS once.
+// jailing (JailAfterMisses 0); with jailing, no per-task slash, and the miss counts towards
+// jailing (see miss).
 func (s *State) missed(t *Task, nd *Node, ev *[]Event) {
 	if s.params.JailAfterMisses == 0 {
 		s.slash(t, nd, s.params.SlashNoCommitBPS, ReasonNoCommit, ev)
 		return
 	}
+	s.miss(t, nd, ev)
+}
+
+// noReveal handles an executor that committed and did not reveal. Without jailing it is
+// slashed SlashNoRevealBPS at once. With jailing the ledger cannot tell a node that is down
+// from one that withholds its reveal, so: a node that is Dark (jailed and silent since) is
+// down and the slash is waived; otherwise the slash is deferred (Pending) until the node's
+// next admitted transaction, which shows it alive and charges it (alive), and the miss
+// counts towards jailing, which waives the deferred slashes of the silence it ends.
+func (s *State) noReveal(t *Task, nd *Node, ev *[]Event) {
+	if s.params.JailAfterMisses == 0 {
+		s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, ev)
+		return
+	}
+	s.touch(kindNode, nd.Key)
+	if nd.Dark {
+		nd.Record.Waived++
+		*ev = append(*ev, Event{Type: EventSlashWaived, Task: t.ID, Node: nd.Key, Reason: ReasonWaivedDown})
+		return
+	}
+	nd.Pending = append(nd.Pending, t.ID)
+	*ev = append(*ev, Event{Type: EventSlashDeferred, Task: t.ID, Node: nd.Key, Reason: ReasonNoReveal})
+	s.miss(t, nd, ev)
+}
+
+// miss counts an assignment that ended without the node's work (JailAfterMisses > 0). The
+// JailAfterMisses-th miss in a row jails the node: it is Dark (silent since), its deferred
+// no-reveal slashes are waived, and it is slashed once: SlashJailBPS, or SlashNoRevealBPS if
+// that is larger and at least one no-reveal slash was waived, so that going silent after
+// withholding a reveal never costs less than the withheld reveal would have (package doc,
+// "Downtime"). A node already jailed is not jailed again.
+func (s *State) miss(t *Task, nd *Node, ev *[]Event) {
 	if nd.Jailed {
 		return
 	}
+	s.touch(kindNode, nd.Key)
 	nd.Missed++
 	if nd.Missed < s.params.JailAfterMisses {
 		return
 	}
-	nd.Jailed = true
+	nd.Jailed, nd.Dark = true, true
 	nd.Record.Jailed++
 	*ev = append(*ev, Event{Type: EventJailed, Task: t.ID, Node: nd.Key, Amount: uint64(nd.Missed)})
-	s.slash(t, nd, s.params.SlashJailBPS, ReasonJailed, ev)
+	bps, reason := s.params.SlashJailBPS, ReasonJailed
+	if len(nd.Pending) > 0 && s.params.SlashNoRevealBPS > bps {
+		bps = s.params.SlashNoRevealBPS
+		reason = ReasonJailedWaiving
+	}
+	for _, id := range nd.Pending {
+		nd.Record.Waived++
+		*ev = append(*ev, Event{Type: EventSlashWaived, Task: id, Node: nd.Key, Reason: ReasonWaivedJailed})
+	}
+	nd.Pending = nil
+	s.slash(t, nd, bps, reason, ev)
+}
+
+// worked resets nd's count of misses in a row when one of its assignments settles with its
+// reveal, unless a no-reveal slash of nd is still deferred: then nd has sent nothing since
+// that miss, so the reveal is older than the miss and does not break the row.
+func (s *State) worked(nd *Node, revealed bool) {
+	if revealed && len(nd.Pending) == 0 && nd.Missed != 0 {
+		nd.Missed = 0
+		s.touch(kindNode, nd.Key)
+	}
+}
+
+// alive handles an admitted transaction of node nd, a sign that it is up: its deferred
+// no-reveal slashes are charged, oldest first (ReasonNoRevealCharged), and it is no longer
+// Dark. It changes nothing for a node with nothing deferred that is not Dark.
+func (s *State) alive(nd *Node, ev *[]Event) {
+	if !nd.Dark && len(nd.Pending) == 0 {
+		return
+	}
+	nd.Dark = false
+	for _, id := range nd.Pending {
+		s.slashID(id, nd, s.params.SlashNoRevealBPS, ReasonNoRevealCharged, ev)
+	}
+	nd.Pending = nil
+	s.touch(kindNode, nd.Key)
 }
 
 func (s *State) refund(t *Task, amount uint64, ev *[]Event) {
@@ -743,6 +814,11 @@ func (s *State) refund(t *Task, amount uint64, ev *[]Event) {
 
 // slash burns bps basis points of nd's stake (rounded down).
 func (s *State) slash(t *Task, nd *Node, bps uint32, reason string, ev *[]Event) {
+	s.slashID(t.ID, nd, bps, reason, ev)
+}
+
+// slashID is slash for a task known by its ID only (it may have been pruned).
+func (s *State) slashID(task TaskID, nd *Node, bps uint32, reason string, ev *[]Event) {
 	hi, lo := bits.Mul64(nd.Stake, uint64(bps))
 	amt, _ := bits.Div64(hi, lo, 10000) // hi < 10000 since bps <= 10000
 	if amt == 0 {
@@ -753,5 +829,5 @@ func (s *State) slash(t *Task, nd *Node, bps uint32, reason string, ev *[]Event)
 	s.burned += amt
 	s.touch(kindMeta, [32]byte{})
 	s.touch(kindNode, nd.Key)
-	*ev = append(*ev, Event{Type: EventSlash, Task: t.ID, Node: nd.Key, Amount: amt, Reason: reason})
+	*ev = append(*ev, Event{Type: EventSlash, Task: task, Node: nd.Key, Amount: amt, Reason: reason})
 }

@@ -83,13 +83,21 @@ const (
 	// EventEscalated: Task, Round, Support, Need, Reason (ReasonThin or ReasonNearEdge). The
 	// verdict was not settled: more verifiers were drawn (EventTaskAssigned follows).
 	EventEscalated
+	// EventSlashDeferred: Task, Node, Reason (ReasonNoReveal). The node did not reveal and no
+	// transaction of it was admitted since: its SlashNoRevealBPS waits for its next admitted
+	// transaction (an EventSlash, ReasonNoRevealCharged) or is waived if it is jailed first
+	// (EventSlashWaived).
+	EventSlashDeferred
+	// EventSlashWaived: Task, Node, Reason (ReasonWaivedJailed or ReasonWaivedDown). A
+	// no-reveal slash that is not charged: the node was down and jailed for it.
+	EventSlashWaived
 )
 
 var eventNames = [...]string{"", "node-registered", "unbonded", "task-assigned", "committed",
 	"duplicate-commitment", "reveal-open", "revealed", "verdict", "no-verdict", "reward", "slash", "refund",
 	"item-rejected", "jailed", "unjailed", "check-open", "voted",
 	"segments-open", "dispute-open", "bisect-query", "bisected", "referee-drawn", "dispute-resolved", "vote-committed", "vote-reveal-open",
-	"spot-drawn", "escalated"}
+	"spot-drawn", "escalated", "slash-deferred", "slash-waived"}
 
 // String returns the event type's name.
 func (t EventType) String() string {
@@ -110,10 +118,21 @@ const (
 	ReasonNotEnough   = "not enough eligible nodes"
 	ReasonQuorumError = "quorum error"
 	ReasonJailed      = "jailed for missed windows"
-	ReasonUnrunnable  = "unrunnable" // an accepted verdict that the task cannot be run
-	ReasonNoVote      = "no vote"    // revealed, but did not vote in the check round
-	ReasonNoValid     = "no valid candidate"
-	ReasonContrary    = "contrary vote" // voted against a candidate the check round determined
+	// ReasonJailedWaiving: a jailing that waived deferred no-reveal slashes, slashed at the
+	// no-reveal rate when that is above the jailing rate.
+	ReasonJailedWaiving = "jailed for missed windows, in place of deferred no-reveal slashes"
+	ReasonUnrunnable    = "unrunnable" // an accepted verdict that the task cannot be run
+	ReasonNoVote        = "no vote"    // revealed, but did not vote in the check round
+	ReasonNoValid       = "no valid candidate"
+	ReasonContrary      = "contrary vote" // voted against a candidate the check round determined
+	// ReasonNoRevealCharged: a deferred no-reveal slash charged when a transaction of the node
+	// was admitted again (it was not down, or came back before being jailed).
+	ReasonNoRevealCharged = "no reveal (deferred, charged: the node sent a transaction)"
+	// ReasonWaivedJailed: a deferred no-reveal slash waived because the node was jailed for the
+	// same silence (the jailing slash replaces it).
+	ReasonWaivedJailed = "no reveal (waived: jailed for the same silence)"
+	// ReasonWaivedDown: a no-reveal of a node that is jailed and silent since (down).
+	ReasonWaivedDown = "no reveal (waived: jailed and silent since)"
 )
 
 // Event is one effect of a transaction or of the end of a block, for the shell to log, index
@@ -190,6 +209,9 @@ func (e Event) Attributes() []Attribute {
 	case EventReward, EventRefund:
 		add("node", e.Node.String())
 		num("amount", e.Amount)
+	case EventSlashDeferred, EventSlashWaived:
+		add("node", e.Node.String())
+		add("reason", e.Reason)
 	case EventSlash, EventItemRejected:
 		add("node", e.Node.String())
 		num("amount", e.Amount)

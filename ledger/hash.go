@@ -113,7 +113,7 @@ func (s *State) leafDigest(k entryKey) ([32]byte, bool) {
 		if n == nil {
 			return [32]byte{}, false
 		}
-		encodeNode(e, n)
+		encodeNode(e, n, false)
 	case kindTask:
 		t := s.tasks[id]
 		if t == nil {
@@ -257,7 +257,11 @@ func encodeAccount(e *encoder, k PubKey, a *Account) {
 	}
 }
 
-func encodeNode(e *encoder, n *Node) {
+// encodeNode encodes n; full (MarshalState, since v6) always writes the deferred-slash fields
+// after the record, while a leaf writes them only when one is set, so chains that never
+// deferred a slash keep their app hashes (the fields end the leaf, so the encoding stays
+// one-to-one).
+func encodeNode(e *encoder, n *Node, full bool) {
 	e.fixed(n.Key[:])
 	e.u64(n.Stake)
 	e.strs(n.Engines)
@@ -275,9 +279,18 @@ func encodeNode(e *encoder, n *Node) {
 	for _, v := range [...]uint64{r.Assigned, r.Agreed, r.Outliers, r.Undecided, r.NoCommit, r.NoReveal, r.Copied, r.Earned, r.Slashed, r.Jailed} {
 		e.u64(v)
 	}
+	if full || n.Dark || len(n.Pending) != 0 || r.Waived != 0 {
+		e.boolean(n.Dark)
+		e.u64(r.Waived)
+		e.u32(uint32(len(n.Pending)))
+		for _, id := range n.Pending {
+			e.fixed(id[:])
+		}
+	}
 }
 
-func decodeNode(d *decoder) *Node {
+// decodeNode reads a node of MarshalState; v6 has the deferred-slash fields.
+func decodeNode(d *decoder, v6 bool) *Node {
 	n := &Node{Key: d.fixed32(), Stake: d.u64()}
 	n.Engines = d.strs("engines", MaxListItems, MaxNameBytes)
 	n.Models = d.models("models", MaxListItems)
@@ -293,6 +306,14 @@ func decodeNode(d *decoder) *Node {
 	r := &n.Record
 	for _, p := range [...]*uint64{&r.Assigned, &r.Agreed, &r.Outliers, &r.Undecided, &r.NoCommit, &r.NoReveal, &r.Copied, &r.Earned, &r.Slashed, &r.Jailed} {
 		*p = d.u64()
+	}
+	if v6 {
+		n.Dark = d.boolean("dark")
+		r.Waived = d.u64()
+		k := d.count("pending", MaxPending, 32)
+		for range k {
+			n.Pending = append(n.Pending, TaskID(d.fixed32()))
+		}
 	}
 	return n
 }
@@ -421,10 +442,17 @@ func specDigest(spec *SubmitTask) [32]byte {
 }
 
 // stateMagic starts every MarshalState output.
-const stateMagic = "genquorum/ledger/state/v5"
+const stateMagic = "genquorum/ledger/state/v6"
 
-// stateMagicV4 is the previous encoding: v5 without the spot parameters and tasks' spot
-// states (read as zero).
+// stateMagicV5 is the previous encoding: v6 without the nodes' deferred-slash fields (Dark,
+// Record.Waived, Pending: read as zero).
+const stateMagicV5 = "genquorum/ledger/state/v5"
+
+// MaxPending bounds a node's deferred no-reveal slashes in a decoded state (a node holds at
+// most one per open assignment it had when it fell silent).
+const MaxPending = 1 << 20
+
+// stateMagicV4 is v5 without the spot parameters and tasks' spot states (read as zero).
 const stateMagicV4 = "genquorum/ledger/state/v4"
 
 // stateMagicV3 is the previous encoding: v4 without PruneAfter (read as 0).
@@ -437,10 +465,10 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 // block: equal states give equal bytes. A chain saves it at Commit (or every few blocks, and
 // replays the blocks since) and restores it with UnmarshalState.
 //
-//	magic "genquorum/ledger/state/v5"
+//	magic "genquorum/ledger/state/v6"
 //	str chain ID, params, u64 prune after, spot params (3 u32), u64 height, u64 burned
 //	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, NonceWindow/64 u64 used-nonce bits
-//	u32 count, nodes sorted by key
+//	u32 count, nodes sorted by key (each ends with: bool dark, u64 waived, u32 count, pending task IDs)
 //	u32 count, tasks sorted by ID (with the full spec)
 //	only when there are policies: u32 count, policies sorted by policyKey
 func (s *State) MarshalState() []byte {
@@ -467,7 +495,7 @@ func (s *State) marshal() []byte {
 	}
 	e.u32(uint32(len(s.nodeKeys)))
 	for _, k := range s.nodeKeys {
-		encodeNode(e, s.nodes[k])
+		encodeNode(e, s.nodes[k], true)
 	}
 	tk := sortedKeys(s.tasks)
 	e.u32(uint32(len(tk)))
@@ -499,7 +527,8 @@ func sortedKeys[K ~[32]byte, V any](m map[K]V) []K {
 func UnmarshalState(b []byte) (*State, error) {
 	v3 := len(b) >= len(stateMagicV3) && string(b[:len(stateMagicV3)]) == stateMagicV3
 	v4 := len(b) >= len(stateMagicV4) && string(b[:len(stateMagicV4)]) == stateMagicV4
-	v5 := len(b) >= len(stateMagic) && string(b[:len(stateMagic)]) == stateMagic
+	v6 := len(b) >= len(stateMagic) && string(b[:len(stateMagic)]) == stateMagic
+	v5 := v6 || len(b) >= len(stateMagicV5) && string(b[:len(stateMagicV5)]) == stateMagicV5 // v5's fields are in v6
 	if !v3 && !v4 && !v5 {
 		return nil, fmt.Errorf("%w: bad magic", ErrMalformedState)
 	}
@@ -537,7 +566,7 @@ func UnmarshalState(b []byte) (*State, error) {
 	}
 	n = d.count("nodes", maxEntries, 100)
 	for i := 0; i < n && d.err == nil; i++ {
-		nd := decodeNode(d)
+		nd := decodeNode(d, v6)
 		if i > 0 && compareKeys(prev, nd.Key) >= 0 {
 			d.fail(fmt.Errorf("nodes not sorted"))
 		}

@@ -354,7 +354,7 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 		case !x.Revealed:
 			x.Outcome = OutcomeNoReveal
 			nd.Record.NoReveal++
-			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, &slashes)
+			s.noReveal(t, nd, &slashes)
 		case !x.Voted:
 			x.Outcome = OutcomeNoVote
 			nd.Record.NoReveal++
@@ -378,9 +378,7 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 			x.Outcome = OutcomeUndecided
 			nd.Record.Undecided++
 		}
-		if x.Committed {
-			nd.Missed = 0
-		}
+		s.worked(nd, x.Revealed)
 		nd.Open--
 		s.touch(kindNode, nd.Key)
 	}

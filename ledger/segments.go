@@ -511,7 +511,7 @@ func (s *State) finishSegments(t *Task, how int, reason string, ev *[]Event) {
 		case j == 0 && !x.Revealed:
 			x.Outcome = OutcomeNoReveal
 			nd.Record.NoReveal++
-			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, &slashes)
+			s.noReveal(t, nd, &slashes)
 		case j == 0 && accepted:
 			x.Outcome = OutcomeAgreed
 			nd.Record.Agreed++
@@ -545,8 +545,8 @@ func (s *State) finishSegments(t *Task, how int, reason string, ev *[]Event) {
 			x.Outcome = OutcomeUndecided
 			nd.Record.Undecided++
 		}
-		if j == 0 && x.Committed {
-			nd.Missed = 0
+		if j == 0 {
+			s.worked(nd, x.Revealed)
 		}
 		nd.Open--
 		s.touch(kindNode, nd.Key)

@@ -39,9 +39,12 @@ type Params struct {
 	MinCommitMillis uint64
 	MinRevealMillis uint64
 	// JailAfterMisses: a node whose last JailAfterMisses assignments all ended without its
-	// commitment is jailed (no longer assigned until it sends Unjail) and slashed SlashJailBPS
-	// once; while it is jailed or below the count, missed commitments are not slashed per task.
-	// 0 keeps the per-task SlashNoCommitBPS instead.
+	// work (no commitment, or a commitment it did not reveal) is jailed (no longer assigned
+	// until it sends Unjail) and slashed SlashJailBPS once; while it is jailed or below the
+	// count, missed commitments are not slashed per task, and a missed reveal's
+	// SlashNoRevealBPS is deferred until the node's next transaction and waived if the node is
+	// jailed first (see the package doc, "Downtime"). 0 keeps the per-task SlashNoCommitBPS
+	// and SlashNoRevealBPS instead.
 	JailAfterMisses uint32
 	SlashJailBPS    uint32
 	// PruneAfter, when not 0, deletes a settled task from the state PruneAfter blocks after
@@ -136,10 +139,17 @@ type Node struct {
 	RegisteredAt uint64   // height
 	Open         uint32   // assignments not yet settled
 	Capacity     uint32   // most open assignments it accepts (0: no limit)
-	Missed       uint32   // assignments in a row that ended without its commitment
+	Missed       uint32   // assignments in a row that ended without its work (commitment and reveal)
 	Jailed       bool     // not assigned until it sends Unjail
-	Kinds        []string // per model, the kinds it runs (RegisterNode.Kinds)
-	Record       Record
+	// Dark: jailed, and no transaction of the node was admitted since: missed reveals are
+	// waived (the node is down; the jailing paid for it). Its next transaction clears it.
+	Dark bool
+	// Pending lists the tasks whose no-reveal slash is deferred, oldest first: each ended
+	// without the node's reveal while no transaction of the node was admitted since. Its next
+	// admitted transaction charges them; jailing waives them.
+	Pending []TaskID
+	Kinds   []string // per model, the kinds it runs (RegisterNode.Kinds)
+	Record  Record
 }
 
 // free reports whether n can take one more assignment: not jailed, staked, under capacity.
@@ -192,6 +202,7 @@ type Record struct {
 	NoCommit  uint64
 	NoReveal  uint64
 	Jailed    uint64 // times jailed
+	Waived    uint64 // no-reveal slashes waived: the node was down and jailed for it
 	Copied    uint64
 	Earned    uint64 // rewards paid
 	Slashed   uint64 // stake taken
@@ -453,6 +464,7 @@ func (s *State) Node(key PubKey) (Node, bool) {
 	c.Models = slices.Clone(n.Models)
 	c.Kinds = slices.Clone(n.Kinds)
 	c.Addrs = slices.Clone(n.Addrs)
+	c.Pending = slices.Clone(n.Pending)
 	return c, true
 }
 
