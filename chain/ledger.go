@@ -284,7 +284,9 @@ type NodeView struct {
 	Capacity uint32        `json:"capacity"` // most open assignments (0: no limit)
 	Missed   uint32        `json:"missed"`   // assignments missed in a row
 	Jailed   bool          `json:"jailed"`
-	Kinds    []string      `json:"kinds,omitempty"` // per model, the kinds of task it runs
+	Dark     bool          `json:"dark,omitempty"`    // jailed and silent since: missed reveals waived
+	Pending  int           `json:"pending,omitempty"` // no-reveal slashes deferred to its next transaction
+	Kinds    []string      `json:"kinds,omitempty"`   // per model, the kinds of task it runs
 	Record   ledger.Record `json:"record"`
 }
 
@@ -401,7 +403,7 @@ func viewTask(t ledger.Task) TaskView {
 
 func viewNode(n ledger.Node) NodeView {
 	v := NodeView{Key: n.Key.String(), Stake: n.Stake, Engines: n.Engines, Hardware: n.Hardware, Class: n.Class, Addrs: n.Addrs, Open: n.Open,
-		Capacity: n.Capacity, Missed: n.Missed, Jailed: n.Jailed, Kinds: n.Kinds, Record: n.Record}
+		Capacity: n.Capacity, Missed: n.Missed, Jailed: n.Jailed, Dark: n.Dark, Pending: len(n.Pending), Kinds: n.Kinds, Record: n.Record}
 	for _, m := range n.Models {
 		v.Models = append(v.Models, m.Name+"@"+hex.EncodeToString(m.Digest[:]))
 	}
