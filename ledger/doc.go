@@ -80,9 +80,10 @@
 //     With a verdict: the fee is split equally among the agreeing executors; the remainder of
 //     the integer division goes back to the submitter. Outliers lose SlashOutlierBPS of their
 //     stake. Without a verdict: revealers are not slashed (nobody knows who was right).
-//     In both cases executors who did not commit lose SlashNoCommitBPS (or count towards
-//     jailing, see "Downtime"), those who committed
-//     and did not reveal SlashNoRevealBPS, copiers SlashCopyBPS. Slashed stake is burned.
+//     In both cases executors who did not commit lose SlashNoCommitBPS, those who committed
+//     and did not reveal SlashNoRevealBPS (with jailing: both count towards it, and the
+//     no-reveal slash is deferred, see "Downtime"), copiers SlashCopyBPS. Slashed stake is
+//     burned.
 //  6. Adaptive replication: a round without verdict starts one more round with
 //     max(2n-1, n+1) fresh executors if the task's MaxReplicas allows it and enough nodes are
 //     eligible; otherwise, the task ends StatusNoVerdict with its fee refunded. The second
@@ -231,14 +232,62 @@
 // # Downtime
 //
 // With Params.JailAfterMisses = k > 0, a node whose assignments ended k times in a row without
-// its commitment is jailed: SlashJailBPS of its stake is burned once (EventJailed, then
-// EventSlash "jailed for missed windows"), it is no longer assigned, and its missed
-// commitments are not slashed per task (not before the k-th miss, not while jailed): an
-// outage costs one small slash instead of a compounding 2 % per task. Any commitment resets
-// the count. An Unjail transaction from the node (the daemon sends it when it starts or sees
-// itself jailed) makes it eligible again. With k = 0 each missed commitment is slashed
-// SlashNoCommitBPS, as before. Trade-off: a node that skips a task now and then only loses
-// that task's reward; one that skips k in a row is jailed.
+// its work (no commitment, or a commitment it did not reveal) is jailed: it is no longer
+// assigned until it sends an Unjail transaction (the daemon sends it when it starts or sees
+// itself jailed), and it is slashed once (EventJailed, then EventSlash). An assignment that
+// settles with its reveal resets the count (unless a no-reveal slash of the node is still
+// deferred: then the node has sent nothing since that miss, and the reveal is older); Unjail
+// resets it too. Missed commitments are never slashed per task (not before the k-th miss,
+// not while jailed). With k = 0 each missed commitment is slashed SlashNoCommitBPS and each
+// missed reveal SlashNoRevealBPS, at settlement.
+//
+// A missed reveal is where a node that is down and a node that withholds look alike: both
+// committed and then said nothing. The ledger tells them apart by what the node does next.
+//
+//   - Deferred. A missed reveal's SlashNoRevealBPS is not charged at settlement but recorded
+//     on the node (Node.Pending, EventSlashDeferred), and the miss counts towards jailing.
+//   - Charged on a sign of life. The node's next transaction admitted to a block (any kind:
+//     a commitment, a reveal, a transfer, an unbond, an unjail; even one whose body then
+//     fails) shows it is up: its deferred slashes are charged then, before the body runs,
+//     oldest first (EventSlash, ReasonNoRevealCharged). So a node that is alive and withholds
+//     a reveal pays per task, as before, one transaction later; an unbond cannot dodge it.
+//   - Waived by jailing. If the node sends nothing until its k-th miss in a row, it is jailed
+//     and its deferred slashes are waived (EventSlashWaived, ReasonWaivedJailed); while it is
+//     jailed and still silent (Node.Dark) its further missed reveals are waived as well
+//     (ReasonWaivedDown). Record.Waived counts them. A jailed node that sends a transaction is
+//     no longer Dark: its later missed reveals are deferred again, and its Unjail (or any
+//     other transaction) charges them.
+//   - The jailing slash is SlashJailBPS, or SlashNoRevealBPS when that is larger and the
+//     jailing waived at least one deferred no-reveal slash (ReasonJailedWaiving).
+//
+// What a node that is really down pays: one slash, SlashJailBPS if it owed no reveal when
+// it fell silent, else SlashNoRevealBPS (genquorum testnet: 1 % or 5 %, once), instead of
+// SlashNoRevealBPS per commitment it could not reveal compounded (a 60-second outage with 12
+// commitments in flight cost 46 % of the stake before).
+//
+// The attack this opens, and what it costs. An executor whose output disagrees with the
+// others' reveals (a cheater that ran a cheaper model, or an honest node on drifting
+// hardware) can: reveal and be an outlier (SlashOutlierBPS, 10 % by default: the
+// disagreement slash an honest node pays); withhold its reveal and stay active
+// (SlashNoRevealBPS, 5 %, charged at its next transaction; this gap between withholding and
+// disagreeing predates the deferral and is a choice of parameters: a chain that wants
+// withholding never cheaper than disagreeing sets SlashNoRevealBPS >= SlashOutlierBPS, and
+// then honest crashes between commit and reveal cost as much as a wrong answer); or withhold
+// and go dark, sending no transaction at all until k assignments in a row have ended without
+// its work, so that it is jailed. Going dark costs the jailing at the no-reveal rate (it
+// waives a deferred no-reveal slash), every reward of the tasks it leaves undone while
+// silent, and no assignments until its Unjail is included: never less than withholding while
+// active, so the deferral opens no cheaper exit for one withheld reveal. It is not per task,
+// though: one jailing waives every missed reveal of the silence, so a node that is in the
+// minority on many open tasks at once can go dark and pay one no-reveal slash for all of
+// them (instead of one per task, or the disagreement slash per task), at the price of every
+// reward of that silence. That is the price of not slashing a node that is down per task,
+// since the ledger cannot see whether a silent node is watching; it is bounded by the
+// node's open assignments (its Capacity) per jailing, and jailings and waived reveals stay
+// in the node's public Record. Known limits: a missed vote in a check round (ReasonNoVote)
+// and a silent side of a training dispute (ReasonNoAnswer) are still slashed per task at
+// once; a node whose last transactions are included after it died (they were in flight) is
+// seen as alive at that height, which only matters for slashes deferred before then.
 //
 // # Unrunnable tasks
 //
