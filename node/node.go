@@ -409,6 +409,13 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	jobs := make(chan jobKey, 1<<14)
 	g, ctx := errgroup.WithContext(ctx)
+	// The ledger may have jailed this node while it was down, and Register may have looked
+	// before the local validator caught up with the chain (it syncs after a restart): unjail
+	// now if the state says so. From height on, the loop below sees jailings as they happen.
+	var self chain.NodeView
+	if err := n.client.QueryJSON(ctx, chain.QueryNode, n.key[:], &self); err == nil && self.Jailed {
+		g.Go(func() error { n.unjail(ctx); return nil })
+	}
 	for range n.cfg.Workers {
 		g.Go(func() error {
 			for k := range jobs {
