@@ -235,8 +235,8 @@ func (c *chaosNet) waitSettled(ids []ledger.TaskID, limit time.Duration) []chain
 }
 
 // checkEnd asserts that no node other than those in mayJail was slashed at all (those may be
-// slashed once, for jailing), and that every validator reports the same app hash at a common
-// height.
+// jailed and slashed once, at most at the no-reveal rate of 5 %, with every missed reveal
+// waived), and that every validator reports the same app hash at a common height.
 func (c *chaosNet) checkEnd(mayJail ...int) {
 	c.t.Helper()
 	var nodes []chain.NodeView
@@ -250,8 +250,9 @@ func (c *chaosNet) checkEnd(mayJail ...int) {
 	for _, n := range nodes {
 		r := n.Record
 		switch {
-		case allowed[n.Key] && r.Slashed > 0 && r.Jailed == 1 && r.Outliers+r.NoReveal+r.Copied == 0:
-			c.t.Logf("node %s (down) jailed once, slashed %d", n.Key[:8], r.Slashed)
+		case allowed[n.Key] && r.Slashed > 0 && r.Jailed == 1 && r.Outliers+r.Copied == 0 && r.NoReveal == r.Waived &&
+			r.Slashed*20 <= n.Stake+r.Slashed:
+			c.t.Logf("node %s (down) jailed once, slashed %d of %d, %d missed reveals waived", n.Key[:8], r.Slashed, n.Stake+r.Slashed, r.Waived)
 		case r.Slashed > 0:
 			c.t.Errorf("node %s slashed %d: record %+v", n.Key[:8], r.Slashed, r)
 		}
@@ -403,6 +404,89 @@ func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
 		}
 	}
 	c.checkEnd()
+	c.stopAll()
+}
+
+// TestChaosExecutorDownJailedOnce: executor 3 commits to 3 tasks and is killed before their
+// reveal windows open (executor 2 is slow), and stays down while the windows close: the
+// missed reveals jail it once, with one slash and no per-task slash; restarted, it unjails
+// itself and is assigned again.
+func TestChaosExecutorDownJailedOnce(t *testing.T) {
+	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "20", "--min-reveal-seconds", "2"},
+		func(i int) []string {
+			if i == 2 {
+				return []string{"--fake-models", "fake-a", "--fake-delay", "6s"}
+			}
+			return []string{"--fake-models", "fake-a"}
+		})
+	ids, txs, refused := c.burst(3, "fake-a", 4)
+	if len(refused) > 0 {
+		t.Fatalf("refused: %v", refused)
+	}
+	for _, tx := range txs {
+		if code := c.outcome(tx); code != 0 {
+			t.Fatalf("submission code %d", code)
+		}
+	}
+	k3 := c.nodeKey(3)
+	executor := func(tv chain.TaskView) (x chain.ExecutorView) {
+		for _, x := range tv.Executors {
+			if x.Node == k3 {
+				return x
+			}
+		}
+		return x
+	}
+	c.waitFor("executor 3 committed", 60*time.Second, func() bool {
+		for _, id := range ids {
+			if tv, err := c.task(id); err != nil || !executor(tv).Committed {
+				return false
+			}
+		}
+		return true
+	})
+	for _, id := range ids {
+		if tv, _ := c.task(id); tv.Status != ledger.StatusCommit.String() {
+			t.Fatalf("task %s already %s before the kill: executor 2 was not slow enough", tv.ID[:12], tv.Status)
+		}
+	}
+	c.kill(3)
+	node3 := func() (v chain.NodeView) {
+		var nodes []chain.NodeView
+		if err := c.cc.QueryJSON(t.Context(), chain.QueryNodes, nil, &nodes); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			if n.Key == k3 {
+				return n
+			}
+		}
+		t.Fatal("node 3 not registered")
+		return v
+	}
+	for _, tv := range c.waitSettled(ids, 120*time.Second) {
+		if tv.Status != ledger.StatusAccepted.String() || executor(tv).Outcome != ledger.OutcomeNoReveal.String() {
+			t.Errorf("task %s: %s (%s), executor 3 %s", tv.ID[:12], tv.Status, tv.Reason, executor(tv).Outcome)
+		}
+	}
+	if n := node3(); !n.Jailed || n.Record.Jailed != 1 || n.Record.Waived != 3 || n.Pending != 0 {
+		t.Fatalf("node 3 after its missed reveals: jailed %v, record %+v, pending %d", n.Jailed, n.Record, n.Pending)
+	}
+	c.start(3)
+	c.waitFor("node 3 unjailed", 90*time.Second, func() bool { return !node3().Jailed })
+	// Assigned again: a task for all 4 executors is accepted.
+	more, txs, refused := c.burst(1, "fake-a", 4)
+	if len(refused) > 0 || c.outcome(txs[0]) != 0 {
+		t.Fatalf("task after unjail refused: %v", refused)
+	}
+	if tv := c.waitSettled(more, 120*time.Second)[0]; tv.Status != ledger.StatusAccepted.String() || executor(tv).Outcome != ledger.OutcomeAgreed.String() {
+		t.Errorf("task after unjail: %s, executor 3 %s", tv.Status, executor(tv).Outcome)
+	}
+	n := node3()
+	if want := (n.Stake + n.Record.Slashed) * 500 / 10000; n.Record.Slashed != want || n.Record.Jailed != 1 {
+		t.Errorf("node 3 slashed %d, jailed %d times; want one slash of 5 %% (%d): the jailing in place of its missed reveals", n.Record.Slashed, n.Record.Jailed, want)
+	}
+	c.checkEnd(3)
 	c.stopAll()
 }
 
