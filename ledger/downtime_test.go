@@ -304,46 +304,24 @@ func checkRestore(t *testing.T, st *State) {
 	}
 }
 
-// TestUnmarshalStateV4: a snapshot of the previous encoding (v4: nodes without the
+// TestUnmarshalStateV5: a snapshot of the previous encoding (v5: nodes without the
 // deferred-slash fields) still restores, to the same app hash.
-func TestUnmarshalStateV4(t *testing.T) {
+func TestUnmarshalStateV5(t *testing.T) {
 	n := newDownNet(t)
 	n.round(2, always, always)
 	st := n.st
 	if nd, _ := st.Node(n.subject.Key()); nd.Dark || len(nd.Pending) != 0 || nd.Record.Waived != 0 {
-		t.Fatal("the v4 encoding has no deferred-slash fields")
+		t.Fatal("the v5 encoding has no deferred-slash fields")
 	}
-	// v4: marshal's layout with the v4 magic and nodes encoded as their leaves are (without
-	// the fields when unset).
-	e := &encoder{}
-	e.fixed([]byte(stateMagicV4))
-	e.str(st.chainID)
-	encodeParams(e, st.params)
-	e.u64(st.params.PruneAfter)
-	e.u64(st.height)
-	e.u64(st.burned)
-	ak := sortedKeys(st.accounts)
-	e.u32(uint32(len(ak)))
-	for _, k := range ak {
-		encodeAccount(e, k, st.accounts[k])
-	}
-	e.u32(uint32(len(st.nodeKeys)))
-	for _, k := range st.nodeKeys {
-		encodeNode(e, st.nodes[k], false)
-	}
-	tk := sortedKeys(st.tasks)
-	e.u32(uint32(len(tk)))
-	for _, k := range tk {
-		encodeTask(e, st.tasks[k], true)
-	}
-	back, err := UnmarshalState(e.b)
+	old := st.marshalAs(stateMagicV5, false)
+	back, err := UnmarshalState(old)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if back.AppHash() != st.AppHash() || !bytes.Equal(back.MarshalState(), st.MarshalState()) {
-		t.Fatal("v4 snapshot restored to a different state")
+		t.Fatal("v5 snapshot restored to a different state")
 	}
-	if bytes.Equal(e.b, st.MarshalState()) {
-		t.Fatal("v4 and v5 encodings equal: the test checks nothing")
+	if len(old) >= len(st.MarshalState()) {
+		t.Fatal("v5 encoding not shorter than v6: the test checks nothing")
 	}
 }

@@ -479,9 +479,13 @@ func (s *State) MarshalState() []byte {
 }
 
 // marshal is MarshalState without the check (tests snapshot the state mid-block).
-func (s *State) marshal() []byte {
+func (s *State) marshal() []byte { return s.marshalAs(stateMagic, true) }
+
+// marshalAs is marshal under magic; without nodeFields nodes are encoded as their leaves are
+// (v5's layout for a state that deferred no slash: tests write old snapshots with it).
+func (s *State) marshalAs(magic string, nodeFields bool) []byte {
 	e := &encoder{b: make([]byte, 0, 256+64*len(s.accounts)+256*len(s.nodes)+512*len(s.tasks))}
-	e.fixed([]byte(stateMagic))
+	e.fixed([]byte(magic))
 	e.str(s.chainID)
 	encodeParams(e, s.params)
 	e.u64(s.params.PruneAfter)
@@ -495,7 +499,7 @@ func (s *State) marshal() []byte {
 	}
 	e.u32(uint32(len(s.nodeKeys)))
 	for _, k := range s.nodeKeys {
-		encodeNode(e, s.nodes[k], true)
+		encodeNode(e, s.nodes[k], nodeFields)
 	}
 	tk := sortedKeys(s.tasks)
 	e.u32(uint32(len(tk)))
