@@ -116,7 +116,12 @@ func (x *Explorer) observe(act *chain.BlockActivity) {
 type TaskRow struct {
 	chain.TaskView
 	PromptText string
-	Odds       string // probability of a correct verdict at the network's agreement rate
+	// Odds is the probability of a correct verdict: under the task's verification policy
+	// (node.VerdictOdds) when it has one, else at the network's observed agreement rate.
+	Odds string
+	// Guess is, under a policy, the probability that a guess passes (at the policy's Type II
+	// upper bound), and PolicyNote names the policy and its measured rates.
+	Guess, PolicyNote string
 }
 
 // NodeRow is one node on the page.
@@ -161,15 +166,20 @@ func (x *Explorer) page(ctx context.Context) Page {
 		}
 		p.Tasks = append(p.Tasks, TaskRow{TaskView: tv, PromptText: string(tv.Prompt)})
 	}
-	// Odds of each verdict: the binomial tail at p = the observed share of executors of
-	// settled tasks that agreed with the verdict (odds package, Type I).
+	// Odds of each verdict: under its policy, from the policy's measured Type I and Type II
+	// (computed here, off-chain: the ledger holds the rates as integers); otherwise the binomial
+	// tail at p = the observed share of executors of settled tasks that agreed with the verdict
+	// (odds package, Type I).
+	for i := range p.Tasks {
+		policyOdds(&p.Tasks[i])
+	}
 	if executed > 0 {
 		rate := float64(agreed) / float64(executed)
 		p.Agreement = fmt.Sprintf("%d of %d executors agreed (p = %.3f)", agreed, executed, rate)
 		for i := range p.Tasks {
 			t := &p.Tasks[i]
 			n := len(t.Executors)
-			if n == 0 || t.Need == 0 {
+			if n == 0 || t.Need == 0 || t.Odds != "" {
 				continue
 			}
 			if tail, err := odds.AtLeast(n, int(t.Need), rate); err == nil {
@@ -185,6 +195,27 @@ func (x *Explorer) page(ctx context.Context) Page {
 		p.Nodes = append(p.Nodes, NodeRow{n})
 	}
 	return p
+}
+
+// policyOdds fills t's odds from its verification policy, if it has one.
+func policyOdds(t *TaskRow) {
+	pv := t.Policy
+	n := len(t.Executors)
+	if pv == nil || n == 0 {
+		return
+	}
+	o, err := node.VerdictOdds(pv, n, t.Rule)
+	if err != nil {
+		return
+	}
+	t.Odds = fmt.Sprintf("%.6f (>= %.6f at 95%%)", o.Correct, o.CorrectLow)
+	t.Guess = fmt.Sprintf("%.3g", o.Guess)
+	var parts []string
+	for _, x := range pv.Parts {
+		parts = append(parts, fmt.Sprintf("%s t=%d", x.Scheme, x.Tolerance))
+	}
+	t.PolicyNote = fmt.Sprintf("policy %s: Type I %d ppm, Type II %d ppm (<= %d) measured", strings.Join(parts, " + "),
+		pv.TypeIPPM, pv.TypeIIPPM, pv.TypeIIUpper)
 }
 
 // Handler serves the page at /, its content alone at /content (for the live update), and

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/enginetest"
@@ -191,4 +192,32 @@ func between(s, from, to string) string {
 		return s[i:]
 	}
 	return s[i : i+j]
+}
+
+// TestPolicyOdds: a task settled under a verification policy shows the odds computed from the
+// policy's measured rates (n 3, majority: a correct verdict 1 at Type I = 1, 0.999988 at its
+// 95 % lower bound; a guess passes with at most the Type II upper bound, 2e-05), and the page
+// names the policy; a task without a policy keeps the agreement-rate odds.
+func TestPolicyOdds(t *testing.T) {
+	pv := chain.PolicyView{Model: "base", Kind: "image", Parts: []ledger.PolicyPart{{Scheme: "image:phash/16", Tolerance: 10}},
+		TypeIPPM: 1_000_000, TypeIPairs: 1500, TypeIIUpper: 20, TypeIIPairs: 149_500}
+	exec := []chain.ExecutorView{{Node: "aa", Outcome: "agreed"}, {Node: "bb", Outcome: "agreed"}, {Node: "cc", Outcome: "agreed"}}
+	with := TaskRow{TaskView: chain.TaskView{ID: "01", Kind: "image", Rule: "majority", Need: 2, Value: "ab", Executors: exec, Policy: &pv}}
+	without := TaskRow{TaskView: chain.TaskView{ID: "02", Kind: "image", Rule: "majority", Need: 2, Value: "ab", Executors: exec}}
+	policyOdds(&with)
+	policyOdds(&without)
+	if with.Odds != "1.000000 (>= 0.999988 at 95%)" || with.Guess != "2e-05" || !strings.Contains(with.PolicyNote, "image:phash/16 t=10") {
+		t.Errorf("under the policy: odds %q, guess %q, note %q", with.Odds, with.Guess, with.PolicyNote)
+	}
+	if without.Odds != "" || without.Guess != "" {
+		t.Errorf("without a policy: odds %q, guess %q", without.Odds, without.Guess)
+	}
+	var b strings.Builder
+	if err := tmpl.ExecuteTemplate(&b, "content", Page{Tasks: []TaskRow{with}}); err != nil {
+		t.Fatal(err)
+	}
+	if cell := between(b.String(), `class="odds">`, "</td>"); !strings.Contains(cell, "a guess passes &le; 2e-05") ||
+		!strings.Contains(cell, "Type I 1000000 ppm") {
+		t.Errorf("odds cell %q", cell)
+	}
 }

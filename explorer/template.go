@@ -58,7 +58,7 @@ setTimeout(refresh, 2000);
 <td class="prompt">{{.PromptText}}</td>
 <td class="status {{.Status}}">{{.Status}}{{if .Reason}}<br>{{.Reason}}{{end}}</td>
 <td class="verdict">{{if .Value}}<code>{{.Value}}</code><br>{{.Support}} of {{len .Executors}} (need {{.Need}}, {{.Rule}}){{else}}-{{end}}</td>
-<td class="odds">{{if .Odds}}{{.Odds}}{{else}}-{{end}}</td>
+<td class="odds">{{if .Odds}}{{.Odds}}{{else}}-{{end}}{{if .Guess}}<br>a guess passes &le; {{.Guess}}<br><small class="policy">{{.PolicyNote}}</small>{{end}}</td>
 <td><table>{{range .Executors}}<tr><td><code>{{short .Node}}</code></td><td class="outcome">{{.Outcome}}</td><td><code>{{.Fingerprint}}</code></td></tr>{{end}}</table></td>
 <td>{{if .Value}}{{if eq .Kind "image"}}<img class="artifact" alt="artifact" src="artifact/{{.ID}}">{{else}}<pre class="artifact" data-artifact="{{.ID}}">loading…</pre>{{end}}{{end}}</td>
 </tr>{{else}}<tr><td colspan="8">no tasks yet</td></tr>{{end}}
