@@ -93,7 +93,9 @@ type Cheater struct {
 	NoReveal         uint64 `json:"no_reveal"`
 	Copied           uint64 `json:"copied"`
 	ArtifactMismatch uint64 `json:"artifact_mismatch"`
-	Note             string `json:"note,omitempty"`
+	// OutliersByKind splits the outliers of the settled tasks by task kind.
+	OutliersByKind map[string]int `json:"outliers_by_kind,omitempty"`
+	Note           string         `json:"note,omitempty"`
 }
 
 // expectedCheck is the check that must catch each behaviour.
@@ -210,6 +212,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	byKind := map[string]HonestSlots{}
+	outlierKinds := map[string]map[string]int{} // node (hex key) -> kind -> outliers
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.InFlight)
 	for i := range o.Tasks {
@@ -238,6 +241,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			}
 			mu.Lock()
 			for _, e := range tv.Executors {
+				if e.Outcome == ledger.OutcomeOutlier.String() {
+					if outlierKinds[e.Node] == nil {
+						outlierKinds[e.Node] = map[string]int{}
+					}
+					outlierKinds[e.Node][tv.Kind]++
+				}
 				if honest[e.Node] {
 					h := byKind[tv.Kind]
 					h.Slots++
@@ -299,7 +308,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			c := Cheater{Node: nv.Key[:16], Behaviour: string(b), Assigned: r.Assigned, Slashed: r.Slashed,
 				Agreed: r.Agreed, Outliers: r.Outliers, Undecided: r.Undecided, NoCommit: r.NoCommit,
 				NoReveal: r.NoReveal, Copied: r.Copied, ArtifactMismatch: mismatches[key.String()],
-				Expected: expectedCheck[b]}
+				Expected: expectedCheck[b], OutliersByKind: outlierKinds[key.String()]}
 			c.CaughtBy = caughtBy(c)
 			c.Caught = len(c.CaughtBy) > 0
 			c.Right = slices.Contains(c.CaughtBy, c.Expected)
