@@ -93,7 +93,7 @@ type Cheater struct {
 	NoReveal         uint64 `json:"no_reveal"`
 	Copied           uint64 `json:"copied"`
 	ArtifactMismatch uint64 `json:"artifact_mismatch"`
-	// OutliersByKind splits the outliers of the settled tasks by task kind.
+	// OutliersByKind counts its outliers in the last round of each settled task, by task kind.
 	OutliersByKind map[string]int `json:"outliers_by_kind,omitempty"`
 	Note           string         `json:"note,omitempty"`
 }
@@ -136,9 +136,10 @@ type Summary struct {
 	Rule            string      `json:"rule"`
 	Blocks          int64       `json:"blocks"`
 	Verdicts        []Verdict   `json:"verdicts"`
-	// HonestByKind counts, per task kind, the honest nodes' executor slots in settled tasks
-	// and how many of them ended as outliers (image tasks: to compare with the verification
-	// policy's measured Type I).
+	// HonestByKind counts, per task kind, the honest nodes' executor slots in the last round
+	// of each settled task (the task view keeps only that round; the nodes' ledger records
+	// count every round) and how many of them ended as outliers (image tasks: to compare with
+	// the verification policy's measured Type I).
 	HonestByKind map[string]HonestSlots `json:"honest_by_kind"`
 }
 
