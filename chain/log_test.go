@@ -4,33 +4,61 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/cometbft/cometbft/libs/service"
 )
 
-// TestShutdownNoiseIsDebug: the errors CometBFT logs when Stop closes its listeners are not
-// ERROR lines; real errors still are.
+// TestShutdownNoiseIsDebug: the errors CometBFT logs when Stop closes its listeners, stops a
+// stopped service, or sees its peers go away during its own stop are not ERROR lines (a peer
+// going away otherwise is a warning); real errors still are ERROR lines. The messages are
+// those a 4-validator testnet logged on SIGTERM (issue 18 README walk).
 func TestShutdownNoiseIsDebug(t *testing.T) {
 	closed := &net.OpError{Op: "accept", Net: "tcp", Err: net.ErrClosed}
+	const peerErr = "Stopping peer for error"
 	tests := []struct {
-		msg   string
-		kv    []any
-		error bool
+		msg      string
+		kv       []any
+		stopping bool
+		want     string // the level logged, "" for nothing at info
 	}{
-		{"Error serving server", []any{"err", closed}, false},
-		{"Error serving server", []any{"err", fmt.Errorf("wrapped: %w", closed)}, false},
-		{"Stopped accept routine, as transport is closed", []any{"numPeers", 0}, false},
-		{"Error serving server", []any{"err", errors.New("tls: bad certificate")}, true},
-		{"CONSENSUS FAILURE!!!", []any{"err", "boom"}, true},
+		{"Error serving server", []any{"err", closed}, false, ""},
+		{"Error serving server", []any{"err", fmt.Errorf("wrapped: %w", closed)}, false, ""},
+		{"Stopped accept routine, as transport is closed", []any{"numPeers", 0}, false, ""},
+		{"Error stopping pool", []any{"err", service.ErrAlreadyStopped}, false, ""},
+		{peerErr, []any{"peer", "Peer{MConn{127.0.0.1:26658} 5222 out}", "err", io.EOF}, true, ""},
+		{peerErr, []any{"peer", "Peer{MConn{127.0.0.1:26658} 5222 out}", "err", io.EOF}, false, "WARN"},
+		{peerErr, []any{"peer", "Peer{MConn{127.0.0.1:26658} 5222 out}", "err", errors.New("invalid message")}, true, "ERROR"},
+		{"Error stopping pool", []any{"err", errors.New("disk full")}, true, "ERROR"},
+		{"Error serving server", []any{"err", errors.New("tls: bad certificate")}, false, "ERROR"},
+		{"CONSENSUS FAILURE!!!", []any{"err", "boom"}, true, "ERROR"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
-		a := slogAdapter{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+		stopping := new(atomic.Bool)
+		stopping.Store(tt.stopping)
+		base := slogAdapter{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})), stopping}
+		a := base.With("module", "p2p") // derived loggers share the flag
 		a.Error(tt.msg, tt.kv...)
-		if got := strings.Contains(buf.String(), "level=ERROR"); got != tt.error {
-			t.Errorf("Error(%q, %v) logged %q; want an ERROR line: %v", tt.msg, tt.kv, buf.String(), tt.error)
+		got := ""
+		for _, lvl := range []string{"WARN", "ERROR"} {
+			if strings.Contains(buf.String(), "level="+lvl) {
+				got = lvl
+			}
 		}
+		if got != tt.want {
+			t.Errorf("Error(%q, %v) with stopping %v logged %q; want level %q", tt.msg, tt.kv, tt.stopping, buf.String(), tt.want)
+		}
+	}
+	// A logger without a flag (nil) is never stopping.
+	var buf bytes.Buffer
+	slogAdapter{l: slog.New(slog.NewTextHandler(&buf, nil))}.Error(peerErr, "err", io.EOF)
+	if !strings.Contains(buf.String(), "level=WARN") {
+		t.Errorf("nil stopping flag: logged %q, want a WARN line", buf.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -26,6 +27,9 @@ type Node struct {
 	dbs    *dbTracker
 	stop   context.CancelFunc // stops the pacer
 	paced  sync.WaitGroup
+	// stopping is set when Stop begins; the CometBFT logger reads it (peers going away
+	// during this node's own stop are not errors).
+	stopping *atomic.Bool
 }
 
 // NodeOptions are the node-local settings of StartNodeWith (not consensus rules: validators
@@ -113,12 +117,13 @@ func StartNodeWith(ctx context.Context, home string, sm StateMachine, logger *sl
 	app := NewApp(sm, logger)
 	app.retain = o.RetainBlocks
 	dbs := &dbTracker{}
+	stopping := new(atomic.Bool)
 	n, err := node.NewNodeWithContext(ctx, c, pv, nodeKey,
 		proxy.NewConnSyncLocalClientCreator(app),
 		node.DefaultGenesisDocProviderFunc(c),
 		dbs.provide,
 		node.DefaultMetricsProvider(c.Instrumentation),
-		slogAdapter{logger.With("module", "cometbft")},
+		slogAdapter{logger.With("module", "cometbft"), stopping},
 	)
 	if err != nil {
 		dbs.closeAll()
@@ -128,7 +133,7 @@ func StartNodeWith(ctx context.Context, home string, sm StateMachine, logger *sl
 		dbs.closeAll()
 		return nil, fmt.Errorf("chain: start node %s: %w", home, err)
 	}
-	nd := &Node{node: n, config: c, local: local.New(n), dbs: dbs}
+	nd := &Node{node: n, config: c, local: local.New(n), dbs: dbs, stopping: stopping}
 	if _, ok := sm.(Waiter); ok && !c.Consensus.CreateEmptyBlocks && c.Consensus.CreateEmptyBlocksInterval == 0 {
 		every := o.TickInterval
 		if every <= 0 {
@@ -182,6 +187,9 @@ func (n *Node) Stop() error {
 	}
 	if !n.node.IsRunning() {
 		return nil
+	}
+	if n.stopping != nil {
+		n.stopping.Store(true)
 	}
 	if err := n.node.Stop(); err != nil {
 		return fmt.Errorf("chain: stop node: %w", err)
