@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 
 	"github.com/genquorum/genquorum/chain"
@@ -66,7 +65,10 @@ type BenchResult struct {
 	// client, and the validator when it runs here) plus the spawned validators' when
 	// BenchOptions.SpawnedCPU reports it. TasksPerCPUS is Settled / CPUSeconds: on a machine
 	// shared with other work it varies less than TasksPerS.
-	CPUSeconds    float64 `json:"cpu_seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// ReadSeconds is how long the client took, after the run, to read the blocks' results and
+	// every task's state (not in Seconds).
+	ReadSeconds   float64 `json:"read_seconds"`
 	TasksPerCPUS  float64 `json:"tasks_per_cpu_s"`
 	TasksPerS     float64 `json:"tasks_per_s"`
 	TxsPerS       float64 `json:"txs_per_s"`
@@ -101,9 +103,11 @@ const benchExecutors = 3
 // are signed before the clock starts. The throughput run sends every submission, then every
 // commitment, then every reveal (each phase waits for the previous one to be in blocks,
 // since a reveal is only valid after the commit window closed) and counts settled tasks per
-// second of wall time: the clock stops when the client has read every task's settling event
-// in the blocks (the reveal that completes a task settles it in its transaction), and every
-// task's state is then queried to count the verdicts. The latency run then settles tasks
+// second of wall time: the client follows the executed blocks (their transactions, not their
+// results) and the clock stops at the block, as the client first saw it executed, that
+// holds the last of the run's transactions or the last settlement, whichever is later (a
+// task settles in the transaction of its last reveal); the blocks' results (codes,
+// skipped submissions) and every task's state (verdict, settlement height) are read after. The latency run then settles tasks
 // one at a time and reports the time from submission to verdict and the blocks between the
 // last reveal and the verdict.
 func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
@@ -166,64 +170,61 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	submits, commits, reveals, ids, submitOf := presign(sub, execs, m, o.Tasks, o.Single)
 	res.Txs = len(submits) + len(commits) + len(reveals)
 	h0, _ := cc.Height(ctx)
-	scanned := h0
 	lag := &nonceLag{highest: map[ledger.PubKey]uint64{}}
-	cpu := func() time.Duration {
-		d := selfCPU()
-		if o.SpawnedCPU != nil {
-			d += o.SpawnedCPU()
-		}
-		return d
-	}
-	cpu0 := cpu()
+	w := &blockWatch{ep: ep, height: h0, seenAt: map[int64]time.Time{}, cpuAt: map[int64]time.Duration{}, txAt: map[[32]byte]int64{},
+		cpu: func() time.Duration {
+			d := selfCPU()
+			if o.SpawnedCPU != nil {
+				d += o.SpawnedCPU()
+			}
+			return d
+		}}
+	cpu0 := w.cpu()
 	start := time.Now()
-	var live []ledger.TaskID                     // tasks whose submission was accepted
-	seen := map[ledger.TaskID]ledger.EventType{} // settling and item-rejected events read in blocks
 	for p, phase := range [][][]byte{submits, commits, reveals} {
-		t0, hb := time.Now(), scanned
+		t0, hb := time.Now(), w.height
 		if err := broadcastAll(ctx, ep, phase); err != nil {
 			return nil, err
 		}
 		t1 := time.Now()
-		rejected, err := waitAllIncluded(ctx, o.Logger, ep, &scanned, lag, phase, seen)
-		if err != nil {
+		if err := w.waitTxs(ctx, phase); err != nil {
 			return nil, err
 		}
 		o.Logger.Info("bench: phase", "phase", []string{"submit", "commit", "reveal"}[p], "txs", len(phase),
-			"broadcast_s", t1.Sub(t0).Seconds(), "included_s", time.Since(t1).Seconds(), "blocks", scanned-hb)
-		res.Rejected += len(rejected)
-		if p == 0 {
-			for i, id := range ids {
-				if rejected[submitOf[i]] || seen[id] == ledger.EventItemRejected {
-					res.Rejected++
-					continue
-				}
-				live = append(live, id)
-			}
-		}
+			"broadcast_s", t1.Sub(t0).Seconds(), "included_s", time.Since(t1).Seconds(), "blocks", w.height-hb)
 	}
-	res.NonceLagMax = lag.max
-	// The clock stops when the blocks read so far hold a settling event (verdict or no
-	// verdict) of every live task, which is the usual case: a task settles in the transaction
-	// of its last reveal. Otherwise (a task settled at a deadline, in end-of-block events) it
-	// stops when the state queries below find every task settled.
-	allSeen := true
-	for _, id := range live {
-		if t := seen[id]; t != ledger.EventVerdict && t != ledger.EventNoVerdict {
-			allSeen = false
-			break
-		}
-	}
-	if allSeen {
-		res.Seconds, res.CPUSeconds = time.Since(start).Seconds(), (cpu() - cpu0).Seconds()
-	}
-	settled, err := waitSettled(ctx, cc, live)
+	// Outside the clock: the results of the blocks that hold the run's transactions (codes,
+	// submissions skipped in a batch), then every accepted task's state.
+	all := slices.Concat(submits, commits, reveals)
+	readStart := time.Now()
+	rejected, skipped, err := w.results(ctx, o.Logger, all, lag)
 	if err != nil {
 		return nil, err
 	}
-	if !allSeen {
-		res.Seconds, res.CPUSeconds = time.Since(start).Seconds(), (cpu() - cpu0).Seconds()
+	res.NonceLagMax = lag.max
+	res.Rejected = len(rejected) + len(skipped)
+	var live []ledger.TaskID // tasks whose submission was accepted
+	for i, id := range ids {
+		if !rejected[submitOf[i]] && !skipped[id] {
+			live = append(live, id)
+		}
 	}
+	settled, settledAt, err := waitSettled(ctx, cc, live)
+	if err != nil {
+		return nil, err
+	}
+	res.ReadSeconds = time.Since(readStart).Seconds()
+	// The clock stops when the client saw the block in which the last task settled executed
+	// (its transactions were all in blocks by then, and it usually is the block of the last
+	// reveals, since a task settles in the transaction of its last reveal).
+	if err := w.waitHeight(ctx, settledAt); err != nil {
+		return nil, err
+	}
+	end := settledAt
+	for _, tx := range all {
+		end = max(end, w.txAt[sha256.Sum256(tx)])
+	}
+	res.Seconds, res.CPUSeconds = w.seenAt[end].Sub(start).Seconds(), (w.cpuAt[end] - cpu0).Seconds()
 	h1, _ := cc.Height(ctx)
 	res.Settled, res.Blocks = settled, h1-h0
 	res.TasksPerS = float64(settled) / res.Seconds
@@ -392,108 +393,123 @@ func broadcastAll(ctx context.Context, ep rpcclient.Client, txs [][]byte) error 
 	return nil
 }
 
-// waitAllIncluded waits until every tx is in a block, reading the blocks after *scanned (and
-// advancing it) rather than asking for each transaction, and returns the indices of the txs
-// whose first inclusion executed with a non-zero code, logging each. The accepted txs'
-// settling (verdict, no-verdict) and item-rejected events are recorded in seen by task.
-func waitAllIncluded(ctx context.Context, logger *slog.Logger, ep rpcclient.Client, scanned *int64, lag *nonceLag, txs [][]byte,
-	seen map[ledger.TaskID]ledger.EventType) (rejected map[int]bool, err error) {
-	pending := make(map[[32]byte]int, len(txs))
-	for i, tx := range txs {
-		pending[sha256.Sum256(tx)] = i
-	}
-	rejected = map[int]bool{}
-	for len(pending) > 0 {
-		st, err := ep.Status(ctx)
-		if err != nil {
-			return rejected, fmt.Errorf("devnet: bench: status: %w", err)
-		}
-		for h := *scanned + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
-			order, results, ok, err := txResults(ctx, ep, h, h == st.SyncInfo.LatestBlockHeight, pending)
-			if err != nil {
-				return rejected, err
-			}
-			if !ok {
-				break // the latest block's results are not saved yet
-			}
-			for _, hash := range order {
-				r := results[hash]
-				i := pending[hash]
-				delete(pending, hash)
-				if r.Code != 0 {
-					rejected[i] = true
-					logger.Warn("bench: transaction rejected", "height", h, "code", r.Code, "log", r.Log)
-					continue
-				}
-				lag.observe(txs[i])
-				for _, e := range r.Events {
-					if ev, ok := chain.ParseLedgerEvent(e); ok {
-						switch ev.Type {
-						case ledger.EventVerdict, ledger.EventNoVerdict, ledger.EventItemRejected:
-							seen[ev.Task] = ev.Type
-						}
-					}
-				}
-			}
-			*scanned = h
-		}
-		if len(pending) == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return rejected, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	return rejected, nil
+// blockWatch follows the chain as a client sees it: every block the application executed,
+// when the client first saw it executed and the CPU time used by then, and the first block
+// of every transaction in them. It reads blocks (their transactions), not their results, so
+// that following the chain costs the client and the validator it asks little.
+type blockWatch struct {
+	ep     rpcclient.Client
+	cpu    func() time.Duration
+	height int64 // the highest height read
+	seenAt map[int64]time.Time
+	cpuAt  map[int64]time.Duration
+	txAt   map[[32]byte]int64
 }
 
-// txResults returns the results of the pending transactions in block h, read in one call
-// with the block's results. CometBFT stores a block, then executes it and saves its results,
-// then moves to the next height: below the latest height the results are there; for the
-// latest block, ok is false while they are not (asked only when the block holds a pending
-// transaction).
-func txResults(ctx context.Context, ep rpcclient.Client, h int64, latest bool, pending map[[32]byte]int) (order [][32]byte, results map[[32]byte]*abci.ExecTxResult, ok bool, err error) {
-	blk, err := ep.Block(ctx, &h)
+// poll reads the blocks executed since the last poll. The application's height (ABCI info)
+// is that of the last block whose FinalizeBlock returned; CometBFT stores a block before it
+// executes it, so those blocks are all in the block store.
+func (w *blockWatch) poll(ctx context.Context) error {
+	info, err := w.ep.ABCIInfo(ctx)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("devnet: bench: block %d: %w", h, err)
+		return fmt.Errorf("devnet: bench: abci info: %w", err)
 	}
-	mine := false
-	for _, tx := range blk.Block.Txs {
-		if _, mine = pending[sha256.Sum256(tx)]; mine {
-			break
+	for h := w.height + 1; h <= info.Response.LastBlockHeight; h++ {
+		blk, err := w.ep.Block(ctx, &h)
+		if err != nil {
+			return fmt.Errorf("devnet: bench: block %d: %w", h, err)
+		}
+		w.seenAt[h], w.cpuAt[h] = time.Now(), w.cpu()
+		for _, tx := range blk.Block.Txs {
+			if hash := sha256.Sum256(tx); w.txAt[hash] == 0 {
+				w.txAt[hash] = h
+			}
+		}
+		w.height = h
+	}
+	return nil
+}
+
+// waitTxs polls until every tx is in an executed block.
+func (w *blockWatch) waitTxs(ctx context.Context, txs [][]byte) error {
+	for i := 0; ; {
+		for i < len(txs) && w.txAt[sha256.Sum256(txs[i])] > 0 {
+			i++
+		}
+		if i == len(txs) {
+			return nil
+		}
+		if err := w.poll(ctx); err != nil {
+			return err
+		}
+		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+			return err
 		}
 	}
-	if !mine {
-		return nil, nil, true, nil
-	}
-	if latest {
-		// The application reports the height it executed (not yet committed) once
-		// FinalizeBlock returned; CometBFT saves the results right after.
-		if info, err := ep.ABCIInfo(ctx); err != nil || info.Response.LastBlockHeight < h {
-			return nil, nil, false, nil
+}
+
+// waitHeight polls until block h is executed.
+func (w *blockWatch) waitHeight(ctx context.Context, h int64) error {
+	for w.height < h {
+		if err := w.poll(ctx); err != nil {
+			return err
+		}
+		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+			return err
 		}
 	}
-	br, err := ep.BlockResults(ctx, &h)
-	if err != nil {
-		if latest {
-			return nil, nil, false, nil
-		}
-		return nil, nil, false, fmt.Errorf("devnet: bench: results of block %d: %w", h, err)
+	return nil
+}
+
+// results reads the results of the blocks that hold txs (all included, see waitTxs), once
+// per block: rejected holds the indices of the txs whose first inclusion executed with a
+// non-zero code (each logged), skipped the tasks whose submission was skipped inside an
+// accepted SubmitBatch (EventItemRejected). Accepted txs are observed by lag in block order.
+func (w *blockWatch) results(ctx context.Context, logger *slog.Logger, txs [][]byte, lag *nonceLag) (rejected map[int]bool, skipped map[ledger.TaskID]bool, err error) {
+	index := make(map[[32]byte]int, len(txs))
+	var heights []int64
+	for i, tx := range txs {
+		hash := sha256.Sum256(tx)
+		index[hash] = i
+		heights = append(heights, w.txAt[hash])
 	}
-	results = map[[32]byte]*abci.ExecTxResult{}
-	for k, tx := range blk.Block.Txs {
-		if hash := sha256.Sum256(tx); k < len(br.TxsResults) {
-			if _, mine := pending[hash]; mine {
-				if _, seen := results[hash]; !seen { // a duplicate inclusion does not count
-					results[hash] = br.TxsResults[k]
-					order = append(order, hash)
+	slices.Sort(heights)
+	// A block's results are saved after it executed, before the next block is stored.
+	if err := w.waitHeight(ctx, heights[len(heights)-1]+1); err != nil {
+		return nil, nil, err
+	}
+	rejected, skipped = map[int]bool{}, map[ledger.TaskID]bool{}
+	for _, h := range slices.Compact(heights) {
+		blk, err := w.ep.Block(ctx, &h)
+		if err != nil {
+			return nil, nil, fmt.Errorf("devnet: bench: block %d: %w", h, err)
+		}
+		br, err := w.ep.BlockResults(ctx, &h)
+		if err != nil {
+			return nil, nil, fmt.Errorf("devnet: bench: results of block %d: %w", h, err)
+		}
+		for k, tx := range blk.Block.Txs {
+			hash := sha256.Sum256(tx)
+			i, mine := index[hash]
+			if !mine || w.txAt[hash] != h || k >= len(br.TxsResults) {
+				continue // not the run's, or a duplicate inclusion (which does not count)
+			}
+			delete(index, hash)
+			r := br.TxsResults[k]
+			if r.Code != 0 {
+				rejected[i] = true
+				logger.Warn("bench: transaction rejected", "height", h, "code", r.Code, "log", r.Log)
+				continue
+			}
+			lag.observe(tx)
+			for _, e := range r.Events {
+				if ev, ok := chain.ParseLedgerEvent(e); ok && ev.Type == ledger.EventItemRejected {
+					skipped[ev.Task] = true
 				}
 			}
 		}
 	}
-	return order, results, true, nil
+	return rejected, skipped, nil
 }
 
 // nonceLag follows, in block order, each signer's highest accepted nonce and the most by which
@@ -515,34 +531,53 @@ func (l *nonceLag) observe(raw []byte) {
 	}
 }
 
-func waitSettled(ctx context.Context, cc *chain.Client, ids []ledger.TaskID) (int, error) {
-	settled := 0
-	for _, id := range ids {
-		for {
-			var tv chain.TaskView
-			err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv)
-			if err == nil && tv.SettledAt > 0 {
-				if tv.Status == ledger.StatusAccepted.String() {
+// waitSettled waits until every task settled and returns how many did with a verdict and
+// the highest height at which one settled. It asks for the tasks' states from 8 goroutines.
+func waitSettled(ctx context.Context, cc *chain.Client, ids []ledger.TaskID) (settled int, at int64, err error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	const workers = 8
+	for k := range workers {
+		wg.Go(func() {
+			for j := k; j < len(ids); j += workers {
+				ok, h, werr := waitTaskSettled(ctx, cc, ids[j])
+				mu.Lock()
+				if werr != nil {
+					err = errors.Join(err, werr)
+				}
+				if ok {
 					settled++
 				}
-				break
-			}
-			if err != nil && strings.Contains(err.Error(), "unknown task") { // pruned (PruneAfter)
-				if s, serr := cc.Settlement(ctx, id); serr == nil {
-					if s.Event.Type == ledger.EventVerdict {
-						settled++
-					}
-					break
+				at = max(at, h)
+				mu.Unlock()
+				if werr != nil {
+					return
 				}
 			}
-			select {
-			case <-ctx.Done():
-				return settled, ctx.Err()
-			case <-time.After(5 * time.Millisecond):
+		})
+	}
+	wg.Wait()
+	return settled, at, err
+}
+
+// waitTaskSettled waits until task id settled and reports whether it settled with a verdict
+// and at which height.
+func waitTaskSettled(ctx context.Context, cc *chain.Client, id ledger.TaskID) (bool, int64, error) {
+	for {
+		var tv chain.TaskView
+		err := cc.QueryJSON(ctx, chain.QueryTask, id[:], &tv)
+		if err == nil && tv.SettledAt > 0 {
+			return tv.Status == ledger.StatusAccepted.String(), int64(tv.SettledAt), nil
+		}
+		if err != nil && strings.Contains(err.Error(), "unknown task") { // pruned (PruneAfter)
+			if s, serr := cc.Settlement(ctx, id); serr == nil {
+				return s.Event.Type == ledger.EventVerdict, s.Height, nil
 			}
 		}
+		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+			return false, 0, err
+		}
 	}
-	return settled, nil
 }
 
 func submitParallel(ctx context.Context, cc *chain.Client, txs [][]byte) error {

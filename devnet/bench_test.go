@@ -5,23 +5,39 @@ import (
 	"testing"
 )
 
-// TestBenchSmall runs the engine-free benchmark on a few tasks: every task settles, and the
-// verdict lands within 3 blocks of the last reveal.
+// TestBenchSmall runs the engine-free benchmark on a few tasks, batched and single: every
+// task settles, with the expected number of transactions, none rejected, a positive time and
+// CPU time, and the verdict lands within 3 blocks of the last reveal.
 func TestBenchSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a validator")
 	}
-	r, err := Bench(t.Context(), BenchOptions{Dir: t.TempDir(), Tasks: 50, Latency: 3})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		single  bool
+		wantTxs int
+	}{
+		{"batched", false, 1 + benchExecutors + benchExecutors}, // one SubmitBatch, one Batch per executor and phase
+		{"single", true, 50 + 2*benchExecutors*50},
 	}
-	if r.Settled != 50 {
-		t.Errorf("settled %d of 50 tasks", r.Settled)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Bench(t.Context(), BenchOptions{Dir: t.TempDir(), Tasks: 50, Latency: 3, Single: tc.single})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Settled != 50 || r.Txs != tc.wantTxs || r.Rejected != 0 {
+				t.Errorf("settled %d of 50 tasks with %d transactions (want %d), %d rejected", r.Settled, r.Txs, tc.wantTxs, r.Rejected)
+			}
+			if r.Seconds <= 0 || r.CPUSeconds <= 0 || r.Blocks < 3 {
+				t.Errorf("seconds %v, CPU seconds %v, blocks %d", r.Seconds, r.CPUSeconds, r.Blocks)
+			}
+			if r.VerdictBlocks > 3 || r.LatencySamples != 3 {
+				t.Errorf("verdict %d blocks after the last reveal (%d samples), want <= 3", r.VerdictBlocks, r.LatencySamples)
+			}
+			t.Logf("%+v", *r)
+		})
 	}
-	if r.VerdictBlocks > 3 || r.LatencySamples != 3 {
-		t.Errorf("verdict %d blocks after the last reveal (%d samples), want <= 3", r.VerdictBlocks, r.LatencySamples)
-	}
-	t.Logf("%+v", *r)
 }
 
 // BenchmarkBench runs the throughput run on one in-process validator and reports settled
