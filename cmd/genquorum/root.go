@@ -153,9 +153,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	code := exitCode(ctx, err)
 	if err != nil {
-		fmt.Fprintf(stderr, "genquorum: %v\n", err)
+		fmt.Fprintln(stderr, errorLine(code, err))
 	}
 	return code
+}
+
+// errorLine is the last line a failed command prints. An interrupted command says so, with
+// the error only when it tells more than that the context was cancelled.
+func errorLine(code int, err error) string {
+	if code != exitInterrupted {
+		return "genquorum: " + err.Error()
+	}
+	if err.Error() == context.Canceled.Error() {
+		return "genquorum: interrupted"
+	}
+	return "genquorum: interrupted (" + err.Error() + ")"
 }
 
 // exitCode maps an error to the process exit status.
