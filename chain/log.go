@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -23,26 +24,62 @@ type slogAdapter struct {
 
 var _ cmtlog.Logger = slogAdapter{}
 
-func (s slogAdapter) Debug(msg string, kv ...any) {
-	s.l.Log(context.Background(), slog.LevelDebug-1, msg, kv...)
-}
-func (s slogAdapter) Info(msg string, kv ...any) { s.l.Debug(msg, kv...) }
-func (s slogAdapter) Warn(msg string, kv ...any) { s.l.Warn(msg, kv...) }
+func (s slogAdapter) Debug(msg string, kv ...any) { s.log(slog.LevelDebug-1, msg, kv) }
+func (s slogAdapter) Info(msg string, kv ...any)  { s.log(slog.LevelDebug, msg, kv) }
+func (s slogAdapter) Warn(msg string, kv ...any)  { s.log(slog.LevelWarn, msg, kv) }
 func (s slogAdapter) Error(msg string, kv ...any) {
 	switch {
 	case shutdownNoise(msg, kv):
-		s.l.Debug(msg, kv...)
+		s.log(slog.LevelDebug, msg, kv)
 	case peerLeft(msg, kv):
 		// A peer that closed its connection went away (stopped or crashed): worth a
 		// warning, not an error of this node; during this node's own stop, expected.
 		if s.stopping != nil && s.stopping.Load() {
-			s.l.Debug(msg, kv...)
+			s.log(slog.LevelDebug, msg, kv)
 		} else {
-			s.l.Warn(msg, kv...)
+			s.log(slog.LevelWarn, msg, kv)
 		}
 	default:
-		s.l.Error(msg, kv...)
+		s.log(slog.LevelError, msg, kv)
 	}
+}
+
+// log logs at level when it is enabled, with CometBFT's values made loggable.
+func (s slogAdapter) log(level slog.Level, msg string, kv []any) {
+	ctx := context.Background()
+	if !s.l.Enabled(ctx, level) {
+		return
+	}
+	s.l.Log(ctx, level, msg, stringers(kv)...)
+}
+
+// stringers replaces the values that are fmt.Stringers (CometBFT's peers, IDs, heights)
+// by their String(): a JSON handler would otherwise marshal their exported fields, e.g. a
+// peer as {"Logger":{},"Data":{}}. Errors and slog's own values are kept.
+func stringers(kv []any) []any {
+	out, copied := kv, false
+	for i, v := range kv {
+		switch v.(type) {
+		case error, slog.Value, slog.Attr, slog.LogValuer, string:
+			continue
+		case fmt.Stringer:
+			if !copied {
+				out, copied = append([]any(nil), kv...), true
+			}
+			out[i] = safeString(v.(fmt.Stringer))
+		}
+	}
+	return out
+}
+
+// safeString is v.String(), or a note when it panics (a nil pointer, say), as fmt does.
+func safeString(v fmt.Stringer) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("%%!v(PANIC=String method: %v)", r)
+		}
+	}()
+	return v.String()
 }
 
 // shutdownNoise reports whether an error CometBFT logs is only the sign of a clean stop: a
@@ -75,5 +112,5 @@ func peerLeft(msg string, kv []any) bool {
 	return false
 }
 func (s slogAdapter) With(kv ...any) cmtlog.Logger {
-	return slogAdapter{s.l.With(kv...), s.stopping}
+	return slogAdapter{s.l.With(stringers(kv)...), s.stopping}
 }

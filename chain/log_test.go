@@ -62,3 +62,30 @@ func TestShutdownNoiseIsDebug(t *testing.T) {
 		t.Errorf("nil stopping flag: logged %q, want a WARN line", buf.String())
 	}
 }
+
+type testPeer struct {
+	Logger struct{}
+	Data   struct{}
+	id     string
+}
+
+func (p *testPeer) String() string { return "Peer{" + p.id + "}" }
+
+// TestJSONLogsPeersAsText: CometBFT's peers (fmt.Stringers whose exported fields say nothing)
+// reach a JSON log as their String(), in a line and in With; a nil one does not panic.
+func TestJSONLogsPeersAsText(t *testing.T) {
+	var buf bytes.Buffer
+	a := slogAdapter{l: slog.New(slog.NewJSONHandler(&buf, nil))}
+	a.With("from", &testPeer{id: "abc"}).Warn("Stopping peer for error", "peer", &testPeer{id: "5222"}, "err", io.EOF, "n", 3)
+	var nilPeer *testPeer
+	a.Warn("nil peer", "peer", nilPeer)
+	got := buf.String()
+	for _, want := range []string{`"from":"Peer{abc}"`, `"peer":"Peer{5222}"`, `"err":"EOF"`, `"n":3`, `"msg":"nil peer"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("JSON log %q lacks %s", got, want)
+		}
+	}
+	if strings.Contains(got, `"Logger"`) {
+		t.Errorf("JSON log %q marshals a peer's fields", got)
+	}
+}
