@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 
 	"github.com/genquorum/genquorum/chain"
@@ -66,8 +67,9 @@ type BenchResult struct {
 	// BenchOptions.SpawnedCPU reports it. TasksPerCPUS is Settled / CPUSeconds: on a machine
 	// shared with other work it varies less than TasksPerS.
 	CPUSeconds float64 `json:"cpu_seconds"`
-	// ReadSeconds is how long the client took, after the run, to read the blocks' results and
-	// every task's state (not in Seconds).
+	// ReadSeconds is how long the client took, after the run, to read the blocks' results
+	// (codes, verdicts) and the state of any task whose verdict was not in them (not in
+	// Seconds).
 	ReadSeconds   float64 `json:"read_seconds"`
 	TasksPerCPUS  float64 `json:"tasks_per_cpu_s"`
 	TasksPerS     float64 `json:"tasks_per_s"`
@@ -107,7 +109,8 @@ const benchExecutors = 3
 // results) and the clock stops at the block, as the client first saw it executed, that
 // holds the last of the run's transactions or the last settlement, whichever is later (a
 // task settles in the transaction of its last reveal); the blocks' results (codes,
-// skipped submissions) and every task's state (verdict, settlement height) are read after. The latency run then settles tasks
+// skipped submissions, verdicts) are read after, and the state of any task whose verdict is
+// not in them. The latency run then settles tasks
 // one at a time and reports the time from submission to verdict and the blocks between the
 // last reveal and the verdict.
 func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
@@ -194,25 +197,33 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 			"broadcast_s", t1.Sub(t0).Seconds(), "included_s", time.Since(t1).Seconds(), "blocks", w.height-hb)
 	}
 	// Outside the clock: the results of the blocks that hold the run's transactions (codes,
-	// submissions skipped in a batch), then every accepted task's state.
+	// submissions skipped in a batch, verdicts), then the state of every accepted task whose
+	// verdict was not among them.
 	all := slices.Concat(submits, commits, reveals)
 	readStart := time.Now()
-	rejected, skipped, err := w.results(ctx, o.Logger, all, lag)
+	rejected, skipped, verdictAt, err := w.results(ctx, o.Logger, all, lag)
 	if err != nil {
 		return nil, err
 	}
 	res.NonceLagMax = lag.max
 	res.Rejected = len(rejected) + len(skipped)
-	var live []ledger.TaskID // tasks whose submission was accepted
+	var rest []ledger.TaskID // tasks whose submission was accepted and whose verdict was not read
+	settled, settledAt := 0, int64(0)
 	for i, id := range ids {
-		if !rejected[submitOf[i]] && !skipped[id] {
-			live = append(live, id)
+		switch {
+		case rejected[submitOf[i]] || skipped[id]:
+		case verdictAt[id] > 0:
+			settled++
+			settledAt = max(settledAt, verdictAt[id])
+		default:
+			rest = append(rest, id)
 		}
 	}
-	settled, settledAt, err := waitSettled(ctx, cc, live)
+	more, at, err := waitSettled(ctx, cc, rest)
 	if err != nil {
 		return nil, err
 	}
+	settled, settledAt = settled+more, max(settledAt, at)
 	res.ReadSeconds = time.Since(readStart).Seconds()
 	// The clock stops when the client saw the block in which the last task settled executed
 	// (its transactions were all in blocks by then, and it usually is the block of the last
@@ -464,8 +475,11 @@ func (w *blockWatch) waitHeight(ctx context.Context, h int64) error {
 // results reads the results of the blocks that hold txs (all included, see waitTxs), once
 // per block: rejected holds the indices of the txs whose first inclusion executed with a
 // non-zero code (each logged), skipped the tasks whose submission was skipped inside an
-// accepted SubmitBatch (EventItemRejected). Accepted txs are observed by lag in block order.
-func (w *blockWatch) results(ctx context.Context, logger *slog.Logger, txs [][]byte, lag *nonceLag) (rejected map[int]bool, skipped map[ledger.TaskID]bool, err error) {
+// accepted SubmitBatch (EventItemRejected), verdictAt the height of each verdict event in
+// those blocks (in an accepted transaction or at the end of the block). Accepted txs are
+// observed by lag in block order.
+func (w *blockWatch) results(ctx context.Context, logger *slog.Logger, txs [][]byte, lag *nonceLag) (rejected map[int]bool, skipped map[ledger.TaskID]bool,
+	verdictAt map[ledger.TaskID]int64, err error) {
 	index := make(map[[32]byte]int, len(txs))
 	var heights []int64
 	for i, tx := range txs {
@@ -476,17 +490,29 @@ func (w *blockWatch) results(ctx context.Context, logger *slog.Logger, txs [][]b
 	slices.Sort(heights)
 	// A block's results are saved after it executed, before the next block is stored.
 	if err := w.waitHeight(ctx, heights[len(heights)-1]+1); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	rejected, skipped = map[int]bool{}, map[ledger.TaskID]bool{}
+	rejected, skipped, verdictAt = map[int]bool{}, map[ledger.TaskID]bool{}, map[ledger.TaskID]int64{}
+	note := func(h int64, evs []abci.Event) {
+		for _, e := range evs {
+			if ev, ok := chain.ParseLedgerEvent(e); ok {
+				switch ev.Type {
+				case ledger.EventItemRejected:
+					skipped[ev.Task] = true
+				case ledger.EventVerdict:
+					verdictAt[ev.Task] = h
+				}
+			}
+		}
+	}
 	for _, h := range slices.Compact(heights) {
 		blk, err := w.ep.Block(ctx, &h)
 		if err != nil {
-			return nil, nil, fmt.Errorf("devnet: bench: block %d: %w", h, err)
+			return nil, nil, nil, fmt.Errorf("devnet: bench: block %d: %w", h, err)
 		}
 		br, err := w.ep.BlockResults(ctx, &h)
 		if err != nil {
-			return nil, nil, fmt.Errorf("devnet: bench: results of block %d: %w", h, err)
+			return nil, nil, nil, fmt.Errorf("devnet: bench: results of block %d: %w", h, err)
 		}
 		for k, tx := range blk.Block.Txs {
 			hash := sha256.Sum256(tx)
@@ -502,14 +528,11 @@ func (w *blockWatch) results(ctx context.Context, logger *slog.Logger, txs [][]b
 				continue
 			}
 			lag.observe(tx)
-			for _, e := range r.Events {
-				if ev, ok := chain.ParseLedgerEvent(e); ok && ev.Type == ledger.EventItemRejected {
-					skipped[ev.Task] = true
-				}
-			}
+			note(h, r.Events)
 		}
+		note(h, br.FinalizeBlockEvents)
 	}
-	return rejected, skipped, nil
+	return rejected, skipped, verdictAt, nil
 }
 
 // nonceLag follows, in block order, each signer's highest accepted nonce and the most by which

@@ -55,7 +55,8 @@ and reveals go in batch transactions (up to 400 items each, as node outboxes sen
 submissions, then all commitments, then all reveals (a reveal is valid only after its commit
 window closed), settled tasks per second of wall time, the clock stopped when the client saw
 the block of the last settlement executed (after the clock, "read s": the blocks' results
-and every task's state are read to count rejections and verdicts), and per CPU-second of
+are read to count rejections and verdicts, and the state of any task whose verdict is not in
+them), and per CPU-second of
 this process and the validator processes together (steadier than wall time on a shared
 machine). Latency: tasks settled one at a time, submission to verdict, and
 the number of blocks between the last reveal and the verdict. --cpuprofile FILE also profiles
