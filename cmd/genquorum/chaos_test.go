@@ -490,6 +490,83 @@ func TestChaosExecutorDownJailedOnce(t *testing.T) {
 	c.stopAll()
 }
 
+// TestChaosTruncatedBlockStoreReset: a validator whose CometBFT block store was cut in half
+// while it was stopped (its state store is ahead: CometBFT panics "StateBlockHeight >
+// StoreBlockHeight") refuses to start with exit status 1 and a message naming `genquorum node
+// reset --keep-keys`, without a stack trace; after that reset it syncs the chain again from
+// the other validators, and its executor works again (a task for all 4 executors is accepted,
+// every one agreeing). (`node rollback` does not help here: it moves the state back one
+// height, and the store lost more.)
+func TestChaosTruncatedBlockStoreReset(t *testing.T) {
+	c := startChaos(t, chaosTestnet, func(int) []string { return []string{"--fake-models", "fake-a"} })
+	ids, txs, refused := c.burst(3, "fake-a", 4)
+	if len(refused) > 0 {
+		t.Fatalf("refused: %v", refused)
+	}
+	for _, tx := range txs {
+		if code := c.outcome(tx); code != 0 {
+			t.Fatalf("submission code %d", code)
+		}
+	}
+	c.waitSettled(ids, 120*time.Second)
+	c.procs[3].stop(t)
+	blocks := filepath.Join(c.home(3), "data", "blockstore.db")
+	// Cut the block store's leveldb journal in half (a short chain's blocks are all still in
+	// it): the blocks above the cut and the store's height record are lost, while the state
+	// store keeps its height.
+	ents, err := os.ReadDir(blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := 0
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".log") && fi.Size() > 0 {
+			if err := os.Truncate(filepath.Join(blocks, e.Name()), fi.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Fatalf("no leveldb journal in %s to truncate", blocks)
+	}
+	c.start(3)
+	done := make(chan error, 1)
+	go func() { done <- c.procs[3].cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		t.Fatal("node with a lost block store still running after 90 s")
+	}
+	b, _ := os.ReadFile(c.procs[3].log)
+	log := string(b)
+	if code := c.procs[3].cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(log, "StateBlockHeight") ||
+		!strings.Contains(log, "genquorum node reset --keep-keys") || strings.Contains(log, "goroutine ") {
+		t.Fatalf("exit %d, want 1 with a message naming the reset and no stack trace:\n%s", code, tail(log, 3000))
+	}
+	t.Logf("refused to start: %s", strings.TrimSpace(tail(log, 400)))
+	if _, stderr, code := runCLI(t, "node", "reset", "--keep-keys", "--home", c.home(3)); code != 0 {
+		t.Fatalf("node reset: exit %d: %s", code, stderr)
+	}
+	h0 := height(t, c.rpc(0))
+	c.start(3)
+	c.waitFor("validator 3 synced again", 120*time.Second, func() bool { return height(t, c.rpc(3)) >= h0 })
+	t.Logf("validator 3 at height %d after the reset (validator 0 was at %d)", height(t, c.rpc(3)), h0)
+	more, txs, refused := c.burst(1, "fake-a", 4)
+	if len(refused) > 0 || c.outcome(txs[0]) != 0 {
+		t.Fatalf("task after the reset refused: %v", refused)
+	}
+	k3 := c.nodeKey(3)
+	tv := c.waitSettled(more, 120*time.Second)[0]
+	for _, x := range tv.Executors {
+		if x.Outcome != ledger.OutcomeAgreed.String() {
+			t.Errorf("task after the reset: executor %s (validator 3: %v) %s", x.Node[:8], x.Node == k3, x.Outcome)
+		}
+	}
+	c.checkEnd()
+	c.stopAll()
+}
+
 // TestChaosTwoOfFourDown: with two of four validators killed the chain halts (no height
 // advances, so no window passes); restarted, it resumes and every task in flight is accepted
 // without a slash.
