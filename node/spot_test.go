@@ -2,13 +2,39 @@ package node_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 )
+
+// revealCounter counts the reveals a node queues per task.
+type revealCounter struct {
+	mu sync.Mutex
+	n  map[ledger.TaskID]int
+}
+
+func (c *revealCounter) Block(*chain.BlockActivity)              {}
+func (c *revealCounter) Queue(int)                               {}
+func (c *revealCounter) EngineStarted(string)                    {}
+func (c *revealCounter) EngineDone(string, time.Duration, error) {}
+func (c *revealCounter) TxQueued(kind string, task ledger.TaskID) {
+	if kind == "reveal" {
+		c.mu.Lock()
+		c.n[task]++
+		c.mu.Unlock()
+	}
+}
+
+func (c *revealCounter) count(task ledger.TaskID) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[task]
+}
 
 // TestSpotCheckOnDevnet runs spot-checked tasks through real transactions and node daemons.
 // The wrong-model node holds nearly all the stake, so it is the single executor of both tasks
@@ -16,7 +42,8 @@ import (
 // probability 1): two honest verifiers are drawn after its commitment, act on the assignment,
 // outvote it, and the thin verdict (2 of 3) escalates to one more honest verifier; it is
 // slashed as an outlier. Task 2 (1 ppm): not drawn, settled on its reveal alone, "unverified",
-// the wrong value accepted: what a spot check trades away.
+// the wrong value accepted: what a spot check trades away. No node queues its reveal twice
+// although the escalation opens the round's reveals a second time.
 func TestSpotCheckOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT validator and a network of nodes")
@@ -27,6 +54,11 @@ func TestSpotCheckOnDevnet(t *testing.T) {
 	p.CommitWindow, p.RevealWindow = 200, 20
 	p.SpotVerifiers, p.EscalateVerifiers = 2, 1
 	specs := []devnet.NodeSpec{{}, {}, {}, {}, {Behaviour: node.WrongModel, Stake: 1_000_000_000}}
+	counters := make([]*revealCounter, len(specs))
+	for i := range specs {
+		counters[i] = &revealCounter{n: map[ledger.TaskID]int{}}
+		specs[i].Observer = counters[i]
+	}
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: t.TempDir(), Nodes: specs, Engines: registry(t), Params: p,
 		EmptyBlockInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -62,6 +94,11 @@ func TestSpotCheckOnDevnet(t *testing.T) {
 		len(tv.Executors) != 4 || tv.Support != 3 || tv.Reason != "" {
 		t.Fatalf("verified task: status %s spot %+v, %d executors, support %d, reason %q; want accepted, verified and escalated, 4 executors, support 3",
 			tv.Status, tv.Spot, len(tv.Executors), tv.Support, tv.Reason)
+	}
+	for i, c := range counters {
+		if n := c.count(id1); n > 1 {
+			t.Errorf("node %d queued its reveal of the verified task %d times", i, n)
+		}
 	}
 	for i, e := range tv.Executors {
 		want := "agreed"
