@@ -23,9 +23,9 @@ type spotNet struct {
 	keys   []PubKey // registration order
 }
 
-func newSpotNet(t *testing.T, p Params, nodes int) *spotNet {
+func newSpotNet(t *testing.T, p Params, nodes int, policies ...Policy) *spotNet {
 	t.Helper()
-	g := Genesis{ChainID: "spot", Params: p}
+	g := Genesis{ChainID: "spot", Params: p, Policies: policies}
 	n := &spotNet{t: t, nodes: map[PubKey]*Signer{}}
 	n.client = NewSigner(keyFor("spot client"), g.ChainID)
 	g.Accounts = append(g.Accounts, GenesisAccount{Key: n.client.Key(), Balance: 1 << 30})
@@ -445,6 +445,59 @@ func TestEscalation(t *testing.T) {
 				if nd := n.st.nodes[k]; nd.Open != 0 {
 					t.Errorf("node has %d open assignments after settlement", nd.Open)
 				}
+			}
+		})
+	}
+}
+
+// TestEscalationPerPolicyPart: under a model's verification policy the near-edge test is
+// per part. pHash/8 and dHash/8 at tolerance 3 each make a task tolerance of 6; an agreeing
+// fingerprint two bits off in one part is within the margin (1) of that part's edge although
+// far from the total's, and escalates; one bit off in each part does not.
+func TestEscalationPerPolicyPart(t *testing.T) {
+	m := modelFor("m1")
+	pol := Policy{Model: m, Kind: "image", Parts: []PolicyPart{{Scheme: "image:phash/8", Tolerance: 3}, {Scheme: "image:dhash/8", Tolerance: 3}},
+		TypeIPPM: PPM, TypeIPairs: 10, TypeIIUpperPPM: 10, TypeIIPairs: 10, Dataset: [32]byte{1}}
+	a := make([]byte, 16)
+	off := func(i ...int) []byte {
+		b := slices.Clone(a)
+		for _, j := range i {
+			b[j/8] ^= 1 << (j % 8)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name     string
+		third    []byte
+		escalate bool
+	}{
+		{"two bits in the pHash part", off(0, 1), true},
+		{"one bit in each part", off(0, 64), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := DefaultParams()
+			p.EscalateVerifiers, p.EscalateMarginBits = 2, 1
+			n := newSpotNet(t, p, 6, pol)
+			raw, id := n.client.SubmitTask(SubmitTask{Kind: "image", Model: m, Replicas: 3, Rule: quorum.Majority,
+				FingerprintLen: 16, Tolerance: 6, Fee: 90})
+			n.block([32]byte{1}, raw)
+			fps := map[PubKey][]byte{}
+			var who []PubKey
+			for i, x := range n.task(id).Executors {
+				fps[x.Node] = a
+				if i == 2 {
+					fps[x.Node] = c.third
+				}
+				who = append(who, x.Node)
+			}
+			n.block([32]byte{2}, n.commits(id, fps, who)...)
+			res := n.block([32]byte{3}, n.reveals(id, fps, who)...)
+			e, ok := findEvent(allEvents(res), EventEscalated)
+			if ok != c.escalate || (ok && e.Reason != ReasonNearEdge) {
+				t.Fatalf("escalated %t (%q), want %t", ok, e.Reason, c.escalate)
+			}
+			if tk := n.task(id); !c.escalate && (tk.Status != StatusAccepted || tk.Support != 3) {
+				t.Errorf("status %s support %d, want accepted with 3", tk.Status, tk.Support)
 			}
 		})
 	}
