@@ -334,6 +334,24 @@ func TestSpotSubmissionRules(t *testing.T) {
 	if res := n.blockErr([32]byte{}, raw); !errors.Is(res.TxResults[0].Err, ErrInvalidTask) {
 		t.Errorf("block on a chain without spot checks: %v", res.TxResults[0].Err)
 	}
+
+	// In a SubmitBatch: refused on that chain, a spot-checked task on one with spot checks.
+	raw, _ = n.client.SubmitBatch([]SubmitTask{base})
+	if _, err := n.st.CheckTx(raw, nil); !errors.Is(err, ErrInvalidTask) {
+		t.Errorf("CheckTx of a batch on a chain without spot checks: %v", err)
+	}
+	n = newSpotNet(t, spotParams(), 3)
+	raw, ids := n.client.SubmitBatch([]SubmitTask{base})
+	n.block([32]byte{1}, raw)
+	tk := n.task(ids[0])
+	if tk.Spec.SpotPPM != 5 || len(tk.Executors) != 1 {
+		t.Fatalf("batch item: spot %d, %d executors", tk.Spec.SpotPPM, len(tk.Executors))
+	}
+	ex := tk.Executors[0].Node
+	n.block([32]byte{2}, n.nodes[ex].Commit(ids[0], []byte{1, 2}, salt(ex)))
+	if st := n.task(ids[0]).Status; st != StatusSpotDraw {
+		t.Errorf("batch item after its commitment: %s, want spot-draw", st)
+	}
 }
 
 // TestEscalation: a thin verdict (agreeing executors exactly the rule's need) or one with an
