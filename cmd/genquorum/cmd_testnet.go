@@ -32,18 +32,22 @@ type testnetOptions struct {
 	emptyBlockInterval         time.Duration
 	builtinPolicies            bool
 	policies                   []string
+	spotVerifiers              uint32
+	escalate, escalateMargin   uint32
 }
 
 // defaultLedgerParams are the ledger rules of generated networks: the defaults with commit and
 // reveal windows of 30 blocks and at least 60 s and 20 s of block time (blocks come faster
 // under load: ledger/doc.go "Load"), a transaction fee of 1 (no free spam), and jailing after
-// 3 missed windows in a row with a 1 % slash (ledger/doc.go "Downtime").
+// 3 missed windows in a row with a 1 % slash (ledger/doc.go "Downtime"), spot-checked tasks
+// verified by 2 verifiers when drawn (ledger/doc.go "Spot checks and escalation").
 func defaultLedgerParams() ledger.Params {
 	p := ledger.DefaultParams()
 	p.CommitWindow, p.RevealWindow = 30, 30
 	p.MinCommitMillis, p.MinRevealMillis = 60_000, 20_000
 	p.TxFee = 1
 	p.JailAfterMisses, p.SlashJailBPS = 3, 100
+	p.SpotVerifiers = 2
 	return p
 }
 
@@ -89,6 +93,9 @@ Start each validator with: genquorum node --home DIR/nodeI`,
 	f.Uint32Var(&o.jailAfter, "jail-after", d.JailAfterMisses, "missed commit windows in a row that jail a node (0: slash each miss instead)")
 	f.Uint32Var(&o.jailSlashBPS, "jail-slash-bps", d.SlashJailBPS, "stake slashed once at jailing, in basis points")
 	f.Uint64Var(&o.pruneAfter, "prune-after", d.PruneAfter, "delete settled tasks from the ledger state this many blocks after settlement (0: keep; verdicts stay in the event index)")
+	f.Uint32Var(&o.spotVerifiers, "spot-verifiers", d.SpotVerifiers, "verifiers drawn when a spot-checked task (submit --spot-ppm) is drawn for verification (0: spot checks refused)")
+	f.Uint32Var(&o.escalate, "escalate-verifiers", d.EscalateVerifiers, "verifiers a thin or near-edge verdict draws before settling (0: no escalation)")
+	f.Uint32Var(&o.escalateMargin, "escalate-margin", d.EscalateMarginBits, "bits from the tolerance edge at which an agreeing fingerprint escalates its verdict (0: only thin verdicts)")
 	f.DurationVar(&o.emptyBlockInterval, "empty-block-interval", 0, "make an empty block after this long without transactions (0: no empty blocks; blocks are paced only while a task is open)")
 	f.StringVar(&o.genesisTime, "genesis-time", "", "genesis time, RFC 3339 (default: now; a fixed time makes genesis files reproducible)")
 	f.Uint64Var(&o.nodeBalance, "node-balance", 1_000_000, "genesis balance of each validator's node identity")
@@ -114,6 +121,7 @@ func runTestnet(_ context.Context, g *globalOptions, o testnetOptions) error {
 	p.MinCommitMillis, p.MinRevealMillis = uint64(o.minCommitSec*1000), uint64(o.minRevealSec*1000)
 	p.TxFee, p.JailAfterMisses, p.SlashJailBPS = o.txFee, o.jailAfter, o.jailSlashBPS
 	p.PruneAfter = o.pruneAfter
+	p.SpotVerifiers, p.EscalateVerifiers, p.EscalateMarginBits = o.spotVerifiers, o.escalate, o.escalateMargin
 	if err := p.Validate(); err != nil {
 		return usagef("testnet: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/genquorum/genquorum/ledger"
 )
 
 func TestTestnet(t *testing.T) {
@@ -25,10 +27,16 @@ func TestTestnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		AppState struct{ Accounts []json.RawMessage } `json:"app_state"`
+		AppState struct {
+			Accounts []json.RawMessage
+			Params   ledger.Params
+		} `json:"app_state"`
 	}
 	if err := json.Unmarshal(gen, &doc); err != nil || len(doc.AppState.Accounts) != 4 {
 		t.Errorf("genesis app_state funds %d accounts (%v), want 3 nodes + 1 client", len(doc.AppState.Accounts), err)
+	}
+	if p := doc.AppState.Params; p.SpotVerifiers != 2 || p.EscalateVerifiers != 0 {
+		t.Errorf("genesis spot verifiers %d, escalation %d; want 2 and 0", p.SpotVerifiers, p.EscalateVerifiers)
 	}
 	for i := range 3 {
 		if _, err := os.Stat(filepath.Join(out, "node"+string(rune('0'+i)), "config", "genesis.json")); err != nil {
@@ -42,6 +50,7 @@ func TestTestnet(t *testing.T) {
 		{"testnet", "--validators", "3"},
 		{"testnet", "--validators", "0", "--out", t.TempDir()},
 		{"testnet", "--validators", "2", "--out", t.TempDir(), "--hosts", "a"},
+		{"testnet", "--validators", "2", "--out", t.TempDir(), "--spot-verifiers", "15"}, // no room under max replicas 15
 	}
 	for _, args := range tests {
 		if _, _, code := runCLI(t, args...); code != exitUsage {
