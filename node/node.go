@@ -561,6 +561,7 @@ func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
 			n.mu.Lock()
 			o.Committed = true
 			o.RevealOpen = tv.Status == ledger.StatusReveal.String()
+			o.Revealed = x.Revealed // a round that escalates opens its reveals again
 			n.mu.Unlock()
 			if err := n.saveOpening(k, o); err != nil {
 				return nil, err
