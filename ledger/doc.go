@@ -76,7 +76,8 @@
 //     in the block of the last reveal), or at the end of the RevealDeadline block, or at the end
 //     of the commit deadline block if nobody committed. quorum.Decide runs on the revealed
 //     fingerprints with the round's executor count as replicas, so missing reveals count
-//     against the threshold.
+//     against the threshold (quorum.DecideParts, each part within its own tolerance, when the
+//     task's model has a verification policy for its kind: policy.go).
 //     With a verdict: the fee is split equally among the agreeing executors; the remainder of
 //     the integer division goes back to the submitter. Outliers lose SlashOutlierBPS of their
 //     stake. Without a verdict: revealers are not slashed (nobody knows who was right).
