@@ -46,9 +46,12 @@ type secret struct {
 
 var simModels = []Model{modelFor("m1"), modelFor("m2")}
 
-func simGenesis(nNodes, nClients int) (Genesis, []*Signer, []*Signer) {
+func simGenesis(nNodes, nClients int, opts ...func(*Params)) (Genesis, []*Signer, []*Signer) {
 	g := Genesis{ChainID: "sim", Params: DefaultParams()}
 	g.Params.CommitWindow, g.Params.RevealWindow = 2, 2
+	for _, o := range opts {
+		o(&g.Params)
+	}
 	mk := func(prefix string, i int) *Signer {
 		seed := sha256.Sum256([]byte(fmt.Sprintf("sim %s %d", prefix, i)))
 		return NewSigner(ed25519.NewKeyFromSeed(seed[:]), g.ChainID)
@@ -67,8 +70,8 @@ func simGenesis(nNodes, nClients int) (Genesis, []*Signer, []*Signer) {
 	return g, nodes, clients
 }
 
-func newSim(t testing.TB, seed uint64, nNodes, nClients int) *sim {
-	g, nodes, clients := simGenesis(nNodes, nClients)
+func newSim(t testing.TB, seed uint64, nNodes, nClients int, opts ...func(*Params)) *sim {
+	g, nodes, clients := simGenesis(nNodes, nClients, opts...)
 	st, err := New(g)
 	if err != nil {
 		t.Fatal(err)
@@ -281,8 +284,30 @@ func (m *sim) run(t testing.TB, n int, check func(b Block, res BlockResult)) {
 // height; a third restored from MarshalState half-way continues to the same hashes; the
 // incremental app hash always equals the one recomputed from scratch.
 func TestReplaySameAppHash(t *testing.T) {
-	m := newSim(t, 1, 12, 4)
-	g, _, _ := simGenesis(12, 4)
+	jailing := func(p *Params) { p.JailAfterMisses, p.SlashJailBPS = 3, 100 }
+	t.Run("per-task slashes", func(t *testing.T) { testReplaySameAppHash(t) })
+	// With jailing, missed reveals are deferred, charged and waived (downtime_test.go): the
+	// same checks hold, and the traffic must reach those paths.
+	t.Run("jailing", func(t *testing.T) {
+		evs := testReplaySameAppHash(t, jailing)
+		t.Logf("deferred %d, waived %d, jailed %d, slashes %d", evs[EventSlashDeferred], evs[EventSlashWaived], evs[EventJailed], evs[EventSlash])
+		for _, typ := range []EventType{EventSlashDeferred, EventSlashWaived, EventJailed} {
+			if evs[typ] == 0 {
+				t.Errorf("no %v event: the simulation is too tame (events %v)", typ, evs)
+			}
+		}
+		if evs[EventSlash] == 0 {
+			t.Errorf("no slash at all")
+		}
+	})
+}
+
+// testReplaySameAppHash runs the simulation under params opts and checks that a replica, a
+// restored state and the from-scratch app hash agree at every block. It returns how many
+// events of each type the blocks had.
+func testReplaySameAppHash(t *testing.T, opts ...func(*Params)) map[EventType]int {
+	m := newSim(t, 1, 12, 4, opts...)
+	g, _, _ := simGenesis(12, 4, opts...)
 	replica, err := New(g)
 	if err != nil {
 		t.Fatal(err)
@@ -294,9 +319,11 @@ func TestReplaySameAppHash(t *testing.T) {
 	supply0 := supply(m.st)
 	const blocks = 120
 	settled := 0
+	evs := map[EventType]int{}
 	m.run(t, blocks, func(b Block, res BlockResult) {
 		for _, r := range append(slices.Clone(res.TxResults), TxResult{Events: res.Events}) {
 			for _, e := range r.Events {
+				evs[e.Type]++
 				if e.Type == EventVerdict || (e.Type == EventRefund && e.Amount > 0) {
 					settled++
 				}
@@ -361,6 +388,7 @@ func TestReplaySameAppHash(t *testing.T) {
 	if statuses[StatusAccepted] == 0 || statuses[StatusNoVerdict] == 0 {
 		t.Errorf("statuses %v: want both verdicts and no-verdicts", statuses)
 	}
+	return evs
 }
 
 // TestRejectedTxChangesNothing: every transaction that the ledger rejects before admitting it
