@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -134,5 +135,16 @@ func TestDiffusionEval(t *testing.T) {
 		"--seeds", "2", "--steps", "1", "--concept-class", "8")
 	if code != exitOK || !bytes.Contains([]byte(stdout), []byte("<concept>")) || !bytes.Contains([]byte(stdout), []byte("/2 = ")) {
 		t.Errorf("eval --concept-class: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestVariantMissingBaseNamesItsSource: variant has no --models-dir, so its error for a
+// missing base must name $GENQUORUM_MODELS too (issue 18 README walk: --base base.gguf before
+// training said only "--models-dir").
+func TestVariantMissingBaseNamesItsSource(t *testing.T) {
+	t.Setenv("GENQUORUM_MODELS", "")
+	_, stderr, code := runCLI(t, "diffusion", "variant", "--method", "full", "--base", "no-such-base.gguf", "--out", filepath.Join(t.TempDir(), "x.gguf"))
+	if code != exitError || !strings.Contains(stderr, "$GENQUORUM_MODELS") || !strings.Contains(stderr, "no-such-base.gguf") {
+		t.Errorf("exit %d, stderr %q; want %d and an error naming the model and $GENQUORUM_MODELS", code, stderr, exitError)
 	}
 }

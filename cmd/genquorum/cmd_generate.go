@@ -71,7 +71,7 @@ func resolveModelPath(model, dirs string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("model %q: %w (not a file, nor NAME.gguf in --models-dir %q)", model, fs.ErrNotExist, dirs)
+	return "", fmt.Errorf("model %q: %w (not a file, nor NAME.gguf in the models directories %q of --models-dir or $GENQUORUM_MODELS)", model, fs.ErrNotExist, dirs)
 }
 
 // load opens the model and works out the prompt ids and the profile.
