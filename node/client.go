@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/ledger"
 )
@@ -117,6 +119,65 @@ func (c *Client) Submit(ctx context.Context, r Request) (ledger.TaskID, error) {
 		c.journal(digest, nil)
 		return id, nil
 	}
+}
+
+// ItemRejectedError is why the ledger skipped one task of a SubmitBatch: its code
+// (ledger.Code of the error) and message.
+type ItemRejectedError struct {
+	Code uint32
+	Log  string
+}
+
+func (e *ItemRejectedError) Error() string {
+	return fmt.Sprintf("task skipped in its batch (code %d): %s", e.Code, e.Log)
+}
+
+// SubmitBatch submits rs in one ledger.SubmitBatch transaction (one signature, nonce and
+// transaction fee for all; each task pays its own fee) and returns, once it is in a block,
+// every task's ID and, per task, nil or the *ItemRejectedError for which the ledger skipped it
+// (no capacity left, funds, ...): a batch beyond the network's capacity is accepted up to it.
+// Unlike Submit it keeps no Journal and does not wait for capacity (WaitBusy); the
+// transaction is resent as the same bytes until included, so it is never paid twice.
+func (c *Client) SubmitBatch(ctx context.Context, rs []Request) ([]ledger.TaskID, []error, error) {
+	specs := make([]ledger.SubmitTask, len(rs))
+	for i, r := range rs {
+		spec, err := r.Spec()
+		if err != nil {
+			return nil, nil, fmt.Errorf("node: submit batch: task %d: %w", i, err)
+		}
+		specs[i] = spec
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var acct ledger.Account
+	key := c.signer.Key()
+	if err := c.chain.QueryJSON(ctx, chain.QueryAccount, key[:], &acct); err != nil {
+		return nil, nil, err
+	}
+	c.signer.SetNonce(max(acct.Nonce, c.signer.Nonce()))
+	c.synced = true
+	tx, ids := c.signer.SubmitBatch(specs)
+	in, err := c.chain.Submit(ctx, tx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node: submit batch: %w", err)
+	}
+	at := make(map[ledger.TaskID]int, len(ids))
+	for i, id := range ids {
+		at[id] = i
+	}
+	errs := make([]error, len(ids))
+	for _, e := range in.Result.Events {
+		ae := abci.Event{Type: e.Type}
+		for _, a := range e.Attributes {
+			ae.Attributes = append(ae.Attributes, abci.EventAttribute{Key: a.Key, Value: a.Value})
+		}
+		if ev, ok := chain.ParseLedgerEvent(ae); ok && ev.Type == ledger.EventItemRejected {
+			if i, mine := at[ev.Task]; mine {
+				errs[i] = &ItemRejectedError{Code: uint32(ev.Amount), Log: ev.Reason}
+			}
+		}
+	}
+	return ids, errs, nil
 }
 
 func specHash(spec ledger.SubmitTask) []byte {
