@@ -35,8 +35,10 @@ type RPCBenchResult struct {
 // and engines: it signs n submissions of spec with key (prompts made distinct by the index),
 // broadcasts them all at once, waits for each to be in a block or refused, then for every
 // accepted task to settle, and reports settled tasks per second of wall time. The key's
-// account pays the fees; the network's capacity may refuse part of the burst (code 21).
-func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKey, chainID string, spec ledger.SubmitTask, n int) (*RPCBenchResult, error) {
+// account pays the fees; the network's capacity may refuse part of the burst (code 21). With
+// batch > 1 the submissions go batch to a ledger.SubmitBatch transaction, and a task skipped
+// in its batch counts as refused with its code.
+func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKey, chainID string, spec ledger.SubmitTask, n, batch int) (*RPCBenchResult, error) {
 	cc, err := chain.NewClient(slog.New(slog.DiscardHandler), eps...)
 	if err != nil {
 		return nil, err
@@ -49,14 +51,24 @@ func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKe
 	}
 	s.SetNonce(acct.Nonce)
 	var txs [][]byte
-	var ids []ledger.TaskID
-	for i := range n {
-		sp, err := VaryPrompt(spec, i)
-		if err != nil {
-			return nil, err
+	var ids [][]ledger.TaskID // the tasks of each transaction
+	batch = max(batch, 1)
+	for lo := 0; lo < n; lo += batch {
+		var specs []ledger.SubmitTask
+		for i := lo; i < min(lo+batch, n); i++ {
+			sp, err := VaryPrompt(spec, i)
+			if err != nil {
+				return nil, err
+			}
+			specs = append(specs, sp)
 		}
-		tx, id := s.SubmitTask(sp)
-		txs, ids = append(txs, tx), append(ids, id)
+		if batch == 1 {
+			tx, id := s.SubmitTask(specs[0])
+			txs, ids = append(txs, tx), append(ids, []ledger.TaskID{id})
+			continue
+		}
+		tx, bids := s.SubmitBatch(specs)
+		txs, ids = append(txs, tx), append(ids, bids)
 	}
 	res := &RPCBenchResult{Tasks: n, Codes: map[uint32]int{}}
 	start := time.Now()
@@ -66,8 +78,8 @@ func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKe
 		var rej *chain.TxRejectedError
 		switch {
 		case errors.As(err, &rej):
-			res.Codes[rej.Code]++
-			res.Refused++
+			res.Codes[rej.Code] += len(ids[i])
+			res.Refused += len(ids[i])
 		case err != nil:
 			return nil, err
 		default:
@@ -84,17 +96,31 @@ func BenchRPC(ctx context.Context, eps []rpcclient.Client, key ed25519.PrivateKe
 				var rej *chain.TxRejectedError
 				if round%20 == 0 && errors.As(cc.Broadcast(ctx, txs[i]), &rej) && rej.Code != ledger.Code(ledger.ErrNonce) {
 					delete(pending, i)
-					res.Codes[rej.Code]++
-					res.Refused++
+					res.Codes[rej.Code] += len(ids[i])
+					res.Refused += len(ids[i])
 				}
 				continue
 			}
 			delete(pending, i)
-			res.Codes[r.TxResult.Code]++
-			if r.TxResult.Code == 0 {
-				live = append(live, ids[i])
-			} else {
-				res.Refused++
+			if r.TxResult.Code != 0 {
+				res.Codes[r.TxResult.Code] += len(ids[i])
+				res.Refused += len(ids[i])
+				continue
+			}
+			skipped := map[ledger.TaskID]uint32{}
+			for _, e := range r.TxResult.Events {
+				if ev, ok := chain.ParseLedgerEvent(e); ok && ev.Type == ledger.EventItemRejected {
+					skipped[ev.Task] = uint32(ev.Amount)
+				}
+			}
+			for _, id := range ids[i] {
+				if code, ok := skipped[id]; ok {
+					res.Codes[code]++
+					res.Refused++
+					continue
+				}
+				res.Codes[0]++
+				live = append(live, id)
 			}
 		}
 		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {

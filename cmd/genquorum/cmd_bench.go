@@ -20,6 +20,7 @@ import (
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 	"github.com/genquorum/genquorum/quorum"
 )
@@ -34,6 +35,7 @@ type benchOptions struct {
 	key        string
 	model      string
 	replicas   uint32
+	batch      int
 
 	pruneAfter, retainBlocks int64
 	growth                   bool
@@ -76,6 +78,7 @@ each validator process, to FILE.nodeN.`,
 	f.StringVar(&o.key, "key", "", "--rpc: funded client key file that pays the tasks")
 	f.StringVar(&o.model, "model", "", "--rpc: model of the text tasks (greedy, 8 tokens)")
 	f.Uint32Var(&o.replicas, "replicas", 3, "--rpc: executors per task")
+	f.IntVar(&o.batch, "batch", 1, "--rpc: submissions per transaction (more than 1: submit-batch transactions; a task skipped in its batch counts as refused with its code)")
 	f.Int64Var(&o.pruneAfter, "prune-after", 0, "ledger PruneAfter of the bench chain (settled tasks deleted this many blocks after settlement)")
 	f.Int64Var(&o.retainBlocks, "retain-blocks", 0, "one validator: keep only the newest N blocks")
 	f.BoolVar(&o.growth, "growth", false, "one validator: after the runs, print the ledger state bytes, tasks left in it and the data directory's bytes")
@@ -216,6 +219,9 @@ func runBenchRPC(ctx context.Context, g *globalOptions, o benchOptions) error {
 	if o.key == "" || o.model == "" {
 		return usagef("bench --rpc: --key and --model are required")
 	}
+	if o.batch < 1 || o.batch > ledger.MaxBatchItems {
+		return usagef("bench --rpc: --batch %d: want 1..%d", o.batch, ledger.MaxBatchItems)
+	}
 	key, err := readKeyFile(o.key)
 	if err != nil {
 		return err
@@ -242,7 +248,7 @@ func runBenchRPC(ctx context.Context, g *globalOptions, o benchOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := devnet.BenchRPC(ctx, eps, key, chainID, spec, o.tasks)
+	r, err := devnet.BenchRPC(ctx, eps, key, chainID, spec, o.tasks, o.batch)
 	if err != nil {
 		return err
 	}
