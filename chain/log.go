@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
+	"syscall"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/libs/service"
@@ -31,6 +33,10 @@ func (s slogAdapter) Error(msg string, kv ...any) {
 	switch {
 	case shutdownNoise(msg, kv):
 		s.log(slog.LevelDebug, msg, kv)
+	case peerUnreachable(msg, kv):
+		// Another validator not up yet (or down), or slow to answer during block sync:
+		// CometBFT retries; the network, not this node, is the problem.
+		s.log(slog.LevelWarn, msg, kv)
 	case peerLeft(msg, kv):
 		// A peer that closed its connection went away (stopped or crashed): worth a
 		// warning, not an error of this node; during this node's own stop, expected.
@@ -92,6 +98,25 @@ func shutdownNoise(msg string, kv []any) bool {
 	}
 	for _, v := range kv {
 		if err, ok := v.(error); ok && (errors.Is(err, net.ErrClosed) || errors.Is(err, service.ErrAlreadyStopped)) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerUnreachable reports whether CometBFT's error is about another node that cannot be
+// reached: a dial refused (the peer is not listening yet, e.g. while a testnet's validators
+// start one after another, or is down) or a block-sync peer that sent nothing in time
+// ("SendTimeout"). Both are retried by CometBFT; they are warnings.
+func peerUnreachable(msg string, kv []any) bool {
+	if msg == "SendTimeout" {
+		return true
+	}
+	if msg != "Error dialing peer" {
+		return false
+	}
+	for _, v := range kv {
+		if err, ok := v.(error); ok && (errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused")) {
 			return true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/cometbft/cometbft/libs/service"
@@ -37,6 +38,12 @@ func TestShutdownNoiseIsDebug(t *testing.T) {
 		{"Error stopping pool", []any{"err", errors.New("disk full")}, true, "ERROR"},
 		{"Error serving server", []any{"err", errors.New("tls: bad certificate")}, false, "ERROR"},
 		{"CONSENSUS FAILURE!!!", []any{"err", "boom"}, true, "ERROR"},
+		// Validators of a testnet starting one after another (issue 18 README walk):
+		// another node not listening yet, a block-sync peer slow to answer.
+		{"Error dialing peer", []any{"err", fmt.Errorf("auth failure: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})}, false, "WARN"},
+		{"Error dialing peer", []any{"err", errors.New("dial tcp 127.0.0.1:26656: connect: connection refused")}, false, "WARN"},
+		{"SendTimeout", []any{"reason", errors.New("peer did not send us anything"), "timeout", "15s"}, false, "WARN"},
+		{"Error dialing peer", []any{"err", errors.New("auth failure: secret conn failed: bad signature")}, false, "ERROR"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
