@@ -116,6 +116,20 @@ type Penalised struct {
 	NoCommit uint64 `json:"no_commit"`
 	NoReveal uint64 `json:"no_reveal"`
 	Slashed  uint64 `json:"slashed"`
+	// Slashes are the node's slash events, read from the blocks of the run (every round,
+	// unlike the task view, and with the ledger's reason: outlier, no commit, no reveal,
+	// contrary vote, ...).
+	Slashes []Slash `json:"slashes"`
+}
+
+// Slash is one slash event of an honest node: the task, its kind ("" when the event names no
+// task of the run, as a jailing does), the round, the ledger's reason and the amount.
+type Slash struct {
+	Task   string `json:"task"`
+	Kind   string `json:"kind"`
+	Round  uint8  `json:"round"`
+	Reason string `json:"reason"`
+	Amount uint64 `json:"amount"`
 }
 
 // Summary is the demo's result; its JSON form is what `genquorum demo --json` writes.
@@ -141,6 +155,9 @@ type Summary struct {
 	// count every round) and how many of them ended as outliers (image tasks: to compare with
 	// the verification policy's measured Type I).
 	HonestByKind map[string]HonestSlots `json:"honest_by_kind"`
+	// HonestSlashesByKind counts the honest nodes' slash events (HonestPenalised's Slashes) by
+	// task kind, then by reason.
+	HonestSlashesByKind map[string]map[string]int `json:"honest_slashes_by_kind"`
 }
 
 // HonestSlots are honest executor slots of one kind of task and the outliers among them.
@@ -277,7 +294,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 
 	s := &Summary{TasksSubmitted: o.Tasks, TasksSettled: settled, Nodes: len(o.Nodes), Replicas: o.Replicas,
 		Rule: o.Rule.String(), Verdicts: verdicts, ElapsedS: elapsed.Seconds(), Blocks: endHeight - startHeight,
-		Cheaters: []Cheater{}, HonestPenalised: []Penalised{}, HonestByKind: byKind}
+		Cheaters: []Cheater{}, HonestPenalised: []Penalised{}, HonestByKind: byKind,
+		HonestSlashesByKind: map[string]map[string]int{}}
 	var lat []float64
 	for _, v := range verdicts {
 		switch v.Status {
@@ -329,7 +347,79 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				Outliers: r.Outliers, NoCommit: r.NoCommit, NoReveal: r.NoReveal, Slashed: r.Slashed})
 		}
 	}
+	if len(s.HonestPenalised) > 0 {
+		if err := s.explainPenalties(ctx, nw.Chain, startHeight, honest); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// explainPenalties reads the slash events of the blocks after startHeight and attaches each
+// honest node's to its entry of s.HonestPenalised, with the task's kind, and counts them in
+// s.HonestSlashesByKind.
+func (s *Summary) explainPenalties(ctx context.Context, c *chain.Client, startHeight int64, honest map[string]bool) error {
+	end, err := c.Height(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: slashes: %w", err)
+	}
+	var evs []ledger.Event
+	for h := startHeight + 1; h <= end; h++ {
+		a, err := c.Activity(ctx, h)
+		if err != nil {
+			return fmt.Errorf("demo: slashes: %w", err)
+		}
+		evs = append(evs, a.Events...)
+	}
+	kinds := map[string]string{}
+	for _, v := range s.Verdicts {
+		kinds[v.Task] = v.Kind
+	}
+	slashes := honestSlashes(evs, honest, kinds)
+	for i := range s.HonestPenalised {
+		p := &s.HonestPenalised[i]
+		for k, sl := range slashes {
+			if k[:len(p.Node)] == p.Node {
+				p.Slashes = sl
+			}
+		}
+		for _, x := range p.Slashes {
+			if s.HonestSlashesByKind[x.Kind] == nil {
+				s.HonestSlashesByKind[x.Kind] = map[string]int{}
+			}
+			s.HonestSlashesByKind[x.Kind][x.Reason]++
+		}
+	}
+	return nil
+}
+
+// roundEvents are the event types that carry their task's round. A slash event does not: its
+// round is the last one such an event named for the task before it (a round's slashes follow
+// its verdict or no-verdict, and precede the next round's assignment).
+var roundEvents = map[ledger.EventType]bool{ledger.EventTaskAssigned: true, ledger.EventCommitted: true,
+	ledger.EventRevealed: true, ledger.EventDuplicateCommitment: true, ledger.EventRevealOpen: true,
+	ledger.EventVerdict: true, ledger.EventNoVerdict: true, ledger.EventCheckOpen: true,
+	ledger.EventVoteCommitted: true, ledger.EventVoteRevealOpen: true, ledger.EventSpotDrawn: true,
+	ledger.EventEscalated: true}
+
+// honestSlashes picks from evs (in chain order) the slash events of the honest nodes (hex
+// keys) and returns them per node, in event order, with each task's kind from kinds (task ID in
+// hex -> kind) and its round.
+func honestSlashes(evs []ledger.Event, honest map[string]bool, kinds map[string]string) map[string][]Slash {
+	out := map[string][]Slash{}
+	round := map[ledger.TaskID]uint8{}
+	for _, e := range evs {
+		if roundEvents[e.Type] {
+			round[e.Task] = e.Round
+		}
+		if e.Type != ledger.EventSlash || !honest[e.Node.String()] {
+			continue
+		}
+		id := e.Task.String()
+		out[e.Node.String()] = append(out[e.Node.String()],
+			Slash{Task: id, Kind: kinds[id], Round: round[e.Task], Reason: e.Reason, Amount: e.Amount})
+	}
+	return out
 }
 
 // caughtBy lists the checks that flagged c, most frequent first (ties in a fixed order).

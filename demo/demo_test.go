@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/enginetest"
 	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
 )
 
@@ -133,7 +135,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"tasks_submitted", "tasks_settled", "no_verdict", "cheaters", "honest_penalised",
+	for _, k := range []string{"tasks_submitted", "tasks_settled", "no_verdict", "cheaters", "honest_penalised", "honest_slashes_by_kind",
 		"tasks_per_s", "latency_ms_p50", "latency_ms_p95"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("summary JSON lacks %q", k)
@@ -144,5 +146,38 @@ func TestSummaryJSONKeys(t *testing.T) {
 		if _, ok := c[k]; !ok {
 			t.Errorf("cheater JSON lacks %q", k)
 		}
+	}
+}
+
+// TestHonestSlashes: only honest nodes' slash events are kept, each with its task's kind and
+// the round of the last round-carrying event of its task (a round-0 no-verdict's slashes are
+// round 0 even though round 1 follows; a verdict's slashes are its round's).
+func TestHonestSlashes(t *testing.T) {
+	h, c := ledger.PubKey{1}, ledger.PubKey{2}
+	t1, t2 := ledger.TaskID{0xa}, ledger.TaskID{0xb}
+	honest := map[string]bool{h.String(): true}
+	kinds := map[string]string{t1.String(): "text", t2.String(): "image"}
+	evs := []ledger.Event{
+		{Type: ledger.EventTaskAssigned, Task: t1, Round: 0},
+		{Type: ledger.EventTaskAssigned, Task: t2, Round: 0},
+		{Type: ledger.EventNoVerdict, Task: t2, Round: 0},
+		{Type: ledger.EventSlash, Task: t2, Node: h, Reason: ledger.ReasonNoCommit, Amount: 3},
+		{Type: ledger.EventSlash, Task: t2, Node: c, Reason: ledger.ReasonNoReveal, Amount: 9},
+		{Type: ledger.EventTaskAssigned, Task: t2, Round: 1},
+		{Type: ledger.EventVerdict, Task: t1, Round: 0},
+		{Type: ledger.EventSlash, Task: t1, Node: h, Reason: ledger.ReasonContrary, Amount: 4},
+		{Type: ledger.EventVerdict, Task: t2, Round: 1},
+		{Type: ledger.EventSlash, Task: t2, Node: h, Reason: ledger.ReasonOutlier, Amount: 5},
+		{Type: ledger.EventSlash, Task: ledger.TaskID{0xc}, Node: h, Reason: ledger.ReasonJailed, Amount: 6},
+	}
+	got := honestSlashes(evs, honest, kinds)
+	want := []Slash{
+		{Task: t2.String(), Kind: "image", Round: 0, Reason: ledger.ReasonNoCommit, Amount: 3},
+		{Task: t1.String(), Kind: "text", Round: 0, Reason: ledger.ReasonContrary, Amount: 4},
+		{Task: t2.String(), Kind: "image", Round: 1, Reason: ledger.ReasonOutlier, Amount: 5},
+		{Task: ledger.TaskID{0xc}.String(), Kind: "", Round: 0, Reason: ledger.ReasonJailed, Amount: 6},
+	}
+	if len(got) != 1 || !slices.Equal(got[h.String()], want) {
+		t.Errorf("honestSlashes = %+v\nwant %s: %+v", got, h, want)
 	}
 }

@@ -84,4 +84,24 @@ func WriteSummary(w io.Writer, s *Summary) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", p.Node, p.Profile, p.Outliers, p.NoCommit, p.NoReveal, p.Slashed)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nhonest slashes by task kind (every round, from the blocks):")
+	for _, k := range slices.Sorted(maps.Keys(s.HonestSlashesByKind)) {
+		var rs []string
+		for _, r := range slices.Sorted(maps.Keys(s.HonestSlashesByKind[k])) {
+			rs = append(rs, fmt.Sprintf("%s %d", r, s.HonestSlashesByKind[k][r]))
+		}
+		kind := k
+		if kind == "" {
+			kind = "(no task of the run)"
+		}
+		fmt.Fprintf(w, "  %s: %s\n", kind, strings.Join(rs, ", "))
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "node\ttask\tkind\tround\treason\tamount")
+	for _, p := range s.HonestPenalised {
+		for _, x := range p.Slashes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\n", p.Node, x.Task[:min(16, len(x.Task))], x.Kind, x.Round, x.Reason, x.Amount)
+		}
+	}
+	tw.Flush()
 }

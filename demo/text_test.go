@@ -35,6 +35,21 @@ func TestWriteSummary(t *testing.T) {
 	}
 }
 
+// TestWriteSummaryHonestSlashes: an honest node's slashes are listed with their task, kind,
+// round and reason, and counted by kind.
+func TestWriteSummaryHonestSlashes(t *testing.T) {
+	s := &Summary{HonestPenalised: []Penalised{{Node: "h1", Profile: "cpu-avx2", Outliers: 1, Slashed: 7,
+		Slashes: []Slash{{Task: "00112233445566778899", Kind: "image", Round: 1, Reason: "outlier", Amount: 7}}}},
+		HonestSlashesByKind: map[string]map[string]int{"image": {"outlier": 1}}}
+	var buf bytes.Buffer
+	WriteSummary(&buf, s)
+	for _, want := range []string{"  image: outlier 1\n", "h1    0011223344556677  image  1      outlier  7"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
 func TestOpenTextModels(t *testing.T) {
 	reg, refs, err := OpenTextModels("../testdata/llamacpp/models")
 	if err != nil || len(refs) != 3 || len(reg.Models()) != 3 {
