@@ -181,3 +181,68 @@ func TestHonestSlashes(t *testing.T) {
 		t.Errorf("honestSlashes = %+v\nwant %s: %+v", got, h, want)
 	}
 }
+
+// driftEngine is a fake text engine whose output on profile drift differs from every other
+// profile's (it runs the task with another prompt): an honest node on that profile is an
+// outlier whenever the others agree.
+type driftEngine struct {
+	*enginetest.Fake
+	drift string
+}
+
+func (e driftEngine) Run(ctx context.Context, t engine.Task) (*engine.Artifact, error) {
+	if t.Profile == e.drift {
+		t.Prompt += " (drifted)"
+	}
+	return e.Fake.Run(ctx, t)
+}
+
+// TestRunExplainsHonestPenalties runs a small demo where one honest node's profile always
+// drifts (equality settling, every node on every task): the summary lists that node as
+// penalised with one outlier slash per task, each with its task ID, kind and round as read from
+// the blocks, and counts them under text in honest_slashes_by_kind.
+func TestRunExplainsHonestPenalties(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a validator and 4 nodes")
+	}
+	a := engine.ModelRef{Name: "fake-a", Digest: engine.Digest{1}}
+	var reg engine.Registry
+	if err := reg.Register(driftEngine{enginetest.NewFake(a), "hopper-bf16"}); err != nil {
+		t.Fatal(err)
+	}
+	nodes := []devnet.NodeSpec{{Profile: "exact"}, {Profile: "exact"}, {Profile: "exact"}, {Profile: "hopper-bf16"}}
+	const tasks = 2
+	s, err := Run(t.Context(), Options{
+		Dir: t.TempDir(), Engines: &reg, Nodes: nodes, Tasks: tasks, Replicas: uint32(len(nodes)),
+		Workloads: []Workload{{Kind: engine.KindText, Model: a, Scheme: fingerprint.TokenScheme,
+			Prompts: []string{"a", "b"}, Text: &engine.TextParams{Decode: "greedy", MaxTokens: 4}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Accepted != tasks {
+		t.Fatalf("accepted %d of %d tasks", s.Accepted, tasks)
+	}
+	if len(s.HonestPenalised) != 1 || s.HonestPenalised[0].Profile != "hopper-bf16" {
+		t.Fatalf("honest penalised %+v, want the hopper-bf16 node", s.HonestPenalised)
+	}
+	p := s.HonestPenalised[0]
+	ids := map[string]bool{}
+	for _, v := range s.Verdicts {
+		ids[v.Task] = true
+	}
+	var sum uint64
+	for _, x := range p.Slashes {
+		if !ids[x.Task] || x.Kind != "text" || x.Round != 0 || x.Reason != ledger.ReasonOutlier {
+			t.Errorf("slash %+v: want an outlier slash of a text task of the run, round 0", x)
+		}
+		ids[x.Task] = false // each task once
+		sum += x.Amount
+	}
+	if len(p.Slashes) != tasks || sum != p.Slashed {
+		t.Errorf("slashes %+v (sum %d), want %d summing to the record's %d", p.Slashes, sum, tasks, p.Slashed)
+	}
+	if got := s.HonestSlashesByKind["text"][ledger.ReasonOutlier]; got != tasks || len(s.HonestSlashesByKind) != 1 {
+		t.Errorf("honest slashes by kind %v, want text: outlier %d", s.HonestSlashesByKind, tasks)
+	}
+}
