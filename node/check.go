@@ -96,7 +96,8 @@ func (n *Node) voteRevealOpen(k jobKey) {
 // a fresh random salt, saved first); the reveal follows when the vote reveals open (or at once
 // if they opened while the commitment was on its way). Candidates are the distinct revealed
 // fingerprints in executor order (ledger.Candidates); each is fetched from its first revealer
-// over p2p (Config.Host), its token ids checked against the fingerprint, then verified by the
+// over p2p (Config.Host), its token ids checked against the fingerprint (from the next revealer
+// of the same fingerprint when they do not match or the fetch fails), then verified by the
 // task's engine on this node's profile.
 func (n *Node) vote(ctx context.Context, k jobKey) {
 	log := n.logger.With("task", k.task.String()[:12], "round", k.round)
@@ -251,9 +252,21 @@ func (n *Node) judge(ctx context.Context, k jobKey, log *slog.Logger) (valid, un
 		if verifier == nil || n.cfg.Host == nil || n.cfg.Behaviour == LazyVoter {
 			continue // equality voter: only its own sequence
 		}
-		f, err := fetchFrom(ctx, n.client, n.cfg.Host, e, p, fp, 0, FetchOptions{})
+		// The candidate is a token sequence, not its first revealer's copy: a revealer that
+		// serves a tampered artifact (or none) must not make this node vote invalid a sequence
+		// that another revealer of the same fingerprint serves intact.
+		var f *Fetched
+		for _, r := range tv.Executors {
+			if !r.Revealed || r.Fingerprint != e.Fingerprint {
+				continue
+			}
+			if f, err = fetchFrom(ctx, n.client, n.cfg.Host, r, p, fp, 0, FetchOptions{}); err == nil {
+				break
+			}
+			log.Info("check round: candidate not fetched from a revealer", "candidate", idx, "revealer", r.Node[:8], "err", err)
+		}
 		if err != nil {
-			log.Info("check round: candidate not fetched, judged invalid", "candidate", idx, "err", err)
+			log.Info("check round: candidate not fetched from any revealer, judged invalid", "candidate", idx, "err", err)
 			continue
 		}
 		j, err := judgeOne(f.Tokens)
