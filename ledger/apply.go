@@ -732,9 +732,18 @@ func (s *State) missed(t *Task, nd *Node, ev *[]Event) {
 // down and the slash is waived; otherwise the slash is deferred (Pending) until the node's
 // next admitted transaction, which shows it alive and charges it (alive), and the miss
 // counts towards jailing, which waives the deferred slashes of the silence it ends.
-func (s *State) noReveal(t *Task, nd *Node, ev *[]Event) {
+func (s *State) noReveal(t *Task, nd *Node, ev *[]Event) { s.silent(t, nd, ReasonNoReveal, ev) }
+
+// noVote handles an executor that revealed but gave no vote in a check round, or a
+// verifier of a training task that did not vote on its segments: a node that died between
+// its reveal and its vote looks the same as one that keeps its vote back, so it is treated
+// as a missed reveal (deferred, waived by jailing), with reason ReasonNoVote.
+func (s *State) noVote(t *Task, nd *Node, ev *[]Event) { s.silent(t, nd, ReasonNoVote, ev) }
+
+// silent is noReveal and noVote: reason names what was missed.
+func (s *State) silent(t *Task, nd *Node, reason string, ev *[]Event) {
 	if s.params.JailAfterMisses == 0 {
-		s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoReveal, ev)
+		s.slash(t, nd, s.params.SlashNoRevealBPS, reason, ev)
 		return
 	}
 	s.touch(kindNode, nd.Key)
@@ -744,7 +753,7 @@ func (s *State) noReveal(t *Task, nd *Node, ev *[]Event) {
 		return
 	}
 	nd.Pending = append(nd.Pending, t.ID)
-	*ev = append(*ev, Event{Type: EventSlashDeferred, Task: t.ID, Node: nd.Key, Reason: ReasonNoReveal})
+	*ev = append(*ev, Event{Type: EventSlashDeferred, Task: t.ID, Node: nd.Key, Reason: reason})
 	s.miss(t, nd, ev)
 }
 

@@ -112,7 +112,8 @@
 //     revealed, or at CheckDeadline. Tally: candidate k is determined valid with at least
 //     need(rule, revealers) valid votes, invalid with as many invalid votes, undetermined
 //     otherwise (unsure votes count neither way). Each revealer is then, in this order: no-vote
-//     when it committed or revealed no vote (SlashNoRevealBPS, ReasonNoVote); an outlier when
+//     when it committed or revealed no vote (SlashNoRevealBPS, ReasonNoVote; with jailing
+//     deferred and waivable like a missed reveal, see "Downtime"); an outlier when
 //     its candidate is invalid (SlashOutlierBPS); contrary when its vote marked valid a
 //     candidate determined invalid or invalid one determined valid (SlashOutlierBPS,
 //     ReasonContrary, not paid: it judged wrong, or did not judge); abstained when it voted
@@ -285,9 +286,10 @@
 // reward of that silence. That is the price of not slashing a node that is down per task,
 // since the ledger cannot see whether a silent node is watching; it is bounded by the
 // node's open assignments (its Capacity) per jailing, and jailings and waived reveals stay
-// in the node's public Record. Known limits: a missed vote in a check round (ReasonNoVote)
-// and a silent side of a training dispute (ReasonNoAnswer) are still slashed per task at
-// once; a node whose last transactions are included after it died (they were in flight) is
+// in the node's public Record. A missed vote (a check round's, or a training verifier's on its
+// segments: ReasonNoVote) is handled as a missed reveal: deferred, and waived by jailing.
+// Known limits: a silent side of a training dispute (ReasonNoAnswer) is still slashed per
+// task at once (its silence also loses the dispute); a node whose last transactions are included after it died (they were in flight) is
 // seen as alive at that height, which only matters for slashes deferred before then.
 //
 // # Unrunnable tasks

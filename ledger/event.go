@@ -83,8 +83,8 @@ const (
 	// EventEscalated: Task, Round, Support, Need, Reason (ReasonThin or ReasonNearEdge). The
 	// verdict was not settled: more verifiers were drawn (EventTaskAssigned follows).
 	EventEscalated
-	// EventSlashDeferred: Task, Node, Reason (ReasonNoReveal). The node did not reveal and no
-	// transaction of it was admitted since: its SlashNoRevealBPS waits for its next admitted
+	// EventSlashDeferred: Task, Node, Reason (ReasonNoReveal, or ReasonNoVote for a missed
+	// vote). The node did not reveal (or vote) and no transaction of it was admitted since: its SlashNoRevealBPS waits for its next admitted
 	// transaction (an EventSlash, ReasonNoRevealCharged) or is waived if it is jailed first
 	// (EventSlashWaived).
 	EventSlashDeferred

@@ -358,7 +358,7 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 		case !x.Voted:
 			x.Outcome = OutcomeNoVote
 			nd.Record.NoReveal++
-			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoVote, &slashes)
+			s.noVote(t, nd, &slashes)
 		case tally.Determined(cand(x.Fingerprint)) < 0:
 			x.Outcome = OutcomeOutlier
 			nd.Record.Outliers++

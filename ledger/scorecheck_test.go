@@ -24,10 +24,14 @@ type checkNet struct {
 
 const checkChain = "check"
 
-func newCheckNet(t *testing.T) *checkNet {
+func newCheckNet(t *testing.T, params ...func(*ledger.Params)) *checkNet {
 	n := &checkNet{t: t, client: ledger.NewSigner(key("client"), checkChain), cache: ledger.NewSigCache(checkChain, 1024),
 		model: ledger.Model{Name: "tiny-llama", Digest: sha256.Sum256([]byte("weights"))}}
-	g := ledger.Genesis{ChainID: checkChain, Params: ledger.DefaultParams(),
+	p := ledger.DefaultParams()
+	for _, f := range params {
+		f(&p)
+	}
+	g := ledger.Genesis{ChainID: checkChain, Params: p,
 		Accounts: []ledger.GenesisAccount{{Key: n.client.Key(), Balance: 10000}}}
 	for _, name := range []string{"a", "b", "c"} {
 		s := ledger.NewSigner(key(name), checkChain)
@@ -365,3 +369,43 @@ func TestVoteRules(t *testing.T) {
 		t.Errorf("status %s outcomes %q, want accepted, contrary agreed agreed", task.Status, got)
 	}
 }
+
+// TestNoVoteDeferredWithJailing: with jailing on, an executor that revealed but gave no vote
+// in the check round is treated as a missed reveal (it may have died in between): its slash
+// is deferred, not charged in the settling block, and charged when its next transaction
+// shows it alive. Without jailing it is slashed at once (the "no vote" case of
+// TestScoreCheck).
+func TestNoVoteDeferredWithJailing(t *testing.T) {
+	n := newCheckNet(t, func(p *ledger.Params) { p.JailAfterMisses, p.SlashJailBPS = 3, 100 })
+	a, a2 := fp(1), fp(2)
+	task, events := n.run([][]byte{a, a2, a}, []ballot{yes(a, a2), yes(a, a2), noVote})
+	if task.Status != ledger.StatusAccepted {
+		t.Fatalf("status %s", task.Status)
+	}
+	c := n.nodes[2].Key()
+	deferred := 0
+	for _, e := range events {
+		switch {
+		case e.Node != c:
+		case e.Type == ledger.EventSlash:
+			t.Errorf("non-voter slashed at settlement: %+v", e)
+		case e.Type == ledger.EventSlashDeferred && e.Reason == ledger.ReasonNoVote:
+			deferred++
+		}
+	}
+	if deferred != 1 {
+		t.Fatalf("%d deferred no-vote slashes, want 1", deferred)
+	}
+	n.block(n.client.Transfer(c, 10)) // the client's transaction: no sign of life of c
+	res := n.block(n.nodes[2].Transfer(n.client.Key(), 1))
+	var charged uint64
+	for _, e := range res.TxResults[0].Events {
+		if e.Type == ledger.EventSlash && e.Node == c {
+			charged += e.Amount
+		}
+	}
+	if want := uint64(1000) * uint64(ledger.DefaultParams().SlashNoRevealBPS) / 10000; charged != want {
+		t.Errorf("charged %d at the non-voter's next transaction, want %d", charged, want)
+	}
+}
+

@@ -533,7 +533,7 @@ func (s *State) finishSegments(t *Task, how int, reason string, ev *[]Event) {
 		case !x.Voted:
 			x.Outcome = OutcomeNoVote
 			nd.Record.NoReveal++
-			s.slash(t, nd, s.params.SlashNoRevealBPS, ReasonNoVote, &slashes)
+			s.noVote(t, nd, &slashes)
 		case accepted:
 			x.Outcome = OutcomeAgreed
 			nd.Record.Agreed++
