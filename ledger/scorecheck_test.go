@@ -408,4 +408,3 @@ func TestNoVoteDeferredWithJailing(t *testing.T) {
 		t.Errorf("charged %d at the non-voter's next transaction, want %d", charged, want)
 	}
 }
-
