@@ -577,6 +577,12 @@ func (s *State) endBlock(ev *[]Event) {
 			s.settle(t, ev)
 		case t.Status == StatusSpotDraw && t.Spot.DrawAt == s.height:
 			s.spotDraw(t, ev)
+		case t.CheckDeadline == s.height && (t.Status == StatusCheck && s.now < t.ClosedTime+s.params.MinCommitMillis ||
+			t.Status == StatusCheckReveal && s.now < t.ClosedTime+s.params.MinRevealMillis):
+			// A check round's windows have the same wall-time floors as the outputs'.
+			t.CheckDeadline = s.height + 1
+			s.addDue(t.CheckDeadline, t.ID)
+			s.touch(kindTask, t.ID)
 		case (t.Status == StatusCheck || t.Status == StatusCheckReveal) && t.CheckDeadline == s.height:
 			s.endCheck(t, ev)
 		case t.Status == StatusSegments && t.CheckDeadline == s.height && s.now < t.ClosedTime+s.params.MinCommitMillis:

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -320,6 +321,90 @@ func TestWindowTimeFloor(t *testing.T) {
 	}
 	if tk, _ := n.st.Task(id); !tk.Status.Settled() || tk.SettledAt != tk.AssignedAt+p.CommitWindow {
 		t.Fatalf("slow blocks: status %v settled at %d, assigned at %d", tk.Status, tk.SettledAt, tk.AssignedAt)
+	}
+}
+
+// TestWindowTimeFloorCheckRound: a score-verified task whose executors revealed different
+// fingerprints opens a check round; under fast blocks its vote-commitment window stays open
+// MinCommitMillis of block time and its vote-reveal window MinRevealMillis, so voters whose
+// scoring passes take longer than the blocks still vote; with slow blocks the floors hold
+// nothing back.
+func TestWindowTimeFloorCheckRound(t *testing.T) {
+	p := DefaultParams()
+	p.MinCommitMillis, p.MinRevealMillis = 5000, 3000
+	n := newLoadNet(t, p, 0, 0, 0)
+	tx, id := n.client.SubmitTask(SubmitTask{Kind: "text", Model: modelFor("m1"), Replicas: 3,
+		Rule: quorum.Majority, FingerprintLen: 4, Fee: 90, Verify: VerifyScore})
+	n.block(10, tx)
+	fps := [][]byte{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 5}}
+	var commits, reveals [][]byte
+	for j, s := range n.nodes {
+		commits = append(commits, s.Commit(id, fps[j], [32]byte{1}))
+		reveals = append(reveals, s.Reveal(id, fps[j], [32]byte{1}, [32]byte{}))
+	}
+	n.block(10, commits...)
+	n.block(10, reveals...)
+	tk, _ := n.st.Task(id)
+	if tk.Status != StatusCheck {
+		t.Fatalf("status %v, want check", tk.Status)
+	}
+	opened := n.time
+	for range p.RevealWindow + 3 { // fast blocks: 10 ms each
+		n.block(10)
+	}
+	if tk, _ := n.st.Task(id); tk.Status != StatusCheck || n.time-opened >= p.MinCommitMillis {
+		t.Fatalf("after %d ms of fast blocks: status %v, want the vote commitments still open", n.time-opened, tk.Status)
+	}
+	cands, _ := Candidates(&tk)
+	valid := uint64(0)
+	for k, c := range cands {
+		if bytes.Equal(c, fps[0]) {
+			valid |= 1 << k
+		}
+	}
+	var vc, vr [][]byte
+	for j, s := range n.nodes {
+		salt := [32]byte{byte(j), 2}
+		vc = append(vc, s.VoteCommit(id, valid, 0, salt))
+		vr = append(vr, s.VoteReveal(id, valid, 0, salt))
+	}
+	for _, r := range n.block(10, vc...).TxResults {
+		if r.Err != nil {
+			t.Fatalf("late vote commitment: %v", r.Err)
+		}
+	}
+	revealOpened := n.time
+	for range p.RevealWindow + 3 {
+		n.block(10)
+	}
+	if tk, _ := n.st.Task(id); tk.Status != StatusCheckReveal || n.time-revealOpened >= p.MinRevealMillis {
+		t.Fatalf("after %d ms of fast blocks: status %v, want the vote reveals still open", n.time-revealOpened, tk.Status)
+	}
+	for _, r := range n.block(10, vr...).TxResults {
+		if r.Err != nil {
+			t.Fatalf("late vote reveal: %v", r.Err)
+		}
+	}
+	tk, _ = n.st.Task(id)
+	if tk.Status != StatusAccepted || tk.Executors[2].Outcome != OutcomeOutlier || tk.Executors[0].Outcome != OutcomeAgreed {
+		t.Fatalf("status %v, outcomes %v %v %v", tk.Status, tk.Executors[0].Outcome, tk.Executors[1].Outcome, tk.Executors[2].Outcome)
+	}
+	// Slow blocks: the check round ends at its deadline height.
+	tx, id = n.client.SubmitTask(SubmitTask{Kind: "text", Model: modelFor("m1"), Replicas: 3,
+		Rule: quorum.Majority, FingerprintLen: 4, Fee: 90, Verify: VerifyScore, Seed: 2})
+	n.block(10000, tx)
+	commits, reveals = nil, nil
+	for j, s := range n.nodes {
+		commits = append(commits, s.Commit(id, fps[j], [32]byte{1}))
+		reveals = append(reveals, s.Reveal(id, fps[j], [32]byte{1}, [32]byte{}))
+	}
+	n.block(10000, commits...)
+	n.block(10000, reveals...)
+	for range p.RevealWindow {
+		n.block(10000)
+	}
+	if tk, _ := n.st.Task(id); !tk.Status.Settled() {
+		t.Fatalf("slow blocks: status %v after the vote window, want settled (nobody voted)", tk.Status)
 	}
 }
 

@@ -124,7 +124,9 @@ func Candidates(t *Task) (fps [][]byte, first []int) {
 // round with more distinct values than that has no majority anyway): settle then decides as
 // usual. The round has two windows, like the outputs: vote commitments up to CheckDeadline =
 // now + RevealWindow (closing early when every revealer committed), then vote reveals up to
-// CheckDeadline = (height the commitments closed) + RevealWindow.
+// CheckDeadline = (height the commitments closed) + RevealWindow. Each has the outputs' wall-
+// time floor: the vote commitments (which need the voters' scoring passes) stay open at least
+// MinCommitMillis of block time, the vote reveals MinRevealMillis.
 func (s *State) openCheck(t *Task, ev *[]Event) bool {
 	if t.Spec.Verify != VerifyScore || t.Status != StatusReveal {
 		return false
@@ -135,6 +137,7 @@ func (s *State) openCheck(t *Task, ev *[]Event) bool {
 	}
 	t.Status = StatusCheck
 	t.CheckDeadline = s.height + max(1, s.params.RevealWindow)
+	t.ClosedTime = s.now // the vote commitments' window floor counts from here (MinCommitMillis)
 	t.VoteClosedAt = 0
 	s.addDue(t.CheckDeadline, t.ID)
 	s.touch(kindTask, t.ID)
@@ -180,6 +183,7 @@ func (s *State) closeVotes(t *Task, ev *[]Event) {
 	t.Status = StatusCheckReveal
 	t.VoteClosedAt = s.height
 	t.CheckDeadline = s.height + max(1, s.params.RevealWindow)
+	t.ClosedTime = s.now // the vote reveals' window floor counts from here (MinRevealMillis)
 	s.addDue(t.CheckDeadline, t.ID)
 	s.touch(kindTask, t.ID)
 	*ev = append(*ev, Event{Type: EventVoteRevealOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.CheckDeadline})
