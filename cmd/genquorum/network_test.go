@@ -136,6 +136,8 @@ func TestFourValidatorsSurviveOneKilled(t *testing.T) {
 			}
 		}
 	}
+	// Validators make blocks before every node has registered: submit once all four serve.
+	waitModelNodes(t, rpc(0), procs, 4, "fake-a")
 	var ids []string
 	submit := func(rpcs ...string) {
 		t.Helper()
