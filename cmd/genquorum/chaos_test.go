@@ -337,17 +337,18 @@ func TestChaosBurstOverCapacity(t *testing.T) {
 	c.stopAll()
 }
 
-// TestChaosExecutorKilledBetweenCommitAndReveal: executor 3 commits, is killed with SIGKILL
-// before the reveal window opens (executor 2 is slow), and restarts: it reveals from its saved
-// openings, so every task is accepted with it agreeing and nobody is slashed.
-func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
-	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "60"},
-		func(i int) []string {
-			if i == 2 {
-				return []string{"--fake-models", "fake-a", "--fake-delay", "8s"}
-			}
-			return []string{"--fake-models", "fake-a"}
-		})
+// startKilledAfterCommit starts a chaos network (testnet flags as given) whose executor 2
+// takes delay per task, so that windows stay open; submits 3 tasks for all 4 executors, waits
+// until executor 3 committed to each while every task is still in its commit window, and
+// kills executor 3 with SIGKILL. It returns the network and the tasks.
+func startKilledAfterCommit(t *testing.T, testnet []string, delay string) (*chaosNet, []ledger.TaskID) {
+	t.Helper()
+	c := startChaos(t, testnet, func(i int) []string {
+		if i == 2 {
+			return []string{"--fake-models", "fake-a", "--fake-delay", delay}
+		}
+		return []string{"--fake-models", "fake-a"}
+	})
 	ids, txs, refused := c.burst(3, "fake-a", 4)
 	if len(refused) > 0 {
 		t.Fatalf("refused: %v", refused)
@@ -357,22 +358,10 @@ func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
 			t.Fatalf("submission code %d", code)
 		}
 	}
-	k3, k2 := c.nodeKey(3), c.nodeKey(2)
-	committed := func(key string, id ledger.TaskID) bool {
-		tv, err := c.task(id)
-		if err != nil {
-			return false
-		}
-		for _, x := range tv.Executors {
-			if x.Node == key {
-				return x.Committed
-			}
-		}
-		return false
-	}
+	k3 := c.nodeKey(3)
 	c.waitFor("executor 3 committed", 60*time.Second, func() bool {
 		for _, id := range ids {
-			if !committed(k3, id) {
+			if tv, err := c.task(id); err != nil || !executorOf(tv, k3).Committed {
 				return false
 			}
 		}
@@ -384,9 +373,28 @@ func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
 		}
 	}
 	c.kill(3)
+	return c, ids
+}
+
+// executorOf returns node key's executor slot in tv (zero if it has none).
+func executorOf(tv chain.TaskView, key string) chain.ExecutorView {
+	for _, x := range tv.Executors {
+		if x.Node == key {
+			return x
+		}
+	}
+	return chain.ExecutorView{}
+}
+
+// TestChaosExecutorKilledBetweenCommitAndReveal: executor 3 commits, is killed with SIGKILL
+// before the reveal window opens (executor 2 is slow), and restarts: it reveals from its saved
+// openings, so every task is accepted with it agreeing and nobody is slashed.
+func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
+	c, ids := startKilledAfterCommit(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "60"}, "8s")
+	k2 := c.nodeKey(2)
 	c.waitFor("reveal windows open", 90*time.Second, func() bool {
 		for _, id := range ids {
-			if !committed(k2, id) {
+			if tv, err := c.task(id); err != nil || !executorOf(tv, k2).Committed {
 				return false
 			}
 		}
@@ -412,45 +420,9 @@ func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
 // missed reveals jail it once, with one slash and no per-task slash; restarted, it unjails
 // itself and is assigned again.
 func TestChaosExecutorDownJailedOnce(t *testing.T) {
-	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "20", "--min-reveal-seconds", "2"},
-		func(i int) []string {
-			if i == 2 {
-				return []string{"--fake-models", "fake-a", "--fake-delay", "6s"}
-			}
-			return []string{"--fake-models", "fake-a"}
-		})
-	ids, txs, refused := c.burst(3, "fake-a", 4)
-	if len(refused) > 0 {
-		t.Fatalf("refused: %v", refused)
-	}
-	for _, tx := range txs {
-		if code := c.outcome(tx); code != 0 {
-			t.Fatalf("submission code %d", code)
-		}
-	}
+	c, ids := startKilledAfterCommit(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "20", "--min-reveal-seconds", "2"}, "6s")
 	k3 := c.nodeKey(3)
-	executor := func(tv chain.TaskView) (x chain.ExecutorView) {
-		for _, x := range tv.Executors {
-			if x.Node == k3 {
-				return x
-			}
-		}
-		return x
-	}
-	c.waitFor("executor 3 committed", 60*time.Second, func() bool {
-		for _, id := range ids {
-			if tv, err := c.task(id); err != nil || !executor(tv).Committed {
-				return false
-			}
-		}
-		return true
-	})
-	for _, id := range ids {
-		if tv, _ := c.task(id); tv.Status != ledger.StatusCommit.String() {
-			t.Fatalf("task %s already %s before the kill: executor 2 was not slow enough", tv.ID[:12], tv.Status)
-		}
-	}
-	c.kill(3)
+	executor := func(tv chain.TaskView) chain.ExecutorView { return executorOf(tv, k3) }
 	node3 := func() (v chain.NodeView) {
 		var nodes []chain.NodeView
 		if err := c.cc.QueryJSON(t.Context(), chain.QueryNodes, nil, &nodes); err != nil {
