@@ -377,49 +377,64 @@ func (s *State) candidates(model Model, kind string, submitter PubKey, replicas 
 	return nil, fmt.Errorf("%w: %d eligible for %v, %d replicas asked", ErrNotEnoughNodes, serving, model, replicas)
 }
 
-// assign picks n executors among cands by stake, starts a round at the current height and
-// schedules its deadlines. len(cands) >= n.
-//
-// Draw i (0-based) hashes r_i = SHA-256("genquorum/assign/v1" || block rand || task ID ||
-// round || u32 i), takes x = the first 8 bytes big-endian, maps it to [0, W) as
-// floor(x * W / 2^64) where W is the remaining candidates' total stake, and picks the
-// candidate whose cumulative stake interval (in key order) holds it. The pick leaves the
-// pool: sampling without replacement, integers only.
+// assign picks n executors among cands by stake (drawByStake, domain "genquorum/assign/v1"),
+// starts a round at the current height and schedules its deadlines. len(cands) >= n.
 func (s *State) assign(t *Task, cands []*Node, n int, ev *[]Event) {
+	t.Executors = make([]Executor, 0, n)
+	t.Spot.From = 0
+	s.openRound(t, s.drawByStake("genquorum/assign/v1", t, cands, n), ev)
+}
+
+// drawByStake draws k of cands by stake, without replacement, integers only. Draw i (0-based)
+// hashes r_i = SHA-256(domain || block rand || task ID || round || u32 i) and takes the
+// candidate stakePick maps it to among those not drawn yet. len(cands) >= k.
+func (s *State) drawByStake(domain string, t *Task, cands []*Node, k int) []*Node {
 	pool := slices.Clone(cands)
 	var total uint64
 	for _, c := range pool {
 		total += c.Stake
 	}
-	var msg [19 + 32 + 32 + 1 + 4]byte
-	copy(msg[:], "genquorum/assign/v1")
-	copy(msg[19:], s.rand[:])
-	copy(msg[51:], t.ID[:])
-	msg[83] = t.Round
-	t.Executors = make([]Executor, n)
-	nodes := make([]PubKey, n)
-	for i := range n {
-		binary.BigEndian.PutUint32(msg[84:], uint32(i))
-		r := sha256.Sum256(msg[:])
-		x, _ := bits.Mul64(binary.BigEndian.Uint64(r[:8]), total)
-		j := 0
-		for ; j < len(pool)-1; j++ {
-			if x < pool[j].Stake {
-				break
-			}
-			x -= pool[j].Stake
-		}
-		pick := pool[j]
+	msg := make([]byte, 0, len(domain)+32+32+1+4)
+	msg = append(msg, domain...)
+	msg = append(msg, s.rand[:]...)
+	msg = append(msg, t.ID[:]...)
+	msg = append(msg, t.Round, 0, 0, 0, 0)
+	picks := make([]*Node, k)
+	for i := range k {
+		binary.BigEndian.PutUint32(msg[len(msg)-4:], uint32(i))
+		j := stakePick(pool, total, sha256.Sum256(msg))
+		picks[i] = pool[j]
+		total -= pool[j].Stake
 		pool = slices.Delete(pool, j, j+1)
-		total -= pick.Stake
-		t.Executors[i] = Executor{Node: pick.Key}
+	}
+	return picks
+}
+
+// stakePick maps the hash r to a member of pool by stake: x = the first 8 bytes of r
+// big-endian, mapped to [0, W) as floor(x * W / 2^64) where W = total, the pool's stake, and
+// the member whose cumulative stake interval (in pool order) holds x. len(pool) > 0.
+func stakePick(pool []*Node, total uint64, r [32]byte) int {
+	x, _ := bits.Mul64(binary.BigEndian.Uint64(r[:8]), total)
+	j := 0
+	for ; j < len(pool)-1 && x >= pool[j].Stake; j++ {
+		x -= pool[j].Stake
+	}
+	return j
+}
+
+// openRound appends picks to t's executors (counting each as open and assigned), opens the
+// commit window at the current height (reveals follow it), schedules both deadlines and
+// emits EventTaskAssigned for the picks. It returns their keys.
+func (s *State) openRound(t *Task, picks []*Node, ev *[]Event) []PubKey {
+	nodes := make([]PubKey, len(picks))
+	for i, pick := range picks {
+		t.Executors = append(t.Executors, Executor{Node: pick.Key})
 		nodes[i] = pick.Key
 		pick.Open++
 		pick.Record.Assigned++
 		s.touch(kindNode, pick.Key)
 	}
 	t.Status = StatusCommit
-	t.Spot.From = 0
 	t.AssignedAt, t.AssignedTime, t.ClosedTime = s.height, s.now, 0
 	t.CommitDeadline = s.height + s.params.CommitWindow
 	t.RevealDeadline = t.CommitDeadline + s.params.RevealWindow
@@ -427,8 +442,9 @@ func (s *State) assign(t *Task, cands []*Node, n int, ev *[]Event) {
 	s.addDue(t.CommitDeadline, t.ID)
 	s.addDue(t.RevealDeadline, t.ID)
 	s.touch(kindTask, t.ID)
-	*ev = append(*ev, Event{Type: EventTaskAssigned, Task: t.ID, Round: t.Round, Nodes: nodes,
+	*ev = append(*ev, Event{Type: EventTaskAssigned, Task: t.ID, Round: t.Round, Nodes: slices.Clone(nodes),
 		CommitDeadline: t.CommitDeadline, RevealDeadline: t.RevealDeadline})
+	return nodes
 }
 
 // openTask returns the task and the signer's executor index for a commit or reveal.

@@ -406,13 +406,7 @@ func (s *State) drawReferee(t *Task, ev *[]Event) {
 	copy(msg[20:], s.rand[:])
 	copy(msg[52:], t.ID[:])
 	binary.BigEndian.PutUint32(msg[84:], d.Challenger)
-	r := sha256.Sum256(msg[:])
-	x, _ := bits.Mul64(binary.BigEndian.Uint64(r[:8]), total)
-	j := 0
-	for ; j < len(pool)-1 && x >= pool[j].Stake; j++ {
-		x -= pool[j].Stake
-	}
-	ref := pool[j]
+	ref := pool[stakePick(pool, total, sha256.Sum256(msg[:]))]
 	d.Referee = ref.Key
 	ref.Open++
 	ref.Record.Assigned++

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-	"slices"
 
 	"github.com/genquorum/genquorum/quorum"
 )
@@ -161,58 +160,14 @@ func (s *State) others(t *Task) []*Node {
 	return c
 }
 
-// addVerifiers draws k nodes among cands by stake (as assign does, under its own domain),
-// appends them to t's executors and reopens the commit window for them: they commit within
-// CommitWindow blocks (the window closes early when all of them did), then every executor
-// reveals. It returns the drawn nodes. len(cands) >= k.
-//
-// Draw i hashes SHA-256(domain || block rand || task ID || round || u32 i) and picks like
-// assign.
+// addVerifiers draws k nodes among cands by stake (drawByStake under domain), appends them to
+// t's executors and reopens the commit window for them: they commit within CommitWindow
+// blocks (the window closes early when all of them did), then every executor reveals. It
+// returns the drawn nodes. len(cands) >= k.
 func (s *State) addVerifiers(t *Task, cands []*Node, k int, domain string, ev *[]Event) []PubKey {
-	pool := slices.Clone(cands)
-	var total uint64
-	for _, c := range pool {
-		total += c.Stake
-	}
-	msg := make([]byte, 0, len(domain)+32+32+1+4)
-	msg = append(msg, domain...)
-	msg = append(msg, s.rand[:]...)
-	msg = append(msg, t.ID[:]...)
-	msg = append(msg, t.Round)
-	msg = append(msg, 0, 0, 0, 0)
+	picks := s.drawByStake(domain, t, cands, k)
 	t.Spot.From = uint32(len(t.Executors))
-	nodes := make([]PubKey, k)
-	for i := range k {
-		binary.BigEndian.PutUint32(msg[len(msg)-4:], uint32(i))
-		r := sha256.Sum256(msg)
-		x, _ := bits.Mul64(binary.BigEndian.Uint64(r[:8]), total)
-		j := 0
-		for ; j < len(pool)-1; j++ {
-			if x < pool[j].Stake {
-				break
-			}
-			x -= pool[j].Stake
-		}
-		pick := pool[j]
-		pool = slices.Delete(pool, j, j+1)
-		total -= pick.Stake
-		t.Executors = append(t.Executors, Executor{Node: pick.Key})
-		nodes[i] = pick.Key
-		pick.Open++
-		pick.Record.Assigned++
-		s.touch(kindNode, pick.Key)
-	}
-	t.Status = StatusCommit
-	t.AssignedAt, t.AssignedTime, t.ClosedTime = s.height, s.now, 0
-	t.CommitDeadline = s.height + s.params.CommitWindow
-	t.RevealDeadline = t.CommitDeadline + s.params.RevealWindow
-	t.CommitClosedAt = 0
-	s.addDue(t.CommitDeadline, t.ID)
-	s.addDue(t.RevealDeadline, t.ID)
-	s.touch(kindTask, t.ID)
-	*ev = append(*ev, Event{Type: EventTaskAssigned, Task: t.ID, Round: t.Round, Nodes: slices.Clone(nodes),
-		CommitDeadline: t.CommitDeadline, RevealDeadline: t.RevealDeadline})
-	return nodes
+	return s.openRound(t, picks, ev)
 }
 
 // escalate is called when a round reached a verdict v over the revealed fingerprints fps:
