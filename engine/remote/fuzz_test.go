@@ -3,6 +3,7 @@ package remote
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -168,7 +169,7 @@ func FuzzParseSGLangGenerate(f *testing.F) {
 		if json.Unmarshal(b, &a) != nil || a.Meta == nil || a.Meta.CompletionTokens != len(res.ids) {
 			t.Errorf("%d ids accepted from an answer that does not count them", len(res.ids))
 		}
-		if a.OutputIDs != nil && !equalIDs(*a.OutputIDs, res.ids) {
+		if a.OutputIDs != nil && !slices.Equal(*a.OutputIDs, res.ids) {
 			t.Errorf("ids %v, output_ids %v", res.ids, *a.OutputIDs)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -49,7 +50,7 @@ func parseVLLMScore(b []byte, input []int32, nClaim int) ([]TokenScore, error) {
 	if len(ch.PromptLogprobs) != len(input) {
 		return nil, fmt.Errorf("%w: /v1/completions gave prompt_logprobs for %d positions, the input has %d ids", ErrBadResponse, len(ch.PromptLogprobs), len(input))
 	}
-	if ch.PromptTokenIDs != nil && !equalIDs(ch.PromptTokenIDs, input) {
+	if ch.PromptTokenIDs != nil && !slices.Equal(ch.PromptTokenIDs, input) {
 		return nil, fmt.Errorf("%w: /v1/completions prompt_token_ids differ from the ids sent", ErrBadResponse)
 	}
 	from := len(input) - nClaim
@@ -89,18 +90,6 @@ func vllmValue(v vllmLogprob) float64 {
 		return math.Inf(-1)
 	}
 	return *v.Logprob
-}
-
-func equalIDs(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // vllmScoreRequest is the scoring body of POST /v1/completions.
