@@ -843,17 +843,17 @@ func (s *State) refund(t *Task, amount uint64, ev *[]Event) {
 	*ev = append(*ev, Event{Type: EventRefund, Task: t.ID, Node: t.Submitter, Amount: amount})
 }
 
-// slash burns bps basis points of nd's stake (rounded down).
-func (s *State) slash(t *Task, nd *Node, bps uint32, reason string, ev *[]Event) {
-	s.slashID(t.ID, nd, bps, reason, ev)
+// slash burns bps basis points of nd's stake (rounded down) and returns the amount taken.
+func (s *State) slash(t *Task, nd *Node, bps uint32, reason string, ev *[]Event) uint64 {
+	return s.slashID(t.ID, nd, bps, reason, ev)
 }
 
 // slashID is slash for a task known by its ID only (it may have been pruned).
-func (s *State) slashID(task TaskID, nd *Node, bps uint32, reason string, ev *[]Event) {
+func (s *State) slashID(task TaskID, nd *Node, bps uint32, reason string, ev *[]Event) uint64 {
 	hi, lo := bits.Mul64(nd.Stake, uint64(bps))
 	amt, _ := bits.Div64(hi, lo, 10000) // hi < 10000 since bps <= 10000
 	if amt == 0 {
-		return
+		return 0
 	}
 	nd.Stake -= amt
 	nd.Record.Slashed += amt
@@ -861,4 +861,5 @@ func (s *State) slashID(task TaskID, nd *Node, bps uint32, reason string, ev *[]
 	s.touch(kindMeta, [32]byte{})
 	s.touch(kindNode, nd.Key)
 	*ev = append(*ev, Event{Type: EventSlash, Task: task, Node: nd.Key, Amount: amt, Reason: reason})
+	return amt
 }

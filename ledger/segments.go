@@ -634,12 +634,11 @@ func decodeDispute(dc *decoder) *Dispute {
 // lying trainer shares the trainer's: the work of catching a liar is paid by the liar, while
 // the burned half keeps framing an honest side a loss even for colluders that win a dispute.
 func (s *State) slashPaying(t *Task, nd *Node, bps uint32, reason string, ev *[]Event, payees ...PubKey) {
-	before := nd.Record.Slashed
-	s.slash(t, nd, bps, reason, ev)
+	taken := s.slash(t, nd, bps, reason, ev)
 	if len(payees) == 0 {
 		return
 	}
-	share := (nd.Record.Slashed - before) / 2 / uint64(len(payees))
+	share := taken / 2 / uint64(len(payees))
 	if share == 0 {
 		return
 	}
