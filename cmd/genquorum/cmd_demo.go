@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,30 +26,29 @@ import (
 )
 
 type demoOptions struct {
-	tasks      int
-	replicas   uint32
-	rule       string
-	modelsDir  string
-	maxTokens  int
-	decode     string
-	temp       float32
-	topK       int
-	topP       float32
-	profiles   []string
-	cheaters   []string
-	inFlight   int
-	jsonOut    string
-	dir        string
-	adaptive   bool
-	scoreCheck bool
-	window     uint64
-	reveal     uint64
-	minCommit  time.Duration
-	minReveal  time.Duration
-	imageModel string
-	imageAlt   string
-	images     int
-	policy     bool
+	tasks                      int
+	replicas                   uint32
+	rule                       string
+	modelsDir                  string
+	maxTokens                  int
+	decode                     string
+	temp                       float32
+	topK                       int
+	topP                       float32
+	profiles                   []string
+	cheaters                   []string
+	inFlight                   int
+	jsonOut                    string
+	dir                        string
+	adaptive                   bool
+	scoreCheck                 bool
+	window                     uint64
+	reveal                     uint64
+	minCommitSec, minRevealSec float64
+	imageModel                 string
+	imageAlt                   string
+	images                     int
+	policy                     bool
 }
 
 func newDemoCommand(g *globalOptions) *cobra.Command {
@@ -98,8 +96,8 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.BoolVar(&o.adaptive, "adaptive", true, "give a task without a verdict a second round with max(2n-1, n+1) executors (if enough nodes)")
 	f.Uint64Var(&o.window, "window", 300, "commit window in blocks (executors run the task within it)")
 	f.Uint64Var(&o.reveal, "reveal-window", 50, "reveal window in blocks (a task whose executors all reveal settles at once)")
-	f.DurationVar(&o.minCommit, "min-commit", 30*time.Second, "least block time a commit window stays open, however fast blocks come (an idle machine makes about 20 blocks a second)")
-	f.DurationVar(&o.minReveal, "min-reveal", 10*time.Second, "least block time a reveal window stays open")
+	f.Float64Var(&o.minCommitSec, "min-commit-seconds", 30, "least block time a commit window stays open, however fast blocks come (an idle machine makes about 20 blocks a second)")
+	f.Float64Var(&o.minRevealSec, "min-reveal-seconds", 10, "least block time a reveal window stays open")
 	f.StringVar(&o.dir, "dir", "", "keep the network's files here (default: a temporary directory, removed)")
 	return cmd
 }
@@ -115,8 +113,8 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	if o.inFlight < 1 {
 		return usagef("--in-flight %d: want at least 1", o.inFlight)
 	}
-	if o.minCommit < 0 || o.minReveal < 0 {
-		return usagef("--min-commit %v, --min-reveal %v: want durations of at least 0", o.minCommit, o.minReveal)
+	if o.minCommitSec < 0 || o.minRevealSec < 0 {
+		return usagef("--min-commit-seconds %g, --min-reveal-seconds %g: want 0 or more", o.minCommitSec, o.minRevealSec)
 	}
 	if len(o.profiles) == 0 {
 		return usagef("--profiles: at least one honest node's profile is needed")
@@ -211,7 +209,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	}
 	params := ledger.DefaultParams()
 	params.CommitWindow, params.RevealWindow = o.window, o.reveal
-	params.MinCommitMillis, params.MinRevealMillis = uint64(o.minCommit.Milliseconds()), uint64(o.minReveal.Milliseconds())
+	params.MinCommitMillis, params.MinRevealMillis = uint64(o.minCommitSec*1000), uint64(o.minRevealSec*1000)
 	if err := params.Validate(); err != nil {
 		return usagef("--window, --reveal-window: %v", err)
 	}

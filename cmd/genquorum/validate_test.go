@@ -21,7 +21,7 @@ func TestTyposExitUsage(t *testing.T) {
 		{[]string{"node", "--home", dir, "--profile", "gpu"}, `--profile "gpu": unknown profile (known: exact,`},
 		{[]string{"demo", "--profiles", "bogus"}, `--profiles "bogus": unknown profile`},
 		{[]string{"demo", "--in-flight", "0"}, "--in-flight 0"},
-		{[]string{"demo", "--min-commit", "-1s"}, "--min-commit -1s"},
+		{[]string{"demo", "--min-commit-seconds", "-1"}, "--min-commit-seconds -1"},
 		{[]string{"demo", "--json", missing + ".json"}, "--json: open " + missing},
 		{[]string{"demo", "--json", dir}, "--json: write " + dir + ": not a regular file: directory"},
 		{[]string{"generate", "text", "--model", "x", "--prompt", "a", "--top-p", "5"}, "--top-p 5: want a probability in [0, 1]"},
