@@ -224,6 +224,22 @@ func isAlreadyInCache(err error) bool {
 	return bytes.Contains([]byte(err.Error()), []byte("tx already exists in cache"))
 }
 
+// LedgerEvents returns the ledger events among the events of an included transaction, in
+// order (ParseLedgerEvent on each).
+func (in *Inclusion) LedgerEvents() []ledger.Event {
+	var out []ledger.Event
+	for _, e := range in.Result.Events {
+		ae := abci.Event{Type: e.Type}
+		for _, a := range e.Attributes {
+			ae.Attributes = append(ae.Attributes, abci.EventAttribute{Key: a.Key, Value: a.Value})
+		}
+		if ev, ok := ParseLedgerEvent(ae); ok {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 func inclusion(res *ctypes.ResultTx) (*Inclusion, error) {
 	in := &Inclusion{Height: res.Height, Hash: res.Hash, Result: TxResult{Code: res.TxResult.Code, Log: res.TxResult.Log}}
 	for _, e := range res.TxResult.Events {

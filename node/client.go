@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/ledger"
 )
@@ -166,12 +164,8 @@ func (c *Client) SubmitBatch(ctx context.Context, rs []Request) ([]ledger.TaskID
 		at[id] = i
 	}
 	errs := make([]error, len(ids))
-	for _, e := range in.Result.Events {
-		ae := abci.Event{Type: e.Type}
-		for _, a := range e.Attributes {
-			ae.Attributes = append(ae.Attributes, abci.EventAttribute{Key: a.Key, Value: a.Value})
-		}
-		if ev, ok := chain.ParseLedgerEvent(ae); ok && ev.Type == ledger.EventItemRejected {
+	for _, ev := range in.LedgerEvents() {
+		if ev.Type == ledger.EventItemRejected {
 			if i, mine := at[ev.Task]; mine {
 				errs[i] = &ItemRejectedError{Code: uint32(ev.Amount), Log: ev.Reason}
 			}
