@@ -57,12 +57,15 @@ func ParsePolicy(b []byte) (ledger.Policy, error) {
 	c := m.Chosen
 	p := ledger.Policy{Model: ledger.Model{Name: m.Model}, Kind: string(engine.KindImage),
 		TypeIPairs: uint64(max(c.HonestPairs, 0)), TypeIIPairs: uint64(max(c.Type2Pairs, 0))}
-	if err := decodeHex32(m.ModelDigest, &p.Model.Digest); err != nil {
+	model, err := engine.ParseDigest(m.ModelDigest)
+	if err != nil {
 		return ledger.Policy{}, fmt.Errorf("%w: model digest: %v", ErrPolicy, err)
 	}
-	if err := decodeHex32(m.DatasetDigest, &p.Dataset); err != nil {
+	dataset, err := engine.ParseDigest(m.DatasetDigest)
+	if err != nil {
 		return ledger.Policy{}, fmt.Errorf("%w: dataset digest: %v", ErrPolicy, err)
 	}
+	p.Model.Digest, p.Dataset = model, dataset
 	for _, x := range c.Parts {
 		s, err := fingerprint.ParseScheme(x.Scheme)
 		if err != nil {
@@ -89,15 +92,6 @@ func ParsePolicy(b []byte) (ledger.Policy, error) {
 		return ledger.Policy{}, fmt.Errorf("%w: %v", ErrPolicy, err)
 	}
 	return p, nil
-}
-
-func decodeHex32(s string, out *[32]byte) error {
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 32 {
-		return fmt.Errorf("%q is not 64 hex digits", s)
-	}
-	copy(out[:], b)
-	return nil
 }
 
 // LookupPolicy returns the policy registered on the ledger for kind tasks on model m, or nil
