@@ -108,6 +108,11 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		// let 20 blocks pass before an honest executor has run its task; a long commit window
 		// costs nothing when everyone commits (the reveal phase then opens at once).
 		o.Params.CommitWindow, o.Params.RevealWindow = 200, 20
+		// Blocks also come every few milliseconds when transactions arrive, so 20 blocks can
+		// pass in a second: too short for a check round's voters to score the candidates
+		// (honest voters were slashed for no vote). Wall-time floors as testnet has (ledger
+		// doc "Load"), smaller, so that a task waiting on a silent executor stays short.
+		o.Params.MinCommitMillis, o.Params.MinRevealMillis = 5000, 2000
 		o.Params.SpotVerifiers = 2
 	}
 	if o.Clients == 0 {
