@@ -127,11 +127,19 @@ func (n *Node) trainSegments(ctx context.Context, tv chain.TaskView) (*opening, 
 // task's current state: a verifier votes on its picked segments; in a dispute the trainer
 // and the challenger give their digests at the step asked, the referee re-executes the one
 // disputed step. Queued on segments-open, dispute-open, bisect-query and referee-drawn; it
-// does nothing when it has nothing (more) to send.
+// does nothing when it has nothing (more) to send. A step that failed for a reason that may
+// pass (a peer not serving a state yet, as after a restart of every node) is queued again
+// for the next block, so that the node does not fall silent in a dispute it would win; it
+// stops once the task has moved on or settled (segmentStep then sends nothing).
 func (n *Node) segmentWork(ctx context.Context, k jobKey) {
 	log := n.logger.With("task", k.task.String()[:12])
 	if err := n.segmentStep(ctx, k, log); err != nil && ctx.Err() == nil {
-		log.Warn("training task: nothing sent", "err", err)
+		if errors.Is(err, errUnrunnable) {
+			log.Warn("training task: nothing sent", "err", err)
+			return
+		}
+		log.Warn("training task: nothing sent, retrying at the next block", "err", err)
+		n.queueSegment(k)
 	}
 }
 
