@@ -55,7 +55,9 @@ func startChaos(t *testing.T, testnetArgs []string, nodeArgs func(i int) []strin
 		t.Fatal(stderr)
 	}
 	c.args = func(i int) []string {
-		return append([]string{"node", "--home", c.home(i), "--log-level", "warn"}, nodeArgs(i)...)
+		// info: a start-up that stalls (seen once under load, not diagnosed) leaves in the
+		// logs waitFor prints how far each node got.
+		return append([]string{"node", "--home", c.home(i), "--log-level", "info"}, nodeArgs(i)...)
 	}
 	c.procs = make([]*proc, 4)
 	for i := range c.procs {
