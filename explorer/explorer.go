@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -122,6 +123,9 @@ type TaskRow struct {
 	// Guess is, under a policy, the probability that a guess passes (at the policy's Type II
 	// upper bound), and PolicyNote names the policy and its measured rates.
 	Guess, PolicyNote string
+	// Check says how the task is checked beyond its replicas: a spot check's probability and
+	// the draw's outcome, an escalation (checkNote); empty for a plain replicated task.
+	Check string
 }
 
 // NodeRow is one node on the page.
@@ -164,7 +168,7 @@ func (x *Explorer) page(ctx context.Context) Page {
 				}
 			}
 		}
-		p.Tasks = append(p.Tasks, TaskRow{TaskView: tv, PromptText: string(tv.Prompt)})
+		p.Tasks = append(p.Tasks, TaskRow{TaskView: tv, PromptText: string(tv.Prompt), Check: checkNote(&tv)})
 	}
 	// Odds of each verdict: under its policy, from the policy's measured Type I and Type II
 	// (computed here, off-chain: the ledger holds the rates as integers); otherwise the binomial
@@ -195,6 +199,45 @@ func (x *Explorer) page(ctx context.Context) Page {
 		p.Nodes = append(p.Nodes, NodeRow{n})
 	}
 	return p
+}
+
+// checkNote describes a task's spot check and escalation (ledger.SpotState): the probability
+// of verification, whether the draw is pending, verified (with how many verifiers) or left
+// the task unverified, and whether the verdict drew extra verifiers.
+func checkNote(tv *chain.TaskView) string {
+	var parts []string
+	if tv.SpotPPM != 0 {
+		s := fmt.Sprintf("spot check q = %s", ppmPercent(tv.SpotPPM))
+		switch {
+		case tv.Spot == nil || tv.Spot.Phase == ledger.SpotNone:
+			if tv.Spot != nil && tv.Spot.DrawAt != 0 {
+				s += fmt.Sprintf(": drawn at height %d", tv.Spot.DrawAt)
+			} else {
+				s += ": executor not committed yet"
+			}
+		case tv.Spot.Phase == ledger.SpotVerified:
+			s += ": drawn, verifiers assigned"
+		case tv.Spot.Phase == ledger.SpotUnverified && tv.Spot.Note == ledger.ReasonSpotNoVerifiers:
+			s += ": drawn, but too few free verifiers: unverified"
+		case tv.Spot.Phase == ledger.SpotUnverified:
+			s += ": not drawn, unverified"
+		}
+		parts = append(parts, s)
+	}
+	if tv.Spot != nil && tv.Spot.Escalated {
+		parts = append(parts, "escalated: extra verifiers drawn")
+	}
+	if tv.Spot != nil && tv.Spot.Note != "" && tv.Spot.Note != ledger.ReasonSpotNoVerifiers {
+		parts = append(parts, tv.Spot.Note)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ppmPercent writes parts per million as a percentage with no trailing zeros.
+func ppmPercent(ppm uint32) string {
+	s := strconv.FormatFloat(float64(ppm)/1e4, 'f', 4, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s + " %"
 }
 
 // policyOdds fills t's odds from its verification policy, if it has one.

@@ -221,3 +221,26 @@ func TestPolicyOdds(t *testing.T) {
 		t.Errorf("odds cell %q", cell)
 	}
 }
+
+// TestCheckNote covers every spot phase and escalation as the page words them.
+func TestCheckNote(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		tv   chain.TaskView
+		want string
+	}{
+		{"plain", chain.TaskView{}, ""},
+		{"waiting", chain.TaskView{SpotPPM: 50000}, "spot check q = 5 %: executor not committed yet"},
+		{"draw scheduled", chain.TaskView{SpotPPM: 125, Spot: &ledger.SpotState{DrawAt: 42}}, "spot check q = 0.0125 %: drawn at height 42"},
+		{"verified", chain.TaskView{SpotPPM: 1000000, Spot: &ledger.SpotState{Phase: ledger.SpotVerified, DrawAt: 9}}, "spot check q = 100 %: drawn, verifiers assigned"},
+		{"unverified", chain.TaskView{SpotPPM: 300000, Spot: &ledger.SpotState{Phase: ledger.SpotUnverified, DrawAt: 9}}, "spot check q = 30 %: not drawn, unverified"},
+		{"no verifiers", chain.TaskView{SpotPPM: 300000, Spot: &ledger.SpotState{Phase: ledger.SpotUnverified, Note: ledger.ReasonSpotNoVerifiers}},
+			"spot check q = 30 %: drawn, but too few free verifiers: unverified"},
+		{"escalated", chain.TaskView{Spot: &ledger.SpotState{Escalated: true}}, "escalated: extra verifiers drawn"},
+		{"escalation skipped", chain.TaskView{Spot: &ledger.SpotState{Note: ledger.ReasonEscalationSkipped}}, ledger.ReasonEscalationSkipped},
+	} {
+		if got := checkNote(&c.tv); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -56,7 +56,7 @@ setTimeout(refresh, 2000);
 <td><code>{{short .ID}}</code><br>round {{.Round}}</td>
 <td>{{.Kind}}<br>{{.Model}}</td>
 <td class="prompt">{{.PromptText}}</td>
-<td class="status {{.Status}}">{{.Status}}{{if .Reason}}<br>{{.Reason}}{{end}}</td>
+<td class="status {{.Status}}">{{.Status}}{{if .Reason}}<br>{{.Reason}}{{end}}{{if .Check}}<br><small class="check">{{.Check}}</small>{{end}}</td>
 <td class="verdict">{{if .Value}}<code>{{.Value}}</code><br>{{.Support}} of {{len .Executors}} (need {{.Need}}, {{.Rule}}){{else}}-{{end}}</td>
 <td class="odds">{{if .Odds}}{{.Odds}}{{else}}-{{end}}{{if .Guess}}<br>a guess passes &le; {{.Guess}}<br><small class="policy">{{.PolicyNote}}</small>{{end}}</td>
 <td><table>{{range .Executors}}<tr><td><code>{{short .Node}}</code></td><td class="outcome">{{.Outcome}}</td><td><code>{{.Fingerprint}}</code></td></tr>{{end}}</table></td>
