@@ -199,11 +199,12 @@
 // (StatusNoVerdict, Reason naming the step, fee refunded); a challenger that lied is slashed
 // and the next challenger's dispute opens; when none is left the task is accepted, Value is
 // the series, and the trainer and every verifier that voted (a lying challenger excepted)
-// share the fee. A side silent in its phase loses (SlashNoRevealBPS, ReasonNoAnswer); a
-// silent referee ends the task without verdict (only the referee slashed); no eligible
+// share the fee. A side silent in its phase loses (ReasonNoAnswer, slashed as a missed
+// reveal: see Downtime); a silent referee ends the task without verdict (only the referee
+// slashed); no eligible
 // referee ends it without verdict. Only digests, step numbers and bitmasks reach the
 // ledger: distances are judged by the verifiers. Known limits: verifier votes are not
-// committed before they are shown; the referee is not paid; the series must fit
+// committed before they are shown; the series must fit
 // MaxFingerprintBytes (S+1 checkpoints of 32 + 4 dim bytes).
 //
 // # Load: batches, time floors, capacity
@@ -287,9 +288,9 @@
 // since the ledger cannot see whether a silent node is watching; it is bounded by the
 // node's open assignments (its Capacity) per jailing, and jailings and waived reveals stay
 // in the node's public Record. A missed vote (a check round's, or a training verifier's on its
-// segments: ReasonNoVote) is handled as a missed reveal: deferred, and waived by jailing.
-// Known limits: a silent side of a training dispute (ReasonNoAnswer) is still slashed per
-// task at once (its silence also loses the dispute); a node whose last transactions are included after it died (they were in flight) is
+// segments: ReasonNoVote) and a side's silence in a training dispute (ReasonNoAnswer, which
+// also loses the dispute) are handled as missed reveals: deferred, and waived by jailing.
+// Known limit: a node whose last transactions are included after it died (they were in flight) is
 // seen as alive at that height, which only matters for slashes deferred before then.
 //
 // # Unrunnable tasks

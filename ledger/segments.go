@@ -443,7 +443,10 @@ func (s *State) resolve(t *Task, ev *[]Event) {
 }
 
 // disputeTimeout ends a dispute phase whose deadline passed: a side that owed an answer
-// loses (slashed SlashNoRevealBPS); a silent referee ends the task without verdict.
+// loses; a silent referee ends the task without verdict. The silent node is treated as a
+// missed reveal (silent): slashed SlashNoRevealBPS at once without jailing, else deferred
+// until it shows life and waived if it is jailed for the silence, so that a node killed
+// during a dispute is not slashed once per task on top of its jailing.
 func (s *State) disputeTimeout(t *Task, ev *[]Event) {
 	d := t.Dispute
 	d.Resolved = true
@@ -455,7 +458,7 @@ func (s *State) disputeTimeout(t *Task, ev *[]Event) {
 		ref.Open--
 		ref.Record.NoReveal++
 		s.touch(kindNode, ref.Key)
-		s.slash(t, ref, s.params.SlashNoRevealBPS, ReasonNoAnswer, ev)
+		s.silent(t, ref, ReasonNoAnswer, ev)
 		s.finishSegments(t, settleNone, "referee did not answer", ev)
 		return
 	}
@@ -463,14 +466,14 @@ func (s *State) disputeTimeout(t *Task, ev *[]Event) {
 		cx.Outcome = OutcomeNoVote
 		c.Record.NoReveal++
 		s.touch(kindNode, c.Key)
-		s.slash(t, c, s.params.SlashNoRevealBPS, ReasonNoAnswer, ev)
+		s.silent(t, c, ReasonNoAnswer, ev)
 	}
 	if !d.TrainerSent {
 		tx := &t.Executors[0]
 		tx.Outcome = OutcomeNoReveal
 		s.nodes[tx.Node].Record.NoReveal++
 		s.touch(kindNode, tx.Node)
-		s.slash(t, s.nodes[tx.Node], s.params.SlashNoRevealBPS, ReasonNoAnswer, ev)
+		s.silent(t, s.nodes[tx.Node], ReasonNoAnswer, ev)
 		s.finishSegments(t, settleReject, fmt.Sprintf("trainer did not answer the digest after step %d", d.Query), ev)
 		return
 	}

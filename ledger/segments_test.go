@@ -45,11 +45,12 @@ type segRun struct {
 	trainerFrom, challengerFrom int
 	silent                      string
 	drift                       []uint32 // segments every verifier fails on its own hardware although its digests agree
+	params                      []func(*ledger.Params)
 }
 
 func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet) {
 	t.Helper()
-	n := newCheckNet(t)
+	n := newCheckNet(t, r.params...)
 	d := ledger.NewSigner(key("d"), checkChain)
 	n.block(n.client.Transfer(d.Key(), 2000))
 	n.block(d.RegisterNode(ledger.RegisterNode{Stake: 1000, Models: []ledger.Model{n.model}}))
@@ -351,6 +352,40 @@ func TestSegmentsSilence(t *testing.T) {
 	for _, x := range task.Executors {
 		if got := slashReasons(events, x.Node); len(got) != 0 && x.Node != task.Dispute.Referee {
 			t.Errorf("%v slashed %q", x.Node, got)
+		}
+	}
+}
+
+// TestSegmentsSilenceWithJailing: on a chain with downtime jailing, a side silent in a
+// dispute is treated as a missed reveal: its slash is deferred (EventSlashDeferred with
+// ReasonNoAnswer) and the silence counts as a miss, instead of a slash per task, so a node
+// killed during a dispute pays once, at its jailing or when it shows life again.
+func TestSegmentsSilenceWithJailing(t *testing.T) {
+	jail := func(p *ledger.Params) { p.JailAfterMisses = 3 }
+	for _, who := range []string{"trainer", "referee"} {
+		task, events, n := runSegments(t, segRun{trainerFrom: 5, challengerFrom: -1, silent: who, params: []func(*ledger.Params){jail}})
+		if task.Status != ledger.StatusNoVerdict {
+			t.Fatalf("silent %s: status %s reason %q", who, task.Status, task.Reason)
+		}
+		silent := task.Executors[0].Node
+		if who == "referee" {
+			silent = task.Dispute.Referee
+		}
+		if got := slashReasons(events, silent); len(got) != 0 {
+			t.Errorf("silent %s slashed at once: %q", who, got)
+		}
+		deferred := 0
+		for _, e := range events {
+			if e.Type == ledger.EventSlashDeferred && e.Node == silent {
+				deferred++
+				if e.Reason != ledger.ReasonNoAnswer {
+					t.Errorf("silent %s: deferred with reason %q", who, e.Reason)
+				}
+			}
+		}
+		nd, _ := n.st.Node(silent)
+		if deferred != 1 || len(nd.Pending) != 1 || nd.Missed != 1 {
+			t.Errorf("silent %s: %d deferred, pending %d, missed %d; want 1, 1, 1", who, deferred, len(nd.Pending), nd.Missed)
 		}
 	}
 }
