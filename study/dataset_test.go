@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,13 +145,25 @@ func TestCheckTaskDigestAndStrayFiles(t *testing.T) {
 func TestParseSeeds(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want int
-		ok   bool
-	}{{"1", 1, true}, {"1-10", 10, true}, {"1-3,7", 4, true}, {"x", 0, false}, {"5-1", 0, false}, {"0-100000", 0, false}} {
+		want []uint64 // nil: an error
+	}{
+		{"1", []uint64{1}},
+		{"42", []uint64{42}},
+		{"1-3", []uint64{1, 2, 3}},
+		{"1-2,7", []uint64{1, 2, 7}},
+		{"1-3,7", []uint64{1, 2, 3, 7}},
+		{"x", nil},
+		{"5-1", nil},
+		{"0-100000", nil},
+		{"0-1000000", nil},
+	} {
 		s, err := ParseSeeds(c.in)
-		if (err == nil) != c.ok || len(s) != c.want {
-			t.Errorf("ParseSeeds(%q) = %v, %v", c.in, s, err)
+		if !slices.Equal(s, c.want) || (err != nil) != (c.want == nil) {
+			t.Errorf("ParseSeeds(%q) = %v, %v; want %v", c.in, s, err, c.want)
 		}
+	}
+	if s, err := ParseSeeds("1-10"); len(s) != 10 || err != nil {
+		t.Errorf("ParseSeeds(%q) = %v, %v; want 1..10", "1-10", s, err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/progress"
+	"github.com/genquorum/genquorum/study"
 )
 
 type generateImageOptions struct {
@@ -71,37 +71,11 @@ byte-identical PNGs on any machine and any GOMAXPROCS.`,
 	return cmd
 }
 
-// parseSeeds parses "42", "1-100" or "1,5,9" (and combinations like "1-3,7").
-func parseSeeds(s string) ([]uint64, error) {
-	var seeds []uint64
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.ParseUint(lo, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad seed %q", part)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.ParseUint(hi, 10, 64); err != nil || b < a {
-				return nil, fmt.Errorf("bad seed range %q", part)
-			}
-		}
-		if b-a >= 100000 || len(seeds)+int(b-a) >= 100000 {
-			return nil, fmt.Errorf("seed list %q: over 100000 seeds", s)
-		}
-		for v := a; v <= b; v++ {
-			seeds = append(seeds, v)
-		}
-	}
-	return seeds, nil
-}
-
 func runGenerateImage(ctx context.Context, g *globalOptions, o generateImageOptions) error {
 	if len(o.prompts) == 0 {
 		return usagef("--prompt is required")
 	}
-	seeds, err := parseSeeds(o.seeds)
+	seeds, err := study.ParseSeeds(o.seeds)
 	if err != nil {
 		return usagef("--seed: %v", err)
 	}

@@ -113,22 +113,3 @@ func TestGenerateImageBadInput(t *testing.T) {
 		}
 	}
 }
-
-func TestParseSeeds(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []uint64
-	}{
-		{"42", []uint64{42}},
-		{"1-3", []uint64{1, 2, 3}},
-		{"1-2,7", []uint64{1, 2, 7}},
-		{"x", nil},
-		{"5-1", nil},
-		{"0-1000000", nil},
-	} {
-		got, err := parseSeeds(tc.in)
-		if !slices.Equal(got, tc.want) || (err != nil) != (tc.want == nil) {
-			t.Errorf("parseSeeds(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
-		}
-	}
-}
