@@ -19,6 +19,9 @@
 //   - RunOdds (Figure 3): P(correct verdict) of n verifiers with p measured by a table1 run in
 //     the same directory (package odds).
 //   - Consensus: Table 1 on any image files grouped by the caller (genquorum consensus).
+//   - ProfileDrift, Samples and ClassifierAgreement: one diffusion model's drift across
+//     profiles, its sample grid, and how often a classifier labels its images with the class
+//     their prompt asks for (genquorum diffusion drift, grid and eval).
 //
 // # Directory layout
 //

@@ -12,6 +12,7 @@ import (
 
 	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/progress"
+	"github.com/genquorum/genquorum/study"
 	"github.com/genquorum/genquorum/tensor"
 )
 
@@ -218,23 +219,15 @@ func runDiffusionGrid(ctx context.Context, g *globalOptions, o diffusionGridOpti
 	if err != nil {
 		return err
 	}
-	m := nm.Model
 	prompts := diffusion.ClassPrompts[:]
 	if len(o.prompts) > 0 {
 		prompts = o.prompts
 	}
 	bar := progress.New(g.stderr, len(prompts)*o.seeds, "sampling")
-	imgs, err := parallelMap(ctx, len(prompts)*o.seeds, func(ctx context.Context, i int) (diffusion.Image, error) {
-		defer bar.Add(1)
-		return m.Sample(ctx, diffusion.SampleParams{Prompt: prompts[i/o.seeds], Steps: o.steps, Sampler: o.sampler,
-			CFGScale: o.cfg, Seed: uint64(i%o.seeds + 1)}, prof)
-	})
+	rows, err := study.Samples(ctx, nm.Model, study.SampleConfig{Prompts: prompts, Seeds: o.seeds, Steps: o.steps,
+		Sampler: o.sampler, CFGScale: o.cfg, Profile: prof, Progress: func() { _ = bar.Add(1) }})
 	if err != nil {
 		return err
-	}
-	rows := make([][]diffusion.Image, len(prompts))
-	for c := range rows {
-		rows[c] = imgs[c*o.seeds : (c+1)*o.seeds]
 	}
 	f, err := os.Create(o.out)
 	if err != nil {

@@ -126,7 +126,6 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 	if err != nil {
 		return err
 	}
-	m := nm.Model
 	c, err := diffusion.LoadClassifier(o.classifier)
 	if err != nil {
 		return err
@@ -139,34 +138,12 @@ func runDiffusionEval(ctx context.Context, g *globalOptions, o diffusionEvalOpti
 		prompts, targets = []string{"A photo of a " + diffusion.ConceptToken}, []int{o.concept}
 	}
 	bar := progress.New(g.stderr, len(prompts)*o.seeds, "sampling")
-	total := 0
-	fmt.Fprintf(g.stdout, "%-26s %s\n", "prompt", "classified as the prompt's class")
-	for pi, prompt := range prompts {
-		class := targets[pi]
-		imgs, err := parallelMap(ctx, o.seeds, func(ctx context.Context, i int) (diffusion.Image, error) {
-			defer bar.Add(1)
-			return m.Sample(ctx, diffusion.SampleParams{Prompt: prompt, Steps: o.steps, Sampler: o.sampler,
-				CFGScale: o.cfg, Seed: uint64(i + 1)}, prof)
-		})
-		if err != nil {
-			return err
-		}
-		labels, err := c.Classify(imgs)
-		if err != nil {
-			return err
-		}
-		right := 0
-		for _, l := range labels {
-			if l == class {
-				right++
-			}
-		}
-		total += right
-		fmt.Fprintf(g.stdout, "%-26s %d/%d (as class %d)\n", prompt, right, o.seeds, class)
+	a, err := study.ClassifierAgreement(ctx, nm.Model, c, study.SampleConfig{Prompts: prompts, Seeds: o.seeds, Steps: o.steps,
+		Sampler: o.sampler, CFGScale: o.cfg, Profile: prof, Progress: func() { _ = bar.Add(1) }}, targets)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(g.stdout, "%-26s %d/%d = %.3f (chance 0.100)\n", "all", total, len(prompts)*o.seeds,
-		float64(total)/float64(len(prompts)*o.seeds))
-	return nil
+	return a.WriteText(g.stdout)
 }
 
 type diffusionDriftOptions struct {
