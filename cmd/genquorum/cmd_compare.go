@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 
@@ -32,14 +31,6 @@ distance between them (imagehash's hash1 - hash2): TSV with the header
 	return cmd
 }
 
-// compareRow is one output row of compare in JSON form.
-type compareRow struct {
-	HashName string `json:"hash_name"`
-	Size     int    `json:"hash_size_or_binbits"`
-	Distance int    `json:"hamming_distance"`
-	Bits     int    `json:"bits"`
-}
-
 func runCompare(ctx context.Context, g *globalOptions, opts hashSpecOptions, a, b string) error {
 	specs, err := opts.specs()
 	if err != nil {
@@ -64,24 +55,13 @@ func runCompare(ctx context.Context, g *globalOptions, opts hashSpecOptions, a, 
 		}
 		hashes[i] = h
 	}
-	w := bufio.NewWriter(g.stdout)
-	if opts.format == "tsv" {
-		fmt.Fprint(w, "hash_name\thash_size_or_binbits\thamming_distance\tbits\n")
+	ds, err := hashscan.Distances(specs, hashes[0], hashes[1])
+	if err != nil {
+		return fmt.Errorf("compare: %w", err) // cannot happen: same specs
 	}
-	for i, s := range specs {
-		d, err := hashes[0][i].Distance(hashes[1][i])
-		if err != nil {
-			return fmt.Errorf("compare: %v: %w", s, err) // cannot happen: same spec
-		}
-		if opts.format == "json" {
-			row, err := json.Marshal(compareRow{s.Kind.String(), s.Size, d, s.Bits()})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "%s\n", row)
-		} else {
-			fmt.Fprintf(w, "%v\t%d\t%d\t%d\n", s.Kind, s.Size, d, s.Bits())
-		}
+	w := bufio.NewWriter(g.stdout)
+	if err := hashscan.WriteDistances(w, opts.format, ds); err != nil {
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("compare: write output: %w", err)

@@ -174,22 +174,16 @@ func runHash(ctx context.Context, g *globalOptions, opts hashOptions, paths []st
 	res = append(res, bad...)
 	slices.SortStableFunc(res, func(a, b hashscan.Result) int { return strings.Compare(a.File, b.File) })
 
-	w := bufio.NewWriter(g.stdout)
-	if opts.format == "tsv" {
-		fmt.Fprint(w, "file\thash_name\thash_size_or_binbits\thex\n")
-	}
 	failed := 0
 	for _, r := range res {
 		if r.Err != nil {
 			failed++
 			fmt.Fprintf(g.stderr, "genquorum hash: %s: %v\n", r.File, r.Err)
-			continue
 		}
-		for i, s := range specs {
-			if err := hashscan.WriteRow(w, opts.format, r.File, s, r.Hashes[i]); err != nil {
-				return err
-			}
-		}
+	}
+	w := bufio.NewWriter(g.stdout)
+	if err := hashscan.WriteResults(w, opts.format, res, specs); err != nil {
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("hash: write output: %w", err)
