@@ -140,26 +140,13 @@ func runCollisions(ctx context.Context, g *globalOptions, opts collisionsOptions
 	if len(kinds) == 0 {
 		return fmt.Errorf("collisions: no hashes in the input match --kind %q --size %q", opts.kind, opts.size)
 	}
-	var results []table.Result
-	for _, k := range kinds {
-		if k.Skipped > 0 {
-			g.logger.Warn("rows not matching --group-by were skipped", "kind", k.Label(), "rows", k.Skipped)
-		}
-		scopes, err := table.Scopes(opts.scope, k)
-		if err != nil {
-			return usageError{err}
-		}
-		for _, scope := range scopes {
-			r, err := table.Count(ctx, k, scope, table.CountOptions{Tolerance: opts.tolerance, Method: method,
-				Workers: opts.workers, List: opts.list, Logger: g.logger})
-			if errors.Is(err, table.ErrToleranceWidth) {
-				return usageError{err}
-			}
-			if err != nil {
-				return err
-			}
-			results = append(results, r)
-		}
+	results, err := table.CountAll(ctx, kinds, opts.scope, table.CountOptions{Tolerance: opts.tolerance, Method: method,
+		Workers: opts.workers, List: opts.list, Logger: g.logger})
+	if errors.Is(err, table.ErrNoGroups) || errors.Is(err, table.ErrToleranceWidth) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
 	}
 	return table.Write(g.stdout, opts.format, results)
 }

@@ -159,6 +159,31 @@ func Count(ctx context.Context, k *Kind, scope string, opts CountOptions) (Resul
 }
 
 // hexOf prints hash i of s as AppendHex reads it.
+// CountAll counts every kind in each scope the request gives it (Scopes), in order, and
+// warns on opts.Logger of rows a kind skipped (not matching ReadOptions.GroupBy). Its errors
+// wrap ErrNoGroups when the request needs groups a kind lacks, and ErrToleranceWidth as
+// Count's do.
+func CountAll(ctx context.Context, kinds []*Kind, request string, opts CountOptions) ([]Result, error) {
+	var results []Result
+	for _, k := range kinds {
+		if k.Skipped > 0 && opts.Logger != nil {
+			opts.Logger.Warn("rows not matching --group-by were skipped", "kind", k.Label(), "rows", k.Skipped)
+		}
+		scopes, err := Scopes(request, k)
+		if err != nil {
+			return nil, err
+		}
+		for _, scope := range scopes {
+			r, err := Count(ctx, k, scope, opts)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, r)
+		}
+	}
+	return results, nil
+}
+
 func hexOf(s *collide.Set, i int) string {
 	const digits = "0123456789abcdef"
 	h := s.At(i)

@@ -3,6 +3,7 @@ package table
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"math/bits"
 	"os"
 	"regexp"
@@ -202,4 +203,42 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCountAll: each kind in each scope of the request, in order, as Count gives them; a
+// request for groups of ungrouped hashes is ErrNoGroups; skipped rows are warned of.
+func TestCountAll(t *testing.T) {
+	read := func(opts ReadOptions) []*Kind {
+		kinds, err := Read(strings.NewReader(input+"0000\tc\ty/none.png\n"), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kinds
+	}
+	var logged bytes.Buffer
+	opts := CountOptions{Tolerance: 2, Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+	grouped := read(ReadOptions{GroupBy: regexp.MustCompile(`/([ab])_`), IDColumn: "file"})
+	got, err := CountAll(t.Context(), grouped, "both", opts)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("CountAll(both) = %d results, %v; want 2", len(got), err)
+	}
+	for i, scope := range []string{ScopeGroups, ScopeAll} {
+		want, err := Count(t.Context(), grouped[0], scope, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i].Scope != scope || !slicesEqual(got[i].Collisions, want.Collisions) || got[i].Pairs != want.Pairs {
+			t.Errorf("result %d: scope %s, %d pairs, collisions %v; want %s, %d, %v", i, got[i].Scope, got[i].Pairs,
+				got[i].Collisions, scope, want.Pairs, want.Collisions)
+		}
+	}
+	if !strings.Contains(logged.String(), "rows not matching --group-by were skipped") || !strings.Contains(logged.String(), "rows=1") {
+		t.Errorf("log %q: want the skipped row warned of", logged.String())
+	}
+	if _, err := CountAll(t.Context(), read(ReadOptions{}), "groups", opts); !errors.Is(err, ErrNoGroups) {
+		t.Errorf("CountAll(groups) of ungrouped hashes: %v, want ErrNoGroups", err)
+	}
+	if _, err := CountAll(t.Context(), grouped, "all", CountOptions{Tolerance: 17}); !errors.Is(err, ErrToleranceWidth) {
+		t.Errorf("CountAll with tolerance 17 on 16 bits: %v, want ErrToleranceWidth", err)
+	}
 }
