@@ -626,6 +626,15 @@ func TestChaosTwoOfFourDown(t *testing.T) {
 	c.kill(2)
 	c.kill(3)
 	h0 := height(t, c.rpc(0))
+	// What a timed-out wait would print names the dead processes and the live validators'
+	// heights and registrations.
+	d := c.diagnose()
+	for i, want := range []string{"height ", "height ", "process ended", "process ended"} {
+		part, _, _ := strings.Cut(strings.SplitN(d, fmt.Sprintf("--- node%d: ", i), 2)[1], "\n")
+		if !strings.Contains(part, want) || (i < 2 && !strings.Contains(part, "4 registered nodes")) {
+			t.Errorf("diagnosis of node %d: %q, want it to say %q", i, part, want)
+		}
+	}
 	// Give the two survivors time in which they could have made blocks if they had power.
 	deadline := time.Now().Add(4 * time.Second)
 	for time.Now().Before(deadline) {
