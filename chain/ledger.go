@@ -380,7 +380,7 @@ func viewTask(t ledger.Task) TaskView {
 	if sp := t.Spot; t.Spec.SpotPPM != 0 || sp != (ledger.SpotState{}) {
 		v.Spot = &sp
 	}
-	if t.Spec.Verify == ledger.VerifySegments {
+	if t.Spec.Verify == ledger.VerifySegments || t.Spec.Verify == ledger.VerifyTrajectory {
 		seg := t.Spec.Segment
 		v.Segment, v.SegmentRand, v.Dispute = &seg, hex.EncodeToString(t.SegmentRand[:]), t.Dispute
 	}

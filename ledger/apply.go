@@ -475,8 +475,8 @@ func (s *State) commit(tx *Tx, b *Commit, ev *[]Event) error {
 	if x.Committed {
 		return fmt.Errorf("%w: task %v", ErrAlreadyCommitted, t.ID)
 	}
-	if t.Spec.Verify == VerifySegments && i != 0 {
-		return fmt.Errorf("%w: task %v: only the trainer (executor 0) commits; verifiers vote", ErrNotCommitted, t.ID)
+	if t.Spec.oneCommitter() && i != 0 {
+		return fmt.Errorf("%w: task %v: only the trainer or generator (executor 0) commits; verifiers vote", ErrNotCommitted, t.ID)
 	}
 	if err := t.mayCommit(i); err != nil {
 		return err
@@ -605,6 +605,8 @@ func (s *State) endBlock(ev *[]Event) {
 			t.CheckDeadline = s.height + 1
 			s.addDue(t.CheckDeadline, t.ID)
 			s.touch(kindTask, t.ID)
+		case t.Status == StatusSegments && t.CheckDeadline == s.height && t.Spec.Verify == VerifyTrajectory:
+			s.finishTrajectory(t, ev)
 		case t.Status == StatusSegments && t.CheckDeadline == s.height:
 			s.nextDispute(t, 1, -1, ev)
 		case t.Status == StatusDispute && t.Dispute.Deadline == s.height:
@@ -617,7 +619,7 @@ func (s *State) endBlock(ev *[]Event) {
 // settle decides the current round of t, pays and slashes its executors, and then either
 // records the verdict, starts an adaptive second round, or refunds the fee.
 func (s *State) settle(t *Task, ev *[]Event) {
-	if s.openSegments(t, ev) {
+	if s.openSegments(t, ev) || s.openTrajectory(t, ev) {
 		return
 	}
 	if s.openCheck(t, ev) {

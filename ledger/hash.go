@@ -360,7 +360,7 @@ func encodeTask(e *encoder, t *Task, full bool) {
 	e.u32(t.Need)
 	e.str(t.Reason)
 	e.u64(t.CheckDeadline)
-	if t.Spec.Verify == VerifySegments {
+	if t.Spec.oneCommitter() {
 		e.fixed(t.SegmentRand[:])
 		encodeDispute(e, t.Dispute)
 	}
@@ -419,7 +419,7 @@ func decodeTask(d *decoder, v5 bool) *Task {
 	t.Need = d.u32()
 	t.Reason = d.str("reason", 256)
 	t.CheckDeadline = d.u64()
-	if t.Spec.Verify == VerifySegments {
+	if t.Spec.oneCommitter() {
 		t.SegmentRand = d.fixed32()
 		t.Dispute = decodeDispute(d)
 	}

@@ -197,6 +197,9 @@ func (s *State) vote(tx *Tx, b *Vote, ev *[]Event) error {
 	if t.Spec.Verify == VerifySegments {
 		return s.segmentVote(tx, t, i, b, ev)
 	}
+	if t.Spec.Verify == VerifyTrajectory {
+		return s.trajectoryVote(tx, t, i, b, ev)
+	}
 	x := &t.Executors[i]
 	fps, _ := Candidates(t)
 	switch {

@@ -99,7 +99,7 @@ func (t *Task) mayCommit(i int) error {
 // training task's verifiers do not).
 func (t *Task) waitsCommit(j int) bool {
 	y := &t.Executors[j]
-	return !y.Committed && j >= int(t.Spot.From) && !(t.Spec.Verify == VerifySegments && j != 0)
+	return !y.Committed && j >= int(t.Spot.From) && !(t.Spec.oneCommitter() && j != 0)
 }
 
 // holdForDraw is called when the commit window of t closes: a spot-checked task whose

@@ -125,9 +125,10 @@ type SubmitTask struct {
 	Fee            uint64      // escrowed, split among the agreeing executors
 	// Verify is VerifyEqual (settle on the revealed fingerprints) or VerifyScore (text: when
 	// the revealed sequences differ, the executors vote on each candidate; see check.go), or
-	// VerifySegments (training: segments re-executed by verifiers; see segments.go).
+	// VerifySegments (training: segments re-executed by verifiers; see segments.go), or
+	// VerifyTrajectory (images: trajectory segments re-run by verifiers; see trajectory.go).
 	Verify uint8
-	// Segment is encoded only when Verify == VerifySegments.
+	// Segment is encoded only when Verify == VerifySegments or VerifyTrajectory.
 	Segment SegmentSpec
 	// SpotPPM, when not 0, makes a spot-checked task (Replicas 1, VerifyEqual): the executor
 	// commits, then the next block's randomness draws verification with probability SpotPPM
@@ -297,7 +298,7 @@ func (b *SubmitTask) encode(e *encoder) {
 	} else {
 		e.u8(b.Verify)
 	}
-	if b.Verify == VerifySegments {
+	if b.oneCommitter() {
 		e.u32(b.Segment.Segments)
 		e.u32(b.Segment.SegmentSteps)
 		e.u32(b.Segment.Checks)
@@ -321,7 +322,7 @@ func (b *SubmitTask) decode(d *decoder) {
 	b.Fee = d.u64()
 	v := d.u8()
 	b.Verify = v &^ spotFlag
-	if b.Verify == VerifySegments {
+	if b.oneCommitter() {
 		b.Segment.Segments = d.u32()
 		b.Segment.SegmentSteps = d.u32()
 		b.Segment.Checks = d.u32()
@@ -361,7 +362,9 @@ func (b *SubmitTask) validate() error {
 			ErrMalformedTx, b.Replicas, b.Verify)
 	case b.Verify == VerifySegments:
 		return b.Segment.validate(b)
-	case b.Verify > VerifySegments:
+	case b.Verify == VerifyTrajectory:
+		return b.Segment.validateTrajectory(b)
+	case b.Verify > VerifyTrajectory:
 		return fmt.Errorf("%w: verify mode %d", ErrMalformedTx, b.Verify)
 	case b.Verify == VerifyScore && b.Tolerance != 0:
 		return fmt.Errorf("%w: score-verified tasks compare fingerprints exactly (tolerance %d)", ErrMalformedTx, b.Tolerance)
