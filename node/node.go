@@ -837,6 +837,11 @@ func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
 		if o, err = n.trainSegments(ctx, tv); err != nil {
 			return err
 		}
+	} else if tv.Verify == ledger.VerifyTrajectory { // only the generator (executor 0) commits
+		if len(tv.Executors) == 0 || tv.Executors[0].Node != n.key.String() {
+			return nil
+		}
+		o, err = n.generateTrajectory(ctx, tv)
 	} else {
 		o, err = n.runTask(ctx, k, tv)
 	}

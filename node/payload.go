@@ -75,6 +75,13 @@ type Request struct {
 	// SpotVerifiers with probability SpotPPM parts per million, drawn after the executor
 	// committed (ledger doc, "Spot checks and escalation").
 	SpotPPM uint32
+	// TrajectorySegments > 0 asks for trajectory verification of an image task
+	// (ledger.VerifyTrajectory): one generator commits, with its image fingerprint, the
+	// digests of its sampling states at TrajectorySegments+1 evenly spaced steps; Replicas-1
+	// verifiers each re-run the TrajectoryChecks segments drawn after its reveal (default 1).
+	// Tolerance must be 0 and MaxRounds false.
+	TrajectorySegments int
+	TrajectoryChecks   int
 }
 
 // familyOf is the fingerprint family each kind of task's artifacts are read with.
@@ -153,6 +160,16 @@ func (r Request) Spec() (ledger.SubmitTask, error) {
 		spec.Verify, spec.Tolerance = ledger.VerifySegments, 0
 		spec.Segment = ledger.SegmentSpec{Segments: uint32(S), SegmentSteps: uint32(tp.Checkpoint), Checks: uint32(r.SegmentChecks)}
 		spec.FingerprintLen = ledger.SeriesLen(S, r.SegmentDim)
+	}
+	if r.TrajectorySegments > 0 {
+		checks := max(1, r.TrajectoryChecks)
+		if r.Task.Kind != engine.KindImage || r.Task.Image == nil || r.TrajectorySegments > r.Task.Image.Steps || checks > r.TrajectorySegments {
+			return ledger.SubmitTask{}, fmt.Errorf("node: trajectory verification needs an image task of at least %d steps and at most as many checks", r.TrajectorySegments)
+		}
+		S := uint32(r.TrajectorySegments)
+		spec.Verify = ledger.VerifyTrajectory
+		spec.Segment = ledger.SegmentSpec{Segments: S, Checks: uint32(checks)}
+		spec.FingerprintLen += ledger.TrajectoryDigestsLen(S)
 	}
 	if r.ScoreCheck {
 		if r.Task.Kind != engine.KindText || r.Scheme.Family != fingerprint.Tokens {

@@ -149,6 +149,9 @@ func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) erro
 		return err
 	}
 	me := slices.IndexFunc(tv.Executors, func(e chain.ExecutorView) bool { return e.Node == n.key.String() })
+	if tv.Verify == ledger.VerifyTrajectory { // image tasks: trajectory.go
+		return n.trajectoryVote(ctx, k, tv, me, log)
+	}
 	if tv.Verify != ledger.VerifySegments || tv.Segment == nil {
 		return nil
 	}

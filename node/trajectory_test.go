@@ -1,0 +1,121 @@
+package node_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genquorum/genquorum/devnet"
+	"github.com/genquorum/genquorum/engine"
+	"github.com/genquorum/genquorum/engine/diffusion"
+	"github.com/genquorum/genquorum/fingerprint"
+	"github.com/genquorum/genquorum/ledger"
+	"github.com/genquorum/genquorum/models"
+	"github.com/genquorum/genquorum/node"
+	"github.com/genquorum/genquorum/quorum"
+)
+
+// TestTrajectoryOnDevnet runs trajectory-verified image tasks on a network (one CometBFT
+// validator, four nodes on exact, cpu-avx512, ampere-tf32 and ampere-fp16, each with its own
+// store and libp2p host): the generator drawn by the ledger commits its pHash/16 fingerprint and
+// the digests of its 20-step DDIM sampling states at 5 steps (4 segments), the two verifiers
+// fetch the drawn segment's states over p2p, re-run it on their own profile and vote. An honest
+// task is accepted, the generator's fingerprint is the value and everyone is paid; with every
+// node substituting a cheaper or other run whenever it generates (10 steps, half the guidance,
+// the fine-tuned model), the task is rejected by the segment check (the reason names the
+// segment) and the generator slashed; Euler instead of DDIM is caught by the ends check (its
+// first state is not the seed's noise).
+func TestTrajectoryOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a validator and 4 nodes, generates 5 images")
+	}
+	base, err := models.Diffusion("base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft, err := models.Diffusion("finetuned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := diffusion.New(base, ft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg engine.Registry
+	if err := reg.Register(eng); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
+	defer cancel()
+	params := ledger.DefaultParams()
+	params.CommitWindow, params.RevealWindow = 600, 300 // windows close early when all answered
+	specs := []devnet.NodeSpec{{Profile: "exact"}, {Profile: "cpu-avx512"}, {Profile: "ampere-tf32"}, {Profile: "ampere-fp16"}}
+	nw, err := devnet.Start(ctx, devnet.Options{Dir: t.TempDir(), Nodes: specs, Engines: &reg, Params: params,
+		EmptyBlockInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := nw.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	profile := map[string]string{}
+	for i, n := range nw.Nodes {
+		profile[n.Key().String()] = specs[i].Profile
+	}
+	scheme, err := fingerprint.ParseScheme("image:phash/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := engine.Task{Kind: engine.KindImage, Model: engine.ModelRef{Name: "base", Digest: base.Digest}, Prompt: "A photo of a coat",
+		Seed: 5, Image: &engine.ImageParams{Sampler: "ddim", Steps: 20, CFGScale: 3}}
+	for _, c := range []struct {
+		cheat  string
+		reason string // "" accepted
+	}{
+		{"", ""},
+		{diffusion.CheatFewerSteps, ledger.ReasonTrajectorySegment},
+		{diffusion.CheatGuidance, ledger.ReasonTrajectorySegment},
+		{diffusion.CheatOtherModel, ledger.ReasonTrajectorySegment},
+		{diffusion.CheatSampler, ledger.ReasonTrajectoryEnds},
+	} {
+		for _, n := range nw.Nodes {
+			n.SetTrainCheat(c.cheat)
+		}
+		id, err := nw.Clients[0].Submit(ctx, node.Request{Task: task, Scheme: scheme, Replicas: 3, Rule: quorum.Majority, Fee: 300,
+			TrajectorySegments: 4, TrajectoryChecks: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tv, err := nw.Clients[0].Wait(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen := tv.Executors[0]
+		t.Logf("%q: generator on %s, verifiers on %s and %s: %s %q", c.cheat, profile[gen.Node], profile[tv.Executors[1].Node],
+			profile[tv.Executors[2].Node], tv.Status, tv.Reason)
+		if tv.Verify != ledger.VerifyTrajectory {
+			t.Fatalf("task verify mode %d", tv.Verify)
+		}
+		if c.reason == "" {
+			if tv.Status != "accepted" {
+				t.Errorf("honest task: %s %q", tv.Status, tv.Reason)
+			}
+			for j, x := range tv.Executors {
+				if x.Outcome != "agreed" {
+					t.Errorf("honest task: executor %d %s", j, x.Outcome)
+				}
+			}
+			f, err := node.Fetch(ctx, nw.Chain, nw.ClientHost, id, node.FetchOptions{})
+			if err != nil || f.From != gen.Node || f.Distance != 0 {
+				t.Errorf("fetch of the accepted image: %+v %v", f, err)
+			}
+			continue
+		}
+		if tv.Status != "no-verdict" || !strings.HasPrefix(tv.Reason, c.reason) || gen.Outcome != "outlier" {
+			t.Errorf("%s: %s %q, generator %s; want rejected for %q", c.cheat, tv.Status, tv.Reason, gen.Outcome, c.reason)
+		}
+	}
+}
