@@ -9,6 +9,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
+
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/engine"
@@ -112,6 +115,12 @@ func RunHome(ctx context.Context, c HomeConfig, engines *engine.Registry, logger
 		return err
 	}
 	logger.Info("node starting", "home", c.Home, "key", n.Key().String()[:16], "rpc", v.RPCAddr(), "profile", c.Profile, "behaviour", c.Behaviour)
+	if err := waitCaughtUp(ctx, v.Local(), logger); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
 	if err := n.Register(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil
@@ -121,6 +130,44 @@ func RunHome(ctx context.Context, c HomeConfig, engines *engine.Registry, logger
 	err = n.Run(ctx)
 	logger.Info("node stopping", "assigned", n.Stats.Assigned.Load(), "committed", n.Stats.Committed.Load(), "revealed", n.Stats.Revealed.Load())
 	return err
+}
+
+// caughtUpPoll is how often waitCaughtUp asks the validator whether it caught up.
+const caughtUpPoll = 200 * time.Millisecond
+
+// waitCaughtUp returns once the local validator has caught up with the network (CometBFT's
+// catching_up is false: its block sync found no peer ahead), or ctx ends. The executor reads
+// everything from the local validator's state, and a validator restarted after a time down,
+// or reset, syncs the chain first: acting on that stale state would register the node again
+// (bonding its stake twice), unjail or not by an old record, or drop saved openings of tasks
+// the old state does not know yet. A validator that is the network's only one never catches
+// up from anyone and reports caught up at once; one whose peers are all down waits for them
+// (it could make no block anyway).
+func waitCaughtUp(ctx context.Context, c interface {
+	Status(context.Context) (*coretypes.ResultStatus, error)
+}, logger *slog.Logger) error {
+	logged := false
+	for {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("node: validator status: %w", err)
+		}
+		if !st.SyncInfo.CatchingUp {
+			if logged {
+				logger.Info("validator caught up", "height", st.SyncInfo.LatestBlockHeight)
+			}
+			return nil
+		}
+		if !logged {
+			logger.Info("waiting for the validator to catch up with the network before acting on its state", "height", st.SyncInfo.LatestBlockHeight)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(caughtUpPoll):
+		}
+	}
 }
 
 // ServeMetrics serves the metrics of the node with key at http://addr/metrics until stop is

@@ -481,6 +481,64 @@ func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
 	c.stopAll()
 }
 
+// TestChaosExecutorRestartedWhileCatchingUp: executor 3 commits to 3 tasks, is killed with
+// SIGKILL, and its CometBFT data is reset (node reset --keep-keys: its store with the saved
+// openings stays), so that on restart its validator syncs the chain from genesis while the
+// tasks wait in their reveal windows. The executor must not act on that stale state: not
+// register again (a second registration would bond its stake a second time), not drop its
+// openings as belonging to tasks it does not know; once caught up it reveals, every task is
+// accepted with every executor agreeing, and its stake is what it was.
+func TestChaosExecutorRestartedWhileCatchingUp(t *testing.T) {
+	c, ids := startKilledAfterCommit(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "60"}, "8s")
+	k3 := c.nodeKey(3)
+	stake3 := func() uint64 {
+		var nodes []chain.NodeView
+		if err := c.cc.QueryJSON(t.Context(), chain.QueryNodes, nil, &nodes); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			if n.Key == k3 {
+				return n.Stake
+			}
+		}
+		t.Fatal("node 3 not registered")
+		return 0
+	}
+	before := stake3()
+	if _, stderr, code := runCLI(t, "node", "reset", "--keep-keys", "--home", c.home(3)); code != 0 {
+		t.Fatalf("node reset: exit %d: %s", code, stderr)
+	}
+	k2 := c.nodeKey(2)
+	c.waitFor("reveal windows open", 90*time.Second, func() bool {
+		for _, id := range ids {
+			if tv, err := c.task(id); err != nil || !executorOf(tv, k2).Committed {
+				return false
+			}
+		}
+		return true
+	})
+	c.start(3)
+	for _, tv := range c.waitSettled(ids, 120*time.Second) {
+		if tv.Status != ledger.StatusAccepted.String() {
+			t.Errorf("task %s: %s (%s)", tv.ID[:12], tv.Status, tv.Reason)
+		}
+		for _, x := range tv.Executors {
+			if x.Outcome != ledger.OutcomeAgreed.String() {
+				t.Errorf("task %s: executor %s (validator 3: %v) %s", tv.ID[:12], x.Node[:8], x.Node == k3, x.Outcome)
+			}
+		}
+	}
+	if after := stake3(); after != before {
+		t.Errorf("node 3's stake %d after the restart, %d before: it registered again on its stale state", after, before)
+	}
+	// The scenario happened: the restarted executor found its validator catching up.
+	if b, _ := os.ReadFile(c.procs[3].log); !strings.Contains(string(b), "waiting for the validator to catch up") {
+		t.Errorf("node 3's validator was not catching up when its executor started:\n%s", tail(string(b), 3000))
+	}
+	c.checkEnd()
+	c.stopAll()
+}
+
 // TestChaosExecutorDownJailedOnce: executor 3 commits to 3 tasks and is killed before their
 // reveal windows open (executor 2 is slow), and stays down while the windows close: the
 // missed reveals jail it once, with one slash and no per-task slash; restarted, it unjails
