@@ -2,7 +2,10 @@ package node_test
 
 import (
 	"context"
+	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,8 +54,9 @@ func TestTrajectoryOnDevnet(t *testing.T) {
 	params := ledger.DefaultParams()
 	params.CommitWindow, params.RevealWindow = 600, 300 // windows close early when all answered
 	specs := []devnet.NodeSpec{{Profile: "exact"}, {Profile: "cpu-avx512"}, {Profile: "ampere-tf32"}, {Profile: "ampere-fp16"}}
+	logs := &costLog{}
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: t.TempDir(), Nodes: specs, Engines: &reg, Params: params,
-		EmptyBlockInterval: 50 * time.Millisecond})
+		EmptyBlockInterval: 50 * time.Millisecond, Logger: slog.New(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +103,14 @@ func TestTrajectoryOnDevnet(t *testing.T) {
 		if tv.Verify != ledger.VerifyTrajectory {
 			t.Fatalf("task verify mode %d", tv.Verify)
 		}
+		// The verifiers re-ran the drawn segment (one check each) and judged it as the
+		// ledger says: passed for the honest task, failed for the segment-caught cheats (the
+		// Euler run's segment is logged too, whatever it gives: its ends fail first).
+		checks := logs.segments(tv.ID[:12])
+		wantOK := c.reason == ""
+		if len(checks) != 2 || c.reason != ledger.ReasonTrajectoryEnds && slices.ContainsFunc(checks, func(ok bool) bool { return ok != wantOK }) {
+			t.Errorf("%q: verifiers' segment checks %v, want two of ok %t", c.cheat, checks, wantOK)
+		}
 		if c.reason == "" {
 			if tv.Status != "accepted" {
 				t.Errorf("honest task: %s %q", tv.Status, tv.Reason)
@@ -118,4 +130,103 @@ func TestTrajectoryOnDevnet(t *testing.T) {
 			t.Errorf("%s: %s %q, generator %s; want rejected for %q", c.cheat, tv.Status, tv.Reason, gen.Outcome, c.reason)
 		}
 	}
+	gen, fetch, run := logs.costs()
+	t.Logf("cost (wall ms on this machine, nodes sharing its cores): generation %v; per verifier and segment: fetch of two states %v, re-run %v",
+		gen, fetch, run)
+}
+
+// costLog is a slog handler that keeps what the nodes log of trajectory tasks: the
+// generator's generate_ms, and each verifier's segment check (ok, fetch_ms, verify_ms) by task.
+type costLog struct {
+	mu     sync.Mutex
+	attrs  []slog.Attr
+	parent *costLog
+	gen    []float64
+	checks map[string][]costCheck
+}
+
+type costCheck struct {
+	ok             bool
+	fetchMS, runMS float64
+}
+
+func (h *costLog) root() *costLog {
+	for h.parent != nil {
+		h = h.parent
+	}
+	return h
+}
+
+func (h *costLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *costLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return &costLog{parent: h.root(), attrs: append(slices.Clone(h.attrs), as...)}
+}
+
+func (h *costLog) WithGroup(string) slog.Handler { return h }
+
+func (h *costLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "generated with trajectory" && r.Message != "trajectory segment checked" {
+		return nil
+	}
+	var task string
+	var c costCheck
+	var gen float64
+	each := func(a slog.Attr) bool {
+		switch a.Key {
+		case "task":
+			task = a.Value.String()
+		case "ok":
+			c.ok = a.Value.Bool()
+		case "fetch_ms":
+			c.fetchMS = a.Value.Float64()
+		case "verify_ms":
+			c.runMS = a.Value.Float64()
+		case "generate_ms":
+			gen = a.Value.Float64()
+		}
+		return true
+	}
+	for _, a := range h.attrs {
+		each(a)
+	}
+	r.Attrs(each)
+	root := h.root()
+	root.mu.Lock()
+	defer root.mu.Unlock()
+	if r.Message == "generated with trajectory" {
+		root.gen = append(root.gen, gen)
+		return nil
+	}
+	if root.checks == nil {
+		root.checks = map[string][]costCheck{}
+	}
+	root.checks[task] = append(root.checks[task], c)
+	return nil
+}
+
+// segments returns the outcomes of the segment checks logged for a task (id prefix).
+func (h *costLog) segments(task string) []bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []bool
+	for _, c := range h.checks[task] {
+		out = append(out, c.ok)
+	}
+	return out
+}
+
+// costs returns the logged generation times, and the verifiers' fetch and re-run times, in ms.
+func (h *costLog) costs() (gen, fetch, run []float64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, cs := range h.checks {
+		for _, c := range cs {
+			fetch = append(fetch, c.fetchMS)
+			run = append(run, c.runMS)
+		}
+	}
+	slices.Sort(fetch)
+	slices.Sort(run)
+	return slices.Sorted(slices.Values(h.gen)), fetch, run
 }

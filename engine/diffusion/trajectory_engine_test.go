@@ -105,3 +105,50 @@ func FuzzDecodeState(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTrajectoryCost compares what a trajectory verifier runs with what the generator
+// runs, for the base model, 20 DDIM steps in 4 segments, verifier and generator on exact:
+// "generate" is RunTrajectory (the whole sampling, states recorded); "verify" is one drawn
+// segment's CheckTrajectorySegment plus the ends (TrajectoryInitialState and TrajectoryImage of
+// the last state; the node also fingerprints that image). Fetching the states over p2p is not
+// included (the node logs it: fetch_ms).
+func BenchmarkTrajectoryCost(b *testing.B) {
+	base, err := models.Diffusion("base")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := diffusion.New(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	task := engine.Task{Kind: engine.KindImage, Model: engine.ModelRef{Name: "base", Digest: base.Digest}, Prompt: "A photo of a coat",
+		Seed: 5, Image: &engine.ImageParams{Steps: 20}, Profile: "exact"}
+	_, states, err := e.RunTrajectory(ctx, task, 4, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("generate", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := e.RunTrajectory(ctx, task, 4, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		k := 0
+		for b.Loop() {
+			if _, err := e.TrajectoryInitialState(task); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.TrajectoryImage(task, states[4]); err != nil {
+				b.Fatal(err)
+			}
+			c, err := e.CheckTrajectorySegment(ctx, task, 4, k, states[k], states[k+1])
+			if err != nil || !c.OK {
+				b.Fatalf("segment %d: %+v %v", k, c, err)
+			}
+			k = (k + 1) % 4 // every segment in turn: they are 5 steps each
+		}
+	})
+}
