@@ -111,7 +111,8 @@ func FuzzDecodeState(f *testing.F) {
 // "generate" is RunTrajectory (the whole sampling, states recorded); "verify" is one drawn
 // segment's CheckTrajectorySegment plus the ends (TrajectoryInitialState and TrajectoryImage of
 // the last state; the node also fingerprints that image). Fetching the states over p2p is not
-// included (the node logs it: fetch_ms).
+// included (the node logs it: fetch_ms). Besides wall time it reports the process's CPU time
+// per operation (cpu-ns/op, unix), which other processes' load on the machine disturbs less.
 func BenchmarkTrajectoryCost(b *testing.B) {
 	base, err := models.Diffusion("base")
 	if err != nil {
@@ -129,6 +130,8 @@ func BenchmarkTrajectoryCost(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("generate", func(b *testing.B) {
+		cpu := processCPU()
+		defer func() { b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op") }()
 		for b.Loop() {
 			if _, _, err := e.RunTrajectory(ctx, task, 4, ""); err != nil {
 				b.Fatal(err)
@@ -136,6 +139,8 @@ func BenchmarkTrajectoryCost(b *testing.B) {
 		}
 	})
 	b.Run("verify", func(b *testing.B) {
+		cpu := processCPU()
+		defer func() { b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op") }()
 		k := 0
 		for b.Loop() {
 			if _, err := e.TrajectoryInitialState(task); err != nil {
