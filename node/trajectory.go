@@ -157,7 +157,21 @@ func (n *Node) trajectoryVote(ctx context.Context, k jobKey, tv chain.TaskView, 
 		return err
 	}
 	gen := tv.Executors[0].Node
-	fetch := func(i uint32) ([]byte, error) { return n.fetchState(ctx, digests[i], gen) }
+	fetch := func(i uint32) ([]byte, error) { // a few tries: a dial may fail once on a busy machine
+		var b []byte
+		var err error
+		for try := range 3 {
+			if b, err = n.fetchState(ctx, digests[i], gen); err == nil || ctx.Err() != nil {
+				return b, err
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(try+1) * 250 * time.Millisecond):
+			}
+		}
+		return nil, err
+	}
 	var mask uint64
 	// The ends: the first state is the seed's noise, the image is the last state's.
 	first, err := te.TrajectoryInitialState(task)
