@@ -274,6 +274,11 @@ func (s *State) checkPolicy(b *SubmitTask) error {
 		return nil
 	}
 	switch {
+	case b.Verify == VerifyTrajectory: // the image fingerprint is the policy's, checked exactly by the verifiers
+		if b.FingerprintLen != p.FingerprintLen()+TrajectoryDigestsLen(b.Segment.Segments) {
+			return fmt.Errorf("%w: %v has a policy for %s tasks: image fingerprints of %d bytes, not %d", ErrPolicy, b.Model, b.Kind,
+				p.FingerprintLen(), b.FingerprintLen-TrajectoryDigestsLen(b.Segment.Segments))
+		}
 	case b.Verify != VerifyEqual:
 		return fmt.Errorf("%w: %v has a policy for %s tasks: they settle on fingerprints (verify mode %d)", ErrPolicy, b.Model, b.Kind, b.Verify)
 	case b.FingerprintLen != p.FingerprintLen() || b.Tolerance != p.Tolerance():

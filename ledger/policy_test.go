@@ -205,6 +205,10 @@ func TestPolicySubmit(t *testing.T) {
 		{"aHash/8 length", SubmitTask{Kind: "image", FingerprintLen: 8, Tolerance: 10}, ErrPolicy},
 		{"score verdicts", SubmitTask{Kind: "image", FingerprintLen: 32, Tolerance: 0, Verify: VerifyScore}, ErrPolicy},
 		{"text on the model", SubmitTask{Kind: "text", FingerprintLen: 32, Tolerance: 0}, nil},
+		{"trajectory, the policy's image fingerprint", SubmitTask{Kind: "image", FingerprintLen: 32 + TrajectoryDigestsLen(4),
+			Verify: VerifyTrajectory, Segment: SegmentSpec{Segments: 4, Checks: 1}}, nil},
+		{"trajectory, aHash/8 image fingerprint", SubmitTask{Kind: "image", FingerprintLen: 8 + TrajectoryDigestsLen(4),
+			Verify: VerifyTrajectory, Segment: SegmentSpec{Segments: 4, Checks: 1}}, ErrPolicy},
 	}
 	for _, tt := range tests {
 		spec := tt.spec

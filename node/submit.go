@@ -48,6 +48,9 @@ type TaskSpec struct {
 	// (0: all), fingerprints of SegmentDim numbers (0: train.ProjDim for lora and full).
 	Checks     int
 	SegmentDim int
+	// Verify trajectory (image): one generator, Replicas-1 verifiers each re-running Checks
+	// (0: 1) of its Segments (0: 4) sampling segments.
+	Segments int
 	// settlement
 	Scheme    string // "" for the kind's default
 	Replicas  uint32
@@ -85,8 +88,9 @@ func (s TaskSpec) Request() (Request, error) {
 	if err != nil {
 		return Request{}, specErrorf("--rule: %v", err)
 	}
-	if s.Verify != "equal" && s.Verify != "score" && !(s.Verify == "segments" && s.Kind == string(engine.KindTrain)) {
-		return Request{}, specErrorf("--verify %q: want equal or score (or segments for --kind train)", s.Verify)
+	if s.Verify != "equal" && s.Verify != "score" && !(s.Verify == "segments" && s.Kind == string(engine.KindTrain)) &&
+		!(s.Verify == "trajectory" && s.Kind == string(engine.KindImage)) {
+		return Request{}, specErrorf("--verify %q: want equal or score (or segments for --kind train, trajectory for --kind image)", s.Verify)
 	}
 	task := engine.Task{Kind: engine.Kind(s.Kind), Prompt: s.Prompt, Seed: s.Seed}
 	switch task.Kind {
@@ -126,6 +130,16 @@ func (s TaskSpec) Request() (Request, error) {
 	if s.SpotPPM > 0 && (s.Replicas != 1 || s.Verify != "equal" || s.SpotPPM > ledger.PPM) {
 		return Request{}, specErrorf("--spot-ppm %d: a spot-checked task has --replicas 1 and --verify equal, and at most %d ppm",
 			s.SpotPPM, ledger.PPM)
+	}
+	if s.Verify == "trajectory" {
+		req.TrajectorySegments, req.TrajectoryChecks, req.Tolerance = s.Segments, max(1, s.Checks), 0
+		if req.TrajectorySegments == 0 {
+			req.TrajectorySegments = 4
+		}
+		if req.TrajectoryChecks > req.TrajectorySegments || req.TrajectorySegments > s.Steps || s.Adaptive {
+			return Request{}, specErrorf("--verify trajectory: --checks %d of --segments %d of --steps %d (and no --adaptive)",
+				req.TrajectoryChecks, req.TrajectorySegments, s.Steps)
+		}
 	}
 	if s.Verify == "segments" {
 		if s.CheckpointEvery <= 0 || s.TrainSteps%s.CheckpointEvery != 0 {

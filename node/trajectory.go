@@ -62,6 +62,11 @@ func (n *Node) trajectoryTask(tv chain.TaskView, profile string) (engine.Task, f
 	if err := checkPayload(p, tv.FingerprintLen-dl); err != nil {
 		return engine.Task{}, fingerprint.Scheme{}, nil, fmt.Errorf("%w: %v", errUnrunnable, err)
 	}
+	if tv.Policy != nil {
+		if err := checkPolicy(p, tv.Policy); err != nil {
+			return engine.Task{}, fingerprint.Scheme{}, nil, fmt.Errorf("%w: %v", errUnrunnable, err)
+		}
+	}
 	task := p.Task
 	task.Profile = profile
 	if task.Kind != engine.KindImage || task.Image == nil || int(tv.Segment.Segments) > task.Image.Steps {

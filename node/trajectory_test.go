@@ -230,3 +230,50 @@ func (h *costLog) costs() (gen, fetch, run []float64) {
 	slices.Sort(run)
 	return slices.Sorted(slices.Values(h.gen)), fetch, run
 }
+
+// TestTaskSpecTrajectory: genquorum submit's --verify trajectory builds a trajectory-verified
+// image request (defaults: 4 segments, 1 check; no tolerance), whose ledger submission carries
+// the digests' room after the image fingerprint; impossible layouts are refused.
+func TestTaskSpecTrajectory(t *testing.T) {
+	image := node.TaskSpec{Kind: "image", Prompt: "p", Seed: 3, Steps: 20, Sampler: "ddim", CFGScale: 3, Verify: "trajectory",
+		Replicas: 3, Rule: "majority", Scheme: "image:phash/16", Tolerance: 10}
+	for _, c := range []struct {
+		name             string
+		mod              func(*node.TaskSpec)
+		segments, checks int // 0: refused
+	}{
+		{"defaults", func(*node.TaskSpec) {}, 4, 1},
+		{"5 segments, 2 checks", func(s *node.TaskSpec) { s.Segments, s.Checks = 5, 2 }, 5, 2},
+		{"more checks than segments", func(s *node.TaskSpec) { s.Segments, s.Checks = 2, 3 }, 0, 0},
+		{"more segments than steps", func(s *node.TaskSpec) { s.Segments = 21 }, 0, 0},
+		{"adaptive", func(s *node.TaskSpec) { s.Adaptive = true }, 0, 0},
+		{"text kind", func(s *node.TaskSpec) { s.Kind = "text" }, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := image
+			c.mod(&s)
+			r, err := s.Request()
+			if c.segments == 0 {
+				if err == nil {
+					t.Errorf("accepted: %+v", r)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.TrajectorySegments != c.segments || r.TrajectoryChecks != c.checks || r.Tolerance != 0 {
+				t.Fatalf("request: %d segments, %d checks, tolerance %d", r.TrajectorySegments, r.TrajectoryChecks, r.Tolerance)
+			}
+			r.Task.Model = engine.ModelRef{Name: "base", Digest: engine.Digest{1}}
+			spec, err := r.Spec()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if spec.Verify != ledger.VerifyTrajectory || spec.Segment.Segments != uint32(c.segments) || spec.Segment.Checks != uint32(c.checks) ||
+				spec.FingerprintLen != 32+ledger.TrajectoryDigestsLen(uint32(c.segments)) {
+				t.Errorf("spec: verify %d, %+v, fingerprint %d bytes", spec.Verify, spec.Segment, spec.FingerprintLen)
+			}
+		})
+	}
+}

@@ -69,6 +69,10 @@ the learned change of the fingerprint, compared as a vector:simhash/256 sketch. 
 segments one executor trains and the others re-execute --checks of its segments from its
 checkpoints (fetched over p2p) on their own hardware; a failed segment is bisected to one step
 that a referee re-executes, and the side that lied is slashed (ledger doc, "Training tasks").
+With --verify trajectory (images) one executor generates and commits, with its fingerprint, the
+digests of its sampling states at --segments+1 steps; the others re-run --checks segments drawn
+after its reveal from its states (fetched over p2p) on their own hardware, and a majority that
+fails one slashes it (ledger/trajectory.go).
 The fingerprint scheme defaults to text:tokens for text, image:average_hash/8 for images and
 vector:simhash/256 for training. An image model with a verification policy on the ledger (its
 measured scheme and tolerance, registered at genesis: genquorum testnet registers the built-in
@@ -100,8 +104,9 @@ submit says so); a task naming another --scheme is refused.`,
 	f.Float32Var(&o.Temperature, "temperature", 1, "text, sample: temperature (> 0)")
 	f.IntVar(&o.TopK, "top-k", 0, "text, sample: keep the K most likely tokens (0 = all)")
 	f.Float32Var(&o.TopP, "top-p", 1, "text, sample: keep the smallest set of tokens with mass >= P (1 = all)")
-	f.StringVar(&o.Verify, "verify", "equal", "text: equal (settle on identical tokens) or score (when executors' tokens differ, they check each other's with the model); train: segments (one trainer, the other replicas verify segments, disputes bisected and refereed)")
-	f.IntVar(&o.Checks, "checks", 0, "train, verify segments: segments each verifier re-executes (0: all)")
+	f.StringVar(&o.Verify, "verify", "equal", "text: equal (settle on identical tokens) or score (when executors' tokens differ, they check each other's with the model); train: segments (one trainer, the other replicas verify segments, disputes bisected and refereed); image: trajectory (one generator commits its sampling states' digests, the other replicas re-run drawn segments)")
+	f.IntVar(&o.Checks, "checks", 0, "train, verify segments: segments each verifier re-executes (0: all); image, verify trajectory: segments every verifier re-runs (0: 1)")
+	f.IntVar(&o.Segments, "segments", 0, "image, verify trajectory: sampling segments whose boundary states the generator commits (0: 4)")
 	f.IntVar(&o.SegmentDim, "segment-dim", 0, "train, verify segments: numbers in a checkpoint fingerprint (0: read from the model, loaded here as node --train-model loads it)")
 	f.IntVar(&o.Steps, "steps", 20, "image: sampling steps")
 	f.StringVar(&o.Sampler, "sampler", diffusion.SamplerDDIM, "image: sampler: "+strings.Join(diffusion.Samplers, ", "))
@@ -164,6 +169,9 @@ func runSubmit(ctx context.Context, g *globalOptions, o submitOptions) error {
 			asked := req.Tolerance
 			if err := req.UsePolicy(pv); err != nil {
 				return err
+			}
+			if req.TrajectorySegments > 0 { // the verifiers check the image fingerprint exactly
+				req.Tolerance = 0
 			}
 			note := ""
 			if o.toleranceSet && asked != req.Tolerance {
