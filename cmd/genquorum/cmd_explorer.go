@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"net"
 	"net/http"
@@ -12,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/explorer"
-	"github.com/genquorum/genquorum/p2p"
 )
 
 type explorerOptions struct {
@@ -45,11 +42,7 @@ func runExplorer(ctx context.Context, g *globalOptions, o explorerOptions) error
 	if err != nil {
 		return err
 	}
-	_, key, err := ed25519.GenerateKey(rand.Reader) // a throwaway identity: fetching needs none
-	if err != nil {
-		return err
-	}
-	host, err := p2p.NewHost(ctx, p2p.Config{PrivateKey: key}, g.logger)
+	host, err := throwawayHost(ctx, g)
 	if err != nil {
 		return err
 	}

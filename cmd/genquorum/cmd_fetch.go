@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/node"
-	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/tokenizer"
 	"github.com/genquorum/genquorum/userfile"
 )
@@ -84,11 +81,7 @@ func runFetch(ctx context.Context, g *globalOptions, o fetchOptions, arg string)
 	if err != nil {
 		return err
 	}
-	_, key, err := ed25519.GenerateKey(rand.Reader) // a throwaway identity: fetching needs none
-	if err != nil {
-		return err
-	}
-	host, err := p2p.NewHost(ctx, p2p.Config{PrivateKey: key}, g.logger)
+	host, err := throwawayHost(ctx, g)
 	if err != nil {
 		return err
 	}

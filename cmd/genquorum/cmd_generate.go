@@ -106,8 +106,18 @@ func (mf *modelFlags) load() (*llm.Model, []int32, tensor.Profile, error) {
 	return m, ids, prof, nil
 }
 
-// parseIDs parses space-separated token ids.
+// parseIDs parses space-separated token ids, at least one.
 func parseIDs(s string) ([]int32, error) {
+	ids, err := parseIDList(s)
+	if err == nil && len(ids) == 0 {
+		err = errors.New("no token ids")
+	}
+	return ids, err
+}
+
+// parseIDList parses space-separated token ids (none for a blank s), as detokenize reads
+// them and formatIDs writes them.
+func parseIDList(s string) ([]int32, error) {
 	var ids []int32
 	for _, f := range strings.Fields(s) {
 		v, err := strconv.ParseInt(f, 10, 32)
@@ -115,9 +125,6 @@ func parseIDs(s string) ([]int32, error) {
 			return nil, fmt.Errorf("bad token id %q", f)
 		}
 		ids = append(ids, int32(v))
-	}
-	if len(ids) == 0 {
-		return nil, errors.New("no token ids")
 	}
 	return ids, nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -155,16 +154,7 @@ func runTokenize(ctx context.Context, g *globalOptions, opts tokenizeOptions) er
 		if err := json.Unmarshal([]byte(line), &text); err != nil {
 			return fmt.Errorf("want a JSON string: %w", err)
 		}
-		ids := tok.Encode(text, !opts.noBOS, !opts.noParseSpecial)
-		var b []byte
-		for i, id := range ids {
-			if i > 0 {
-				b = append(b, ' ')
-			}
-			b = strconv.AppendInt(b, int64(id), 10)
-		}
-		b = append(b, '\n')
-		_, err := w.Write(b)
+		_, err := w.Write(formatIDs(tok.Encode(text, !opts.noBOS, !opts.noParseSpecial)))
 		return err
 	}, func() error {
 		_, err := fmt.Fprintln(w, errorMarker)
@@ -185,16 +175,11 @@ func runDetokenize(ctx context.Context, g *globalOptions, opts detokenizeOptions
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	err = eachLine(ctx, g, g.stdin, func(line string) error {
-		var ids []int32
-		for _, f := range strings.Fields(line) {
-			v, err := strconv.ParseInt(f, 10, 32)
-			if err != nil {
-				return fmt.Errorf("bad token id %q", f)
-			}
-			ids = append(ids, int32(v))
+		ids, err := parseIDList(line)
+		if err != nil {
+			return err
 		}
 		var text string
-		var err error
 		if opts.pieces {
 			text, err = tok.Pieces(ids, !opts.noSpecial)
 		} else {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/userfile"
 )
 
@@ -42,4 +44,14 @@ func readKeyFile(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("key file %s: want %d hex-encoded bytes", path, ed25519.SeedSize)
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// throwawayHost starts a libp2p host under a fresh identity, for commands that only fetch
+// (fetch, explorer): fetching needs none. The caller closes it.
+func throwawayHost(ctx context.Context, g *globalOptions) (*p2p.Host, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return p2p.NewHost(ctx, p2p.Config{PrivateKey: key}, g.logger)
 }
