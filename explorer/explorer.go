@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -39,8 +40,8 @@ const (
 	MaxBlocks = 20
 )
 
-// Explorer follows a chain and serves its page. Create it with New, run Follow, and serve
-// Handler.
+// Explorer follows a chain and serves its page. Create it with New, then either call Serve,
+// or run Follow and serve Handler yourself.
 type Explorer struct {
 	client *chain.Client
 	host   *p2p.Host // for fetching artifacts; nil: artifacts not shown
@@ -89,6 +90,35 @@ func (x *Explorer) Follow(ctx context.Context) error {
 		x.observe(act)
 		h++
 	}
+}
+
+// Serve follows the chain (Follow) and serves Handler on ln until ctx ends, then shuts the
+// server down, giving open requests up to 5 s, and returns Follow's error (nil when it stopped
+// because ctx ended). A Follow error does not stop the server: the page then shows what was
+// seen. If serving fails, Serve stops following and returns that error.
+func (x *Explorer) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: x.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	follow := make(chan error, 1)
+	go func() { follow <- x.Follow(fctx) }()
+	shut := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(shut)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	err := srv.Serve(ln)
+	if !stop() {
+		<-shut // the shutdown ran: wait for it
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
+		cancel()
+		<-follow
+		return err
+	}
+	return <-follow
 }
 
 func (x *Explorer) observe(act *chain.BlockActivity) {

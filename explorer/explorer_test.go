@@ -5,8 +5,8 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"slices"
 	"strings"
@@ -62,13 +62,17 @@ func settledNetwork(t *testing.T) (url string, id ledger.TaskID, text string) {
 		t.Fatal(err)
 	}
 	x := New(nw.Chain, nw.ClientHost, slog.New(slog.DiscardHandler))
-	fctx, stop := context.WithCancel(ctx)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- x.Follow(fctx) }()
+	go func() { done <- x.Serve(sctx, ln) }()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {
-			t.Errorf("follow: %v", err)
+			t.Errorf("serve: %v", err)
 		}
 	})
 	for { // wait until the explorer has followed the task's assignment
@@ -84,9 +88,7 @@ func settledNetwork(t *testing.T) (url string, id ledger.TaskID, text string) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	srv := httptest.NewServer(x.Handler())
-	t.Cleanup(srv.Close)
-	return srv.URL + "/", id, string(f.Data)
+	return "http://" + ln.Addr().String() + "/", id, string(f.Data)
 }
 
 // TestExplorerInChromium loads the page in headless Chromium (Debian's chromium; skipped

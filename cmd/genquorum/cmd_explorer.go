@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net"
-	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,18 +49,6 @@ func runExplorer(ctx context.Context, g *globalOptions, o explorerOptions) error
 	if err != nil {
 		return usagef("--listen: %v", err)
 	}
-	srv := &http.Server{Handler: x.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	follow := make(chan error, 1)
-	go func() { follow <- x.Follow(ctx) }()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
 	g.logger.Info("explorer listening", "url", "http://"+ln.Addr().String()+"/")
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return <-follow
+	return x.Serve(ctx, ln)
 }
