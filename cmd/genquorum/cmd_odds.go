@@ -137,13 +137,18 @@ func checkPlotPath(path string) error {
 	return usagef("--plot %q: want a .svg or .png file name", path)
 }
 
-// parseProbs parses --p (see report.ParseProbs); its errors are usage errors.
-func parseProbs(s string) ([]report.Prob, error) {
-	pts, err := report.ParseProbs(s)
+// parseOddsInputs parses --p (report.ParseProbs), --rule and --format, as odds and odds plan
+// take them; its errors are usage errors.
+func parseOddsInputs(p string, ruleNames []string, format string) ([]report.Prob, []quorum.Rule, error) {
+	pts, err := report.ParseProbs(p)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
-	return pts, nil
+	rules, err := parseRules(ruleNames)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pts, rules, checkOddsFormat(format)
 }
 
 // checkVerifiers rejects a verifier count below 1.
@@ -157,15 +162,8 @@ func checkVerifiers(ns []int) error {
 }
 
 func runOdds(ctx context.Context, g *globalOptions, opts oddsOptions) error {
-	pts, err := parseProbs(opts.p)
+	pts, rules, err := parseOddsInputs(opts.p, opts.rules, opts.format)
 	if err != nil {
-		return err
-	}
-	rules, err := parseRules(opts.rules)
-	if err != nil {
-		return err
-	}
-	if err := checkOddsFormat(opts.format); err != nil {
 		return err
 	}
 	if err := checkVerifiers(opts.verifiers); err != nil {
@@ -196,15 +194,8 @@ func runOdds(ctx context.Context, g *globalOptions, opts oddsOptions) error {
 }
 
 func runOddsPlan(ctx context.Context, g *globalOptions, opts oddsPlanOptions) error {
-	pts, err := parseProbs(opts.p)
+	pts, rules, err := parseOddsInputs(opts.p, opts.rules, opts.format)
 	if err != nil {
-		return err
-	}
-	rules, err := parseRules(opts.rules)
-	if err != nil {
-		return err
-	}
-	if err := checkOddsFormat(opts.format); err != nil {
 		return err
 	}
 	if !(opts.target > 0 && opts.target <= 1) {

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"math/big"
-	"math/bits"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -87,16 +84,12 @@ Output columns: method, successes, trials, p, lo, hi, confidence.`,
 	return cmd
 }
 
-// parseProb parses a single probability in [0, 1], a decimal or a fraction, as --p of odds does.
+// parseProb parses a single probability (report.ParseProb); its errors are usage errors.
 func parseProb(flag, s string) (float64, error) {
-	if strings.TrimSpace(s) == "" {
-		return 0, usagef("%s: required", flag)
+	f, err := report.ParseProb(flag, s)
+	if err != nil {
+		return 0, usageError{err}
 	}
-	r, ok := report.ParseRat(strings.TrimSpace(s))
-	if !ok || r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
-		return 0, usagef("%s %q: want a probability in [0, 1] (decimal or fraction)", flag, s)
-	}
-	f, _ := r.Float64()
 	return f, nil
 }
 
@@ -189,10 +182,7 @@ default 1000) instead of --penalty. --verifiers 0 is the model without sharing.`
 				if opts.slashBPS > 10000 {
 					return usagef("--slash-bps %d: want at most 10000", opts.slashBPS)
 				}
-				// As the ledger slashes: stake * bps / 10000, rounded down.
-				hi, lo := bits.Mul64(opts.stake, uint64(opts.slashBPS))
-				amt, _ := bits.Div64(hi, lo, 10000)
-				opts.penalty = float64(amt)
+				opts.penalty = report.SlashPenalty(opts.stake, opts.slashBPS)
 			}
 			return runOddsSpot(g, opts)
 		},

@@ -109,8 +109,8 @@ func ParseProbs(s string) ([]Prob, error) {
 			}
 			pt.Tolerance, pt.Text = tol, strings.TrimSpace(p)
 		}
-		r, ok := ParseRat(pt.Text)
-		if !ok || r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
+		r, ok := parseProbRat(pt.Text)
+		if !ok {
 			return nil, fmt.Errorf("--p %q: want a probability in [0, 1] (decimal or fraction)", item)
 		}
 		pt.Rat = r
@@ -127,6 +127,29 @@ func ParseProbs(s string) ([]Prob, error) {
 		slices.SortFunc(pts, func(a, b Prob) int { return a.Tolerance - b.Tolerance })
 	}
 	return pts, nil
+}
+
+// ParseProb parses one probability in [0, 1], a decimal or a fraction as ParseProbs takes
+// them, for the flag named flag (which its errors name); blank s is an error.
+func ParseProb(flag, s string) (float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, fmt.Errorf("%s: required", flag)
+	}
+	r, ok := parseProbRat(strings.TrimSpace(s))
+	if !ok {
+		return 0, fmt.Errorf("%s %q: want a probability in [0, 1] (decimal or fraction)", flag, s)
+	}
+	f, _ := r.Float64()
+	return f, nil
+}
+
+// parseProbRat parses s with ParseRat and reports whether it is a probability in [0, 1].
+func parseProbRat(s string) (*big.Rat, bool) {
+	r, ok := ParseRat(s)
+	if !ok || r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
+		return nil, false
+	}
+	return r, true
 }
 
 // ParseRat parses a decimal ("0.977") or a fraction ("6771/6928") exactly. Numbers with an

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,6 +36,47 @@ func TestParseProbs(t *testing.T) {
 			if pt.Tolerance != tt.tols[i] || pt.Value != tt.vals[i] {
 				t.Errorf("ParseProbs(%q)[%d] = %d:%v, want %d:%v", tt.in, i, pt.Tolerance, pt.Value, tt.tols[i], tt.vals[i])
 			}
+		}
+	}
+}
+
+func TestParseProb(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float64
+		err  string // "": no error
+	}{
+		{"0.977", 0.977, ""},
+		{" 6771/6928 ", 6771.0 / 6928, ""},
+		{"1", 1, ""},
+		{"", 0, "--q: required"},
+		{"1.5", 0, `--q "1.5": want a probability in [0, 1]`},
+		{"-0.1", 0, "want a probability"},
+		{"abc", 0, "want a probability"},
+	}
+	for _, tt := range tests {
+		got, err := ParseProb("--q", tt.in)
+		if got != tt.want || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("ParseProb(%q) = %v, %v; want %v, %q", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestSlashPenalty(t *testing.T) {
+	tests := []struct {
+		stake uint64
+		bps   uint32
+		want  float64
+	}{
+		{10000, 1000, 1000},
+		{9999, 1000, 999}, // rounded down
+		{1 << 63, 10000, 1 << 63},
+		{math.MaxUint64, 5000, math.MaxUint64 / 2}, // no overflow in stake * bps
+		{123, 0, 0},
+	}
+	for _, tt := range tests {
+		if got := SlashPenalty(tt.stake, tt.bps); got != tt.want {
+			t.Errorf("SlashPenalty(%d, %d) = %v, want %v", tt.stake, tt.bps, got, tt.want)
 		}
 	}
 }

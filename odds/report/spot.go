@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 
 	"github.com/genquorum/genquorum/odds"
@@ -21,6 +22,18 @@ type SpotRow struct {
 	Cheat       float64 `json:"cheat"`  // expected earnings per task, cheating at no cost
 	Pays        bool    `json:"cheating_pays"`
 	MinQ        float64 `json:"min_q"` // least q that deters the cheat; -1 when none does
+}
+
+// SlashPenalty returns what the ledger slashes from stake at bps basis points (its
+// SlashOutlierBPS): stake * bps / 10000, rounded down, computed without overflow, as a
+// penalty for Spot. It panics if bps is over 10000.
+func SlashPenalty(stake uint64, bps uint32) float64 {
+	if bps > 10000 {
+		panic(fmt.Sprintf("report: slash of %d basis points, over 10000", bps))
+	}
+	hi, lo := bits.Mul64(stake, uint64(bps))
+	amt, _ := bits.Div64(hi, lo, 10000)
+	return float64(amt)
 }
 
 // Spot returns one row per check probability in qs.
