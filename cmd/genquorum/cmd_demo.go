@@ -14,8 +14,6 @@ import (
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/engine/diffusion"
-	"github.com/genquorum/genquorum/fingerprint"
-	"github.com/genquorum/genquorum/imghash"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/models"
 	"github.com/genquorum/genquorum/node"
@@ -158,11 +156,7 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	if o.decode == "sample" {
 		tp.Temperature, tp.TopK, tp.TopP = o.temp, o.topK, o.topP
 	}
-	var textWork []demo.Workload
-	for _, m := range llms {
-		textWork = append(textWork, demo.Workload{Kind: engine.KindText, Model: m, Scheme: fingerprint.TokenScheme,
-			ScoreCheck: o.scoreCheck, Prompts: demo.TextPrompts, Text: tp})
-	}
+	textWork := demo.TextWorkloads(llms, tp, o.scoreCheck)
 	workloads := textWork
 	var policies []ledger.Policy
 	if o.imageModel != "" {
@@ -188,22 +182,18 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 		if err := reg.Register(img); err != nil {
 			return err
 		}
-		imageWork := demo.Workload{Kind: engine.KindImage, Model: img.Models()[0],
-			Scheme: fingerprint.ImageScheme(imghash.AverageHash, 8), Tolerance: 2,
-			Prompts: diffusion.ClassPrompts[:], Image: &engine.ImageParams{Sampler: "ddim", Steps: 20, CFGScale: 3}}
 		if o.policy {
 			if policies, err = builtinPolicies(); err != nil {
 				return err
 			}
-			p, ok := policyOf(policies, imageWork.Model, engine.KindImage)
-			if ok {
-				if err := imageWork.UsePolicy(p); err != nil {
-					return fmt.Errorf("demo: %w", err)
-				}
-			} else {
-				fmt.Fprintf(g.stderr, "genquorum demo: image model %s has no measured policy: image tasks use %s at tolerance %d\n",
-					imageWork.Model.Name, imageWork.Scheme, imageWork.Tolerance)
-			}
+		}
+		imageWork, found, err := demo.ImageWorkload(img.Models()[0], policies)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if o.policy && !found {
+			fmt.Fprintf(g.stderr, "genquorum demo: image model %s has no measured policy: image tasks use %s at tolerance %d\n",
+				imageWork.Model.Name, imageWork.Scheme, imageWork.Tolerance)
 		}
 		workloads = demo.Mix(imageWork, textWork, o.images)
 	}

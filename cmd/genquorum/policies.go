@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/genquorum/genquorum/engine"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/models"
 	"github.com/genquorum/genquorum/node"
@@ -29,16 +28,6 @@ func builtinPolicies() ([]ledger.Policy, error) {
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// policyOf returns the policy among ps of kind tasks on model m.
-func policyOf(ps []ledger.Policy, m engine.ModelRef, kind engine.Kind) (ledger.Policy, bool) {
-	for _, p := range ps {
-		if p.Model.Name == m.Name && p.Model.Digest == m.Digest && p.Kind == string(kind) {
-			return p, true
-		}
-	}
-	return ledger.Policy{}, false
 }
 
 // genesisPolicies returns the built-in policies (when builtin is set) and those of the files
