@@ -2,6 +2,7 @@ package tensor_test
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/genquorum/genquorum/tensor"
 )
@@ -58,4 +59,17 @@ func ExampleTensor_Freeze() {
 	tp := tensor.NoGrad(tensor.Exact)
 	fmt.Println(tp.Linear(tensor.FromData([]float32{1, 1}, 1, 2), w, nil).Data)
 	// Output: [3 7 11]
+}
+
+// The profiles a task can name, as `genquorum profiles` lists them.
+func ExampleWriteProfiles() {
+	exact, _ := tensor.ProfileByName("exact")
+	hopper, _ := tensor.ProfileByName("hopper-bf16")
+	if err := tensor.WriteProfiles(os.Stdout, "text", []tensor.Profile{exact, hopper}); err != nil {
+		panic(err)
+	}
+	// Output:
+	// NAME         REDUCTION SPLIT            FMA  INPUT  ACCUM  STORAGE  IMITATES
+	// exact        one sequential sum         no   f32    f32    f32      plain sequential float32 sums, no FMA, no half-precision rounding (the default)
+	// hopper-bf16  chunks of 128, sequential  yes  bf16   f32    bf16     Hopper tensor cores in BF16: BF16 operands and activations, float32 accumulation, split-K of 128, sequential combine
 }

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -42,19 +38,6 @@ combine, fma, input, accum, storage).`,
 	return cmd
 }
 
-// profileJSON is one line of profiles --format json.
-type profileJSON struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Lanes       int    `json:"lanes"`
-	Chunk       int    `json:"chunk"`
-	Combine     string `json:"combine"`
-	FMA         bool   `json:"fma"`
-	Input       string `json:"input"`
-	Accum       string `json:"accum"`
-	Storage     string `json:"storage"`
-}
-
 func runProfiles(_ context.Context, g *globalOptions, opts profilesOptions, args []string) error {
 	if opts.format != "text" && opts.format != "json" {
 		return usagef("--format %q: want text or json", opts.format)
@@ -70,36 +53,5 @@ func runProfiles(_ context.Context, g *globalOptions, opts profilesOptions, args
 			profiles = append(profiles, p)
 		}
 	}
-	if opts.format == "json" {
-		return writeProfilesJSON(g.stdout, profiles)
-	}
-	return writeProfilesText(g.stdout, profiles)
-}
-
-func writeProfilesJSON(w io.Writer, profiles []tensor.Profile) error {
-	enc := json.NewEncoder(w)
-	for _, p := range profiles {
-		err := enc.Encode(profileJSON{
-			Name: p.Name, Description: p.Description, Lanes: p.Lanes, Chunk: p.Chunk,
-			Combine: p.Combine.String(), FMA: p.FMA,
-			Input: p.Input.String(), Accum: p.Accum.String(), Storage: p.Storage.String(),
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeProfilesText(w io.Writer, profiles []tensor.Profile) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tREDUCTION SPLIT\tFMA\tINPUT\tACCUM\tSTORAGE\tIMITATES")
-	for _, p := range profiles {
-		fma := "no"
-		if p.FMA {
-			fma = "yes"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Split(), fma, p.Input, p.Accum, p.Storage, p.Description)
-	}
-	return tw.Flush()
+	return tensor.WriteProfiles(g.stdout, opts.format, profiles)
 }

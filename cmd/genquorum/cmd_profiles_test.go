@@ -32,11 +32,11 @@ func TestProfilesJSON(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("got %d lines, want 2:\n%s", len(lines), stdout)
 	}
-	var got profileJSON
+	var got tensor.ProfileRow
 	if err := json.Unmarshal([]byte(lines[1]), &got); err != nil {
 		t.Fatal(err)
 	}
-	want := profileJSON{Name: "hopper-bf16", Chunk: 128, Combine: "sequential", FMA: true, Input: "bf16", Accum: "f32", Storage: "bf16"}
+	want := tensor.ProfileRow{Name: "hopper-bf16", Chunk: 128, Combine: "sequential", FMA: true, Input: "bf16", Accum: "f32", Storage: "bf16"}
 	want.Description = got.Description
 	if got != want || got.Description == "" {
 		t.Errorf("hopper-bf16 as JSON = %+v, want %+v", got, want)
