@@ -174,22 +174,6 @@ model, model_digest, profile, decode and seed.`,
 	return cmd
 }
 
-// generateOutput is the JSON output of generate text.
-type generateOutput struct {
-	Model         string     `json:"model"`
-	ModelDigest   string     `json:"model_digest"`
-	Profile       string     `json:"profile"`
-	Decode        string     `json:"decode"`
-	Seed          uint64     `json:"seed"`
-	PromptIDs     []int32    `json:"prompt_ids"`
-	GeneratedIDs  []int32    `json:"generated_ids"`
-	GeneratedText string     `json:"generated_text"`
-	Top5          [][][2]any `json:"top5"`
-	Margin        []float64  `json:"margin"`
-	LogProbs      []float64  `json:"logprobs"`
-	SumLogProb    float64    `json:"sum_logprob"`
-}
-
 // checkTopP rejects a --top-p outside [0, 1] (the servers reject it too).
 func checkTopP(p float32) error {
 	if !(p >= 0 && p <= 1) {
@@ -222,18 +206,7 @@ func runGenerateText(ctx context.Context, g *globalOptions, opts generateTextOpt
 		_, err = fmt.Fprintln(g.stdout, res.Text)
 		return err
 	}
-	out := generateOutput{Model: m.Name, ModelDigest: fmt.Sprintf("%x", m.Digest), Profile: prof.Name,
-		Decode: p.Decode, Seed: p.Seed, PromptIDs: res.Prompt, GeneratedIDs: res.Tokens, GeneratedText: res.Text,
-		SumLogProb: res.Score}
-	for _, s := range res.Steps {
-		var top [][2]any
-		for _, tp := range s.Top {
-			top = append(top, [2]any{tp.ID, float64(tp.LogProb)})
-		}
-		out.Top5 = append(out.Top5, top)
-		out.Margin = append(out.Margin, float64(s.Margin))
-		out.LogProbs = append(out.LogProbs, float64(s.LogProb))
-	}
+	out := llm.NewGenerateReport(m, prof, p, res)
 	enc := json.NewEncoder(g.stdout)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/genquorum/genquorum/engine/llm"
 )
 
 const tinyF32 = "../../testdata/llamacpp/models/tiny-llama-a-f32.gguf"
@@ -41,7 +43,7 @@ func TestGenerateTextMatchesLlamaCpp(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		var got generateOutput
+		var got llm.GenerateReport
 		var raw struct {
 			Top5 [][][]float64 `json:"top5"`
 		}

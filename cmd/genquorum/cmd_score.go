@@ -60,26 +60,6 @@ The command exits with status 0 when the claim is accepted and 1 when it is reje
 	return cmd
 }
 
-type scoredToken struct {
-	ID      int32   `json:"id"`
-	LogProb float64 `json:"logprob"`
-	Rank    int     `json:"rank"`
-	Margin  float64 `json:"margin"`
-}
-
-type scoreOutput struct {
-	Model       string        `json:"model"`
-	ModelDigest string        `json:"model_digest"`
-	Profile     string        `json:"profile"`
-	Decode      string        `json:"decode"`
-	Tolerance   float64       `json:"tolerance"`
-	PromptIDs   []int32       `json:"prompt_ids"`
-	Tokens      []scoredToken `json:"tokens"`
-	Accept      bool          `json:"accept"`
-	FirstReject int           `json:"first_reject"`
-	Reason      string        `json:"reason,omitempty"`
-}
-
 // errClaimRejected is returned when the verdict is a rejection (exit status 1).
 type errClaimRejected struct{ reason string }
 
@@ -135,27 +115,15 @@ func runScore(ctx context.Context, g *globalOptions, opts scoreOptions) error {
 	if err != nil {
 		return err
 	}
-	out := scoreOutput{Model: m.Name, ModelDigest: fmt.Sprintf("%x", m.Digest), Profile: prof.Name, Decode: opts.decode,
-		Tolerance: tol, PromptIDs: ids, Accept: v.Accept, FirstReject: v.FirstReject, Reason: v.Reason}
-	for _, s := range sc {
-		out.Tokens = append(out.Tokens, scoredToken{s.ID, float64(s.LogProb), s.Rank, float64(s.Margin)})
-	}
+	out := llm.NewScoreReport(m, prof, opts.decode, tol, ids, sc, v)
 	if opts.format == "json" {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(out); err != nil {
 			return err
 		}
-	} else {
-		fmt.Fprintf(g.stdout, "%4s %6s %12s %6s %10s\n", "pos", "id", "logprob", "rank", "margin")
-		for i, s := range out.Tokens {
-			fmt.Fprintf(g.stdout, "%4d %6d %12.6f %6d %10.5f\n", i, s.ID, s.LogProb, s.Rank, s.Margin)
-		}
-		if v.Accept {
-			fmt.Fprintf(g.stdout, "verdict: accept (%s, tolerance %g, profile %s)\n", opts.decode, tol, prof.Name)
-		} else {
-			fmt.Fprintf(g.stdout, "verdict: reject at token %d: %s\n", v.FirstReject, v.Reason)
-		}
+	} else if err := out.WriteText(g.stdout); err != nil {
+		return err
 	}
 	if !v.Accept {
 		return errClaimRejected{v.Reason}

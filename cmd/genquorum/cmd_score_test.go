@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/genquorum/genquorum/engine/llm"
 )
 
 func TestScore(t *testing.T) {
@@ -28,7 +30,7 @@ func TestScore(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d (%s)", tt.name, code, tt.code, stderr)
 			continue
 		}
-		var out scoreOutput
+		var out llm.ScoreReport
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -55,7 +57,7 @@ func TestScoreSample(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("generate: exit %d: %s", code, stderr)
 	}
-	var g generateOutput
+	var g llm.GenerateReport
 	if err := json.Unmarshal([]byte(stdout), &g); err != nil {
 		t.Fatal(err)
 	}
