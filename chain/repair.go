@@ -5,8 +5,12 @@ import (
 	"os"
 	"path/filepath"
 
+	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/cmd/cometbft/commands"
+	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/privval"
+	sm "github.com/cometbft/cometbft/state"
+	"github.com/cometbft/cometbft/store"
 )
 
 // Rollback rolls the CometBFT state of the home back by one height (CometBFT's rollback
@@ -23,6 +27,9 @@ func Rollback(home string, removeBlock bool) (int64, []byte, error) {
 	h, hash, err := commands.RollbackState(c, removeBlock)
 	if err != nil {
 		return 0, nil, fmt.Errorf("chain: rollback %s: %w", home, err)
+	}
+	if err := restoreAppVersion(c); err != nil {
+		return h, hash, fmt.Errorf("chain: rollback %s: %w", home, err)
 	}
 	// The ledger must not start above the rolled-back height: drop newer snapshots (the one
 	// kept below is replayed from).
@@ -57,4 +64,40 @@ func ResetData(home string) ([]string, error) {
 	}
 	privval.LoadFilePVEmptyState(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile()).Reset()
 	return removed, nil
+}
+
+// restoreAppVersion gives the rolled-back state the app version its blocks carry. CometBFT
+// keeps the app version twice: in the state's version (from the app's Info at genesis: 1 for
+// the ledger) and in the consensus parameters (the genesis file's, 0). Its rollback rebuilds
+// the state's version from the parameters, so the node then refused to start ("error on
+// replay: wrong Block.Header.Version. Expected {11 0}, got {11 1}"; tendermint issue 8095).
+// The version is taken from the block the node will re-execute (or, with the last block
+// removed, the newest block kept).
+func restoreAppVersion(c *cfg.Config) error {
+	dbType := dbm.BackendType(c.DBBackend)
+	blockDB, err := dbm.NewDB("blockstore", dbType, c.DBDir())
+	if err != nil {
+		return err
+	}
+	blocks := store.NewBlockStore(blockDB)
+	defer blocks.Close()
+	stateDB, err := dbm.NewDB("state", dbType, c.DBDir())
+	if err != nil {
+		return err
+	}
+	states := sm.NewStore(stateDB, sm.StoreOptions{DiscardABCIResponses: c.Storage.DiscardABCIResponses})
+	defer states.Close()
+	st, err := states.Load()
+	if err != nil {
+		return err
+	}
+	meta := blocks.LoadBlockMeta(st.LastBlockHeight + 1)
+	if meta == nil {
+		meta = blocks.LoadBlockMeta(st.LastBlockHeight)
+	}
+	if meta == nil || meta.Header.Version.App == st.Version.Consensus.App {
+		return nil
+	}
+	st.Version.Consensus.App = meta.Header.Version.App
+	return states.Save(st)
 }
