@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 )
@@ -22,7 +23,9 @@ import (
 // trajectory: the generator is slashed SlashOutlierBPS, half of it paid to the verifiers who
 // voted the failure, the fee refunded, and the task's Reason names what failed
 // (ReasonTrajectorySegment or ReasonTrajectoryEnds). Otherwise the task is accepted with the
-// image fingerprint as its value, and the generator and the verifiers who voted share the fee.
+// image fingerprint as its value (the whole UnrunnableFingerprint, reason ReasonUnrunnable,
+// when the generator revealed that and the verifiers, who cannot run the task either, passed
+// it), and the generator and the verifiers who voted share the fee.
 // Verifiers who did not vote are treated as missed reveals (noVote).
 
 // VerifyTrajectory is the verification mode of image tasks with trajectory verification.
@@ -246,9 +249,12 @@ func (s *State) acceptTrajectory(t *Task, ev *[]Event) {
 		nd.Open--
 		s.touch(kindNode, nd.Key)
 	}
-	image, _, _ := SplitTrajectory(t.Executors[0].Fingerprint, t.Spec.Segment.Segments)
+	value, _, _ := SplitTrajectory(t.Executors[0].Fingerprint, t.Spec.Segment.Segments)
+	if full := t.Executors[0].Fingerprint; bytes.Equal(full, UnrunnableFingerprint(t.ID, t.Spec.FingerprintLen)) {
+		value, t.Reason = full, ReasonUnrunnable // the verifiers found it unrunnable too
+	}
 	t.Support, t.Need = uint32(len(agreed)), 1
-	t.Status, t.SettledAt, t.Value = StatusAccepted, s.height, slices.Clone(image)
+	t.Status, t.SettledAt, t.Value = StatusAccepted, s.height, slices.Clone(value)
 	s.settled(t)
 	s.touch(kindTask, t.ID)
 	*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(t.Value),

@@ -43,9 +43,10 @@ var (
 func vFail(segs ...uint32) trajVerifier { return trajVerifier{failSegs: segs} }
 
 type trajRun struct {
-	checks    uint32
-	verifiers [3]trajVerifier
-	noReveal  bool
+	checks     uint32
+	verifiers  [3]trajVerifier
+	noReveal   bool
+	unrunnable bool // the generator reveals UnrunnableFingerprint
 }
 
 // runTrajectory drives one trajectory-verified task with a generator and three verifiers on a
@@ -73,6 +74,9 @@ func runTrajectory(t *testing.T, r trajRun) (ledger.Task, []ledger.Event, *check
 		events = append(events, res.Events...)
 	}
 	collect(n.block(submit))
+	if r.unrunnable {
+		fp = ledger.UnrunnableFingerprint(id, uint32(len(fp)))
+	}
 	var salt [32]byte
 	for range 60 {
 		task, _ := n.st.Task(id)
@@ -159,6 +163,9 @@ func TestTrajectoryRules(t *testing.T) {
 			[4]ledger.Outcome{ledger.OutcomeAgreed, ledger.OutcomeAgreed, ledger.OutcomeNoVote, ledger.OutcomeAgreed}, []int{0, 1, 3}},
 		{"one fails, one silent: no majority", trajRun{checks: 4, verifiers: [3]trajVerifier{vFail(1), vSilent, vPass}}, true, "",
 			[4]ledger.Outcome{ledger.OutcomeAgreed, ledger.OutcomeAgreed, ledger.OutcomeNoVote, ledger.OutcomeAgreed}, []int{0, 1, 3}},
+		{"unrunnable, verifiers agree", trajRun{checks: 1, unrunnable: true, verifiers: [3]trajVerifier{vPass, vPass, vPass}}, true,
+			ledger.ReasonUnrunnable,
+			[4]ledger.Outcome{ledger.OutcomeAgreed, ledger.OutcomeAgreed, ledger.OutcomeAgreed, ledger.OutcomeAgreed}, []int{0, 1, 2, 3}},
 		{"no reveal", trajRun{checks: 1, noReveal: true}, false, ledger.ReasonNoReveals,
 			[4]ledger.Outcome{ledger.OutcomeNoReveal, ledger.OutcomeUndecided, ledger.OutcomeUndecided, ledger.OutcomeUndecided}, nil},
 	} {
@@ -184,8 +191,10 @@ func TestTrajectoryRules(t *testing.T) {
 				t.Errorf("accepted generator slashed: %q", gen)
 			case !c.accepted && c.reason != ledger.ReasonNoReveals && (len(gen) != 1 || gen[0] != task.Reason):
 				t.Errorf("generator slashes %q, want one with the task's reason %q", gen, task.Reason)
-			case c.accepted && !bytes.Equal(task.Value, trajImage):
+			case c.accepted && !c.run.unrunnable && !bytes.Equal(task.Value, trajImage):
 				t.Errorf("accepted value %q, want the image fingerprint %q", task.Value, trajImage)
+			case c.run.unrunnable && !bytes.Equal(task.Value, ledger.UnrunnableFingerprint(task.ID, task.Spec.FingerprintLen)):
+				t.Errorf("unrunnable task's value %x", task.Value)
 			}
 			if !c.accepted && c.reason != ledger.ReasonNoReveals && sumEvents(events, ledger.EventRefund, n.client.Key()) != 400 {
 				t.Errorf("fee not refunded")
