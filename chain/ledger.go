@@ -150,7 +150,7 @@ const (
 	QueryTask    = "task"    // data: task ID -> TaskView
 	QueryNode    = "node"    // data: node key -> NodeView
 	QueryAccount = "account" // data: key -> ledger.Account
-	QueryOpen    = "open"    // data: node key -> []string of open task IDs (hex)
+	QueryOpen    = "open"    // data: node key -> []string of open task IDs (hex): executor or referee (ledger.State.OpenTasks)
 	QueryNodes   = "nodes"   // no data -> []NodeView
 	// QueryPolicies answers every registered verification policy (ledger.Policy), no data ->
 	// []PolicyView.

@@ -122,6 +122,10 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 					txs = append(txs, tr.Bisect(id, dp.Query, partyDigest(r.trainerFrom, dp.Query)))
 				}
 			case ledger.PhaseReferee:
+				// A referee that restarts finds the dispute among its open tasks.
+				if !slices.Contains(n.st.OpenTasks(dp.Referee), id) {
+					t.Fatalf("height %d: the referee's open tasks %v lack the disputed task", n.height, n.st.OpenTasks(dp.Referee))
+				}
 				if r.silent != "referee" {
 					// The referee re-executes the step honestly from the agreed state.
 					txs = append(txs, byKey[dp.Referee].Bisect(id, dp.Step, honestDigest(dp.Step)))
@@ -147,6 +151,9 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 	task, _ := n.st.Task(id)
 	if !task.Status.Settled() {
 		t.Fatalf("task not settled: status %s", task.Status)
+	}
+	if task.Dispute != nil && slices.Contains(n.st.OpenTasks(task.Dispute.Referee), id) {
+		t.Fatalf("the settled task is still open for its referee")
 	}
 	return task, events, n
 }

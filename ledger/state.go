@@ -481,14 +481,16 @@ func (s *State) Task(id TaskID) (Task, bool) {
 }
 
 // OpenTasks returns the IDs of the tasks not yet settled in which node is an executor of the
-// current round, ascending. It scans the open tasks: a node daemon calls it after a restart,
-// and otherwise follows the TaskAssigned events.
+// current round or the drawn referee of the open dispute (a training task's referee is no
+// executor), ascending. It scans the open tasks: a node daemon calls it after a restart, and
+// otherwise follows the TaskAssigned and RefereeDrawn events.
 func (s *State) OpenTasks(node PubKey) []TaskID {
 	var ids []TaskID
 	for _, list := range s.due {
 		for _, id := range list {
 			t := s.tasks[id]
-			if t != nil && !t.Status.Settled() && t.executor(node) >= 0 && !slices.Contains(ids, id) {
+			referee := t != nil && t.Dispute != nil && t.Dispute.Phase == PhaseReferee && !t.Dispute.Resolved && t.Dispute.Referee == node
+			if t != nil && !t.Status.Settled() && (t.executor(node) >= 0 || referee) && !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
 		}

@@ -526,16 +526,13 @@ func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
 				x = &tv.Executors[i]
 			}
 		}
+		n.reconcileSegment(&tv, k) // a dispute's referee is no executor
 		if x == nil {
 			continue
 		}
 		if tv.Status == ledger.StatusCheck.String() && x.Revealed && !x.VoteCommitted {
 			n.logger.Info("reconcile: voting in the check round", "task", idHex[:12])
 			n.queueCheck(k)
-		}
-		if tv.Status == ledger.StatusSegments.String() || tv.Status == ledger.StatusDispute.String() {
-			n.logger.Info("reconcile: training task in verification or dispute", "task", idHex[:12])
-			n.queueSegment(k)
 		}
 		if tv.Status == ledger.StatusCheckReveal.String() && x.VoteCommitted && !x.Voted {
 			n.logger.Info("reconcile: revealing the vote of the check round", "task", idHex[:12])
@@ -711,9 +708,7 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 				n.queueCheck(k)
 			}
 		case ledger.EventSegmentsOpen, ledger.EventDisputeOpen, ledger.EventBisectQuery, ledger.EventRefereeDrawn:
-			if ev.Type != ledger.EventSegmentsOpen || slices.Contains(ev.Nodes, n.key) {
-				n.queueSegment(k)
-			}
+			n.reactSegment(ev)
 		case ledger.EventVoteRevealOpen:
 			n.voteRevealOpen(k)
 		case ledger.EventVerdict, ledger.EventNoVerdict:

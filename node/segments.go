@@ -143,6 +143,79 @@ func (n *Node) segmentWork(ctx context.Context, k jobKey) {
 	}
 }
 
+// segmentTurn reports whether this node has something to send in a training task's
+// verification or dispute (or an image task's trajectory verification) now: a vote as a verifier that has not voted, a digest as the
+// trainer or the challenger that has not sent the one asked, or the referee's digest. me is
+// its executor index (-1: none).
+func (n *Node) segmentTurn(tv *chain.TaskView, me int) bool {
+	if tv.Verify == ledger.VerifyTrajectory { // image tasks (trajectory.go): a vote, no dispute
+		return tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].Voted
+	}
+	if tv.Verify != ledger.VerifySegments || tv.Segment == nil {
+		return false
+	}
+	if tv.Status == ledger.StatusSegments.String() {
+		return me >= 1 && !tv.Executors[me].Voted
+	}
+	d := tv.Dispute
+	if tv.Status != ledger.StatusDispute.String() || d == nil {
+		return false
+	}
+	if d.Phase == ledger.PhaseReferee {
+		return d.Referee == n.key && !d.Resolved
+	}
+	return (me == 0 && !d.TrainerSent) || (me >= 1 && me == int(d.Challenger) && !d.ChallSent)
+}
+
+// segmentInvolved reports whether this node is an executor (trainer or verifier) of the
+// training task id, as far as it knows (it was assigned the task, or found it among its open
+// tasks at reconcile): a dispute event that names another node concerns it only then.
+func (n *Node) segmentInvolved(id ledger.TaskID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.started[jobKey{id, 0}] || n.started[jobKey{id, 1}]
+}
+
+// reactSegment queues a training task on one of its verification or dispute events when
+// this node may have a part in it: segments-open lists the verifiers, dispute-open names the
+// challenger, referee-drawn the referee; the trainer and the verifiers are the task's
+// executors. Nodes with no part do not even query the task.
+func (n *Node) reactSegment(ev ledger.Event) {
+	k := jobKey{ev.Task, ev.Round}
+	var mine bool
+	switch ev.Type {
+	case ledger.EventSegmentsOpen:
+		mine = slices.Contains(ev.Nodes, n.key)
+	case ledger.EventRefereeDrawn:
+		mine = ev.Node == n.key
+	case ledger.EventDisputeOpen:
+		mine = ev.Node == n.key || n.segmentInvolved(ev.Task)
+	case ledger.EventBisectQuery:
+		mine = n.segmentInvolved(ev.Task)
+	}
+	if mine {
+		n.queueSegment(k)
+	}
+}
+
+// reconcileSegment queues, after a start, a training task in verification or dispute in
+// which this node has something to send (segmentTurn): as its trainer or a verifier, or as
+// the referee of its dispute, who is not an executor (the ledger's open tasks list it while
+// the referee's answer is due). It notes an executor's part (segmentInvolved).
+func (n *Node) reconcileSegment(tv *chain.TaskView, k jobKey) {
+	me := slices.IndexFunc(tv.Executors, func(e chain.ExecutorView) bool { return e.Node == n.key.String() })
+	if me >= 0 && (tv.Verify == ledger.VerifySegments || tv.Verify == ledger.VerifyTrajectory) {
+		n.mu.Lock()
+		n.started[k] = true
+		n.mu.Unlock()
+	}
+	if n.segmentTurn(tv, me) {
+		n.logger.Info("reconcile: training task in verification or dispute", "task", tv.ID[:12], "executor", me,
+			"referee", me < 0)
+		n.queueSegment(k)
+	}
+}
+
 func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) error {
 	var tv chain.TaskView
 	if err := n.client.QueryJSON(ctx, chain.QueryTask, k.task[:], &tv); err != nil {
@@ -152,8 +225,8 @@ func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) erro
 	if tv.Verify == ledger.VerifyTrajectory { // image tasks: trajectory.go
 		return n.trajectoryVote(ctx, k, tv, me, log)
 	}
-	if tv.Verify != ledger.VerifySegments || tv.Segment == nil {
-		return nil
+	if !n.segmentTurn(&tv, me) {
+		return nil // nothing (more) to send: no engine work, no dataset fetch
 	}
 	series, err := hex.DecodeString(tv.Executors[0].Fingerprint)
 	if err != nil || len(series) == 0 {
