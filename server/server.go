@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -82,6 +83,32 @@ type Server struct {
 	log     *slog.Logger
 	started time.Time
 	handler http.Handler
+}
+
+// Serve serves s on ln until ctx ends, then stops taking requests and gives running ones up
+// to shutdownTimeout; after that it closes their connections, which cancels their generations
+// between tokens. It returns nil after that stop, or the error that ended serving earlier
+// (from http.Server.Serve, unwrapped).
+func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		s.log.Warn("shutdown deadline passed, closing connections", "err", err)
+		srv.Close()
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // New checks cfg, fills in its defaults and returns a Server.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/genquorum/genquorum/engine/llm"
 )
@@ -627,5 +629,38 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	if len(s.slots) != 2 {
 		t.Errorf("%d free slots after the requests, want 2", len(s.slots))
+	}
+}
+
+// TestServe: Serve answers on its listener until ctx ends, then returns nil (graceful
+// stop); a listener that fails makes it return that error.
+func TestServe(t *testing.T) {
+	s, err := New(Config{LLMs: []*llm.Engine{testEngine(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, 5*time.Second) }()
+	if code, b := do(t, "GET", "http://"+ln.Addr().String()+"/health", ""); code != http.StatusOK || !strings.Contains(string(b), `"ok"`) {
+		t.Errorf("GET /health = %d %s, want 200 ok", code, b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after cancel: %v, want nil", err)
+	}
+
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if err := s.Serve(t.Context(), closed, time.Second); err == nil {
+		t.Errorf("Serve on a closed listener: nil error")
 	}
 }

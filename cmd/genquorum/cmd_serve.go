@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/engine/llm"
 	"github.com/genquorum/genquorum/server"
 	"github.com/genquorum/genquorum/tensor"
@@ -138,7 +135,7 @@ func runServe(ctx context.Context, g *globalOptions, opts serveOptions) error {
 		cfg.LLMs = append(cfg.LLMs, e)
 	}
 	if len(opts.imageModels) > 0 {
-		if cfg.Image, err = loadImageEngine(g, opts); err != nil {
+		if cfg.Image, err = loadImageEngine(opts.imageModels, opts.modelsDir, opts.imageBase, g.logger); err != nil {
 			return err
 		}
 	}
@@ -150,44 +147,12 @@ func runServe(ctx context.Context, g *globalOptions, opts serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	g.logger.Info("listening", "addr", ln.Addr().String(), "profile", prof.Name, "slots", opts.slots)
 	if opts.onListen != nil {
 		opts.onListen(ln.Addr())
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	g.logger.Info("shutting down", "timeout", opts.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		// Running generations did not finish in time: closing their connections cancels
-		// their contexts, which stops them between tokens.
-		g.logger.Warn("shutdown deadline passed, closing connections", "err", err)
-		srv.Close()
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+	if err := s.Serve(ctx, ln, opts.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
-}
-
-// loadImageEngine loads the --image-model models into one diffusion engine, each resolved as
-// genquorum generate image resolves --model (loadImageModel).
-func loadImageEngine(g *globalOptions, opts serveOptions) (*diffusion.Engine, error) {
-	var models []diffusion.Named
-	for _, name := range opts.imageModels {
-		nm, err := loadImageModel("", name, opts.modelsDir, opts.imageBase)
-		if err != nil {
-			return nil, fmt.Errorf("--image-model %s: %w", name, err)
-		}
-		g.logger.Info("image model loaded", "model", nm.Name, "digest", nm.Digest.String(), "size", nm.Model.Config.ImageSize)
-		models = append(models, nm)
-	}
-	return diffusion.New(models...)
 }

@@ -93,7 +93,7 @@ func (o *engineOptions) build(ctx context.Context, logger *slog.Logger) (*engine
 		}
 	}
 	if len(o.imageModels) > 0 {
-		e, err := o.imageEngine()
+		e, err := loadImageEngine(o.imageModels, o.modelsDir, o.imageBase, discardLogger())
 		if err != nil {
 			return nil, err
 		}
@@ -154,21 +154,6 @@ func (o *engineOptions) trainEngine() (*train.Engine, error) {
 	}
 	e.Tolerance = o.trainTol
 	return e, nil
-}
-
-// imageEngine loads the --image-model models into one diffusion engine, each resolved as
-// genquorum generate image resolves --model (loadImageModel); each is registered on the
-// ledger under its name and the SHA-256 of its GGUF encoding, as text models are.
-func (o *engineOptions) imageEngine() (*diffusion.Engine, error) {
-	var models []diffusion.Named
-	for _, name := range o.imageModels {
-		nm, err := loadImageModel("", name, o.modelsDir, o.imageBase)
-		if err != nil {
-			return nil, fmt.Errorf("--image-model %s: %w", name, err)
-		}
-		models = append(models, nm)
-	}
-	return diffusion.New(models...)
 }
 
 // modelRef resolves a model name against the registry.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -51,4 +52,21 @@ func (mf *imageModelFlags) register(f *pflag.FlagSet) {
 // load loads the model the flags name (see loadImageModel).
 func (mf *imageModelFlags) load() (diffusion.Named, error) {
 	return loadImageModel("", mf.model, mf.dirs, mf.base)
+}
+
+// loadImageEngine loads the named diffusion models (--image-model of node and serve) into one
+// engine, each resolved as genquorum generate image resolves --model (loadImageModel) and
+// logged at INFO on logger; each is registered on the ledger under its name and the SHA-256 of
+// its GGUF encoding, as text models are.
+func loadImageEngine(names []string, dirs, base string, logger *slog.Logger) (*diffusion.Engine, error) {
+	var models []diffusion.Named
+	for _, name := range names {
+		nm, err := loadImageModel("", name, dirs, base)
+		if err != nil {
+			return nil, fmt.Errorf("--image-model %s: %w", name, err)
+		}
+		logger.Info("image model loaded", "model", nm.Name, "digest", nm.Digest.String(), "size", nm.Model.Config.ImageSize)
+		models = append(models, nm)
+	}
+	return diffusion.New(models...)
 }
