@@ -166,34 +166,50 @@ func isCJKRange(r rune, f uint16) bool {
 	return (r >= 0x4E00 && r <= 0x9FA5) || (r >= 0x0800 && r <= 0x4E00) || (r >= 0xAC00 && r <= 0xD7FF)
 }
 
+// window is the state llama.cpp's hand-written splitters share: the code points [lo, hi) of
+// tx they may look at, and the spans cut so far (out), the last one ending at prev.
+type window struct {
+	tx     text
+	lo, hi int
+	prev   int
+	out    []span
+}
+
+// at returns the code point at p, or -1 outside the window.
+func (w *window) at(p int) rune {
+	if p >= w.lo && p < w.hi {
+		return w.tx.cps[p]
+	}
+	return -1
+}
+
+// flags returns the category flags of the code point at p, or 0 outside the window.
+func (w *window) flags(p int) uint16 {
+	if p >= w.lo && p < w.hi {
+		return w.tx.fl[p]
+	}
+	return 0
+}
+
+// cut appends the span [prev, end) unless it is empty, moves prev to end and returns the
+// span's length.
+func (w *window) cut(end int) int {
+	n := end - w.prev
+	if n > 0 {
+		w.out = append(w.out, span{w.prev, end})
+	}
+	w.prev = end
+	return n
+}
+
 // gpt2Splitter is llama.cpp's hand-written matcher for the GPT-2 regex
 //
 //	's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
 //
 // (unicode_regex_split_custom_gpt2), which assigns every code point to some token.
 func gpt2Splitter(tx text, lo, hi int, out []span) []span {
-	cps := tx.cps
-	get := func(p int) rune {
-		if p >= lo && p < hi {
-			return cps[p]
-		}
-		return -1
-	}
-	flags := func(p int) uint16 {
-		if p >= lo && p < hi {
-			return tx.fl[p]
-		}
-		return 0
-	}
-	prev := lo
-	add := func(end int) int {
-		n := end - prev
-		if n > 0 {
-			out = append(out, span{prev, end})
-		}
-		prev = end
-		return n
-	}
+	w := &window{tx: tx, lo: lo, hi: hi, prev: lo, out: out}
+	get, flags, add := w.at, w.flags, w.cut
 	const lnMask = catLetter | catNumber
 	for pos := lo; pos < hi; {
 		c := get(pos)
@@ -266,7 +282,7 @@ func gpt2Splitter(tx text, lo, hi int, out []span) []span {
 		pos++
 		add(pos)
 	}
-	return out
+	return w.out
 }
 
 // llama3Splitter is llama.cpp's hand-written matcher for the Llama 3 regex
@@ -276,28 +292,8 @@ func gpt2Splitter(tx text, lo, hi int, out []span) []span {
 // (unicode_regex_split_custom_llama3). Unlike the gpt-2 and deepseek-coder pre-tokenizers it
 // is not covered by the reference data in testdata/llamacpp: it is a line-by-line port.
 func llama3Splitter(tx text, lo, hi int, out []span) []span {
-	cps := tx.cps
-	get := func(p int) rune {
-		if p >= lo && p < hi {
-			return cps[p]
-		}
-		return -1
-	}
-	flags := func(p int) uint16 {
-		if p >= lo && p < hi {
-			return tx.fl[p]
-		}
-		return 0
-	}
-	prev := lo
-	add := func(end int) int {
-		n := end - prev
-		if n > 0 {
-			out = append(out, span{prev, end})
-		}
-		prev = end
-		return n
-	}
+	w := &window{tx: tx, lo: lo, hi: hi, prev: lo, out: out}
+	get, flags, add := w.at, w.flags, w.cut
 	lower := func(r rune) rune {
 		if r < 0 {
 			return r
@@ -390,5 +386,5 @@ func llama3Splitter(tx text, lo, hi int, out []span) []span {
 		pos++
 		add(pos)
 	}
-	return out
+	return w.out
 }
