@@ -148,6 +148,23 @@ type symbol struct {
 	start, n   int // byte range in the text
 }
 
+// merge joins symbol right into its left neighbour left, unlinking right, when both still
+// hold the text a queued bigram of size bytes was made of; it reports whether it did (a
+// bigram whose symbols changed since it was queued is stale).
+func merge(syms []symbol, left, right, size int) bool {
+	l, r := &syms[left], &syms[right]
+	if l.n == 0 || r.n == 0 || l.n+r.n != size {
+		return false
+	}
+	l.n += r.n
+	r.n = 0
+	l.next = r.next
+	if r.next >= 0 {
+		syms[r.next].prev = left
+	}
+	return true
+}
+
 // --- SentencePiece (llm_tokenizer_spm) ---
 
 type spmBigram struct {
@@ -197,18 +214,11 @@ func (t *Tokenizer) spm(text string, out []int32) []int32 {
 	}
 	for len(q.items) > 0 {
 		b := q.pop()
-		l, r := &syms[b.left], &syms[b.right]
-		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
+		if !merge(syms, b.left, b.right, b.size) {
 			continue
 		}
-		l.n += r.n
-		r.n = 0
-		l.next = r.next
-		if r.next >= 0 {
-			syms[r.next].prev = b.left
-		}
-		tryAdd(l.prev, b.left)
-		tryAdd(b.left, l.next)
+		tryAdd(syms[b.left].prev, b.left)
+		tryAdd(b.left, syms[b.left].next)
 	}
 	// llama.cpp's resegment also consults a rev_merge map from merged text to the pair that
 	// formed it, but only for a final symbol that is not a token; rev_merge's keys are all
@@ -339,18 +349,11 @@ func (t *Tokenizer) bpeWord(word string, out []int32, sc *bpeScratch) []int32 {
 	}
 	for len(q.items) > 0 {
 		b := q.pop()
-		l, r := &syms[b.left], &syms[b.right]
-		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
+		if !merge(syms, b.left, b.right, b.size) {
 			continue
 		}
-		l.n += r.n
-		r.n = 0
-		l.next = r.next
-		if r.next >= 0 {
-			syms[r.next].prev = b.left
-		}
-		add(l.prev, b.left)
-		add(b.left, l.next)
+		add(syms[b.left].prev, b.left)
+		add(b.left, syms[b.left].next)
 	}
 	for i := 0; i != -1; i = syms[i].next {
 		if syms[i].n == 0 {
