@@ -179,3 +179,32 @@ func TestPreSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIIFlags: the ASCII table built from package unicode gives llama.cpp's classes:
+// letters, digits, punctuation and symbols as such, the space a separator, every other code
+// point control; whitespace is the space and \t through \r.
+func TestASCIIFlags(t *testing.T) {
+	for r := rune(0); r < 128; r++ {
+		var want uint16
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+			want = catLetter
+		case r >= '0' && r <= '9':
+			want = catNumber
+		case strings.ContainsRune("!\"#%&'()*,-./:;?@[\\]_{}", r):
+			want = catPunct
+		case strings.ContainsRune("$+<=>^`|~", r):
+			want = catSymbol
+		case r == ' ':
+			want = catSeparator
+		default:
+			want = catControl
+		}
+		if r == ' ' || r >= '\t' && r <= '\r' {
+			want |= flagSpace
+		}
+		if got := flagsOf(r); got != want {
+			t.Errorf("flagsOf(%q) = %#x, want %#x", r, got, want)
+		}
+	}
+}

@@ -28,6 +28,11 @@ func flagsOf(r rune) uint16 {
 	if r < 0x80 {
 		return asciiFlags[r]
 	}
+	return classify(r)
+}
+
+// classify is flagsOf for r in the Unicode range, from package unicode's tables.
+func classify(r rune) uint16 {
 	var f uint16
 	switch {
 	case unicode.IsLetter(r):
@@ -51,27 +56,10 @@ func flagsOf(r rune) uint16 {
 	return f
 }
 
+// asciiFlags is classify of the ASCII code points, the common case of flagsOf.
 var asciiFlags = func() (t [128]uint16) {
-	for r := rune(0); r < 128; r++ {
-		var f uint16
-		switch {
-		case unicode.IsLetter(r):
-			f = catLetter
-		case unicode.IsNumber(r):
-			f = catNumber
-		case unicode.IsPunct(r):
-			f = catPunct
-		case unicode.IsSymbol(r):
-			f = catSymbol
-		case r == ' ':
-			f = catSeparator
-		default:
-			f = catControl
-		}
-		if r == ' ' || (r >= '\t' && r <= '\r') {
-			f |= flagSpace
-		}
-		t[r] = f
+	for r := range rune(len(t)) {
+		t[r] = classify(r)
 	}
 	return t
 }()
