@@ -38,36 +38,9 @@ func Decide64(fps []uint64, replicas, tolerance int, rule Rule) (Verdict, error)
 			v.Best, v.Support = i, s
 		}
 	}
-	idx := make([]int, len(fps))
-	if v.Best < 0 || v.Support < v.Need {
-		for i := range idx {
-			idx[i] = i
-		}
-		if len(idx) > 0 {
-			v.Outliers = idx
-		}
-		return v, nil
-	}
-	best := fps[v.Best]
-	v.Accepted = true
-	v.Value = binary.BigEndian.AppendUint64(make([]byte, 0, 8), best)
-	a, o := 0, len(fps)-1
-	for i, f := range fps {
-		if Distance64(best, f) <= tolerance {
-			idx[a] = i
-			a++
-		} else {
-			idx[o] = i
-			o--
-		}
-	}
-	v.Agreeing = idx[:a:a]
-	out := idx[a:]
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	if len(out) > 0 {
-		v.Outliers = out
+	v.classify(len(fps), func(i int) bool { return Distance64(fps[v.Best], fps[i]) <= tolerance })
+	if v.Accepted {
+		v.Value = binary.BigEndian.AppendUint64(make([]byte, 0, 8), fps[v.Best])
 	}
 	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
 // Errors returned for malformed input. Callers branch on them with errors.Is.
@@ -151,6 +152,39 @@ func Decide(fps [][]byte, replicas, tolerance int, rule Rule) (Verdict, error) {
 	return decide(fps, replicas, rule, func(a, b []byte) bool { return Distance(a, b) <= tolerance })
 }
 
+// classify sets v.Agreeing and v.Outliers once v.Best and v.Support are known. With no
+// verdict (no best, or support short of v.Need) all n submissions are outliers; otherwise it
+// sets v.Accepted and puts submission i among the agreeing when agrees(i), else among the
+// outliers. Both lists ascend and share one allocation; Outliers stays nil when empty.
+func (v *Verdict) classify(n int, agrees func(i int) bool) {
+	idx := make([]int, n)
+	if v.Best < 0 || v.Support < v.Need {
+		for i := range idx {
+			idx[i] = i
+		}
+		if n > 0 {
+			v.Outliers = idx
+		}
+		return
+	}
+	v.Accepted = true
+	a, o := 0, n-1
+	for i := range n { // agreeing fill idx from the front, outliers from the back
+		if agrees(i) {
+			idx[a] = i
+			a++
+		} else {
+			idx[o] = i
+			o--
+		}
+	}
+	v.Agreeing = idx[:a:a]
+	if out := idx[a:]; len(out) > 0 {
+		slices.Reverse(out)
+		v.Outliers = out
+	}
+}
+
 // decide is Decide with the acceptance test within(candidate, submission) in place of a
 // single Hamming tolerance. within must be symmetric and reflexive.
 func decide(fps [][]byte, replicas int, rule Rule, within func(a, b []byte) bool) (Verdict, error) {
@@ -179,35 +213,9 @@ func decide(fps [][]byte, replicas int, rule Rule, within func(a, b []byte) bool
 			v.Best, v.Support = i, s
 		}
 	}
-	idx := make([]int, len(fps))
-	if v.Best < 0 || v.Support < v.Need {
-		for i := range idx {
-			idx[i] = i
-		}
-		if len(idx) > 0 {
-			v.Outliers = idx
-		}
-		return v, nil
-	}
-	v.Accepted = true
-	v.Value = bytes.Clone(fps[v.Best])
-	a, o := 0, len(fps)-1
-	for i, f := range fps { // agreeing fill idx from the front, outliers from the back
-		if within(v.Value, f) {
-			idx[a] = i
-			a++
-		} else {
-			idx[o] = i
-			o--
-		}
-	}
-	v.Agreeing = idx[:a:a]
-	out := idx[a:]
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	if len(out) > 0 {
-		v.Outliers = out
+	v.classify(len(fps), func(i int) bool { return within(fps[v.Best], fps[i]) })
+	if v.Accepted {
+		v.Value = bytes.Clone(fps[v.Best])
 	}
 	return v, nil
 }
