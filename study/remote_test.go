@@ -79,21 +79,9 @@ func TestRemoteImageEngineInTable1(t *testing.T) {
 	if len(tb.Rows) != 2 || tb.Rows[0][tb.Col("images")] != "6" || tb.Rows[0][tb.Col("groups")] != "2" {
 		t.Fatalf("table1 rows %v", tb.Rows)
 	}
-	res, err := Check(t.Context(), dir)
-	if err != nil || len(res.Problems) > 0 {
-		t.Fatalf("check: %v %+v", err, res)
-	}
-	rep, err := Reproduce(t.Context(), dir, ReproduceOptions{Remote: rs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range rep {
-		if !x.OK || !x.Identical {
-			t.Errorf("reproduce %+v", x)
-		}
-	}
+	checkReproduces(t, dir, ReproduceOptions{Remote: rs})
 	// Without the engine, reproduce says which one it needs.
-	rep, _ = Reproduce(t.Context(), dir, ReproduceOptions{})
+	rep, _ := Reproduce(t.Context(), dir, ReproduceOptions{})
 	needs := 0
 	for _, x := range rep {
 		if x.Err != nil && strings.Contains(x.Err.Error(), "give --engine for model base") {
@@ -132,25 +120,7 @@ func TestRemoteTextEngineInTable2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	r, err := Open("table2", Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := TextConfig{Models: models, Profiles: []string{"exact", "cpu-avx2"}, Prompts: DefaultTextPrompts[:2], Decodings: decs, Remote: rs}
-	if err := RunTable2(t.Context(), r, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tb, err := ReadTable(dir, "table2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tb.Rows) != 2 {
-		t.Fatalf("rows %v", tb.Rows)
-	}
+	dir, tb := runTable2(t, TextConfig{Models: models, Profiles: []string{"exact", "cpu-avx2"}, Prompts: DefaultTextPrompts[:2], Decodings: decs, Remote: rs})
 	// greedy: 3 columns (exact, cpu-avx2, remote) = 3 pairs per prompt, all agreeing.
 	if g := tb.Rows[0]; g[tb.Col("decoding")] != "greedy-30" || g[tb.Col("profile_pairs")] != "6" || g[tb.Col("agree_pct")] != "100.00" {
 		t.Errorf("greedy row %v", g)
@@ -166,17 +136,5 @@ func TestRemoteTextEngineInTable2(t *testing.T) {
 	if !strings.Contains(string(pairs.Markdown()), "remote@") {
 		t.Errorf("pairs table has no remote column:\n%s", pairs.Markdown())
 	}
-	res, err := Check(t.Context(), dir)
-	if err != nil || len(res.Problems) > 0 {
-		t.Fatalf("check: %v %+v", err, res)
-	}
-	rep, err := Reproduce(t.Context(), dir, ReproduceOptions{Remote: rs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range rep {
-		if !x.OK || !x.Identical {
-			t.Errorf("reproduce %+v", x)
-		}
-	}
+	checkReproduces(t, dir, ReproduceOptions{Remote: rs})
 }

@@ -89,25 +89,7 @@ func TestTable2(t *testing.T) {
 			decs = append(decs, d)
 		}
 	}
-	dir := t.TempDir()
-	r, err := Open("table2", Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := TextConfig{Models: models, Profiles: []string{"exact", "cpu-avx2"}, Prompts: DefaultTextPrompts[:2], Decodings: decs}
-	if err := RunTable2(t.Context(), r, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tb, err := ReadTable(dir, "table2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tb.Rows) != 2 {
-		t.Fatalf("rows %v", tb.Rows)
-	}
+	dir, tb := runTable2(t, TextConfig{Models: models, Profiles: []string{"exact", "cpu-avx2"}, Prompts: DefaultTextPrompts[:2], Decodings: decs})
 	// Greedy decoding under exact and cpu-avx2 (same float32 arithmetic) agrees on these prompts
 	// (engine/llm's study); sampling with a different seed per profile does not.
 	if got := tb.Rows[0][tb.Col("agree_pct")]; tb.Rows[0][1] != "greedy-30" || got != "100.00" {
@@ -116,11 +98,44 @@ func TestTable2(t *testing.T) {
 	if got := tb.Rows[1][tb.Col("agree_pct")]; tb.Rows[1][2] != "no" || got != "0.00" {
 		t.Errorf("unseeded sampling row %v", tb.Rows[1])
 	}
+	if res := checkReproduces(t, dir, ReproduceOptions{Sample: 3}); res.Fingerprints != 8 {
+		t.Errorf("check: %d fingerprints, want 8", res.Fingerprints)
+	}
+}
+
+// runTable2 runs table2 of cfg into a new directory and returns it with its two-row table2
+// table (one row per decoding).
+func runTable2(t *testing.T, cfg TextConfig) (dir string, tb *Table) {
+	t.Helper()
+	dir = t.TempDir()
+	r, err := Open("table2", Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RunTable2(t.Context(), r, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if tb, err = ReadTable(dir, "table2"); err != nil {
+		t.Fatal(err)
+	}
+	if len(tb.Rows) != 2 {
+		t.Fatalf("table2 rows %v, want 2", tb.Rows)
+	}
+	return dir, tb
+}
+
+// checkReproduces fails t unless Check finds no problem in dir and Reproduce with opts
+// regenerates every task it samples identically; it returns Check's result.
+func checkReproduces(t *testing.T, dir string, opts ReproduceOptions) CheckResult {
+	t.Helper()
 	res, err := Check(t.Context(), dir)
-	if err != nil || len(res.Problems) > 0 || res.Fingerprints != 8 {
+	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("check: %v %+v", err, res)
 	}
-	rep, err := Reproduce(t.Context(), dir, ReproduceOptions{Sample: 3})
+	rep, err := Reproduce(t.Context(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +144,7 @@ func TestTable2(t *testing.T) {
 			t.Errorf("reproduce %+v", x)
 		}
 	}
+	return res
 }
 
 // TestReportInChromium renders report.html in headless Chromium and checks the DOM it built:
