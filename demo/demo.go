@@ -3,6 +3,11 @@
 // workload of generation tasks through the engines it is given, waits for every verdict, and
 // summarises what happened: tasks settled, verdicts, which cheaters were caught, which honest
 // nodes were penalised, throughput and latency.
+//
+// The caller builds the workloads (TextWorkloads, ImageWorkload, interleaved by Mix), the
+// engines serving their models (OpenTextModels for the GGUF text models) and the nodes, then
+// calls Run and prints the Summary (WriteSummary). Run stops the devnet it starts before it
+// returns.
 package demo
 
 import (

@@ -40,6 +40,7 @@ type FormatError struct {
 	Limit  bool   // the problem is an exceeded Limits value
 }
 
+// Error returns the message with the byte offset it applies to.
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("gguf: %s (at byte %d)", e.Msg, e.Offset)
 }
@@ -59,6 +60,7 @@ type TypeError struct {
 	Want string    // what the accessor needed
 }
 
+// Error names the key, its type and the type wanted.
 func (e *TypeError) Error() string {
 	return fmt.Sprintf("gguf: key %q has type %s, want %s", e.Key, e.Have, e.Want)
 }
@@ -85,6 +87,8 @@ const (
 
 var valueTypeNames = [...]string{"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "bool", "string", "array", "uint64", "int64", "float64"}
 
+// String returns the type's name in the GGUF specification (uint8, string, array, ...), or
+// ValueType(N) for an unknown tag.
 func (t ValueType) String() string {
 	if int(t) < len(valueTypeNames) {
 		return valueTypeNames[t]
@@ -273,6 +277,8 @@ func (t TensorType) Known() bool {
 	return ok
 }
 
+// String returns ggml's name of the type (F32, Q8_0, ...), or TensorType(N) for an unknown
+// one.
 func (t TensorType) String() string {
 	if tr, ok := traits[t]; ok {
 		return tr.name

@@ -1,7 +1,8 @@
 // Package hashscan hashes image files: it expands paths (files and directory trees) into a
 // sorted file list, decodes each file with imgdecode and computes a set of imghash hashes,
 // in parallel, with per-file errors. It is the I/O shell around the pure imghash core, used
-// by the genquorum hash, compare and consensus commands.
+// by the genquorum hash, compare and consensus commands, whose output rows it also writes
+// (WriteResults, Distances and WriteDistances: the columns of imagehash conformance data).
 //
 // Contracts:
 //   - Files given explicitly are hashed whatever their name; inside directories (walked

@@ -106,6 +106,7 @@ type LimitError struct {
 	Limit         int64
 }
 
+// Error names the image's size and the limit it exceeds.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("imgdecode: image is %dx%d (%d pixels), over the limit of %d",
 		e.Width, e.Height, int64(e.Width)*int64(e.Height), e.Limit)

@@ -8,7 +8,8 @@
 //	eng, err := llm.Open("model.gguf", llm.Options{})
 //	img, err := diffusion.Open("base", "base.gguf")
 //	s, err := server.New(server.Config{LLMs: []*llm.Engine{eng}, Image: img, Logger: logger})
-//	err = http.ListenAndServe("127.0.0.1:8080", s.Handler())
+//	err = s.Serve(ctx, ln, 30*time.Second) // until ctx ends, then a graceful shutdown
+//	// or serve s.Handler() with any http.Server
 //
 // Either engine may be left out. GET /health answers {"status": "ok"} whatever is served.
 //

@@ -54,6 +54,8 @@ type Problem struct {
 	What string
 }
 
+// String returns the problem as Check reports it, prefixed with its manifest line (and key)
+// when it has one.
 func (p Problem) String() string {
 	if p.Line == 0 {
 		return p.What

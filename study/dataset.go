@@ -252,9 +252,12 @@ type ManifestError struct {
 	Err  error
 }
 
+// Error returns "study: manifest line N: " and the underlying error.
 func (e *ManifestError) Error() string {
 	return fmt.Sprintf("study: manifest line %d: %v", e.Line, e.Err)
 }
+
+// Unwrap returns the error of the line.
 func (e *ManifestError) Unwrap() error { return e.Err }
 
 // ParseManifest reads manifest lines (JSON objects, one a line; blank lines skipped). It fails

@@ -13,6 +13,7 @@ type IDError struct {
 	N  int // vocabulary size
 }
 
+// Error names the id and the vocabulary size.
 func (e *IDError) Error() string {
 	return fmt.Sprintf("tokenizer: token id %d out of range [0, %d)", e.ID, e.N)
 }

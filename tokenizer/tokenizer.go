@@ -44,6 +44,7 @@ const (
 	BPE
 )
 
+// String returns "spm" or "bpe", or Kind(N) for another value.
 func (k Kind) String() string {
 	switch k {
 	case SPM:

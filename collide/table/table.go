@@ -1,8 +1,8 @@
 // Package table counts Type II collisions in tables of hashes: it reads a tab-separated table
 // with a header and a hex column (the layout `genquorum hash` writes, plus any columns) into one
 // collide.Set per hash kind, grouped by a column or by a regular expression over an id column,
-// counts the pairs within a tolerance per kind and scope with package collide, and writes the
-// results as text, TSV or JSON.
+// counts the pairs within a tolerance per kind and scope with package collide (Count, or
+// CountAll for every kind and requested scope), and writes the results as text, TSV or JSON.
 //
 // Invariants: a Kind's hashes are ordered by group (groups in order of first appearance,
 // hashes in input order within a group), and Lines and IDs follow that order, so a counted pair
@@ -67,7 +67,10 @@ type LineError struct {
 	Err  error
 }
 
+// Error returns "line N: " and the underlying error.
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the error of the line.
 func (e *LineError) Unwrap() error { return e.Err }
 
 // Read reads a table into one Kind per (hash_name, hash_size_or_binbits), in order of first

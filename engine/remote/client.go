@@ -32,6 +32,7 @@ type StatusError struct {
 	Body        string // at most 512 bytes
 }
 
+// Error names the request, the HTTP status and the start of the response body.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("remote: %s %s: HTTP %d: %s", e.Method, e.URL, e.Code, e.Body)
 }

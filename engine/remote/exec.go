@@ -90,6 +90,7 @@ type ExitError struct {
 	Stderr  string // the last 4 KiB
 }
 
+// Error names the program, its exit status and its standard error output.
 func (e *ExitError) Error() string {
 	return fmt.Sprintf("remote: exec %s: exit status %d: %s", e.Program, e.Status, strings.TrimSpace(e.Stderr))
 }

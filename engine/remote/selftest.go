@@ -20,11 +20,13 @@ type NondeterministicError struct {
 	Advice string // the settings to change
 }
 
+// Error names the engine, the run that differed, how, and what to change.
 func (e *NondeterministicError) Error() string {
 	return fmt.Sprintf("remote: %s is not deterministic: the probe task gave different outputs (%s run: %s): %s",
 		e.Engine, e.Phase, e.Detail, e.Advice)
 }
 
+// Unwrap returns ErrNondeterministic, so that errors.Is finds it.
 func (e *NondeterministicError) Unwrap() error { return ErrNondeterministic }
 
 // Report is the outcome of a SelfTest that passed.

@@ -1,7 +1,8 @@
 // Package report turns the odds computations into the tables and the Figure 3 plot that
 // `genquorum odds` prints: parsing of probabilities (decimals and exact fractions, alone, in
-// lists or per tolerance as TOL:P), the rows of Correct, Plan, Attack and Estimate, their text,
-// TSV and JSON Lines output, and the plot (SVG or PNG, gonum/plot).
+// lists or per tolerance as TOL:P; ParseProb for one), the rows of Correct, Plan, Attack,
+// Estimate and Spot (with SlashPenalty, the ledger's slash of a stake), their text, TSV and
+// JSON Lines output, and the plot (SVG or PNG, gonum/plot).
 //
 // Rows keep the probability exactly as given (Prob.Text) so that outputs print what the user
 // typed; computations use its exact value (Prob.Rat). Errors about the input name the command

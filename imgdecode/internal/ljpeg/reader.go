@@ -17,11 +17,13 @@ import (
 // A FormatError reports that the input is not a valid JPEG.
 type FormatError string
 
+// Error returns "invalid JPEG format: " and the reason.
 func (e FormatError) Error() string { return "invalid JPEG format: " + string(e) }
 
 // An UnsupportedError reports that the input uses a valid but unimplemented JPEG feature.
 type UnsupportedError string
 
+// Error returns "unsupported JPEG feature: " and the feature.
 func (e UnsupportedError) Error() string { return "unsupported JPEG feature: " + string(e) }
 
 // IsTruncated reports whether err means the data ended too early.
