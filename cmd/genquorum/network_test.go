@@ -78,11 +78,14 @@ func tail(s string, n int) string {
 	return s
 }
 
+// freeBasePort returns a first port for `genquorum testnet --validators n --base-port`: the
+// 3n ports from it (P2P and RPC of each validator, then their CometBFT Prometheus ports) were
+// free when it looked.
 func freeBasePort(t *testing.T, n int) int {
 	t.Helper()
 	for base := 30000 + os.Getpid()%2000*10; base < 60000; base += 97 {
 		ok := true
-		for p := base; p < base+2*n; p++ {
+		for p := base; p < base+3*n; p++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil {
 				ok = false
