@@ -207,6 +207,21 @@
 // committed before they are shown; the series must fit
 // MaxFingerprintBytes (S+1 checkpoints of 32 + 4 dim bytes).
 //
+// # Trajectory-verified image tasks
+//
+// An image task with SubmitTask.Verify == VerifyTrajectory (trajectory.go) has one generator
+// (executor 0), which alone commits, to its image fingerprint followed by the SHA-256 of its
+// sampler's state at Segment.Segments+1 evenly spaced steps (TrajectoryBytes), and
+// Replicas-1 verifiers. Its reveal opens verification (StatusSegments) and fixes SegmentRand;
+// TrajectoryPicks draws the Segment.Checks segments every verifier re-runs from the served
+// states on its own hardware. Each verifier sends one Vote (a bit per pick, one for the ends:
+// the first state is the seed's noise, the image fingerprint is the last state's image's). A
+// pick or the ends failed by a strict majority of the drawn verifiers rejects the task
+// (ReasonTrajectorySegment naming the segment, or ReasonTrajectoryEnds; the generator slashed
+// SlashOutlierBPS, half paid to the verifiers who voted the failure; fee refunded); otherwise
+// Value is the image fingerprint and the generator and the voting verifiers share the fee.
+// Known limits: votes are not committed before they are shown; no dispute or referee.
+//
 // # Load: batches, time floors, capacity
 //
 // An executor keeps up with many tasks by sending one Batch per block carrying all its ready
