@@ -103,13 +103,13 @@ func TestTrajectoryOnDevnet(t *testing.T) {
 		if tv.Verify != ledger.VerifyTrajectory {
 			t.Fatalf("task verify mode %d", tv.Verify)
 		}
-		// The verifiers re-ran the drawn segment (one check each) and judged it as the
-		// ledger says: passed for the honest task, failed for the segment-caught cheats (the
+		// The verifiers re-ran the drawn segment (one check each; a verifier whose vote failed
+		// to send checks again) and judged it as the ledger says: passed for the honest task, failed for the segment-caught cheats (the
 		// Euler run's segment is logged too, whatever it gives: its ends fail first).
 		checks := logs.segments(tv.ID[:12])
 		wantOK := c.reason == ""
-		if len(checks) != 2 || c.reason != ledger.ReasonTrajectoryEnds && slices.ContainsFunc(checks, func(ok bool) bool { return ok != wantOK }) {
-			t.Errorf("%q: verifiers' segment checks %v, want two of ok %t", c.cheat, checks, wantOK)
+		if len(checks) < 2 || c.reason != ledger.ReasonTrajectoryEnds && slices.ContainsFunc(checks, func(ok bool) bool { return ok != wantOK }) {
+			t.Errorf("%q: verifiers' segment checks %v, want at least two, all ok %t", c.cheat, checks, wantOK)
 		}
 		if c.reason == "" {
 			if tv.Status != "accepted" {
