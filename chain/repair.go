@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	dbm "github.com/cometbft/cometbft-db"
-	"github.com/cometbft/cometbft/cmd/cometbft/commands"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/privval"
 	sm "github.com/cometbft/cometbft/state"
@@ -24,7 +23,7 @@ func Rollback(home string, removeBlock bool) (int64, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	h, hash, err := commands.RollbackState(c, removeBlock)
+	h, hash, err := rollbackState(c, removeBlock)
 	if err != nil {
 		return 0, nil, fmt.Errorf("chain: rollback %s: %w", home, err)
 	}
@@ -37,6 +36,33 @@ func Rollback(home string, removeBlock bool) (int64, []byte, error) {
 		return h, hash, err
 	}
 	return h, hash, nil
+}
+
+// rollbackState is CometBFT's commands.RollbackState (cmd/cometbft/commands/rollback.go,
+// v0.40.0) on the same public API: it opens the block and state stores of the home and calls
+// state.Rollback. Importing package commands instead linked CometBFT's whole command line
+// (its inspect server, light proxy and cgo) into genquorum, and its package initialisation
+// into every command's start-up.
+func rollbackState(c *cfg.Config, removeBlock bool) (int64, []byte, error) {
+	dbType := dbm.BackendType(c.DBBackend)
+	for _, name := range []string{"blockstore.db", "state.db"} {
+		if _, err := os.Stat(filepath.Join(c.DBDir(), name)); err != nil {
+			return -1, nil, fmt.Errorf("no %s found in %v: %w", name, c.DBDir(), err)
+		}
+	}
+	blockDB, err := dbm.NewDB("blockstore", dbType, c.DBDir())
+	if err != nil {
+		return -1, nil, err
+	}
+	blocks := store.NewBlockStore(blockDB)
+	defer blocks.Close()
+	stateDB, err := dbm.NewDB("state", dbType, c.DBDir())
+	if err != nil {
+		return -1, nil, err
+	}
+	states := sm.NewStore(stateDB, sm.StoreOptions{DiscardABCIResponses: c.Storage.DiscardABCIResponses})
+	defer states.Close()
+	return sm.Rollback(blocks, states, removeBlock)
 }
 
 // ResetData deletes the CometBFT databases of the home (block store, state, consensus WAL,
