@@ -307,7 +307,7 @@ func (x *Explorer) render(w http.ResponseWriter, r *http.Request, name string) {
 	p := x.page(ctx)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'")
-	if err := tmpl.ExecuteTemplate(w, name, p); err != nil {
+	if err := tmpl().ExecuteTemplate(w, name, p); err != nil {
 		x.logger.Warn("explorer: render", "err", err)
 	}
 }
@@ -353,4 +353,8 @@ func short(s string) string {
 	return s
 }
 
-var tmpl = template.Must(template.New("").Funcs(template.FuncMap{"short": short}).Parse(pageTemplate))
+// tmpl is parsed on first use, not at package initialisation: every genquorum command links
+// this package, and only the explorer renders pages.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{"short": short}).Parse(pageTemplate))
+})

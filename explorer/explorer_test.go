@@ -215,7 +215,7 @@ func TestPolicyOdds(t *testing.T) {
 		t.Errorf("without a policy: odds %q, guess %q", without.Odds, without.Guess)
 	}
 	var b strings.Builder
-	if err := tmpl.ExecuteTemplate(&b, "content", Page{Tasks: []TaskRow{with}}); err != nil {
+	if err := tmpl().ExecuteTemplate(&b, "content", Page{Tasks: []TaskRow{with}}); err != nil {
 		t.Fatal(err)
 	}
 	if cell := between(b.String(), `class="odds">`, "</td>"); !strings.Contains(cell, "a guess passes &le; 2e-05") ||

@@ -7,14 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
 // reportPage is report.html: one self-contained file (no scripts, no external resources),
-// tables as HTML tables, plots as inline SVG.
-var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"join": func(s []string) string { return strings.Join(s, " ") },
-}).Parse(`<!DOCTYPE html>
+// tables as HTML tables, plots as inline SVG. It is parsed on first use, not at package
+// initialisation (every genquorum command links this package).
+var reportPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"join": func(s []string) string { return strings.Join(s, " ") },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -65,6 +68,7 @@ Anyone can re-check it with <code>genquorum study check DIR</code>.</p>
 </body>
 </html>
 `))
+})
 
 type reportFigure struct {
 	Figure
@@ -106,7 +110,7 @@ func WriteReport(dir string) error {
 		return fmt.Errorf("study: %w", err)
 	}
 	var b bytes.Buffer
-	err = reportPage.Execute(&b, map[string]any{
+	err = reportPage().Execute(&b, map[string]any{
 		"Dir": dir, "Written": time.Now().UTC().Format(time.RFC3339), "Digest": digest,
 		"Entries": bytes.Count(ds, []byte("\n")), "Runs": runs, "Tables": tables, "Figures": rf,
 	})
