@@ -32,11 +32,7 @@ distance between them (imagehash's hash1 - hash2): TSV with the header
 }
 
 func runCompare(ctx context.Context, g *globalOptions, opts hashSpecOptions, a, b string) error {
-	specs, err := opts.specs()
-	if err != nil {
-		return err
-	}
-	dec, err := opts.decodeOptions()
+	specs, dec, err := opts.parse()
 	if err != nil {
 		return err
 	}

@@ -54,11 +54,7 @@ consensus_t2, outliers_t0, outliers_t1, outliers_t2, adist, ms_per_hash.`,
 }
 
 func runConsensus(ctx context.Context, g *globalOptions, o consensusOptions, args []string) error {
-	specs, err := o.specs()
-	if err != nil {
-		return err
-	}
-	dec, err := o.decodeOptions()
+	specs, dec, err := o.parse()
 	if err != nil {
 		return err
 	}

@@ -84,6 +84,16 @@ func (o *hashSpecOptions) specs() ([]imghash.Spec, error) {
 	return specs, nil
 }
 
+// parse returns the hashes to compute (specs) and the decoding options the flags give.
+func (o *hashSpecOptions) parse() ([]imghash.Spec, imgdecode.Options, error) {
+	specs, err := o.specs()
+	if err != nil {
+		return nil, imgdecode.Options{}, err
+	}
+	dec, err := o.decodeOptions()
+	return specs, dec, err
+}
+
 func (o *hashSpecOptions) decodeOptions() (imgdecode.Options, error) {
 	opts := imgdecode.Options{MaxPixels: o.maxPixels}
 	if o.maxPixels <= 0 {
@@ -145,11 +155,7 @@ with status 3.`,
 }
 
 func runHash(ctx context.Context, g *globalOptions, opts hashOptions, paths []string) error {
-	specs, err := opts.specs()
-	if err != nil {
-		return err
-	}
-	dec, err := opts.decodeOptions()
+	specs, dec, err := opts.parse()
 	if err != nil {
 		return err
 	}
