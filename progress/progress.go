@@ -1,6 +1,11 @@
 // Package progress draws the progress bars of long commands (schollz/progressbar) on a
 // terminal only: a bar redraws itself with carriage returns, which only a terminal shows as
 // one line, so on a file or a pipe the bars write nothing (the output stays clean).
+//
+// Invariants: New, Callback, Factory and NewSteps write nothing to a writer that is not a
+// terminal (Always is the one way to force a bar); a bar may be moved from several goroutines
+// at once (progressbar locks each update), as study's and hashscan's workers do; a bar redraws
+// at most once per Throttle.
 package progress
 
 import (
