@@ -4,8 +4,8 @@
 //
 // Invariants: New, Callback, Factory and NewSteps write nothing to a writer that is not a
 // terminal (Always is the one way to force a bar); a bar may be moved from several goroutines
-// at once (progressbar locks each update), as study's and hashscan's workers do; a bar redraws
-// at most once per Throttle.
+// at once (progressbar locks each update), as study's and hashscan's workers do; redraws are
+// throttled to one per Throttle (progressbar.OptionThrottle).
 package progress
 
 import (
