@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/genquorum/genquorum/collide"
 	"github.com/genquorum/genquorum/collide/table"
 	"github.com/genquorum/genquorum/userfile"
 )
@@ -125,9 +124,9 @@ func runCollisions(ctx context.Context, g *globalOptions, opts collisionsOptions
 		if len(args) > 0 {
 			return usagef("--synthetic replaces the input file; got %q too", args[0])
 		}
-		k, err := syntheticKind(opts)
+		k, err := table.ParseSyntheticKind(opts.synthetic, opts.syntheticBits, opts.syntheticFlip, opts.seed, opts.maxHashes)
 		if err != nil {
-			return err
+			return usageError{err}
 		}
 		kinds = []*table.Kind{k}
 	case len(args) == 1:
@@ -149,23 +148,6 @@ func runCollisions(ctx context.Context, g *globalOptions, opts collisionsOptions
 		return err
 	}
 	return table.Write(g.stdout, opts.format, results)
-}
-
-func syntheticKind(opts collisionsOptions) (*table.Kind, error) {
-	groups, per, err := table.ParseSynthetic(opts.synthetic)
-	if err != nil {
-		return nil, usagef("--synthetic %v", err)
-	}
-	if int64(groups)*int64(per) > int64(opts.maxHashes) {
-		return nil, usagef("--synthetic %q: %d hashes, more than --max-hashes %d", opts.synthetic, int64(groups)*int64(per), opts.maxHashes)
-	}
-	if opts.syntheticBits < 1 || opts.syntheticBits > collide.MaxBits {
-		return nil, usagef("--synthetic-bits %d: want 1..%d", opts.syntheticBits, collide.MaxBits)
-	}
-	if !(opts.syntheticFlip >= 0 && opts.syntheticFlip <= 1) {
-		return nil, usagef("--synthetic-flip %v: want 0..1", opts.syntheticFlip)
-	}
-	return table.Synthetic(groups, per, opts.syntheticBits, opts.syntheticFlip, opts.seed), nil
 }
 
 func readCollisionsInput(path string, stdin io.Reader, ro table.ReadOptions) ([]*table.Kind, error) {

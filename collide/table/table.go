@@ -291,6 +291,27 @@ func Synthetic(groups, per, bits int, flip float64, seed uint64) *Kind {
 	return &Kind{Name: name, Set: s, Bounds: bounds, Lines: lines}
 }
 
+// ParseSyntheticKind is Synthetic for the command line: spec is "GROUPSxN" (ParseSynthetic),
+// and it fails, naming the flag at fault (--synthetic, --synthetic-bits, --synthetic-flip),
+// when there would be more than maxHashes hashes, bits is outside 1..collide.MaxBits or flip
+// outside [0, 1].
+func ParseSyntheticKind(spec string, bits int, flip float64, seed uint64, maxHashes int) (*Kind, error) {
+	groups, per, err := ParseSynthetic(spec)
+	if err != nil {
+		return nil, fmt.Errorf("--synthetic %w", err)
+	}
+	if n := int64(groups) * int64(per); n > int64(maxHashes) {
+		return nil, fmt.Errorf("--synthetic %q: %d hashes, more than --max-hashes %d", spec, n, maxHashes)
+	}
+	if bits < 1 || bits > collide.MaxBits {
+		return nil, fmt.Errorf("--synthetic-bits %d: want 1..%d", bits, collide.MaxBits)
+	}
+	if !(flip >= 0 && flip <= 1) {
+		return nil, fmt.Errorf("--synthetic-flip %v: want 0..1", flip)
+	}
+	return Synthetic(groups, per, bits, flip, seed), nil
+}
+
 // ParseSynthetic parses "GROUPSxN" (e.g. 1000x1300).
 func ParseSynthetic(s string) (groups, per int, err error) {
 	gs, ns, ok := strings.Cut(s, "x")

@@ -242,3 +242,27 @@ func TestCountAll(t *testing.T) {
 		t.Errorf("CountAll with tolerance 17 on 16 bits: %v, want ErrToleranceWidth", err)
 	}
 }
+
+func TestParseSyntheticKind(t *testing.T) {
+	k, err := ParseSyntheticKind("3x4", 16, 0.1, 1, 12)
+	if err != nil || k.Set.Len() != 12 || k.Set.Bits() != 16 || len(k.Bounds) != 4 || k.Lines[11] != 12 {
+		t.Fatalf("ParseSyntheticKind(3x4, 16 bits) = %+v, %v; want 12 hashes of 16 bits in 3 groups", k, err)
+	}
+	tests := []struct {
+		spec    string
+		bits    int
+		flip    float64
+		maxHash int
+		want    string
+	}{
+		{"10by10", 64, 0.1, 100, `--synthetic "10by10": want GROUPSxN`},
+		{"10x10", 64, 0.1, 99, `--synthetic "10x10": 100 hashes, more than --max-hashes 99`},
+		{"2x2", 0, 0.1, 100, "--synthetic-bits 0: want 1.."},
+		{"2x2", 64, 1.5, 100, "--synthetic-flip 1.5: want 0..1"},
+	}
+	for _, tt := range tests {
+		if _, err := ParseSyntheticKind(tt.spec, tt.bits, tt.flip, 1, tt.maxHash); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("ParseSyntheticKind(%q, %d, %v, max %d) = %v, want an error starting %q", tt.spec, tt.bits, tt.flip, tt.maxHash, err, tt.want)
+		}
+	}
+}
