@@ -36,8 +36,16 @@ func (sf *studyFlags) open(g *globalOptions, name string) (*study.Run, error) {
 		Progress: progress.Factory(g.stderr)})
 }
 
-// finish closes r (writing report.html) and prints where the results are.
-func finish(g *globalOptions, r *study.Run, err error) error {
+// finish prints the named tables of r's directory as Markdown when the run succeeded (err is
+// nil), closes r (writing report.html) and prints where the results are.
+func finish(g *globalOptions, r *study.Run, err error, tables ...string) error {
+	if err == nil {
+		for _, name := range tables {
+			if t, terr := study.ReadTable(r.Dir, name); terr == nil {
+				fmt.Fprint(g.stdout, string(t.Markdown()))
+			}
+		}
+	}
 	if cerr := r.Close(); err == nil {
 		err = cerr
 	}

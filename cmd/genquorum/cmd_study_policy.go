@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/genquorum/genquorum/study"
@@ -39,13 +37,7 @@ Type II in parts per million, dataset digest) for registration on the ledger.`,
 			if err != nil {
 				return err
 			}
-			err = study.RunPolicy(cmd.Context(), r, cfg)
-			if err == nil {
-				if t, terr := study.ReadTable(r.Dir, "policy"); terr == nil {
-					fmt.Fprint(g.stdout, string(t.Markdown()))
-				}
-			}
-			return finish(g, r, err)
+			return finish(g, r, study.RunPolicy(cmd.Context(), r, cfg), "policy")
 		},
 	}
 	o.register(cmd, "1-10", study.PolicyProfiles)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -38,15 +37,7 @@ verification time over generation time. The substitute models are written to DIR
 				if err != nil {
 					return err
 				}
-				err = study.RunImageSubstitution(cmd.Context(), r, icfg)
-				if err == nil {
-					for _, name := range []string{"imgsub", "imgsub-hash"} {
-						if t, terr := study.ReadTable(r.Dir, name); terr == nil {
-							fmt.Fprint(g.stdout, string(t.Markdown()))
-						}
-					}
-				}
-				return finish(g, r, err)
+				return finish(g, r, study.RunImageSubstitution(cmd.Context(), r, icfg), "imgsub", "imgsub-hash")
 			}
 			cfg.Seeds = cfg.Seeds[:0]
 			for _, s := range seeds {
@@ -59,13 +50,7 @@ verification time over generation time. The substitute models are written to DIR
 			if err != nil {
 				return err
 			}
-			err = study.RunSubstitution(cmd.Context(), r, cfg)
-			if err == nil {
-				if t, terr := study.ReadTable(r.Dir, "substitution"); terr == nil {
-					fmt.Fprint(g.stdout, string(t.Markdown()))
-				}
-			}
-			return finish(g, r, err)
+			return finish(g, r, study.RunSubstitution(cmd.Context(), r, cfg), "substitution")
 		},
 	}
 	f := cmd.Flags()
