@@ -123,7 +123,7 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 	// The im2col matrix is kept for the backward pass; without one it is scratch.
 	var cols []float32
 	if out.requiresGrad {
-		cols = make([]float32, cg.ckk*cg.nohw)
+		cols = tp.alloc(cg.ckk * cg.nohw)
 	} else {
 		cols = getScratch(cg.ckk * cg.nohw)
 	}
@@ -148,14 +148,14 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 		putScratch(cols)
 	}
 	return tp.finish(out, func(g []float32) {
-		gy := make([]float32, cg.co*cg.nohw) // g as [Co, N*OH*OW]
+		gy := tp.alloc(cg.co * cg.nohw) // g as [Co, N*OH*OW]
 		for b := range cg.n {
 			for o := range cg.co {
 				copy(gy[o*cg.nohw+b*cg.ohw:], g[(b*cg.co+o)*cg.ohw:(b*cg.co+o+1)*cg.ohw])
 			}
 		}
 		if needs(w) {
-			dw := make([]float32, w.Len())
+			dw := tp.alloc(w.Len())
 			gemm(p, false, true, cg.co, cg.ckk, cg.nohw, gy, cg.nohw, cols, cg.nohw, dw, cg.ckk)
 			w.addGrad(dw)
 		}
@@ -167,7 +167,7 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 			bias.addGrad(db)
 		}
 		if needs(x) {
-			dcols := make([]float32, len(cols))
+			dcols := tp.alloc(len(cols))
 			gemm(p, true, false, cg.ckk, cg.nohw, cg.co, w.Data, cg.ckk, gy, cg.nohw, dcols, cg.nohw)
 			cg.col2im(p, dcols, x.grad())
 		}

@@ -14,6 +14,7 @@ type Tape struct {
 	p      Profile
 	record bool
 	nodes  []func()
+	arena  *Arena // when not nil, lends the memory of outputs, gradients, backward buffers
 }
 
 // NewTape returns a recording tape whose operations follow profile p. It panics if p is
@@ -65,7 +66,8 @@ func (tp *Tape) Reset() {
 // out returns a new output tensor of the given shape, marked as requiring a gradient when the
 // tape records and one of the inputs requires one.
 func (tp *Tape) out(shape []int, inputs ...*Tensor) *Tensor {
-	t := New(shape...)
+	t := FromData(tp.alloc(numel(shape)), shape...)
+	t.arena = tp.arena
 	if tp.record {
 		for _, in := range inputs {
 			if in != nil && in.requiresGrad {

@@ -24,6 +24,7 @@ type Tensor struct {
 
 	requiresGrad bool
 	packs        *packCache // set by Freeze
+	arena        *Arena     // lends Grad's memory (a tape's output on an arena)
 }
 
 // packCache holds packed copies of a frozen tensor for matrix products, by layout.
@@ -150,7 +151,11 @@ func (t *Tensor) String() string {
 // grad returns t.Grad, allocating it on first use.
 func (t *Tensor) grad() []float32 {
 	if t.Grad == nil {
-		t.Grad = make([]float32, len(t.Data))
+		if t.arena != nil {
+			t.Grad = t.arena.alloc(len(t.Data))
+		} else {
+			t.Grad = make([]float32, len(t.Data))
+		}
 	}
 	return t.Grad
 }

@@ -75,6 +75,8 @@ type Trainer struct {
 	step      int
 	m, v, ema map[string][]float32
 	replicas  []*Model // one per micro-batch
+	// arenas lend each replica's tape its memory, taken back at the replica's next step.
+	arenas []*tensor.Arena
 	// trainable names the parameters the optimiser updates (all, unless a variant restricts it).
 	trainable []string
 	condIDs   [NumClasses][]int
@@ -117,6 +119,7 @@ func NewTrainer(m *Model, data *Dataset, tc TrainConfig) (*Trainer, error) {
 	}
 	for range tc.Batch / t.Config.Micro {
 		t.replicas = append(t.replicas, m.clone())
+		t.arenas = append(t.arenas, tensor.NewArena())
 	}
 	for _, n := range t.trainable {
 		p := m.params[n]
@@ -232,7 +235,9 @@ func (t *Trainer) Step() float32 {
 			shape[0] = mb
 			x := tensor.FromData(xt.Data[i*per:(i+1)*per], shape...)
 			y := tensor.FromData(noise.Data[i*per:(i+1)*per], shape...)
-			tp := tensor.NewTape(t.Config.Profile)
+			a := t.arenas[i]
+			a.Reset() // the previous step's tensors are dead: its gradients were summed
+			tp := tensor.NewTape(t.Config.Profile).WithArena(a)
 			loss := tp.MSE(r.Eps(tp, x, ts[i*mb:(i+1)*mb], ids[i*mb:(i+1)*mb]), y)
 			tp.Backward(loss)
 			losses[i] = loss.Item()
