@@ -92,14 +92,14 @@ func (tp *Tape) binary(a, b *Tensor, f func(x, y float32) float32, da, db func(g
 	}
 	return tp.finish(out, func(g []float32) {
 		if needs(a) {
-			t := make([]float32, len(g))
+			t := tp.alloc(len(g))
 			for o := range g {
 				t[o] = da(g[o], a.Data[ba.index(o)], b.Data[bb.index(o)])
 			}
 			a.addGrad(tp.reduceTo(t, a.Len(), &ba))
 		}
 		if needs(b) {
-			t := make([]float32, len(g))
+			t := tp.alloc(len(g))
 			for o := range g {
 				t[o] = db(g[o], a.Data[ba.index(o)], b.Data[bb.index(o)])
 			}

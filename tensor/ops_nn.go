@@ -38,7 +38,7 @@ func (tp *Tape) MatMul(a, b *Tensor) *Tensor {
 	}
 	return tp.finish(out, func(g []float32) {
 		if needs(a) {
-			da := make([]float32, a.Len())
+			da := tp.alloc(a.Len())
 			if shared {
 				gemm(p, false, true, batch*m, k, n, g, n, b.Data, n, da, k)
 			} else {
@@ -49,7 +49,7 @@ func (tp *Tape) MatMul(a, b *Tensor) *Tensor {
 			a.addGrad(da)
 		}
 		if needs(b) {
-			db := make([]float32, b.Len())
+			db := tp.alloc(b.Len())
 			if shared {
 				gemm(p, true, false, k, n, batch*m, a.Data, k, g, n, db, n)
 			} else {
@@ -92,12 +92,12 @@ func (tp *Tape) Linear(x, w, bias *Tensor) *Tensor {
 	}
 	return tp.finish(out, func(g []float32) {
 		if needs(x) {
-			dx := make([]float32, x.Len())
+			dx := tp.alloc(x.Len())
 			gemm(p, false, false, rows, in, no, g, no, w.Data, in, dx, in)
 			x.addGrad(dx)
 		}
 		if needs(w) {
-			dw := make([]float32, w.Len())
+			dw := tp.alloc(w.Len())
 			gemm(p, true, false, no, in, rows, g, no, x.Data, in, dw, in)
 			w.addGrad(dw)
 		}
@@ -177,7 +177,7 @@ func (tp *Tape) normalize(x, w, b *Tensor, seg, nch int, channel func(i int) int
 	nseg := x.Len() / max(seg, 1)
 	out := tp.out(x.Shape, x, w, b)
 	rstd := make([]float32, nseg)
-	xhat := make([]float32, x.Len())
+	xhat := tp.alloc(x.Len())
 	fs := float32(seg)
 	parallelFor(nseg, int64(seg)*8, func(lo, hi int) {
 		dev := make([]float32, seg)
@@ -225,7 +225,7 @@ func (tp *Tape) normalize(x, w, b *Tensor, seg, nch int, channel func(i int) int
 			}
 		}
 		if needs(w) {
-			gx := make([]float32, len(g))
+			gx := tp.alloc(len(g))
 			for i := range g {
 				gx[i] = g[i] * xhat[i]
 			}
