@@ -99,6 +99,13 @@ func getScratch(n int) []float32 {
 	return make([]float32, n, 1<<c)
 }
 
+// zeroScratch is getScratch with the buffer zeroed, as make returns it.
+func zeroScratch(n int) []float32 {
+	b := getScratch(n)
+	clear(b)
+	return b
+}
+
 // putScratch returns a buffer from getScratch to its pool. The caller must not use it again.
 func putScratch(b []float32) {
 	if c := bits.Len(uint(cap(b))) - 1; c >= 0 && cap(b) == 1<<c {

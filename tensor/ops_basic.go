@@ -92,18 +92,20 @@ func (tp *Tape) binary(a, b *Tensor, f func(x, y float32) float32, da, db func(g
 	}
 	return tp.finish(out, func(g []float32) {
 		if needs(a) {
-			t := tp.alloc(len(g))
+			t := getScratch(len(g)) // every element written
 			for o := range g {
 				t[o] = da(g[o], a.Data[ba.index(o)], b.Data[bb.index(o)])
 			}
 			a.addGrad(tp.reduceTo(t, a.Len(), &ba))
+			putScratch(t)
 		}
 		if needs(b) {
-			t := tp.alloc(len(g))
+			t := getScratch(len(g)) // every element written
 			for o := range g {
 				t[o] = db(g[o], a.Data[ba.index(o)], b.Data[bb.index(o)])
 			}
 			b.addGrad(tp.reduceTo(t, b.Len(), &bb))
+			putScratch(t)
 		}
 	})
 }

@@ -120,13 +120,9 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 	cg.ckk, cg.ohw = cg.c*cg.kh*cg.kw, cg.oh*cg.ow
 	cg.nohw = cg.n * cg.ohw
 	out := tp.out([]int{cg.n, cg.co, cg.oh, cg.ow}, x, w, bias)
-	// The im2col matrix is kept for the backward pass; without one it is scratch.
-	var cols []float32
-	if out.requiresGrad {
-		cols = tp.alloc(cg.ckk * cg.nohw)
-	} else {
-		cols = getScratch(cg.ckk * cg.nohw)
-	}
+	// The im2col matrix is scratch: the backward pass builds it again from x rather than
+	// keep it (C*KH*KW times the input's size) alive from the forward pass to the backward.
+	cols := getScratch(cg.ckk * cg.nohw)
 	cg.im2col(x.Data, cols)
 	y := getScratch(cg.co * cg.nohw) // [Co, N*OH*OW]
 	p := &tp.p
@@ -144,20 +140,22 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 		}
 	})
 	putScratch(y)
-	if !out.requiresGrad {
-		putScratch(cols)
-	}
+	putScratch(cols)
 	return tp.finish(out, func(g []float32) {
-		gy := tp.alloc(cg.co * cg.nohw) // g as [Co, N*OH*OW]
+		gy := getScratch(cg.co * cg.nohw) // g as [Co, N*OH*OW], every element written
 		for b := range cg.n {
 			for o := range cg.co {
 				copy(gy[o*cg.nohw+b*cg.ohw:], g[(b*cg.co+o)*cg.ohw:(b*cg.co+o+1)*cg.ohw])
 			}
 		}
 		if needs(w) {
-			dw := tp.alloc(w.Len())
+			cols := getScratch(cg.ckk * cg.nohw)
+			cg.im2col(x.Data, cols)
+			dw := zeroScratch(w.Len())
 			gemm(p, false, true, cg.co, cg.ckk, cg.nohw, gy, cg.nohw, cols, cg.nohw, dw, cg.ckk)
+			putScratch(cols)
 			w.addGrad(dw)
+			putScratch(dw)
 		}
 		if needs(bias) {
 			db := make([]float32, cg.co)
@@ -167,10 +165,12 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 			bias.addGrad(db)
 		}
 		if needs(x) {
-			dcols := tp.alloc(len(cols))
+			dcols := zeroScratch(cg.ckk * cg.nohw)
 			gemm(p, true, false, cg.ckk, cg.nohw, cg.co, w.Data, cg.ckk, gy, cg.nohw, dcols, cg.nohw)
 			cg.col2im(p, dcols, x.grad())
+			putScratch(dcols)
 		}
+		putScratch(gy)
 	})
 }
 

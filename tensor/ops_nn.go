@@ -38,7 +38,7 @@ func (tp *Tape) MatMul(a, b *Tensor) *Tensor {
 	}
 	return tp.finish(out, func(g []float32) {
 		if needs(a) {
-			da := tp.alloc(a.Len())
+			da := zeroScratch(a.Len())
 			if shared {
 				gemm(p, false, true, batch*m, k, n, g, n, b.Data, n, da, k)
 			} else {
@@ -47,9 +47,10 @@ func (tp *Tape) MatMul(a, b *Tensor) *Tensor {
 				}
 			}
 			a.addGrad(da)
+			putScratch(da)
 		}
 		if needs(b) {
-			db := tp.alloc(b.Len())
+			db := zeroScratch(b.Len())
 			if shared {
 				gemm(p, true, false, k, n, batch*m, a.Data, k, g, n, db, n)
 			} else {
@@ -58,6 +59,7 @@ func (tp *Tape) MatMul(a, b *Tensor) *Tensor {
 				}
 			}
 			b.addGrad(db)
+			putScratch(db)
 		}
 	})
 }
@@ -92,14 +94,16 @@ func (tp *Tape) Linear(x, w, bias *Tensor) *Tensor {
 	}
 	return tp.finish(out, func(g []float32) {
 		if needs(x) {
-			dx := tp.alloc(x.Len())
+			dx := zeroScratch(x.Len())
 			gemm(p, false, false, rows, in, no, g, no, w.Data, in, dx, in)
 			x.addGrad(dx)
+			putScratch(dx)
 		}
 		if needs(w) {
-			dw := tp.alloc(w.Len())
+			dw := zeroScratch(w.Len())
 			gemm(p, true, false, no, in, rows, g, no, x.Data, in, dw, in)
 			w.addGrad(dw)
+			putScratch(dw)
 		}
 		if needs(bias) {
 			bias.addGrad(tp.sumBy(g, no, func(i int) int { return i % no }))
@@ -225,11 +229,12 @@ func (tp *Tape) normalize(x, w, b *Tensor, seg, nch int, channel func(i int) int
 			}
 		}
 		if needs(w) {
-			gx := tp.alloc(len(g))
+			gx := getScratch(len(g)) // every element written
 			for i := range g {
 				gx[i] = g[i] * xhat[i]
 			}
 			w.addGrad(tp.sumBy(gx, nch, channel))
+			putScratch(gx)
 		}
 		if needs(b) {
 			b.addGrad(tp.sumBy(g, nch, channel))
