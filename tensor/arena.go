@@ -2,12 +2,12 @@ package tensor
 
 import "sync"
 
-// Arena lends a Tape the memory of what it makes: its outputs' data, their gradients, and the
-// buffers its operations keep for (or use during) the backward pass. Reset takes all of it
-// back at once, so a loop that runs the same computation step after step (training) reuses
-// one step's memory instead of allocating, zeroing and collecting it anew: for the diffusion
-// model's training step that is about 100 MB a step, whose first touch costs page faults
-// and whose collection costs GC work.
+// Arena lends a Tape the memory of what it keeps for a step: its outputs' data, their
+// gradients, and what operations save for the backward pass (normalisation's x-hat). Reset
+// takes all of it back at once, so a loop that runs the same computation step after step
+// (training) reuses its memory instead of allocating, zeroing and collecting it anew, with
+// the page faults and GC work that costs. (Temporaries that live inside one operation come
+// from the package's scratch pools instead.)
 //
 // Every buffer an Arena lends is zeroed, exactly like one from make, so a computation gives
 // the same bits with an Arena or without. An Arena is safe for concurrent use.
@@ -62,8 +62,8 @@ func (tp *Tape) alloc(n int) []float32 {
 	return make([]float32, n)
 }
 
-// WithArena makes the tape take the memory of its outputs, their gradients and its backward
-// buffers from a (see Arena), and returns tp. Tensors the tape makes must not be used after
+// WithArena makes the tape take the memory of its outputs, their gradients and what it saves
+// for the backward pass from a (see Arena), and returns tp. Tensors the tape makes must not be used after
 // a.Reset.
 func (tp *Tape) WithArena(a *Arena) *Tape {
 	tp.arena = a
