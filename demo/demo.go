@@ -62,6 +62,11 @@ type Options struct {
 	Rule      quorum.Rule
 	// InFlight bounds the tasks submitted and not yet settled.
 	InFlight int
+	// Capacity, when not 0, is the most open assignments each node without its own
+	// NodeSpec.Capacity declares: on one machine every node shares its cores, so a node's
+	// queue must stay short enough to be run within the commit window. A submission that
+	// finds the network at capacity waits (node.Client.WaitBusy) instead of failing.
+	Capacity uint32
 	// Adaptive lets a task without a verdict get a second round with more executors.
 	Adaptive bool
 	Params   ledger.Params
@@ -214,6 +219,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Capacity != 0 {
+		o.Nodes = slices.Clone(o.Nodes)
+		for i := range o.Nodes {
+			if o.Nodes[i].Capacity == 0 {
+				o.Nodes[i].Capacity = o.Capacity
+			}
+		}
+	}
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: o.Dir, Nodes: o.Nodes, Engines: o.Engines, Params: o.Params,
 		Clients: 1, Logger: o.Logger, Policies: o.Policies})
 	if err != nil {
@@ -222,6 +235,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	defer nw.Stop()
 	startHeight, _ := nw.Chain.Height(ctx)
 	client := nw.Clients[0]
+	client.WaitBusy = true
 
 	start := time.Now()
 	verdicts := make([]Verdict, o.Tasks)

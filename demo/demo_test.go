@@ -246,3 +246,31 @@ func TestRunExplainsHonestPenalties(t *testing.T) {
 		t.Errorf("honest slashes by kind %v, want text: outlier %d", s.HonestSlashesByKind, tasks)
 	}
 }
+
+// TestRunCapacityWaits: nodes that declare a capacity of one open assignment hold one task
+// at a time; the demo's other submissions find the network at capacity and wait for it
+// (node.Client.WaitBusy) instead of failing, and every task is accepted.
+func TestRunCapacityWaits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a validator and 3 nodes")
+	}
+	a := engine.ModelRef{Name: "fake-a", Digest: engine.Digest{1}}
+	var reg engine.Registry
+	if err := reg.Register(kindEngine{enginetest.NewFake(a), "text-a", engine.KindText}); err != nil {
+		t.Fatal(err)
+	}
+	nodes := []devnet.NodeSpec{{Profile: "exact"}, {Profile: "exact"}, {Profile: "exact"}}
+	const tasks = 4
+	s, err := Run(t.Context(), Options{
+		Dir: t.TempDir(), Engines: &reg, Nodes: nodes, Tasks: tasks, Replicas: 3, InFlight: tasks, Capacity: 1,
+		Workloads: []Workload{{Kind: engine.KindText, Model: a, Scheme: fingerprint.TokenScheme,
+			Prompts: []string{"a", "b", "c", "d"}, Text: &engine.TextParams{Decode: "greedy", MaxTokens: 4}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TasksSettled != tasks || s.Accepted != tasks || len(s.HonestPenalised) != 0 {
+		t.Errorf("settled %d, accepted %d, honest penalised %v; want %d accepted, none penalised",
+			s.TasksSettled, s.Accepted, s.HonestPenalised, tasks)
+	}
+}
