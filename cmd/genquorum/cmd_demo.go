@@ -84,7 +84,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringSliceVar(&o.profiles, "profiles", []string{"exact", "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16"}, "one honest node per profile")
 	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model", "crashed", "tamperer"}, "one misbehaving node per behaviour")
 	f.IntVar(&o.inFlight, "in-flight", 16, "tasks submitted and not yet settled at once")
-	f.Uint32Var(&o.capacity, "capacity", 4, "open assignments each node declares (all nodes share this machine's cores, so a longer queue may outlast the commit window); a submission beyond the network's capacity waits")
+	f.Uint32Var(&o.capacity, "capacity", 0, "open assignments each node declares (0: the node's default, 32 per worker); a submission beyond the network's capacity waits")
 	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
 	f.StringVar(&o.imageModel, "image-model", "base",
 		"diffusion model for the image tasks: built-in base, finetuned, lora, ti, or a file (\"\" for text tasks only)")
@@ -112,9 +112,6 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	}
 	if o.inFlight < 1 {
 		return usagef("--in-flight %d: want at least 1", o.inFlight)
-	}
-	if o.capacity < 1 {
-		return usagef("--capacity %d: want at least 1", o.capacity)
 	}
 	if o.minCommitSec < 0 || o.minRevealSec < 0 {
 		return usagef("--min-commit-seconds %g, --min-reveal-seconds %g: want 0 or more", o.minCommitSec, o.minRevealSec)
