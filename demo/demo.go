@@ -20,6 +20,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -249,7 +250,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	byKind := map[string]HonestSlots{}
-	outlierKinds := map[string]map[string]int{} // node (hex key) -> kind -> outliers
+	outlierKinds := map[string]map[string]int{}      // node (hex key) -> kind -> outliers
+	kindOutcomes := map[string]map[string][]string{} // node (hex key) -> kind -> outcomes (last rounds)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.InFlight)
 	for i := range o.Tasks {
@@ -278,6 +280,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			}
 			mu.Lock()
 			for _, e := range tv.Executors {
+				if kindOutcomes[e.Node] == nil {
+					kindOutcomes[e.Node] = map[string][]string{}
+				}
+				kindOutcomes[e.Node][tv.Kind] = append(kindOutcomes[e.Node][tv.Kind], e.Outcome)
 				if e.Outcome == ledger.OutcomeOutlier.String() {
 					if outlierKinds[e.Node] == nil {
 						outlierKinds[e.Node] = map[string]int{}
@@ -355,6 +361,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				c.Note = "never assigned a task"
 			case b == node.Guesser && !c.Caught && onlyGreedy(o.Workloads):
 				c.Note = "greedy decoding ignores the seed, so a seed guess is the honest output"
+			case b == node.Guesser && !c.Caught:
+				c.Note = "no outlier in the tasks it drew (" + outcomeCounts(kindOutcomes[key.String()]) +
+					"): on greedy text a seed guess is the honest output, and an image task without a verdict slashes nobody"
 			case b == node.Lazy && r.Copied > 0:
 				c.Note = "the copier copied this node's commitment, which neither opened: both count as copiers"
 			case b == node.WrongModel && r.Agreed > 0:
@@ -498,6 +507,27 @@ func auditArtifacts(ctx context.Context, nw *devnet.Network, agreedBy map[ledger
 
 // onlyGreedy reports whether every workload is deterministic text decoding, whose output does
 // not depend on the seed.
+// outcomeCounts writes a node's outcomes per task kind, e.g. "image: 2 undecided; text: 7
+// agreed", kinds and outcomes in sorted order.
+func outcomeCounts(byKind map[string][]string) string {
+	var parts []string
+	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
+		n := map[string]int{}
+		for _, o := range byKind[kind] {
+			n[o]++
+		}
+		var xs []string
+		for _, o := range slices.Sorted(maps.Keys(n)) {
+			xs = append(xs, fmt.Sprintf("%d %s", n[o], o))
+		}
+		parts = append(parts, kind+": "+strings.Join(xs, ", "))
+	}
+	if len(parts) == 0 {
+		return "none settled"
+	}
+	return strings.Join(parts, "; ")
+}
+
 func onlyGreedy(ws []Workload) bool {
 	for _, w := range ws {
 		if w.Kind != engine.KindText || w.Text == nil || w.Text.Decode == "sample" {

@@ -59,3 +59,19 @@ func TestOpenTextModels(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 }
+
+// TestOutcomeCounts pins how the guesser's note counts its outcomes.
+func TestOutcomeCounts(t *testing.T) {
+	for _, c := range []struct {
+		in   map[string][]string
+		want string
+	}{
+		{nil, "none settled"},
+		{map[string][]string{"text": {"agreed", "undecided", "agreed"}, "image": {"undecided"}},
+			"image: 1 undecided; text: 2 agreed, 1 undecided"},
+	} {
+		if got := outcomeCounts(c.in); got != c.want {
+			t.Errorf("outcomeCounts(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
