@@ -57,6 +57,7 @@ func TestImageTasksOnTestnet(t *testing.T) {
 		}
 	}()
 	waitImageNodes(t, rpc(0), procs, 3)
+	waitImageNodes(t, rpc(1), procs, 3) // the validator the client submits to
 
 	submit := func(model string, flags ...string) []string {
 		return append([]string{"submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "image",

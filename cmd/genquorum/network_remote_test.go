@@ -100,6 +100,7 @@ func TestRemoteEnginesOnTestnet(t *testing.T) {
 		}
 	}()
 	nodes := waitModelNodes(t, rpc(0), procs, 3, "tiny-llama-a-f32", "base")
+	waitModelNodes(t, rpc(1), procs, 3, "tiny-llama-a-f32", "base") // the validator the client submits to
 	var engines []string
 	for _, nv := range nodes {
 		engines = append(engines, nv.Engines...)

@@ -140,7 +140,9 @@ func TestFourValidatorsSurviveOneKilled(t *testing.T) {
 		}
 	}
 	// Validators make blocks before every node has registered: submit once all four serve.
-	waitModelNodes(t, rpc(0), procs, 4, "fake-a")
+	for i := range 4 { // each validator checks a submission against its own state
+		waitModelNodes(t, rpc(i), procs, 4, "fake-a")
+	}
 	var ids []string
 	submit := func(rpcs ...string) {
 		t.Helper()

@@ -51,7 +51,11 @@ func TestTrainTaskOnTestnet(t *testing.T) {
 			p.stop(t)
 		}
 	}()
-	waitModelNodes(t, rpc(0), procs, 3, "train-base")
+	// Every validator checks a submission against its own committed state: wait until the
+	// one the client submits to (rpc(1)) also holds the three registrations.
+	for _, i := range []int{0, 1} {
+		waitModelNodes(t, rpc(i), procs, 3, "train-base")
+	}
 	stdout, stderr, code := runCLI(t, "submit", "--key", filepath.Join(dir, "client.key"), "--rpc", rpc(1), "--kind", "train",
 		"--model", "train-base", "--prompt", "<concept>", "--method", "ti", "--train-steps", "6", "--checkpoint-every", "3",
 		"--dataset", "synthetic:8:1", "--replicas", "3", "--tolerance", "4", "--timeout", "240s", "--format", "json")
