@@ -619,7 +619,7 @@ func (s *State) endBlock(ev *[]Event) {
 // settle decides the current round of t, pays and slashes its executors, and then either
 // records the verdict, starts an adaptive second round, or refunds the fee.
 func (s *State) settle(t *Task, ev *[]Event) {
-	if s.openSegments(t, ev) || s.openTrajectory(t, ev) {
+	if s.openSegments(t, ev) {
 		return
 	}
 	if s.openCheck(t, ev) {

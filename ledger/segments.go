@@ -187,10 +187,11 @@ func (t *Task) trainerSeries(i int) [32]byte {
 	return d
 }
 
-// openSegments starts the verification of a training task once its trainer revealed (or its
-// windows ended). It reports whether t is a training task (then settle must not run).
+// openSegments starts the verification of a training task (or a trajectory-verified image
+// task) once its trainer (generator) revealed, or its windows ended: the verifiers' picks come
+// from this block's randomness. It reports whether t is such a task (then settle must not run).
 func (s *State) openSegments(t *Task, ev *[]Event) bool {
-	if t.Spec.Verify != VerifySegments {
+	if !t.Spec.oneCommitter() {
 		return false
 	}
 	if tr := &t.Executors[0]; !tr.Revealed {

@@ -100,32 +100,6 @@ func (sp *SubmitTask) oneCommitter() bool {
 	return sp.Verify == VerifySegments || sp.Verify == VerifyTrajectory
 }
 
-// openTrajectory starts the verification of a trajectory-verified task once its generator
-// revealed (or its windows ended). It reports whether t is such a task (then settle must not
-// run).
-func (s *State) openTrajectory(t *Task, ev *[]Event) bool {
-	if t.Spec.Verify != VerifyTrajectory {
-		return false
-	}
-	if g := &t.Executors[0]; !g.Revealed {
-		s.finishSegments(t, settleNone, ReasonNoReveals, ev)
-		return true
-	}
-	t.Status = StatusSegments
-	t.SegmentRand = s.rand
-	t.ClosedTime = s.now
-	t.CheckDeadline = s.height + s.params.CommitWindow
-	s.addDue(t.CheckDeadline, t.ID)
-	s.touch(kindTask, t.ID)
-	var verifiers []PubKey
-	for j := 1; j < len(t.Executors); j++ {
-		verifiers = append(verifiers, t.Executors[j].Node)
-	}
-	*ev = append(*ev, Event{Type: EventSegmentsOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.CheckDeadline,
-		Nodes: verifiers, Value: slices.Clone(t.SegmentRand[:])})
-	return true
-}
-
 // trajectoryVote records verifier i's vote: bit j set when the j-th pick passed, bit Checks
 // when the ends passed.
 func (s *State) trajectoryVote(tx *Tx, t *Task, i int, b *Vote, ev *[]Event) error {
