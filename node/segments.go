@@ -105,6 +105,9 @@ func (n *Node) trainSegments(ctx context.Context, tv chain.TaskView) (*opening, 
 	if err != nil {
 		return nil, err
 	}
+	// Logged before the work (seconds to minutes) so that an operator, and the restart tests,
+	// can tell a node that is training from one that is idle.
+	n.logger.Info("training", "task", tv.ID[:12], "profile", task.Profile)
 	t0 := time.Now()
 	series, states, err := se.TrainSeries(ctx, task, n.trainCheat())
 	if err != nil {
@@ -240,8 +243,10 @@ func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) erro
 	switch {
 	case tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].Voted:
 		rnd, _ := hex.DecodeString(tv.SegmentRand)
+		picks := ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me)
+		log.Info("checking segments", "segments", fmt.Sprint(picks))
 		var mask uint64
-		for j, seg := range ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me) {
+		for j, seg := range picks {
 			t0 := time.Now()
 			state, err := n.fetchState(ctx, ck(int(seg)), tv.Executors[0].Node)
 			if err != nil { // the trainer does not serve its checkpoint: the segment fails

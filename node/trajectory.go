@@ -100,6 +100,7 @@ func (n *Node) generateTrajectory(ctx context.Context, tv chain.TaskView) (*open
 	if err != nil {
 		return nil, err
 	}
+	n.logger.Info("generating with trajectory", "task", tv.ID[:12], "segments", tv.Segment.Segments)
 	t0 := time.Now()
 	art, states, err := te.RunTrajectory(ctx, task, int(tv.Segment.Segments), n.trajectoryCheat())
 	if err != nil {
@@ -150,6 +151,7 @@ func (n *Node) trajectoryVote(ctx context.Context, k jobKey, tv chain.TaskView, 
 		return fmt.Errorf("segment randomness %q", tv.SegmentRand)
 	}
 	picks := ledger.TrajectoryPicks([32]byte(rnd), k.task, *tv.Segment)
+	log.Info("checking trajectory", "segments", fmt.Sprint(picks))
 	vote := func(mask uint64) error {
 		return n.sendSeg(ctx, func(s *ledger.Signer) []byte { return s.Vote(k.task, mask) })
 	}

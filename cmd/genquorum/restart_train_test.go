@@ -1,0 +1,251 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genquorum/genquorum/chain"
+	"github.com/genquorum/genquorum/ledger"
+)
+
+// Restart tests of training (--verify segments) and trajectory-verified image tasks: one node
+// process (validator and executor together) of a 4-validator testnet is killed with SIGKILL
+// in the middle of its part of a task and restarted alone from its home, while the 3 others
+// (more than 2/3 of the voting power) keep the chain going. Each node serves the built-in base
+// model for training (train-base, 12 synthetic images) and images, on its own profile.
+
+// startTrainRestart starts the network. Windows of 100 blocks: a block comes every 1-2 s while
+// a task waits for an absent executor (chain/doc.go), so a node restarted at once has more
+// than a minute and a half to catch up and redo its work; rounds whose executors all answer
+// close early.
+func startTrainRestart(t *testing.T) *chaosNet {
+	profiles := []string{"exact", "cpu-avx512", "ampere-fp16", "exact"}
+	return startChaos(t, []string{"--commit-window", "100", "--reveal-window", "50"}, func(i int) []string {
+		return []string{"--train-model", "base", "--train-data", "synthetic:12:1", "--image-model", "base", "--profile", profiles[i]}
+	})
+}
+
+// submitAsync submits a task through the CLI without waiting (flags after the client key and
+// RPC) and returns its ID.
+func (c *chaosNet) submitAsync(flags ...string) ledger.TaskID {
+	c.t.Helper()
+	args := append([]string{"submit", "--key", c.dir + "/client.key", "--rpc", c.rpc(0), "--wait=false"}, flags...)
+	stdout, stderr, code := runCLI(c.t, args...)
+	if code != 0 {
+		c.t.Fatalf("submit: exit %d: %s", code, stderr)
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(stdout))
+	if err != nil || len(raw) != 32 {
+		c.t.Fatalf("submit printed %q, want a task ID", stdout)
+	}
+	return ledger.TaskID(raw)
+}
+
+// trainFlags submits a textual-inversion training task of 12 steps in 3 segments of 4, one
+// trainer and one verifier that re-executes all 3 segments.
+func trainFlags(seed int) []string {
+	return []string{"--kind", "train", "--model", "train-base", "--prompt", "<concept>", "--seed", fmt.Sprint(seed),
+		"--method", "ti", "--train-steps", "12", "--checkpoint-every", "4", "--dataset", "synthetic:12:1",
+		"--verify", "segments", "--replicas", "2"}
+}
+
+// assigned waits until the task has its executors and returns its view and the node index
+// of each executor.
+func (c *chaosNet) assigned(id ledger.TaskID) (chain.TaskView, []int) {
+	c.t.Helper()
+	var tv chain.TaskView
+	c.waitFor("the task assigned", 60*time.Second, func() bool {
+		var err error
+		tv, err = c.task(id)
+		return err == nil && len(tv.Executors) > 0
+	})
+	var idx []int
+	for _, x := range tv.Executors {
+		i := -1
+		for j := range c.procs {
+			if c.nodeKey(j) == x.Node {
+				i = j
+			}
+		}
+		if i < 0 {
+			c.t.Fatalf("executor %.12s is none of the 4 nodes", x.Node)
+		}
+		idx = append(idx, i)
+	}
+	return tv, idx
+}
+
+// logFrom returns node i's log from byte offset off on.
+func (c *chaosNet) logFrom(i int, off int64) string {
+	b, _ := os.ReadFile(c.procs[i].log)
+	if int64(len(b)) < off {
+		return ""
+	}
+	return string(b[off:])
+}
+
+// logSize is the length of node i's log now (a restarted process appends to it).
+func (c *chaosNet) logSize(i int) int64 {
+	fi, err := os.Stat(c.procs[i].log)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// logLines counts the lines of node i's log from off on that contain every one of parts.
+func (c *chaosNet) logLines(i int, off int64, parts ...string) int {
+	n := 0
+	for _, line := range strings.Split(c.logFrom(i, off), "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// waitLog waits until node i's log from off on has a line containing every one of parts.
+func (c *chaosNet) waitLog(i int, off int64, limit time.Duration, parts ...string) {
+	c.t.Helper()
+	c.waitFor(fmt.Sprintf("node %d to log %q", i, parts), limit, func() bool { return c.logLines(i, off, parts...) > 0 })
+}
+
+// TestTrainingRestartOnTestnet kills one executor of a task with SIGKILL in the middle of its
+// work and restarts it alone, on a 4-validator testnet whose other 3 processes keep running.
+//
+//   - trainer-killed-while-training: the trainer of a training task is killed while it trains
+//     (its log says "training", the commit window is open, nothing committed) and restarted
+//     at once. At its start it reconciles with the ledger: the assignment is still in its
+//     commit window, uncommitted and without a saved opening, so it trains again from the
+//     start (training is a pure function of the task), commits and reveals within the window,
+//     and the task is accepted with trainer and verifier agreed and nobody slashed.
+//   - verifier-killed-while-checking: the verifier is killed after it re-executed the first of
+//     its 3 segments (it is re-running the second; it has not voted) and restarted at once. The
+//     segments-open event that started its check lies in blocks before the restarted node's
+//     first followed block; it finds the pending check at reconcile, checks the 3 segments
+//     again and votes: accepted, both agreed, the honest trainer not slashed (nor anyone).
+//   - trajectory-verifier-restarted: a verifier of a trajectory-verified image task is killed
+//     as soon as it is assigned (a verifier has nothing to do until the generator reveals) and
+//     restarted only once the generator revealed and 3 more blocks passed, so that it never
+//     sees the event that opened verification. It finds its pending vote at reconcile, checks
+//     and votes: accepted with the 3 executors agreed, nobody slashed.
+//
+// Every subtest ends with the chaos tests' check: no node slashed, equal app hashes.
+func TestTrainingRestartOnTestnet(t *testing.T) {
+	c := startTrainRestart(t)
+	run := func(name string, f func(t *testing.T)) {
+		t.Run(name, func(st *testing.T) {
+			c.t = st
+			defer func() { c.t = t }()
+			f(st)
+		})
+	}
+
+	run("trainer-killed-while-training", func(t *testing.T) {
+		id := c.submitAsync(trainFlags(31)...)
+		short := id.String()[:12]
+		_, idx := c.assigned(id)
+		tr, ve := idx[0], idx[1]
+		t.Logf("task %s: trainer node %d, verifier node %d", short, tr, ve)
+		var off int64 // the task's ID tells its lines apart
+		c.waitLog(tr, off, 120*time.Second, "msg=training", "task="+short)
+		c.kill(tr)
+		tv, err := c.task(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.logLines(tr, off, "msg=trained", "task="+short) > 0 || tv.Executors[0].Committed || tv.Status != ledger.StatusCommit.String() {
+			t.Fatalf("the trainer was killed too late: status %s, committed %v, log:\n%s", tv.Status, tv.Executors[0].Committed, tail(c.logFrom(tr, off), 2000))
+		}
+		t.Logf("trainer killed while training (task %s, commit window open)", tv.Status)
+		off = c.logSize(tr)
+		c.start(tr)
+		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
+		t.Logf("task %s: %s %q, trainer %s, verifier %s", short, tv.Status, tv.Reason, tv.Executors[0].Outcome, tv.Executors[1].Outcome)
+		if tv.Status != ledger.StatusAccepted.String() || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
+			t.Errorf("want accepted with the restarted trainer and its verifier agreed")
+		}
+		restarted := c.logFrom(tr, off)
+		if c.logLines(tr, off, "reconcile: running an assignment", "task="+short) != 1 || c.logLines(tr, off, "msg=trained", "task="+short) != 1 {
+			t.Errorf("the restarted trainer did not train the task again from reconcile:\n%s", tail(restarted, 3000))
+		}
+		c.checkEnd()
+	})
+
+	run("verifier-killed-while-checking", func(t *testing.T) {
+		id := c.submitAsync(trainFlags(32)...)
+		short := id.String()[:12]
+		_, idx := c.assigned(id)
+		tr, ve := idx[0], idx[1]
+		t.Logf("task %s: trainer node %d, verifier node %d", short, tr, ve)
+		var off int64
+		c.waitLog(ve, off, 180*time.Second, `msg="segment checked"`, "task="+short)
+		c.kill(ve)
+		tv, err := c.task(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c.logLines(ve, off, `msg="segment checked"`, "task="+short); n >= 3 || tv.Executors[1].Voted || tv.Status != ledger.StatusSegments.String() {
+			t.Fatalf("the verifier was killed too late: %d segments checked, voted %v, status %s", n, tv.Executors[1].Voted, tv.Status)
+		}
+		t.Logf("verifier killed after checking 1 of its 3 segments (task %s)", tv.Status)
+		off = c.logSize(ve)
+		c.start(ve)
+		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
+		t.Logf("task %s: %s %q, trainer %s, verifier %s", short, tv.Status, tv.Reason, tv.Executors[0].Outcome, tv.Executors[1].Outcome)
+		if tv.Status != ledger.StatusAccepted.String() || tv.Dispute != nil || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
+			t.Errorf("want accepted without dispute, trainer and restarted verifier agreed")
+		}
+		if c.logLines(ve, off, "reconcile: ", "verification", "task="+short) != 1 || c.logLines(ve, off, `msg="segment checked"`, "task="+short) != 3 {
+			t.Errorf("the restarted verifier did not check its 3 segments from reconcile:\n%s", tail(c.logFrom(ve, off), 3000))
+		}
+		c.checkEnd()
+	})
+
+	run("trajectory-verifier-restarted", func(t *testing.T) {
+		id := c.submitAsync("--kind", "image", "--model", "base", "--prompt", "A photo of a coat", "--seed", "5", "--steps", "20",
+			"--sampler", "ddim", "--cfg-scale", "3", "--verify", "trajectory", "--segments", "4", "--checks", "1", "--replicas", "3")
+		short := id.String()[:12]
+		_, idx := c.assigned(id)
+		ve := idx[1]
+		c.kill(ve)
+		t.Logf("task %s: generator node %d, verifiers %d (killed at assignment) and %d", short, idx[0], ve, idx[2])
+		var h int64
+		c.waitFor("the generator's reveal", 120*time.Second, func() bool {
+			tv, err := c.task(id)
+			h = height(t, c.rpc(idx[0]))
+			return err == nil && tv.Status != ledger.StatusCommit.String() && tv.Status != ledger.StatusReveal.String()
+		})
+		if tv, _ := c.task(id); tv.Status != ledger.StatusSegments.String() {
+			t.Fatalf("task %s %q before the verifier restarted, want it waiting for votes", tv.Status, tv.Reason)
+		}
+		// The restarted node follows blocks from 2 below the tip: 3 blocks on, the block with
+		// the segments-open event is behind it.
+		c.waitFor("3 more blocks", 60*time.Second, func() bool { return height(t, c.rpc(idx[0])) >= h+3 })
+		off := c.logSize(ve)
+		c.start(ve)
+		tv := c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
+		t.Logf("task %s: %s %q", short, tv.Status, tv.Reason)
+		if tv.Status != ledger.StatusAccepted.String() {
+			t.Errorf("want accepted")
+		}
+		for j, x := range tv.Executors {
+			if x.Outcome != "agreed" {
+				t.Errorf("executor %d (node %d): %s, want agreed", j, idx[j], x.Outcome)
+			}
+		}
+		if c.logLines(ve, off, "reconcile: ", "verification", "task="+short) != 1 || c.logLines(ve, off, `msg="checking trajectory"`, "task="+short) != 1 {
+			t.Errorf("the restarted verifier did not vote from reconcile:\n%s", tail(c.logFrom(ve, off), 3000))
+		}
+		c.checkEnd()
+	})
+	c.stopAll()
+}
