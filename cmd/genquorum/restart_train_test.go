@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,134 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		}
 		c.checkEnd()
 	})
+	c.stopAll()
+}
+
+// TestTrainingExecutorDownPastWindow: an executor of a training task is killed with SIGKILL
+// and stays down until the task's window for its part has ended, with the rest of a
+// 4-validator testnet running (windows of 10 blocks, floors of 5 and 2 s); the task settles as
+// the rules say (ledger/doc.go "Training tasks", "Downtime"), nobody is slashed twice, and the
+// restarted node re-announces its new p2p address (a transaction of its own in a block: it
+// charges any deferred slash) without acting on the settled task.
+//
+//   - trainer: killed while it trains. The task settles without verdict, reason "no reveals",
+//     its fee back to the submitter (who pays only the transaction fee). The trainer's outcome
+//     is no-commit: one miss towards jailing (after 3 in a row), no slash, before and after
+//     its restart. The verifier, which had nothing to check, is undecided and not slashed.
+//   - verifier: killed as soon as it is assigned. The honest trainer's series stands: the task
+//     is accepted, the trainer agreed and paid the fee, not slashed. The verifier's outcome is
+//     no-vote, handled as a missed reveal: its 5 % slash is deferred (the ledger cannot tell a
+//     node that is down from one that keeps its vote back) and charged, once, by the
+//     re-announcement after its restart; one miss, not jailed.
+func TestTrainingExecutorDownPastWindow(t *testing.T) {
+	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "5", "--min-reveal-seconds", "2"},
+		func(int) []string { return []string{"--train-model", "base", "--train-data", "synthetic:12:1"} })
+	nodes := func() map[string]chain.NodeView {
+		var nvs []chain.NodeView
+		if err := c.cc.QueryJSON(t.Context(), chain.QueryNodes, nil, &nvs); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]chain.NodeView{}
+		for _, nv := range nvs {
+			out[nv.Key] = nv
+		}
+		return out
+	}
+	key, err := readKeyFile(c.dir + "/client.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := ledger.NewSigner(key, "genquorum-testnet").Key()
+	balance := func() uint64 {
+		var a ledger.Account
+		if err := c.cc.QueryJSON(t.Context(), chain.QueryAccount, client[:], &a); err != nil {
+			t.Fatal(err)
+		}
+		return a.Balance
+	}
+	// restart starts node i again and waits until its new p2p address is on the ledger.
+	restart := func(i int) int64 {
+		addrs := nodes()[c.nodeKey(i)].Addrs
+		off := c.logSize(i)
+		c.start(i)
+		c.waitFor(fmt.Sprintf("node %d's new address on the ledger", i), 120*time.Second, func() bool {
+			return !slices.Equal(nodes()[c.nodeKey(i)].Addrs, addrs)
+		})
+		return off
+	}
+
+	// The trainer down.
+	before, bal := nodes(), balance()
+	id := c.submitAsync(trainFlags(41)...)
+	short := id.String()[:12]
+	_, idx := c.assigned(id)
+	tr, ve := idx[0], idx[1]
+	c.waitLog(tr, 0, 120*time.Second, "msg=training", "task="+short)
+	c.kill(tr)
+	if tv, err := c.task(id); err != nil || tv.Executors[0].Committed || c.logLines(tr, 0, "msg=trained", "task="+short) > 0 {
+		t.Fatalf("the trainer was killed too late: %+v, %v", tv.Executors[0], err)
+	}
+	tv := c.waitSettled([]ledger.TaskID{id}, 180*time.Second)[0]
+	t.Logf("trainer node %d down: task %s %q, trainer %s, verifier %s", tr, tv.Status, tv.Reason, tv.Executors[0].Outcome, tv.Executors[1].Outcome)
+	if tv.Status != ledger.StatusNoVerdict.String() || tv.Reason != ledger.ReasonNoReveals ||
+		tv.Executors[0].Outcome != ledger.OutcomeNoCommit.String() || tv.Executors[1].Outcome != ledger.OutcomeUndecided.String() {
+		t.Errorf("want no verdict (%q), trainer no-commit, verifier undecided", ledger.ReasonNoReveals)
+	}
+	if paid := bal - balance(); paid != 1 {
+		t.Errorf("the submitter paid %d, want the transaction fee 1 (the task's fee refunded)", paid)
+	}
+	check := func(when string) {
+		t.Helper()
+		after := nodes()
+		for i, k := range []string{c.nodeKey(tr), c.nodeKey(ve)} {
+			b, a := before[k], after[k]
+			if a.Stake != b.Stake || a.Record.Slashed != b.Record.Slashed || a.Jailed || a.Pending != 0 {
+				t.Errorf("%s: node %d's stake %d -> %d, slashed %d -> %d, jailed %v, %d slashes deferred: want no slash", when,
+					idx[i], b.Stake, a.Stake, b.Record.Slashed, a.Record.Slashed, a.Jailed, a.Pending)
+			}
+		}
+		if a := after[c.nodeKey(tr)]; a.Record.NoCommit != 1 || a.Missed != 1 {
+			t.Errorf("%s: trainer's no-commits %d, misses in a row %d; want 1 and 1", when, a.Record.NoCommit, a.Missed)
+		}
+		if a := after[c.nodeKey(ve)]; a.Record.Undecided != before[c.nodeKey(ve)].Record.Undecided+1 {
+			t.Errorf("%s: verifier's undecided %d, want one more than %d", when, a.Record.Undecided, before[c.nodeKey(ve)].Record.Undecided)
+		}
+	}
+	check("settled")
+	off := restart(tr)
+	check("trainer restarted")
+	if n := c.logLines(tr, off, "task="+short); n != 0 {
+		t.Errorf("the restarted trainer acted on the settled task:\n%s", tail(c.logFrom(tr, off), 2000))
+	}
+
+	// The verifier down.
+	before = nodes()
+	id = c.submitAsync(trainFlags(42)...)
+	short = id.String()[:12]
+	_, idx = c.assigned(id)
+	tr, ve = idx[0], idx[1]
+	c.kill(ve)
+	tv = c.waitSettled([]ledger.TaskID{id}, 180*time.Second)[0]
+	t.Logf("verifier node %d down: task %s %q, trainer %s, verifier %s", ve, tv.Status, tv.Reason, tv.Executors[0].Outcome, tv.Executors[1].Outcome)
+	if tv.Status != ledger.StatusAccepted.String() || tv.Executors[0].Outcome != ledger.OutcomeAgreed.String() ||
+		tv.Executors[1].Outcome != ledger.OutcomeNoVote.String() {
+		t.Errorf("want accepted, trainer agreed, verifier no-vote")
+	}
+	kt, kv := c.nodeKey(tr), c.nodeKey(ve)
+	after := nodes()
+	if b, a := before[kt], after[kt]; a.Stake != b.Stake || a.Record.Slashed != b.Record.Slashed || a.Record.Earned != b.Record.Earned+300 {
+		t.Errorf("trainer: stake %d -> %d, slashed %d -> %d, earned %d -> %d; want no slash and the fee 300 earned",
+			b.Stake, a.Stake, b.Record.Slashed, a.Record.Slashed, b.Record.Earned, a.Record.Earned)
+	}
+	if b, a := before[kv], after[kv]; a.Stake != b.Stake || a.Pending != 1 || a.Missed != b.Missed+1 || a.Jailed {
+		t.Errorf("verifier down: stake %d -> %d, %d slashes deferred, %d misses, jailed %v; want its slash deferred, one miss", b.Stake, a.Stake, a.Pending, a.Missed, a.Jailed)
+	}
+	restart(ve)
+	b, a := before[kv], nodes()[kv]
+	if want := b.Stake * 500 / 10000; a.Record.Slashed != b.Record.Slashed+want || a.Stake != b.Stake-want || a.Pending != 0 || a.Jailed {
+		t.Errorf("verifier restarted: stake %d -> %d, slashed %d -> %d, %d deferred, jailed %v; want one slash of 5 %% (%d)",
+			b.Stake, a.Stake, b.Record.Slashed, a.Record.Slashed, a.Pending, a.Jailed, want)
+	}
+	t.Logf("verifier restarted: slashed %d of %d once, for its missed vote", a.Record.Slashed-b.Record.Slashed, b.Stake)
 	c.stopAll()
 }
