@@ -133,6 +133,9 @@ func (c *chaosNet) waitLog(i int, off int64, limit time.Duration, parts ...strin
 //     segments-open event that started its check lies in blocks before the restarted node's
 //     first followed block; it finds the pending check at reconcile, checks the 3 segments
 //     again and votes: accepted, both agreed, the honest trainer not slashed (nor anyone).
+//   - trajectory-generator-killed-while-generating: the generator of a trajectory-verified
+//     image task (100 steps) is killed while it samples and restarted at once: as the trainer,
+//     it runs the task again from reconcile and commits; accepted, the 3 executors agreed.
 //   - trajectory-verifier-restarted: a verifier of a trajectory-verified image task is killed
 //     as soon as it is assigned (a verifier has nothing to do until the generator reveals) and
 //     restarted only once the generator revealed and 3 more blocks passed, so that it never
@@ -207,6 +210,42 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		}
 		if c.logLines(ve, off, "reconcile: ", "verification", "task="+short) != 1 || c.logLines(ve, off, `msg="segment checked"`, "task="+short) != 3 {
 			t.Errorf("the restarted verifier did not check its 3 segments from reconcile:\n%s", tail(c.logFrom(ve, off), 3000))
+		}
+		c.checkEnd()
+	})
+
+	run("trajectory-generator-killed-while-generating", func(t *testing.T) {
+		// 100 sampling steps: about 3 s of CPU for the generator, so that it is killed while
+		// it runs (20 steps take a fraction of a second).
+		id := c.submitAsync("--kind", "image", "--model", "base", "--prompt", "A photo of a bag", "--seed", "6", "--steps", "100",
+			"--sampler", "ddim", "--cfg-scale", "3", "--verify", "trajectory", "--segments", "4", "--checks", "1", "--replicas", "3")
+		short := id.String()[:12]
+		_, idx := c.assigned(id)
+		g := idx[0]
+		c.waitLog(g, 0, 120*time.Second, `msg="generating with trajectory"`, "task="+short)
+		c.kill(g)
+		tv, err := c.task(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.logLines(g, 0, `msg="generated with trajectory"`, "task="+short) > 0 || tv.Executors[0].Committed || tv.Status != ledger.StatusCommit.String() {
+			t.Fatalf("the generator was killed too late: status %s, committed %v", tv.Status, tv.Executors[0].Committed)
+		}
+		t.Logf("task %s: generator node %d killed while generating, verifiers %d and %d", short, g, idx[1], idx[2])
+		off := c.logSize(g)
+		c.start(g)
+		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
+		t.Logf("task %s: %s %q", short, tv.Status, tv.Reason)
+		if tv.Status != ledger.StatusAccepted.String() {
+			t.Errorf("want accepted")
+		}
+		for j, x := range tv.Executors {
+			if x.Outcome != "agreed" {
+				t.Errorf("executor %d (node %d): %s, want agreed", j, idx[j], x.Outcome)
+			}
+		}
+		if c.logLines(g, off, "reconcile: running an assignment", "task="+short) != 1 || c.logLines(g, off, `msg="generated with trajectory"`, "task="+short) != 1 {
+			t.Errorf("the restarted generator did not generate again from reconcile:\n%s", tail(c.logFrom(g, off), 3000))
 		}
 		c.checkEnd()
 	})
