@@ -418,3 +418,65 @@ func TestTrainingExecutorDownPastWindow(t *testing.T) {
 	t.Logf("verifier restarted: slashed %d of %d once, for its missed vote", a.Record.Slashed-b.Record.Slashed, b.Stake)
 	c.stopAll()
 }
+
+// TestTrainingChallengerRestartOnTestnet: every node of a 4-validator testnet adds noise to
+// the weights when it trains (--train-cheat noise-weights: the trainer cheats, verifiers and
+// referees are honest), so the verifier disputes a segment. The challenger alone is killed
+// with SIGKILL as soon as the dispute opens, while it still owes digests in the bisection, and
+// restarted at once. It finds its turn at reconcile and answers; the dispute ends as without
+// the restart: rejected, the trainer lied at step 6 (where the noise goes in), the trainer
+// slashed, the challenger agreed and not slashed, nor the referee.
+func TestTrainingChallengerRestartOnTestnet(t *testing.T) {
+	profiles := []string{"exact", "cpu-avx512", "ampere-fp16", "exact"}
+	c := startChaos(t, []string{"--commit-window", "100", "--reveal-window", "50"}, func(i int) []string {
+		return []string{"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--train-cheat", "noise-weights"}
+	})
+	id := c.submitAsync(trainFlags(20)...)
+	short := id.String()[:12]
+	var tv chain.TaskView
+	c.waitFor("the dispute open", 240*time.Second, func() bool {
+		var err error
+		tv, err = c.task(id)
+		return err == nil && (tv.Status == ledger.StatusDispute.String() || tv.SettledAt != 0)
+	})
+	d := tv.Dispute
+	if tv.Status != ledger.StatusDispute.String() || d == nil {
+		t.Fatalf("task %s settled %s before a dispute: %q", short, tv.Status, tv.Reason)
+	}
+	_, idx := c.assigned(id)
+	ch := idx[d.Challenger]
+	c.kill(ch)
+	if tv, _ = c.task(id); tv.Dispute == nil || tv.Dispute.Resolved || tv.Dispute.Phase == ledger.PhaseReferee {
+		t.Fatalf("the challenger was killed too late: dispute %+v", tv.Dispute)
+	}
+	t.Logf("task %s: trainer node %d, challenger node %d killed in dispute phase %d (segment %d, query step %d)",
+		short, idx[0], ch, tv.Dispute.Phase, tv.Dispute.Segment, tv.Dispute.Query)
+	off := c.logSize(ch)
+	c.start(ch)
+	tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
+	d = tv.Dispute
+	t.Logf("task %s: %s %q", short, tv.Status, tv.Reason)
+	if tv.Status != ledger.StatusNoVerdict.String() || d == nil || !d.Resolved || !d.TrainerLied || d.ChallengerLied || d.Step != 6 {
+		t.Fatalf("want rejected, the trainer lied at step 6; dispute %+v", d)
+	}
+	if tv.Executors[0].Outcome != ledger.OutcomeOutlier.String() || tv.Executors[d.Challenger].Outcome != ledger.OutcomeAgreed.String() {
+		t.Errorf("trainer %s, challenger %s; want outlier and agreed", tv.Executors[0].Outcome, tv.Executors[d.Challenger].Outcome)
+	}
+	// Whether its turn was due at reconcile, or came with a later bisect-query event (it had
+	// sent the answer asked and the trainer had not: segmentInvolved, noted at reconcile, makes
+	// it act on that event), depends on when it was killed; a silent challenger would lose.
+	t.Logf("the restarted challenger found its turn at reconcile: %v", c.logLines(ch, off, "reconcile: ", "dispute", "task="+short) == 1)
+	var nodes []chain.NodeView
+	if err := c.cc.QueryJSON(t.Context(), chain.QueryNodes, nil, &nodes); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if honest := n.Key != tv.Executors[0].Node; honest && n.Record.Slashed > 0 {
+			t.Errorf("honest node %.8s (challenger: %v, referee: %v) slashed %d", n.Key, n.Key == tv.Executors[d.Challenger].Node,
+				n.Key == d.Referee.String(), n.Record.Slashed)
+		} else if !honest && n.Record.Slashed == 0 {
+			t.Errorf("the trainer %.8s not slashed", n.Key)
+		}
+	}
+	c.stopAll()
+}
