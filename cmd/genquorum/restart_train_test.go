@@ -128,6 +128,10 @@ func (c *chaosNet) waitLog(i int, off int64, limit time.Duration, parts ...strin
 //     commit window, uncommitted and without a saved opening, so it trains again from the
 //     start (training is a pure function of the task), commits and reveals within the window,
 //     and the task is accepted with trainer and verifier agreed and nobody slashed.
+//   - trainer-killed-after-training: the trainer is killed as soon as it logs "trained", before
+//     or after its opening is saved, its commitment sent or included (the test logs which):
+//     whichever reconcile path its restart takes (train again, commit from the saved opening,
+//     reveal from it), the task is accepted with both agreed and nobody slashed.
 //   - verifier-killed-while-checking: the verifier is killed after it re-executed the first of
 //     its 3 segments (it is re-running the second; it has not voted) and restarted at once. The
 //     segments-open event that started its check lies in blocks before the restarted node's
@@ -180,6 +184,34 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		restarted := c.logFrom(tr, off)
 		if c.logLines(tr, off, "reconcile: running an assignment", "task="+short) != 1 || c.logLines(tr, off, "msg=trained", "task="+short) != 1 {
 			t.Errorf("the restarted trainer did not train the task again from reconcile:\n%s", tail(restarted, 3000))
+		}
+		c.checkEnd()
+	})
+
+	run("trainer-killed-after-training", func(t *testing.T) {
+		id := c.submitAsync(trainFlags(33)...)
+		short := id.String()[:12]
+		_, idx := c.assigned(id)
+		tr := idx[0]
+		c.waitLog(tr, 0, 120*time.Second, "msg=trained", "task="+short)
+		c.kill(tr)
+		tv, err := c.task(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Where the kill fell decides the reconcile path (all lead to the same end): the
+		// opening not saved yet (train again), saved but the commitment not on chain (commit
+		// from it), or committed (reveal from it); a trainer that had revealed has nothing
+		// left to do.
+		t.Logf("task %s: trainer node %d killed after training: committed %v, revealed %v (status %s)",
+			short, tr, tv.Executors[0].Committed, tv.Executors[0].Revealed, tv.Status)
+		off := c.logSize(tr)
+		c.start(tr)
+		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
+		t.Logf("task %s: %s %q, trainer %s, verifier %s; restarted trainer's reconcile: %q", short, tv.Status, tv.Reason,
+			tv.Executors[0].Outcome, tv.Executors[1].Outcome, reconcileLines(c.logFrom(tr, off), short))
+		if tv.Status != ledger.StatusAccepted.String() || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
+			t.Errorf("want accepted with the restarted trainer and its verifier agreed")
 		}
 		c.checkEnd()
 	})
@@ -479,4 +511,16 @@ func TestTrainingChallengerRestartOnTestnet(t *testing.T) {
 		}
 	}
 	c.stopAll()
+}
+
+// reconcileLines returns the messages of the "reconcile: " lines about task short in log.
+func reconcileLines(log, short string) []string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		if _, msg, ok := strings.Cut(line, `msg="reconcile: `); ok && strings.Contains(line, "task="+short) {
+			msg, _, _ = strings.Cut(msg, `"`)
+			out = append(out, msg)
+		}
+	}
+	return out
 }
