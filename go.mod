@@ -172,3 +172,6 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/blake3 v1.4.1 // indirect
 )
+
+// Lazy gogoproto file registry: see third_party/gogoproto/README.md.
+replace github.com/cosmos/gogoproto => ./third_party/gogoproto

@@ -1,0 +1,4 @@
+package test
+
+type ProtoTypesPointer []*ProtoType
+type ProtoTypesNotPointer []ProtoType
