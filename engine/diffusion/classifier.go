@@ -24,18 +24,23 @@ type Classifier struct {
 	params map[string]*tensor.Tensor
 }
 
-var classifierSpecs = []paramSpec{
-	{"c1.w", []int{16, 1, 3, 3}, math.Sqrt(2.0 / 9)}, {"c1.b", []int{16}, 0},
-	{"c2.w", []int{32, 16, 3, 3}, math.Sqrt(2.0 / 144)}, {"c2.b", []int{32}, 0},
-	{"c3.w", []int{64, 32, 3, 3}, math.Sqrt(2.0 / 288)}, {"c3.b", []int{64}, 0},
-	{"fc.w", []int{NumClasses, 64}, math.Sqrt(1.0 / 64)}, {"fc.b", []int{NumClasses}, 0},
+// classifierSpecs lists the classifier's parameters in canonical order. It is a function, not a
+// package variable, so that the math.Sqrt calls run when a classifier is made or loaded rather
+// than in the package's init.
+func classifierSpecs() []paramSpec {
+	return []paramSpec{
+		{"c1.w", []int{16, 1, 3, 3}, math.Sqrt(2.0 / 9)}, {"c1.b", []int{16}, 0},
+		{"c2.w", []int{32, 16, 3, 3}, math.Sqrt(2.0 / 144)}, {"c2.b", []int{32}, 0},
+		{"c3.w", []int{64, 32, 3, 3}, math.Sqrt(2.0 / 288)}, {"c3.b", []int{64}, 0},
+		{"fc.w", []int{NumClasses, 64}, math.Sqrt(1.0 / 64)}, {"fc.b", []int{NumClasses}, 0},
+	}
 }
 
 // NewClassifier returns a classifier with weights initialised from seed.
 func NewClassifier(seed uint64) *Classifier {
 	c := &Classifier{params: map[string]*tensor.Tensor{}}
 	r := newRNG(seed, 0xc1a5)
-	for _, s := range classifierSpecs {
+	for _, s := range classifierSpecs() {
 		t := tensor.New(s.shape...)
 		if s.std > 0 {
 			r.normals(t.Data)
@@ -185,7 +190,7 @@ func LoadClassifier(path string) (*Classifier, error) {
 		return nil, fmt.Errorf("load %s: %w: architecture %q, want %q", path, ErrFormat, arch, ClassifierArchitecture)
 	}
 	c := &Classifier{params: map[string]*tensor.Tensor{}}
-	for _, s := range classifierSpecs {
+	for _, s := range classifierSpecs() {
 		t, err := readF32(f, s.name, s.shape)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)

@@ -42,14 +42,14 @@ func MergedFileDescriptorsWithValidation(globalFiles *protoregistry.Files, gogoF
 // with [protoregistry.GlobalFiles] and all files
 // registered through [RegisterFile].
 func MergedGlobalFileDescriptors() (*descriptorpb.FileDescriptorSet, error) {
-	return MergedFileDescriptors(protoregistry.GlobalFiles, gogoProtoRegistry)
+	return MergedFileDescriptors(protoregistry.GlobalFiles, gogoRegistry())
 }
 
 // MergedGlobalFileDescriptorsWithValidation calls MergedFileDescriptorsWithValidation
 // with [protoregistry.GlobalFiles] and all files
 // registered through [RegisterFile].
 func MergedGlobalFileDescriptorsWithValidation() (*descriptorpb.FileDescriptorSet, error) {
-	return MergedFileDescriptorsWithValidation(protoregistry.GlobalFiles, gogoProtoRegistry)
+	return MergedFileDescriptorsWithValidation(protoregistry.GlobalFiles, gogoRegistry())
 }
 
 // MergedRegistry returns a *protoregistry.Files that acts as a single registry
@@ -369,7 +369,7 @@ func (r *hybridResolver) FindFileByPath(path string) (protoreflect.FileDescripto
 		return fd, nil
 	}
 
-	return gogoProtoRegistry.FindFileByPath(path)
+	return gogoRegistry().FindFileByPath(path)
 }
 
 func (r *hybridResolver) FindDescriptorByName(name protoreflect.FullName) (protoreflect.Descriptor, error) {
@@ -377,7 +377,7 @@ func (r *hybridResolver) FindDescriptorByName(name protoreflect.FullName) (proto
 		return desc, nil
 	}
 
-	return gogoProtoRegistry.FindDescriptorByName(name)
+	return gogoRegistry().FindDescriptorByName(name)
 }
 
 func (r *hybridResolver) RangeFiles(f func(fileDescriptor protoreflect.FileDescriptor) bool) {
@@ -388,7 +388,7 @@ func (r *hybridResolver) RangeFiles(f func(fileDescriptor protoreflect.FileDescr
 		return f(fd)
 	})
 
-	gogoProtoRegistry.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+	gogoRegistry().RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 		if seen[fd.FullName()] {
 			return true
 		}
