@@ -593,22 +593,15 @@ func (s *State) endBlock(ev *[]Event) {
 			s.settle(t, ev)
 		case t.Status == StatusSpotDraw && t.Spot.DrawAt == s.height:
 			s.spotDraw(t, ev)
-		case t.CheckDeadline == s.height && (t.Status == StatusCheck && s.now < t.ClosedTime+s.params.MinCommitMillis ||
-			t.Status == StatusCheckReveal && s.now < t.ClosedTime+s.params.MinRevealMillis):
-			// A check round's windows have the same wall-time floors as the outputs'.
+		case t.CheckDeadline == s.height && (t.Status == StatusCheck || t.Status == StatusSegments) && s.now < t.ClosedTime+s.params.MinCommitMillis,
+			t.CheckDeadline == s.height && (t.Status == StatusCheckReveal || t.Status == StatusSegmentsReveal) && s.now < t.ClosedTime+s.params.MinRevealMillis:
+			// The vote windows have the same wall-time floors as the outputs'.
 			t.CheckDeadline = s.height + 1
 			s.addDue(t.CheckDeadline, t.ID)
 			s.touch(kindTask, t.ID)
-		case (t.Status == StatusCheck || t.Status == StatusCheckReveal) && t.CheckDeadline == s.height:
+		case t.CheckDeadline == s.height && (t.Status == StatusCheck || t.Status == StatusCheckReveal ||
+			t.Status == StatusSegments || t.Status == StatusSegmentsReveal):
 			s.endCheck(t, ev)
-		case t.Status == StatusSegments && t.CheckDeadline == s.height && s.now < t.ClosedTime+s.params.MinCommitMillis:
-			t.CheckDeadline = s.height + 1
-			s.addDue(t.CheckDeadline, t.ID)
-			s.touch(kindTask, t.ID)
-		case t.Status == StatusSegments && t.CheckDeadline == s.height && t.Spec.Verify == VerifyTrajectory:
-			s.finishTrajectory(t, ev)
-		case t.Status == StatusSegments && t.CheckDeadline == s.height:
-			s.nextDispute(t, 1, -1, ev)
 		case t.Status == StatusDispute && t.Dispute.Deadline == s.height:
 			s.disputeTimeout(t, ev)
 		}

@@ -348,7 +348,7 @@ func encodeTask(e *encoder, t *Task, full bool) {
 		e.u8(uint8(x.Outcome))
 		e.boolean(x.Voted)
 		e.u64(x.Valid)
-		if t.Spec.Verify == VerifyScore { // absent otherwise: other tasks' encodings unchanged
+		if t.Spec.votes() { // absent otherwise: other tasks' encodings unchanged
 			e.boolean(x.VoteCommitted)
 			e.fixed(x.VoteCommitment[:])
 			e.u64(x.Unsure)
@@ -364,7 +364,7 @@ func encodeTask(e *encoder, t *Task, full bool) {
 		e.fixed(t.SegmentRand[:])
 		encodeDispute(e, t.Dispute)
 	}
-	if t.Spec.Verify == VerifyScore {
+	if t.Spec.votes() {
 		e.u64(t.VoteClosedAt)
 	}
 	if full || t.Spot != (SpotState{}) { // absent from leaves when zero: other tasks' hashes unchanged
@@ -404,7 +404,7 @@ func decodeTask(d *decoder, v5 bool) *Task {
 		x.Outcome = Outcome(d.u8())
 		x.Voted = d.boolean("voted")
 		x.Valid = d.u64()
-		if t.Spec.Verify == VerifyScore {
+		if t.Spec.votes() {
 			x.VoteCommitted = d.boolean("vote committed")
 			x.VoteCommitment = d.fixed32()
 			x.Unsure = d.u64()
@@ -423,7 +423,7 @@ func decodeTask(d *decoder, v5 bool) *Task {
 		t.SegmentRand = d.fixed32()
 		t.Dispute = decodeDispute(d)
 	}
-	if t.Spec.Verify == VerifyScore {
+	if t.Spec.votes() {
 		t.VoteClosedAt = d.u64()
 	}
 	if v5 {
@@ -585,7 +585,7 @@ func UnmarshalState(b []byte) (*State, error) {
 			d.fail(fmt.Errorf("tasks not sorted"))
 		}
 		prev = t.ID
-		if t.Status < StatusCommit || t.Status > StatusSpotDraw || (t.Status == StatusDispute && t.Dispute == nil) {
+		if t.Status < StatusCommit || t.Status > StatusSegmentsReveal || (t.Status == StatusDispute && t.Dispute == nil) {
 			d.fail(fmt.Errorf("task %v: status %d", t.ID, t.Status))
 		}
 		t.specDigest = specDigest(&t.Spec)
@@ -598,7 +598,7 @@ func UnmarshalState(b []byte) (*State, error) {
 			s.addDue(t.RevealDeadline, t.ID)
 		case StatusSpotDraw:
 			s.addDue(t.Spot.DrawAt, t.ID)
-		case StatusCheck, StatusCheckReveal, StatusSegments:
+		case StatusCheck, StatusCheckReveal, StatusSegments, StatusSegmentsReveal:
 			s.addDue(t.CheckDeadline, t.ID)
 		case StatusDispute:
 			s.addDue(t.Dispute.Deadline, t.ID)

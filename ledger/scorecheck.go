@@ -21,9 +21,10 @@ const (
 // MaxCandidates bounds the distinct fingerprints of a check round (one bit each in a Vote).
 const MaxCandidates = 64
 
-// VoteCommit binds an executor of a check round to its vote without showing it:
-// Commitment = VoteCommitmentFor(Task, signer, valid, unsure, salt). Votes are committed
-// before any is revealed, so a voter that skips its checks cannot copy the others' votes.
+// VoteCommit binds an executor of a check round, or a verifier of a training or
+// trajectory-verified task, to its vote without showing it: Commitment =
+// VoteCommitmentFor(Task, signer, valid, unsure, salt). Votes are committed before any is
+// revealed, so a voter that skips its checks cannot copy the others' votes.
 type VoteCommit struct {
 	Task       TaskID
 	Commitment [32]byte
@@ -40,7 +41,10 @@ func (b *VoteCommit) validate() error   { return nil }
 // Valid is set when candidate k (Candidates of the task, in order) passed its teacher-forced
 // check on the voter's own hardware, bit k of Unsure when the check landed in the band next
 // to the tolerance where honest hardware may disagree (an abstention on candidate k). A bit
-// set in neither is a vote that candidate k is invalid. Valid and Unsure are disjoint.
+// set in neither is a vote that candidate k is invalid. Valid and Unsure are disjoint. A
+// verifier of a training task reveals bit j of Valid set when its j-th pick (SegmentPicks)
+// passed, of a trajectory-verified task when the j-th pick (TrajectoryPicks) passed, bit
+// Checks when the ends did; Unsure is 0 for both.
 type Vote struct {
 	Task   TaskID
 	Valid  uint64
@@ -70,7 +74,9 @@ func (b *Vote) validate() error {
 	return nil
 }
 
-// VoteCommitmentFor returns the commitment of node to a vote in task's check round:
+// VoteCommitmentFor returns the commitment of node to a vote in task's check round (or as a
+// verifier of a training or trajectory-verified task: bit j of valid is the verdict on its j-th
+// pick, which the ledger fixed from the task and the verifier's index before any commitment):
 // SHA-256("genquorum/vote/v1" || task || node || u64 valid || u64 unsure || salt). As for
 // fingerprints, the node's key is inside (a copied commitment cannot be opened by the copier)
 // and the salt must be secret and random until the reveal (a vote has few possible values).
@@ -90,14 +96,8 @@ func (s *Signer) VoteCommit(task TaskID, valid, unsure uint64, salt [32]byte) []
 	return s.Sign(&VoteCommit{Task: task, Commitment: VoteCommitmentFor(task, s.Key(), valid, unsure, salt)})
 }
 
-// Vote returns a signed Vote of valid with no salt: a training task's segment vote, which is
-// not committed first (see segments.go).
-func (s *Signer) Vote(task TaskID, valid uint64) []byte {
-	return s.Sign(&Vote{Task: task, Valid: valid})
-}
-
 // VoteReveal returns a signed Vote revealing (valid, unsure) under salt: it opens the
-// VoteCommit of a check round.
+// VoteCommit of a check round, or of a training or trajectory-verified task's verifier.
 func (s *Signer) VoteReveal(task TaskID, valid, unsure uint64, salt [32]byte) []byte {
 	return s.Sign(&Vote{Task: task, Valid: valid, Unsure: unsure, Salt: salt})
 }
@@ -151,16 +151,65 @@ func (s *State) openCheck(t *Task, ev *[]Event) bool {
 	return true
 }
 
+// votes reports whether executors of the task commit and reveal votes: a score-verified
+// task's revealers in its check round, a training or trajectory-verified task's verifiers.
+func (sp *SubmitTask) votes() bool { return sp.Verify == VerifyScore || sp.oneCommitter() }
+
+// voter reports whether executor j of t votes: in a check round an executor who revealed, in a
+// training or trajectory-verified task a verifier (executor 0 trains or generates).
+func (t *Task) voter(j int) bool {
+	if t.Spec.oneCommitter() {
+		return j >= 1
+	}
+	return t.Executors[j].Revealed
+}
+
+// voteStatuses returns the statuses in which t accepts vote commitments and vote reveals.
+func (t *Task) voteStatuses() (commit, reveal TaskStatus) {
+	if t.Spec.oneCommitter() {
+		return StatusSegments, StatusSegmentsReveal
+	}
+	return StatusCheck, StatusCheckReveal
+}
+
+// voteFits checks a revealed vote's bits against what t's voters judge: the candidates of a
+// check round (Valid and Unsure), the picks of a training task's verifier, the picks and the
+// ends of a trajectory (Valid only).
+func (t *Task) voteFits(b *Vote) error {
+	switch t.Spec.Verify {
+	case VerifySegments:
+		if b.Valid>>t.Spec.Segment.Checks != 0 || b.Unsure != 0 {
+			return fmt.Errorf("%w: task %v: vote %#x/%#x names picks beyond the %d", ErrCheck, t.ID, b.Valid, b.Unsure, t.Spec.Segment.Checks)
+		}
+	case VerifyTrajectory:
+		if b.Valid>>(t.Spec.Segment.Checks+1) != 0 || b.Unsure != 0 {
+			return fmt.Errorf("%w: task %v: vote %#x/%#x names more than %d picks and the ends", ErrCheck, t.ID, b.Valid,
+				b.Unsure, t.Spec.Segment.Checks)
+		}
+	default:
+		if fps, _ := Candidates(t); (b.Valid|b.Unsure)>>len(fps) != 0 {
+			return fmt.Errorf("%w: task %v: vote %#x/%#x names candidates beyond the %d", ErrCheck, t.ID, b.Valid, b.Unsure, len(fps))
+		}
+	}
+	return nil
+}
+
+// voteCommit applies a VoteCommit: of a revealer in a check round (StatusCheck), of a
+// verifier of a training or trajectory-verified task (StatusSegments). The commitments close
+// early, in the block of the last voter's.
 func (s *State) voteCommit(tx *Tx, b *VoteCommit, ev *[]Event) error {
 	t, i, err := s.openTask(b.Task, tx.Signer)
 	if err != nil {
 		return err
 	}
 	x := &t.Executors[i]
+	commit, _ := t.voteStatuses()
 	switch {
-	case t.Status != StatusCheck:
-		return fmt.Errorf("%w: task %v is in status %s, not check (vote commitments)", ErrCheck, t.ID, t.Status)
-	case !x.Revealed:
+	case t.Status != commit:
+		return fmt.Errorf("%w: task %v is in status %s, not %s (vote commitments)", ErrCheck, t.ID, t.Status, commit)
+	case !t.voter(i) && t.Spec.oneCommitter():
+		return fmt.Errorf("%w: task %v: executor 0 (trainer or generator) does not vote", ErrCheck, t.ID)
+	case !t.voter(i):
 		return fmt.Errorf("%w: task %v: only executors who revealed vote", ErrCheck, t.ID)
 	case x.VoteCommitted:
 		return fmt.Errorf("%w: task %v: vote already committed", ErrCheck, t.ID)
@@ -169,18 +218,19 @@ func (s *State) voteCommit(tx *Tx, b *VoteCommit, ev *[]Event) error {
 	s.touch(kindTask, t.ID)
 	*ev = append(*ev, Event{Type: EventVoteCommitted, Task: t.ID, Round: t.Round, Node: tx.Signer})
 	for j := range t.Executors {
-		if y := &t.Executors[j]; y.Revealed && !y.VoteCommitted {
+		if t.voter(j) && !t.Executors[j].VoteCommitted {
 			return nil
 		}
 	}
-	s.closeVotes(t, ev) // every revealer committed its vote
+	s.closeVotes(t, ev) // every voter committed its vote
 	return nil
 }
 
-// closeVotes ends the vote commitments of a check round at the current height and opens the
-// vote reveals from the next block up to CheckDeadline = now + RevealWindow.
+// closeVotes ends the vote commitments at the current height and opens the vote reveals
+// (StatusCheckReveal or StatusSegmentsReveal) from the next block up to CheckDeadline =
+// now + RevealWindow.
 func (s *State) closeVotes(t *Task, ev *[]Event) {
-	t.Status = StatusCheckReveal
+	_, t.Status = t.voteStatuses()
 	t.VoteClosedAt = s.height
 	t.CheckDeadline = s.height + max(1, s.params.RevealWindow)
 	t.ClosedTime = s.now // the vote reveals' window floor counts from here (MinRevealMillis)
@@ -189,51 +239,66 @@ func (s *State) closeVotes(t *Task, ev *[]Event) {
 	*ev = append(*ev, Event{Type: EventVoteRevealOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.CheckDeadline})
 }
 
+// vote applies a Vote: it must open the signer's VoteCommit, in the vote reveals (from the
+// block after the commitments closed). When every committed vote is revealed, the votes are
+// counted at once (endVotes).
 func (s *State) vote(tx *Tx, b *Vote, ev *[]Event) error {
 	t, i, err := s.openTask(b.Task, tx.Signer)
 	if err != nil {
 		return err
 	}
-	if t.Spec.Verify == VerifySegments {
-		return s.segmentVote(tx, t, i, b, ev)
-	}
-	if t.Spec.Verify == VerifyTrajectory {
-		return s.trajectoryVote(tx, t, i, b, ev)
-	}
 	x := &t.Executors[i]
-	fps, _ := Candidates(t)
+	_, reveal := t.voteStatuses()
 	switch {
-	case t.Status != StatusCheckReveal:
-		return fmt.Errorf("%w: task %v is in status %s, not check-reveal", ErrCheck, t.ID, t.Status)
+	case t.Status != reveal:
+		return fmt.Errorf("%w: task %v is in status %s, not %s", ErrCheck, t.ID, t.Status, reveal)
 	case t.VoteClosedAt == s.height:
 		return fmt.Errorf("%w: task %v: vote commitments closed in this block, reveal votes from height %d", ErrCheck, t.ID, s.height+1)
 	case !x.VoteCommitted:
 		return fmt.Errorf("%w: task %v: no vote commitment to open", ErrCheck, t.ID)
 	case x.Voted:
 		return fmt.Errorf("%w: task %v: already voted", ErrCheck, t.ID)
-	case (b.Valid|b.Unsure)>>len(fps) != 0:
-		return fmt.Errorf("%w: task %v: vote %#x/%#x names candidates beyond the %d", ErrCheck, t.ID, b.Valid, b.Unsure, len(fps))
-	case VoteCommitmentFor(t.ID, tx.Signer, b.Valid, b.Unsure, b.Salt) != x.VoteCommitment:
+	}
+	if err := t.voteFits(b); err != nil {
+		return err
+	}
+	if VoteCommitmentFor(t.ID, tx.Signer, b.Valid, b.Unsure, b.Salt) != x.VoteCommitment {
 		return fmt.Errorf("%w: task %v: vote does not open its commitment", ErrCheck, t.ID)
 	}
 	x.Voted, x.Valid, x.Unsure = true, b.Valid, b.Unsure
 	s.touch(kindTask, t.ID)
-	var unsure [8]byte
-	binary.BigEndian.PutUint64(unsure[:], b.Unsure)
-	*ev = append(*ev, Event{Type: EventVoted, Task: t.ID, Round: t.Round, Node: tx.Signer, Amount: b.Valid, Value: unsure[:]})
+	e := Event{Type: EventVoted, Task: t.ID, Round: t.Round, Node: tx.Signer, Amount: b.Valid}
+	if t.Spec.Verify == VerifyScore {
+		e.Value = binary.BigEndian.AppendUint64(nil, b.Unsure)
+	}
+	*ev = append(*ev, e)
 	for j := range t.Executors {
 		if y := &t.Executors[j]; y.VoteCommitted && !y.Voted {
 			return nil
 		}
 	}
-	s.settleCheck(t, ev) // every committed vote is revealed
+	s.endVotes(t, ev) // every committed vote is revealed
 	return nil
 }
 
-// endCheck runs at a check round's CheckDeadline: the vote commitments close (or, if nobody
-// committed a vote, the round settles at once), or the vote reveals end and the round settles.
+// endVotes counts the revealed votes: a check round settles (settleCheck), a training task's
+// failed segments go to disputes (nextDispute), a trajectory is judged (finishTrajectory).
+// Voters that committed no vote, or did not reveal it, count as not voting.
+func (s *State) endVotes(t *Task, ev *[]Event) {
+	switch t.Spec.Verify {
+	case VerifySegments:
+		s.nextDispute(t, 1, -1, ev)
+	case VerifyTrajectory:
+		s.finishTrajectory(t, ev)
+	default:
+		s.settleCheck(t, ev)
+	}
+}
+
+// endCheck runs at CheckDeadline: the vote commitments close (or, if nobody committed a vote,
+// the votes are counted at once: none), or the vote reveals end and the votes are counted.
 func (s *State) endCheck(t *Task, ev *[]Event) {
-	if t.Status == StatusCheck {
+	if commit, _ := t.voteStatuses(); t.Status == commit {
 		for j := range t.Executors {
 			if t.Executors[j].VoteCommitted {
 				s.closeVotes(t, ev)
@@ -241,7 +306,7 @@ func (s *State) endCheck(t *Task, ev *[]Event) {
 			}
 		}
 	}
-	s.settleCheck(t, ev)
+	s.endVotes(t, ev)
 }
 
 // CheckTally is how the revealed votes of a check round determined each candidate. Valid[k]

@@ -189,7 +189,11 @@ func (t *Task) trainerSeries(i int) [32]byte {
 
 // openSegments starts the verification of a training task (or a trajectory-verified image
 // task) once its trainer (generator) revealed, or its windows ended: the verifiers' picks come
-// from this block's randomness. It reports whether t is such a task (then settle must not run).
+// from this block's randomness. The verifiers commit their votes (VoteCommit) up to
+// CheckDeadline = now + CommitWindow (the window in which they re-execute; floor
+// MinCommitMillis), closing early when every verifier committed; then they reveal them
+// (StatusSegmentsReveal) up to RevealWindow blocks after the close (closeVotes, as in a check
+// round). It reports whether t is such a task (then settle must not run).
 func (s *State) openSegments(t *Task, ev *[]Event) bool {
 	if !t.Spec.oneCommitter() {
 		return false
@@ -200,8 +204,9 @@ func (s *State) openSegments(t *Task, ev *[]Event) bool {
 	}
 	t.Status = StatusSegments
 	t.SegmentRand = s.rand
-	t.ClosedTime = s.now
+	t.ClosedTime = s.now // the vote commitments' window floor counts from here (MinCommitMillis)
 	t.CheckDeadline = s.height + s.params.CommitWindow
+	t.VoteClosedAt = 0
 	s.addDue(t.CheckDeadline, t.ID)
 	s.touch(kindTask, t.ID)
 	var verifiers []PubKey
@@ -211,31 +216,6 @@ func (s *State) openSegments(t *Task, ev *[]Event) bool {
 	*ev = append(*ev, Event{Type: EventSegmentsOpen, Task: t.ID, Round: t.Round, RevealDeadline: t.CheckDeadline,
 		Nodes: verifiers, Value: slices.Clone(t.SegmentRand[:])})
 	return true
-}
-
-// segmentVote records verifier i's vote: bit j of b.Valid set when its j-th pick passed.
-func (s *State) segmentVote(tx *Tx, t *Task, i int, b *Vote, ev *[]Event) error {
-	x := &t.Executors[i]
-	switch {
-	case t.Status != StatusSegments:
-		return fmt.Errorf("%w: task %v is in status %s, not segments", ErrCheck, t.ID, t.Status)
-	case i == 0:
-		return fmt.Errorf("%w: task %v: the trainer does not vote", ErrCheck, t.ID)
-	case x.Voted:
-		return fmt.Errorf("%w: task %v: already voted", ErrCheck, t.ID)
-	case b.Valid>>t.Spec.Segment.Checks != 0:
-		return fmt.Errorf("%w: task %v: vote %#x names picks beyond the %d", ErrCheck, t.ID, b.Valid, t.Spec.Segment.Checks)
-	}
-	x.Voted, x.Valid = true, b.Valid
-	s.touch(kindTask, t.ID)
-	*ev = append(*ev, Event{Type: EventVoted, Task: t.ID, Round: t.Round, Node: tx.Signer, Amount: b.Valid})
-	for j := 1; j < len(t.Executors); j++ {
-		if !t.Executors[j].Voted {
-			return nil
-		}
-	}
-	s.nextDispute(t, 1, -1, ev)
-	return nil
 }
 
 // failedSegment returns verifier v's earliest failed segment after segment after (-1: from

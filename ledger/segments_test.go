@@ -27,6 +27,9 @@ func partyDigest(from int, s uint32) [32]byte {
 
 const segS, segK = 3, 4 // 3 segments of 4 steps: 12 steps, checkpoints at 0, 4, 8, 12
 
+// voteSalt is verifier v's salt for its vote commitment.
+func voteSalt(v int) [32]byte { return sha256.Sum256(fmt.Appendf(nil, "vote salt %d", v)) }
+
 func seriesOf(from int) []byte {
 	var ds [][32]byte
 	var fps [][]int32
@@ -40,10 +43,12 @@ func seriesOf(from int) []byte {
 
 // segRun drives one training task on a checkNet-like ledger with four nodes: the trainer
 // diverges from step trainerFrom (-1: honest), verifiers diverge from challengerFrom (-1:
-// honest); silent lists the roles ("trainer", "referee") that stop answering in disputes.
+// honest); silent lists the roles ("trainer", "referee") that stop answering in disputes;
+// verifierSilent makes verifier 1 commit no vote ("commit") or not reveal it ("reveal").
 type segRun struct {
 	trainerFrom, challengerFrom int
 	silent                      string
+	verifierSilent              string
 	drift                       []uint32 // segments every verifier fails on its own hardware although its digests agree
 	params                      []func(*ledger.Params)
 }
@@ -72,6 +77,7 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 	collect(n.block(submit))
 	series := seriesOf(r.trainerFrom)
 	var salt [32]byte
+	masks := map[int]uint64{} // each verifier's committed vote
 	for range 60 {
 		task, _ := n.st.Task(id)
 		if task.Status.Settled() {
@@ -90,7 +96,7 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 			}
 		case ledger.StatusSegments:
 			for v := 1; v < len(task.Executors); v++ {
-				if task.Executors[v].Voted {
+				if task.Executors[v].VoteCommitted || r.verifierSilent == "commit" && v == 1 {
 					continue
 				}
 				var mask uint64
@@ -108,7 +114,14 @@ func runSegments(t *testing.T, r segRun) (ledger.Task, []ledger.Event, *checkNet
 						mask |= 1 << j
 					}
 				}
-				txs = append(txs, byKey[task.Executors[v].Node].Vote(id, mask))
+				masks[v] = mask
+				txs = append(txs, byKey[task.Executors[v].Node].VoteCommit(id, mask, 0, voteSalt(v)))
+			}
+		case ledger.StatusSegmentsReveal:
+			for v := 1; v < len(task.Executors); v++ {
+				if x := task.Executors[v]; x.VoteCommitted && !x.Voted && !(r.verifierSilent == "reveal" && v == 1) {
+					txs = append(txs, byKey[x.Node].VoteReveal(id, masks[v], 0, voteSalt(v)))
+				}
 			}
 		case ledger.StatusDispute:
 			dp := task.Dispute

@@ -218,20 +218,23 @@ const (
 	StatusAccepted  TaskStatus = 3 // settled with a verdict
 	StatusNoVerdict TaskStatus = 4 // settled without a verdict; fee refunded
 	StatusCheck     TaskStatus = 5 // revealed sequences differ: executors commit votes on each candidate (scorecheck.go)
-	StatusSegments  TaskStatus = 6 // training: verifiers re-execute their segments and vote (segments.go)
+	StatusSegments  TaskStatus = 6 // training, trajectory: verifiers re-execute their segments and commit votes (segments.go)
 	StatusDispute   TaskStatus = 7 // training: a failed segment is being bisected (segments.go)
 	// StatusCheckReveal: the vote commitments of the check round closed; votes are revealed.
 	StatusCheckReveal TaskStatus = 8
 	// StatusSpotDraw: a spot-checked task's executor committed; the next block's randomness
 	// decides whether verifiers are drawn (spot.go).
 	StatusSpotDraw TaskStatus = 9
+	// StatusSegmentsReveal: the vote commitments of a training task's (or a trajectory-
+	// verified image task's) verifiers closed; the votes are revealed (segments.go).
+	StatusSegmentsReveal TaskStatus = 10
 )
 
 var statusNames = [...]string{"", "commit", "reveal", "accepted", "no-verdict", "check", "segments", "dispute", "check-reveal",
-	"spot-draw"}
+	"spot-draw", "segments-reveal"}
 
 // String returns the status's name: "commit", "reveal", "accepted", "no-verdict", "check",
-// "segments", "dispute", "check-reveal" or "spot-draw".
+// "segments", "dispute", "check-reveal", "spot-draw" or "segments-reveal".
 func (s TaskStatus) String() string {
 	if s >= 1 && int(s) < len(statusNames) {
 		return statusNames[s]
@@ -282,7 +285,9 @@ type Executor struct {
 	Outcome     Outcome
 	// Check round (SubmitTask.Verify == VerifyScore): whether the executor committed its vote
 	// and the commitment, whether it revealed the vote, the candidates (bit k:
-	// Candidates(t)[k]) it judged valid and those it was unsure about.
+	// Candidates(t)[k]) it judged valid and those it was unsure about. A verifier of a
+	// training or trajectory-verified task (executor >= 1) commits and reveals its vote the
+	// same way; bit j of Valid is its j-th pick (SegmentPicks, TrajectoryPicks), Unsure is 0.
 	VoteCommitted  bool
 	VoteCommitment [32]byte
 	Voted          bool
@@ -313,15 +318,16 @@ type Task struct {
 	Support   uint32 // executors within tolerance of the best candidate
 	Need      uint32 // agreeing executors the rule needed
 	Reason    string // why there is no verdict
-	// CheckDeadline is the last height accepting vote commitments (StatusCheck) or vote
-	// reveals (StatusCheckReveal) of the check round (0: none opened).
+	// CheckDeadline is the last height accepting vote commitments (StatusCheck,
+	// StatusSegments) or vote reveals (StatusCheckReveal, StatusSegmentsReveal) (0: none
+	// opened).
 	CheckDeadline uint64
 	// Training tasks (Verify == VerifySegments): the randomness that picked the segments, and
 	// the current (or last) dispute.
 	SegmentRand [32]byte
 	Dispute     *Dispute
-	// VoteClosedAt is the height at which the check round's vote commitments closed (0 while
-	// open).
+	// VoteClosedAt is the height at which the vote commitments (of a check round, or of a
+	// training or trajectory-verified task's verifiers) closed (0 while open).
 	VoteClosedAt uint64
 	// Spot is the spot-check draw and escalation state (spot.go).
 	Spot SpotState

@@ -14,11 +14,14 @@ import (
 // sampling (TrajectoryBytes); it serves the states over p2p by digest. Its reveal opens
 // verification (StatusSegments) and fixes Task.SegmentRand, the randomness of the block that
 // closed the reveals, which the generator could not know when it committed; TrajectoryPicks
-// draws from it the Segment.Checks segments that every verifier re-runs. A verifier votes (one
-// Vote, bit j set when the j-th pick passed, bit Checks set when the ends passed: the first
-// digest is the seed's noise and the image fingerprint is that of the rounding of the last
-// state). Tolerances are judged by the verifiers off the ledger; the ledger counts votes. When
-// every verifier voted (or the vote window ended), a pick or the ends that a strict majority of
+// draws from it the Segment.Checks segments that every verifier re-runs. A verifier votes, bit j
+// set when the j-th pick passed, bit Checks set when the ends passed (the first digest is the
+// seed's noise and the image fingerprint is that of the rounding of the last state): it commits
+// the vote first (VoteCommit) and reveals it (Vote) once every verifier committed or the
+// commitments' window ended, as the voters of a check round do (scorecheck.go), so a verifier
+// that skips its checks cannot copy a vote already in a block. Tolerances are judged by the
+// verifiers off the ledger; the ledger counts votes. When every committed vote is revealed (or
+// the reveal window ended), a pick or the ends that a strict majority of
 // the verifiers (of all drawn, not only of those who voted) voted failed rejects the
 // trajectory: the generator is slashed SlashOutlierBPS, half of it paid to the verifiers who
 // voted the failure, the fee refunded, and the task's Reason names what failed
@@ -26,7 +29,7 @@ import (
 // image fingerprint as its value (the whole UnrunnableFingerprint, reason ReasonUnrunnable,
 // when the generator revealed that and the verifiers, who cannot run the task either, passed
 // it), and the generator and the verifiers who voted share the fee.
-// Verifiers who did not vote are treated as missed reveals (noVote).
+// Verifiers who did not reveal a vote (committed or not) are treated as missed reveals (noVote).
 
 // VerifyTrajectory is the verification mode of image tasks with trajectory verification.
 const VerifyTrajectory uint8 = 3
@@ -98,33 +101,6 @@ func (s *SegmentSpec) validateTrajectory(b *SubmitTask) error {
 // trajectory-verified tasks: the others vote).
 func (sp *SubmitTask) oneCommitter() bool {
 	return sp.Verify == VerifySegments || sp.Verify == VerifyTrajectory
-}
-
-// trajectoryVote records verifier i's vote: bit j set when the j-th pick passed, bit Checks
-// when the ends passed.
-func (s *State) trajectoryVote(tx *Tx, t *Task, i int, b *Vote, ev *[]Event) error {
-	x := &t.Executors[i]
-	switch {
-	case t.Status != StatusSegments:
-		return fmt.Errorf("%w: task %v is in status %s, not segments", ErrCheck, t.ID, t.Status)
-	case i == 0:
-		return fmt.Errorf("%w: task %v: the generator does not vote", ErrCheck, t.ID)
-	case x.Voted:
-		return fmt.Errorf("%w: task %v: already voted", ErrCheck, t.ID)
-	case b.Valid>>(t.Spec.Segment.Checks+1) != 0 || b.Unsure != 0:
-		return fmt.Errorf("%w: task %v: vote %#x/%#x names more than %d picks and the ends", ErrCheck, t.ID, b.Valid,
-			b.Unsure, t.Spec.Segment.Checks)
-	}
-	x.Voted, x.Valid = true, b.Valid
-	s.touch(kindTask, t.ID)
-	*ev = append(*ev, Event{Type: EventVoted, Task: t.ID, Round: t.Round, Node: tx.Signer, Amount: b.Valid})
-	for j := 1; j < len(t.Executors); j++ {
-		if !t.Executors[j].Voted {
-			return nil
-		}
-	}
-	s.finishTrajectory(t, ev)
-	return nil
 }
 
 // trajectoryFailure returns the vote bit that a strict majority of t's verifiers voted

@@ -28,11 +28,13 @@ func trajDigests() [][32]byte {
 }
 
 // trajVerifier says how one verifier votes: pass reports whether segment k passes; ends
-// whether the ends pass; silent: it does not vote.
+// whether the ends pass; silent: it commits no vote; noReveal: it commits its vote and does
+// not reveal it.
 type trajVerifier struct {
 	failSegs []uint32
 	failEnds bool
 	silent   bool
+	noReveal bool
 }
 
 var (
@@ -78,6 +80,7 @@ func runTrajectory(t *testing.T, r trajRun) (ledger.Task, []ledger.Event, *check
 		fp = ledger.UnrunnableFingerprint(id, uint32(len(fp)))
 	}
 	var salt [32]byte
+	masks := map[int]uint64{} // each verifier's committed vote
 	for range 60 {
 		task, _ := n.st.Task(id)
 		if task.Status.Settled() {
@@ -96,7 +99,7 @@ func runTrajectory(t *testing.T, r trajRun) (ledger.Task, []ledger.Event, *check
 			picks := ledger.TrajectoryPicks(task.SegmentRand, id, task.Spec.Segment)
 			for v := 1; v < len(task.Executors); v++ {
 				vr := r.verifiers[v-1]
-				if task.Executors[v].Voted || vr.silent {
+				if task.Executors[v].VoteCommitted || vr.silent {
 					continue
 				}
 				var mask uint64
@@ -108,7 +111,14 @@ func runTrajectory(t *testing.T, r trajRun) (ledger.Task, []ledger.Event, *check
 				if !vr.failEnds {
 					mask |= 1 << len(picks)
 				}
-				txs = append(txs, byKey[task.Executors[v].Node].Vote(id, mask))
+				masks[v] = mask
+				txs = append(txs, byKey[task.Executors[v].Node].VoteCommit(id, mask, 0, voteSalt(v)))
+			}
+		case ledger.StatusSegmentsReveal:
+			for v := 1; v < len(task.Executors); v++ {
+				if x := task.Executors[v]; x.VoteCommitted && !x.Voted && !r.verifiers[v-1].noReveal {
+					txs = append(txs, byKey[x.Node].VoteReveal(id, masks[v], 0, voteSalt(v)))
+				}
 			}
 		}
 		collect(n.block(txs...))
@@ -274,8 +284,9 @@ func TestTrajectoryVoteRules(t *testing.T) {
 	task, _ := n.st.Task(id)
 	g, v1, v2 := byKey[task.Executors[0].Node], byKey[task.Executors[1].Node], byKey[task.Executors[2].Node]
 	var salt [32]byte
-	if code := n.tryBlock(v1.Vote(id, 7)); code == 0 {
-		t.Error("vote accepted before the reveal")
+	s1, s2 := voteSalt(1), voteSalt(2)
+	if code := n.tryBlock(v1.VoteCommit(id, 7, 0, s1)); code == 0 {
+		t.Error("vote commitment accepted before the reveal")
 	}
 	if code := n.tryBlock(v1.Commit(id, fp, salt)); code == 0 {
 		t.Error("a verifier's commitment accepted")
@@ -285,25 +296,39 @@ func TestTrajectoryVoteRules(t *testing.T) {
 	if task, _ = n.st.Task(id); task.Status != ledger.StatusSegments {
 		t.Fatalf("status %s after the reveal", task.Status)
 	}
+	if code := n.tryBlock(g.VoteCommit(id, 7, 0, salt)); code == 0 {
+		t.Error("generator's vote commitment accepted")
+	}
+	// Malformed votes are committed (the ledger cannot see inside) but cannot be revealed.
+	n.block(v1.VoteCommit(id, 8, 0, s1))
+	if code := n.tryBlock(v1.VoteCommit(id, 7, 0, s1)); code == 0 {
+		t.Error("second vote commitment accepted")
+	}
+	n.block(v2.VoteCommit(id, 7, 0, s2))
+	if task, _ = n.st.Task(id); task.Status != ledger.StatusSegmentsReveal {
+		t.Fatalf("status %s after every verifier committed", task.Status)
+	}
 	for _, c := range []struct {
 		name string
 		tx   []byte
 	}{
-		{"generator votes", g.Vote(id, 7)},
-		{"bits beyond picks and ends", v1.Vote(id, 8)},
-		{"unsure bits", v1.VoteReveal(id, 1, 2, salt)},
+		{"bits beyond picks and ends", v1.VoteReveal(id, 8, 0, s1)}, // opens its commitment
+		{"unsure bits", v1.VoteReveal(id, 1, 2, s1)},
+		{"generator votes", g.VoteReveal(id, 7, 0, salt)},
 	} {
 		if code := n.tryBlock(c.tx); code == 0 {
 			t.Errorf("%s: accepted", c.name)
 		}
 	}
-	n.block(v1.Vote(id, 7))
-	if code := n.tryBlock(v1.Vote(id, 7)); code == 0 {
+	n.block(v2.VoteReveal(id, 7, 0, s2))
+	if code := n.tryBlock(v2.VoteReveal(id, 7, 0, s2)); code == 0 {
 		t.Error("second vote accepted")
 	}
-	n.block(v2.Vote(id, 7))
-	if task, _ = n.st.Task(id); task.Status != ledger.StatusAccepted {
-		t.Errorf("status %s %q after every vote passed", task.Status, task.Reason)
+	for task, _ = n.st.Task(id); !task.Status.Settled(); task, _ = n.st.Task(id) {
+		n.block() // v1 cannot reveal its malformed vote: the reveal window ends
+	}
+	if task.Status != ledger.StatusAccepted || task.Executors[1].Outcome != ledger.OutcomeNoVote {
+		t.Errorf("status %s %q, verifier 1 %s: want accepted, no-vote", task.Status, task.Reason, task.Executors[1].Outcome)
 	}
 }
 

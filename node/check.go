@@ -35,8 +35,9 @@ type TokenJudge interface {
 	JudgeTokens(ctx context.Context, task engine.Task, claim []int32) (int, error)
 }
 
-// ballot is this node's vote in one check round: what it committed, under which salt, and
-// whether the vote reveals are open. It is saved in the store (key "vote/TASK/ROUND") until
+// ballot is this node's vote in one check round (or as a verifier of a training or
+// trajectory-verified task): what it committed, under which salt, and whether the vote
+// reveals are open. It is saved in the store (key "vote/TASK/ROUND") until
 // the task settles, so a restarted node can still reveal the vote it committed.
 type ballot struct {
 	Valid, Unsure uint64
@@ -92,42 +93,69 @@ func (n *Node) voteRevealOpen(k jobKey) {
 	}
 }
 
-// vote judges every candidate of task k's check round and commits the vote (VoteCommit under
-// a fresh random salt, saved first); the reveal follows when the vote reveals open (or at once
-// if they opened while the commitment was on its way). Candidates are the distinct revealed
-// fingerprints in executor order (ledger.Candidates); each is fetched from its first revealer
-// over p2p (Config.Host), its token ids checked against the fingerprint (from the next revealer
-// of the same fingerprint when they do not match or the fetch fails), then verified by the
-// task's engine on this node's profile.
+// vote judges every candidate of task k's check round and commits the vote (castVote).
+// Candidates are the distinct revealed fingerprints in executor order (ledger.Candidates);
+// each is fetched from its first revealer over p2p (Config.Host), its token ids checked
+// against the fingerprint (from the next revealer of the same fingerprint when they do not
+// match or the fetch fails), then verified by the task's engine on this node's profile.
 func (n *Node) vote(ctx context.Context, k jobKey) {
 	log := n.logger.With("task", k.task.String()[:12], "round", k.round)
-	valid, unsure, err := n.judge(ctx, k, log)
-	if err != nil {
-		if ctx.Err() == nil {
-			log.Warn("check round: no vote", "err", err)
+	err := n.castVote(ctx, k, func() (uint64, uint64, error) { return n.judge(ctx, k, log) }, log)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("check round: no vote", "err", err)
+	}
+}
+
+// castVote commits this node's vote in task k (a check round, or the verification of a
+// training or trajectory-verified task) and reveals it once the vote reveals are open (at once
+// if they opened while the commitment was on its way; otherwise on EventVoteRevealOpen, or at
+// reconcile after a restart). judge gives the vote (valid, unsure), which is saved under a fresh
+// random salt (the store's "vote/TASK/ROUND") before its VoteCommit is sent, so that a node
+// restarted between commit and reveal still reveals. A vote saved earlier for k (the node
+// restarted after saving it, or the task was queued twice) is committed again as saved and judge
+// is not called: a new salt would not open a commitment that may already be on chain. A
+// VoteCommit the chain refuses (committed already, or too late) is not an error.
+func (n *Node) castVote(ctx context.Context, k jobKey, judge func() (valid, unsure uint64, err error), log *slog.Logger) error {
+	n.mu.Lock()
+	b := n.ballots[k]
+	var c ballot
+	if b != nil {
+		c = *b
+	}
+	n.mu.Unlock()
+	if b == nil {
+		valid, unsure, err := judge()
+		if err != nil {
+			return err
 		}
-		return
+		c = ballot{Valid: valid, Unsure: unsure}
+		if _, err := rand.Read(c.Salt[:]); err != nil {
+			return fmt.Errorf("node: vote salt: %w", err)
+		}
+		b = &ballot{Valid: valid, Unsure: unsure, Salt: c.Salt}
+		if err := n.saveBallot(k, b); err != nil {
+			return err
+		}
+	} else {
+		log.Info("committing the saved vote", "valid", fmt.Sprintf("%b", c.Valid))
 	}
-	b := &ballot{Valid: valid, Unsure: unsure}
-	if _, err := rand.Read(b.Salt[:]); err != nil {
-		log.Error("check round: salt", "err", err)
-		return
+	_, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.VoteCommit(k.task, c.Valid, c.Unsure, c.Salt) })
+	var rej *chain.TxRejectedError
+	switch {
+	case errors.As(err, &rej):
+		log.Debug("vote commitment refused", "err", err)
+	case err != nil:
+		return fmt.Errorf("node: vote commitment not sent: %w", err)
+	default:
+		log.Debug("vote committed", "valid", fmt.Sprintf("%b", c.Valid), "unsure", fmt.Sprintf("%b", c.Unsure))
 	}
-	if err := n.saveBallot(k, b); err != nil {
-		log.Error("check round: save vote", "err", err)
-		return
-	}
-	if _, err := n.send(ctx, func(s *ledger.Signer) []byte { return s.VoteCommit(k.task, valid, unsure, b.Salt) }); err != nil && ctx.Err() == nil {
-		log.Warn("check round: vote commitment not sent", "err", err)
-		return
-	}
-	log.Debug("vote committed", "valid", fmt.Sprintf("%b", valid), "unsure", fmt.Sprintf("%b", unsure))
 	n.mu.Lock()
 	open := b.RevealOpen
 	n.mu.Unlock()
 	if open {
 		n.revealVote(ctx, k)
 	}
+	return nil
 }
 
 // revealVote sends the Vote opening this node's committed vote in task k's check round.

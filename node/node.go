@@ -534,8 +534,9 @@ func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
 			n.logger.Info("reconcile: voting in the check round", "task", idHex[:12])
 			n.queueCheck(k)
 		}
-		if tv.Status == ledger.StatusCheckReveal.String() && x.VoteCommitted && !x.Voted {
-			n.logger.Info("reconcile: revealing the vote of the check round", "task", idHex[:12])
+		if (tv.Status == ledger.StatusCheckReveal.String() || tv.Status == ledger.StatusSegmentsReveal.String()) &&
+			x.VoteCommitted && !x.Voted {
+			n.logger.Info("reconcile: revealing the committed vote", "task", idHex[:12], "status", tv.Status)
 			n.voteRevealOpen(k)
 		}
 		n.mu.Lock()

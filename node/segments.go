@@ -127,7 +127,7 @@ func (n *Node) trainSegments(ctx context.Context, tv chain.TaskView) (*opening, 
 }
 
 // segmentWork is this node's part in a training task's verification or dispute, by the
-// task's current state: a verifier votes on its picked segments; in a dispute the trainer
+// task's current state: a verifier commits its vote on its picked segments (castVote); in a dispute the trainer
 // and the challenger give their digests at the step asked, the referee re-executes the one
 // disputed step. Queued on segments-open, dispute-open, bisect-query and referee-drawn; it
 // does nothing when it has nothing (more) to send. A step that failed for a reason that may
@@ -147,18 +147,20 @@ func (n *Node) segmentWork(ctx context.Context, k jobKey) {
 }
 
 // segmentTurn reports whether this node has something to send in a training task's
-// verification or dispute (or an image task's trajectory verification) now: a vote as a verifier that has not voted, a digest as the
+// verification or dispute (or an image task's trajectory verification) now: a vote
+// commitment as a verifier that has not committed one (its reveal follows EventVoteRevealOpen,
+// like a check round's: castVote), a digest as the
 // trainer or the challenger that has not sent the one asked, or the referee's digest. me is
 // its executor index (-1: none).
 func (n *Node) segmentTurn(tv *chain.TaskView, me int) bool {
 	if tv.Verify == ledger.VerifyTrajectory { // image tasks (trajectory.go): a vote, no dispute
-		return tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].Voted
+		return tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].VoteCommitted
 	}
 	if tv.Verify != ledger.VerifySegments || tv.Segment == nil {
 		return false
 	}
 	if tv.Status == ledger.StatusSegments.String() {
-		return me >= 1 && !tv.Executors[me].Voted
+		return me >= 1 && !tv.Executors[me].VoteCommitted
 	}
 	d := tv.Dispute
 	if tv.Status != ledger.StatusDispute.String() || d == nil {
@@ -241,33 +243,36 @@ func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) erro
 	}
 	ck := func(i int) [32]byte { d, _ := ledger.SeriesCheckpoint(series, tv.Segment.Segments, i); return d }
 	switch {
-	case tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].Voted:
-		rnd, _ := hex.DecodeString(tv.SegmentRand)
-		picks := ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me)
-		log.Info("checking segments", "segments", fmt.Sprint(picks))
-		var mask uint64
-		for j, seg := range picks {
-			t0 := time.Now()
-			state, err := n.fetchState(ctx, ck(int(seg)), tv.Executors[0].Node)
-			if err != nil { // the trainer does not serve its checkpoint: the segment fails
-				log.Info("segment: checkpoint not fetched, judged failed", "segment", seg, "err", err)
-				continue
+	case tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].VoteCommitted:
+		// The vote is committed now and revealed when the vote reveals open (castVote).
+		return n.castVote(ctx, k, func() (uint64, uint64, error) {
+			rnd, _ := hex.DecodeString(tv.SegmentRand)
+			picks := ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me)
+			log.Info("checking segments", "segments", fmt.Sprint(picks))
+			var mask uint64
+			for j, seg := range picks {
+				t0 := time.Now()
+				state, err := n.fetchState(ctx, ck(int(seg)), tv.Executors[0].Node)
+				if err != nil { // the trainer does not serve its checkpoint: the segment fails
+					log.Info("segment: checkpoint not fetched, judged failed", "segment", seg, "err", err)
+					continue
+				}
+				t1 := time.Now()
+				ok, reason, err := se.VerifySegment(ctx, task, n.cfg.Profile, series, int(seg), state)
+				if err != nil {
+					return 0, 0, err
+				}
+				// What verification costs: the checkpoint's fetch and the segment's re-execution.
+				log.Info("segment checked", "segment", seg, "ok", ok, "state_bytes", len(state),
+					"fetch_ms", float64(t1.Sub(t0).Microseconds())/1000, "verify_ms", float64(time.Since(t1).Microseconds())/1000)
+				if ok {
+					mask |= 1 << j
+				} else {
+					log.Info("segment rejected", "segment", seg, "reason", reason)
+				}
 			}
-			t1 := time.Now()
-			ok, reason, err := se.VerifySegment(ctx, task, n.cfg.Profile, series, int(seg), state)
-			if err != nil {
-				return err
-			}
-			// What verification costs: the checkpoint's fetch and the segment's re-execution.
-			log.Info("segment checked", "segment", seg, "ok", ok, "state_bytes", len(state),
-				"fetch_ms", float64(t1.Sub(t0).Microseconds())/1000, "verify_ms", float64(time.Since(t1).Microseconds())/1000)
-			if ok {
-				mask |= 1 << j
-			} else {
-				log.Info("segment rejected", "segment", seg, "reason", reason)
-			}
-		}
-		return n.sendSeg(ctx, func(s *ledger.Signer) []byte { return s.Vote(k.task, mask) })
+			return mask, 0, nil
+		}, log)
 	case tv.Status != ledger.StatusDispute.String() || tv.Dispute == nil:
 		return nil
 	}

@@ -131,37 +131,44 @@ func (n *Node) generateTrajectory(ctx context.Context, tv chain.TaskView) (*open
 }
 
 // trajectoryVote is a verifier's part of a trajectory-verified task in StatusSegments: check
-// the ends and the drawn segments, and vote. It sends nothing when the node is not a verifier
-// that has yet to vote.
+// the ends and the drawn segments (judgeTrajectory), and commit the vote; it is revealed when
+// the vote reveals open (castVote). It sends nothing when the node is not a verifier that has
+// yet to commit its vote.
 func (n *Node) trajectoryVote(ctx context.Context, k jobKey, tv chain.TaskView, me int, log *slog.Logger) error {
-	if tv.Status != ledger.StatusSegments.String() || me < 1 || tv.Executors[me].Voted || tv.Segment == nil {
+	if tv.Status != ledger.StatusSegments.String() || me < 1 || tv.Executors[me].VoteCommitted || tv.Segment == nil {
 		return nil
 	}
+	return n.castVote(ctx, k, func() (uint64, uint64, error) {
+		mask, err := n.judgeTrajectory(ctx, k, tv, log)
+		return mask, 0, err
+	}, log)
+}
+
+// judgeTrajectory returns a verifier's vote on a trajectory: bit j set when the j-th pick
+// passed its re-run on this node's profile, bit Checks when the ends passed.
+func (n *Node) judgeTrajectory(ctx context.Context, k jobKey, tv chain.TaskView, log *slog.Logger) (uint64, error) {
 	revealed, err := hex.DecodeString(tv.Executors[0].Fingerprint)
 	if err != nil {
-		return fmt.Errorf("revealed trajectory: %w", err)
+		return 0, fmt.Errorf("revealed trajectory: %w", err)
 	}
 	S := tv.Segment.Segments
 	image, digests, ok := ledger.SplitTrajectory(revealed, S)
 	if !ok {
-		return fmt.Errorf("%w: revealed trajectory of %d bytes", errUnrunnable, len(revealed))
+		return 0, fmt.Errorf("%w: revealed trajectory of %d bytes", errUnrunnable, len(revealed))
 	}
 	rnd, err := hex.DecodeString(tv.SegmentRand)
 	if err != nil || len(rnd) != 32 {
-		return fmt.Errorf("segment randomness %q", tv.SegmentRand)
+		return 0, fmt.Errorf("segment randomness %q", tv.SegmentRand)
 	}
 	picks := ledger.TrajectoryPicks([32]byte(rnd), k.task, *tv.Segment)
 	log.Info("checking trajectory", "segments", fmt.Sprint(picks))
-	vote := func(mask uint64) error {
-		return n.sendSeg(ctx, func(s *ledger.Signer) []byte { return s.Vote(k.task, mask) })
-	}
 	task, scheme, te, err := n.trajectoryTask(tv, n.cfg.Profile)
 	if err != nil {
 		if bytes.Equal(revealed, ledger.UnrunnableFingerprint(k.task, tv.FingerprintLen)) {
 			log.Info("trajectory: unrunnable here too, as the generator said", "err", err)
-			return vote(1<<(len(picks)+1) - 1)
+			return 1<<(len(picks)+1) - 1, nil
 		}
-		return err
+		return 0, err
 	}
 	gen := tv.Executors[0].Node
 	fetch := func(i uint32) ([]byte, error) { // a few tries: a dial may fail once on a busy machine
@@ -183,7 +190,7 @@ func (n *Node) trajectoryVote(ctx context.Context, k jobKey, tv chain.TaskView, 
 	// The ends: the first state is the seed's noise, the image is the last state's.
 	first, err := te.TrajectoryInitialState(task)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	endsOK := sha256.Sum256(first) == digests[0]
 	last, err := fetch(S)
@@ -218,7 +225,7 @@ func (n *Node) trajectoryVote(ctx context.Context, k jobKey, tv chain.TaskView, 
 		t1 := time.Now()
 		c, err := te.CheckTrajectorySegment(ctx, task, int(S), int(seg), from, to)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		// What verification costs: two states' fetch and one segment's re-run.
 		log.Info("trajectory segment checked", "segment", seg, "steps", fmt.Sprintf("%d-%d", c.From, c.To), "ok", c.OK,
@@ -227,5 +234,5 @@ func (n *Node) trajectoryVote(ctx context.Context, k jobKey, tv chain.TaskView, 
 			mask |= 1 << j
 		}
 	}
-	return vote(mask)
+	return mask, nil
 }

@@ -109,6 +109,7 @@ func (n *ledgerNet) run(spec Spec, base diffusion.Named, data *Dataset, tr train
 	salt[0] = 9
 	var tp, cp *Replayer // the dispute's parties
 	var disputed uint32 = 1<<32 - 1
+	masks := map[int]uint64{} // the verifiers' committed votes
 	for range 100 {
 		task, _ := n.st.Task(id)
 		if task.Status.Settled() {
@@ -122,8 +123,17 @@ func (n *ledgerNet) run(spec Spec, base diffusion.Named, data *Dataset, tr train
 			txs = append(txs, me.Commit(id, series, salt))
 		case ledger.StatusReveal:
 			txs = append(txs, me.Reveal(id, series, salt, tr.series.Checkpoints[len(cs)-1].Digest))
+		case ledger.StatusSegmentsReveal: // the verifiers reveal the votes they committed
+			for v := 1; v < len(task.Executors); v++ {
+				if x := task.Executors[v]; x.VoteCommitted && !x.Voted {
+					txs = append(txs, n.nodes[x.Node].VoteReveal(id, masks[v], 0, salt))
+				}
+			}
 		case ledger.StatusSegments:
 			for v := 1; v < len(task.Executors); v++ {
+				if task.Executors[v].VoteCommitted {
+					continue
+				}
 				var mask uint64
 				for j, k := range ledger.SegmentPicks(task.SegmentRand, id, task.Spec.Segment, v) {
 					// Fetched from the trainer; VerifyLedgerSegment checks it against the revealed digest.
@@ -139,7 +149,8 @@ func (n *ledgerNet) run(spec Spec, base diffusion.Named, data *Dataset, tr train
 						t.Fatal(err)
 					}
 				}
-				txs = append(txs, n.nodes[task.Executors[v].Node].Vote(id, mask))
+				masks[v] = mask
+				txs = append(txs, n.nodes[task.Executors[v].Node].VoteCommit(id, mask, 0, salt))
 			}
 		case ledger.StatusDispute:
 			d := task.Dispute
