@@ -180,8 +180,18 @@
 // reveal block's randomness (Task.SegmentRand) picks c segments per verifier
 // (SegmentPicks); each verifier fetches checkpoint k over p2p, checks it against the
 // revealed digest, re-runs K steps on its own hardware, judges the distance to checkpoint
-// k+1 off-ledger and sends one Vote (bit j: its j-th pick passed) within CommitWindow
-// blocks. When every verifier voted (or at the deadline; non-voters lose SlashNoRevealBPS),
+// k+1 off-ledger and votes (bit j: its j-th pick passed). Votes are committed before they are
+// revealed, as in a check round (step 7, the same transactions and code): a VoteCommit
+// (VoteCommitmentFor(task, node, mask, 0, salt); the picks the bits refer to are fixed by the
+// task and the verifier's index) within CommitWindow blocks of the reveal (floor
+// MinCommitMillis; closing early when every verifier committed: StatusSegmentsReveal,
+// EventVoteRevealOpen), then a Vote opening it, from the next block up to RevealWindow blocks
+// after the close (floor MinRevealMillis). A Vote without a commitment, before the
+// commitments closed, or not opening its commitment is refused, and no commitment is accepted
+// once the reveals opened, so a verifier that skips its checks cannot copy a vote it saw. When
+// every committed vote is revealed (or at the deadline; verifiers that committed no vote or
+// did not reveal it are no-votes: SlashNoRevealBPS, deferred and waivable like a missed reveal,
+// see "Downtime"),
 // each verifier that failed a segment, in executor order, opens a Dispute over its earliest
 // failed segment, then (after conceding it) over its next failed one, so that honest drift on
 // one segment cannot shield a cheat on another (StatusDispute): state digests under the spec's declared profile, exact,
@@ -203,8 +213,8 @@
 // reveal: see Downtime); a silent referee ends the task without verdict (only the referee
 // slashed); no eligible
 // referee ends it without verdict. Only digests, step numbers and bitmasks reach the
-// ledger: distances are judged by the verifiers. Known limits: verifier votes are not
-// committed before they are shown; the series must fit
+// ledger: distances are judged by the verifiers. Known limits: a verifier can still vote
+// "pass" without re-running anything (commitment only stops copying); the series must fit
 // MaxFingerprintBytes (S+1 checkpoints of 32 + 4 dim bytes).
 //
 // # Trajectory-verified image tasks
@@ -214,13 +224,16 @@
 // sampler's state at Segment.Segments+1 evenly spaced steps (TrajectoryBytes), and
 // Replicas-1 verifiers. Its reveal opens verification (StatusSegments) and fixes SegmentRand;
 // TrajectoryPicks draws the Segment.Checks segments every verifier re-runs from the served
-// states on its own hardware. Each verifier sends one Vote (a bit per pick, one for the ends:
-// the first state is the seed's noise, the image fingerprint is the last state's image's). A
-// pick or the ends failed by a strict majority of the drawn verifiers rejects the task
+// states on its own hardware. Each verifier votes (a bit per pick, one for the ends: the first
+// state is the seed's noise, the image fingerprint is the last state's image's), committed
+// then revealed exactly as a training task's verifier does (VoteCommit within CommitWindow
+// blocks, closing early when all committed; Vote up to RevealWindow blocks after the close;
+// no-votes as there). A pick or the ends failed by a strict majority of the drawn verifiers
+// (among the revealed votes) rejects the task
 // (ReasonTrajectorySegment naming the segment, or ReasonTrajectoryEnds; the generator slashed
 // SlashOutlierBPS, half paid to the verifiers who voted the failure; fee refunded); otherwise
 // Value is the image fingerprint and the generator and the voting verifiers share the fee.
-// Known limits: votes are not committed before they are shown; no dispute or referee.
+// Known limits: no dispute or referee (a colluding majority of the drawn verifiers decides).
 //
 // # Load: batches, time floors, capacity
 //
