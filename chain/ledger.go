@@ -264,7 +264,9 @@ type ExecutorView struct {
 	Outcome     string `json:"outcome"`
 	// Check round of a score-verified text task: whether the executor committed its vote,
 	// whether it revealed it, and the bitmasks of candidates (distinct revealed fingerprints,
-	// in executor order) it judged valid and unsure.
+	// in executor order) it judged valid and unsure. A verifier of a training or
+	// trajectory-verified task commits and reveals its vote the same way (Valid: bit j its
+	// j-th pick passed; for a trajectory bit Checks the ends).
 	VoteCommitted bool   `json:"vote_committed,omitempty"`
 	Voted         bool   `json:"voted,omitempty"`
 	Valid         uint64 `json:"valid,omitempty"`
