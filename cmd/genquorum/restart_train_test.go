@@ -229,8 +229,8 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := c.logLines(ve, off, `msg="segment checked"`, "task="+short); n >= 3 || tv.Executors[1].Voted || tv.Status != ledger.StatusSegments.String() {
-			t.Fatalf("the verifier was killed too late: %d segments checked, voted %v, status %s", n, tv.Executors[1].Voted, tv.Status)
+		if n := c.logLines(ve, off, `msg="segment checked"`, "task="+short); n >= 3 || tv.Executors[1].VoteCommitted || tv.Status != ledger.StatusSegments.String() {
+			t.Fatalf("the verifier was killed too late: %d segments checked, vote committed %v, status %s", n, tv.Executors[1].VoteCommitted, tv.Status)
 		}
 		t.Logf("verifier killed after checking 1 of its 3 segments (task %s)", tv.Status)
 		off = c.logSize(ve)
