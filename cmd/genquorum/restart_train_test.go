@@ -324,7 +324,7 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 
 // TestTrainingExecutorDownPastWindow: an executor of a training task is killed with SIGKILL
 // and stays down until the task's window for its part has ended, with the rest of a
-// 4-validator testnet running (windows of 10 blocks, floors of 5 and 2 s); the task settles as
+// 4-validator testnet running (windows of 10 blocks, floors of 30 and 2 s); the task settles as
 // the rules say (ledger/doc.go "Training tasks", "Downtime"), nobody is slashed twice, and the
 // restarted node re-announces its new p2p address (a transaction of its own in a block: it
 // charges any deferred slash) without acting on the settled task.
@@ -339,7 +339,9 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 //     node that is down from one that keeps its vote back) and charged, once, by the
 //     re-announcement after its restart; one miss, not jailed.
 func TestTrainingExecutorDownPastWindow(t *testing.T) {
-	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "5", "--min-reveal-seconds", "2"},
+	// The commit window's floor of 30 s is for the verifier's case, where the trainer must
+	// train in time: 12 s measured on the loaded machine (README, issue 15).
+	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "2"},
 		func(int) []string { return []string{"--train-model", "base", "--train-data", "synthetic:12:1"} })
 	nodes := func() map[string]chain.NodeView {
 		var nvs []chain.NodeView
