@@ -259,6 +259,8 @@ func inclusion(res *ctypes.ResultTx) (*Inclusion, error) {
 // and the ledger events of the block, transactions' first, then the end-of-block ones.
 type BlockActivity struct {
 	Height int64
+	// Time is the block's consensus timestamp (the ledger's block time).
+	Time   time.Time
 	Txs    [][]byte // transactions that executed with code 0, in block order
 	Events []ledger.Event
 }
@@ -287,7 +289,7 @@ func (c *Client) Activity(ctx context.Context, height int64) (*BlockActivity, er
 			c.failover(err)
 			continue
 		}
-		a := &BlockActivity{Height: height}
+		a := &BlockActivity{Height: height, Time: blk.Block.Time}
 		for i, r := range res.TxsResults {
 			if r.Code != 0 || i >= len(blk.Block.Txs) {
 				continue

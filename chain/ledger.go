@@ -155,6 +155,9 @@ const (
 	// QueryPolicies answers every registered verification policy (ledger.Policy), no data ->
 	// []PolicyView.
 	QueryPolicies = "policies"
+	// QueryParams answers the ledger's rules (ledger.Params as JSON), no data: windows, floors,
+	// slash rates.
+	QueryParams = "params"
 )
 
 // TaskView is the JSON answer to a task query.
@@ -306,6 +309,8 @@ func (l *Ledger) Query(path string, data []byte) ([]byte, error) {
 		return k, nil
 	}
 	switch path {
+	case QueryParams:
+		return json.Marshal(l.st.Params())
 	case QueryTask:
 		id, err := key()
 		if err != nil {

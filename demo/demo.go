@@ -68,6 +68,9 @@ type Options struct {
 	// queue must stay short enough to be run within the commit window. A submission that
 	// finds the network at capacity waits (node.Client.WaitBusy) instead of failing.
 	Capacity uint32
+	// FixedCapacity keeps every node's declared capacity fixed instead of following its run
+	// time against the commit window's time floor (node.Config.FixedCapacity).
+	FixedCapacity bool
 	// Adaptive lets a task without a verdict get a second round with more executors.
 	Adaptive bool
 	Params   ledger.Params
@@ -220,12 +223,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Capacity != 0 {
+	if o.Capacity != 0 || o.FixedCapacity {
 		o.Nodes = slices.Clone(o.Nodes)
 		for i := range o.Nodes {
 			if o.Nodes[i].Capacity == 0 {
 				o.Nodes[i].Capacity = o.Capacity
 			}
+			o.Nodes[i].FixedCapacity = o.Nodes[i].FixedCapacity || o.FixedCapacity
 		}
 	}
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: o.Dir, Nodes: o.Nodes, Engines: o.Engines, Params: o.Params,

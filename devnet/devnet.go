@@ -38,6 +38,8 @@ type NodeSpec struct {
 	// Capacity is the most open assignments the node declares (node.Config.Capacity; 0: the
 	// node's default, node.DefaultCapacityPerWorker per worker).
 	Capacity uint32
+	// FixedCapacity keeps the node's declared capacity fixed (node.Config.FixedCapacity).
+	FixedCapacity bool
 	// Observer, if set, watches the node (node.Config.Observer), e.g. a metrics.Node.
 	Observer node.Observer
 	// TrainCheat makes the node cheat when it trains (node.Config.TrainCheat).
@@ -185,7 +187,7 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		}
 		nw.Hosts = append(nw.Hosts, h)
 		n, err := node.New(node.Config{Key: Key("node", i), Stake: s.Stake, Profile: s.Profile, Class: s.Class,
-			Behaviour: b, Workers: s.Workers, Capacity: s.Capacity, Addrs: h.P2PAddrs(), Observer: s.Observer, Host: h, TrainCheat: s.TrainCheat}, o.ChainID, cc, o.Engines, st, o.Logger)
+			Behaviour: b, Workers: s.Workers, Capacity: s.Capacity, FixedCapacity: s.FixedCapacity, Addrs: h.P2PAddrs(), Observer: s.Observer, Host: h, TrainCheat: s.TrainCheat}, o.ChainID, cc, o.Engines, st, o.Logger)
 		if err != nil {
 			nw.Stop()
 			return nil, err

@@ -54,6 +54,7 @@ package node
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -126,7 +127,11 @@ type Config struct {
 	Workers int
 	// Capacity is the most open assignments the node declares on the ledger (RegisterNode
 	// Capacity): the ledger assigns it no more. 0 means DefaultCapacityPerWorker * Workers.
+	// While it runs, the node declares less when its runs are too slow to commit that many
+	// within the commit window's time floor (intake.go), unless FixedCapacity.
 	Capacity uint32
+	// FixedCapacity keeps the declared capacity at Capacity whatever the node's run time.
+	FixedCapacity bool
 	// Fingerprint bounds images when fingerprinting artifacts.
 	Fingerprint fingerprint.Options
 	// Addrs are the libp2p multiaddrs (with /p2p/ID) where this node serves its artifacts,
@@ -222,6 +227,13 @@ type Node struct {
 	// voteReveals are committed votes whose reveal window opened, to send.
 	voteReveals []jobKey
 
+	intake      *intake       // the capacity to declare (intake.go)
+	commitFloor time.Duration // the ledger's MinCommitMillis, read at Run
+
+	traceMu sync.Mutex
+	traces  map[jobKey]*jobTrace // assignments on their way to an included commitment (trace.go)
+	now     func() time.Time
+
 	Stats Stats
 }
 
@@ -272,7 +284,8 @@ func New(cfg Config, chainID string, client *chain.Client, engines *engine.Regis
 	n := &Node{
 		cfg: cfg, client: client, engines: engines, store: st,
 		signer: ledger.NewSigner(cfg.Key, chainID), openings: map[jobKey]*opening{}, ballots: map[jobKey]*ballot{}, copied: map[jobKey][32]byte{},
-		started: map[jobKey]bool{}, out: newOutbox(),
+		started: map[jobKey]bool{}, out: newOutbox(), traces: map[jobKey]*jobTrace{}, now: time.Now,
+		intake: newIntake(),
 	}
 	n.key = n.signer.Key()
 	n.logger = logger.With("node", n.key.String()[:8])
@@ -290,7 +303,7 @@ func (n *Node) Behaviour() Behaviour { return n.cfg.Behaviour }
 // task kinds changed (e.g. after a restart on new ports), bonding nothing more, and sends an
 // unjail if it was jailed. The node's account must hold at least Stake.
 func (n *Node) Register(ctx context.Context) error {
-	reg := ledger.RegisterNode{Stake: n.cfg.Stake, Hardware: n.cfg.Profile, Class: n.cfg.Class, Addrs: n.cfg.Addrs, Capacity: n.cfg.Capacity}
+	reg := n.registration()
 	var nv chain.NodeView
 	registered := n.client.QueryJSON(ctx, chain.QueryNode, n.key[:], &nv) == nil
 	if registered {
@@ -299,7 +312,6 @@ func (n *Node) Register(ctx context.Context) error {
 		}
 		reg.Stake = 0
 	}
-	reg.Engines, reg.Models, reg.Kinds = servedModels(n.engines)
 	if registered && slices.Equal(nv.Addrs, n.cfg.Addrs) && nv.Capacity == n.cfg.Capacity && slices.Equal(nv.Kinds, reg.Kinds) {
 		return nil
 	}
@@ -308,6 +320,13 @@ func (n *Node) Register(ctx context.Context) error {
 	}
 	n.logger.Info("registered", "stake", n.cfg.Stake, "profile", n.cfg.Profile, "models", len(reg.Models))
 	return nil
+}
+
+// registration is the node's RegisterNode with its configured stake and capacity.
+func (n *Node) registration() ledger.RegisterNode {
+	reg := ledger.RegisterNode{Stake: n.cfg.Stake, Hardware: n.cfg.Profile, Class: n.cfg.Class, Addrs: n.cfg.Addrs, Capacity: n.cfg.Capacity}
+	reg.Engines, reg.Models, reg.Kinds = servedModels(n.engines)
+	return reg
 }
 
 // servedModels lists what a node registers: its engines' names, the models they serve (each
@@ -415,6 +434,16 @@ func (n *Node) Run(ctx context.Context) error {
 	var self chain.NodeView
 	if err := n.client.QueryJSON(ctx, chain.QueryNode, n.key[:], &self); err == nil && self.Jailed {
 		g.Go(func() error { n.unjail(ctx); return nil })
+	}
+	// The declared capacity follows the node's run time against the commit window's time
+	// floor (intake.go); a chain that does not answer its params keeps the configured one.
+	var params ledger.Params
+	if err := n.client.QueryJSON(ctx, chain.QueryParams, nil, &params); err != nil {
+		n.logger.Warn("ledger params not read: the declared capacity stays fixed", "err", err)
+	} else if !n.cfg.FixedCapacity {
+		n.commitFloor = time.Duration(params.MinCommitMillis) * time.Millisecond
+		n.intake.setDeclared(cmp.Or(self.Capacity, n.cfg.Capacity))
+		g.Go(func() error { n.announceCapacity(ctx); return nil })
 	}
 	for range n.cfg.Workers {
 		g.Go(func() error {
@@ -659,10 +688,12 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			n.mu.Unlock()
 			if !dup {
 				n.Stats.Assigned.Add(1)
+				n.traceSeen(k, act.Height, act.Time)
 				work = append(work, k)
 			}
 		case ledger.EventCommitted:
 			if ev.Node == n.key {
+				n.traceEnd(k, true, act.Height, act.Time)
 				n.committed(k)
 			}
 		case ledger.EventRevealed:
@@ -683,16 +714,19 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			}
 			switch ev.Amount {
 			case uint64(ledger.Code(ledger.ErrAlreadyCommitted)):
+				n.traceEnd(k, true, act.Height, act.Time)
 				n.committed(k)
 			case uint64(ledger.Code(ledger.ErrAlreadyRevealed)):
 				n.out.doneReveal(k)
 			default:
+				n.traceEnd(k, false, act.Height, act.Time)
 				if n.out.doneCommit(k) || n.out.doneReveal(k) {
 					n.Stats.Failed.Add(1)
 					n.logger.Warn("batch item rejected", "task", k.task.String()[:12], "err", ev.Reason)
 				}
 			}
 		case ledger.EventRevealOpen:
+			n.traceEnd(k, false, act.Height, act.Time) // the commit window closed
 			n.mu.Lock()
 			o := n.openings[k]
 			if o != nil {
@@ -713,6 +747,7 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 		case ledger.EventVoteRevealOpen:
 			n.voteRevealOpen(k)
 		case ledger.EventVerdict, ledger.EventNoVerdict:
+			n.traceEnd(k, false, act.Height, act.Time)
 			n.forget(k)
 			n.forgetBallot(k)
 		case ledger.EventJailed:
@@ -749,6 +784,7 @@ func (n *Node) committed(k jobKey) {
 // queueCommit puts the commitment of a saved opening in the outbox.
 func (n *Node) queueCommit(k jobKey, o *opening) {
 	n.cfg.Observer.TxQueued("commit", k.task)
+	n.traceStep(k, func(t *jobTrace) { t.queued = n.now() })
 	n.out.addCommit(k, ledger.Commit{Task: k.task, Commitment: ledger.CommitmentFor(k.task, n.key, o.Fingerprint, o.Salt)})
 }
 
@@ -805,12 +841,16 @@ func (n *Node) noteCommitments(act *chain.BlockActivity) {
 // execute runs one assignment up to its commitment (queued in the outbox).
 func (n *Node) execute(ctx context.Context, k jobKey) {
 	log := n.logger.With("task", k.task.String()[:12], "round", k.round)
+	start := n.now()
+	n.traceStep(k, func(t *jobTrace) { t.started = start })
 	if err := n.commitTo(ctx, k, log); err != nil {
 		if ctx.Err() == nil {
 			n.Stats.Failed.Add(1)
 			log.Warn("assignment failed", "err", err)
 		}
+		return
 	}
+	n.noteRun(n.now().Sub(start))
 }
 
 func (n *Node) commitTo(ctx context.Context, k jobKey, log *slog.Logger) error {
@@ -909,9 +949,12 @@ func (n *Node) runTask(ctx context.Context, k jobKey, tv chain.TaskView) (*openi
 	}
 	if art == nil {
 		n.cfg.Observer.EngineStarted(task.Model.Name)
-		start := time.Now()
+		start := n.now()
+		n.traceStep(k, func(t *jobTrace) { t.engineStart = start })
 		art, err = n.engines.Run(ctx, task)
-		n.cfg.Observer.EngineDone(task.Model.Name, time.Since(start), err)
+		d := n.now().Sub(start)
+		n.traceStep(k, func(t *jobTrace) { t.engine = d })
+		n.cfg.Observer.EngineDone(task.Model.Name, d, err)
 		if errors.Is(err, engine.ErrUnsupported) || errors.Is(err, engine.ErrNoEngine) {
 			return nil, fmt.Errorf("%w: %v", errUnrunnable, err)
 		}

@@ -171,6 +171,21 @@ func (o *outbox) drop(b ledger.Batch) {
 	}
 }
 
+// keysOf returns the jobs of the commitments of b still in the outbox.
+func (o *outbox) keysOf(b ledger.Batch) []jobKey {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var ks []jobKey
+	for _, c := range b.Commits {
+		for k := range o.commits {
+			if k.task == c.Task {
+				ks = append(ks, k)
+			}
+		}
+	}
+	return ks
+}
+
 func sortedJobs(m map[jobKey]*outItem) []jobKey {
 	keys := make([]jobKey, 0, len(m))
 	for k := range m {
@@ -205,6 +220,7 @@ func (n *Node) flush(ctx context.Context, height int64) {
 		var rej *chain.TxRejectedError
 		switch {
 		case err == nil:
+			n.traceSent(n.out.keysOf(b), height)
 		case ctx.Err() != nil:
 			return
 		case errors.As(err, &rej) && (rej.Code == ledger.Code(ledger.ErrNonce) || rej.Code == ledger.Code(ledger.ErrInsufficientFunds)):

@@ -48,6 +48,8 @@ type demoOptions struct {
 	imageAlt                   string
 	images                     int
 	policy                     bool
+	logFile                    string
+	fixedCapacity              bool
 }
 
 func newDemoCommand(g *globalOptions) *cobra.Command {
@@ -85,6 +87,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model", "crashed", "tamperer"}, "one misbehaving node per behaviour")
 	f.IntVar(&o.inFlight, "in-flight", 16, "tasks submitted and not yet settled at once")
 	f.Uint32Var(&o.capacity, "capacity", 0, "open assignments each node declares (0: the node's default, 32 per worker); a submission beyond the network's capacity waits")
+	f.BoolVar(&o.fixedCapacity, "fixed-capacity", false, "nodes keep declaring --capacity instead of lowering it when their runs are too slow to commit that many within the commit window's time floor")
 	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
 	f.StringVar(&o.imageModel, "image-model", "base",
 		"diffusion model for the image tasks: built-in base, finetuned, lora, ti, or a file (\"\" for text tasks only)")
@@ -99,6 +102,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.Float64Var(&o.minCommitSec, "min-commit-seconds", 30, "least block time a commit window stays open, however fast blocks come (an idle machine makes about 20 blocks a second)")
 	f.Float64Var(&o.minRevealSec, "min-reveal-seconds", 10, "least block time a reveal window stays open")
 	f.StringVar(&o.dir, "dir", "", "keep the network's files here (default: a temporary directory, removed)")
+	f.StringVar(&o.logFile, "log-file", "", "write the network's log (validator and nodes, info and above, JSON lines) to this file: each node logs, per assignment, where the time to its commitment went (\"commitment included\", \"assignment ended without this node's commitment\")")
 	return cmd
 }
 
@@ -127,6 +131,11 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	if o.jsonOut != "" {
 		if err := userfile.CheckWritable(o.jsonOut); err != nil {
 			return usagef("--json: %v", err)
+		}
+	}
+	if o.logFile != "" {
+		if err := userfile.CheckWritable(o.logFile); err != nil {
+			return usagef("--log-file: %v", err)
 		}
 	}
 	if int(o.replicas) > len(o.profiles)+len(o.cheaters) {
@@ -210,12 +219,20 @@ func runDemo(ctx context.Context, g *globalOptions, o demoOptions) error {
 	if g.logLevel == "info" {
 		netLogger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelError + 4}))
 	}
+	if o.logFile != "" {
+		lf, err := os.Create(o.logFile)
+		if err != nil {
+			return fmt.Errorf("demo: --log-file: %w", err)
+		}
+		defer lf.Close()
+		netLogger = slog.New(slog.NewJSONHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 	fmt.Fprintf(g.stderr, "genquorum demo: 1 validator, %d nodes (%d honest, %d misbehaving), %d tasks on %d models, %d replicas, %s\n",
 		len(nodes), len(o.profiles), len(o.cheaters), o.tasks, len(reg.Models()), o.replicas, rule)
 	bar := progress.New(g.stderr, o.tasks, "settling")
 	s, err := demo.Run(ctx, demo.Options{
 		Dir: dir, Engines: reg, Nodes: nodes, Workloads: workloads, Tasks: o.tasks, Replicas: o.replicas,
-		Rule: rule, InFlight: o.inFlight, Capacity: o.capacity, Params: params, Logger: netLogger, Adaptive: o.adaptive, Policies: policies,
+		Rule: rule, InFlight: o.inFlight, Capacity: o.capacity, FixedCapacity: o.fixedCapacity, Params: params, Logger: netLogger, Adaptive: o.adaptive, Policies: policies,
 		Progress: func(done, _ int) { _ = bar.Set(done) },
 	})
 	if err != nil {
