@@ -31,7 +31,9 @@ type HomeConfig struct {
 	Stake     uint64
 	Workers   int
 	Capacity  uint32
-	P2PListen []string
+	// FixedCapacity keeps the declared capacity at Capacity (Config.FixedCapacity).
+	FixedCapacity bool
+	P2PListen     []string
 	// NoExecutor runs only the validator: no registration, no task.
 	NoExecutor bool
 	// Metrics, if set, is the address where Prometheus metrics are served (/metrics).
@@ -109,7 +111,7 @@ func RunHome(ctx context.Context, c HomeConfig, engines *engine.Registry, logger
 	}
 	defer host.Close()
 	n, err := New(Config{Key: key, Stake: c.Stake, Profile: c.Profile, Class: c.Class, Behaviour: c.Behaviour, Workers: c.Workers,
-		Capacity: c.Capacity, Addrs: host.P2PAddrs(), Observer: observer, Host: host, TrainCheat: c.TrainCheat},
+		Capacity: c.Capacity, FixedCapacity: c.FixedCapacity, Addrs: host.P2PAddrs(), Observer: observer, Host: host, TrainCheat: c.TrainCheat},
 		chainID, cc, engines, st, logger)
 	if err != nil {
 		return err

@@ -86,7 +86,7 @@ rare, and what the odds account for), throughput and latency. --json FILE writes
 	f.StringSliceVar(&o.profiles, "profiles", []string{"exact", "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16"}, "one honest node per profile")
 	f.StringSliceVar(&o.cheaters, "cheaters", []string{"guesser", "copier", "lazy", "wrong-model", "crashed", "tamperer"}, "one misbehaving node per behaviour")
 	f.IntVar(&o.inFlight, "in-flight", 16, "tasks submitted and not yet settled at once")
-	f.Uint32Var(&o.capacity, "capacity", 0, "open assignments each node declares (0: the node's default, 32 per worker); a submission beyond the network's capacity waits")
+	f.Uint32Var(&o.capacity, "capacity", 0, "most open assignments each node declares (0: the node's default, 32 per worker; a node declares fewer while its runs are too slow to commit that many within the commit window's time floor, unless --fixed-capacity); a submission beyond the network's capacity waits")
 	f.BoolVar(&o.fixedCapacity, "fixed-capacity", false, "nodes keep declaring --capacity instead of lowering it when their runs are too slow to commit that many within the commit window's time floor")
 	f.StringVar(&o.jsonOut, "json", "", "also write the summary as JSON to this file")
 	f.StringVar(&o.imageModel, "image-model", "base",

@@ -24,6 +24,7 @@ type nodeOptions struct {
 	stake      uint64
 	workers    int
 	capacity   uint32
+	fixedCap   bool
 	p2pListen  []string
 	noExecutor bool
 	metrics    string
@@ -61,7 +62,8 @@ catches up and continues.`,
 	f.StringVar(&o.trainCheat, "train-cheat", "", "for tests: cheat as the trainer of training tasks with segment verification: skip-steps, fewer-steps, other-lr, other-seed, noise-weights or copy")
 	f.Uint64Var(&o.stake, "stake", 10_000, "stake to bond at registration")
 	f.IntVar(&o.workers, "workers", 1, "tasks run at once")
-	f.Uint32Var(&o.capacity, "capacity", 0, fmt.Sprintf("most open assignments declared on the ledger, which assigns no more (default %d per worker)", node.DefaultCapacityPerWorker))
+	f.Uint32Var(&o.capacity, "capacity", 0, fmt.Sprintf("most open assignments declared on the ledger, which assigns no more (default %d per worker); the node declares fewer while its runs are too slow to commit that many within the commit window's time floor", node.DefaultCapacityPerWorker))
+	f.BoolVar(&o.fixedCap, "fixed-capacity", false, "always declare --capacity, however slow the runs")
 	f.StringSliceVar(&o.p2pListen, "p2p-listen", []string{p2p.DefaultListenAddr}, "libp2p multiaddrs where artifacts are served (announced on the ledger)")
 	f.BoolVar(&o.noExecutor, "no-executor", false, "run only the validator: register no executor, run no task")
 	f.StringVar(&o.config, "config", "", "TOML or YAML file setting any of these flags by name (default $GENQUORUM_CONFIG); $GENQUORUM_<FLAG> (e.g. GENQUORUM_LOG_LEVEL) overrides it, a flag overrides both")
@@ -150,7 +152,7 @@ func runNode(ctx context.Context, g *globalOptions, o nodeOptions) error {
 		}
 	}
 	return node.RunHome(ctx, node.HomeConfig{Home: o.home, Profile: o.profile, Class: o.class, Behaviour: b, Stake: o.stake,
-		Workers: o.workers, Capacity: o.capacity, P2PListen: o.p2pListen, NoExecutor: o.noExecutor, Metrics: o.metrics,
+		Workers: o.workers, Capacity: o.capacity, FixedCapacity: o.fixedCap, P2PListen: o.p2pListen, NoExecutor: o.noExecutor, Metrics: o.metrics,
 		TrainCheat: o.trainCheat, RetainBlocks: o.retainBlocks, SnapshotEvery: o.snapshotEvery}, engines, g.logger)
 }
 
