@@ -1,8 +1,11 @@
 package node
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/genquorum/genquorum/ledger"
 )
 
 func TestCapacityFor(t *testing.T) {
@@ -51,5 +54,24 @@ func TestIntakeNote(t *testing.T) {
 	}
 	if c, changed := in.note(time.Second, floor, 1, 32); !changed || c != 15 {
 		t.Fatalf("the slow run pushed out: capacity %d changed %v, want 15 changed", c, changed)
+	}
+}
+
+// TestAbandon: a run whose commit window closed is cancelled; another's is not.
+func TestAbandon(t *testing.T) {
+	n := &Node{running: map[jobKey]context.CancelFunc{}}
+	a, b := jobKey{task: ledger.TaskID{1}}, jobKey{task: ledger.TaskID{2}}
+	actx, acancel := context.WithCancel(t.Context())
+	defer acancel()
+	bctx, bcancel := context.WithCancel(t.Context())
+	defer bcancel()
+	n.running[a], n.running[b] = acancel, bcancel
+	n.abandon(a)
+	n.abandon(jobKey{task: ledger.TaskID{3}}) // not running: nothing to do
+	if actx.Err() == nil {
+		t.Error("run of a not cancelled after its window closed")
+	}
+	if bctx.Err() != nil {
+		t.Error("run of b cancelled, its window is open")
 	}
 }

@@ -227,8 +227,9 @@ type Node struct {
 	// voteReveals are committed votes whose reveal window opened, to send.
 	voteReveals []jobKey
 
-	intake      *intake       // the capacity to declare (intake.go)
-	commitFloor time.Duration // the ledger's MinCommitMillis, read at Run
+	running     map[jobKey]context.CancelFunc // assignments a worker runs now (abandon cancels)
+	intake      *intake                       // the capacity to declare (intake.go)
+	commitFloor time.Duration                 // the ledger's MinCommitMillis, read at Run
 
 	traceMu sync.Mutex
 	traces  map[jobKey]*jobTrace // assignments on their way to an included commitment (trace.go)
@@ -285,7 +286,7 @@ func New(cfg Config, chainID string, client *chain.Client, engines *engine.Regis
 		cfg: cfg, client: client, engines: engines, store: st,
 		signer: ledger.NewSigner(cfg.Key, chainID), openings: map[jobKey]*opening{}, ballots: map[jobKey]*ballot{}, copied: map[jobKey][32]byte{},
 		started: map[jobKey]bool{}, out: newOutbox(), traces: map[jobKey]*jobTrace{}, now: time.Now,
-		intake: newIntake(),
+		intake: newIntake(), running: map[jobKey]context.CancelFunc{},
 	}
 	n.key = n.signer.Key()
 	n.logger = logger.With("node", n.key.String()[:8])
@@ -727,6 +728,7 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			}
 		case ledger.EventRevealOpen:
 			n.traceEnd(k, false, act.Height, act.Time) // the commit window closed
+			n.abandon(k)
 			n.mu.Lock()
 			o := n.openings[k]
 			if o != nil {
@@ -748,6 +750,7 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			n.voteRevealOpen(k)
 		case ledger.EventVerdict, ledger.EventNoVerdict:
 			n.traceEnd(k, false, act.Height, act.Time)
+			n.abandon(k)
 			n.forget(k)
 			n.forgetBallot(k)
 		case ledger.EventJailed:
@@ -838,13 +841,39 @@ func (n *Node) noteCommitments(act *chain.BlockActivity) {
 	}
 }
 
+// abandon cancels the run of k, if a worker runs it: its commit window closed (or the task
+// settled), so a commitment could no longer be accepted, and the time is better spent on the
+// assignments queued behind it, whose windows are still open. (One that is still queued is
+// skipped when a worker takes it: commitTo finds the window closed.)
+func (n *Node) abandon(k jobKey) {
+	n.mu.Lock()
+	cancel := n.running[k]
+	n.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
 // execute runs one assignment up to its commitment (queued in the outbox).
 func (n *Node) execute(ctx context.Context, k jobKey) {
 	log := n.logger.With("task", k.task.String()[:12], "round", k.round)
 	start := n.now()
 	n.traceStep(k, func(t *jobTrace) { t.started = start })
-	if err := n.commitTo(ctx, k, log); err != nil {
-		if ctx.Err() == nil {
+	jctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n.mu.Lock()
+	n.running[k] = cancel
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		delete(n.running, k)
+		n.mu.Unlock()
+	}()
+	if err := n.commitTo(jctx, k, log); err != nil {
+		if ctx.Err() == nil && jctx.Err() != nil {
+			n.Stats.Failed.Add(1)
+			log.Warn("commit window closed while running: run abandoned", "ran_ms", n.now().Sub(start).Milliseconds())
+		} else if ctx.Err() == nil {
 			n.Stats.Failed.Add(1)
 			log.Warn("assignment failed", "err", err)
 		}
