@@ -250,7 +250,9 @@
 // executor committed, every committer revealed), so the floor only delays rounds with an
 // absent executor. Capacity bounds each node's open assignments, so a burst larger than the
 // network can run is refused at submission (ErrNoCapacity) instead of being handed to nodes
-// that cannot finish in time.
+// that cannot finish in time. The ledger cannot know how fast a node runs, so this holds only
+// if the node declares what it can run within MinCommitMillis: package node re-announces a
+// smaller capacity (RegisterNode without stake) when its runs slow down.
 //
 // A client submits many tasks at once in a SubmitBatch: one signature, nonce and TxFee for up
 // to MaxBatchItems tasks (within MaxTxBytes), each escrowing its own Fee; item i becomes
