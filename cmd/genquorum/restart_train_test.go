@@ -145,6 +145,11 @@ func (c *chaosNet) waitLog(i int, off int64, limit time.Duration, parts ...strin
 //     restarted only once the generator revealed and 3 more blocks passed, so that it never
 //     sees the event that opened verification. It finds its pending vote at reconcile, checks
 //     and votes: accepted with the 3 executors agreed, nobody slashed.
+//   - trajectory-verifier-killed-between-vote-commit-and-reveal: of the two verifiers of a
+//     trajectory task, B is killed at its assignment and A once its vote commitment is on
+//     chain (the reveals cannot open while B has not committed); both restart: A reveals the
+//     vote it committed (from its saved ballot, without checking again), B checks and votes;
+//     accepted, the 3 executors agreed.
 //
 // Every subtest ends with the chaos tests' check: no node slashed, equal app hashes.
 func TestTrainingRestartOnTestnet(t *testing.T) {
@@ -316,6 +321,45 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		}
 		if c.logLines(ve, off, "reconcile: ", "verification", "task="+short) != 1 || c.logLines(ve, off, `msg="checking trajectory"`, "task="+short) != 1 {
 			t.Errorf("the restarted verifier did not vote from reconcile:\n%s", tail(c.logFrom(ve, off), 3000))
+		}
+		c.checkEnd()
+	})
+	run("trajectory-verifier-killed-between-vote-commit-and-reveal", func(t *testing.T) {
+		id := c.submitAsync("--kind", "image", "--model", "base", "--prompt", "A photo of a shirt", "--seed", "7", "--steps", "20",
+			"--sampler", "ddim", "--cfg-scale", "3", "--verify", "trajectory", "--segments", "4", "--checks", "1", "--replicas", "3")
+		short := id.String()[:12]
+		_, idx := c.assigned(id)
+		a, b := idx[1], idx[2]
+		c.kill(b) // the reveals of votes open only once both verifiers committed
+		c.waitFor("verifier A's vote commitment", 120*time.Second, func() bool {
+			tv, err := c.task(id)
+			return err == nil && tv.Executors[1].VoteCommitted
+		})
+		c.kill(a)
+		tv, err := c.task(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x := tv.Executors[1]; !x.VoteCommitted || x.Voted || tv.Executors[2].VoteCommitted || tv.Status != ledger.StatusSegments.String() {
+			t.Fatalf("status %s, verifier A committed %v revealed %v, verifier B committed %v: want A's vote committed, not revealed, B's not committed",
+				tv.Status, x.VoteCommitted, x.Voted, tv.Executors[2].VoteCommitted)
+		}
+		t.Logf("task %s: generator node %d; verifier A (node %d) killed after its vote commitment, verifier B (node %d) down since its assignment", short, idx[0], a, b)
+		offA := c.logSize(a)
+		c.start(a)
+		c.start(b)
+		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
+		t.Logf("task %s: %s %q; restarted A's reconcile: %q", short, tv.Status, tv.Reason, reconcileLines(c.logFrom(a, offA), short))
+		if tv.Status != ledger.StatusAccepted.String() {
+			t.Errorf("want accepted")
+		}
+		for j, x := range tv.Executors {
+			if x.Outcome != "agreed" {
+				t.Errorf("executor %d (node %d): %s, want agreed", j, idx[j], x.Outcome)
+			}
+		}
+		if n := c.logLines(a, offA, `msg="checking trajectory"`, "task="+short); n != 0 {
+			t.Errorf("restarted verifier A checked the trajectory again (%d times) instead of revealing its committed vote", n)
 		}
 		c.checkEnd()
 	})
