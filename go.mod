@@ -175,3 +175,6 @@ require (
 
 // Lazy gogoproto file registry: see third_party/gogoproto/README.md.
 replace github.com/cosmos/gogoproto => ./third_party/gogoproto
+
+// Lazy font cache in gonum/plot: see third_party/plot/README.md.
+replace gonum.org/v1/plot => ./third_party/plot
