@@ -548,7 +548,9 @@ func (p *Plot) Save(w, h vg.Length, file string) (err error) {
 }
 
 func init() {
-	font.DefaultCache.Add(liberation.Collection())
+	// genquorum patch (see third_party/plot/README.md): the fonts are parsed
+	// when the cache is first read, not here.
+	font.DefaultCache.AddFunc(liberation.Collection)
 	DefaultTextHandler = text.Plain{
 		Fonts: font.DefaultCache,
 	}

@@ -187,6 +187,10 @@ type Cache struct {
 	mu    sync.RWMutex
 	def   Typeface
 	faces map[Font]*opentype.Font
+
+	// pending holds the functions given to AddFunc and not yet called,
+	// oldest first (genquorum patch, see third_party/plot/README.md).
+	pending []func() Collection
 }
 
 // We make Cache implement dummy GobDecoder and GobEncoder interfaces
@@ -225,6 +229,50 @@ func (c *Cache) Add(coll Collection) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
+	c.flush()
+	c.add(coll)
+}
+
+// AddFunc arranges for the collection that f returns to be added to the
+// font cache, as by Add, just before the cache is next read or added to.
+// Collections given to Add and AddFunc are added in the order of the calls.
+//
+// AddFunc is a genquorum patch (see third_party/plot/README.md): package
+// plot's init uses it so that the Liberation fonts are parsed when a plot
+// first needs a font, not when a program starts.
+func (c *Cache) AddFunc(f func() Collection) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	c.pending = append(c.pending, f)
+}
+
+// flush adds the pending collections. The caller holds c.mu for writing.
+func (c *Cache) flush() {
+	for len(c.pending) > 0 {
+		f := c.pending[0]
+		c.pending[0] = nil
+		c.pending = c.pending[1:]
+		c.add(f())
+	}
+	c.pending = nil
+}
+
+// rlock adds the pending collections, if any, and read-locks the cache.
+func (c *Cache) rlock() {
+	c.mu.RLock()
+	for len(c.pending) > 0 {
+		c.mu.RUnlock()
+		c.mu.Lock()
+		c.flush()
+		c.mu.Unlock()
+		c.mu.RLock()
+	}
+}
+
+// add is upstream's Add without its locking. The caller holds c.mu for
+// writing.
+func (c *Cache) add(coll Collection) {
 	if c.faces == nil {
 		c.faces = make(map[Font]*opentype.Font, len(coll))
 	}
@@ -244,7 +292,7 @@ func (c *Cache) Add(coll Collection) {
 // If no matching font Face could be found, the one corresponding to
 // the default typeface is selected and returned.
 func (c *Cache) Lookup(fnt Font, size Length) Face {
-	c.mu.RLock()
+	c.rlock()
 	defer c.mu.RUnlock()
 
 	if len(c.faces) == 0 {
@@ -267,7 +315,7 @@ func (c *Cache) Lookup(fnt Font, size Length) Face {
 
 // Has returns whether the cache contains the exact font descriptor.
 func (c *Cache) Has(fnt Font) bool {
-	c.mu.RLock()
+	c.rlock()
 	defer c.mu.RUnlock()
 
 	face := c.lookup(fnt)
