@@ -186,9 +186,9 @@ func TestSegmentVoteCommitReveal(t *testing.T) {
 				}
 			}
 			n.until(ledger.StatusSegments)
+			// The reveals are open: v1's vote may be in this block, so v2 commits no more.
+			n.refused("commitment once the reveals opened", n.v2.VoteCommit(n.id, n.pass, 0, s2))
 			n.ok(n.v1.VoteReveal(n.id, n.pass, 0, s1))
-			// v1's vote is in a block now: v2 can neither commit to a copy nor vote without a commitment.
-			n.refused("commitment after a revealed vote", n.v2.VoteCommit(n.id, n.pass, 0, s2))
 			n.refused("copied vote", n.v2.VoteReveal(n.id, n.pass, 0, s2))
 		}},
 		{"missed reveal slashed as a missed reveal", func(t *testing.T, n *voteNet) {
