@@ -23,8 +23,14 @@ import (
 // a task waits for an absent executor (chain/doc.go), so a node restarted at once has more
 // than a minute and a half to catch up and redo its work; rounds whose executors all answer
 // close early.
+//
+// The profiles are CPU-like (exact, cpu-avx512): an ampere-fp16 trainer's honest drift can
+// fail a 4-step segment (the verifier then disputes, concedes and is not paid), which is not
+// what these tests are about. Seen with seed 33 (accepted, verifier undecided); the train
+// engine alone gives, for an ampere-fp16 trainer, segment 0 re-executed on exact or
+// cpu-avx512 0.0222 from the committed checkpoint 1, against the default tolerance 0.0082.
 func startTrainRestart(t *testing.T) *chaosNet {
-	profiles := []string{"exact", "cpu-avx512", "ampere-fp16", "exact"}
+	profiles := []string{"exact", "cpu-avx512", "exact", "cpu-avx512"}
 	return startChaos(t, []string{"--commit-window", "100", "--reveal-window", "50"}, func(i int) []string {
 		return []string{"--train-model", "base", "--train-data", "synthetic:12:1", "--image-model", "base", "--profile", profiles[i]}
 	})
@@ -184,7 +190,7 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
 		t.Logf("task %s: %s %q, trainer %s, verifier %s", short, tv.Status, tv.Reason, tv.Executors[0].Outcome, tv.Executors[1].Outcome)
 		if tv.Status != ledger.StatusAccepted.String() || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
-			t.Errorf("want accepted with the restarted trainer and its verifier agreed")
+			t.Errorf("want accepted with the restarted trainer and its verifier agreed; verifier's log:\n%s", c.taskLines(ve, short))
 		}
 		restarted := c.logFrom(tr, off)
 		if c.logLines(tr, off, "reconcile: running an assignment", "task="+short) != 1 || c.logLines(tr, off, "msg=trained", "task="+short) != 1 {
@@ -216,7 +222,7 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		t.Logf("task %s: %s %q, trainer %s, verifier %s; restarted trainer's reconcile: %q", short, tv.Status, tv.Reason,
 			tv.Executors[0].Outcome, tv.Executors[1].Outcome, reconcileLines(c.logFrom(tr, off), short))
 		if tv.Status != ledger.StatusAccepted.String() || tv.Executors[0].Outcome != "agreed" || tv.Executors[1].Outcome != "agreed" {
-			t.Errorf("want accepted with the restarted trainer and its verifier agreed")
+			t.Errorf("want accepted with the restarted trainer and its verifier agreed; verifier's log:\n%s", c.taskLines(idx[1], short))
 		}
 		c.checkEnd()
 	})
@@ -505,7 +511,7 @@ func TestTrainingExecutorDownPastWindow(t *testing.T) {
 // the restart: rejected, the trainer lied at step 6 (where the noise goes in), the trainer
 // slashed, the challenger agreed and not slashed, nor the referee.
 func TestTrainingChallengerRestartOnTestnet(t *testing.T) {
-	profiles := []string{"exact", "cpu-avx512", "ampere-fp16", "exact"}
+	profiles := []string{"exact", "cpu-avx512", "exact", "cpu-avx512"} // CPU-like: see startTrainRestart
 	c := startChaos(t, []string{"--commit-window", "100", "--reveal-window", "50"}, func(i int) []string {
 		return []string{"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--train-cheat", "noise-weights"}
 	})
@@ -569,4 +575,15 @@ func reconcileLines(log, short string) []string {
 		}
 	}
 	return out
+}
+
+// taskLines returns the lines of node i's log about task short (for a failure's message).
+func (c *chaosNet) taskLines(i int, short string) string {
+	var out []string
+	for _, line := range strings.Split(c.logFrom(i, 0), "\n") {
+		if strings.Contains(line, "task="+short) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
