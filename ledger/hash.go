@@ -318,7 +318,12 @@ func decodeNode(d *decoder, v6 bool) *Node {
 	return n
 }
 
-func encodeTask(e *encoder, t *Task, full bool) {
+func encodeTask(e *encoder, t *Task, full bool) { encodeTaskAs(e, t, full, true) }
+
+// encodeTaskAs is encodeTask; without segVotes a training or trajectory-verified task is
+// encoded without its verifiers' vote commitments (v6's layout).
+func encodeTaskAs(e *encoder, t *Task, full, segVotes bool) {
+	votes := t.Spec.Verify == VerifyScore || segVotes && t.Spec.votes()
 	e.fixed(t.ID[:])
 	e.fixed(t.Submitter[:])
 	if full {
@@ -348,7 +353,7 @@ func encodeTask(e *encoder, t *Task, full bool) {
 		e.u8(uint8(x.Outcome))
 		e.boolean(x.Voted)
 		e.u64(x.Valid)
-		if t.Spec.votes() { // absent otherwise: other tasks' encodings unchanged
+		if votes { // absent otherwise: other tasks' encodings unchanged
 			e.boolean(x.VoteCommitted)
 			e.fixed(x.VoteCommitment[:])
 			e.u64(x.Unsure)
@@ -364,7 +369,7 @@ func encodeTask(e *encoder, t *Task, full bool) {
 		e.fixed(t.SegmentRand[:])
 		encodeDispute(e, t.Dispute)
 	}
-	if t.Spec.votes() {
+	if votes {
 		e.u64(t.VoteClosedAt)
 	}
 	if full || t.Spot != (SpotState{}) { // absent from leaves when zero: other tasks' hashes unchanged
@@ -373,9 +378,10 @@ func encodeTask(e *encoder, t *Task, full bool) {
 	}
 }
 
-func decodeTask(d *decoder, v5 bool) *Task {
+func decodeTask(d *decoder, v5, v7 bool) *Task {
 	t := &Task{ID: d.fixed32(), Submitter: d.fixed32()}
 	t.Spec.decode(d)
+	votes := t.Spec.Verify == VerifyScore || v7 && t.Spec.votes() // v6: segment votes were not committed
 	t.SubmittedAt = d.u64()
 	t.Status = TaskStatus(d.u8())
 	t.Round = d.u8()
@@ -404,7 +410,7 @@ func decodeTask(d *decoder, v5 bool) *Task {
 		x.Outcome = Outcome(d.u8())
 		x.Voted = d.boolean("voted")
 		x.Valid = d.u64()
-		if t.Spec.votes() {
+		if votes {
 			x.VoteCommitted = d.boolean("vote committed")
 			x.VoteCommitment = d.fixed32()
 			x.Unsure = d.u64()
@@ -423,7 +429,7 @@ func decodeTask(d *decoder, v5 bool) *Task {
 		t.SegmentRand = d.fixed32()
 		t.Dispute = decodeDispute(d)
 	}
-	if t.Spec.votes() {
+	if votes {
 		t.VoteClosedAt = d.u64()
 	}
 	if v5 {
@@ -442,7 +448,12 @@ func specDigest(spec *SubmitTask) [32]byte {
 }
 
 // stateMagic starts every MarshalState output.
-const stateMagic = "genquorum/ledger/state/v6"
+const stateMagic = "genquorum/ledger/state/v7"
+
+// stateMagicV6 is the previous encoding: v7 without the vote commitments of training and
+// trajectory-verified tasks' verifiers (their votes were sent in the clear: read as none
+// committed, the votes already sent stand).
+const stateMagicV6 = "genquorum/ledger/state/v6"
 
 // stateMagicV5 is the previous encoding: v6 without the nodes' deferred-slash fields (Dark,
 // Record.Waived, Pending: read as zero).
@@ -465,7 +476,7 @@ var ErrMalformedState = errors.New("ledger: malformed state")
 // block: equal states give equal bytes. A chain saves it at Commit (or every few blocks, and
 // replays the blocks since) and restores it with UnmarshalState.
 //
-//	magic "genquorum/ledger/state/v6"
+//	magic "genquorum/ledger/state/v7"
 //	str chain ID, params, u64 prune after, spot params (3 u32), u64 height, u64 burned
 //	u32 count, accounts sorted by key: key, u64 balance, u64 nonce, NonceWindow/64 u64 used-nonce bits
 //	u32 count, nodes sorted by key (each ends with: bool dark, u64 waived, u32 count, pending task IDs)
@@ -479,11 +490,13 @@ func (s *State) MarshalState() []byte {
 }
 
 // marshal is MarshalState without the check (tests snapshot the state mid-block).
-func (s *State) marshal() []byte { return s.marshalAs(stateMagic, true) }
+func (s *State) marshal() []byte { return s.marshalAs(stateMagic, true, true) }
 
 // marshalAs is marshal under magic; without nodeFields nodes are encoded as their leaves are
-// (v5's layout for a state that deferred no slash: tests write old snapshots with it).
-func (s *State) marshalAs(magic string, nodeFields bool) []byte {
+// (v5's layout for a state that deferred no slash), without segVotes training and
+// trajectory-verified tasks lack their verifiers' vote commitments (v6's layout for a state
+// with none): tests write old snapshots with it.
+func (s *State) marshalAs(magic string, nodeFields, segVotes bool) []byte {
 	e := &encoder{b: make([]byte, 0, 256+64*len(s.accounts)+256*len(s.nodes)+512*len(s.tasks))}
 	e.fixed([]byte(magic))
 	e.str(s.chainID)
@@ -504,7 +517,7 @@ func (s *State) marshalAs(magic string, nodeFields bool) []byte {
 	tk := sortedKeys(s.tasks)
 	e.u32(uint32(len(tk)))
 	for _, k := range tk {
-		encodeTask(e, s.tasks[k], true)
+		encodeTaskAs(e, s.tasks[k], true, segVotes)
 	}
 	if len(s.policies) > 0 { // absent when none: states without policies encode as before
 		pk := sortedKeys(s.policies)
@@ -531,7 +544,8 @@ func sortedKeys[K ~[32]byte, V any](m map[K]V) []K {
 func UnmarshalState(b []byte) (*State, error) {
 	v3 := len(b) >= len(stateMagicV3) && string(b[:len(stateMagicV3)]) == stateMagicV3
 	v4 := len(b) >= len(stateMagicV4) && string(b[:len(stateMagicV4)]) == stateMagicV4
-	v6 := len(b) >= len(stateMagic) && string(b[:len(stateMagic)]) == stateMagic
+	v7 := len(b) >= len(stateMagic) && string(b[:len(stateMagic)]) == stateMagic
+	v6 := v7 || len(b) >= len(stateMagicV6) && string(b[:len(stateMagicV6)]) == stateMagicV6 // v6's fields are in v7
 	v5 := v6 || len(b) >= len(stateMagicV5) && string(b[:len(stateMagicV5)]) == stateMagicV5 // v5's fields are in v6
 	if !v3 && !v4 && !v5 {
 		return nil, fmt.Errorf("%w: bad magic", ErrMalformedState)
@@ -580,7 +594,7 @@ func UnmarshalState(b []byte) (*State, error) {
 	}
 	n = d.count("tasks", maxEntries, 150)
 	for i := 0; i < n && d.err == nil; i++ {
-		t := decodeTask(d, v5)
+		t := decodeTask(d, v5, v7)
 		if i > 0 && compareKeys(prev, t.ID) >= 0 {
 			d.fail(fmt.Errorf("tasks not sorted"))
 		}
