@@ -1,24 +1,54 @@
 package tensor
 
-import "sync"
+import (
+	"fmt"
+	"slices"
+	"sync"
+)
 
 // Arena lends a Tape the memory of what it keeps for a step: its outputs' data, their
 // gradients, and what operations save for the backward pass (normalisation's x-hat). Reset
 // takes all of it back at once, so a loop that runs the same computation step after step
 // (training) reuses its memory instead of allocating, zeroing and collecting it anew, with
 // the page faults and GC work that costs. (Temporaries that live inside one operation come
-// from the package's scratch pools instead.)
+// from the package's scratch pools instead.) It also keeps Transpose's gather indices, by
+// shape and permutation, for the next steps.
 //
 // Every buffer an Arena lends is zeroed, exactly like one from make, so a computation gives
 // the same bits with an Arena or without. An Arena is safe for concurrent use.
 type Arena struct {
-	mu   sync.Mutex
-	free map[int][][]float32 // returned by Reset, by length
-	lent [][]float32         // since the last Reset
+	mu    sync.Mutex
+	free  map[int][][]float32 // returned by Reset, by length
+	lent  [][]float32         // since the last Reset
+	perms map[string]permutation
+}
+
+// permutation is a Transpose's output shape and gather index (see permuteIndex), kept by an
+// arena for the next steps: read-only once made.
+type permutation struct {
+	shape, src []int
 }
 
 // NewArena returns an empty arena.
-func NewArena() *Arena { return &Arena{free: make(map[int][][]float32)} }
+func NewArena() *Arena {
+	return &Arena{free: make(map[int][][]float32), perms: make(map[string]permutation)}
+}
+
+// permuteIndex is the package's permuteIndex, made once per shape and permutation and kept
+// (unlike buffers, across Reset: the same step transposes the same shapes every time).
+func (a *Arena) permuteIndex(shape, perm []int) (outShape, src []int) {
+	key := fmt.Sprint(shape, perm)
+	a.mu.Lock()
+	p, ok := a.perms[key]
+	a.mu.Unlock()
+	if !ok {
+		p.shape, p.src = permuteIndex(shape, perm)
+		a.mu.Lock()
+		a.perms[key] = p
+		a.mu.Unlock()
+	}
+	return slices.Clone(p.shape), p.src
+}
 
 // alloc returns a zeroed buffer of length n, reusing one returned by Reset when one of that
 // length is free.

@@ -28,7 +28,7 @@ func TestArenaReusesZeroed(t *testing.T) {
 	}
 }
 
-// convStep does steps SGD steps of a small conv net (conv, group norm, SiLU, stride-2 conv,
+// convStep does steps SGD steps of a small conv net (conv, group norm, SiLU, stride-2 conv, a transpose,
 // a linear head, with broadcast adds) on fixed data, with a tape on an arena (reset each
 // step) or not, and returns the losses and the final weights.
 func convStep(p Profile, arena bool, steps int) (losses []float32, params []*Tensor) {
@@ -52,7 +52,7 @@ func convStep(p Profile, arena bool, steps int) (losses []float32, params []*Ten
 			tp.WithArena(a)
 		}
 		h := tp.SiLU(tp.GroupNorm(tp.Conv2d(x, w1, b1, 1, 1), 2, gw, gb, 1e-5))
-		h = tp.Add(tp.Conv2d(h, w2, nil, 2, 1), sh)
+		h = tp.Transpose(tp.Add(tp.Conv2d(h, w2, nil, 2, 1), sh), 0, 1, 3, 2)
 		loss := tp.MSE(tp.Linear(tp.Reshape(h, 2, 64), wl, bl), y)
 		for _, w := range params {
 			w.ZeroGrad()

@@ -178,13 +178,17 @@ func TestFrozenWeightsSameBits(t *testing.T) {
 	}
 }
 
-// TestIm2colMatchesSlow compares the fast im2col with its obvious twin over strides, pads
-// and kernel sizes, including kernels wider than the padded input allows at the edges.
-func TestIm2colMatchesSlow(t *testing.T) {
+// TestPackColsMatchesSlow compares the im2col matrix packed straight from x (packCols, as
+// Conv2d's products read it, and transposed, as its filter gradient reads it) with packB of
+// the obvious im2col (im2colSlow), over strides, pads and kernel sizes, including kernels
+// wider than the padded input allows at the edges, and over operand formats. The packed
+// buffer is filled with garbage first, as scratch comes.
+func TestPackColsMatchesSlow(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, g := range []struct{ n, c, h, w, kh, kw, stride, pad int }{
 		{1, 1, 5, 5, 3, 3, 1, 1}, {2, 3, 6, 7, 3, 3, 2, 1}, {1, 2, 4, 4, 1, 1, 1, 0},
 		{1, 2, 5, 3, 3, 2, 3, 2}, {2, 1, 8, 8, 4, 4, 2, 0}, {1, 1, 2, 2, 3, 3, 1, 2},
+		{2, 8, 9, 9, 3, 3, 1, 1}, {3, 5, 16, 16, 3, 3, 1, 1},
 	} {
 		cg := convGeom{n: g.n, c: g.c, h: g.h, w: g.w, kh: g.kh, kw: g.kw, stride: g.stride, pad: g.pad}
 		cg.oh = (cg.h+2*cg.pad-cg.kh)/cg.stride + 1
@@ -192,11 +196,26 @@ func TestIm2colMatchesSlow(t *testing.T) {
 		cg.ckk, cg.ohw = cg.c*cg.kh*cg.kw, cg.oh*cg.ow
 		cg.nohw = cg.n * cg.ohw
 		x := randSlice(r, g.n*g.c*g.h*g.w)
-		fast, slow := randSlice(r, cg.ckk*cg.nohw), make([]float32, cg.ckk*cg.nohw)
-		cg.im2col(x, fast)
-		cg.im2colSlow(x, slow)
-		if !sameBits(fast, slow) {
-			t.Errorf("im2col(%+v) differs from im2colSlow", g)
+		cols := make([]float32, cg.ckk*cg.nohw)
+		cg.im2colSlow(x, cols)
+		for _, f := range []Format{F32, TF32, F16, BF16} {
+			for _, trans := range []bool{false, true} {
+				n, k := cg.nohw, cg.ckk
+				if trans {
+					n, k = k, n
+				}
+				want := packB(f, trans, n, k, cols, cg.nohw, false)
+				for i := range 3 { // reused scratch holds garbage
+					junk := getScratch(len(want))
+					copy(junk, randSlice(r, len(junk)))
+					putScratch(junk)
+					got := cg.packCols(f, x, trans)
+					if !sameBits(got, want) {
+						t.Errorf("packCols(%+v, format %v, trans %v) try %d differs from packB(im2colSlow)", g, f, trans, i)
+					}
+					putScratch(got)
+				}
+			}
 		}
 	}
 }

@@ -144,7 +144,7 @@ func (tp *Tape) Scale(x *Tensor, s float32) *Tensor {
 }
 
 // Reshape returns x with a new shape of the same size; one dim may be -1 (inferred). The
-// output shares x's Data.
+// output shares x's Data (its gradient is its own, from the tape's arena when it has one).
 func (tp *Tape) Reshape(x *Tensor, shape ...int) *Tensor {
 	shape = slices.Clone(shape)
 	infer, n := -1, 1
@@ -161,7 +161,7 @@ func (tp *Tape) Reshape(x *Tensor, shape ...int) *Tensor {
 	if numel(shape) != x.Len() {
 		panic(fmt.Sprintf("tensor: Reshape %v to %v", x.Shape, shape))
 	}
-	out := &Tensor{Data: x.Data, Shape: shape, Strides: stridesOf(shape), requiresGrad: tp.record && x.requiresGrad}
+	out := &Tensor{Data: x.Data, Shape: shape, Strides: stridesOf(shape), requiresGrad: tp.record && x.requiresGrad, arena: tp.arena}
 	if out.requiresGrad {
 		tp.nodes = append(tp.nodes, func() {
 			if out.Grad != nil {
@@ -212,7 +212,12 @@ func (tp *Tape) Transpose(x *Tensor, perm ...int) *Tensor {
 		}
 		seen[p] = true
 	}
-	shape, src := permuteIndex(x.Shape, perm)
+	var shape, src []int
+	if tp.arena != nil {
+		shape, src = tp.arena.permuteIndex(x.Shape, perm)
+	} else {
+		shape, src = permuteIndex(x.Shape, perm)
+	}
 	out := tp.out(shape, x)
 	for o, s := range src {
 		out.Data[o] = x.Data[s]

@@ -11,40 +11,110 @@ type convGeom struct {
 	ckk, ohw, nohw int
 }
 
-// im2col fills cols [c*kh*kw, n*oh*ow] from x; padding reads as zero. Rows are independent
-// and filled in parallel.
-func (cg *convGeom) im2col(x, cols []float32) {
-	parallelFor(cg.c*cg.kh*cg.kw, int64(cg.nohw), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			ci, ki, kj := r/(cg.kh*cg.kw), (r/cg.kw)%cg.kh, r%cg.kw
-			row := cols[r*cg.nohw : (r+1)*cg.nohw]
-			// Output columns ox whose input column ix = ox*stride - pad + kj is inside.
-			oxLo := max(0, (cg.pad-kj+cg.stride-1)/cg.stride)
-			oxHi := min(cg.ow, (cg.w+cg.pad-kj+cg.stride-1)/cg.stride)
+// packCols packs the im2col matrix of x (cols [C*KH*KW, N*OH*OW]: row (ci, ki, kj), column
+// (b, oy, ox) holds x[b, ci, oy*stride - pad + ki, ox*stride - pad + kj], zero in the
+// padding) for a matrix product, exactly as packB would pack it after building it: as the K x N
+// operand op(B) = cols (K = C*KH*KW, N = N*OH*OW), or, when trans, op(B) = cols^T (K =
+// N*OH*OW, N = C*KH*KW), rounded to f. Building the packed panels straight from x saves the
+// im2col matrix (C*KH*KW times the input's size) and one pass over it. The buffer comes from
+// getScratch: putScratch it after the product. Panels are independent and filled in parallel.
+func (cg *convGeom) packCols(f Format, x []float32, trans bool) []float32 {
+	n, k := cg.nohw, cg.ckk
+	if trans {
+		n, k = k, n
+	}
+	np := (n + tileN - 1) / tileN
+	bp := getScratch(np * k * tileN)
+	hw := cg.h * cg.w
+	// Element (r, col) of cols: with r = (ci, ki, kj) and col's top-left input position
+	// (iy0, ix0) = (oy*stride - pad, ox*stride - pad) and offset o = b*C*H*W + iy0*W + ix0, it
+	// is x[o + ci*H*W + ki*W + kj] when (iy0+ki, ix0+kj) is inside the input, else 0.
+	parallelFor(np, int64(k)*tileN, func(lo, hi int) {
+		var d, ki, kj [tileN]int
+		for q := lo; q < hi; q++ {
+			panel := bp[q*k*tileN : (q+1)*k*tileN]
+			j0, w := q*tileN, min(tileN, n-q*tileN)
+			if w < tileN {
+				clear(panel)
+			}
+			if !trans { // panel row t is row t of cols; panel column jj is its column j0+jj
+				// Columns in runs along one output row (b, oy): a run reads one input row per
+				// panel row, stride apart.
+				for jj := 0; jj < w; {
+					col := j0 + jj
+					b, rem := col/cg.ohw, col%cg.ohw
+					oy, ox := rem/cg.ow, rem%cg.ow
+					run := min(w-jj, cg.ow-ox)
+					y0, x0 := oy*cg.stride-cg.pad, ox*cg.stride-cg.pad
+					t := 0
+					for ci := range cg.c {
+						for ki := range cg.kh {
+							iy := y0 + ki
+							for kj := range cg.kw {
+								dst := panel[t*tileN+jj : t*tileN+jj+run]
+								t++
+								if uint(iy) >= uint(cg.h) {
+									clear(dst)
+									continue
+								}
+								src := x[(b*cg.c+ci)*hw+iy*cg.w:][:cg.w]
+								ix := x0 + kj
+								if cg.stride == 1 {
+									lo, hi := max(0, -ix), min(run, cg.w-ix)
+									if lo >= hi {
+										clear(dst)
+										continue
+									}
+									clear(dst[:lo])
+									copy(dst[lo:hi], src[ix+lo:ix+hi])
+									clear(dst[hi:])
+									continue
+								}
+								for u := range dst {
+									var v float32
+									if uint(ix) < uint(cg.w) {
+										v = src[ix]
+									}
+									dst[u] = v
+									ix += cg.stride
+								}
+							}
+						}
+					}
+					jj += run
+				}
+				continue
+			}
+			// trans: panel column jj is row j0+jj of cols; panel row t is its column t.
+			for jj := range w {
+				r := j0 + jj
+				ci := r / (cg.kh * cg.kw)
+				ki[jj], kj[jj] = (r/cg.kw)%cg.kh, r%cg.kw
+				d[jj] = ci*hw + ki[jj]*cg.w + kj[jj]
+			}
+			t := 0
 			for b := range cg.n {
 				for oy := range cg.oh {
-					dst := row[(b*cg.oh+oy)*cg.ow : (b*cg.oh+oy+1)*cg.ow]
-					iy := oy*cg.stride - cg.pad + ki
-					if iy < 0 || iy >= cg.h || oxLo >= oxHi {
-						clear(dst)
-						continue
-					}
-					clear(dst[:oxLo])
-					clear(dst[oxHi:])
-					src := x[((b*cg.c+ci)*cg.h+iy)*cg.w:]
-					ix := oxLo*cg.stride - cg.pad + kj
-					if cg.stride == 1 {
-						copy(dst[oxLo:oxHi], src[ix:ix+oxHi-oxLo])
-						continue
-					}
-					for ox := oxLo; ox < oxHi; ox++ {
-						dst[ox] = src[ix]
-						ix += cg.stride
+					y0 := oy*cg.stride - cg.pad
+					for ox := range cg.ow {
+						x0 := ox*cg.stride - cg.pad
+						o := b*cg.c*hw + y0*cg.w + x0
+						row := panel[t*tileN : t*tileN+w]
+						t++
+						for jj := range row {
+							var v float32
+							if uint(y0+ki[jj]) < uint(cg.h) && uint(x0+kj[jj]) < uint(cg.w) {
+								v = x[o+d[jj]]
+							}
+							row[jj] = v
+						}
 					}
 				}
 			}
 		}
+		f.RoundSlice(bp[lo*k*tileN : hi*k*tileN])
 	})
+	return bp
 }
 
 // im2colSlow is the obvious twin of im2col, for tests.
@@ -120,13 +190,16 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 	cg.ckk, cg.ohw = cg.c*cg.kh*cg.kw, cg.oh*cg.ow
 	cg.nohw = cg.n * cg.ohw
 	out := tp.out([]int{cg.n, cg.co, cg.oh, cg.ow}, x, w, bias)
-	// The im2col matrix is scratch: the backward pass builds it again from x rather than
-	// keep it (C*KH*KW times the input's size) alive from the forward pass to the backward.
-	cols := getScratch(cg.ckk * cg.nohw)
-	cg.im2col(x.Data, cols)
+	// The im2col matrix is packed straight from x (packCols) and is scratch: the backward
+	// pass packs it again from x rather than keep it (C*KH*KW times the input's size) alive
+	// from the forward pass to the backward.
 	y := getScratch(cg.co * cg.nohw) // [Co, N*OH*OW]
 	p := &tp.p
-	gemm(p, false, false, cg.co, cg.nohw, cg.ckk, w.Data, cg.ckk, cols, cg.nohw, y, cg.nohw)
+	// gemm(p, false, false, Co, N*OH*OW, C*KH*KW, w, cols, y), with cols packed from x.
+	ap, bp := packA(p.Input, false, cg.co, cg.ckk, w.Data, cg.ckk), cg.packCols(p.Input, x.Data, false)
+	gemmPacked(p, cg.co, cg.nohw, cg.ckk, ap, bp, y, cg.nohw)
+	putScratch(ap)
+	putScratch(bp)
 	parallelFor(cg.n*cg.co, int64(cg.ohw), func(lo, hi int) {
 		for bo := lo; bo < hi; bo++ {
 			b, o := bo/cg.co, bo%cg.co
@@ -140,7 +213,6 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 		}
 	})
 	putScratch(y)
-	putScratch(cols)
 	return tp.finish(out, func(g []float32) {
 		gy := getScratch(cg.co * cg.nohw) // g as [Co, N*OH*OW], every element written
 		for b := range cg.n {
@@ -149,11 +221,12 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, stride, pad int) *Tensor {
 			}
 		}
 		if needs(w) {
-			cols := getScratch(cg.ckk * cg.nohw)
-			cg.im2col(x.Data, cols)
+			// gemm(p, false, true, Co, C*KH*KW, N*OH*OW, gy, cols^T, dw), with cols packed from x.
 			dw := zeroScratch(w.Len())
-			gemm(p, false, true, cg.co, cg.ckk, cg.nohw, gy, cg.nohw, cols, cg.nohw, dw, cg.ckk)
-			putScratch(cols)
+			ap, bp := packA(p.Input, false, cg.co, cg.nohw, gy, cg.nohw), cg.packCols(p.Input, x.Data, true)
+			gemmPacked(p, cg.co, cg.ckk, cg.nohw, ap, bp, dw, cg.ckk)
+			putScratch(ap)
+			putScratch(bp)
 			w.addGrad(dw)
 			putScratch(dw)
 		}
