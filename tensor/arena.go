@@ -72,6 +72,22 @@ func (a *Arena) alloc(n int) []float32 {
 	return b
 }
 
+// release takes back b, lent since the last Reset and no longer used, before the Reset.
+func (a *Arena) release(b []float32) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.lent) - 1; i >= 0; i-- { // b was most likely lent recently
+		if l := a.lent[i]; len(l) == len(b) && &l[0] == &b[0] {
+			last := len(a.lent) - 1
+			a.lent[i], a.lent[last] = a.lent[last], nil
+			a.lent = a.lent[:last]
+			a.free[len(b)] = append(a.free[len(b)], b)
+			return
+		}
+	}
+	panic("tensor: arena: release of a buffer not lent")
+}
+
 // Reset takes back every buffer lent since the last Reset. The caller must not use any tensor
 // made by a tape on this arena before the Reset (nor its Grad) afterwards.
 func (a *Arena) Reset() {
@@ -93,7 +109,10 @@ func (tp *Tape) alloc(n int) []float32 {
 }
 
 // WithArena makes the tape take the memory of its outputs, their gradients and what it saves
-// for the backward pass from a (see Arena), and returns tp. Tensors the tape makes must not be used after
+// for the backward pass from a (see Arena), and returns tp. Backward then takes back each
+// output's gradient as soon as it has been passed on to the output's inputs (so that later
+// gradients of the same size reuse it): after Backward, only tensors the tape did not make
+// (Params, inputs) hold gradients. Tensors the tape makes must not be used after
 // a.Reset.
 func (tp *Tape) WithArena(a *Arena) *Tape {
 	tp.arena = a

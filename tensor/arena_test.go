@@ -95,3 +95,43 @@ func convStepInit(p Profile) []float32 {
 	_, w := convStep(p, false, 0)
 	return w[0].Data
 }
+
+// TestArenaReleasesGradients: on an arena, Backward takes back the gradient of every output
+// the tape made once passed on (the arena then holds only the outputs' data), and leaves the
+// Params' gradients, the same bits as without an arena.
+func TestArenaReleasesGradients(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	x, y := randTensor(r, 4, 6), randTensor(r, 4, 5)
+	w0 := randTensor(r, 5, 6)
+	var grads [2][]float32
+	for i, arena := range []bool{false, true} {
+		w := w0.Clone().Param()
+		tp := NewTape(Exact)
+		a := NewArena()
+		if arena {
+			tp.WithArena(a)
+		}
+		h := tp.SiLU(tp.Linear(x, w, nil))
+		hr := tp.Reshape(h, 20)
+		loss := tp.MSE(tp.Reshape(hr, 4, 5), y)
+		tp.Backward(loss)
+		grads[i] = w.Grad
+		if !arena {
+			if h.Grad == nil {
+				t.Fatal("without an arena the intermediate gradient is gone")
+			}
+			continue
+		}
+		for _, o := range []*Tensor{h, hr, loss} {
+			if o.Grad != nil {
+				t.Errorf("output %v kept its gradient after Backward on an arena", o.Shape)
+			}
+		}
+		if got, want := len(a.lent), 3; got != want { // Linear's, SiLU's and MSE's data
+			t.Errorf("arena lends %d buffers after Backward, want %d (the outputs' data)", got, want)
+		}
+	}
+	if grads[1] == nil || !sameBits(grads[0], grads[1]) {
+		t.Errorf("the Param's gradient differs with an arena: %v, %v", grads[0], grads[1])
+	}
+}

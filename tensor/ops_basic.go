@@ -166,6 +166,7 @@ func (tp *Tape) Reshape(x *Tensor, shape ...int) *Tensor {
 		tp.nodes = append(tp.nodes, func() {
 			if out.Grad != nil {
 				x.addGrad(out.Grad)
+				out.releaseGrad()
 			}
 		})
 	}

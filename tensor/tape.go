@@ -87,10 +87,20 @@ func (tp *Tape) finish(out *Tensor, back func(g []float32)) *Tensor {
 		tp.nodes = append(tp.nodes, func() {
 			if out.Grad != nil {
 				back(out.Grad)
+				out.releaseGrad()
 			}
 		})
 	}
 	return out
+}
+
+// releaseGrad gives out's gradient back to its arena, when it has one, once Backward has
+// passed it on (every consumer of out was recorded after it, so none adds to it any more).
+func (out *Tensor) releaseGrad() {
+	if out.arena != nil {
+		out.arena.release(out.Grad)
+		out.Grad = nil
+	}
 }
 
 // needs reports whether a backward closure should compute t's gradient.

@@ -19,7 +19,8 @@ type Tensor struct {
 	Strides []int
 	// Grad is the gradient of the losses passed to Tape.Backward with respect to this tensor,
 	// laid out like Data. It is nil until a backward pass reaches the tensor, and accumulates
-	// across Backward calls until ZeroGrad.
+	// across Backward calls until ZeroGrad. (A tape on an Arena takes back the gradients of
+	// the tensors it made during Backward: see Tape.WithArena.)
 	Grad []float32
 
 	requiresGrad bool
