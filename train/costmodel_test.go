@@ -63,7 +63,7 @@ func TestSegmentCostModel(t *testing.T) {
 	median := func(v []float64) float64 {
 		v = slices.Clone(v)
 		slices.Sort(v)
-		return v[len(v)/2]
+		return (v[(len(v)-1)/2] + v[len(v)/2]) / 2
 	}
 	var trainPts, firstPts, secondPts [][2]float64 // (steps, median CPU s)
 	for _, S := range []int{3, 4} {
