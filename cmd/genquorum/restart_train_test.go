@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func startTrainRestart(t *testing.T) *chaosNet {
 // RPC) and returns its ID.
 func (c *chaosNet) submitAsync(flags ...string) ledger.TaskID {
 	c.t.Helper()
-	args := append([]string{"submit", "--key", c.dir + "/client.key", "--rpc", c.rpc(0), "--wait=false"}, flags...)
+	args := append([]string{"submit", "--key", filepath.Join(c.dir, "client.key"), "--rpc", c.rpc(0), "--wait=false"}, flags...)
 	stdout, stderr, code := runCLI(c.t, args...)
 	if code != 0 {
 		c.t.Fatalf("submit: exit %d: %s", code, stderr)
@@ -404,7 +405,7 @@ func TestTrainingExecutorDownPastWindow(t *testing.T) {
 		}
 		return out
 	}
-	key, err := readKeyFile(c.dir + "/client.key")
+	key, err := readKeyFile(filepath.Join(c.dir, "client.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
