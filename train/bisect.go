@@ -152,6 +152,7 @@ func Bisect(ctx context.Context, spec Spec, data *Dataset, trainer, challenger P
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	if err := r.RunTo(ctx, hi); err != nil {
 		return nil, err
 	}

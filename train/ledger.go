@@ -109,6 +109,7 @@ func RefereeStep(ctx context.Context, spec Spec, base diffusion.Named, data *Dat
 	if err != nil {
 		return engine.Digest{}, err
 	}
+	defer r.Close()
 	if r.Steps() != step-1 {
 		return engine.Digest{}, fmt.Errorf("train: referee: the agreed state records step %d, want %d", r.Steps(), step-1)
 	}

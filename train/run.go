@@ -175,6 +175,10 @@ func ResumeRun(spec Spec, state []byte, data *Dataset, opt Options) (*Run, error
 	return newRun(spec, tr, data, opt)
 }
 
+// Close gives the run's working memory back to the process for the next run to reuse (see
+// diffusion.Trainer.Close); the run stays usable. Runs that step should be closed when done.
+func (r *Run) Close() { r.tr.Close() }
+
 // Steps returns the steps done (or claimed, by a cheater who skips).
 func (r *Run) Steps() int { return r.tr.Steps() }
 
@@ -255,6 +259,7 @@ func Train(ctx context.Context, spec Spec, base diffusion.Named, data *Dataset, 
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	return r.Series(ctx)
 }
 

@@ -165,6 +165,7 @@ func (e *Engine) StateAt(ctx context.Context, task engine.Task, start []byte, st
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	if step < r.Steps() {
 		return nil, fmt.Errorf("train: state at step %d before the start %d", step, r.Steps())
 	}

@@ -86,6 +86,7 @@ func verifySegment(ctx context.Context, spec Spec, data *Dataset, cs []Commitmen
 	if err != nil {
 		return res, reject("checkpoint %d: %v", k, err)
 	}
+	defer r.Close()
 	if r.Steps() != cs[k].Step {
 		return res, reject("checkpoint %d records step %d, committed at step %d", k, r.Steps(), cs[k].Step)
 	}
@@ -129,6 +130,7 @@ func Replay(ctx context.Context, series *Series, base diffusion.Named, data *Dat
 	if err != nil {
 		return nil, err
 	}
+	defer func() { r.Close() }() // r is replaced when a checkpoint is adopted
 	res := &ReplayResult{}
 	for i, c := range series.Checkpoints {
 		if err := r.RunTo(ctx, c.Step); err != nil {
@@ -144,6 +146,7 @@ func Replay(ctx context.Context, series *Series, base diffusion.Named, data *Dat
 			if sha256.Sum256(c.State) != c.Digest {
 				return res, reject("replay: checkpoint %d's state does not match its digest", i)
 			}
+			r.Close()
 			if r, err = ResumeRun(spec, c.State, data, opt); err != nil {
 				return res, reject("replay: checkpoint %d: %v", i, err)
 			}

@@ -76,6 +76,7 @@ type Trainer struct {
 	m, v, ema map[string][]float32
 	replicas  []*Model // one per micro-batch
 	// arenas lend each replica's tape its memory, taken back at the replica's next step.
+	// They come from the process's arena pool at the first Step and go back to it on Close.
 	arenas []*tensor.Arena
 	// trainable names the parameters the optimiser updates (all, unless a variant restricts it).
 	trainable []string
@@ -119,7 +120,6 @@ func NewTrainer(m *Model, data *Dataset, tc TrainConfig) (*Trainer, error) {
 	}
 	for range tc.Batch / t.Config.Micro {
 		t.replicas = append(t.replicas, m.clone())
-		t.arenas = append(t.arenas, tensor.NewArena())
 	}
 	for _, n := range t.trainable {
 		p := m.params[n]
@@ -206,6 +206,48 @@ func (t *Trainer) inputs(k int) (xt, noise *tensor.Tensor, ts []int, ids [][]int
 	return xt, noise, slices.Clone(in.T), in.IDs
 }
 
+// arenaPool keeps the arenas of closed trainers for the next ones in the process, so that a
+// node's second training or segment check reuses the memory its first one faulted in instead
+// of touching fresh pages again (see Trainer.Close). Every buffer an arena lends is zeroed, so
+// which arena a trainer gets cannot change a bit. At most maxPooledArenas are kept; each holds
+// the buffers of the last steps it served (tens of MB for the built-in models).
+var arenaPool struct {
+	sync.Mutex
+	free []*tensor.Arena
+}
+
+// maxPooledArenas bounds the arenas kept between trainers: enough for a few concurrent
+// trainers' micro-batch replicas.
+const maxPooledArenas = 16
+
+// takeArena returns a pooled arena, or a new one when none is free.
+func takeArena() *tensor.Arena {
+	arenaPool.Lock()
+	defer arenaPool.Unlock()
+	if n := len(arenaPool.free); n > 0 {
+		a := arenaPool.free[n-1]
+		arenaPool.free[n-1] = nil
+		arenaPool.free = arenaPool.free[:n-1]
+		return a
+	}
+	return tensor.NewArena()
+}
+
+// Close gives the trainer's arenas back to the process's pool, for the next trainer to reuse.
+// The trainer stays usable (its next Step takes arenas again); tensors its tapes made must not
+// be used after Close (none escape Step). Not calling Close only forgoes the reuse.
+func (t *Trainer) Close() {
+	arenaPool.Lock()
+	defer arenaPool.Unlock()
+	for _, a := range t.arenas {
+		a.Reset()
+		if len(arenaPool.free) < maxPooledArenas {
+			arenaPool.free = append(arenaPool.free, a)
+		}
+	}
+	t.arenas = nil
+}
+
 // Skip advances the step counter without training: what a node that skips work claims.
 // Package train plays such a cheater with it in tests; honest code never calls it.
 func (t *Trainer) Skip() { t.step++ }
@@ -218,6 +260,9 @@ func (t *Trainer) Trainable() []string { return slices.Clone(t.trainable) }
 func (t *Trainer) Step() float32 {
 	xt, noise, ts, ids := t.batch(t.step)
 	k, mb := len(t.replicas), t.Config.Micro
+	for len(t.arenas) < k {
+		t.arenas = append(t.arenas, takeArena())
+	}
 	per := xt.Len() / t.Config.Batch * mb
 	losses := make([]float32, k)
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
