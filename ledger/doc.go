@@ -108,12 +108,13 @@
 //     blocks: a VoteCommit (VoteCommitmentFor(task, node, valid, unsure, salt)) in the
 //     RevealWindow blocks after the round opened (closing early when every revealer committed:
 //     StatusCheckReveal, EventVoteRevealOpen), then a Vote opening it, from the next block up
-//     to CheckDeadline = close + RevealWindow. The round settles when every committed vote is
-//     revealed, or at CheckDeadline. Tally: candidate k is determined valid with at least
-//     need(rule, revealers) valid votes, invalid with as many invalid votes, undetermined
-//     otherwise (unsure votes count neither way). Each revealer is then, in this order: no-vote
-//     when it committed or revealed no vote (SlashNoRevealBPS, ReasonNoVote; with jailing
-//     deferred and waivable like a missed reveal, see "Downtime"); an outlier when
+//     to CheckDeadline = close + RevealWindow; the two windows have the outputs' wall-time
+//     floors, MinCommitMillis and MinRevealMillis (see "Load"). The round settles when every
+//     committed vote is revealed, or at CheckDeadline. Tally: candidate k is determined valid
+//     with at least need(rule, revealers) valid votes, invalid with as many invalid votes,
+//     undetermined otherwise (unsure votes count neither way). Each revealer is then, in this
+//     order: no-vote when it committed or revealed no vote (SlashNoRevealBPS, ReasonNoVote;
+//     with jailing deferred and waivable like a missed reveal, see "Downtime"); an outlier when
 //     its candidate is invalid (SlashOutlierBPS); contrary when its vote marked valid a
 //     candidate determined invalid or invalid one determined valid (SlashOutlierBPS,
 //     ReasonContrary, not paid: it judged wrong, or did not judge); abstained when it voted
@@ -134,7 +135,7 @@
 //     undetermined: its revealer is neither paid nor slashed. Known limits: the drift bound is
 //     measured on the preset profiles, not proven for all hardware; a substitute whose tokens
 //     stay within the margin (a q8_0 quantisation of the task's model, see genquorum study
-//     substitution) is accepted; the vote windows have no wall-time floor.
+//     substitution) is accepted.
 //
 // # Spot checks and escalation
 //
@@ -317,8 +318,8 @@
 // reward of that silence. That is the price of not slashing a node that is down per task,
 // since the ledger cannot see whether a silent node is watching; it is bounded by the
 // node's open assignments (its Capacity) per jailing, and jailings and waived reveals stay
-// in the node's public Record. A missed vote (a check round's, or a training verifier's on its
-// segments: ReasonNoVote) and a side's silence in a training dispute (ReasonNoAnswer, which
+// in the node's public Record. A missed vote (a check round's, or a verifier's of a training
+// task or of a trajectory: ReasonNoVote) and a side's silence in a training dispute (ReasonNoAnswer, which
 // also loses the dispute) are handled as missed reveals: deferred, and waived by jailing.
 // Known limit: a node whose last transactions are included after it died (they were in flight) is
 // seen as alive at that height, which only matters for slashes deferred before then.

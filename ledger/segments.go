@@ -13,7 +13,8 @@ import (
 // tasks"): executor 0 of the round is the trainer, the others are verifiers. The trainer
 // commits to and reveals its checkpoint series (SeriesBytes: per checkpoint a SHA-256 state
 // digest and integer fingerprint); ledger randomness then picks each verifier's segments, the
-// verifiers vote on them, and a failed segment goes to a bisection that a referee ends.
+// verifiers commit and then reveal their votes on them, and a failed segment goes to a
+// bisection that a referee ends.
 const VerifySegments uint8 = 2
 
 // Limits of training tasks.

@@ -123,8 +123,8 @@ func (t *Task) trajectoryFailure() (bit, fails int) {
 	return -1, 0
 }
 
-// finishTrajectory settles a trajectory-verified task once every verifier voted or the vote
-// window ended (see the comment at the top of this file).
+// finishTrajectory settles a trajectory-verified task once every committed vote is revealed
+// or the vote windows ended (see the comment at the top of this file).
 func (s *State) finishTrajectory(t *Task, ev *[]Event) {
 	bit, fails := t.trajectoryFailure()
 	if bit < 0 {
