@@ -697,17 +697,7 @@ func (s *State) settle(t *Task, ev *[]Event) {
 		*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(v.Value),
 			Support: t.Support, Need: t.Need, Nodes: agreed})
 		*ev = append(*ev, slashes...)
-		// The fee is split equally; the remainder of the division goes back to the submitter.
-		share := t.Spec.Fee / uint64(len(agreed))
-		for _, k := range agreed {
-			if share > 0 {
-				s.account(k).Balance += share
-				nd := s.nodes[k]
-				nd.Record.Earned += share
-				*ev = append(*ev, Event{Type: EventReward, Task: t.ID, Node: k, Amount: share})
-			}
-		}
-		s.refund(t, t.Spec.Fee-share*uint64(len(agreed)), ev)
+		s.payShares(t, agreed, ev)
 		return
 	}
 	// Adaptive replication: one more round with more executors, if the submitter allowed it.
@@ -828,6 +818,20 @@ func (s *State) alive(nd *Node, ev *[]Event) {
 	}
 	nd.Pending = nil
 	s.touch(kindNode, nd.Key)
+}
+
+// payShares splits t's fee equally among agreed (non-empty), in their order (EventReward,
+// Record.Earned); the remainder of the division goes back to the submitter.
+func (s *State) payShares(t *Task, agreed []PubKey, ev *[]Event) {
+	share := t.Spec.Fee / uint64(len(agreed))
+	for _, k := range agreed {
+		if share > 0 {
+			s.account(k).Balance += share
+			s.nodes[k].Record.Earned += share
+			*ev = append(*ev, Event{Type: EventReward, Task: t.ID, Node: k, Amount: share})
+		}
+	}
+	s.refund(t, t.Spec.Fee-share*uint64(len(agreed)), ev)
 }
 
 func (s *State) refund(t *Task, amount uint64, ev *[]Event) {

@@ -477,13 +477,5 @@ func (s *State) settleCheck(t *Task, ev *[]Event) {
 		s.refund(t, t.Spec.Fee, ev)
 		return
 	}
-	share := t.Spec.Fee / uint64(len(agreed))
-	for _, k := range agreed {
-		if share > 0 {
-			s.account(k).Balance += share
-			s.nodes[k].Record.Earned += share
-			*ev = append(*ev, Event{Type: EventReward, Task: t.ID, Node: k, Amount: share})
-		}
-	}
-	s.refund(t, t.Spec.Fee-share*uint64(len(agreed)), ev)
+	s.payShares(t, agreed, ev)
 }

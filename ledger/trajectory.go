@@ -210,13 +210,5 @@ func (s *State) acceptTrajectory(t *Task, ev *[]Event) {
 	*ev = append(*ev, Event{Type: EventVerdict, Task: t.ID, Round: t.Round, Value: slices.Clone(t.Value),
 		Support: t.Support, Need: t.Need, Nodes: agreed})
 	*ev = append(*ev, slashes...)
-	share := t.Spec.Fee / uint64(len(agreed))
-	for _, k := range agreed {
-		if share > 0 {
-			s.account(k).Balance += share
-			s.nodes[k].Record.Earned += share
-			*ev = append(*ev, Event{Type: EventReward, Task: t.ID, Node: k, Amount: share})
-		}
-	}
-	s.refund(t, t.Spec.Fee-share*uint64(len(agreed)), ev)
+	s.payShares(t, agreed, ev)
 }
