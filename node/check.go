@@ -47,38 +47,6 @@ type ballot struct {
 
 func (k jobKey) voteKey() string { return "vote/" + k.task.String() + "/" + strconv.Itoa(int(k.round)) }
 
-// queueCheck notes a check round this node must vote in; Run starts the vote.
-func (n *Node) queueCheck(k jobKey) {
-	n.mu.Lock()
-	n.checks = append(n.checks, k)
-	n.mu.Unlock()
-}
-
-// takeChecks returns and clears the queued check rounds.
-func (n *Node) takeChecks() []jobKey {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	ks := n.checks
-	n.checks = nil
-	return ks
-}
-
-// queueVoteReveal notes a committed vote whose reveal window is open; Run sends it.
-func (n *Node) queueVoteReveal(k jobKey) {
-	n.mu.Lock()
-	n.voteReveals = append(n.voteReveals, k)
-	n.mu.Unlock()
-}
-
-// takeVoteReveals returns and clears the queued vote reveals.
-func (n *Node) takeVoteReveals() []jobKey {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	ks := n.voteReveals
-	n.voteReveals = nil
-	return ks
-}
-
 // voteRevealOpen records that task k's vote reveals are open and queues this node's reveal if
 // it committed a vote.
 func (n *Node) voteRevealOpen(k jobKey) {
@@ -89,7 +57,7 @@ func (n *Node) voteRevealOpen(k jobKey) {
 	}
 	n.mu.Unlock()
 	if b != nil {
-		n.queueVoteReveal(k)
+		n.push(&n.voteReveals, k)
 	}
 }
 
@@ -158,7 +126,8 @@ func (n *Node) castVote(ctx context.Context, k jobKey, judge func() (valid, unsu
 	return nil
 }
 
-// revealVote sends the Vote opening this node's committed vote in task k's check round.
+// revealVote sends the Vote opening this node's committed vote in task k (check round,
+// training or trajectory-verified task).
 func (n *Node) revealVote(ctx context.Context, k jobKey) {
 	n.mu.Lock()
 	b := n.ballots[k]

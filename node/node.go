@@ -221,11 +221,11 @@ type Node struct {
 	openings map[jobKey]*opening // committed, not yet revealed
 	copied   map[jobKey][32]byte // copier: commitments seen from other executors
 	started  map[jobKey]bool     // assignments queued for a worker (each runs once)
-	checks   []jobKey            // check rounds to vote in (check.go)
-	segs     []jobKey            // training tasks with something to do (segments.go)
-	ballots  map[jobKey]*ballot  // votes committed in check rounds, not yet settled
-	// voteReveals are committed votes whose reveal window opened, to send.
-	voteReveals []jobKey
+	// Job queues (push, take), each drained by Run at every block: check rounds to vote in
+	// (check.go), training and trajectory-verified tasks with something to do (segments.go),
+	// committed votes whose reveal window opened, to send.
+	checks, segs, voteReveals []jobKey
+	ballots                   map[jobKey]*ballot // votes committed (check rounds, segments, trajectories), not yet settled
 
 	running     map[jobKey]context.CancelFunc // assignments a worker runs now (abandon cancels)
 	intake      *intake                       // the capacity to declare (intake.go)
@@ -499,13 +499,13 @@ func (n *Node) Run(ctx context.Context) error {
 			if jailed {
 				g.Go(func() error { n.unjail(ctx); return nil })
 			}
-			for _, k := range n.takeChecks() {
+			for _, k := range n.take(&n.checks) {
 				g.Go(func() error { n.vote(ctx, k); return nil })
 			}
-			for _, k := range n.takeSegments() {
+			for _, k := range n.take(&n.segs) {
 				g.Go(func() error { n.segmentWork(ctx, k); return nil })
 			}
-			for _, k := range n.takeVoteReveals() {
+			for _, k := range n.take(&n.voteReveals) {
 				g.Go(func() error { n.revealVote(ctx, k); return nil })
 			}
 			if err := queue(work); err != nil {
@@ -562,7 +562,7 @@ func (n *Node) reconcile(ctx context.Context) ([]jobKey, error) {
 		}
 		if tv.Status == ledger.StatusCheck.String() && x.Revealed && !x.VoteCommitted {
 			n.logger.Info("reconcile: voting in the check round", "task", idHex[:12])
-			n.queueCheck(k)
+			n.push(&n.checks, k)
 		}
 		if (tv.Status == ledger.StatusCheckReveal.String() || tv.Status == ledger.StatusSegmentsReveal.String()) &&
 			x.VoteCommitted && !x.Voted {
@@ -742,7 +742,7 @@ func (n *Node) react(act *chain.BlockActivity) (work []jobKey, jailed bool) {
 			}
 		case ledger.EventCheckOpen:
 			if slices.Contains(ev.Nodes, n.key) {
-				n.queueCheck(k)
+				n.push(&n.checks, k)
 			}
 		case ledger.EventSegmentsOpen, ledger.EventDisputeOpen, ledger.EventBisectQuery, ledger.EventRefereeDrawn:
 			n.reactSegment(ev)
@@ -804,6 +804,23 @@ func (n *Node) queueReveal(k jobKey) {
 	}
 	n.cfg.Observer.TxQueued("reveal", k.task)
 	n.out.addReveal(k, ledger.Reveal{Task: k.task, Fingerprint: o.Fingerprint, Salt: o.Salt, Artifact: o.Artifact})
+}
+
+// push adds k to the job queue q (n.checks, n.segs or n.voteReveals); Run takes it at the
+// next block and starts its work.
+func (n *Node) push(q *[]jobKey, k jobKey) {
+	n.mu.Lock()
+	*q = append(*q, k)
+	n.mu.Unlock()
+}
+
+// take returns and clears the job queue q.
+func (n *Node) take(q *[]jobKey) []jobKey {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ks := *q
+	*q = nil
+	return ks
 }
 
 // unjail sends an unjail transaction: the node is evidently running again.

@@ -48,23 +48,6 @@ func (n *Node) trainCheat() string {
 	return n.cfg.TrainCheat
 }
 
-// queueSegment notes a training task whose verification or dispute moved on; Run starts
-// segmentWork.
-func (n *Node) queueSegment(k jobKey) {
-	n.mu.Lock()
-	n.segs = append(n.segs, k)
-	n.mu.Unlock()
-}
-
-// takeSegments returns and clears the queued training tasks.
-func (n *Node) takeSegments() []jobKey {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	ks := n.segs
-	n.segs = nil
-	return ks
-}
-
 // segmentTask returns the engine task of a training task with segment verification, its
 // SegmentEngine, and the trainer's declared profile (its registered hardware).
 func (n *Node) segmentTask(ctx context.Context, tv chain.TaskView) (engine.Task, SegmentEngine, error) {
@@ -142,7 +125,7 @@ func (n *Node) segmentWork(ctx context.Context, k jobKey) {
 			return
 		}
 		log.Warn("training task: nothing sent, retrying at the next block", "err", err)
-		n.queueSegment(k)
+		n.push(&n.segs, k)
 	}
 }
 
@@ -199,7 +182,7 @@ func (n *Node) reactSegment(ev ledger.Event) {
 		mine = n.segmentInvolved(ev.Task)
 	}
 	if mine {
-		n.queueSegment(k)
+		n.push(&n.segs, k)
 	}
 }
 
@@ -217,8 +200,42 @@ func (n *Node) reconcileSegment(tv *chain.TaskView, k jobKey) {
 	if n.segmentTurn(tv, me) {
 		n.logger.Info("reconcile: training task in verification or dispute", "task", tv.ID[:12], "executor", me,
 			"referee", me < 0)
-		n.queueSegment(k)
+		n.push(&n.segs, k)
 	}
+}
+
+// judgeSegments returns the vote of verifier me of training task tv: bit j set when its j-th
+// pick (ledger.SegmentPicks) passed its re-execution on this node's profile. A checkpoint the
+// trainer does not serve fails its segment.
+func (n *Node) judgeSegments(ctx context.Context, k jobKey, tv *chain.TaskView, me int, task engine.Task, se SegmentEngine,
+	series []byte, log *slog.Logger) (uint64, error) {
+	rnd, _ := hex.DecodeString(tv.SegmentRand)
+	picks := ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me)
+	log.Info("checking segments", "segments", fmt.Sprint(picks))
+	var mask uint64
+	for j, seg := range picks {
+		t0 := time.Now()
+		ck, _ := ledger.SeriesCheckpoint(series, tv.Segment.Segments, int(seg))
+		state, err := n.fetchState(ctx, ck, tv.Executors[0].Node)
+		if err != nil { // the trainer does not serve its checkpoint: the segment fails
+			log.Info("segment: checkpoint not fetched, judged failed", "segment", seg, "err", err)
+			continue
+		}
+		t1 := time.Now()
+		ok, reason, err := se.VerifySegment(ctx, task, n.cfg.Profile, series, int(seg), state)
+		if err != nil {
+			return 0, err
+		}
+		// What verification costs: the checkpoint's fetch and the segment's re-execution.
+		log.Info("segment checked", "segment", seg, "ok", ok, "state_bytes", len(state),
+			"fetch_ms", float64(t1.Sub(t0).Microseconds())/1000, "verify_ms", float64(time.Since(t1).Microseconds())/1000)
+		if ok {
+			mask |= 1 << j
+		} else {
+			log.Info("segment rejected", "segment", seg, "reason", reason)
+		}
+	}
+	return mask, nil
 }
 
 func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) error {
@@ -246,32 +263,8 @@ func (n *Node) segmentStep(ctx context.Context, k jobKey, log *slog.Logger) erro
 	case tv.Status == ledger.StatusSegments.String() && me >= 1 && !tv.Executors[me].VoteCommitted:
 		// The vote is committed now and revealed when the vote reveals open (castVote).
 		return n.castVote(ctx, k, func() (uint64, uint64, error) {
-			rnd, _ := hex.DecodeString(tv.SegmentRand)
-			picks := ledger.SegmentPicks([32]byte(rnd), k.task, *tv.Segment, me)
-			log.Info("checking segments", "segments", fmt.Sprint(picks))
-			var mask uint64
-			for j, seg := range picks {
-				t0 := time.Now()
-				state, err := n.fetchState(ctx, ck(int(seg)), tv.Executors[0].Node)
-				if err != nil { // the trainer does not serve its checkpoint: the segment fails
-					log.Info("segment: checkpoint not fetched, judged failed", "segment", seg, "err", err)
-					continue
-				}
-				t1 := time.Now()
-				ok, reason, err := se.VerifySegment(ctx, task, n.cfg.Profile, series, int(seg), state)
-				if err != nil {
-					return 0, 0, err
-				}
-				// What verification costs: the checkpoint's fetch and the segment's re-execution.
-				log.Info("segment checked", "segment", seg, "ok", ok, "state_bytes", len(state),
-					"fetch_ms", float64(t1.Sub(t0).Microseconds())/1000, "verify_ms", float64(time.Since(t1).Microseconds())/1000)
-				if ok {
-					mask |= 1 << j
-				} else {
-					log.Info("segment rejected", "segment", seg, "reason", reason)
-				}
-			}
-			return mask, 0, nil
+			mask, err := n.judgeSegments(ctx, k, &tv, me, task, se, series, log)
+			return mask, 0, err
 		}, log)
 	case tv.Status != ledger.StatusDispute.String() || tv.Dispute == nil:
 		return nil
