@@ -73,6 +73,7 @@ func (p *Replayer) State(ctx context.Context, step int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	b, err := r.State()
 	if err == nil {
 		p.digests[step] = sha256.Sum256(b)
