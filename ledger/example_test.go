@@ -121,6 +121,23 @@ func ExampleCommitmentFor() {
 	// Output: false
 }
 
+// A verifier of a training task with 3 picks commits to its vote (picks 0 and 2 passed: bits
+// 0 and 2 of valid) before any vote is revealed; the reveal opens the commitment only with the
+// same vote and salt, and a copier cannot reuse it (the voter's key is inside).
+func ExampleVoteCommitmentFor() {
+	var task ledger.TaskID
+	voter, copier := ledger.PubKey{1}, ledger.PubKey{2}
+	salt := [32]byte{7} // secret and random until the reveal
+	c := ledger.VoteCommitmentFor(task, voter, 0b101, 0, salt)
+	fmt.Println(c == ledger.VoteCommitmentFor(task, voter, 0b101, 0, salt))  // the reveal opens it
+	fmt.Println(c == ledger.VoteCommitmentFor(task, voter, 0b111, 0, salt))  // another vote does not
+	fmt.Println(c == ledger.VoteCommitmentFor(task, copier, 0b101, 0, salt)) // nor another voter
+	// Output:
+	// true
+	// false
+	// false
+}
+
 func ExampleEvent_Attributes() {
 	e := ledger.Event{Type: ledger.EventSlash, Task: ledger.TaskID{0xab}, Node: ledger.PubKey{0xcd}, Amount: 20, Reason: ledger.ReasonOutlier}
 	fmt.Println(e.Type)
