@@ -73,3 +73,24 @@ func ExampleWriteProfiles() {
 	// exact        one sequential sum         no   f32    f32    f32      plain sequential float32 sums, no FMA, no half-precision rounding (the default)
 	// hopper-bf16  chunks of 128, sequential  yes  bf16   f32    bf16     Hopper tensor cores in BF16: BF16 operands and activations, float32 accumulation, split-K of 128, sequential combine
 }
+
+// A training loop that reuses its memory: each step's tape takes its outputs and their
+// gradients from the arena, and Reset takes them back for the next step. Buffers are zeroed
+// when lent again, so every step gives the bits it would give without the arena.
+func ExampleArena() {
+	x := tensor.FromData([]float32{1, 2}, 1, 2)
+	w := tensor.FromData([]float32{0.5, -1}, 1, 2).Param()
+	t := tensor.FromData([]float32{1}, 1, 1)
+	a := tensor.NewArena()
+	for range 2 {
+		w.ZeroGrad()
+		tp := tensor.NewTape(tensor.Exact).WithArena(a)
+		loss := tp.MSE(tp.Linear(x, w, nil), t)
+		tp.Backward(loss)
+		fmt.Println(loss.Item(), w.Grad) // w is a parameter: its gradient is not the arena's
+		a.Reset()                        // loss and the other outputs must not be used from here
+	}
+	// Output:
+	// 6.25 [-5 -10]
+	// 6.25 [-5 -10]
+}
