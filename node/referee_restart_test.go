@@ -2,9 +2,6 @@ package node_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,13 +10,10 @@ import (
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
-	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
-	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/quorum"
-	"github.com/genquorum/genquorum/store"
 	"github.com/genquorum/genquorum/train"
 )
 
@@ -35,31 +29,14 @@ func TestTrainingRefereeRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a validator and 3 nodes, trains tiny runs")
 	}
-	m, err := diffusion.NewModel(diffusion.TinyConfig(), diffusion.BaseVocab, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := diffusion.NamedModel("base", m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := train.Synthetic(12, 1)
-	eng, err := train.NewEngine([]diffusion.Named{base}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Tolerance = segmentTolerance
-	var reg engine.Registry
-	if err := reg.Register(eng); err != nil {
-		t.Fatal(err)
-	}
+	reg, base, data := tinyTrainEngine(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	params := ledger.DefaultParams()
 	params.CommitWindow, params.RevealWindow = 600, 300
 	dir := t.TempDir()
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: dir, Nodes: []devnet.NodeSpec{{Profile: "exact", TrainCheat: "noise-weights"},
-		{Profile: "exact", TrainCheat: "noise-weights"}}, Engines: &reg, Params: params, Clients: 2, EmptyBlockInterval: 50 * time.Millisecond})
+		{Profile: "exact", TrainCheat: "noise-weights"}}, Engines: reg, Params: params, Clients: 2, EmptyBlockInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,58 +47,12 @@ func TestTrainingRefereeRestart(t *testing.T) {
 	}()
 	// The referee: a node of its own, on a funded key (the second client's), that the test
 	// stops and starts.
-	refKey := devnet.Key("client", 1)
-	var ref ledger.PubKey
-	copy(ref[:], refKey.Public().(ed25519.PublicKey))
-	st, err := store.Open(filepath.Join(dir, "referee.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	host, err := p2p.NewHost(ctx, p2p.Config{PrivateKey: refKey, Source: st}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer host.Close()
-	startRef := func() (stop func()) {
-		n, err := node.New(node.Config{Key: refKey, Stake: 100, Profile: "exact", Behaviour: node.Honest, Addrs: host.P2PAddrs(), Host: host}, nw.ChainID, nw.Chain,
-			&reg, st, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Register(ctx); err != nil {
-			t.Fatal(err)
-		}
-		rctx, rcancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- n.Run(rctx) }()
-		return func() {
-			rcancel()
-			if err := <-done; err != nil {
-				t.Errorf("referee node: %v", err)
-			}
-		}
-	}
-	stopRef := startRef()
-	taskView := func(id ledger.TaskID) chain.TaskView {
-		var tv chain.TaskView
-		if err := nw.Chain.QueryJSON(ctx, chain.QueryTask, id[:], &tv); err != nil {
-			t.Fatal(err)
-		}
-		return tv
-	}
-	waitTask := func(id ledger.TaskID, what string, ok func(chain.TaskView) bool) chain.TaskView {
-		for {
-			if tv := taskView(id); ok(tv) {
-				return tv
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("task %.12s never %s", id.String(), what)
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
+	referee := newRestartNode(ctx, t, dir, "referee")
+	defer referee.close()
+	ref := referee.pub
+	stopRef := referee.start(ctx, t, nw, reg, "referee")
+	w := taskWatch{ctx: ctx, t: t, nw: nw}
+	taskView, waitTask := w.view, w.wait
 	dim, err := train.FingerprintDimOf(base, "ti")
 	if err != nil {
 		t.Fatal(err)
@@ -157,24 +88,11 @@ func TestTrainingRefereeRestart(t *testing.T) {
 	}
 	// Restart only once the block that drew the referee is more than the two blocks back that
 	// a starting node re-reads: the restarted node must find the dispute by reconciling.
-	drawn, err := nw.Chain.Height(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for h := drawn; h < drawn+6; {
-		select {
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if h, err = nw.Chain.Height(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.blocks(6)
 	if tv := taskView(id); tv.SettledAt != 0 || tv.Dispute.Resolved {
 		t.Fatalf("the dispute moved on without its referee: %s %q", tv.Status, tv.Reason)
 	}
-	stopRef = startRef()
+	stopRef = referee.start(ctx, t, nw, reg, "referee")
 	defer stopRef()
 	tv = waitTask(id, "settled", func(tv chain.TaskView) bool { return tv.SettledAt != 0 })
 	d := tv.Dispute

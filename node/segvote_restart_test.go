@@ -2,22 +2,16 @@ package node_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/devnet"
 	"github.com/genquorum/genquorum/engine"
-	"github.com/genquorum/genquorum/engine/diffusion"
 	"github.com/genquorum/genquorum/fingerprint"
 	"github.com/genquorum/genquorum/ledger"
 	"github.com/genquorum/genquorum/node"
-	"github.com/genquorum/genquorum/p2p"
 	"github.com/genquorum/genquorum/quorum"
-	"github.com/genquorum/genquorum/store"
 	"github.com/genquorum/genquorum/train"
 )
 
@@ -36,24 +30,7 @@ func TestSegmentVoteRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a validator and 3 nodes, trains a tiny run")
 	}
-	m, err := diffusion.NewModel(diffusion.TinyConfig(), diffusion.BaseVocab, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := diffusion.NamedModel("base", m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := train.Synthetic(12, 1)
-	eng, err := train.NewEngine([]diffusion.Named{base}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Tolerance = segmentTolerance
-	var reg engine.Registry
-	if err := reg.Register(eng); err != nil {
-		t.Fatal(err)
-	}
+	reg, base, data := tinyTrainEngine(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	params := ledger.DefaultParams()
@@ -61,7 +38,7 @@ func TestSegmentVoteRestart(t *testing.T) {
 	params.MinCommitMillis, params.MinRevealMillis = 15_000, 30_000
 	dir := t.TempDir()
 	nw, err := devnet.Start(ctx, devnet.Options{Dir: dir, Nodes: []devnet.NodeSpec{{Profile: "exact"},
-		{Profile: "exact", Behaviour: node.Crashed, Stake: 100}}, Engines: &reg, Params: params, Clients: 2,
+		{Profile: "exact", Behaviour: node.Crashed, Stake: 100}}, Engines: reg, Params: params, Clients: 2,
 		EmptyBlockInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -71,58 +48,12 @@ func TestSegmentVoteRestart(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}()
-	vKey := devnet.Key("client", 1)
-	var me ledger.PubKey
-	copy(me[:], vKey.Public().(ed25519.PublicKey))
-	st, err := store.Open(filepath.Join(dir, "verifier.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	host, err := p2p.NewHost(ctx, p2p.Config{PrivateKey: vKey, Source: st}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer host.Close()
-	start := func() (stop func()) {
-		n, err := node.New(node.Config{Key: vKey, Stake: 100, Profile: "exact", Behaviour: node.Honest, Addrs: host.P2PAddrs(), Host: host},
-			nw.ChainID, nw.Chain, &reg, st, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Register(ctx); err != nil {
-			t.Fatal(err)
-		}
-		rctx, rcancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- n.Run(rctx) }()
-		return func() {
-			rcancel()
-			if err := <-done; err != nil {
-				t.Errorf("verifier node: %v", err)
-			}
-		}
-	}
-	stop := start()
-	taskView := func(id ledger.TaskID) chain.TaskView {
-		var tv chain.TaskView
-		if err := nw.Chain.QueryJSON(ctx, chain.QueryTask, id[:], &tv); err != nil {
-			t.Fatal(err)
-		}
-		return tv
-	}
-	waitTask := func(id ledger.TaskID, what string, ok func(chain.TaskView) bool) chain.TaskView {
-		for {
-			if tv := taskView(id); ok(tv) {
-				return tv
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("task %.12s never %s", id.String(), what)
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
+	verifier := newRestartNode(ctx, t, dir, "verifier")
+	defer verifier.close()
+	me := verifier.pub
+	stop := verifier.start(ctx, t, nw, reg, "verifier")
+	w := taskWatch{ctx: ctx, t: t, nw: nw}
+	taskView, waitTask := w.view, w.wait
 	mine := func(tv chain.TaskView) int {
 		for i, e := range tv.Executors {
 			if e.Node == me.String() {
@@ -175,24 +106,11 @@ func TestSegmentVoteRestart(t *testing.T) {
 	}
 	// Restart only once the block that opened the reveals is more than the two blocks back
 	// that a starting node re-reads: the restarted node must find its vote by reconciling.
-	opened, err := nw.Chain.Height(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for h := opened; h < opened+6; {
-		select {
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if h, err = nw.Chain.Height(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.blocks(6)
 	if tv := taskView(id); tv.Status != ledger.StatusSegmentsReveal.String() {
 		t.Fatalf("the vote reveals ended before the restart: %s %q", tv.Status, tv.Reason)
 	}
-	stop = start()
+	stop = verifier.start(ctx, t, nw, reg, "verifier")
 	defer stop()
 	tv = waitTask(id, "settled", func(tv chain.TaskView) bool { return tv.SettledAt != 0 })
 	x := tv.Executors[v]
