@@ -51,7 +51,8 @@ func newCheckNet(t *testing.T, params ...func(*ledger.Params)) *checkNet {
 	return n
 }
 
-func (n *checkNet) block(txs ...[]byte) ledger.BlockResult {
+// apply finalizes and commits the next block, of txs.
+func (n *checkNet) apply(txs ...[]byte) ledger.BlockResult {
 	n.t.Helper()
 	n.height++
 	res, err := n.st.FinalizeBlock(ledger.Block{Height: n.height, Rand: sha256.Sum256([]byte{byte(n.height)}), Txs: txs}, n.cache)
@@ -61,6 +62,13 @@ func (n *checkNet) block(txs ...[]byte) ledger.BlockResult {
 	if err := n.st.Commit(); err != nil {
 		n.t.Fatal(err)
 	}
+	return res
+}
+
+// block applies the next block, of txs, each of which must be applied.
+func (n *checkNet) block(txs ...[]byte) ledger.BlockResult {
+	n.t.Helper()
+	res := n.apply(txs...)
 	for i, r := range res.TxResults {
 		if r.Code != 0 {
 			n.t.Fatalf("height %d tx %d: code %d: %s", n.height, i, r.Code, r.Err)

@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"testing"
 
 	"github.com/genquorum/genquorum/ledger"
@@ -54,14 +53,7 @@ func newVoteNet(t *testing.T, verify uint8, params ...func(*ledger.Params)) *vot
 // round-trip with the same app hash.
 func (n *voteNet) try(txs ...[]byte) []uint32 {
 	n.t.Helper()
-	n.height++
-	res, err := n.st.FinalizeBlock(ledger.Block{Height: n.height, Rand: sha256.Sum256([]byte{byte(n.height)}), Txs: txs}, n.cache)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	if err := n.st.Commit(); err != nil {
-		n.t.Fatal(err)
-	}
+	res := n.apply(txs...)
 	var codes []uint32
 	for _, r := range res.TxResults {
 		codes = append(codes, r.Code)
