@@ -84,13 +84,7 @@ func (n *Node) vote(ctx context.Context, k jobKey) {
 // is not called: a new salt would not open a commitment that may already be on chain. A
 // VoteCommit the chain refuses (committed already, or too late) is not an error.
 func (n *Node) castVote(ctx context.Context, k jobKey, judge func() (valid, unsure uint64, err error), log *slog.Logger) error {
-	n.mu.Lock()
-	b := n.ballots[k]
-	var c ballot
-	if b != nil {
-		c = *b
-	}
-	n.mu.Unlock()
+	b, c := n.ballotOf(k)
 	if b == nil {
 		valid, unsure, err := judge()
 		if err != nil {
@@ -126,16 +120,22 @@ func (n *Node) castVote(ctx context.Context, k jobKey, judge func() (valid, unsu
 	return nil
 }
 
+// ballotOf returns this node's ballot in task k (nil when it has none) and a copy of it taken
+// under n.mu (voteRevealOpen sets RevealOpen concurrently).
+func (n *Node) ballotOf(k jobKey) (*ballot, ballot) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	b := n.ballots[k]
+	if b == nil {
+		return nil, ballot{}
+	}
+	return b, *b
+}
+
 // revealVote sends the Vote opening this node's committed vote in task k (check round,
 // training or trajectory-verified task).
 func (n *Node) revealVote(ctx context.Context, k jobKey) {
-	n.mu.Lock()
-	b := n.ballots[k]
-	var c ballot
-	if b != nil {
-		c = *b
-	}
-	n.mu.Unlock()
+	b, c := n.ballotOf(k)
 	if b == nil {
 		return
 	}

@@ -44,6 +44,28 @@
 // flipped). The ledger cannot see artifacts, so it counts the tamperer as agreeing; Fetch
 // catches it by recomputing the fingerprint of what it serves.
 //
+// # Votes
+//
+// A node votes as an executor that revealed in a check round (EventCheckOpen: check.go, the
+// candidates' teacher-forced checks) and as a verifier of a training task or of a
+// trajectory-verified image task (EventSegmentsOpen: segments.go and trajectory.go, re-running
+// its picked segments). Every vote goes the same way (castVote): the judged vote is saved with
+// a fresh random salt (a ballot, store key "vote/TASK/ROUND") BEFORE its VoteCommit is sent,
+// and revealed (Vote) on EventVoteRevealOpen, or by reconcile when the node restarts during
+// the vote reveals. A ballot saved earlier is committed again as saved, never judged or salted
+// anew, so a restart cannot commit a vote that the saved salt would not open. Ballots are
+// deleted when their task settles. In a training task's dispute the trainer, the challenger and
+// the referee answer the ledger's queries with state digests (segments.go).
+//
+// # Capacity
+//
+// The node registers Config.Capacity, the most assignments it holds open at once. While it
+// runs, unless Config.FixedCapacity, it re-announces a smaller capacity (RegisterNode without
+// stake) when its recent runs are too slow to commit that many within the commit window's
+// time floor, and a larger one up to Config.Capacity when they speed up (intake.go). A run
+// whose commit window closes (or whose task settles) while it runs is cancelled, so that the
+// assignments queued behind it get the time.
+//
 // # Stored artifacts
 //
 // The store keeps what the node revealed the digest of: the engine's bytes for image and
