@@ -29,8 +29,8 @@ import (
 // intakeRuns is how many recent runs the estimate looks at.
 const intakeRuns = 16
 
-// intakeShare is the part of the commit window's time floor the queue of assignments may
-// take (numerator over 2: half).
+// intakeShareNum/intakeShareDen is the share of the commit window's time floor that the queue
+// of assignments may take (intakeShare above): half.
 const intakeShareNum, intakeShareDen = 1, 2
 
 // intake estimates the node's run time and the capacity to declare.

@@ -71,7 +71,8 @@ func (n *Node) traceEnd(k jobKey, included bool, height int64, bt time.Time) {
 	n.logger.Warn("assignment ended without this node's commitment", attrs...)
 }
 
-// traceSent notes that a batch carrying the commitments cs was broadcast at height.
+// traceSent notes that a batch carrying the commitments of the jobs tasks was broadcast at
+// height.
 func (n *Node) traceSent(tasks []jobKey, height int64) {
 	now := n.now()
 	n.traceMu.Lock()
