@@ -12,8 +12,8 @@
 //
 // A Tensor has a shape: one size (dim) per axis, outermost first; its rank is the number of
 // axes. Data is row-major and contiguous: the stride of the last axis is 1 and each other
-// axis's stride is the product of the dims after it. Operations allocate their outputs;
-// Reshape alone shares its input's Data.
+// axis's stride is the product of the dims after it. Operations allocate their outputs (from
+// the tape's Arena when it has one); Reshape alone shares its input's Data.
 //
 // # Determinism
 //
@@ -34,10 +34,11 @@
 //
 // # Kernels
 //
-// Matrix products (MatMul, Linear, Conv2d via im2col, both products of Attention, and all
-// their gradients) go through one routine that packs the right operand into panels of 16
-// columns and runs a 4x16 micro-kernel: each of the 64 outputs accumulates its own terms in
-// order, so vectorising across outputs changes nothing. On amd64 with AVX2 and FMA3 the
+// Matrix products (MatMul, Linear, Conv2d, whose im2col matrix is packed straight from its
+// input into the panels, both products of Attention, and all their gradients) go through one
+// routine that packs the right operand into panels of 16 columns and runs a 4x16
+// micro-kernel: each of the 64 outputs accumulates its own terms in order, so vectorising
+// across outputs changes nothing. On amd64 with AVX2 and FMA3 the
 // micro-kernel is assembly (VMULPS then VADDPS for two roundings, VFMADD231PS for one); the
 // portable Go twin kernelGo is its specification and gives identical bits (tested). Build with
 // -tags noasm to use the twin everywhere. gonum's BLAS is not used: its summation order is not
@@ -60,6 +61,14 @@
 //		tp.Backward(loss)
 //		opt.Step([]*tensor.Tensor{w})
 //	}
+//
+// A loop that runs the same step again and again gives each step's tape an Arena
+// (Tape.WithArena) and Resets it after the step: the outputs, their gradients and what the
+// backward pass keeps are lent from the arena and taken back (Backward already takes back each
+// output's gradient once it has passed it on), so the step reuses its memory instead of
+// allocating it anew. A lent buffer is zeroed, as make gives it, so an arena cannot change a
+// bit. Tensors a tape on an arena made must not be used after the Reset; Params and inputs
+// are not the arena's.
 //
 // For inference, use NoGrad and Freeze constant weights so their packed copies are reused
 // (decoding one token is then a stream over the packed weights). Linear follows ggml_mul_mat
