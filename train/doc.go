@@ -40,6 +40,11 @@
 // trainable weights. Fingerprints are compared by Euclidean distance under a tolerance
 // calibrated from honest runs across profiles (SegmentDrift).
 //
+// A Run (NewRun, or ResumeRun from a checkpoint's state) steps on demand. Close gives its
+// working memory (the trainer's tensor arenas) back to a pool the process keeps for the next
+// run, and the run stays usable; a buffer reused from the pool is zeroed, so it changes no bit.
+// Every function of this package that steps a run closes it.
+//
 // # Verification
 //
 // VerifySegment re-executes one segment on the verifier's own profile from the committed
