@@ -34,20 +34,25 @@ func NewReplayer(spec Spec, data *Dataset, state []byte, opt Options) *Replayer 
 	return &Replayer{spec: spec, data: data, start: state, opt: opt, digests: map[int]engine.Digest{}}
 }
 
+// run returns a run of the spec from the replay's start at step, noting the digests of the
+// states it passes; the caller closes it (on an error it is closed already).
 func (p *Replayer) run(ctx context.Context, step int) (*Run, error) {
 	r, err := ResumeRun(p.spec, p.start, p.data, p.opt)
 	if err != nil {
 		return nil, err
 	}
 	if step < r.Steps() {
+		r.Close()
 		return nil, fmt.Errorf("train: state at step %d before the replay's start %d", step, r.Steps())
 	}
 	for r.Steps() < step {
 		if err := r.RunTo(ctx, r.Steps()+1); err != nil {
+			r.Close()
 			return nil, err
 		}
 		b, err := r.State()
 		if err != nil {
+			r.Close()
 			return nil, err
 		}
 		p.digests[r.Steps()] = sha256.Sum256(b)
