@@ -27,10 +27,12 @@
 // The schedule is DDPM's linear beta schedule over Config.Timesteps steps. A Trainer minimises
 // DDPM's simplified loss |eps - Eps(x_t, t, prompt)|^2 with AdamW and keeps an exponential
 // moving average of the weights (what is shipped); one prompt in ten is replaced by the empty
-// prompt so that classifier-free guidance works. Model.Sample runs DDIM (eta 0, x_0 clipped),
-// Euler or Euler ancestral (k-diffusion's samplers on the same discrete timesteps) with
-// classifier-free guidance: eps = eps(uncond) + scale (eps(cond) - eps(uncond)), the two in
-// one batch.
+// prompt so that classifier-free guidance works. Its steps' tapes take their memory from
+// tensor arenas, which the trainer takes from a pool the process keeps at its first Step and
+// gives back on Close (zeroed when lent again: the bits do not depend on it). Model.Sample
+// runs DDIM (eta 0, x_0 clipped), Euler or Euler ancestral (k-diffusion's samplers on the same
+// discrete timesteps) with classifier-free guidance: eps = eps(uncond) + scale (eps(cond) -
+// eps(uncond)), the two in one batch.
 //
 // # Determinism
 //
