@@ -280,14 +280,7 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		c.start(g)
 		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
 		t.Logf("task %s: %s %q", short, tv.Status, tv.Reason)
-		if tv.Status != ledger.StatusAccepted.String() {
-			t.Errorf("want accepted")
-		}
-		for j, x := range tv.Executors {
-			if x.Outcome != "agreed" {
-				t.Errorf("executor %d (node %d): %s, want agreed", j, idx[j], x.Outcome)
-			}
-		}
+		wantAllAgreed(t, tv, idx)
 		if c.logLines(g, off, "reconcile: running an assignment", "task="+short) != 1 || c.logLines(g, off, `msg="generated with trajectory"`, "task="+short) != 1 {
 			t.Errorf("the restarted generator did not generate again from reconcile:\n%s", tail(c.logFrom(g, off), 3000))
 		}
@@ -318,14 +311,7 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		c.start(ve)
 		tv := c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
 		t.Logf("task %s: %s %q", short, tv.Status, tv.Reason)
-		if tv.Status != ledger.StatusAccepted.String() {
-			t.Errorf("want accepted")
-		}
-		for j, x := range tv.Executors {
-			if x.Outcome != "agreed" {
-				t.Errorf("executor %d (node %d): %s, want agreed", j, idx[j], x.Outcome)
-			}
-		}
+		wantAllAgreed(t, tv, idx)
 		if c.logLines(ve, off, "reconcile: ", "verification", "task="+short) != 1 || c.logLines(ve, off, `msg="checking trajectory"`, "task="+short) != 1 {
 			t.Errorf("the restarted verifier did not vote from reconcile:\n%s", tail(c.logFrom(ve, off), 3000))
 		}
@@ -357,14 +343,7 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 		c.start(b)
 		tv = c.waitSettled([]ledger.TaskID{id}, 300*time.Second)[0]
 		t.Logf("task %s: %s %q; restarted A's reconcile: %q", short, tv.Status, tv.Reason, reconcileLines(c.logFrom(a, offA), short))
-		if tv.Status != ledger.StatusAccepted.String() {
-			t.Errorf("want accepted")
-		}
-		for j, x := range tv.Executors {
-			if x.Outcome != "agreed" {
-				t.Errorf("executor %d (node %d): %s, want agreed", j, idx[j], x.Outcome)
-			}
-		}
+		wantAllAgreed(t, tv, idx)
 		if n := c.logLines(a, offA, `msg="checking trajectory"`, "task="+short); n != 0 {
 			t.Errorf("restarted verifier A checked the trajectory again (%d times) instead of revealing its committed vote", n)
 		}
@@ -564,6 +543,20 @@ func TestTrainingChallengerRestartOnTestnet(t *testing.T) {
 		}
 	}
 	c.stopAll()
+}
+
+// wantAllAgreed reports an error unless tv was accepted with every executor agreed (executor j
+// ran on node idx[j]).
+func wantAllAgreed(t *testing.T, tv chain.TaskView, idx []int) {
+	t.Helper()
+	if tv.Status != ledger.StatusAccepted.String() {
+		t.Errorf("want accepted")
+	}
+	for j, x := range tv.Executors {
+		if x.Outcome != "agreed" {
+			t.Errorf("executor %d (node %d): %s, want agreed", j, idx[j], x.Outcome)
+		}
+	}
 }
 
 // reconcileLines returns the messages of the "reconcile: " lines about task short in log.
