@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 
 	"github.com/genquorum/genquorum/chain"
 	"github.com/genquorum/genquorum/engine"
@@ -165,24 +164,7 @@ func (n *Node) saveBallot(k jobKey, b *ballot) error {
 }
 
 // loadBallots restores the votes saved by saveBallot.
-func (n *Node) loadBallots() error {
-	entries, err := n.store.States("vote/")
-	if err != nil {
-		return fmt.Errorf("node: load votes: %w", err)
-	}
-	for _, e := range entries {
-		k, ok := parseJobKey("job/" + strings.TrimPrefix(e.Key, "vote/"))
-		if !ok {
-			continue
-		}
-		var b ballot
-		if err := json.Unmarshal(e.Value, &b); err != nil {
-			return fmt.Errorf("node: vote %s: %w", e.Key, err)
-		}
-		n.ballots[k] = &b
-	}
-	return nil
-}
+func (n *Node) loadBallots() error { return loadJobStates(n.store, "vote/", "vote", n.ballots) }
 
 // forgetBallot deletes the vote of a settled task.
 func (n *Node) forgetBallot(k jobKey) {

@@ -655,21 +655,27 @@ func (n *Node) loadHeight() (int64, error) {
 	return strconv.ParseInt(string(b), 10, 64)
 }
 
-func (n *Node) loadOpenings() error {
-	entries, err := n.store.States("job/")
+// loadOpenings restores the openings saved before their commitments were sent.
+func (n *Node) loadOpenings() error { return loadJobStates(n.store, "job/", "opening", n.openings) }
+
+// loadJobStates decodes the store's JSON entries under prefix (keys prefix+TASK/ROUND) into m,
+// by job; an entry whose key names no job was not written for one and is skipped. what names
+// the entries in errors.
+func loadJobStates[T any](st *store.Store, prefix, what string, m map[jobKey]*T) error {
+	entries, err := st.States(prefix)
 	if err != nil {
-		return fmt.Errorf("node: load openings: %w", err)
+		return fmt.Errorf("node: load %ss: %w", what, err)
 	}
 	for _, e := range entries {
-		k, ok := parseJobKey(e.Key)
+		k, ok := parseJobKey("job/" + strings.TrimPrefix(e.Key, prefix))
 		if !ok {
-			continue // not written by stateKey: not an opening
+			continue
 		}
-		var o opening
-		if err := json.Unmarshal(e.Value, &o); err != nil {
-			return fmt.Errorf("node: opening %s: %w", e.Key, err)
+		var v T
+		if err := json.Unmarshal(e.Value, &v); err != nil {
+			return fmt.Errorf("node: %s %s: %w", what, e.Key, err)
 		}
-		n.openings[k] = &o
+		m[k] = &v
 	}
 	return nil
 }
