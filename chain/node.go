@@ -67,17 +67,64 @@ func (t *dbTracker) provide(ctx *cfg.DBContext) (dbm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	sdb := &stopSafeDB{DB: db}
 	t.mu.Lock()
-	t.dbs = append(t.dbs, db)
+	t.dbs = append(t.dbs, sdb)
 	t.mu.Unlock()
-	return db, nil
+	return sdb, nil
+}
+
+// stopSafeDB is a CometBFT database that reads as empty once closed, instead of failing.
+// CometBFT v0.40's consensus reactor runs one queryMaj23Routine per peer, which Stop does not
+// wait for: one that passed its "still running?" check just before Stop closes the block store
+// reads it next and panics on goleveldb's "leveldb: closed" (BlockStore.LoadSeenCommit), so a
+// node stopped by SIGTERM could exit with status 2 and a stack trace. That reader already
+// handles a missing commit (it sends nothing), so after Close Get returns nothing and Has
+// false; a read in flight finishes before Close closes the database (the lock). Writes,
+// iterators and batches after Close still fail as before: nothing should write while
+// stopping, and hiding that would lose data silently.
+type stopSafeDB struct {
+	dbm.DB
+	mu     sync.RWMutex
+	closed bool
+}
+
+// Get returns the value of key, or nothing once the database is closed.
+func (d *stopSafeDB) Get(key []byte) ([]byte, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return nil, nil
+	}
+	return d.DB.Get(key)
+}
+
+// Has reports whether key is set; false once the database is closed.
+func (d *stopSafeDB) Has(key []byte) (bool, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return false, nil
+	}
+	return d.DB.Has(key)
+}
+
+// Close closes the database once reads in flight are done; later calls return nil.
+func (d *stopSafeDB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return d.DB.Close()
 }
 
 func (t *dbTracker) closeAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, db := range t.dbs {
-		_ = db.Close() // already closed by CometBFT for most: the error says so and is expected
+		_ = db.Close() // already closed by CometBFT for most: a second Close does nothing
 	}
 	t.dbs = nil
 }
