@@ -456,6 +456,7 @@ func executorOf(tv chain.TaskView, key string) chain.ExecutorView {
 // before the reveal window opens (executor 2 is slow), and restarts: it reveals from its saved
 // openings, so every task is accepted with it agreeing and nobody is slashed.
 func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
+	t.Parallel() // waits on windows most of its time: shares the cores with another network
 	c, ids := startKilledAfterCommit(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "60"}, "8s")
 	k2 := c.nodeKey(2)
 	c.waitFor("reveal windows open", 90*time.Second, func() bool {
@@ -489,6 +490,7 @@ func TestChaosExecutorKilledBetweenCommitAndReveal(t *testing.T) {
 // openings as belonging to tasks it does not know; once caught up it reveals, every task is
 // accepted with every executor agreeing, and its stake is what it was.
 func TestChaosExecutorRestartedWhileCatchingUp(t *testing.T) {
+	t.Parallel() // waits on windows most of its time: shares the cores with another network
 	c, ids := startKilledAfterCommit(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "60"}, "8s")
 	k3 := c.nodeKey(3)
 	stake3 := func() uint64 {
@@ -544,6 +546,7 @@ func TestChaosExecutorRestartedWhileCatchingUp(t *testing.T) {
 // missed reveals jail it once, with one slash and no per-task slash; restarted, it unjails
 // itself and is assigned again.
 func TestChaosExecutorDownJailedOnce(t *testing.T) {
+	t.Parallel() // waits on windows most of its time: shares the cores with another network
 	c, ids := startKilledAfterCommit(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "20", "--min-reveal-seconds", "2"}, "6s")
 	k3 := c.nodeKey(3)
 	executor := func(tv chain.TaskView) chain.ExecutorView { return executorOf(tv, k3) }

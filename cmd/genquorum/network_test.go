@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,14 +79,31 @@ func tail(s string, n int) string {
 	return s
 }
 
+// handedPorts holds the port ranges freeBasePort gave out in this process, so that tests
+// running in parallel (t.Parallel) never get the same range before either binds it.
+var handedPorts struct {
+	sync.Mutex
+	upTo map[int]int // base -> first port after its range
+}
+
 // freeBasePort returns a first port for `genquorum testnet --validators n --base-port`: the
 // 3n ports from it (P2P and RPC of each validator, then their CometBFT Prometheus ports) were
-// free when it looked.
+// free when it looked and overlap no range it returned before in this process.
 func freeBasePort(t *testing.T, n int) int {
 	t.Helper()
+	handedPorts.Lock()
+	defer handedPorts.Unlock()
+	if handedPorts.upTo == nil {
+		handedPorts.upTo = map[int]int{}
+	}
 	for base := 30000 + os.Getpid()%2000*10; base < 60000; base += 97 {
 		ok := true
-		for p := base; p < base+3*n; p++ {
+		for b, end := range handedPorts.upTo {
+			if base < end && b < base+3*n {
+				ok = false
+			}
+		}
+		for p := base; ok && p < base+3*n; p++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil {
 				ok = false
@@ -94,6 +112,7 @@ func freeBasePort(t *testing.T, n int) int {
 			l.Close()
 		}
 		if ok {
+			handedPorts.upTo[base] = base + 3*n
 			return base
 		}
 	}
@@ -105,6 +124,7 @@ func freeBasePort(t *testing.T, n int) int {
 // tasks settle, keep settling with one validator killed (the client fails over from its RPC),
 // the killed validator restarts from its home and catches up, and no submitted task is lost.
 func TestFourValidatorsSurviveOneKilled(t *testing.T) {
+	t.Parallel() // waits on windows most of its time: shares the cores with another network
 	if testing.Short() {
 		t.Skip("starts 4 validator processes")
 	}

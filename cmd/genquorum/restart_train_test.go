@@ -160,6 +160,7 @@ func (c *chaosNet) waitLog(i int, off int64, limit time.Duration, parts ...strin
 //
 // Every subtest ends with the chaos tests' check: no node slashed, equal app hashes.
 func TestTrainingRestartOnTestnet(t *testing.T) {
+	t.Parallel() // waits on windows most of its time: shares the cores with another network
 	c := startTrainRestart(t)
 	run := func(name string, f func(t *testing.T)) {
 		t.Run(name, func(st *testing.T) {
@@ -369,6 +370,7 @@ func TestTrainingRestartOnTestnet(t *testing.T) {
 //     node that is down from one that keeps its vote back) and charged, once, by the
 //     re-announcement after its restart; one miss, not jailed.
 func TestTrainingExecutorDownPastWindow(t *testing.T) {
+	t.Parallel() // waits on windows most of its time: shares the cores with another network
 	// The commit window's floor of 30 s is for the verifier's case, where the trainer must
 	// train in time: 12 s measured on the loaded machine (README, issue 15).
 	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "2"},
@@ -491,6 +493,7 @@ func TestTrainingExecutorDownPastWindow(t *testing.T) {
 // the restart: rejected, the trainer lied at step 6 (where the noise goes in), the trainer
 // slashed, the challenger agreed and not slashed, nor the referee.
 func TestTrainingChallengerRestartOnTestnet(t *testing.T) {
+	t.Parallel() // waits on windows most of its time: shares the cores with another network
 	profiles := []string{"exact", "cpu-avx512", "exact", "cpu-avx512"} // CPU-like: see startTrainRestart
 	c := startChaos(t, []string{"--commit-window", "100", "--reveal-window", "50"}, func(i int) []string {
 		return []string{"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--train-cheat", "noise-weights"}
