@@ -493,7 +493,8 @@ func TestTrainingExecutorDownPastWindow(t *testing.T) {
 // the restart: rejected, the trainer lied at step 6 (where the noise goes in), the trainer
 // slashed, the challenger agreed and not slashed, nor the referee.
 func TestTrainingChallengerRestartOnTestnet(t *testing.T) {
-	t.Parallel()                                                       // waits on windows most of its time: shares the cores with another network
+	// Waits on windows most of its time: shares the cores with another network.
+	t.Parallel()
 	profiles := []string{"exact", "cpu-avx512", "exact", "cpu-avx512"} // CPU-like: see startTrainRestart
 	c := startChaos(t, []string{"--commit-window", "100", "--reveal-window", "50"}, func(i int) []string {
 		return []string{"--train-model", "base", "--train-data", "synthetic:12:1", "--profile", profiles[i], "--train-cheat", "noise-weights"}
