@@ -32,9 +32,13 @@ type Engine struct {
 	// re-executed checkpoint and the committed one (segment verification; calibrate it from
 	// honest runs across profiles, see SegmentDrift). 0: this engine does not verify.
 	Tolerance float64
-	bases     []diffusion.Named
-	mu        sync.RWMutex
-	datasets  map[engine.Digest]*Dataset
+	// FirstSegmentLRs widens the tolerance of segment 0 to at least this many learning rates
+	// of the task (SegmentTolerance: AdamW's first step flips near-zero gradients' updates
+	// between profiles). 0: no widening.
+	FirstSegmentLRs float64
+	bases           []diffusion.Named
+	mu              sync.RWMutex
+	datasets        map[engine.Digest]*Dataset
 }
 
 // NewEngine returns an engine serving bases (unique names) and datasets.

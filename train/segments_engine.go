@@ -120,7 +120,7 @@ func (e *Engine) TrainSeries(ctx context.Context, task engine.Task, cheat string
 
 // VerifySegment is a verifier's check of segment k of a series revealed on the ledger
 // (VerifyLedgerSegment) on profile, from the fetched state of checkpoint k, under the engine's
-// Tolerance. It returns ok false and the reason when it rejects the trainer's work.
+// Tolerance, widened for segment 0 by FirstSegmentLRs (SegmentTolerance). It returns ok false and the reason when it rejects the trainer's work.
 func (e *Engine) VerifySegment(ctx context.Context, task engine.Task, profile string, series []byte, k int, state []byte) (bool, string, error) {
 	spec, base, data, err := e.segmentSetup(task)
 	if err != nil {
@@ -133,7 +133,7 @@ func (e *Engine) VerifySegment(ctx context.Context, task engine.Task, profile st
 	if e.Tolerance <= 0 {
 		return false, "", errors.New("train: engine has no segment tolerance")
 	}
-	_, err = VerifyLedgerSegment(ctx, spec, base, data, series, k, state, opt, e.Tolerance)
+	_, err = VerifyLedgerSegment(ctx, spec, base, data, series, k, state, opt, SegmentTolerance(&spec, k, e.Tolerance, e.FirstSegmentLRs))
 	if errors.Is(err, ErrRejected) {
 		return false, err.Error(), nil
 	}

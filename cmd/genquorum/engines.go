@@ -32,6 +32,7 @@ type engineOptions struct {
 	trainModels []string // --train-model: base models served for training tasks as train-NAME
 	trainData   []string // --train-data: datasets held for training tasks
 	trainTol    float64  // --train-tolerance: segment verification tolerance
+	trainFirst  float64  // --train-first-segment-lrs: segment 0's tolerance in learning rates
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
@@ -49,7 +50,9 @@ func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&o.trainData, "train-data", nil,
 		"dataset held for training tasks: synthetic:N:SEED, fashion-mnist:CLASS:N[:SPLIT] or a folder of 28x28 PNGs (repeatable)")
 	cmd.Flags().Float64Var(&o.trainTol, "train-tolerance", 0.0082,
-		"training tasks with segment verification: largest fingerprint distance accepted between a re-executed checkpoint and the committed one (default: the built-in base's TI, 2 x the largest honest segment drift across profiles in study training's Figure 6)")
+		"training tasks with segment verification: largest fingerprint distance accepted between a re-executed checkpoint and the committed one (default: the built-in base's TI, 2 x the largest honest segment drift across profiles in study training's Figure 6; segment 0: see --train-first-segment-lrs)")
+	cmd.Flags().Float64Var(&o.trainFirst, "train-first-segment-lrs", train.DefaultFirstSegmentLRs,
+		"training tasks with segment verification: segment 0's tolerance is at least this many of the task's learning rates (AdamW's first step moves near-zero gradients' numbers by +-lr depending on rounding; default: the built-in base's TI at lr 0.01, 0.06 against a largest honest segment-0 distance of 0.041 across profiles; 0: --train-tolerance throughout)")
 	cmd.Flags().StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for --image-model names (default $GENQUORUM_MODELS)")
 }
 
@@ -152,7 +155,11 @@ func (o *engineOptions) trainEngine() (*train.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !(o.trainFirst >= 0) {
+		return nil, usagef("--train-first-segment-lrs %v: want 0 or more", o.trainFirst)
+	}
 	e.Tolerance = o.trainTol
+	e.FirstSegmentLRs = o.trainFirst
 	return e, nil
 }
 
