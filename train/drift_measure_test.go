@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -13,55 +12,6 @@ import (
 	"github.com/genquorum/genquorum/models"
 	"github.com/genquorum/genquorum/tensor"
 )
-
-// TestMeasureNetworkDrift (GENQUORUM_DRIFT=seeds,... GENQUORUM_DRIFT_OUT=file): honest segment
-// distances of the network's task (built-in base, synthetic:12:1, batch 4, TI, K 4) for every
-// trainer x verifier profile; GENQUORUM_DRIFT_CHEATS=1: the ParseCheat cheats instead.
-func TestMeasureNetworkDrift(t *testing.T) {
-	if os.Getenv("GENQUORUM_DRIFT") == "" {
-		t.Skip("GENQUORUM_DRIFT=seeds")
-	}
-	f, err := os.Create(os.Getenv("GENQUORUM_DRIFT_OUT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ctx := context.Background()
-	base, err := models.Diffusion("base")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := Synthetic(12, 1)
-	ps := append([]tensor.Profile{tensor.Exact}, profiles(t, "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16", "turing-fp16acc")...)
-	cheats := []string{"honest"}
-	tps, vps := ps, ps
-	if os.Getenv("GENQUORUM_DRIFT_CHEATS") != "" {
-		cheats = []string{"skip-steps", "fewer-steps", "other-lr", "other-seed", "noise-weights"}
-		tps = profiles(t, "ampere-fp16", "exact")
-		vps = profiles(t, "exact", "cpu-avx512", "ampere-fp16")
-	}
-	K := 4
-	for _, ss := range strings.Split(os.Getenv("GENQUORUM_DRIFT"), ",") {
-		seed, _ := strconv.Atoi(ss)
-		for _, tp := range tps {
-			spec := Spec{Base: base.Digest, Method: MethodTI, Dataset: data.Digest(), Steps: 3 * K, Batch: 4, LR: 0.01, Seed: uint64(seed), Every: K, Profile: tp.Name}
-			for _, cheat := range cheats {
-				c, _ := ParseCheat(cheat, &spec)
-				s := mustTrain(t, spec, base, data, Options{Cheat: c})
-				cs := s.Commitments()
-				for _, vp := range vps {
-					for k := range spec.Segments() {
-						r, err := VerifySegment(ctx, spec, data, cs, k, s.Checkpoints[k].State, Options{Profile: vp}, math.Inf(1))
-						if err != nil && !errors.Is(err, ErrRejected) {
-							t.Fatal(err)
-						}
-						fmt.Fprintf(f, "%s\t%s\t%d\t%d\t%s\t%s\t%d\t%.6g\n", MethodTI, cheat, K, seed, tp.Name, vp.Name, k, r.Distance)
-					}
-				}
-			}
-		}
-	}
-}
 
 // TestMeasureFirstSegmentDrift (GENQUORUM_DRIFT0=first,last seeds, GENQUORUM_DRIFT_OUT=file):
 // segment 0 starts from the spec's initial state, the same bits on every profile, so the honest
@@ -76,7 +26,6 @@ func TestMeasureFirstSegmentDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ctx := context.Background()
 	base, err := models.Diffusion("base")
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +35,7 @@ func TestMeasureFirstSegmentDrift(t *testing.T) {
 	r := strings.Split(os.Getenv("GENQUORUM_DRIFT0"), ",")
 	lo, _ := strconv.Atoi(r[0])
 	hi, _ := strconv.Atoi(r[1])
+	fmt.Fprintln(f, "seed\tK\tprofile_a\tprofile_b\tdistance")
 	for seed := lo; seed <= hi; seed++ {
 		fps := make([][][]float32, len(ps)) // profile, step
 		for i, p := range ps {
@@ -95,7 +45,6 @@ func TestMeasureFirstSegmentDrift(t *testing.T) {
 				fps[i] = append(fps[i], c.Fingerprint)
 			}
 		}
-		_ = ctx
 		for i := range ps {
 			for j := i + 1; j < len(ps); j++ {
 				for k := 1; k <= 4; k++ {
@@ -125,6 +74,7 @@ func TestMeasureLaterSegmentDrift(t *testing.T) {
 	}
 	data := Synthetic(12, 1)
 	ps := append([]tensor.Profile{tensor.Exact}, profiles(t, "cpu-avx2", "cpu-avx512", "ampere-tf32", "ampere-fp16", "hopper-bf16", "turing-fp16acc")...)
+	fmt.Fprintln(f, "seed\ttrainer_profile\tverifier_profile\tsegment\tdistance")
 	for _, ss := range strings.Split(os.Getenv("GENQUORUM_DRIFT1"), ",") {
 		seed, _ := strconv.Atoi(ss)
 		for _, tp := range profiles(t, "ampere-fp16", "hopper-bf16", "turing-fp16acc", "exact") {
@@ -146,7 +96,8 @@ func TestMeasureLaterSegmentDrift(t *testing.T) {
 }
 
 // TestMeasureFirstSegmentCheats (GENQUORUM_DRIFTC=first,last, GENQUORUM_DRIFT_OUT=file): segment 0
-// distances of the whole-run cheats (other-seed, copy, other-lr) against an honest run on exact.
+// distances (K = 1..4) of the cheats that falsify it, as ParseCheat sets them (other-seed,
+// other-lr) and a copy of the inverted dataset's run, against an honest run on exact.
 func TestMeasureFirstSegmentCheats(t *testing.T) {
 	if os.Getenv("GENQUORUM_DRIFTC") == "" {
 		t.Skip("GENQUORUM_DRIFTC=first,last")
@@ -168,6 +119,7 @@ func TestMeasureFirstSegmentCheats(t *testing.T) {
 	r := strings.Split(os.Getenv("GENQUORUM_DRIFTC"), ",")
 	lo, _ := strconv.Atoi(r[0])
 	hi, _ := strconv.Atoi(r[1])
+	fmt.Fprintln(f, "seed\tK\tcheat\tdistance")
 	for seed := lo; seed <= hi; seed++ {
 		spec := Spec{Base: base.Digest, Method: MethodTI, Dataset: data.Digest(), Steps: 4, Batch: 4, LR: 0.01, Seed: uint64(seed), Every: 1, Profile: "exact"}
 		honest := mustTrain(t, spec, base, data, Options{})

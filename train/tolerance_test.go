@@ -6,11 +6,13 @@ import (
 	"testing"
 )
 
-// TestSegmentTolerance: segment 0 gets at least firstLRs learning rates of the spec; every
-// later segment, and every segment with firstLRs 0, the verifier's tolerance.
+// TestSegmentTolerance: segment 0 of segments of 2 steps or more gets at least firstLRs
+// learning rates of the spec; every other segment, and every segment with firstLRs 0, the
+// verifier's tolerance.
 func TestSegmentTolerance(t *testing.T) {
-	ti := &Spec{Method: MethodTI, LR: 0.01}
-	lora := &Spec{Method: MethodLoRA, LR: 2e-4}
+	ti := &Spec{Method: MethodTI, LR: 0.01, Every: 4}
+	ti1 := &Spec{Method: MethodTI, LR: 0.01, Every: 1}
+	lora := &Spec{Method: MethodLoRA, LR: 2e-4, Every: 4}
 	for _, c := range []struct {
 		name          string
 		spec          *Spec
@@ -22,6 +24,7 @@ func TestSegmentTolerance(t *testing.T) {
 		{"ti segment 1", ti, 1, 0.0082, DefaultFirstSegmentLRs, 0.0082},
 		{"ti segment 2", ti, 2, 0.0082, DefaultFirstSegmentLRs, 0.0082},
 		{"no widening", ti, 0, 0.0082, 0, 0.0082},
+		{"ti K 1: no widening", ti1, 0, 0.0082, DefaultFirstSegmentLRs, 0.0082},
 		{"lora lr below tol", lora, 0, 0.0082, DefaultFirstSegmentLRs, 0.0082},
 		{"tol above the widening", ti, 0, 0.1, DefaultFirstSegmentLRs, 0.1},
 	} {

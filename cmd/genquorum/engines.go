@@ -52,7 +52,7 @@ func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().Float64Var(&o.trainTol, "train-tolerance", 0.0082,
 		"training tasks with segment verification: largest fingerprint distance accepted between a re-executed checkpoint and the committed one (default: the built-in base's TI, 2 x the largest honest segment drift across profiles in study training's Figure 6; segment 0: see --train-first-segment-lrs)")
 	cmd.Flags().Float64Var(&o.trainFirst, "train-first-segment-lrs", train.DefaultFirstSegmentLRs,
-		"training tasks with segment verification: segment 0's tolerance is at least this many of the task's learning rates (AdamW's first step moves near-zero gradients' numbers by +-lr depending on rounding; default: the built-in base's TI at lr 0.01, 0.06 against a largest honest segment-0 distance of 0.041 across profiles; 0: --train-tolerance throughout)")
+		"training tasks with segment verification: segment 0's tolerance is at least this many of the task's learning rates (AdamW's first step moves near-zero gradients' numbers by +-lr depending on rounding; default: the built-in base's TI at lr 0.01, 0.06 against a largest honest segment-0 distance of 0.044 across profiles; 0: --train-tolerance throughout)")
 	cmd.Flags().StringVar(&o.modelsDir, "models-dir", os.Getenv("GENQUORUM_MODELS"), "directories searched for --image-model names (default $GENQUORUM_MODELS)")
 }
 
