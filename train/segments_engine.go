@@ -120,7 +120,8 @@ func (e *Engine) TrainSeries(ctx context.Context, task engine.Task, cheat string
 
 // VerifySegment is a verifier's check of segment k of a series revealed on the ledger
 // (VerifyLedgerSegment) on profile, from the fetched state of checkpoint k, under the engine's
-// Tolerance, widened for segment 0 by FirstSegmentLRs (SegmentTolerance). It returns ok false and the reason when it rejects the trainer's work.
+// Tolerance, widened for segment 0 by FirstSegmentLRs (SegmentTolerance). It returns ok false
+// and the reason when it rejects the trainer's work.
 func (e *Engine) VerifySegment(ctx context.Context, task engine.Task, profile string, series []byte, k int, state []byte) (bool, string, error) {
 	spec, base, data, err := e.segmentSetup(task)
 	if err != nil {

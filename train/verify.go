@@ -146,10 +146,12 @@ func Replay(ctx context.Context, series *Series, base diffusion.Named, data *Dat
 			if sha256.Sum256(c.State) != c.Digest {
 				return res, reject("replay: checkpoint %d's state does not match its digest", i)
 			}
-			r.Close()
-			if r, err = ResumeRun(spec, c.State, data, opt); err != nil {
+			adopted, err := ResumeRun(spec, c.State, data, opt)
+			if err != nil {
 				return res, reject("replay: checkpoint %d: %v", i, err)
 			}
+			r.Close()
+			r = adopted
 			res.Adopted[i] = true
 		}
 	}

@@ -172,6 +172,15 @@ func TestReplayGossip(t *testing.T) {
 	if _, err := Replay(ctx, series, base, data, Options{Profile: p}, 0, without.Max()/2); !errors.Is(err, ErrRejected) {
 		t.Errorf("replay beyond tolerance: %v, want a rejection", err)
 	}
+	// A checkpoint to adopt whose state matches its digest but is no state: rejected (the
+	// replay must not close and lose its run before the new one exists).
+	bad := *series
+	bad.Checkpoints = slices.Clone(series.Checkpoints)
+	bad.Checkpoints[2].State = []byte("not a checkpoint")
+	bad.Checkpoints[2].Digest = sha256.Sum256(bad.Checkpoints[2].State)
+	if _, err := Replay(ctx, &bad, base, data, Options{Profile: p}, 2, math.Inf(1)); !errors.Is(err, ErrRejected) {
+		t.Errorf("replay adopting a broken checkpoint: %v, want a rejection", err)
+	}
 }
 
 // TestBisect: a trainer corrupted after step 6 of an 8-step segment is narrowed down to step 6
