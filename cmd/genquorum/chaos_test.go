@@ -245,33 +245,47 @@ func (c *chaosNet) burst(n int, m string, replicas uint32) (ids []ledger.TaskID,
 	return ids, txs, refused
 }
 
-// outcome waits until the admitted submission tx is in a block and returns its code (0: the
-// task exists), or until it is refused: a transaction admitted to the mempool is checked again
+// outcomes waits until each admitted submission tx is in a block and returns its code (0: the
+// task exists), or until it is refused. A transaction admitted to the mempool is checked again
 // after every block (CometBFT's recheck) and dropped once the state refuses it (the network
-// filled up), so it is broadcast again now and then and a refusal is its outcome.
-func (c *chaosNet) outcome(tx []byte) uint32 {
+// filled up), so every tenth poll (2 s) the ones not in a block yet are broadcast again and a
+// refusal is their outcome. All are polled together, so that the resend comes while the
+// network is still as full as it was when they were dropped (resent one after the other, later
+// ones would find the capacity freed by the tasks that settled meanwhile and be accepted).
+func (c *chaosNet) outcomes(txs [][]byte) []uint32 {
 	c.t.Helper()
-	var code uint32
-	polls := 0
-	c.waitFor("a submission's block or refusal", 120*time.Second, func() bool {
-		for _, ep := range c.eps {
-			res, err := ep.Tx(c.t.Context(), types.Tx(tx).Hash(), false)
-			if err == nil {
-				code = res.TxResult.Code
-				return true
+	codes := make([]uint32, len(txs))
+	done := make([]bool, len(txs))
+	left, polls := len(txs), 0
+	c.waitFor(fmt.Sprintf("%d submissions' blocks or refusals", len(txs)), 120*time.Second, func() bool {
+		polls++
+		for i, tx := range txs {
+			if done[i] {
+				continue
 			}
-		}
-		if polls++; polls%10 == 0 {
+			for _, ep := range c.eps {
+				if res, err := ep.Tx(c.t.Context(), types.Tx(tx).Hash(), false); err == nil {
+					codes[i], done[i] = res.TxResult.Code, true
+					left--
+					break
+				}
+			}
+			if done[i] || polls%10 != 0 {
+				continue
+			}
 			var rej *chain.TxRejectedError
 			if err := c.cc.Broadcast(c.t.Context(), tx); errors.As(err, &rej) && rej.Code != ledger.Code(ledger.ErrNonce) {
-				code = rej.Code
-				return true
+				codes[i], done[i] = rej.Code, true
+				left--
 			}
 		}
-		return false
+		return left == 0
 	})
-	return code
+	return codes
 }
+
+// outcome is outcomes for one transaction.
+func (c *chaosNet) outcome(tx []byte) uint32 { return c.outcomes([][]byte{tx})[0] }
 
 // task returns the task's view.
 func (c *chaosNet) task(id ledger.TaskID) (chain.TaskView, error) {
@@ -351,27 +365,35 @@ func (c *chaosNet) stopAll() {
 
 var chaosTestnet = []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "3", "--min-reveal-seconds", "2"}
 
-// TestChaosBurstOverCapacity: a burst of 60 submissions at once on executors that take 100 ms
+// TestChaosBurstOverCapacity: a burst of 60 submissions at once on executors that take 3 s
 // per task and declare a capacity of 6 open assignments: each submission is accepted or refused
 // with a reason (at CheckTx or in its block, mostly "network at capacity"), no node holds more
 // than its capacity, every accepted task is accepted by the executors, nobody is slashed, and
 // the app hashes agree.
 func TestChaosBurstOverCapacity(t *testing.T) {
-	c := startChaos(t, chaosTestnet, func(int) []string {
-		return []string{"--fake-models", "fake-a", "--fake-delay", "100ms", "--workers", "2", "--capacity", "6"}
+	// Each run takes 3 s, so the first 8 tasks hold the network's capacity for about 9 s
+	// (6 assignments a node, 2 workers), well past the resend 2 s after the burst: a resend
+	// is then refused at CheckTx, whatever the machine's load. The commit window's floor
+	// (30 s) holds the 9 s; the window closes as soon as every executor committed.
+	c := startChaos(t, []string{"--commit-window", "10", "--reveal-window", "10", "--min-commit-seconds", "30", "--min-reveal-seconds", "10"}, func(int) []string {
+		return []string{"--fake-models", "fake-a", "--fake-delay", "3s", "--workers", "2", "--capacity", "6"}
 	})
 	ids, txs, refused := c.burst(60, "fake-a", 3)
 	var live []ledger.TaskID
 	codes := map[uint32]int{}
+	var admitted [][]byte
+	var admittedIDs []ledger.TaskID
 	for i, tx := range txs {
 		if r := refused[i]; r != nil {
 			codes[r.Code]++
 			continue
 		}
-		code := c.outcome(tx)
+		admitted, admittedIDs = append(admitted, tx), append(admittedIDs, ids[i])
+	}
+	for i, code := range c.outcomes(admitted) {
 		codes[code]++
 		if code == 0 {
-			live = append(live, ids[i])
+			live = append(live, admittedIDs[i])
 		}
 	}
 	t.Logf("%d submissions: %d accepted, outcome codes %v", len(ids), len(live), codes)
