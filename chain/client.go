@@ -92,12 +92,18 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (*Inclusion, error) {
 
 // SubmitAccepted is Submit calling accepted (if not nil) once, when a validator's mempool
 // first admits tx. Once admitted, the same bytes are resent when they are not included, and a
-// resend refused for its nonce (the transaction itself was included meanwhile, on another
-// validator) keeps waiting for the inclusion: a retry never signs anything new.
+// resend refused for its nonce keeps waiting for the inclusion (the transaction itself may
+// have been included meanwhile, on another validator) for nonceGrace blocks: if the index
+// still does not show it then, another transaction took the nonce (one this signer sent before
+// a restart, included in a block the validator had not yet synced when it admitted this one)
+// and it returns *TxRejectedError with the ledger's nonce code, for the caller to sign again
+// with the next nonce. A retry never signs anything new.
 func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func()) (*Inclusion, error) {
 	hash := types.Tx(tx).Hash()
 	var sentAt int64 = -1
 	admitted := false
+	var nonceAt int64 = -1 // height at which a resend was first refused for its nonce
+	nonceLog := ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -113,7 +119,9 @@ func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func())
 				}
 				continue
 			case err == nil && res.Code == ledger.Code(ledger.ErrNonce) && admitted:
-				// Included since it was admitted: wait for the index to show it.
+				// Included since it was admitted, or another transaction took its nonce:
+				// wait nonceGrace blocks for the index to show it.
+				nonceLog = res.Log
 			case err == nil && res.Code != 0:
 				return nil, &TxRejectedError{Code: res.Code, Log: res.Log}
 			}
@@ -129,6 +137,9 @@ func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func())
 				continue
 			}
 			sentAt = st.SyncInfo.LatestBlockHeight
+			if nonceLog != "" && nonceAt < 0 {
+				nonceAt = sentAt
+			}
 		}
 		res, err := ep.Tx(ctx, hash, false)
 		if err == nil {
@@ -143,12 +154,21 @@ func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func())
 			sentAt = -1 // the tx may have died with that validator's mempool: send again
 			continue
 		}
+		if nonceAt >= 0 && st.SyncInfo.LatestBlockHeight-nonceAt >= nonceGrace {
+			return nil, &TxRejectedError{Code: ledger.Code(ledger.ErrNonce),
+				Log: fmt.Sprintf("admitted, then refused and not included within %d blocks: another transaction took its nonce: %s", nonceGrace, nonceLog)}
+		}
 		if st.SyncInfo.LatestBlockHeight-sentAt >= c.ResubmitAfter {
 			c.logger.Debug("transaction not included, resubmitting", "tx", fmt.Sprintf("%X", hash[:6]), "blocks", st.SyncInfo.LatestBlockHeight-sentAt)
 			sentAt = -1
 		}
 	}
 }
+
+// nonceGrace is how many blocks SubmitAccepted waits for a transaction whose resend was
+// refused for its nonce to show in the index (CometBFT indexes a block's transactions just
+// after committing it) before it takes the nonce as used by another transaction.
+const nonceGrace = 2
 
 // Broadcast hands tx to a validator's mempool without waiting for a block. A transaction
 // CheckTx refuses returns *TxRejectedError with the refusal's code; one already in the
