@@ -94,6 +94,7 @@ func TestTrainSegmentsOnTestnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 3 validator processes seven times")
 	}
+	t.Parallel() // waits on its tasks most of its time: shares the cores with another network
 	dir := t.TempDir()
 	base := freeBasePort(t, 3)
 	if _, stderr, code := runCLI(t, "testnet", "--validators", "3", "--out", dir, "--base-port", fmt.Sprint(base),
