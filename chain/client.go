@@ -102,8 +102,8 @@ func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func())
 	hash := types.Tx(tx).Hash()
 	var sentAt int64 = -1
 	admitted := false
-	var nonceAt int64 = -1 // height at which a resend was first refused for its nonce
-	nonceLog := ""
+	nonceRefused, nonceLog := false, "" // a resend was refused for its nonce, and why
+	var nonceAt int64 = -1              // the height then
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -121,7 +121,7 @@ func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func())
 			case err == nil && res.Code == ledger.Code(ledger.ErrNonce) && admitted:
 				// Included since it was admitted, or another transaction took its nonce:
 				// wait nonceGrace blocks for the index to show it.
-				nonceLog = res.Log
+				nonceRefused, nonceLog = true, res.Log
 			case err == nil && res.Code != 0:
 				return nil, &TxRejectedError{Code: res.Code, Log: res.Log}
 			}
@@ -137,7 +137,7 @@ func (c *Client) SubmitAccepted(ctx context.Context, tx []byte, accepted func())
 				continue
 			}
 			sentAt = st.SyncInfo.LatestBlockHeight
-			if nonceLog != "" && nonceAt < 0 {
+			if nonceRefused && nonceAt < 0 {
 				nonceAt = sentAt
 			}
 		}
